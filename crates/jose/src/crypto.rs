@@ -1,0 +1,691 @@
+//! The crypto backend: the only module that touches OpenSSL.
+//!
+//! Everything above this module works with idforge's own types, so the backend can be swapped by
+//! rewriting this file alone (see `docs/decisions/0001-crypto-backend.md`). The JWE crate uses the
+//! primitives here too (AES, RSA-OAEP, ECDH, key wrap), so there is exactly one backend in the
+//! workspace. Functions are deliberately low level: they check nothing the protocols decide.
+
+use openssl::bn::{BigNum, BigNumContext};
+use openssl::ec::{EcGroup, EcKey, EcPoint};
+use openssl::ecdsa::EcdsaSig;
+use openssl::encrypt::{Decrypter, Encrypter};
+use openssl::hash::MessageDigest;
+use openssl::nid::Nid;
+use openssl::pkey::{Id, PKey, Private, Public};
+use openssl::rsa::{Padding, Rsa, RsaPrivateKeyBuilder};
+use openssl::sign::{RsaPssSaltlen, Signer, Verifier};
+use openssl::symm::Cipher;
+
+use crate::{Error, Result};
+
+/// A primitive failed (bad tag, bad padding, malformed ciphertext). Deliberately carries no
+/// detail: distinguishing failure causes in decryption is how padding oracles start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cryptographic operation failed")]
+pub struct CryptoError;
+
+impl From<openssl::error::ErrorStack> for CryptoError {
+    fn from(_: openssl::error::ErrorStack) -> Self {
+        CryptoError
+    }
+}
+
+/// Hash functions used by the JOSE algorithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HashAlg {
+    /// SHA-1: only for RSA-OAEP (RFC 7518 §4.3) where the algorithm fixes it.
+    Sha1,
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl HashAlg {
+    fn md(self) -> MessageDigest {
+        match self {
+            HashAlg::Sha1 => MessageDigest::sha1(),
+            HashAlg::Sha256 => MessageDigest::sha256(),
+            HashAlg::Sha384 => MessageDigest::sha384(),
+            HashAlg::Sha512 => MessageDigest::sha512(),
+        }
+    }
+
+    /// Output length in bytes.
+    pub fn len(self) -> usize {
+        match self {
+            HashAlg::Sha1 => 20,
+            HashAlg::Sha256 => 32,
+            HashAlg::Sha384 => 48,
+            HashAlg::Sha512 => 64,
+        }
+    }
+
+    /// Hashes `data`.
+    pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        // Hashing with a built-in digest cannot fail short of memory exhaustion.
+        openssl::hash::hash(self.md(), data)
+            .map(|d| d.to_vec())
+            .unwrap_or_default()
+    }
+}
+
+/// NIST curves for EC keys (RFC 7518 §6.2.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EcCurve {
+    /// P-256 (secp256r1).
+    P256,
+    /// P-384 (secp384r1).
+    P384,
+    /// P-521 (secp521r1).
+    P521,
+}
+
+impl EcCurve {
+    /// The JWK `crv` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            EcCurve::P256 => "P-256",
+            EcCurve::P384 => "P-384",
+            EcCurve::P521 => "P-521",
+        }
+    }
+
+    /// Parses a JWK `crv` name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "P-256" => Some(EcCurve::P256),
+            "P-384" => Some(EcCurve::P384),
+            "P-521" => Some(EcCurve::P521),
+            _ => None,
+        }
+    }
+
+    /// Length of one coordinate (and of `d`) in bytes (RFC 7518 §6.2.1.2).
+    pub fn coordinate_len(self) -> usize {
+        match self {
+            EcCurve::P256 => 32,
+            EcCurve::P384 => 48,
+            EcCurve::P521 => 66,
+        }
+    }
+
+    fn nid(self) -> Nid {
+        match self {
+            EcCurve::P256 => Nid::X9_62_PRIME256V1,
+            EcCurve::P384 => Nid::SECP384R1,
+            EcCurve::P521 => Nid::SECP521R1,
+        }
+    }
+
+    fn group(self) -> Result<EcGroup> {
+        EcGroup::from_curve_name(self.nid()).map_err(|_| Error::Backend)
+    }
+}
+
+/// Octet key pair curves (RFC 8037).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OkpCurve {
+    /// Ed25519 signatures.
+    Ed25519,
+    /// X25519 key agreement.
+    X25519,
+}
+
+impl OkpCurve {
+    /// The JWK `crv` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            OkpCurve::Ed25519 => "Ed25519",
+            OkpCurve::X25519 => "X25519",
+        }
+    }
+
+    /// Parses a JWK `crv` name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "Ed25519" => Some(OkpCurve::Ed25519),
+            "X25519" => Some(OkpCurve::X25519),
+            _ => None,
+        }
+    }
+
+    fn id(self) -> Id {
+        match self {
+            OkpCurve::Ed25519 => Id::ED25519,
+            OkpCurve::X25519 => Id::X25519,
+        }
+    }
+}
+
+/// A validated private key held by the backend.
+#[derive(Clone)]
+pub struct PrivateKey {
+    pkey: PKey<Private>,
+}
+
+/// A validated public key held by the backend.
+#[derive(Clone)]
+pub struct PublicKey {
+    pkey: PKey<Public>,
+}
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PrivateKey(..)")
+    }
+}
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PublicKey(..)")
+    }
+}
+
+fn bn(bytes: &[u8]) -> Result<BigNum> {
+    BigNum::from_slice(bytes).map_err(|_| Error::Backend)
+}
+
+fn invalid(msg: &str) -> Error {
+    Error::InvalidKey(msg.to_owned())
+}
+
+/// The parts of an RSA private key (RFC 7518 §6.3.2), big-endian unsigned.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RsaPrivateParts {
+    /// Private exponent.
+    pub d: Vec<u8>,
+    /// CRT parameters `p, q, dp, dq, qi`, when known.
+    pub crt: Option<[Vec<u8>; 5]>,
+}
+
+impl std::fmt::Debug for RsaPrivateParts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RsaPrivateParts(..)")
+    }
+}
+
+/// Builds an RSA public key from modulus and exponent.
+pub fn rsa_public(n: &[u8], e: &[u8]) -> Result<PublicKey> {
+    let rsa =
+        Rsa::from_public_components(bn(n)?, bn(e)?).map_err(|_| invalid("bad RSA public key"))?;
+    let pkey = PKey::from_rsa(rsa).map_err(|_| Error::Backend)?;
+    Ok(PublicKey { pkey })
+}
+
+/// Builds an RSA private key and checks that its parts are consistent (RFC 7518 §6.3.2).
+pub fn rsa_private(n: &[u8], e: &[u8], parts: &RsaPrivateParts) -> Result<PrivateKey> {
+    let rsa = match &parts.crt {
+        Some([p, q, dp, dq, qi]) => Rsa::from_private_components(
+            bn(n)?,
+            bn(e)?,
+            bn(&parts.d)?,
+            bn(p)?,
+            bn(q)?,
+            bn(dp)?,
+            bn(dq)?,
+            bn(qi)?,
+        )
+        .map_err(|_| invalid("bad RSA private key"))?,
+        None => RsaPrivateKeyBuilder::new(bn(n)?, bn(e)?, bn(&parts.d)?)
+            .map_err(|_| invalid("bad RSA private key"))?
+            .build(),
+    };
+    if parts.crt.is_some() && !rsa.check_key().unwrap_or(false) {
+        return Err(invalid("RSA private key parts are inconsistent"));
+    }
+    let pkey = PKey::from_rsa(rsa).map_err(|_| Error::Backend)?;
+    Ok(PrivateKey { pkey })
+}
+
+/// Generates an RSA key of `bits` bits with e = 65537; returns `(n, e, parts)`.
+pub fn rsa_generate(bits: u32) -> Result<(Vec<u8>, Vec<u8>, RsaPrivateParts)> {
+    let rsa = Rsa::generate(bits).map_err(|_| Error::Backend)?;
+    let crt = match (rsa.p(), rsa.q(), rsa.dmp1(), rsa.dmq1(), rsa.iqmp()) {
+        (Some(p), Some(q), Some(dp), Some(dq), Some(qi)) => Some([
+            p.to_vec(),
+            q.to_vec(),
+            dp.to_vec(),
+            dq.to_vec(),
+            qi.to_vec(),
+        ]),
+        _ => None,
+    };
+    let parts = RsaPrivateParts {
+        d: rsa.d().to_vec(),
+        crt,
+    };
+    Ok((rsa.n().to_vec(), rsa.e().to_vec(), parts))
+}
+
+/// Modulus length in bits of an RSA public key, or `None` for other key types.
+pub fn rsa_bits(key: &PublicKey) -> Option<u32> {
+    key.pkey.rsa().ok().map(|r| r.n().num_bits() as u32)
+}
+
+/// Builds an EC public key; rejects points that are not on the curve (invalid-curve attacks).
+pub fn ec_public(curve: EcCurve, x: &[u8], y: &[u8]) -> Result<PublicKey> {
+    let group = curve.group()?;
+    // EC_KEY_set_public_key_affine_coordinates rejects coordinates >= p and off-curve points.
+    let ec = EcKey::from_public_key_affine_coordinates(&group, &*bn(x)?, &*bn(y)?)
+        .map_err(|_| invalid("EC point is not on the curve"))?;
+    ec.check_key()
+        .map_err(|_| invalid("EC point is not on the curve"))?;
+    let pkey = PKey::from_ec_key(ec).map_err(|_| Error::Backend)?;
+    Ok(PublicKey { pkey })
+}
+
+/// Builds an EC private key and checks that `d` matches the public point.
+pub fn ec_private(curve: EcCurve, x: &[u8], y: &[u8], d: &[u8]) -> Result<PrivateKey> {
+    let group = curve.group()?;
+    let public = EcKey::from_public_key_affine_coordinates(&group, &*bn(x)?, &*bn(y)?)
+        .map_err(|_| invalid("EC point is not on the curve"))?;
+    let ec = EcKey::from_private_components(&group, &*bn(d)?, public.public_key())
+        .map_err(|_| invalid("bad EC private key"))?;
+    // check_key verifies that d·G equals the public point and that d is in range.
+    ec.check_key()
+        .map_err(|_| invalid("EC private key does not match its public point"))?;
+    let pkey = PKey::from_ec_key(ec).map_err(|_| Error::Backend)?;
+    Ok(PrivateKey { pkey })
+}
+
+fn pad_left(bytes: Vec<u8>, len: usize) -> Vec<u8> {
+    if bytes.len() >= len {
+        return bytes;
+    }
+    let mut out = vec![0u8; len - bytes.len()];
+    out.extend_from_slice(&bytes);
+    out
+}
+
+/// Generates an EC key; returns `(x, y, d)`, each padded to the curve's full length.
+pub fn ec_generate(curve: EcCurve) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    let group = curve.group()?;
+    let ec = EcKey::generate(&group).map_err(|_| Error::Backend)?;
+    let (x, y) = affine(&group, ec.public_key())?;
+    let n = curve.coordinate_len();
+    Ok((
+        pad_left(x, n),
+        pad_left(y, n),
+        pad_left(ec.private_key().to_vec(), n),
+    ))
+}
+
+fn affine(
+    group: &openssl::ec::EcGroupRef,
+    point: &openssl::ec::EcPointRef,
+) -> Result<(Vec<u8>, Vec<u8>)> {
+    let mut ctx = BigNumContext::new().map_err(|_| Error::Backend)?;
+    let mut x = BigNum::new().map_err(|_| Error::Backend)?;
+    let mut y = BigNum::new().map_err(|_| Error::Backend)?;
+    point
+        .affine_coordinates(group, &mut x, &mut y, &mut ctx)
+        .map_err(|_| Error::Backend)?;
+    Ok((x.to_vec(), y.to_vec()))
+}
+
+/// The affine coordinates of an EC public key, padded to the curve length.
+pub fn ec_coordinates(key: &PublicKey, curve: EcCurve) -> Result<(Vec<u8>, Vec<u8>)> {
+    let ec = key.pkey.ec_key().map_err(|_| invalid("not an EC key"))?;
+    let (x, y) = affine(ec.group(), ec.public_key())?;
+    let n = curve.coordinate_len();
+    Ok((pad_left(x, n), pad_left(y, n)))
+}
+
+/// Builds an Ed25519/X25519 public key from its 32 raw bytes.
+pub fn okp_public(curve: OkpCurve, x: &[u8]) -> Result<PublicKey> {
+    if x.len() != 32 {
+        return Err(invalid("OKP public key must be 32 bytes"));
+    }
+    let pkey = PKey::public_key_from_raw_bytes(x, curve.id())
+        .map_err(|_| invalid("bad OKP public key"))?;
+    Ok(PublicKey { pkey })
+}
+
+/// Builds an Ed25519/X25519 private key and checks that `x` is its public key (RFC 8037 §2).
+pub fn okp_private(curve: OkpCurve, x: &[u8], d: &[u8]) -> Result<PrivateKey> {
+    if d.len() != 32 {
+        return Err(invalid("OKP private key must be 32 bytes"));
+    }
+    let pkey = PKey::private_key_from_raw_bytes(d, curve.id())
+        .map_err(|_| invalid("bad OKP private key"))?;
+    let derived = pkey.raw_public_key().map_err(|_| Error::Backend)?;
+    if !ct_eq(&derived, x) {
+        return Err(invalid("OKP private key does not match x"));
+    }
+    Ok(PrivateKey { pkey })
+}
+
+/// Generates an OKP key; returns `(x, d)`.
+pub fn okp_generate(curve: OkpCurve) -> Result<(Vec<u8>, Vec<u8>)> {
+    let pkey = match curve {
+        OkpCurve::Ed25519 => PKey::generate_ed25519(),
+        OkpCurve::X25519 => PKey::generate_x25519(),
+    }
+    .map_err(|_| Error::Backend)?;
+    let x = pkey.raw_public_key().map_err(|_| Error::Backend)?;
+    let d = pkey.raw_private_key().map_err(|_| Error::Backend)?;
+    Ok((x, d))
+}
+
+/// The raw 32-byte public key of an OKP key.
+pub fn okp_public_bytes(key: &PublicKey) -> Result<Vec<u8>> {
+    key.pkey
+        .raw_public_key()
+        .map_err(|_| invalid("not an OKP key"))
+}
+
+impl PrivateKey {
+    /// The public half.
+    pub fn public_key(&self) -> Result<PublicKey> {
+        let der = self.pkey.public_key_to_der().map_err(|_| Error::Backend)?;
+        let pkey = PKey::public_key_from_der(&der).map_err(|_| Error::Backend)?;
+        Ok(PublicKey { pkey })
+    }
+}
+
+/// Signature schemes at the primitive level (the JWS layer maps `alg` names onto these).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureScheme {
+    /// RSASSA-PKCS1-v1_5 with the hash.
+    RsaPkcs1(HashAlg),
+    /// RSASSA-PSS with the hash, MGF1 with the same hash, salt length = hash length (RFC 7518 §3.5).
+    RsaPss(HashAlg),
+    /// ECDSA with the hash; signatures are the fixed-length `r || s` of RFC 7518 §3.4.
+    Ecdsa(HashAlg, EcCurve),
+    /// Pure Ed25519 (RFC 8037 §3.1).
+    Ed25519,
+}
+
+/// Signs `data` with `key` under `scheme`.
+pub fn sign(
+    key: &PrivateKey,
+    scheme: SignatureScheme,
+    data: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    match scheme {
+        SignatureScheme::RsaPkcs1(h) => {
+            let mut s = Signer::new(h.md(), &key.pkey)?;
+            s.set_rsa_padding(Padding::PKCS1)?;
+            Ok(s.sign_oneshot_to_vec(data)?)
+        }
+        SignatureScheme::RsaPss(h) => {
+            let mut s = Signer::new(h.md(), &key.pkey)?;
+            s.set_rsa_padding(Padding::PKCS1_PSS)?;
+            s.set_rsa_pss_saltlen(RsaPssSaltlen::DIGEST_LENGTH)?;
+            s.set_rsa_mgf1_md(h.md())?;
+            Ok(s.sign_oneshot_to_vec(data)?)
+        }
+        SignatureScheme::Ecdsa(h, curve) => {
+            let mut s = Signer::new(h.md(), &key.pkey)?;
+            let der = s.sign_oneshot_to_vec(data)?;
+            let sig = EcdsaSig::from_der(&der)?;
+            let n = curve.coordinate_len();
+            let mut out = sig.r().to_vec_padded(n as i32)?;
+            out.extend_from_slice(&sig.s().to_vec_padded(n as i32)?);
+            Ok(out)
+        }
+        SignatureScheme::Ed25519 => {
+            let mut s = Signer::new_without_digest(&key.pkey)?;
+            Ok(s.sign_oneshot_to_vec(data)?)
+        }
+    }
+}
+
+/// Verifies a signature; `Ok(false)` for a well-formed but wrong signature.
+pub fn verify(
+    key: &PublicKey,
+    scheme: SignatureScheme,
+    data: &[u8],
+    signature: &[u8],
+) -> Result<bool, CryptoError> {
+    match scheme {
+        SignatureScheme::RsaPkcs1(h) => {
+            let mut v = Verifier::new(h.md(), &key.pkey)?;
+            v.set_rsa_padding(Padding::PKCS1)?;
+            Ok(v.verify_oneshot(signature, data).unwrap_or(false))
+        }
+        SignatureScheme::RsaPss(h) => {
+            let mut v = Verifier::new(h.md(), &key.pkey)?;
+            v.set_rsa_padding(Padding::PKCS1_PSS)?;
+            v.set_rsa_pss_saltlen(RsaPssSaltlen::DIGEST_LENGTH)?;
+            v.set_rsa_mgf1_md(h.md())?;
+            Ok(v.verify_oneshot(signature, data).unwrap_or(false))
+        }
+        SignatureScheme::Ecdsa(h, curve) => {
+            // RFC 7518 §3.4: exactly two fixed-length integers; DER or short forms are invalid.
+            let n = curve.coordinate_len();
+            if signature.len() != 2 * n {
+                return Ok(false);
+            }
+            let r = BigNum::from_slice(&signature[..n])?;
+            let s = BigNum::from_slice(&signature[n..])?;
+            let der = EcdsaSig::from_private_components(r, s)?.to_der()?;
+            let mut v = Verifier::new(h.md(), &key.pkey)?;
+            Ok(v.verify_oneshot(&der, data).unwrap_or(false))
+        }
+        SignatureScheme::Ed25519 => {
+            if signature.len() != 64 {
+                return Ok(false);
+            }
+            let mut v = Verifier::new_without_digest(&key.pkey)?;
+            Ok(v.verify_oneshot(signature, data).unwrap_or(false))
+        }
+    }
+}
+
+/// HMAC (RFC 2104) of `data` under `key`.
+pub fn hmac(hash: HashAlg, key: &[u8], data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let pkey = PKey::hmac(key)?;
+    let mut s = Signer::new(hash.md(), &pkey)?;
+    Ok(s.sign_oneshot_to_vec(data)?)
+}
+
+/// Constant-time equality; lengths are compared first (lengths are not secret here).
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && openssl::memcmp::eq(a, b)
+}
+
+/// Fills `buf` from the operating system's CSPRNG (via OpenSSL's DRBG).
+pub fn random_bytes(buf: &mut [u8]) -> Result<(), CryptoError> {
+    Ok(openssl::rand::rand_bytes(buf)?)
+}
+
+fn gcm_cipher(key: &[u8]) -> Result<Cipher, CryptoError> {
+    match key.len() {
+        16 => Ok(Cipher::aes_128_gcm()),
+        24 => Ok(Cipher::aes_192_gcm()),
+        32 => Ok(Cipher::aes_256_gcm()),
+        _ => Err(CryptoError),
+    }
+}
+
+fn cbc_cipher(key: &[u8]) -> Result<Cipher, CryptoError> {
+    match key.len() {
+        16 => Ok(Cipher::aes_128_cbc()),
+        24 => Ok(Cipher::aes_192_cbc()),
+        32 => Ok(Cipher::aes_256_cbc()),
+        _ => Err(CryptoError),
+    }
+}
+
+/// AES-GCM encryption with a 96-bit IV and a 128-bit tag; returns `(ciphertext, tag)`.
+pub fn aes_gcm_encrypt(
+    key: &[u8],
+    iv: &[u8],
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Result<(Vec<u8>, [u8; 16]), CryptoError> {
+    if iv.len() != 12 {
+        return Err(CryptoError);
+    }
+    let mut tag = [0u8; 16];
+    let ct =
+        openssl::symm::encrypt_aead(gcm_cipher(key)?, key, Some(iv), aad, plaintext, &mut tag)?;
+    Ok((ct, tag))
+}
+
+/// AES-GCM decryption; the tag must be exactly 128 bits (no truncated tags).
+pub fn aes_gcm_decrypt(
+    key: &[u8],
+    iv: &[u8],
+    aad: &[u8],
+    ciphertext: &[u8],
+    tag: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    if iv.len() != 12 || tag.len() != 16 {
+        return Err(CryptoError);
+    }
+    Ok(openssl::symm::decrypt_aead(
+        gcm_cipher(key)?,
+        key,
+        Some(iv),
+        aad,
+        ciphertext,
+        tag,
+    )?)
+}
+
+/// AES-CBC encryption with PKCS#7 padding.
+pub fn aes_cbc_encrypt(key: &[u8], iv: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    if iv.len() != 16 {
+        return Err(CryptoError);
+    }
+    Ok(openssl::symm::encrypt(
+        cbc_cipher(key)?,
+        key,
+        Some(iv),
+        plaintext,
+    )?)
+}
+
+/// AES-CBC decryption with PKCS#7 padding. Callers must authenticate first (encrypt-then-MAC).
+pub fn aes_cbc_decrypt(key: &[u8], iv: &[u8], ciphertext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    if iv.len() != 16 {
+        return Err(CryptoError);
+    }
+    Ok(openssl::symm::decrypt(
+        cbc_cipher(key)?,
+        key,
+        Some(iv),
+        ciphertext,
+    )?)
+}
+
+/// AES Key Wrap (RFC 3394) of `key_data` under `kek`.
+pub fn aes_key_wrap(kek: &[u8], key_data: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    if key_data.len() < 16 || key_data.len() % 8 != 0 {
+        return Err(CryptoError);
+    }
+    let aes = openssl::aes::AesKey::new_encrypt(kek).map_err(|_| CryptoError)?;
+    let mut out = vec![0u8; key_data.len() + 8];
+    openssl::aes::wrap_key(&aes, None, &mut out, key_data).map_err(|_| CryptoError)?;
+    Ok(out)
+}
+
+/// AES Key Unwrap (RFC 3394); fails when the integrity check value does not match.
+pub fn aes_key_unwrap(kek: &[u8], wrapped: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    if wrapped.len() < 24 || wrapped.len() % 8 != 0 {
+        return Err(CryptoError);
+    }
+    let aes = openssl::aes::AesKey::new_decrypt(kek).map_err(|_| CryptoError)?;
+    let mut out = vec![0u8; wrapped.len() - 8];
+    openssl::aes::unwrap_key(&aes, None, &mut out, wrapped).map_err(|_| CryptoError)?;
+    Ok(out)
+}
+
+/// RSAES-OAEP encryption with `hash` for both the label hash and MGF1 (RFC 8017 §7.1).
+pub fn rsa_oaep_encrypt(
+    key: &PublicKey,
+    hash: HashAlg,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let mut enc = Encrypter::new(&key.pkey)?;
+    enc.set_rsa_padding(Padding::PKCS1_OAEP)?;
+    enc.set_rsa_oaep_md(hash.md())?;
+    enc.set_rsa_mgf1_md(hash.md())?;
+    let mut out = vec![0u8; enc.encrypt_len(plaintext)?];
+    let n = enc.encrypt(plaintext, &mut out)?;
+    out.truncate(n);
+    Ok(out)
+}
+
+/// RSAES-OAEP decryption (constant-time in OpenSSL).
+pub fn rsa_oaep_decrypt(
+    key: &PrivateKey,
+    hash: HashAlg,
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let mut dec = Decrypter::new(&key.pkey)?;
+    dec.set_rsa_padding(Padding::PKCS1_OAEP)?;
+    dec.set_rsa_oaep_md(hash.md())?;
+    dec.set_rsa_mgf1_md(hash.md())?;
+    let mut out = vec![0u8; dec.decrypt_len(ciphertext)?];
+    let n = dec.decrypt(ciphertext, &mut out)?;
+    out.truncate(n);
+    Ok(out)
+}
+
+/// Raw Diffie-Hellman (ECDH on NIST curves, X25519 on OKP keys). Both keys must be of the same
+/// type and curve; an all-zero X25519 result (small-order peer point) is rejected (RFC 7748 §6.1).
+pub fn ecdh(private: &PrivateKey, peer: &PublicKey) -> Result<Vec<u8>, CryptoError> {
+    let mut deriver = openssl::derive::Deriver::new(&private.pkey)?;
+    deriver.set_peer(&peer.pkey)?;
+    let z = deriver.derive_to_vec()?;
+    if z.iter().all(|b| *b == 0) {
+        return Err(CryptoError);
+    }
+    Ok(z)
+}
+
+/// PBKDF2 with HMAC-`hash` (RFC 8018 §5.2).
+pub fn pbkdf2(
+    hash: HashAlg,
+    password: &[u8],
+    salt: &[u8],
+    iterations: usize,
+    out_len: usize,
+) -> Result<Vec<u8>, CryptoError> {
+    let mut out = vec![0u8; out_len];
+    openssl::pkcs5::pbkdf2_hmac(password, salt, iterations, hash.md(), &mut out)?;
+    Ok(out)
+}
+
+/// Generates a fresh key pair on the same curve as `peer` (EC or X25519), for ECDH-ES.
+pub fn ephemeral_like(peer: &PublicKey) -> Result<PrivateKey, CryptoError> {
+    if let Ok(ec) = peer.pkey.ec_key() {
+        let ec = EcKey::generate(ec.group())?;
+        return Ok(PrivateKey {
+            pkey: PKey::from_ec_key(ec)?,
+        });
+    }
+    match peer.pkey.id() {
+        Id::X25519 => Ok(PrivateKey {
+            pkey: PKey::generate_x25519()?,
+        }),
+        _ => Err(CryptoError),
+    }
+}
+
+/// Checks that an EC point given as coordinates lies on `curve` without building a key object.
+pub fn ec_point_on_curve(curve: EcCurve, x: &[u8], y: &[u8]) -> bool {
+    let Ok(group) = curve.group() else {
+        return false;
+    };
+    let (Ok(bx), Ok(by), Ok(mut ctx)) = (
+        BigNum::from_slice(x),
+        BigNum::from_slice(y),
+        BigNumContext::new(),
+    ) else {
+        return false;
+    };
+    let Ok(mut point) = EcPoint::new(&group) else {
+        return false;
+    };
+    point
+        .set_affine_coordinates_gfp(&group, &bx, &by, &mut ctx)
+        .is_ok()
+        && point.is_on_curve(&group, &mut ctx).unwrap_or(false)
+}

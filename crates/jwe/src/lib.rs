@@ -1,0 +1,2 @@
+//! JWE (in progress).
+#![forbid(unsafe_code)]

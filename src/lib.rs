@@ -1,0 +1,18 @@
+//! # idforge
+//!
+//! An embeddable identity-provider library. This facade re-exports each idforge crate behind a
+//! cargo feature of the same name, so `idforge = { features = ["jwe"] }` is all a host needs.
+//!
+//! | feature | crate | what it gives |
+//! |---|---|---|
+//! | `jose` | [`idforge_jose`] | JWK/JWKS, JWS, JWT claims validation, `Signer`/`Verifier`/`KeyStore`/`Clock` ports |
+//! | `jwe`  | [`idforge_jwe`]  | JWE compact and JSON serializations, nested (signed then encrypted) JWTs |
+#![forbid(unsafe_code)]
+
+#[cfg(feature = "jose")]
+#[doc(inline)]
+pub use idforge_jose as jose;
+
+#[cfg(feature = "jwe")]
+#[doc(inline)]
+pub use idforge_jwe as jwe;
