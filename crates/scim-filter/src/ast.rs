@@ -412,7 +412,9 @@ impl Filter {
                 "filters": items.iter().map(Filter::to_json).collect::<Vec<_>>(),
                 "span": span(*s),
             }),
-            Filter::Not(inner, s) => json!({"op": "not", "filter": inner.to_json(), "span": span(*s)}),
+            Filter::Not(inner, s) => {
+                json!({"op": "not", "filter": inner.to_json(), "span": span(*s)})
+            }
         }
     }
 }

@@ -70,7 +70,13 @@ impl Instant {
         }
         let (y, mo, d) = (num(b, 0..4)?, num(b, 5..7)?, num(b, 8..10)?);
         let (h, mi, sec) = (num(b, 11..13)?, num(b, 14..16)?, num(b, 17..19)?);
-        if !(1..=12).contains(&mo) || d < 1 || d > days_in_month(y, mo) || h > 23 || mi > 59 || sec > 60 {
+        if !(1..=12).contains(&mo)
+            || d < 1
+            || d > days_in_month(y, mo)
+            || h > 23
+            || mi > 59
+            || sec > 60
+        {
             return None;
         }
         let mut i = 19;

@@ -212,17 +212,4 @@ impl Error {
             "detail": self.to_string(),
         })
     }
-
-    pub(crate) fn with_context(mut self, ctx: Context) -> Self {
-        match &mut self {
-            Error::Syntax { context, .. }
-            | Error::Limit { context, .. }
-            | Error::UnknownAttribute { context, .. }
-            | Error::OperatorNotAllowed { context, .. }
-            | Error::NotComplex { context, .. }
-            | Error::TypeMismatch { context, .. }
-            | Error::Unsupported { context, .. } => *context = ctx,
-        }
-        self
-    }
 }

@@ -116,19 +116,31 @@ fn non_empty(v: &Value) -> bool {
     }
 }
 
-pub(crate) fn eval(filter: &Filter, node: &Value, schema: &Schema, scope: Option<Resolved<'_>>) -> Result<bool, Error> {
+pub(crate) fn eval(
+    filter: &Filter,
+    node: &Value,
+    schema: &Schema,
+    scope: Option<Resolved<'_>>,
+) -> Result<bool, Error> {
     let ctx = Context::Filter;
     match filter {
         Filter::Present { path, .. } => {
             let t = schema.target(path, scope, ctx)?;
             any_value(node, &t, scope.is_some(), &mut |v| Ok(non_empty(v)))
         }
-        Filter::Compare { path, op, value, .. } => {
+        Filter::Compare {
+            path, op, value, ..
+        } => {
             let t = schema.target(path, scope, ctx)?;
             let c = check_compare(&t, path, *op, value, ctx)?;
             if c.value == Typed::Null {
-                let present = any_value(node, &c.target, scope.is_some(), &mut |v| Ok(non_empty(v)))?;
-                return Ok(if *op == CompareOp::Eq { !present } else { present });
+                let present =
+                    any_value(node, &c.target, scope.is_some(), &mut |v| Ok(non_empty(v)))?;
+                return Ok(if *op == CompareOp::Eq {
+                    !present
+                } else {
+                    present
+                });
             }
             let leaf = c.target.leaf();
             let offset = path.span.start;
@@ -201,7 +213,13 @@ fn short(v: &Value) -> String {
 }
 
 /// Compares one resource value; `None` when the value does not have the declared type.
-fn compare_value(v: &Value, op: CompareOp, lit: &Typed, ty: AttrType, case_exact: bool) -> Option<bool> {
+fn compare_value(
+    v: &Value,
+    op: CompareOp,
+    lit: &Typed,
+    ty: AttrType,
+    case_exact: bool,
+) -> Option<bool> {
     let ord = match (lit, v) {
         (Typed::Text(l), Value::String(s)) if ty.is_textual() => {
             return Some(text_op(s, l, op, case_exact));
@@ -236,7 +254,13 @@ fn text_op(value: &str, lit: &str, op: CompareOp, case_exact: bool) -> bool {
     }
     let fold = !case_exact;
     let (a, b) = (value.as_bytes(), lit.as_bytes());
-    let eq = |x: &[u8], y: &[u8]| if fold { x.eq_ignore_ascii_case(y) } else { x == y };
+    let eq = |x: &[u8], y: &[u8]| {
+        if fold {
+            x.eq_ignore_ascii_case(y)
+        } else {
+            x == y
+        }
+    };
     match op {
         CompareOp::Eq => eq(a, b),
         CompareOp::Ne => !eq(a, b),
@@ -271,7 +295,10 @@ mod tests {
         let u = json!({"userName": "BJensen", "emails": [{"value": "a@x.org", "type": "home"}, {"value": "b@example.com", "type": "work"}]});
         assert_eq!(m(r#"emails co "example.com""#, &u), Ok(true));
         assert_eq!(m(r#"emails.type eq "WORK""#, &u), Ok(true));
-        assert_eq!(m(r#"emails[type eq "home" and value co "example.com"]"#, &u), Ok(false));
+        assert_eq!(
+            m(r#"emails[type eq "home" and value co "example.com"]"#, &u),
+            Ok(false)
+        );
         assert_eq!(m(r#"username eq "bjensen""#, &u), Ok(true));
     }
 
@@ -284,8 +311,15 @@ mod tests {
 
     #[test]
     fn presence_rules() {
-        let u = json!({"title": "", "emails": [], "name": {}, "nickName": null, "displayName": "x"});
-        for f in ["title pr", "emails pr", "name pr", "nickName pr", "locale pr"] {
+        let u =
+            json!({"title": "", "emails": [], "name": {}, "nickName": null, "displayName": "x"});
+        for f in [
+            "title pr",
+            "emails pr",
+            "name pr",
+            "nickName pr",
+            "locale pr",
+        ] {
             assert_eq!(m(f, &u), Ok(false), "{f}");
         }
         assert_eq!(m("displayName pr", &u), Ok(true));
@@ -303,27 +337,63 @@ mod tests {
     #[test]
     fn datetime_is_chronological() {
         let u = json!({"meta": {"lastModified": "2011-05-13T06:42:34+02:00"}});
-        assert_eq!(m(r#"meta.lastModified eq "2011-05-13T04:42:34Z""#, &u), Ok(true));
-        assert_eq!(m(r#"meta.lastModified gt "2011-05-13T04:42:33.9Z""#, &u), Ok(true));
+        assert_eq!(
+            m(r#"meta.lastModified eq "2011-05-13T04:42:34Z""#, &u),
+            Ok(true)
+        );
+        assert_eq!(
+            m(r#"meta.lastModified gt "2011-05-13T04:42:33.9Z""#, &u),
+            Ok(true)
+        );
     }
 
     #[test]
     fn type_errors_are_errors() {
         let u = json!({"active": "yes", "userName": 5});
-        assert!(matches!(m("active eq true", &u), Err(Error::TypeMismatch { .. })));
-        assert!(matches!(m(r#"userName eq "5""#, &u), Err(Error::TypeMismatch { .. })));
-        assert!(matches!(m("active gt true", &u), Err(Error::OperatorNotAllowed { .. })));
-        assert!(matches!(m(r#"userName eq 5"#, &u), Err(Error::TypeMismatch { .. })));
-        assert!(matches!(m(r#"userName[value eq "x"]"#, &u), Err(Error::NotComplex { .. })));
-        assert!(matches!(m(r#"nope eq "x""#, &u), Err(Error::UnknownAttribute { .. })));
+        assert!(matches!(
+            m("active eq true", &u),
+            Err(Error::TypeMismatch { .. })
+        ));
+        assert!(matches!(
+            m(r#"userName eq "5""#, &u),
+            Err(Error::TypeMismatch { .. })
+        ));
+        assert!(matches!(
+            m("active gt true", &u),
+            Err(Error::OperatorNotAllowed { .. })
+        ));
+        assert!(matches!(
+            m(r#"userName eq 5"#, &u),
+            Err(Error::TypeMismatch { .. })
+        ));
+        assert!(matches!(
+            m(r#"userName[value eq "x"]"#, &u),
+            Err(Error::NotComplex { .. })
+        ));
+        assert!(matches!(
+            m(r#"nope eq "x""#, &u),
+            Err(Error::UnknownAttribute { .. })
+        ));
     }
 
     #[test]
     fn enterprise_extension() {
         let u = json!({"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"employeeNumber": "701984", "manager": {"value": "26118915"}}});
-        assert_eq!(m(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984""#, &u), Ok(true));
+        assert_eq!(
+            m(
+                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber eq "701984""#,
+                &u
+            ),
+            Ok(true)
+        );
         assert_eq!(m(r#"employeeNumber sw "70""#, &u), Ok(true));
-        assert_eq!(m(r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915""#, &u), Ok(true));
+        assert_eq!(
+            m(
+                r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915""#,
+                &u
+            ),
+            Ok(true)
+        );
     }
 
     #[test]

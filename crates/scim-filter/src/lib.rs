@@ -9,7 +9,6 @@
 //! assert!(matches(&filter, &user, &Schema::user())?);
 //!
 
-
 //! # Ok::<(), idforge_scim_filter::Error>(())
 //! ```
 //!

@@ -13,7 +13,7 @@ use crate::error::{Context, Error, LimitKind};
 pub struct Limits {
     /// Maximum input length in bytes (default 8 KiB).
     pub max_len: usize,
-    /// Maximum nesting of `( )`, `not ( )` and `[ ]` (default 32, clamped to 256 so that a host
+    /// Maximum nesting of `( )`, `not ( )` and `[ ]` (default 32, clamped to 128 so that a host
     /// cannot configure a stack overflow).
     pub max_depth: usize,
     /// Maximum number of attribute expressions (`pr` and comparisons; default 1024).
@@ -32,7 +32,7 @@ impl Default for Limits {
 
 impl Limits {
     /// Hard ceiling applied to `max_depth`.
-    pub const DEPTH_CEILING: usize = 256;
+    pub const DEPTH_CEILING: usize = 128;
 
     /// Sets `max_len`.
     pub fn with_max_len(mut self, n: usize) -> Self {
@@ -63,6 +63,8 @@ enum Tok {
     Word,
     Str(String),
     Num(serde_json::Number),
+    /// A byte that starts no token.
+    Invalid,
     Eof,
 }
 
@@ -181,7 +183,18 @@ impl<'a> Parser<'a> {
                     end,
                 });
             }
-            _ => return Err(self.err(start, start + 1, "an attribute path, '(' or \"not\"")),
+            _ => {
+                // Not a token start: let the parser say what it expected here.
+                let mut end = start + 1;
+                while !self.src.is_char_boundary(end) {
+                    end += 1;
+                }
+                Token {
+                    tok: Tok::Invalid,
+                    start,
+                    end,
+                }
+            }
         };
         self.pos = t.end;
         Ok(t)
@@ -199,7 +212,11 @@ impl<'a> Parser<'a> {
                 Some(b'"') => break,
                 Some(b'\\') => i += 2,
                 Some(c) if *c < 0x20 => {
-                    return Err(self.err(i, i + 1, "a string character (control characters must be escaped)"))
+                    return Err(self.err(
+                        i,
+                        i + 1,
+                        "a string character (control characters must be escaped)",
+                    ))
                 }
                 Some(_) => i += 1,
             }
@@ -262,7 +279,13 @@ impl<'a> Parser<'a> {
             }
         }
         if i < b.len() && (is_word_byte(b[i]) || b[i] == b'"') {
-            return Err(self.err(i, i + 1, "a space, ')' or ']' after the number"));
+            // `01`, `1abc`: not a number token; the parser reports what it expected here.
+            self.pos = i;
+            return Ok(Token {
+                tok: Tok::Invalid,
+                start,
+                end: i + 1,
+            });
         }
         let n: serde_json::Number = serde_json::from_str(&self.src[start..i])
             .map_err(|_| self.err(start, i, "a number in range"))?;
@@ -401,7 +424,10 @@ impl<'a> Parser<'a> {
         match &next.tok {
             Tok::LBracket => {
                 if in_value_path {
-                    return Err(self.err_tok(&next, "a comparison operator or \"pr\" (value paths do not nest)"));
+                    return Err(self.err_tok(
+                        &next,
+                        "a comparison operator or \"pr\" (value paths do not nest)",
+                    ));
                 }
                 if path.sub_attr.is_some() {
                     return Err(self.err_tok(&next, "a comparison operator or \"pr\" (a value path applies to a complex attribute, not a sub-attribute)"));
@@ -429,7 +455,10 @@ impl<'a> Parser<'a> {
             }
             Tok::Word => {
                 let Some(op) = CompareOp::from_keyword(self.word(&next)) else {
-                    return Err(self.err_tok(&next, "a comparison operator (eq ne co sw ew gt ge lt le) or \"pr\""));
+                    return Err(self.err_tok(
+                        &next,
+                        "a comparison operator (eq ne co sw ew gt ge lt le) or \"pr\"",
+                    ));
                 };
                 self.count_comparison(t.start)?;
                 let v = self.next()?;
@@ -440,7 +469,9 @@ impl<'a> Parser<'a> {
                     Tok::Word if self.is_keyword(&v, "false") => CompValue::Bool(false),
                     Tok::Word if self.is_keyword(&v, "null") => CompValue::Null,
                     _ => {
-                        return Err(self.err_tok(&v, "a value (string, number, true, false or null)"))
+                        return Err(
+                            self.err_tok(&v, "a value (string, number, true, false or null)")
+                        )
                     }
                 };
                 Ok(Filter::Compare {
@@ -450,7 +481,10 @@ impl<'a> Parser<'a> {
                     span: join(Span::new(t.start, t.end), Span::new(v.start, v.end)),
                 })
             }
-            _ => Err(self.err_tok(&next, "a comparison operator (eq ne co sw ew gt ge lt le), \"pr\" or '['")),
+            _ => Err(self.err_tok(
+                &next,
+                "a comparison operator (eq ne co sw ew gt ge lt le), \"pr\" or '['",
+            )),
         }
     }
 
@@ -461,7 +495,13 @@ impl<'a> Parser<'a> {
         let (uri, rest, rest_off) = if word.len() > 4 && word[..4].eq_ignore_ascii_case("urn:") {
             match word.rfind(':') {
                 Some(i) if i > 4 => (Some(word[..i].to_owned()), &word[i + 1..], i + 1),
-                _ => return Err(self.err(base + word.len(), base + word.len(), "a schema URN followed by ':' and an attribute name")),
+                _ => {
+                    return Err(self.err(
+                        base + word.len(),
+                        base + word.len(),
+                        "a schema URN followed by ':' and an attribute name",
+                    ))
+                }
             }
         } else {
             (None, word, 0)
@@ -499,7 +539,11 @@ impl<'a> Parser<'a> {
         }
         for (i, c) in b.iter().enumerate().skip(1) {
             if !(c.is_ascii_alphanumeric() || *c == b'-' || *c == b'_') {
-                return Err(self.err(offset + i, offset + i + 1, "an attribute name character (letter, digit, '-' or '_')"));
+                return Err(self.err(
+                    offset + i,
+                    offset + i + 1,
+                    "an attribute name character (letter, digit, '-' or '_')",
+                ));
             }
         }
         Ok(())
@@ -600,7 +644,10 @@ pub fn parse_patch_path_with(input: &str, limits: &Limits) -> Result<PatchPath, 
         });
     }
     if attr.sub_attr.is_some() {
-        return Err(p.err_tok(&after, "end of input (a value path applies to a complex attribute, not a sub-attribute)"));
+        return Err(p.err_tok(
+            &after,
+            "end of input (a value path applies to a complex attribute, not a sub-attribute)",
+        ));
     }
     p.next()?;
     p.enter(after.start)?;
@@ -641,14 +688,20 @@ pub fn parse_attr_path(input: &str) -> Result<AttrPath, Error> {
     parse_one_path(input, 0, Context::SortBy, &Limits::default())
 }
 
-fn parse_one_path(input: &str, base: usize, ctx: Context, limits: &Limits) -> Result<AttrPath, Error> {
+fn parse_one_path(
+    input: &str,
+    base: usize,
+    ctx: Context,
+    limits: &Limits,
+) -> Result<AttrPath, Error> {
     let mut p = Parser::new(input, ctx, *limits)?;
     let t = p.next()?;
     if t.tok != Tok::Word {
         return Err(p.err_tok(&t, "an attribute path").shift(base));
     }
     let mut path = p.attr_path(&t).map_err(|e| e.shift(base))?;
-    p.expect_eof("end of the attribute path").map_err(|e| e.shift(base))?;
+    p.expect_eof("end of the attribute path")
+        .map_err(|e| e.shift(base))?;
     path.span = Span::new(path.span.start + base, path.span.end + base);
     Ok(path)
 }
@@ -674,7 +727,12 @@ pub fn parse_attribute_list(input: &str) -> Result<Vec<AttrPath>, Error> {
     let mut out = Vec::new();
     let mut start = 0;
     for piece in input.split(',') {
-        out.push(parse_one_path(piece, start, Context::AttributeList, &limits)?);
+        out.push(parse_one_path(
+            piece,
+            start,
+            Context::AttributeList,
+            &limits,
+        )?);
         start += piece.len() + 1;
         if out.len() > limits.max_comparisons {
             return Err(Error::Limit {

@@ -9,7 +9,8 @@ pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// URN of the core Group schema (RFC 7643 §4.2).
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 /// URN of the Enterprise User extension (RFC 7643 §4.3).
-pub const ENTERPRISE_USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub const ENTERPRISE_USER_SCHEMA: &str =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
 /// An attribute's data type (RFC 7643 §2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -65,7 +66,10 @@ impl AttrType {
 
     /// String-like types, whose JSON form is a string compared as text.
     pub fn is_textual(self) -> bool {
-        matches!(self, AttrType::String | AttrType::Reference | AttrType::Binary)
+        matches!(
+            self,
+            AttrType::String | AttrType::Reference | AttrType::Binary
+        )
     }
 }
 
@@ -127,7 +131,11 @@ impl AttributeDef {
     pub fn from_scim_json(v: &serde_json::Value) -> Option<AttributeDef> {
         let name = v.get("name")?.as_str()?.to_owned();
         let ty = AttrType::from_keyword(v.get("type")?.as_str()?)?;
-        let flag = |k: &str| v.get(k).and_then(serde_json::Value::as_bool).unwrap_or(false);
+        let flag = |k: &str| {
+            v.get(k)
+                .and_then(serde_json::Value::as_bool)
+                .unwrap_or(false)
+        };
         let subs = match v.get("subAttributes").and_then(serde_json::Value::as_array) {
             Some(list) => list
                 .iter()
@@ -336,7 +344,10 @@ impl Schema {
 
     /// Builds a schema from RFC 7643 §7 schema representations: the core schema first, then its
     /// extensions. Returns `None` if a definition is malformed.
-    pub fn from_scim_json(core: &serde_json::Value, extensions: &[serde_json::Value]) -> Option<Schema> {
+    pub fn from_scim_json(
+        core: &serde_json::Value,
+        extensions: &[serde_json::Value],
+    ) -> Option<Schema> {
         let attrs = |v: &serde_json::Value| -> Option<Vec<AttributeDef>> {
             v.get("attributes")?
                 .as_array()?
@@ -359,12 +370,18 @@ impl Schema {
     /// searched first, then extensions (accepted when the name is unique among extensions).
     pub fn resolve(&self, path: &AttrPath) -> Option<Resolved<'_>> {
         let find = |list: &'_ [AttributeDef]| -> Option<usize> {
-            list.iter().position(|a| a.name.eq_ignore_ascii_case(&path.name))
+            list.iter()
+                .position(|a| a.name.eq_ignore_ascii_case(&path.name))
         };
         let (ext, attr) = match &path.uri {
-            Some(uri) if uri.eq_ignore_ascii_case(&self.id) => (None, &self.attributes[find(&self.attributes)?]),
+            Some(uri) if uri.eq_ignore_ascii_case(&self.id) => {
+                (None, &self.attributes[find(&self.attributes)?])
+            }
             Some(uri) => {
-                let e = self.extensions.iter().find(|e| e.id.eq_ignore_ascii_case(uri))?;
+                let e = self
+                    .extensions
+                    .iter()
+                    .find(|e| e.id.eq_ignore_ascii_case(uri))?;
                 (Some(e.id.as_str()), &e.attributes[find(&e.attributes)?])
             }
             None => match find(&self.attributes) {
@@ -386,7 +403,11 @@ impl Schema {
             Some(name) => Some(attr.sub(name)?),
             None => None,
         };
-        Some(Resolved { extension: ext, attr, sub })
+        Some(Resolved {
+            extension: ext,
+            attr,
+            sub,
+        })
     }
 
     /// Checks a filter against the schema: unknown attributes, operators the type does not allow
@@ -395,10 +416,17 @@ impl Schema {
         self.validate_in(filter, None, Context::Filter)
     }
 
-    fn validate_in(&self, filter: &Filter, scope: Option<Resolved<'_>>, ctx: Context) -> Result<(), Error> {
+    fn validate_in(
+        &self,
+        filter: &Filter,
+        scope: Option<Resolved<'_>>,
+        ctx: Context,
+    ) -> Result<(), Error> {
         match filter {
             Filter::Present { path, .. } => self.target(path, scope, ctx).map(|_| ()),
-            Filter::Compare { path, op, value, .. } => {
+            Filter::Compare {
+                path, op, value, ..
+            } => {
                 let t = self.target(path, scope, ctx)?;
                 check_compare(&t, path, *op, value, ctx).map(|_| ())
             }
@@ -406,9 +434,9 @@ impl Schema {
                 let r = self.value_path_scope(path, ctx)?;
                 self.validate_in(filter, Some(r), ctx)
             }
-            Filter::And(items, _) | Filter::Or(items, _) => {
-                items.iter().try_for_each(|f| self.validate_in(f, scope, ctx))
-            }
+            Filter::And(items, _) | Filter::Or(items, _) => items
+                .iter()
+                .try_for_each(|f| self.validate_in(f, scope, ctx)),
             Filter::Not(inner, _) => self.validate_in(inner, scope, ctx),
         }
     }
@@ -436,7 +464,11 @@ impl Schema {
     }
 
     /// Resolves a path used as `path[...]`: it must be a complex attribute, without sub-attribute.
-    pub(crate) fn value_path_scope(&self, path: &AttrPath, ctx: Context) -> Result<Resolved<'_>, Error> {
+    pub(crate) fn value_path_scope(
+        &self,
+        path: &AttrPath,
+        ctx: Context,
+    ) -> Result<Resolved<'_>, Error> {
         let r = self.resolve(path).ok_or_else(|| unknown(path, ctx))?;
         if r.attr.ty != AttrType::Complex || r.sub.is_some() {
             return Err(Error::NotComplex {
@@ -449,7 +481,12 @@ impl Schema {
     }
 
     /// Resolves a path at top level or, inside a value path, as a sub-attribute of `scope`.
-    pub(crate) fn target<'s>(&'s self, path: &AttrPath, scope: Option<Resolved<'s>>, ctx: Context) -> Result<Resolved<'s>, Error> {
+    pub(crate) fn target<'s>(
+        &'s self,
+        path: &AttrPath,
+        scope: Option<Resolved<'s>>,
+        ctx: Context,
+    ) -> Result<Resolved<'s>, Error> {
         let r = match scope {
             None => {
                 if path.sub_attr.is_some() {
@@ -562,11 +599,15 @@ pub(crate) fn check_compare<'s>(
     ctx: Context,
 ) -> Result<CheckedCompare<'s>, Error> {
     let offset = path.span.start;
-    let target = target.with_implicit_value().ok_or_else(|| Error::TypeMismatch {
-        context: ctx,
-        offset,
-        detail: format!("complex attribute \"{path}\" has no \"value\" sub-attribute to compare"),
-    })?;
+    let target = target
+        .with_implicit_value()
+        .ok_or_else(|| Error::TypeMismatch {
+            context: ctx,
+            offset,
+            detail: format!(
+                "complex attribute \"{path}\" has no \"value\" sub-attribute to compare"
+            ),
+        })?;
     let leaf = target.leaf();
     let not_allowed = || Error::OperatorNotAllowed {
         context: ctx,
@@ -600,12 +641,14 @@ pub(crate) fn check_compare<'s>(
         CompValue::Null => return Err(mismatch("null (only eq and ne accept null)")),
         CompValue::Bool(b) if leaf.ty == AttrType::Boolean => Typed::Bool(*b),
         CompValue::Number(n) if matches!(leaf.ty, AttrType::Integer | AttrType::Decimal) => {
-            let f = n.as_f64().ok_or_else(|| mismatch("an out-of-range number"))?;
+            let f = n
+                .as_f64()
+                .ok_or_else(|| mismatch("an out-of-range number"))?;
             Typed::Number(f)
         }
-        CompValue::String(t) if leaf.ty == AttrType::DateTime => {
-            Typed::Time(Instant::parse(t).ok_or_else(|| mismatch("a string that is not an xsd:dateTime"))?)
-        }
+        CompValue::String(t) if leaf.ty == AttrType::DateTime => Typed::Time(
+            Instant::parse(t).ok_or_else(|| mismatch("a string that is not an xsd:dateTime"))?,
+        ),
         CompValue::String(t) if leaf.ty.is_textual() => Typed::Text(t.clone()),
         CompValue::Bool(_) => return Err(mismatch("a boolean")),
         CompValue::Number(_) => return Err(mismatch("a number")),
@@ -614,5 +657,8 @@ pub(crate) fn check_compare<'s>(
     if leaf.ty == AttrType::Complex {
         return Err(mismatch("a literal"));
     }
-    Ok(CheckedCompare { target, value: typed })
+    Ok(CheckedCompare {
+        target,
+        value: typed,
+    })
 }
