@@ -674,7 +674,7 @@ impl<'a> Gen<'a> {
                 format!("({})", parts.join(" OR "))
             });
         }
-        let textual = leaf.ty.is_textual() || leaf.ty == AttrType::DateTime;
+        let textual = leaf.ty.is_textual();
         self.with_value(path, r, scope, &mut |_, x, text_enc| {
             if textual || text_enc {
                 format!("({x} IS NOT NULL AND {x} <> '')")
