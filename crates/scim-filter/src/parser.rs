@@ -287,8 +287,16 @@ impl<'a> Parser<'a> {
                 end: i + 1,
             });
         }
-        let n: serde_json::Number = serde_json::from_str(&self.src[start..i])
-            .map_err(|_| self.err(start, i, "a number in range"))?;
+        // Rust's float parsing is correctly rounded, so printing and re-parsing is exact.
+        let text = &self.src[start..i];
+        let n = if let Ok(v) = text.parse::<i64>() {
+            Some(serde_json::Number::from(v))
+        } else if let Ok(v) = text.parse::<u64>() {
+            Some(serde_json::Number::from(v))
+        } else {
+            text.parse::<f64>().ok().and_then(serde_json::Number::from_f64)
+        };
+        let n = n.ok_or_else(|| self.err(start, i, "a number in range"))?;
         self.pos = i;
         Ok(Token {
             tok: Tok::Num(n),

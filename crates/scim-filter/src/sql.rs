@@ -414,6 +414,10 @@ impl<'a> Gen<'a> {
                     return self.filter(filter, &Scope::Single(parent));
                 }
                 let source = self.element_source(path, &parent, filter)?;
+                if let Location::Column { .. } = source {
+                    // A wide table keeps one element per row in columns: no correlation needed.
+                    return self.filter(filter, &Scope::Single(parent));
+                }
                 let alias = self.alias();
                 let (head, src) = self.exists_head(&source, &alias);
                 let inner_scope = Scope::Element {
@@ -483,6 +487,7 @@ impl<'a> Gen<'a> {
             };
             let loc = self.locate(path, &r)?;
             let key = match &loc {
+                Location::Column { .. } => Location::Column { column: String::new() },
                 Location::ChildTable {
                     table,
                     owner_column,
@@ -503,7 +508,7 @@ impl<'a> Gen<'a> {
                     k
                 }
                 _ => {
-                    return Err(unsupported(path, format!("the value path on multi-valued \"{path}\" unless its sub-attributes are in one child table or an EAV table with an element column")));
+                    return Err(unsupported(path, format!("the value path on multi-valued \"{path}\" unless its sub-attributes are all columns, all in one child table, or in an EAV table with an element column")));
                 }
             };
             match &found {
