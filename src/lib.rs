@@ -16,3 +16,8 @@ pub use idforge_jose as jose;
 #[cfg(feature = "jwe")]
 #[doc(inline)]
 pub use idforge_jwe as jwe;
+
+/// The README's Rust examples, compiled and run as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

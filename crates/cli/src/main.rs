@@ -1,1 +1,84 @@
-fn main() {}
+//! `idforge`: JOSE keys, signatures and encryption from the shell.
+//!
+//! Exit codes are part of the contract: 0 success, 1 a rejected input or failed operation (one
+//! line `error: <code>: <reason>` on stderr, nothing on stdout), 2 a usage error.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod io;
+mod jwe_cmd;
+mod jwk_cmd;
+mod jws_cmd;
+mod scim_filter;
+
+/// idforge: an embeddable identity provider's toolbox.
+#[derive(Debug, Parser)]
+#[command(name = "idforge", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// JSON Web Keys: generate, public part, RFC 7638 thumbprint.
+    #[command(subcommand)]
+    Jwk(jwk_cmd::JwkCommand),
+    /// JSON Web Signatures (compact serialization).
+    #[command(subcommand)]
+    Jws(jws_cmd::JwsCommand),
+    /// JSON Web Encryption (compact serialization).
+    #[command(subcommand)]
+    Jwe(jwe_cmd::JweCommand),
+    /// SCIM 2.0 filters (RFC 7644): parse, translate to SQL or LDAP, evaluate.
+    #[command(subcommand)]
+    ScimFilter(scim_filter::ScimFilterCommand),
+}
+
+/// A failed command: a stable code and a human reason, printed as one line.
+#[derive(Debug)]
+pub(crate) struct CliError {
+    code: &'static str,
+    message: String,
+}
+
+impl CliError {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>) -> Self {
+        CliError {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<idforge_jose::Error> for CliError {
+    fn from(e: idforge_jose::Error) -> Self {
+        CliError::new(e.code(), e.to_string())
+    }
+}
+
+impl From<idforge_jwe::Error> for CliError {
+    fn from(e: idforge_jwe::Error) -> Self {
+        CliError::new(e.code(), e.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Jwk(cmd) => jwk_cmd::run(cmd),
+        Command::Jws(cmd) => jws_cmd::run(cmd),
+        Command::Jwe(cmd) => jwe_cmd::run(cmd),
+        Command::ScimFilter(cmd) => return scim_filter::run(cmd),
+    };
+    match result.and_then(|out| io::write_stdout(&out)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {}: {}", e.code, e.message.replace('\n', " "));
+            ExitCode::from(1)
+        }
+    }
+}

@@ -93,6 +93,16 @@ impl KeyRing {
         }
     }
 
+    /// Every key that verifies now (active and retiring), synchronously.
+    pub fn keys(&self) -> Arc<KeySet> {
+        self.read().verification.clone()
+    }
+
+    /// The public JWK Set to publish, synchronously.
+    pub fn jwks(&self) -> JwkSet {
+        self.read().verification.public_jwks()
+    }
+
     /// The current signer for `alg` (or the default), synchronously.
     pub fn current(&self, alg: Option<JwsAlgorithm>) -> Result<Arc<LocalSigner>> {
         let ring = self.read();
@@ -112,9 +122,9 @@ impl KeyStore for KeyRing {
         Ok(self.current(alg)? as Arc<dyn Signer>)
     }
     async fn verification_keys(&self) -> Result<Arc<KeySet>> {
-        Ok(self.read().verification.clone())
+        Ok(self.keys())
     }
     async fn public_jwks(&self) -> Result<JwkSet> {
-        Ok(self.read().verification.public_jwks())
+        Ok(self.jwks())
     }
 }

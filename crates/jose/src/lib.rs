@@ -49,3 +49,8 @@ pub use jws::{Header, JwsPolicy, Verified};
 pub use key::Key;
 pub use keystore::{KeyRing, KeyStore};
 pub use signer::{LocalSigner, Signer, Verifier};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
