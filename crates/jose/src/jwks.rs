@@ -83,7 +83,34 @@ pub struct KeySet {
 
 impl KeySet {
     /// Validates every key of a JWK Set.
+    ///
+    /// Two kinds of set are refused as ambiguous (Wycheproof `MixedKeySet`, `DuplicateKid`):
+    /// - a mix of public-only keys with private or secret keys: a set is either what a party
+    ///   publishes or what it holds, and a mix usually means a secret was published;
+    /// - two keys with the same `kid` and `kty`: RFC 7517 §4.5 allows a shared `kid` only for
+    ///   keys of different types, otherwise `kid` no longer says which key signed.
+    ///
+    /// [`KeySet::new`] builds a set from prepared keys without these checks.
     pub fn from_jwk_set(set: &JwkSet) -> Result<Self> {
+        let has_public = set.keys.iter().any(|k| !k.is_private());
+        let has_private = set.keys.iter().any(Jwk::is_private);
+        if has_public && has_private {
+            return Err(Error::InvalidKey(
+                "a JWK Set must not mix public keys with private or secret keys".into(),
+            ));
+        }
+        for (i, a) in set.keys.iter().enumerate() {
+            let Some(kid) = &a.kid else { continue };
+            if set.keys[..i]
+                .iter()
+                .any(|b| b.kid.as_ref() == Some(kid) && b.kty() == a.kty())
+            {
+                return Err(Error::InvalidKey(format!(
+                    "two `{}` keys share the kid `{kid}`",
+                    a.kty()
+                )));
+            }
+        }
         let keys = set
             .keys
             .iter()

@@ -314,12 +314,19 @@ pub fn sign_json(
     let mut entries = Vec::with_capacity(signatures.len());
     let mut unencoded = None;
     for s in signatures {
-        let p = begin(
-            s.protected,
-            s.signer.algorithm(),
-            s.signer.key_id(),
-            payload,
-        )?;
+        // The signer's `kid` goes into the protected header only when neither header names one:
+        // a `kid` the caller put in the unprotected header (RFC 7520 §4.6) must not be repeated,
+        // since the two headers must be disjoint (RFC 7515 §7.2.1).
+        let unprotected_kid = s
+            .unprotected
+            .as_ref()
+            .is_some_and(|u| u.get("kid").is_some());
+        let kid = if unprotected_kid {
+            None
+        } else {
+            s.signer.key_id()
+        };
+        let p = begin(s.protected, s.signer.algorithm(), kid, payload)?;
         if *unencoded.get_or_insert(p.unencoded) != p.unencoded {
             return Err(Error::InvalidHeader(
                 "b64 must be the same for all signatures".into(),

@@ -24,6 +24,8 @@
 //! # Ok::<(), idforge_jose::Error>(())
 //! ```
 #![forbid(unsafe_code)]
+// Unit tests may unwrap: a panic there is a test failure with a backtrace, which is the point.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod alg;
 pub mod b64;
