@@ -96,7 +96,11 @@ fn execute(cmd: ScimFilterCommand) -> Result<String, Failure> {
         }
         ScimFilterCommand::Ldap { filter } => {
             let f = parse(&filter)?;
-            Ok(ldap::to_ldap(&f, &Schema::user(), &ldap::LdapMap::inet_org_person())?)
+            Ok(ldap::to_ldap(
+                &f,
+                &Schema::user(),
+                &ldap::LdapMap::inet_org_person(),
+            )?)
         }
         ScimFilterCommand::Eval {
             resource,
@@ -135,7 +139,10 @@ pub(crate) fn run(cmd: ScimFilterCommand) -> ExitCode {
     match execute(cmd) {
         Ok(out) => {
             let mut stdout = std::io::stdout().lock();
-            if writeln!(stdout, "{out}").and_then(|()| stdout.flush()).is_err() {
+            if writeln!(stdout, "{out}")
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
                 return ExitCode::from(1);
             }
             ExitCode::SUCCESS
