@@ -82,9 +82,9 @@ fn numeric_date(
                 .as_f64()
                 .filter(|f| f.is_finite() && f.abs() < 1e15)
                 .map(|f| Some(f.floor() as i64))
-                .ok_or(ClaimsError::Invalid(name)),
+                .ok_or_else(|| ClaimsError::Invalid(name.into())),
         },
-        Some(_) => Err(ClaimsError::Invalid(name)),
+        Some(_) => Err(ClaimsError::Invalid(name.into())),
     }
 }
 
@@ -128,7 +128,7 @@ impl ClaimsValidation {
             Some(exp) if now >= exp.saturating_add(self.leeway) => {
                 return Err(ClaimsError::Expired)
             }
-            None if self.require_exp => return Err(ClaimsError::Missing("exp")),
+            None if self.require_exp => return Err(ClaimsError::Missing("exp".into())),
             _ => {}
         }
         // RFC 7519 §4.1.5: MUST NOT be accepted before `nbf`.
@@ -149,7 +149,7 @@ impl ClaimsValidation {
                 }
             }
             None if self.require_iat || self.max_age.is_some() => {
-                return Err(ClaimsError::Missing("iat"))
+                return Err(ClaimsError::Missing("iat".into()))
             }
             None => {}
         }
@@ -157,8 +157,8 @@ impl ClaimsValidation {
             match claims.get("iss") {
                 Some(Value::String(iss)) if iss == want => {}
                 Some(Value::String(_)) => return Err(ClaimsError::Issuer),
-                Some(_) => return Err(ClaimsError::Invalid("iss")),
-                None => return Err(ClaimsError::Missing("iss")),
+                Some(_) => return Err(ClaimsError::Invalid("iss".into())),
+                None => return Err(ClaimsError::Missing("iss".into())),
             }
         }
         if let Some(want) = &self.audience {
@@ -166,30 +166,23 @@ impl ClaimsValidation {
                 Some(Value::String(aud)) => aud == want,
                 Some(Value::Array(auds)) => {
                     if !auds.iter().all(Value::is_string) {
-                        return Err(ClaimsError::Invalid("aud"));
+                        return Err(ClaimsError::Invalid("aud".into()));
                     }
                     auds.iter().any(|a| a == want.as_str())
                 }
-                Some(_) => return Err(ClaimsError::Invalid("aud")),
-                None => return Err(ClaimsError::Missing("aud")),
+                Some(_) => return Err(ClaimsError::Invalid("aud".into())),
+                None => return Err(ClaimsError::Missing("aud".into())),
             };
             if !ok {
                 return Err(ClaimsError::Audience);
             }
         }
-        for name in &self.required {
-            if !claims.contains_key(name) {
-                // Leak the name so the error can carry a 'static str; the set of required names
-                // is configuration, so this is bounded.
-                return Err(ClaimsError::Missing(match name.as_str() {
-                    "sub" => "sub",
-                    "jti" => "jti",
-                    "nonce" => "nonce",
-                    "client_id" => "client_id",
-                    "scope" => "scope",
-                    _ => "required claim",
-                }));
-            }
+        if let Some(name) = self
+            .required
+            .iter()
+            .find(|n| !claims.contains_key(n.as_str()))
+        {
+            return Err(ClaimsError::Missing(name.clone()));
         }
         Ok(())
     }
@@ -264,11 +257,11 @@ mod tests {
         );
         assert_eq!(
             v.validate(&h, &claims(json!({})), &clock),
-            Err(ClaimsError::Missing("exp"))
+            Err(ClaimsError::Missing("exp".into()))
         );
         assert_eq!(
             v.validate(&h, &claims(json!({"exp": "2000"})), &clock),
-            Err(ClaimsError::Invalid("exp"))
+            Err(ClaimsError::Invalid("exp".into()))
         );
         assert_eq!(
             v.validate(&h, &claims(json!({"exp": 1500.5})), &clock),

@@ -99,10 +99,10 @@ pub enum ClaimsError {
     Type,
     /// A required claim is absent.
     #[error("missing claim: {0}")]
-    Missing(&'static str),
+    Missing(String),
     /// A claim has the wrong JSON type (e.g. a string `exp`).
     #[error("invalid claim: {0}")]
-    Invalid(&'static str),
+    Invalid(String),
 }
 
 impl ClaimsError {
