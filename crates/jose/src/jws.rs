@@ -444,10 +444,14 @@ fn check_crit(
                 "critical header `{name}` is absent"
             )));
         }
+    }
+    // Only a well-formed `crit` is checked against what we understand, so a malformed list is
+    // always reported as such, whatever the policy.
+    for name in seen {
         let understood = (name == "b64" && policy.allow_unencoded_payload)
             || policy.critical.iter().any(|c| c == name);
         if !understood {
-            return Err(Error::UnsupportedCritical(name.clone()));
+            return Err(Error::UnsupportedCritical(name.to_owned()));
         }
     }
     Ok(())
