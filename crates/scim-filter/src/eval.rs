@@ -249,7 +249,7 @@ fn apply_ordering(op: CompareOp, ord: Ordering) -> bool {
 /// lexicographic by Unicode code point (RFC 7644 §3.4.2.2: "For string attribute types, this is
 /// a lexicographical comparison").
 fn text_op(value: &str, lit: &str, op: CompareOp, case_exact: bool) -> bool {
-    if !case_exact && !(value.is_ascii() && lit.is_ascii()) {
+    if !(case_exact || value.is_ascii() && lit.is_ascii()) {
         return text_op(&value.to_lowercase(), &lit.to_lowercase(), op, true);
     }
     let fold = !case_exact;

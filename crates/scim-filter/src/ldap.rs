@@ -12,7 +12,7 @@
 //! | `a eq null`, `ne null` | `(!(a=*))`, `(a=*)` |
 //!
 //! `ne` carries a presence guard so that an entry without the attribute does not match, exactly as
-//! in [`crate::matches`] and the SQL translation (a comparison needs a value). LDAP evaluates an
+//! in [`crate::matches()`] and the SQL translation (a comparison needs a value). LDAP evaluates an
 //! assertion over a multi-valued attribute as "some value matches", which is the SCIM rule too; but
 //! `ne`, `gt` and `lt` are built from a negation, which over several values means "no value
 //! equals": those are refused on multi-valued attributes, as are value paths that need two
@@ -118,14 +118,23 @@ impl LdapMap {
             .with("title", s("title"))
             .with("userType", s("employeeType"))
             .with("preferredLanguage", s("preferredLanguage"))
-            .with("emails.value", LdapAttr::string("mail").with_ordering(false))
+            .with(
+                "emails.value",
+                LdapAttr::string("mail").with_ordering(false),
+            )
             .with("phoneNumbers.value", s("telephoneNumber"))
             .with("employeeNumber", s("employeeNumber"))
             .with("department", s("departmentNumber"))
             .with("organization", s("o"))
             .with("externalId", s("employeeNumber"))
-            .with("meta.created", LdapAttr::new("createTimestamp", LdapSyntax::GeneralizedTime))
-            .with("meta.lastModified", LdapAttr::new("modifyTimestamp", LdapSyntax::GeneralizedTime))
+            .with(
+                "meta.created",
+                LdapAttr::new("createTimestamp", LdapSyntax::GeneralizedTime),
+            )
+            .with(
+                "meta.lastModified",
+                LdapAttr::new("modifyTimestamp", LdapSyntax::GeneralizedTime),
+            )
     }
 }
 
@@ -188,7 +197,11 @@ impl<'a> Gen<'a> {
     fn filter(&self, f: &Filter, scope: Option<Resolved<'a>>) -> Result<String, Error> {
         match f {
             Filter::And(items, _) | Filter::Or(items, _) => {
-                let mut s = String::from(if matches!(f, Filter::And(..)) { "(&" } else { "(|" });
+                let mut s = String::from(if matches!(f, Filter::And(..)) {
+                    "(&"
+                } else {
+                    "(|"
+                });
                 for i in items {
                     s.push_str(&self.filter(i, scope)?);
                 }
@@ -200,7 +213,9 @@ impl<'a> Gen<'a> {
                 let r = self.schema.target(path, scope, Context::Filter)?;
                 self.present(path, &r)
             }
-            Filter::Compare { path, op, value, .. } => {
+            Filter::Compare {
+                path, op, value, ..
+            } => {
                 let r = self.schema.target(path, scope, Context::Filter)?;
                 self.compare(path, &r, *op, value)
             }
@@ -219,9 +234,12 @@ impl<'a> Gen<'a> {
     }
 
     fn attr(&self, path: &AttrPath, r: &Resolved<'_>) -> Result<LdapAttr, Error> {
-        self.map
-            .ldap_attribute(r)
-            .ok_or_else(|| unsupported(path, format!("attribute \"{path}\", which has no LDAP mapping")))
+        self.map.ldap_attribute(r).ok_or_else(|| {
+            unsupported(
+                path,
+                format!("attribute \"{path}\", which has no LDAP mapping"),
+            )
+        })
     }
 
     fn present(&self, path: &AttrPath, r: &Resolved<'a>) -> Result<String, Error> {
@@ -235,7 +253,10 @@ impl<'a> Gen<'a> {
                 }
             }
             return match parts.len() {
-                0 => Err(unsupported(path, format!("\"{path} pr\": no sub-attribute is mapped"))),
+                0 => Err(unsupported(
+                    path,
+                    format!("\"{path} pr\": no sub-attribute is mapped"),
+                )),
                 1 => Ok(parts.remove(0)),
                 _ => Ok(format!("(|{})", parts.concat())),
             };
@@ -244,11 +265,21 @@ impl<'a> Gen<'a> {
         Ok(format!("({}=*)", a.name))
     }
 
-    fn compare(&self, path: &AttrPath, r: &Resolved<'a>, op: CompareOp, value: &CompValue) -> Result<String, Error> {
+    fn compare(
+        &self,
+        path: &AttrPath,
+        r: &Resolved<'a>,
+        op: CompareOp,
+        value: &CompValue,
+    ) -> Result<String, Error> {
         let c = check_compare(r, path, op, value, Context::Filter)?;
         if c.value == Typed::Null {
             let p = self.present(path, &c.target)?;
-            return Ok(if op == CompareOp::Eq { format!("(!{p})") } else { p });
+            return Ok(if op == CompareOp::Eq {
+                format!("(!{p})")
+            } else {
+                p
+            });
         }
         let a = self.attr(path, &c.target)?;
         let multi = c.target.is_multi_valued();
@@ -259,15 +290,33 @@ impl<'a> Gen<'a> {
             (Typed::Time(t), LdapSyntax::GeneralizedTime) => t.format_generalized_time(),
             (Typed::Time(t), LdapSyntax::DirectoryString) => escape_value(&t.format_utc(0)),
             _ => {
-                return Err(unsupported(path, format!("this value for \"{path}\" in the syntax of LDAP attribute {}", a.name)));
+                return Err(unsupported(
+                    path,
+                    format!(
+                        "this value for \"{path}\" in the syntax of LDAP attribute {}",
+                        a.name
+                    ),
+                ));
             }
         };
         let n = &a.name;
         if op.is_ordering() && !a.ordering {
-            return Err(unsupported(path, format!("\"{}\" on LDAP attribute {n}, which has no ORDERING matching rule", op.as_str())));
+            return Err(unsupported(
+                path,
+                format!(
+                    "\"{}\" on LDAP attribute {n}, which has no ORDERING matching rule",
+                    op.as_str()
+                ),
+            ));
         }
         if op.is_substring() && !a.substrings {
-            return Err(unsupported(path, format!("\"{}\" on LDAP attribute {n}, which has no SUBSTR matching rule", op.as_str())));
+            return Err(unsupported(
+                path,
+                format!(
+                    "\"{}\" on LDAP attribute {n}, which has no SUBSTR matching rule",
+                    op.as_str()
+                ),
+            ));
         }
         if multi && matches!(op, CompareOp::Ne | CompareOp::Gt | CompareOp::Lt) {
             return Err(unsupported(path, format!("\"{}\" on multi-valued \"{path}\" (LDAP negation means no value matches, SCIM means some value differs)", op.as_str())));

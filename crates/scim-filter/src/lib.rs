@@ -13,7 +13,7 @@
 //! ```
 //!
 //! Layers: [`parse_filter`] gives a [`Filter`] tree with byte [`Span`]s whose `Display` is the
-//! canonical text; [`Schema`] holds RFC 7643 attribute definitions; [`matches`] evaluates;
+//! canonical text; [`Schema`] holds RFC 7643 attribute definitions; [`matches()`] evaluates;
 //! [`sql`] and [`ldap`] translate through host-implemented mapping ports ([`sql::ColumnMap`],
 //! [`ldap::AttributeMap`]). Every failure is an [`Error`] with a byte offset and the RFC 7644
 //! §3.12 error mapping ([`Error::to_scim_error`]).
@@ -27,6 +27,11 @@ pub mod ldap;
 mod parser;
 mod schema;
 pub mod sql;
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
 pub use ast::{AttrPath, CompValue, CompareOp, Filter, Span};
 pub use datetime::Instant;

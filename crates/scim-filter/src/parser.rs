@@ -294,7 +294,9 @@ impl<'a> Parser<'a> {
         } else if let Ok(v) = text.parse::<u64>() {
             Some(serde_json::Number::from(v))
         } else {
-            text.parse::<f64>().ok().and_then(serde_json::Number::from_f64)
+            text.parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
         };
         let n = n.ok_or_else(|| self.err(start, i, "a number in range"))?;
         self.pos = i;

@@ -573,31 +573,31 @@ impl<'s> Resolved<'s> {
 
 /// A comparison literal converted to the attribute's type.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Typed {
+pub(crate) enum Typed<'v> {
     /// `eq null` / `ne null`: absence test (RFC 7643 §2.5: null and unassigned are equivalent).
     Null,
     Bool(bool),
     Number(f64),
     /// Text, with the attribute's `caseExact`.
-    Text(String),
+    Text(&'v str),
     Time(Instant),
 }
 
 /// The compared target and the literal converted to its type, after all RFC checks.
 #[derive(Debug, Clone)]
-pub(crate) struct CheckedCompare<'s> {
+pub(crate) struct CheckedCompare<'s, 'v> {
     pub(crate) target: Resolved<'s>,
-    pub(crate) value: Typed,
+    pub(crate) value: Typed<'v>,
 }
 
 /// Checks one `attrPath compareOp compValue` against the attribute's type.
-pub(crate) fn check_compare<'s>(
+pub(crate) fn check_compare<'s, 'v>(
     target: &Resolved<'s>,
     path: &AttrPath,
     op: CompareOp,
-    value: &CompValue,
+    value: &'v CompValue,
     ctx: Context,
-) -> Result<CheckedCompare<'s>, Error> {
+) -> Result<CheckedCompare<'s, 'v>, Error> {
     let offset = path.span.start;
     let target = target
         .with_implicit_value()
@@ -649,7 +649,7 @@ pub(crate) fn check_compare<'s>(
         CompValue::String(t) if leaf.ty == AttrType::DateTime => Typed::Time(
             Instant::parse(t).ok_or_else(|| mismatch("a string that is not an xsd:dateTime"))?,
         ),
-        CompValue::String(t) if leaf.ty.is_textual() => Typed::Text(t.clone()),
+        CompValue::String(t) if leaf.ty.is_textual() => Typed::Text(t),
         CompValue::Bool(_) => return Err(mismatch("a boolean")),
         CompValue::Number(_) => return Err(mismatch("a number")),
         CompValue::String(_) => return Err(mismatch("a string")),

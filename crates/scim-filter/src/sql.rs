@@ -6,7 +6,7 @@
 //! row per value (multi-valued attributes, `EXISTS` sub-queries), or an entity-attribute-value
 //! table ([`EavTable`]).
 //!
-//! The SQL is two-valued by construction, so `not` behaves like [`crate::matches`]: an absent
+//! The SQL is two-valued by construction, so `not` behaves like [`crate::matches()`]: an absent
 //! attribute matches no comparison, and `not (...)` of it is true (`NOT COALESCE(..., FALSE)`
 //! turns SQL's unknown into false before negating).
 //!
@@ -16,7 +16,7 @@
 //!   (PostgreSQL), and instants compare correctly.
 //! - case-insensitive strings are compared with `LOWER()` on both sides (SQLite's `LOWER` folds
 //!   ASCII only); ordering uses code-point order (`COLLATE "C"` on PostgreSQL, `utf8mb4_bin` on
-//!   MySQL) to agree with [`crate::matches`].
+//!   MySQL) to agree with [`crate::matches()`].
 
 use std::fmt::Write as _;
 
@@ -255,6 +255,8 @@ pub struct EavTable {
 }
 
 impl ColumnMap for EavTable {
+    // The port's `table` is the filtered (entity) table, not the EAV table.
+    #[allow(clippy::misnamed_getters)]
     fn table(&self) -> &str {
         &self.main_table
     }
@@ -435,13 +437,24 @@ impl<'a> Gen<'a> {
                     // Only rows of this attribute's elements are candidates.
                     let mut names = Vec::new();
                     for s in &parent.attr.sub_attributes {
-                        let sr = Resolved { sub: Some(s), ..parent };
+                        let sr = Resolved {
+                            sub: Some(s),
+                            ..parent
+                        };
                         if let Some(Location::Eav { name, .. }) = self.map.locate(&sr) {
                             names.push(name);
                         }
                     }
-                    let ps: Vec<String> = names.into_iter().map(|n| self.param(SqlParam::Text(n))).collect();
-                    let _ = write!(head, " AND {alias}.{} IN ({})", self.q(name_column), ps.join(", "));
+                    let ps: Vec<String> = names
+                        .into_iter()
+                        .map(|n| self.param(SqlParam::Text(n)))
+                        .collect();
+                    let _ = write!(
+                        head,
+                        " AND {alias}.{} IN ({})",
+                        self.q(name_column),
+                        ps.join(", ")
+                    );
                 }
                 let inner = self.filter(filter, &inner_scope)?;
                 Ok(format!("{head} AND ({inner}))"))
@@ -487,7 +500,9 @@ impl<'a> Gen<'a> {
             };
             let loc = self.locate(path, &r)?;
             let key = match &loc {
-                Location::Column { .. } => Location::Column { column: String::new() },
+                Location::Column { .. } => Location::Column {
+                    column: String::new(),
+                },
                 Location::ChildTable {
                     table,
                     owner_column,

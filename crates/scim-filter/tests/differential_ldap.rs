@@ -27,8 +27,14 @@ fn map() -> LdapMap {
         .with("locale", s("scimLocale"))
         .with("externalId", s("scimExternalId"))
         .with("active", LdapAttr::new("scimActive", LdapSyntax::Boolean))
-        .with("meta.created", LdapAttr::new("scimCreated", LdapSyntax::GeneralizedTime))
-        .with("meta.lastModified", LdapAttr::new("scimLastModified", LdapSyntax::GeneralizedTime))
+        .with(
+            "meta.created",
+            LdapAttr::new("scimCreated", LdapSyntax::GeneralizedTime),
+        )
+        .with(
+            "meta.lastModified",
+            LdapAttr::new("scimLastModified", LdapSyntax::GeneralizedTime),
+        )
         .with("emails.value", s("scimEmail"))
         .with("emails.type", s("scimEmailType"))
         .with("employeeNumber", s("scimEmployeeNumber"))
@@ -40,7 +46,11 @@ fn b64(data: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in data.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -68,8 +78,14 @@ fn ldif(users: &[Value], ou: &str) -> String {
         ("userType", "scimUserType"),
         ("locale", "scimLocale"),
         ("externalId", "scimExternalId"),
-        ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber", "scimEmployeeNumber"),
-        ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "scimDepartment"),
+        (
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+            "scimEmployeeNumber",
+        ),
+        (
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+            "scimDepartment",
+        ),
     ];
     for u in users {
         let id = u["id"].as_str().expect("id");
@@ -82,7 +98,10 @@ fn ldif(users: &[Value], ou: &str) -> String {
         if let Some(Value::Bool(b)) = u.get("active") {
             out += &format!("scimActive: {}\n", if *b { "TRUE" } else { "FALSE" });
         }
-        for (path, attr) in [("meta.created", "scimCreated"), ("meta.lastModified", "scimLastModified")] {
+        for (path, attr) in [
+            ("meta.created", "scimCreated"),
+            ("meta.lastModified", "scimLastModified"),
+        ] {
             if let Some(Value::String(s)) = common::get(u, path) {
                 let t = Instant::parse(s).expect("seed time");
                 out += &format!("{attr}: {}\n", t.format_generalized_time());
@@ -96,9 +115,26 @@ fn ldif(users: &[Value], ou: &str) -> String {
                 }
             }
         };
-        let emails: Vec<&Value> = u.get("emails").and_then(Value::as_array).into_iter().flatten().collect();
-        multi("scimEmail", emails.iter().filter_map(|e| e.get("value")?.as_str()).collect());
-        multi("scimEmailType", emails.iter().filter_map(|e| e.get("type")?.as_str()).collect());
+        let emails: Vec<&Value> = u
+            .get("emails")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .collect();
+        multi(
+            "scimEmail",
+            emails
+                .iter()
+                .filter_map(|e| e.get("value")?.as_str())
+                .collect(),
+        );
+        multi(
+            "scimEmailType",
+            emails
+                .iter()
+                .filter_map(|e| e.get("type")?.as_str())
+                .collect(),
+        );
         let schemas: Vec<&str> = u
             .get("schemas")
             .and_then(Value::as_array)
@@ -122,8 +158,18 @@ struct Ldap {
 impl Ldap {
     fn from_env() -> Option<Ldap> {
         let get = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        match (get("IDFORGE_LDAP_URL"), get("IDFORGE_LDAP_BASE"), get("IDFORGE_LDAP_BIND_DN"), get("IDFORGE_LDAP_BIND_PW")) {
-            (Some(url), Some(base), Some(bind_dn), Some(bind_pw)) => Some(Ldap { url, base, bind_dn, bind_pw }),
+        match (
+            get("IDFORGE_LDAP_URL"),
+            get("IDFORGE_LDAP_BASE"),
+            get("IDFORGE_LDAP_BIND_DN"),
+            get("IDFORGE_LDAP_BIND_PW"),
+        ) {
+            (Some(url), Some(base), Some(bind_dn), Some(bind_pw)) => Some(Ldap {
+                url,
+                base,
+                bind_dn,
+                bind_pw,
+            }),
             _ => {
                 common::skip_or_fail("IDFORGE_LDAP_URL/BASE/BIND_DN/BIND_PW are not set (source .ci/scim-filter.sh to start slapd)");
                 None
@@ -133,11 +179,23 @@ impl Ldap {
 
     fn tool(&self, name: &str, extra: &[&str], stdin: Option<&str>) -> std::process::Output {
         let mut cmd = Command::new(name);
-        cmd.args(["-x", "-H", &self.url, "-D", &self.bind_dn, "-w", &self.bind_pw])
-            .args(extra)
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args([
+            "-x",
+            "-H",
+            &self.url,
+            "-D",
+            &self.bind_dn,
+            "-w",
+            &self.bind_pw,
+        ])
+        .args(extra)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{name}: {e}"));
         if let Some(input) = stdin {
             child
@@ -159,7 +217,11 @@ fn slapd_agrees_with_matches() {
     // Fresh data: drop the subtree (absent on a first run), then add everything.
     let _ = ldap.tool("ldapdelete", &["-r", &ou], None);
     let out = ldap.tool("ldapadd", &[], Some(&ldif(&users, &ou)));
-    assert!(out.status.success(), "ldapadd: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ldapadd: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let schema = Schema::user();
     let map = map();
@@ -179,8 +241,26 @@ fn slapd_agrees_with_matches() {
             .into_iter()
             .map(|id| format!("u{id}"))
             .collect();
-        let out = ldap.tool("ldapsearch", &["-LLL", "-o", "ldif-wrap=no", "-b", &ou, "-s", "one", &ldap_filter, "uid"], None);
-        assert!(out.status.success(), "{text}: {ldap_filter}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = ldap.tool(
+            "ldapsearch",
+            &[
+                "-LLL",
+                "-o",
+                "ldif-wrap=no",
+                "-b",
+                &ou,
+                "-s",
+                "one",
+                &ldap_filter,
+                "uid",
+            ],
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "{text}: {ldap_filter}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let got: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
             .lines()
             .filter_map(|l| l.strip_prefix("uid: "))
@@ -189,8 +269,14 @@ fn slapd_agrees_with_matches() {
         assert_eq!(got, want, "filter {text}\nLDAP {ldap_filter}");
         agreed += 1;
     }
-    println!("slapd: {agreed} filters agree over {} users, {refused} refused as inexpressible", users.len());
-    assert!(agreed >= 150, "only {agreed} filters were expressible in LDAP");
+    println!(
+        "slapd: {agreed} filters agree over {} users, {refused} refused as inexpressible",
+        users.len()
+    );
+    assert!(
+        agreed >= 150,
+        "only {agreed} filters were expressible in LDAP"
+    );
 }
 
 #[test]
@@ -198,15 +284,30 @@ fn ldap_translation_shapes_and_escaping() {
     let schema = Schema::user();
     let map = map();
     let t = |f: &str| to_ldap(&parse_filter(f).expect(f), &schema, &map);
-    assert_eq!(t(r#"userName eq "a*b(c)\\d""#).as_deref(), Ok(r"(scimUserName=a\2ab\28c\29\5cd)"));
-    assert_eq!(t("userName eq \"nul\\u0000\"").as_deref(), Ok(r"(scimUserName=nul\00)"));
+    assert_eq!(
+        t(r#"userName eq "a*b(c)\\d""#).as_deref(),
+        Ok(r"(scimUserName=a\2ab\28c\29\5cd)")
+    );
+    assert_eq!(
+        t("userName eq \"nul\\u0000\"").as_deref(),
+        Ok(r"(scimUserName=nul\00)")
+    );
     assert_eq!(t(r#"userName co "x""#).as_deref(), Ok("(scimUserName=*x*)"));
     assert_eq!(t(r#"userName sw "x""#).as_deref(), Ok("(scimUserName=x*)"));
     assert_eq!(t(r#"userName ew "x""#).as_deref(), Ok("(scimUserName=*x)"));
     assert_eq!(t("userName pr").as_deref(), Ok("(scimUserName=*)"));
-    assert_eq!(t(r#"userName ne "x""#).as_deref(), Ok("(&(scimUserName=*)(!(scimUserName=x)))"));
-    assert_eq!(t(r#"userName gt "x""#).as_deref(), Ok("(&(scimUserName>=x)(!(scimUserName=x)))"));
-    assert_eq!(t(r#"userName lt "x""#).as_deref(), Ok("(&(scimUserName<=x)(!(scimUserName=x)))"));
+    assert_eq!(
+        t(r#"userName ne "x""#).as_deref(),
+        Ok("(&(scimUserName=*)(!(scimUserName=x)))")
+    );
+    assert_eq!(
+        t(r#"userName gt "x""#).as_deref(),
+        Ok("(&(scimUserName>=x)(!(scimUserName=x)))")
+    );
+    assert_eq!(
+        t(r#"userName lt "x""#).as_deref(),
+        Ok("(&(scimUserName<=x)(!(scimUserName=x)))")
+    );
     assert_eq!(t(r#"userName ge "x""#).as_deref(), Ok("(scimUserName>=x)"));
     assert_eq!(t(r#"userName le "x""#).as_deref(), Ok("(scimUserName<=x)"));
     assert_eq!(t("active eq true").as_deref(), Ok("(scimActive=TRUE)"));
@@ -219,7 +320,10 @@ fn ldap_translation_shapes_and_escaping() {
         t(r#"title pr and (userType eq "a" or not (locale pr))"#).as_deref(),
         Ok("(&(scimTitle=*)(|(scimUserType=a)(!(scimLocale=*))))")
     );
-    assert_eq!(t(r#"emails co "example.com""#).as_deref(), Ok("(scimEmail=*example.com*)"));
+    assert_eq!(
+        t(r#"emails co "example.com""#).as_deref(),
+        Ok("(scimEmail=*example.com*)")
+    );
     for refused in [
         r#"emails.value ne "x""#,
         r#"emails.value gt "x""#,
@@ -228,12 +332,19 @@ fn ldap_translation_shapes_and_escaping() {
         "emails.primary eq true",
         r#"schemas gt "x""#,
     ] {
-        assert!(matches!(t(refused), Err(Error::Unsupported { .. })), "{refused}: {:?}", t(refused));
+        assert!(
+            matches!(t(refused), Err(Error::Unsupported { .. })),
+            "{refused}: {:?}",
+            t(refused)
+        );
     }
     // The default inetOrgPerson mapping refuses orderings on attributes without ORDERING rules.
     let iop = LdapMap::inet_org_person();
     let f = parse_filter(r#"userName gt "a""#).expect("valid");
-    assert!(matches!(to_ldap(&f, &schema, &iop), Err(Error::Unsupported { .. })));
+    assert!(matches!(
+        to_ldap(&f, &schema, &iop),
+        Err(Error::Unsupported { .. })
+    ));
     let f = parse_filter(r#"meta.lastModified gt "2011-05-13T04:42:34Z""#).expect("valid");
     assert_eq!(
         to_ldap(&f, &schema, &iop).as_deref(),

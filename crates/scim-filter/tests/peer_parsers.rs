@@ -78,14 +78,21 @@ const DISAGREEMENTS: &[(&str, &str, &str)] = &[
     (r#"a eq True"#, "both", "RFC 5234 §2.3: ABNF quoted literals (\"true\", \"and\", \"eq\") are case-insensitive"),
 ];
 
-const PRECEDENCE: &str = "RFC 7644 §3.4.2.2: \"and\" takes precedence over \"or\"; Python groups left to right";
+const PRECEDENCE: &str =
+    "RFC 7644 §3.4.2.2: \"and\" takes precedence over \"or\"; Python groups left to right";
 const ESCAPES: &str = "RFC 7644 §3.4.2.2 compValue strings are JSON strings, whose escapes (RFC 7159 §7) are decoded; the peers keep them verbatim (Node even rejects some)";
 
 /// Disagreements on generated corpus filters, recognized by rule (with the same RFC reasons).
 fn corpus_rule(f: &str, who: &str, mine: &Value, py: &Value, node: &Value) -> Option<&'static str> {
     let ok = |v: &Value| v["ok"] == json!(true);
     // Python's left-to-right grouping: Node agrees with us, the filter mixes "or" before "and".
-    if who == "python" && ok(mine) && ok(py) && node == mine && f.contains(" or ") && f.contains(" and ") {
+    if who == "python"
+        && ok(mine)
+        && ok(py)
+        && node == mine
+        && f.contains(" or ")
+        && f.contains(" and ")
+    {
         return Some(PRECEDENCE);
     }
     // An escaped quote or backslash in a JSON string, which the peers do not decode.
@@ -171,16 +178,24 @@ fn ours(f: &Filter) -> Value {
     let path = |p: &idforge_scim_filter::AttrPath| Value::String(p.to_string().to_lowercase());
     match f {
         Filter::Present { path: p, .. } => json!(["pr", path(p)]),
-        Filter::Compare { path: p, op, value, .. } => {
+        Filter::Compare {
+            path: p, op, value, ..
+        } => {
             let v = match value {
                 CompValue::String(s) => s.clone(),
                 other => other.to_string(),
             };
             json!([op.as_str(), path(p), v])
         }
-        Filter::ValuePath { path: p, filter, .. } => json!(["[]", path(p), ours(filter)]),
+        Filter::ValuePath {
+            path: p, filter, ..
+        } => json!(["[]", path(p), ours(filter)]),
         Filter::And(items, _) | Filter::Or(items, _) => {
-            let mut v = vec![json!(if matches!(f, Filter::And(..)) { "and" } else { "or" })];
+            let mut v = vec![json!(if matches!(f, Filter::And(..)) {
+                "and"
+            } else {
+                "or"
+            })];
             v.extend(items.iter().map(ours));
             Value::Array(v)
         }
@@ -213,7 +228,11 @@ fn run_peer(program: &str, args: &[&str], env: (&str, PathBuf), input: &str) -> 
         .write_all(input.as_bytes())
         .expect("write");
     let out = child.wait_with_output().expect("wait");
-    assert!(out.status.success(), "{program}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{program}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("peer output is JSON")
 }
 
@@ -248,7 +267,8 @@ fn peers_agree_on_accept_reject_and_tree_shape() {
             Err(e) => json!({"ok": false, "error": e.to_string()}),
         };
         let same = |other: &Value| {
-            other["ok"] == mine["ok"] && (mine["ok"] == json!(false) || other["tree"] == mine["tree"])
+            other["ok"] == mine["ok"]
+                && (mine["ok"] == json!(false) || other["tree"] == mine["tree"])
         };
         let (py_same, node_same) = (same(&py_res[i]), same(&node_res[i]));
         if py_same && node_same {
@@ -260,7 +280,10 @@ fn peers_agree_on_accept_reject_and_tree_shape() {
             (false, true) => "python",
             _ => "node",
         };
-        match DISAGREEMENTS.iter().position(|(df, dp, _)| df == f && *dp == who) {
+        match DISAGREEMENTS
+            .iter()
+            .position(|(df, dp, _)| df == f && *dp == who)
+        {
             Some(k) => seen[k] = true,
             None if corpus_rule(f, who, &mine, &py_res[i], &node_res[i]).is_some() => by_rule += 1,
             None => unexpected.push(format!(
@@ -280,6 +303,13 @@ fn peers_agree_on_accept_reject_and_tree_shape() {
         filters.len(),
         DISAGREEMENTS.len()
     );
-    assert!(unexpected.is_empty(), "undocumented disagreements:\n{}", unexpected.join("\n"));
-    assert!(stale.is_empty(), "documented disagreements that no longer occur: {stale:?}");
+    assert!(
+        unexpected.is_empty(),
+        "undocumented disagreements:\n{}",
+        unexpected.join("\n")
+    );
+    assert!(
+        stale.is_empty(),
+        "documented disagreements that no longer occur: {stale:?}"
+    );
 }

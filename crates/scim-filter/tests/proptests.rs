@@ -45,7 +45,8 @@ fn comp_value() -> impl Strategy<Value = CompValue> {
         Just(CompValue::Null),
         any::<bool>().prop_map(CompValue::Bool),
         any::<i64>().prop_map(|i| CompValue::Number(i.into())),
-        (-1.0e12f64..1.0e12).prop_map(|f| CompValue::Number(serde_json::Number::from_f64(f).expect("finite"))),
+        (-1.0e12f64..1.0e12)
+            .prop_map(|f| CompValue::Number(serde_json::Number::from_f64(f).expect("finite"))),
         any::<String>().prop_map(CompValue::String),
     ]
 }
@@ -57,7 +58,8 @@ fn op() -> impl Strategy<Value = CompareOp> {
 fn atom(in_value_path: bool) -> BoxedStrategy<Filter> {
     prop_oneof![
         attr_path(in_value_path).prop_map(Filter::present),
-        (attr_path(in_value_path), op(), comp_value()).prop_map(|(p, o, v)| Filter::compare(p, o, v)),
+        (attr_path(in_value_path), op(), comp_value())
+            .prop_map(|(p, o, v)| Filter::compare(p, o, v)),
     ]
     .boxed()
 }
@@ -76,8 +78,10 @@ fn tree(in_value_path: bool) -> BoxedStrategy<Filter> {
     };
     leaf.prop_recursive(4, 24, 4, |inner| {
         prop_oneof![
-            prop::collection::vec(inner.clone(), 2..4).prop_map(|v| v.into_iter().reduce(Filter::and).expect("non-empty")),
-            prop::collection::vec(inner.clone(), 2..4).prop_map(|v| v.into_iter().reduce(Filter::or).expect("non-empty")),
+            prop::collection::vec(inner.clone(), 2..4)
+                .prop_map(|v| v.into_iter().reduce(Filter::and).expect("non-empty")),
+            prop::collection::vec(inner.clone(), 2..4)
+                .prop_map(|v| v.into_iter().reduce(Filter::or).expect("non-empty")),
             inner.prop_map(Filter::negate),
         ]
     })

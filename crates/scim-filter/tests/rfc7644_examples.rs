@@ -48,11 +48,36 @@ fn bjensen() -> serde_json::Value {
 
 /// (source, filter text, canonical text, does bjensen match?)
 const FILTER_EXAMPLES: &[(&str, &str, &str, bool)] = &[
-    ("RFC 7644 §3.4.2.2 (case-insensitive names)", r#"userName Eq "john""#, r#"userName eq "john""#, false),
-    ("RFC 7644 §3.4.2.2 (case-insensitive names)", r#"Username eq "john""#, r#"Username eq "john""#, false),
-    ("RFC 7644 §3.4.2.2 Figure 2", r#"userName eq "bjensen""#, r#"userName eq "bjensen""#, false),
-    ("RFC 7644 §3.4.2.2 Figure 2", r#"name.familyName co "O'Malley""#, r#"name.familyName co "O'Malley""#, false),
-    ("RFC 7644 §3.4.2.2 Figure 2", r#"userName sw "J""#, r#"userName sw "J""#, false),
+    (
+        "RFC 7644 §3.4.2.2 (case-insensitive names)",
+        r#"userName Eq "john""#,
+        r#"userName eq "john""#,
+        false,
+    ),
+    (
+        "RFC 7644 §3.4.2.2 (case-insensitive names)",
+        r#"Username eq "john""#,
+        r#"Username eq "john""#,
+        false,
+    ),
+    (
+        "RFC 7644 §3.4.2.2 Figure 2",
+        r#"userName eq "bjensen""#,
+        r#"userName eq "bjensen""#,
+        false,
+    ),
+    (
+        "RFC 7644 §3.4.2.2 Figure 2",
+        r#"name.familyName co "O'Malley""#,
+        r#"name.familyName co "O'Malley""#,
+        false,
+    ),
+    (
+        "RFC 7644 §3.4.2.2 Figure 2",
+        r#"userName sw "J""#,
+        r#"userName sw "J""#,
+        false,
+    ),
     (
         "RFC 7644 §3.4.2.2 Figure 2",
         r#"urn:ietf:params:scim:schemas:core:2.0:User:userName sw "J""#,
@@ -60,12 +85,42 @@ const FILTER_EXAMPLES: &[(&str, &str, &str, bool)] = &[
         false,
     ),
     ("RFC 7644 §3.4.2.2 Figure 2", "title pr", "title pr", true),
-    ("RFC 7644 §3.4.2.2 Figure 2", r#"meta.lastModified gt "2011-05-13T04:42:34Z""#, r#"meta.lastModified gt "2011-05-13T04:42:34Z""#, false),
-    ("RFC 7644 §3.4.2.2 Figure 2", r#"meta.lastModified ge "2011-05-13T04:42:34Z""#, r#"meta.lastModified ge "2011-05-13T04:42:34Z""#, true),
-    ("RFC 7644 §3.4.2.2 Figure 2", r#"meta.lastModified lt "2011-05-13T04:42:34Z""#, r#"meta.lastModified lt "2011-05-13T04:42:34Z""#, false),
-    ("RFC 7644 §3.4.2.2 Figure 2", r#"meta.lastModified le "2011-05-13T04:42:34Z""#, r#"meta.lastModified le "2011-05-13T04:42:34Z""#, true),
-    ("RFC 7644 §3.4.2.2 Figure 2", r#"title pr and userType eq "Employee""#, r#"title pr and userType eq "Employee""#, true),
-    ("RFC 7644 §3.4.2.2 Figure 2", r#"title pr or userType eq "Intern""#, r#"title pr or userType eq "Intern""#, true),
+    (
+        "RFC 7644 §3.4.2.2 Figure 2",
+        r#"meta.lastModified gt "2011-05-13T04:42:34Z""#,
+        r#"meta.lastModified gt "2011-05-13T04:42:34Z""#,
+        false,
+    ),
+    (
+        "RFC 7644 §3.4.2.2 Figure 2",
+        r#"meta.lastModified ge "2011-05-13T04:42:34Z""#,
+        r#"meta.lastModified ge "2011-05-13T04:42:34Z""#,
+        true,
+    ),
+    (
+        "RFC 7644 §3.4.2.2 Figure 2",
+        r#"meta.lastModified lt "2011-05-13T04:42:34Z""#,
+        r#"meta.lastModified lt "2011-05-13T04:42:34Z""#,
+        false,
+    ),
+    (
+        "RFC 7644 §3.4.2.2 Figure 2",
+        r#"meta.lastModified le "2011-05-13T04:42:34Z""#,
+        r#"meta.lastModified le "2011-05-13T04:42:34Z""#,
+        true,
+    ),
+    (
+        "RFC 7644 §3.4.2.2 Figure 2",
+        r#"title pr and userType eq "Employee""#,
+        r#"title pr and userType eq "Employee""#,
+        true,
+    ),
+    (
+        "RFC 7644 §3.4.2.2 Figure 2",
+        r#"title pr or userType eq "Intern""#,
+        r#"title pr or userType eq "Intern""#,
+        true,
+    ),
     (
         "RFC 7644 §3.4.2.2 Figure 2",
         r#"schemas eq "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User""#,
@@ -102,7 +157,12 @@ const FILTER_EXAMPLES: &[(&str, &str, &str, bool)] = &[
         r#"emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]"#,
         true,
     ),
-    ("RFC 7644 §3.4.3 (POST /.search)", r#"displayName sw "smith""#, r#"displayName sw "smith""#, false),
+    (
+        "RFC 7644 §3.4.3 (POST /.search)",
+        r#"displayName sw "smith""#,
+        r#"displayName sw "smith""#,
+        false,
+    ),
     (
         "RFC 7644 §3.4.2.2 (issue 4 typical filter)",
         r#"userName eq "bjensen" and (emails[type eq "work" and value co "@example.com"] or meta.lastModified ge "2011-05-13T04:42:34Z")"#,
@@ -120,8 +180,14 @@ fn rfc7644_filter_examples_parse_print_reparse_and_evaluate() {
         assert_eq!(f.to_string(), *canonical, "{source}: {text}");
         let again = parse_filter(&f.to_string()).unwrap_or_else(|e| panic!("{source}: {e}"));
         assert_eq!(again, f, "{source}: round trip of {text}");
-        schema.validate(&f).unwrap_or_else(|e| panic!("{source}: {text}: {e}"));
-        assert_eq!(matches(&f, &user, &schema), Ok(*expected), "{source}: {text}");
+        schema
+            .validate(&f)
+            .unwrap_or_else(|e| panic!("{source}: {text}: {e}"));
+        assert_eq!(
+            matches(&f, &user, &schema),
+            Ok(*expected),
+            "{source}: {text}"
+        );
     }
 }
 
@@ -132,11 +198,21 @@ fn figure2_tree_shapes() {
     let p = |n: &str| Filter::present(AttrPath::new(n));
     assert_eq!(f, p("a").or(p("b").and(p("c").negate())));
 
-    let f = parse_filter(r#"urn:ietf:params:scim:schemas:core:2.0:User:name.familyName eq "x""#).expect("valid");
-    let Filter::Compare { path, op, value, span } = f else {
+    let f = parse_filter(r#"urn:ietf:params:scim:schemas:core:2.0:User:name.familyName eq "x""#)
+        .expect("valid");
+    let Filter::Compare {
+        path,
+        op,
+        value,
+        span,
+    } = f
+    else {
         panic!("expected a comparison")
     };
-    assert_eq!(path.uri.as_deref(), Some("urn:ietf:params:scim:schemas:core:2.0:User"));
+    assert_eq!(
+        path.uri.as_deref(),
+        Some("urn:ietf:params:scim:schemas:core:2.0:User")
+    );
     assert_eq!(path.name, "name");
     assert_eq!(path.sub_attr.as_deref(), Some("familyName"));
     assert_eq!(op, CompareOp::Eq);
@@ -148,11 +224,15 @@ fn figure2_tree_shapes() {
 fn spans_point_into_the_input() {
     let text = r#"userType eq "Employee" and emails[type eq "work"]"#;
     let f = parse_filter(text).expect("valid");
-    let Filter::And(items, span) = &f else { panic!("and") };
+    let Filter::And(items, span) = &f else {
+        panic!("and")
+    };
     assert_eq!((span.start, span.end), (0, text.len()));
     let s = items[1].span();
     assert_eq!(&text[s.start..s.end], r#"emails[type eq "work"]"#);
-    let Filter::ValuePath { filter, .. } = &items[1] else { panic!("value path") };
+    let Filter::ValuePath { filter, .. } = &items[1] else {
+        panic!("value path")
+    };
     let s = filter.span();
     assert_eq!(&text[s.start..s.end], r#"type eq "work""#);
 }
@@ -163,16 +243,43 @@ fn spans_point_into_the_input() {
 const PATCH_PATHS: &[(&str, &str)] = &[
     ("RFC 7644 §3.5.2 (path examples)", "members"),
     ("RFC 7644 §3.5.2 (path examples)", "name.familyName"),
-    ("RFC 7644 §3.5.2 (path examples)", r#"addresses[type eq "work"]"#),
-    ("RFC 7644 §3.5.2 (path examples)", r#"members[value eq "2819c223-7f76-453a-919d-413861904646"]"#),
-    ("RFC 7644 §3.5.2 (path examples)", r#"members[value eq "2819c223-7f76-453a-919d-413861904646"].displayName"#),
-    ("RFC 7644 §3.5.2.2 (remove)", r#"members[value eq "2819c223...919d-413861904646"]"#),
-    ("RFC 7644 §3.5.2.2 (remove)", r#"emails[type eq "work" and value ew "example.com"]"#),
-    ("RFC 7644 §3.5.2.3 (replace)", r#"addresses[type eq "work"]"#),
-    ("RFC 7644 §3.5.2.3 (replace)", r#"addresses[type eq "work"].streetAddress"#),
+    (
+        "RFC 7644 §3.5.2 (path examples)",
+        r#"addresses[type eq "work"]"#,
+    ),
+    (
+        "RFC 7644 §3.5.2 (path examples)",
+        r#"members[value eq "2819c223-7f76-453a-919d-413861904646"]"#,
+    ),
+    (
+        "RFC 7644 §3.5.2 (path examples)",
+        r#"members[value eq "2819c223-7f76-453a-919d-413861904646"].displayName"#,
+    ),
+    (
+        "RFC 7644 §3.5.2.2 (remove)",
+        r#"members[value eq "2819c223...919d-413861904646"]"#,
+    ),
+    (
+        "RFC 7644 §3.5.2.2 (remove)",
+        r#"emails[type eq "work" and value ew "example.com"]"#,
+    ),
+    (
+        "RFC 7644 §3.5.2.3 (replace)",
+        r#"addresses[type eq "work"]"#,
+    ),
+    (
+        "RFC 7644 §3.5.2.3 (replace)",
+        r#"addresses[type eq "work"].streetAddress"#,
+    ),
     ("RFC 7644 §3.5.2.1 (add)", "members"),
-    ("RFC 7644 §3.10 (URN path)", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber"),
-    ("RFC 7644 §3.10 (URN path)", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName"),
+    (
+        "RFC 7644 §3.10 (URN path)",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+    ),
+    (
+        "RFC 7644 §3.10 (URN path)",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName",
+    ),
 ];
 
 #[test]
@@ -185,7 +292,11 @@ fn rfc7644_patch_path_examples() {
         let ok_user = user.validate_patch_path(&p);
         let ok_group = group.validate_patch_path(&p);
         let valid = ok_user.is_ok() || ok_group.is_ok();
-        assert_eq!(valid, !text.ends_with("].displayName"), "{source}: {text}: {ok_user:?} {ok_group:?}");
+        assert_eq!(
+            valid,
+            !text.ends_with("].displayName"),
+            "{source}: {text}: {ok_user:?} {ok_group:?}"
+        );
     }
     let p = parse_patch_path(r#"addresses[type eq "work"].streetAddress"#).expect("valid");
     assert_eq!(p.attr.name, "addresses");
@@ -237,12 +348,16 @@ fn invalid_filters_report_offset_expected_and_scim_mapping() {
     ] {
         let e = parse_filter(text).expect_err(text);
         assert_eq!(e.offset(), offset, "{text}: {e}");
-        let Error::Syntax { expected, .. } = &e else { panic!("{text}: {e:?}") };
+        let Error::Syntax { expected, .. } = &e else {
+            panic!("{text}: {e:?}")
+        };
         assert!(expected.contains(expected_fragment), "{text}: {expected}");
         let body = e.to_scim_error();
         assert_eq!(body["status"], "400");
         assert_eq!(body["scimType"], "invalidFilter");
-        assert!(body["detail"].as_str().is_some_and(|d| d.contains(&format!("byte {offset}"))));
+        assert!(body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&format!("byte {offset}"))));
     }
 }
 
@@ -264,15 +379,42 @@ fn attribute_lists_and_sort_by() {
 fn validation_errors() {
     let schema = Schema::user();
     let check = |f: &str| schema.validate(&parse_filter(f).expect(f));
-    assert!(matches!(check("active gt true"), Err(Error::OperatorNotAllowed { op: "gt", .. })));
-    assert!(matches!(check(r#"x509Certificates.value lt "AA==""#), Err(Error::OperatorNotAllowed { .. })));
-    assert!(matches!(check(r#"title[value eq "x"]"#), Err(Error::NotComplex { .. })));
-    assert!(matches!(check(r#"title.value eq "x""#), Err(Error::NotComplex { .. })));
-    assert!(matches!(check(r#"shoeSize eq 3"#), Err(Error::UnknownAttribute { offset: 0, .. })));
-    assert!(matches!(check(r#"emails[shoe eq "x"]"#), Err(Error::UnknownAttribute { offset: 7, .. })));
-    assert!(matches!(check(r#"meta.created gt "yesterday""#), Err(Error::TypeMismatch { .. })));
-    assert!(matches!(check(r#"active eq "true""#), Err(Error::TypeMismatch { .. })));
-    assert!(matches!(check(r#"userName gt null"#), Err(Error::TypeMismatch { .. })));
+    assert!(matches!(
+        check("active gt true"),
+        Err(Error::OperatorNotAllowed { op: "gt", .. })
+    ));
+    assert!(matches!(
+        check(r#"x509Certificates.value lt "AA==""#),
+        Err(Error::OperatorNotAllowed { .. })
+    ));
+    assert!(matches!(
+        check(r#"title[value eq "x"]"#),
+        Err(Error::NotComplex { .. })
+    ));
+    assert!(matches!(
+        check(r#"title.value eq "x""#),
+        Err(Error::NotComplex { .. })
+    ));
+    assert!(matches!(
+        check(r#"shoeSize eq 3"#),
+        Err(Error::UnknownAttribute { offset: 0, .. })
+    ));
+    assert!(matches!(
+        check(r#"emails[shoe eq "x"]"#),
+        Err(Error::UnknownAttribute { offset: 7, .. })
+    ));
+    assert!(matches!(
+        check(r#"meta.created gt "yesterday""#),
+        Err(Error::TypeMismatch { .. })
+    ));
+    assert!(matches!(
+        check(r#"active eq "true""#),
+        Err(Error::TypeMismatch { .. })
+    ));
+    assert!(matches!(
+        check(r#"userName gt null"#),
+        Err(Error::TypeMismatch { .. })
+    ));
     assert!(check(r#"userName eq null"#).is_ok());
     assert!(check(r#"emails[primary eq true]"#).is_ok());
 }
@@ -281,17 +423,47 @@ fn validation_errors() {
 fn limits_are_typed_errors() {
     use idforge_scim_filter::{parse_filter_with, LimitKind, Limits};
     let long = format!("userName eq \"{}\"", "a".repeat(9000));
-    assert!(matches!(parse_filter(&long), Err(Error::Limit { limit: LimitKind::Length, .. })));
+    assert!(matches!(
+        parse_filter(&long),
+        Err(Error::Limit {
+            limit: LimitKind::Length,
+            ..
+        })
+    ));
     let deep = format!("{}title pr{}", "(".repeat(40), ")".repeat(40));
-    assert!(matches!(parse_filter(&deep), Err(Error::Limit { limit: LimitKind::Depth, offset: 32, .. })));
+    assert!(matches!(
+        parse_filter(&deep),
+        Err(Error::Limit {
+            limit: LimitKind::Depth,
+            offset: 32,
+            ..
+        })
+    ));
     let nots = format!("{}title pr{}", "not (".repeat(33), ")".repeat(33));
-    assert!(matches!(parse_filter(&nots), Err(Error::Limit { limit: LimitKind::Depth, .. })));
-    let many = vec!["title pr"; 11].join(" or ");
+    assert!(matches!(
+        parse_filter(&nots),
+        Err(Error::Limit {
+            limit: LimitKind::Depth,
+            ..
+        })
+    ));
+    let many = ["title pr"; 11].join(" or ");
     let limits = Limits::default().with_max_comparisons(10);
-    assert!(matches!(parse_filter_with(&many, &limits), Err(Error::Limit { limit: LimitKind::Comparisons, .. })));
-    assert!(parse_filter_with(&vec!["title pr"; 10].join(" or "), &limits).is_ok());
+    assert!(matches!(
+        parse_filter_with(&many, &limits),
+        Err(Error::Limit {
+            limit: LimitKind::Comparisons,
+            ..
+        })
+    ));
+    assert!(parse_filter_with(&["title pr"; 10].join(" or "), &limits).is_ok());
     // Deep but within limits is fine; an absurd configured depth is clamped.
-    let limits = Limits::default().with_max_depth(1_000_000).with_max_len(1 << 20);
+    let limits = Limits::default()
+        .with_max_depth(1_000_000)
+        .with_max_len(1 << 20);
     let deep = format!("{}title pr{}", "(".repeat(300), ")".repeat(300));
-    assert!(matches!(parse_filter_with(&deep, &limits), Err(Error::Limit { max: 128, .. })));
+    assert!(matches!(
+        parse_filter_with(&deep, &limits),
+        Err(Error::Limit { max: 128, .. })
+    ));
 }

@@ -26,12 +26,30 @@ impl Lcg {
     }
 }
 
-const GIVEN: &[&str] = &["Barbara", "John", "alice", "Bob", "carol", "Dave", "Eve", "frank", "Grace", "heidi"];
-const FAMILY: &[&str] = &["Jensen", "Smith", "O'Malley", "doe", "Brown", "Nguyen", "Miller", "Garcia", "lee", "Clark"];
-const TITLES: &[&str] = &["Tour Guide", "Engineer", "Manager", "engineer", "Intern", "Director (Ops)", "VP*Sales"];
+const GIVEN: &[&str] = &[
+    "Barbara", "John", "alice", "Bob", "carol", "Dave", "Eve", "frank", "Grace", "heidi",
+];
+const FAMILY: &[&str] = &[
+    "Jensen", "Smith", "O'Malley", "doe", "Brown", "Nguyen", "Miller", "Garcia", "lee", "Clark",
+];
+const TITLES: &[&str] = &[
+    "Tour Guide",
+    "Engineer",
+    "Manager",
+    "engineer",
+    "Intern",
+    "Director (Ops)",
+    "VP*Sales",
+];
 const TYPES: &[&str] = &["Employee", "Intern", "Contractor", "employee"];
 const LOCALES: &[&str] = &["en-US", "en-GB", "fr-FR", "de-DE"];
-const DOMAINS: &[&str] = &["example.com", "example.org", "Example.COM", "foo.com", "jensen.org"];
+const DOMAINS: &[&str] = &[
+    "example.com",
+    "example.org",
+    "Example.COM",
+    "foo.com",
+    "jensen.org",
+];
 const SPECIAL_USERNAMES: &[&str] = &[
     "o'malley",
     "100%_sure",
@@ -82,10 +100,16 @@ pub fn users() -> Vec<Value> {
             o.insert("active".into(), json!(r.below(2) == 0));
         }
         if r.below(4) != 0 {
-            o.insert("externalId".into(), json!(format!("{}X{}", ["ext", "EXT", "Ext"][i % 3], i % 17)));
+            o.insert(
+                "externalId".into(),
+                json!(format!("{}X{}", ["ext", "EXT", "Ext"][i % 3], i % 17)),
+            );
         }
         if r.below(3) != 0 {
-            o.insert("nickName".into(), json!(format!("{}{}", &given[..2], i % 5)));
+            o.insert(
+                "nickName".into(),
+                json!(format!("{}{}", &given[..2], i % 5)),
+            );
         }
         let n_emails = r.below(4);
         let mut emails = Vec::new();
@@ -125,17 +149,28 @@ pub fn users() -> Vec<Value> {
 }
 
 fn write_instant(secs: i64, style: usize) -> String {
-    let t = Instant { seconds: secs, nanos: 0 };
+    let t = Instant {
+        seconds: secs,
+        nanos: 0,
+    };
     match style {
         0 => t.format_utc(0),
         1 => t.format_utc(3),
         2 => {
             // Same instant written at +02:00.
-            let local = Instant { seconds: secs + 7200, nanos: 0 }.format_utc(0);
+            let local = Instant {
+                seconds: secs + 7200,
+                nanos: 0,
+            }
+            .format_utc(0);
             format!("{}+02:00", &local[..19])
         }
         _ => {
-            let local = Instant { seconds: secs - 5 * 3600, nanos: 0 }.format_utc(0);
+            let local = Instant {
+                seconds: secs - 5 * 3600,
+                nanos: 0,
+            }
+            .format_utc(0);
             format!("{}-05:00", &local[..19])
         }
     }
@@ -154,25 +189,93 @@ pub fn corpus(users: &[Value]) -> Vec<String> {
     let strings: Vec<(&str, Vec<String>)> = vec![
         (
             "userName",
-            vec!["user10".into(), "USER12".into(), "user".into(), "o'malley".into(), "%".into(), "_".into(), "!".into(), "*".into(), "(".into(), "\\".into(), "\"".into(), "s".into()],
+            vec![
+                "user10".into(),
+                "USER12".into(),
+                "user".into(),
+                "o'malley".into(),
+                "%".into(),
+                "_".into(),
+                "!".into(),
+                "*".into(),
+                "(".into(),
+                "\\".into(),
+                "\"".into(),
+                "s".into(),
+            ],
         ),
-        ("name.familyName", vec!["jensen".into(), "O'".into(), "ll".into(), "Smith".into(), "m".into()]),
-        ("name.givenName", vec!["barbara".into(), "A".into(), "e".into()]),
-        ("displayName", vec!["Barbara Jensen".into(), "a J".into(), "bob".into()]),
-        ("title", vec!["engineer".into(), "(Ops)".into(), "*".into(), "Tour".into(), "man".into()]),
-        ("userType", vec!["employee".into(), "Intern".into(), "con".into()]),
-        ("externalId", vec!["ext".into(), "EXT".into(), "extX3".into(), "ExtX1".into(), "X1".into()]),
+        (
+            "name.familyName",
+            vec![
+                "jensen".into(),
+                "O'".into(),
+                "ll".into(),
+                "Smith".into(),
+                "m".into(),
+            ],
+        ),
+        (
+            "name.givenName",
+            vec!["barbara".into(), "A".into(), "e".into()],
+        ),
+        (
+            "displayName",
+            vec!["Barbara Jensen".into(), "a J".into(), "bob".into()],
+        ),
+        (
+            "title",
+            vec![
+                "engineer".into(),
+                "(Ops)".into(),
+                "*".into(),
+                "Tour".into(),
+                "man".into(),
+            ],
+        ),
+        (
+            "userType",
+            vec!["employee".into(), "Intern".into(), "con".into()],
+        ),
+        (
+            "externalId",
+            vec![
+                "ext".into(),
+                "EXT".into(),
+                "extX3".into(),
+                "ExtX1".into(),
+                "X1".into(),
+            ],
+        ),
         ("locale", vec!["en".into(), "en-us".into(), "FR-FR".into()]),
-        ("urn:ietf:params:scim:schemas:core:2.0:User:userName", vec!["user2".into(), "User".into()]),
-        ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber", vec!["701".into(), "702500".into(), "9".into()]),
-        ("emails.value", vec!["example.com".into(), "alice@".into(), "EXAMPLE.org".into(), ".com".into(), "bob@foo.com".into()]),
+        (
+            "urn:ietf:params:scim:schemas:core:2.0:User:userName",
+            vec!["user2".into(), "User".into()],
+        ),
+        (
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+            vec!["701".into(), "702500".into(), "9".into()],
+        ),
+        (
+            "emails.value",
+            vec![
+                "example.com".into(),
+                "alice@".into(),
+                "EXAMPLE.org".into(),
+                ".com".into(),
+                "bob@foo.com".into(),
+            ],
+        ),
         ("emails", vec!["example.com".into(), "jensen.org".into()]),
         ("emails.type", vec!["work".into(), "HOME".into()]),
     ];
     for (attr, values) in &strings {
         for (i, v) in values.iter().enumerate() {
             // Every operator for the first two values, a rotating pair for the rest.
-            let chosen: Vec<&str> = if i < 2 { ops.to_vec() } else { vec![ops[i % 9], ops[(i + 4) % 9]] };
+            let chosen: Vec<&str> = if i < 2 {
+                ops.to_vec()
+            } else {
+                vec![ops[i % 9], ops[(i + 4) % 9]]
+            };
             for op in chosen {
                 out.push(format!("{attr} {op} {}", q(v)));
             }
@@ -185,12 +288,19 @@ pub fn corpus(users: &[Value]) -> Vec<String> {
         out.push(format!("userName eq {}", q(&name.to_uppercase())));
         out.push(format!("userName ge {}", q(name)));
         out.push(format!("userName lt {}", q(name)));
-        let lm = u["meta"]["lastModified"].as_str().unwrap_or("2011-01-01T00:00:00Z");
+        let lm = u["meta"]["lastModified"]
+            .as_str()
+            .unwrap_or("2011-01-01T00:00:00Z");
         for op in ["eq", "gt", "ge", "lt", "le", "ne"] {
             out.push(format!("meta.lastModified {op} {}", q(lm)));
         }
     }
-    for t in ["2011-05-13T04:42:34Z", "2011-05-13T06:42:34+02:00", "2012-01-01T00:00:00.5Z", "2010-06-30T23:59:59-05:00"] {
+    for t in [
+        "2011-05-13T04:42:34Z",
+        "2011-05-13T06:42:34+02:00",
+        "2012-01-01T00:00:00.5Z",
+        "2010-06-30T23:59:59-05:00",
+    ] {
         for op in ["gt", "ge", "lt", "le", "eq"] {
             out.push(format!("meta.created {op} {}", q(t)));
         }
@@ -299,14 +409,28 @@ pub const WIDE_COLUMNS: &[(&str, &str, &str)] = &[
     ("meta.resourceType", "meta_resourceType", "text"),
     ("meta.created", "meta_created", "time"),
     ("meta.lastModified", "meta_lastModified", "time"),
-    ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber", "employeeNumber", "text"),
-    ("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department", "department", "text"),
+    (
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
+        "employeeNumber",
+        "text",
+    ),
+    (
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department",
+        "department",
+        "text",
+    ),
 ];
 
 fn literal(v: Option<&Value>, kind: &str) -> String {
     match v {
         None | Some(Value::Null) => "NULL".into(),
-        Some(Value::Bool(b)) => if kind == "eavtext" { sql_lit(&b.to_string()) } else { (*b as i32).to_string() },
+        Some(Value::Bool(b)) => {
+            if kind == "eavtext" {
+                sql_lit(&b.to_string())
+            } else {
+                (*b as i32).to_string()
+            }
+        }
         Some(Value::String(s)) if kind == "time" => sql_lit(&norm_time(s)),
         Some(Value::String(s)) => sql_lit(s),
         Some(other) => sql_lit(&other.to_string()),
@@ -321,7 +445,10 @@ pub fn wide_statements(users: &[Value], postgres: bool) -> Vec<String> {
         ("time", true) => "TIMESTAMPTZ",
         _ => "TEXT",
     };
-    let cols: Vec<String> = WIDE_COLUMNS.iter().map(|(_, c, k)| format!("\"{c}\" {}", ty(k))).collect();
+    let cols: Vec<String> = WIDE_COLUMNS
+        .iter()
+        .map(|(_, c, k)| format!("\"{c}\" {}", ty(k)))
+        .collect();
     let mut out = vec![
         format!("CREATE TABLE users (id INTEGER PRIMARY KEY, {})", cols.join(", ")),
         "CREATE TABLE user_emails (user_id INTEGER NOT NULL, value TEXT, display TEXT, type TEXT, \"primary\" INTEGER)".into(),
@@ -329,10 +456,25 @@ pub fn wide_statements(users: &[Value], postgres: bool) -> Vec<String> {
     ];
     for u in users {
         let id = u["id"].as_str().expect("id");
-        let vals: Vec<String> = WIDE_COLUMNS.iter().map(|(p, _, k)| literal(get(u, p), k)).collect();
-        let names: Vec<String> = WIDE_COLUMNS.iter().map(|(_, c, _)| format!("\"{c}\"")).collect();
-        out.push(format!("INSERT INTO users (id, {}) VALUES ({id}, {})", names.join(", "), vals.join(", ")));
-        for e in u.get("emails").and_then(Value::as_array).into_iter().flatten() {
+        let vals: Vec<String> = WIDE_COLUMNS
+            .iter()
+            .map(|(p, _, k)| literal(get(u, p), k))
+            .collect();
+        let names: Vec<String> = WIDE_COLUMNS
+            .iter()
+            .map(|(_, c, _)| format!("\"{c}\""))
+            .collect();
+        out.push(format!(
+            "INSERT INTO users (id, {}) VALUES ({id}, {})",
+            names.join(", "),
+            vals.join(", ")
+        ));
+        for e in u
+            .get("emails")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             out.push(format!(
                 "INSERT INTO user_emails (user_id, value, display, type, \"primary\") VALUES ({id}, {}, {}, {}, {})",
                 literal(e.get("value"), "text"),
@@ -341,8 +483,16 @@ pub fn wide_statements(users: &[Value], postgres: bool) -> Vec<String> {
                 literal(e.get("primary"), "bool"),
             ));
         }
-        for s in u.get("schemas").and_then(Value::as_array).into_iter().flatten() {
-            out.push(format!("INSERT INTO user_schemas (user_id, value) VALUES ({id}, {})", literal(Some(s), "text")));
+        for s in u
+            .get("schemas")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            out.push(format!(
+                "INSERT INTO user_schemas (user_id, value) VALUES ({id}, {})",
+                literal(Some(s), "text")
+            ));
         }
     }
     out
@@ -378,12 +528,24 @@ pub fn eav_statements(users: &[Value]) -> Vec<String> {
             let kind = if *k == "bool" { "eavtext" } else { k };
             row(p, get(u, p), kind, None);
         }
-        for (i, e) in u.get("emails").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (i, e) in u
+            .get("emails")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             row("emails.value", e.get("value"), "text", Some(i));
             row("emails.type", e.get("type"), "text", Some(i));
             row("emails.primary", e.get("primary"), "eavtext", Some(i));
         }
-        for (i, s) in u.get("schemas").and_then(Value::as_array).into_iter().flatten().enumerate() {
+        for (i, s) in u
+            .get("schemas")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
             row("schemas", Some(s), "text", Some(i));
         }
     }
@@ -407,7 +569,14 @@ pub fn expected_ids(filter: &idforge_scim_filter::Filter, users: &[Value]) -> Ve
     let schema = idforge_scim_filter::Schema::user();
     users
         .iter()
-        .filter(|u| idforge_scim_filter::matches(filter, u, &schema).expect("corpus filters evaluate"))
-        .map(|u| u["id"].as_str().and_then(|s| s.parse().ok()).expect("numeric id"))
+        .filter(|u| {
+            idforge_scim_filter::matches(filter, u, &schema).expect("corpus filters evaluate")
+        })
+        .map(|u| {
+            u["id"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("numeric id")
+        })
         .collect()
 }
