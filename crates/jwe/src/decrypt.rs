@@ -404,7 +404,22 @@ impl JwePolicy {
             return Err(Error::InvalidHeader("empty JOSE header".into()));
         }
         // RFC 7516 §5.1 step 2, RFC 7518 §4.5/§4.6: dir and ECDH-ES admit a single recipient.
+        // Checked for the whole JWE first, so the answer does not depend on key order.
         let single = parts.recipients.len() == 1;
+        if !single {
+            for (r, _) in &parts.recipients {
+                let alg = [Some(&parts.protected), parts.shared.as_ref(), r.as_ref()]
+                    .into_iter()
+                    .flatten()
+                    .find_map(|m| m.get("alg"))
+                    .and_then(Value::as_str);
+                if matches!(alg, Some("dir" | "ECDH-ES")) {
+                    return Err(Error::InvalidHeader(
+                        "dir and ECDH-ES cannot be used with more than one recipient".into(),
+                    ));
+                }
+            }
+        }
         // RFC 7516 §5.2 step 14: AAD = ASCII(protected) or ASCII(protected || '.' || aad).
         let mut aad = parts.protected_b64.clone().into_bytes();
         if let Some(a) = &parts.aad_b64 {
