@@ -32,15 +32,15 @@ _scim_filter_ci_setup() {
     fi
 
     # --- PostgreSQL -----------------------------------------------------------------------
-    pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+    pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)" || pgbin=""
     pgdir="$work/pg"
     if [ -n "$pgbin" ] && id postgres >/dev/null 2>&1; then
         mkdir -p "$pgdir"
-        chown postgres "$pgdir"
+        chown postgres "$pgdir" || true
         if ! runuser -u postgres -- test -w "$pgdir"; then
             # target/ is not reachable by the postgres user (e.g. a clone under /root).
             pgdir="/tmp/idforge-scim-ci-pg"
-            mkdir -p "$pgdir" && chown postgres "$pgdir"
+            mkdir -p "$pgdir" && chown postgres "$pgdir" || true
         fi
         if ! "$pgbin/pg_isready" -q -h 127.0.0.1 -p "$pgport"; then
             if [ ! -f "$pgdir/data/PG_VERSION" ]; then
