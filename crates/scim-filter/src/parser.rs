@@ -206,11 +206,15 @@ impl<'a> Parser<'a> {
         let b = self.src.as_bytes();
         let start = self.pos;
         let mut i = start + 1;
+        let mut escaped = false;
         loop {
             match b.get(i) {
                 None => return Err(self.err(b.len(), b.len(), "a closing '\"'")),
                 Some(b'"') => break,
-                Some(b'\\') => i += 2,
+                Some(b'\\') => {
+                    escaped = true;
+                    i += 2;
+                }
                 Some(c) if *c < 0x20 => {
                     return Err(self.err(
                         i,
@@ -222,6 +226,15 @@ impl<'a> Parser<'a> {
             }
         }
         let end = i + 1;
+        if !escaped {
+            // No escapes: the content is the string (control characters were refused above).
+            self.pos = end;
+            return Ok(Token {
+                tok: Tok::Str(self.src[start + 1..i].to_owned()),
+                start,
+                end,
+            });
+        }
         let text = &self.src[start..end];
         match serde_json::from_str::<String>(text) {
             Ok(s) => {
@@ -472,9 +485,10 @@ impl<'a> Parser<'a> {
                 };
                 self.count_comparison(t.start)?;
                 let v = self.next()?;
-                let value = match &v.tok {
-                    Tok::Str(s) => CompValue::String(s.clone()),
-                    Tok::Num(n) => CompValue::Number(n.clone()),
+                let (v_start, v_end) = (v.start, v.end);
+                let value = match v.tok {
+                    Tok::Str(s) => CompValue::String(s),
+                    Tok::Num(n) => CompValue::Number(n),
                     Tok::Word if self.is_keyword(&v, "true") => CompValue::Bool(true),
                     Tok::Word if self.is_keyword(&v, "false") => CompValue::Bool(false),
                     Tok::Word if self.is_keyword(&v, "null") => CompValue::Null,
@@ -488,7 +502,7 @@ impl<'a> Parser<'a> {
                     path,
                     op,
                     value,
-                    span: join(Span::new(t.start, t.end), Span::new(v.start, v.end)),
+                    span: join(Span::new(t.start, t.end), Span::new(v_start, v_end)),
                 })
             }
             _ => Err(self.err_tok(
