@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `jose` | [`idforge_jose`] | JWK/JWKS, JWS, JWT claims validation, `Signer`/`Verifier`/`KeyStore`/`Clock` ports |
 //! | `jwe`  | [`idforge_jwe`]  | JWE compact and JSON serializations, nested (signed then encrypted) JWTs |
+//! | `sd-jwt` | [`idforge_sd_jwt`] | SD-JWT (RFC 9901) and SD-JWT VC: issuance, holder presentations with key binding, verification |
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "jose")]
@@ -16,6 +17,10 @@ pub use idforge_jose as jose;
 #[cfg(feature = "jwe")]
 #[doc(inline)]
 pub use idforge_jwe as jwe;
+
+#[cfg(feature = "sd-jwt")]
+#[doc(inline)]
+pub use idforge_sd_jwt as sd_jwt;
 
 /// The README's Rust examples, compiled and run as doctests so they cannot rot.
 #[cfg(doctest)]
