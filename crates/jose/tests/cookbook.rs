@@ -346,7 +346,10 @@ fn rfc7520_4_8_multiple_signatures() {
 
 #[test]
 fn rfc7797_unencoded_payload_compact_and_json() {
-    let Some(file) = cookbook("rfc7797 §4.2", "rfc7797/hmac-sha2_b64_false.json") else {
+    let Some(file) = cookbook(
+        "rfc7797 b64=false compact/JSON",
+        "rfc7797/hmac-sha2_b64_false.json",
+    ) else {
         return;
     };
     let case = common::read_json(&file);
@@ -396,13 +399,17 @@ fn rfc7797_unencoded_payload_compact_and_json() {
 
 #[test]
 fn rfc7797_json_only_case_without_crit_is_refused() {
-    let Some(file) = cookbook("rfc7797 JSON-only", "rfc7797/4.2.hmac-sha2_b64_false.json") else {
+    let Some(file) = cookbook(
+        "rfc7797 §4.2 draft (no crit)",
+        "rfc7797/4.2.hmac-sha2_b64_false.json",
+    ) else {
         return;
     };
     let case = common::read_json(&file);
     let k = key(&case["input"]["key"]);
-    // This cookbook entry predates RFC 7797's final text: its protected header is
-    // {"alg":"HS256","b64":false} with no `crit`. RFC 7797 §6 requires `b64` to be listed in
+    // This cookbook entry (file `4.2.…`) predates RFC 7797's final §4.2: its protected header
+    // is {"alg":"HS256","b64":false} with no `crit` (the final §4.2 example, which has `crit`,
+    // is transcribed in rfc_examples.rs and accepted there). RFC 7797 §6 requires `b64` to be listed in
     // `crit` (so that recipients unaware of the extension reject it rather than misread the
     // payload), and idforge refuses it under either policy — with a header error, not a
     // signature failure: the MAC itself is correct, as checked below.

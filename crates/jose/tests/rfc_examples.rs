@@ -245,3 +245,66 @@ fn curve_base_points_are_valid_public_keys() {
         Err(Error::InvalidKey(m)) if m.contains("not on the curve")
     ));
 }
+
+/// RFC 7797 §4.1/§4.2: the payload "$.02" under the RFC 7515 A.1 HMAC key, first with a
+/// base64url payload, then unencoded (`{"alg":"HS256","b64":false,"crit":["b64"]}`).
+#[test]
+fn rfc7797_4_unencoded_payload_examples() {
+    let k = key(A1_KEY);
+    let signer = LocalSigner::new(k.clone(), JwsAlgorithm::HS256).expect("signer");
+    // §4.1: the ordinary JWS.
+    let encoded = "eyJhbGciOiJIUzI1NiJ9.JC4wMg.5mvfOroL-g7HyqJoozehmsaqmvTYGEq5jTI1gVvoEoQ";
+    assert_eq!(
+        jws::sign_compact(Header::new(), b"$.02", &signer).expect("sign"),
+        encoded
+    );
+    // §4.2: the unencoded form, in the flattened JSON serialization.
+    let protected = "eyJhbGciOiJIUzI1NiIsImI2NCI6ZmFsc2UsImNyaXQiOlsiYjY0Il19";
+    let flattened = format!(
+        r#"{{"protected":"{protected}","payload":"$.02","signature":"A5dxf2s96_n5FLueVuW1Z_vh161FwXZC4YLPff6dmDY"}}"#
+    );
+    let strict = JwsPolicy::new([JwsAlgorithm::HS256]);
+    assert_eq!(
+        strict.verify_json(&flattened, &k).map(|_| ()),
+        Err(Error::UnsupportedCritical("b64".into()))
+    );
+    let lenient = strict.clone().allowing_unencoded_payload();
+    assert_eq!(
+        lenient.verify_json(&flattened, &k).expect("§4.2").payload,
+        b"$.02"
+    );
+    let header = Header::new()
+        .with("alg", "HS256")
+        .with("b64", false)
+        .with("crit", vec!["b64"]);
+    let ours = jws::sign_json(
+        b"$.02",
+        vec![jws::JsonSignature {
+            protected: header.clone(),
+            unprotected: None,
+            signer: &signer,
+        }],
+        true,
+    )
+    .expect("sign");
+    let ours: serde_json::Value = serde_json::from_str(&ours).expect("JSON");
+    let theirs: serde_json::Value = serde_json::from_str(&flattened).expect("JSON");
+    assert_eq!(ours, theirs);
+    // §5.2: "$.02" contains '.', so the compact form is impossible; detached is fine.
+    assert!(matches!(
+        jws::sign_compact(header.clone(), b"$.02", &signer),
+        Err(Error::InvalidHeader(_))
+    ));
+    let detached = jws::sign_compact_detached(header, b"$.02", &signer).expect("detached");
+    assert_eq!(
+        detached,
+        format!("{protected}..A5dxf2s96_n5FLueVuW1Z_vh161FwXZC4YLPff6dmDY")
+    );
+    assert_eq!(
+        lenient
+            .verify_compact_detached(&detached, b"$.02", &k)
+            .expect("detached verifies")
+            .payload,
+        b"$.02"
+    );
+}
