@@ -2,6 +2,8 @@
 # Sourced by .ci/run before the tests (Debian 12, as root). Starts the peers the scim-filter
 # differential tests need, on loopback, with throwaway data under target/, and exports:
 #   IDFORGE_PG_URL          postgresql://postgres@127.0.0.1:$IDFORGE_PG_PORT/postgres
+#   IDFORGE_MYSQL_URL       mysql://idforge:...@127.0.0.1:$IDFORGE_MYSQL_PORT/idforge_test (MariaDB,
+#                           which runs the MySQL dialect)
 #   IDFORGE_LDAP_URL        ldap://127.0.0.1:$IDFORGE_LDAP_PORT/
 #   IDFORGE_LDAP_BASE       dc=idforge,dc=test
 #   IDFORGE_LDAP_BIND_DN    cn=admin,dc=idforge,dc=test
@@ -12,10 +14,11 @@
 # fail under IDFORGE_INTEROP=require.
 
 _scim_filter_ci_setup() {
-    local root pgport ldapport work pgbin pgdir ldapdir conf
+    local root pgport ldapport myport work pgbin pgdir ldapdir mydir conf
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
     pgport="${IDFORGE_PG_PORT:-54329}"
     ldapport="${IDFORGE_LDAP_PORT:-38989}"
+    myport="${IDFORGE_MYSQL_PORT:-33069}"
     work="$root/target/scim-ci"
     mkdir -p "$work" "$root/target/peers"
 
@@ -29,6 +32,12 @@ _scim_filter_ci_setup() {
             DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends slapd ldap-utils >>"$work/apt.log" 2>&1 \
                 || echo "scim-filter.sh: WARNING: apt-get install slapd ldap-utils failed (see $work/apt.log)"
         fi
+    fi
+    if [ ! -x /usr/sbin/mariadbd ] || ! command -v mariadb >/dev/null 2>&1; then
+        echo "scim-filter.sh: installing mariadb-server-core and mariadb-client"
+        # The -core package has no service scripts: the tests run their own server.
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mariadb-server-core mariadb-client >>"$work/apt.log" 2>&1 \
+            || echo "scim-filter.sh: WARNING: apt-get install mariadb-server-core failed (see $work/apt.log)"
     fi
 
     # --- PostgreSQL -----------------------------------------------------------------------
@@ -56,6 +65,37 @@ _scim_filter_ci_setup() {
         fi
     else
         echo "scim-filter.sh: WARNING: PostgreSQL is not installed"
+    fi
+
+    # --- MariaDB (MySQL dialect) ----------------------------------------------------------
+    mydir="$work/mysql"
+    local mypw="idforge-ci-only" mysock="$work/mysql/mysqld.sock"
+    if [ -x /usr/sbin/mariadbd ] && command -v mariadb >/dev/null 2>&1; then
+        mkdir -p "$mydir"
+        if ! mariadb-admin --no-defaults --socket="$mysock" -u root ping >/dev/null 2>&1; then
+            if [ ! -d "$mydir/data/mysql" ]; then
+                mariadb-install-db --no-defaults --datadir="$mydir/data" --user=root \
+                    --auth-root-authentication-method=normal --skip-test-db >"$work/mysql-install.log" 2>&1 \
+                    || echo "scim-filter.sh: WARNING: mariadb-install-db failed (see $work/mysql-install.log)"
+            fi
+            (/usr/sbin/mariadbd --no-defaults --datadir="$mydir/data" --user=root --bind-address=127.0.0.1 \
+                --port="$myport" --socket="$mysock" --pid-file="$mydir/mysqld.pid" --skip-log-bin \
+                --innodb-buffer-pool-size=32M --character-set-server=utf8mb4 >"$mydir/server.log" 2>&1 &)
+            local j
+            for j in $(seq 1 100); do
+                mariadb-admin --no-defaults --socket="$mysock" -u root ping >/dev/null 2>&1 && break
+                sleep 0.2
+            done
+        fi
+        if mariadb --no-defaults --socket="$mysock" -u root -e \
+            "CREATE DATABASE IF NOT EXISTS idforge_test; CREATE USER IF NOT EXISTS 'idforge'@'127.0.0.1' IDENTIFIED BY '$mypw'; GRANT ALL ON idforge_test.* TO 'idforge'@'127.0.0.1';" \
+            >"$work/mysql-seed.log" 2>&1; then
+            export IDFORGE_MYSQL_URL="mysql://idforge:$mypw@127.0.0.1:$myport/idforge_test"
+        else
+            echo "scim-filter.sh: WARNING: MariaDB did not start (see $mydir/server.log)"
+        fi
+    else
+        echo "scim-filter.sh: WARNING: MariaDB is not installed"
     fi
 
     # --- OpenLDAP slapd -------------------------------------------------------------------
@@ -113,7 +153,7 @@ EOF
             || echo "scim-filter.sh: WARNING: npm install scim2-parse-filter failed (see $work/npm.log)"
     fi
     export IDFORGE_PEERS_DIR="$peers"
-    echo "scim-filter.sh: PG=${IDFORGE_PG_URL:-none} LDAP=${IDFORGE_LDAP_URL:-none} peers=$peers"
+    echo "scim-filter.sh: PG=${IDFORGE_PG_URL:-none} MySQL=${IDFORGE_MYSQL_URL:+mariadb on 127.0.0.1:$myport} LDAP=${IDFORGE_LDAP_URL:-none} peers=$peers"
 }
 
 _scim_filter_ci_setup

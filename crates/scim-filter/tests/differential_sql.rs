@@ -1,6 +1,7 @@
 //! Differential test: for every corpus filter, the rows a real SQL engine returns for the
 //! generated `WHERE` clause are exactly the users `matches` accepts. SQLite (bundled) always runs;
-//! PostgreSQL runs when `IDFORGE_PG_URL` is set (by `.ci/scim-filter.sh`), through `psql`.
+//! PostgreSQL runs when `IDFORGE_PG_URL` is set (by `.ci/scim-filter.sh`), through `psql`; the
+//! MySQL dialect runs on MariaDB when `IDFORGE_MYSQL_URL` is set, through the `mariadb` client.
 
 mod common;
 
@@ -225,6 +226,143 @@ fn postgres_eav_agrees_with_matches() {
     run_postgres(
         &url,
         "scim_eav",
+        &common::eav_statements(&users),
+        &cases,
+        &common::eav_map(),
+    );
+}
+
+/// `mysql://user:password@host:port/database`.
+fn mysql_args() -> Option<Vec<String>> {
+    let url = match std::env::var("IDFORGE_MYSQL_URL") {
+        Ok(u) if !u.is_empty() => u,
+        _ => {
+            common::skip_or_fail(
+                "IDFORGE_MYSQL_URL is not set (source .ci/scim-filter.sh to start MariaDB)",
+            );
+            return None;
+        }
+    };
+    let rest = url.strip_prefix("mysql://").expect("mysql:// URL");
+    let (cred, hostdb) = rest.rsplit_once('@').expect("user:password@");
+    let (user, pw) = cred.split_once(':').expect("user:password");
+    let (hostport, db) = hostdb.split_once('/').expect("/database");
+    let (host, port) = hostport.split_once(':').unwrap_or((hostport, "3306"));
+    Some(
+        [
+            "--no-defaults",
+            "--default-character-set=utf8mb4",
+            "-N",
+            "-B",
+            "-h",
+            host,
+            "-P",
+            port,
+            "-u",
+            user,
+            &format!("-p{pw}"),
+            db,
+        ]
+        .map(String::from)
+        .to_vec(),
+    )
+}
+
+fn mysql_literal(p: &SqlParam) -> String {
+    match p {
+        SqlParam::Text(s) => common::sql_lit(s),
+        SqlParam::Integer(i) => i.to_string(),
+        SqlParam::Real(f) => format!("{f:?}"),
+        SqlParam::Bool(b) => i64::from(*b).to_string(),
+    }
+}
+
+/// Runs all cases in one `mariadb` client session with server-side prepared statements (`?`
+/// placeholders bound with `EXECUTE ... USING`). The session uses `ANSI_QUOTES` for the fixture
+/// DDL and `NO_BACKSLASH_ESCAPES` for the fixture literals; the generated SQL needs neither (it
+/// quotes with backticks and escapes LIKE with '!').
+fn run_mysql(args: &[String], statements: &[String], cases: &[Case], map: &dyn ColumnMap) {
+    let mut script = String::from(
+        "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES,NO_BACKSLASH_ESCAPES');\n\
+         DROP TABLE IF EXISTS users, user_emails, user_schemas, user_attrs;\n",
+    );
+    for s in statements {
+        script += s;
+        script += ";\n";
+    }
+    let mut sqls = Vec::new();
+    for (i, c) in cases.iter().enumerate() {
+        let q = translate(c, map, Dialect::MySql);
+        let select = format!(
+            "SELECT CONCAT('R', COALESCE(GROUP_CONCAT(id ORDER BY id), '')) FROM users WHERE {}",
+            q.sql
+        );
+        script += &format!("PREPARE q{i} FROM {};\n", common::sql_lit(&select));
+        let mut vars = Vec::new();
+        for (k, p) in q.params.iter().enumerate() {
+            script += &format!("SET @p{k} = {};\n", mysql_literal(p));
+            vars.push(format!("@p{k}"));
+        }
+        if vars.is_empty() {
+            script += &format!("EXECUTE q{i};\n");
+        } else {
+            script += &format!("EXECUTE q{i} USING {};\n", vars.join(", "));
+        }
+        script += &format!("DEALLOCATE PREPARE q{i};\n");
+        sqls.push(q);
+    }
+    script += "DROP TABLE IF EXISTS users, user_emails, user_schemas, user_attrs;\n";
+    let mut child = Command::new("mariadb")
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("mariadb client runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(script.as_bytes())
+        .expect("write script");
+    let out = child.wait_with_output().expect("mariadb finishes");
+    assert!(
+        out.status.success(),
+        "mariadb failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with('R')).collect();
+    assert_eq!(lines.len(), cases.len(), "one result line per filter");
+    for ((c, line), q) in cases.iter().zip(lines).zip(&sqls) {
+        let got: BTreeSet<i64> = line[1..]
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().expect("id"))
+            .collect();
+        let want: BTreeSet<i64> = c.expected.iter().copied().collect();
+        assert_eq!(
+            got, want,
+            "filter {}\nSQL {}\nparams {:?}",
+            c.text, q.sql, q.params
+        );
+    }
+    println!("mysql dialect on MariaDB: {} filters agree", cases.len());
+}
+
+// Both MySQL-dialect tests share one database, so they run as one test.
+#[test]
+fn mysql_dialect_on_mariadb_agrees_with_matches() {
+    let Some(args) = mysql_args() else { return };
+    let (users, cases) = cases();
+    run_mysql(
+        &args,
+        &common::wide_statements(&users, false),
+        &cases,
+        &common::wide_map(),
+    );
+    run_mysql(
+        &args,
         &common::eav_statements(&users),
         &cases,
         &common::eav_map(),

@@ -508,7 +508,7 @@ pub fn wide_map() -> idforge_scim_filter::sql::WideTable {
 pub fn eav_statements(users: &[Value]) -> Vec<String> {
     let mut out = vec![
         "CREATE TABLE users (id INTEGER PRIMARY KEY)".to_owned(),
-        "CREATE TABLE user_attrs (user_id INTEGER NOT NULL, name TEXT NOT NULL, value TEXT, elem INTEGER)".to_owned(),
+        "CREATE TABLE user_attrs (user_id INTEGER NOT NULL, name VARCHAR(200) NOT NULL, value TEXT, elem INTEGER)".to_owned(),
         "CREATE INDEX user_attrs_by_owner ON user_attrs (user_id, name)".to_owned(),
     ];
     for u in users {
