@@ -57,3 +57,8 @@ pub use decrypt::{Decrypted, JwePolicy, Limits};
 pub use encrypt::{encrypt_compact, Encryptor, Jwe, Recipient, RecipientEntry};
 pub use error::{Error, Result};
 pub use keymgmt::DEFAULT_PBES2_COUNT;
+
+/// The README's example, compiled and run as a doctest.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
