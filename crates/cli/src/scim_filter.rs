@@ -60,6 +60,7 @@ pub(crate) enum SchemaArg {
     Group,
 }
 
+#[derive(Debug)]
 struct Failure {
     code: &'static str,
     message: String,
@@ -151,5 +152,112 @@ pub(crate) fn run(cmd: ScimFilterCommand) -> ExitCode {
             eprintln!("error: {}: {}", f.code, f.message.replace('\n', " "));
             ExitCode::from(1)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn out(cmd: ScimFilterCommand) -> String {
+        execute(cmd).expect("command succeeds")
+    }
+
+    fn fail(cmd: ScimFilterCommand) -> Failure {
+        execute(cmd).expect_err("command fails")
+    }
+
+    #[test]
+    fn parse_prints_the_ast_with_spans() {
+        let v: serde_json::Value = serde_json::from_str(&out(ScimFilterCommand::Parse {
+            filter: r#"userName Eq "bjensen" and not (title pr)"#.into(),
+        }))
+        .expect("JSON");
+        assert_eq!(v["op"], "and");
+        assert_eq!(v["filters"][0]["op"], "eq");
+        assert_eq!(v["filters"][0]["value"], "bjensen");
+        assert_eq!(v["filters"][1]["op"], "not");
+        assert_eq!(v["span"], serde_json::json!([0, 40]));
+    }
+
+    #[test]
+    fn sql_uses_placeholders_and_underscored_columns() {
+        let v: serde_json::Value = serde_json::from_str(&out(ScimFilterCommand::Sql {
+            dialect: DialectArg::Postgres,
+            filter: r#"name.familyName sw "O'M" and active eq true"#.into(),
+        }))
+        .expect("JSON");
+        assert_eq!(
+            v["sql"],
+            r#"LOWER("users"."name_familyName") LIKE LOWER($1) ESCAPE '!' AND "users"."active" = $2"#
+        );
+        assert_eq!(v["params"], serde_json::json!(["O'M%", 1]));
+        let v: serde_json::Value = serde_json::from_str(&out(ScimFilterCommand::Sql {
+            dialect: DialectArg::Sqlite,
+            filter: r#"meta.lastModified ge "2011-05-13T04:42:34Z""#.into(),
+        }))
+        .expect("JSON");
+        assert_eq!(v["sql"], r#""users"."meta_lastModified" >= ?"#);
+        assert_eq!(
+            v["params"],
+            serde_json::json!(["2011-05-13T04:42:34.000000Z"])
+        );
+        let v: serde_json::Value = serde_json::from_str(&out(ScimFilterCommand::Sql {
+            dialect: DialectArg::Mysql,
+            filter: r#"externalId eq "A""#.into(),
+        }))
+        .expect("JSON");
+        assert_eq!(v["sql"], "`users`.`externalId` COLLATE utf8mb4_bin = ?");
+    }
+
+    #[test]
+    fn ldap_and_eval() {
+        assert_eq!(
+            out(ScimFilterCommand::Ldap {
+                filter: r#"userName eq "a*b" and not (title pr)"#.into()
+            }),
+            r"(&(uid=a\2ab)(!(title=*)))"
+        );
+        let file =
+            std::env::temp_dir().join(format!("idforge-scim-eval-{}.json", std::process::id()));
+        std::fs::write(
+            &file,
+            r#"{"userName": "bjensen", "emails": [{"type": "work", "value": "b@example.com"}]}"#,
+        )
+        .expect("write");
+        let eval = |filter: &str| {
+            execute(ScimFilterCommand::Eval {
+                resource: file.display().to_string(),
+                schema: SchemaArg::User,
+                filter: filter.into(),
+            })
+        };
+        assert_eq!(
+            eval(r#"emails[type eq "work" and value co "@example.com"]"#).expect("ok"),
+            "true"
+        );
+        assert_eq!(eval(r#"userName eq "other""#).expect("ok"), "false");
+        let e = eval("active gt true").expect_err("boolean ordering");
+        assert_eq!(e.code, "invalidFilter");
+        let _ = std::fs::remove_file(&file);
+    }
+
+    #[test]
+    fn errors_name_the_offset() {
+        let f = fail(ScimFilterCommand::Parse {
+            filter: r#"userName eq "x" and"#.into(),
+        });
+        assert_eq!(f.code, "invalidFilter");
+        assert!(f.message.contains("at byte 19"), "{}", f.message);
+        let f = fail(ScimFilterCommand::Ldap {
+            filter: r#"userName gt "a""#.into(),
+        });
+        assert!(f.message.contains("LDAP cannot express"), "{}", f.message);
+        let f = fail(ScimFilterCommand::Eval {
+            resource: "/nonexistent/idforge.json".into(),
+            schema: SchemaArg::User,
+            filter: "title pr".into(),
+        });
+        assert_eq!(f.code, "invalid_resource");
     }
 }
