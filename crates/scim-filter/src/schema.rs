@@ -662,3 +662,65 @@ pub(crate) fn check_compare<'s, 'v>(
         value: typed,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse_filter;
+    use serde_json::json;
+
+    #[test]
+    fn reads_rfc7643_schema_representations() {
+        // The shape of RFC 7643 §8.7.1, trimmed.
+        let core = json!({
+            "id": "urn:example:schemas:Device",
+            "attributes": [
+                {"name": "serial", "type": "string", "multiValued": false, "caseExact": true},
+                {"name": "ports", "type": "integer", "multiValued": true},
+                {"name": "owner", "type": "complex", "subAttributes": [
+                    {"name": "value", "type": "string"},
+                    {"name": "since", "type": "dateTime"}
+                ]}
+            ]
+        });
+        let ext = json!({"id": "urn:example:schemas:Rack", "attributes": [{"name": "slot", "type": "integer"}]});
+        let schema = Schema::from_scim_json(&core, &[ext]).expect("valid definitions");
+        let check = |f: &str| schema.validate(&parse_filter(f).expect(f));
+        assert!(
+            check(r#"serial eq "A" and ports gt 2 and owner.since lt "2020-01-01T00:00:00Z""#)
+                .is_ok()
+        );
+        assert!(check("urn:example:schemas:Rack:slot ge 3 and slot le 9").is_ok());
+        assert!(matches!(
+            check(r#"owner.since co "2020""#),
+            Err(Error::OperatorNotAllowed { .. })
+        ));
+        let serial = schema
+            .resolve(&AttrPath::new("SERIAL"))
+            .expect("case-insensitive");
+        assert!(serial.leaf().case_exact);
+        assert!(Schema::from_scim_json(
+            &json!({"id": "x", "attributes": [{"name": "a", "type": "nope"}]}),
+            &[]
+        )
+        .is_none());
+    }
+
+    #[test]
+    fn unqualified_extension_names_must_be_unique() {
+        let schema = Schema::new("urn:core")
+            .with_extension(
+                "urn:e1",
+                vec![AttributeDef::new("level", AttrType::Integer)],
+            )
+            .with_extension(
+                "urn:e2",
+                vec![AttributeDef::new("level", AttrType::Integer)],
+            );
+        assert!(schema.resolve(&AttrPath::new("level")).is_none());
+        let qualified = schema
+            .resolve(&AttrPath::new("level").with_uri("urn:E2"))
+            .expect("qualified");
+        assert_eq!(qualified.extension, Some("urn:e2"));
+    }
+}
