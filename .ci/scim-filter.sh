@@ -23,22 +23,25 @@ _scim_filter_ci_setup() {
     mkdir -p "$work" "$root/target/peers"
 
     # --- packages -------------------------------------------------------------------------
-    if ! command -v slapd >/dev/null 2>&1 && [ ! -x /usr/sbin/slapd ] || ! command -v ldapsearch >/dev/null 2>&1; then
+    # apt-get install, with one `apt-get update` and retry if the package lists are stale.
+    _scim_apt() {
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >>"$work/apt.log" 2>&1 && return 0
+        apt-get update -qq >>"$work/apt.log" 2>&1 || true
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >>"$work/apt.log" 2>&1 \
+            || { echo "scim-filter.sh: WARNING: apt-get install $* failed (see $work/apt.log)"; return 1; }
+    }
+    if [ ! -x /usr/sbin/slapd ] || ! command -v ldapsearch >/dev/null 2>&1; then
         echo "scim-filter.sh: installing slapd and ldap-utils"
         # Skip the package's own directory setup: the tests run their own slapd.
         echo "slapd slapd/no_configuration boolean true" | debconf-set-selections 2>/dev/null || true
-        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends slapd ldap-utils >"$work/apt.log" 2>&1; then
-            apt-get update -qq >>"$work/apt.log" 2>&1 || true
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends slapd ldap-utils >>"$work/apt.log" 2>&1 \
-                || echo "scim-filter.sh: WARNING: apt-get install slapd ldap-utils failed (see $work/apt.log)"
-        fi
+        _scim_apt slapd ldap-utils || true
     fi
     if [ ! -x /usr/sbin/mariadbd ] || ! command -v mariadb >/dev/null 2>&1; then
         echo "scim-filter.sh: installing mariadb-server-core and mariadb-client"
         # The -core package has no service scripts: the tests run their own server.
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends mariadb-server-core mariadb-client >>"$work/apt.log" 2>&1 \
-            || echo "scim-filter.sh: WARNING: apt-get install mariadb-server-core failed (see $work/apt.log)"
+        _scim_apt mariadb-server-core mariadb-client || true
     fi
+    unset -f _scim_apt
 
     # --- PostgreSQL -----------------------------------------------------------------------
     pgbin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)" || pgbin=""
