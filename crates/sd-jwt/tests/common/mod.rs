@@ -63,3 +63,39 @@ pub fn block_on<F: Future>(f: F) -> F::Output {
         std::thread::yield_now();
     }
 }
+
+/// Signs `payload` with the A.5 issuer key (ES256, `typ` given) and appends `disclosures`:
+/// the tool for building SD-JWTs an honest issuer never would.
+pub fn forge(typ: Option<&str>, payload: &serde_json::Value, disclosures: &[String]) -> String {
+    let signer = idforge_jose::LocalSigner::new(issuer_key(), idforge_jose::JwsAlgorithm::ES256)
+        .expect("signer");
+    let mut header = idforge_jose::Header::new();
+    if let Some(t) = typ {
+        header = header.with_typ(t);
+    }
+    let jwt = idforge_jose::jws::sign_compact(header, payload.to_string().as_bytes(), &signer)
+        .expect("sign");
+    let mut out = jwt;
+    out.push('~');
+    for d in disclosures {
+        out.push_str(d);
+        out.push('~');
+    }
+    out
+}
+
+/// A disclosure with compact JSON and its sha-256 digest.
+pub fn disclosure(salt: &str, name: Option<&str>, value: serde_json::Value) -> (String, String) {
+    let d = idforge_sd_jwt::Disclosure::from_parts(salt, name, value).expect("disclosure");
+    (
+        d.encoded().to_owned(),
+        d.digest(idforge_sd_jwt::SdAlg::Sha256),
+    )
+}
+
+/// A disclosure of arbitrary JSON text (for malformed shapes).
+pub fn raw_disclosure(json: &str) -> (String, String) {
+    let enc = idforge_jose::b64::encode(json.as_bytes());
+    let digest = idforge_sd_jwt::SdAlg::Sha256.digest_b64(&enc);
+    (enc, digest)
+}
