@@ -13,6 +13,7 @@ mod jwe_cmd;
 mod jwk_cmd;
 mod jws_cmd;
 mod scim_filter;
+mod sd_jwt_cmd;
 
 /// idforge: an embeddable identity provider's toolbox.
 #[derive(Debug, Parser)]
@@ -36,6 +37,9 @@ enum Command {
     /// SCIM 2.0 filters (RFC 7644): parse, translate to SQL or LDAP, evaluate.
     #[command(subcommand)]
     ScimFilter(scim_filter::ScimFilterCommand),
+    /// SD-JWT (RFC 9901) and SD-JWT VC: issue, present (with key binding), verify, decode.
+    #[command(subcommand)]
+    SdJwt(sd_jwt_cmd::SdJwtCommand),
 }
 
 /// A failed command: a stable code and a human reason, printed as one line.
@@ -73,6 +77,7 @@ fn main() -> ExitCode {
         Command::Jws(cmd) => jws_cmd::run(cmd),
         Command::Jwe(cmd) => jwe_cmd::run(cmd),
         Command::ScimFilter(cmd) => return scim_filter::run(cmd),
+        Command::SdJwt(cmd) => sd_jwt_cmd::run(cmd),
     };
     match result.and_then(|out| io::write_stdout(&out)) {
         Ok(()) => ExitCode::SUCCESS,
