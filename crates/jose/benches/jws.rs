@@ -2,6 +2,7 @@
 //! so the report reads as a ratio (target: idforge ≤ 1.15× the primitive).
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
+#![allow(clippy::unwrap_used)] // a bench aborts on setup failure by design
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use idforge_jose::crypto::EcCurve;
 use idforge_jose::jws::sign_compact;
