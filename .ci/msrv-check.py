@@ -17,7 +17,7 @@ def version_tuple(v):
 
 
 meta = json.loads(
-    subprocess.check_output(["cargo", "metadata", "--format-version", "1", "--locked"], text=True)
+    subprocess.check_output(["cargo", "metadata", "--format-version", "1"], text=True)
 )
 packages = {p["id"]: p for p in meta["packages"]}
 members = set(meta["workspace_members"])
