@@ -8,7 +8,7 @@
 #   IDFORGE_LDAP_BASE       dc=idforge,dc=test
 #   IDFORGE_LDAP_BIND_DN    cn=admin,dc=idforge,dc=test
 #   IDFORGE_LDAP_BIND_PW    (a throwaway password for the throwaway directory)
-#   IDFORGE_PEERS_DIR       target/peers (python/ has scim2-filter-parser, node/ has scim2-parse-filter)
+#   IDFORGE_PEERS_DIR       kept if set, else target/peers (python/: scim2-filter-parser, node/: scim2-parse-filter)
 # Idempotent: running it again reuses what is installed and running. It never exits the sourcing
 # shell; a step that fails prints a warning and leaves its variable unset, so the tests skip — or
 # fail under IDFORGE_INTEROP=require.
@@ -20,7 +20,7 @@ _scim_filter_ci_setup() {
     ldapport="${IDFORGE_LDAP_PORT:-38989}"
     myport="${IDFORGE_MYSQL_PORT:-33069}"
     work="$root/target/scim-ci"
-    mkdir -p "$work" "$root/target/peers"
+    mkdir -p "$work"
 
     # --- packages -------------------------------------------------------------------------
     # apt-get install, with one `apt-get update` and retry if the package lists are stale.
@@ -146,7 +146,7 @@ EOF
     fi
 
     # --- parser peers for the differential parser test ------------------------------------
-    local peers="$root/target/peers"
+    local peers="${IDFORGE_PEERS_DIR:-$root/target/peers}"
     if [ ! -d "$peers/python/scim2_filter_parser" ]; then
         python3 -m pip install -q --disable-pip-version-check --target "$peers/python" "scim2-filter-parser==0.7.0" >"$work/pip.log" 2>&1 \
             || echo "scim-filter.sh: WARNING: pip install scim2-filter-parser failed (see $work/pip.log)"
