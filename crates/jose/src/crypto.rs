@@ -734,6 +734,206 @@ pub fn ec_point_on_curve(curve: EcCurve, x: &[u8], y: &[u8]) -> bool {
         && point.is_on_curve(&group, &mut ctx).unwrap_or(false)
 }
 
+/// The algorithm family of a public key, so protocol layers (e.g. XML-DSig in `saml-sp`) can
+/// check that a signature method fits the key before verifying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicKeyKind {
+    /// RSA with the modulus size in bits.
+    Rsa(u32),
+    /// ECDSA on a NIST curve.
+    Ec(EcCurve),
+    /// Ed25519.
+    Ed25519,
+    /// Anything else (DSA, Ed448, X25519, ...): no signature scheme here accepts it.
+    Other,
+}
+
+/// The family and size of `key`.
+pub fn public_key_kind(key: &PublicKey) -> PublicKeyKind {
+    if let Ok(rsa) = key.pkey.rsa() {
+        return PublicKeyKind::Rsa(rsa.size() * 8);
+    }
+    if let Ok(ec) = key.pkey.ec_key() {
+        let curve = match ec.group().curve_name() {
+            Some(Nid::X9_62_PRIME256V1) => Some(EcCurve::P256),
+            Some(Nid::SECP384R1) => Some(EcCurve::P384),
+            Some(Nid::SECP521R1) => Some(EcCurve::P521),
+            _ => None,
+        };
+        return curve.map_or(PublicKeyKind::Other, PublicKeyKind::Ec);
+    }
+    match key.pkey.id() {
+        Id::ED25519 => PublicKeyKind::Ed25519,
+        _ => PublicKeyKind::Other,
+    }
+}
+
+/// Facts about an X.509 certificate that relying parties check (RFC 5280 §4.1.2.5 validity).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertInfo {
+    /// `notBefore` as Unix seconds.
+    pub not_before: i64,
+    /// `notAfter` as Unix seconds.
+    pub not_after: i64,
+    /// SHA-256 over the DER certificate.
+    pub sha256_fingerprint: Vec<u8>,
+    /// The subject as a one-line string (for logs and errors only; never compared for trust).
+    pub subject: String,
+}
+
+fn asn1_unix(t: &openssl::asn1::Asn1TimeRef) -> Result<i64> {
+    let epoch = openssl::asn1::Asn1Time::from_unix(0).map_err(|_| Error::Backend)?;
+    let d = epoch.diff(t).map_err(|_| Error::Backend)?;
+    Ok(i64::from(d.days) * 86_400 + i64::from(d.secs))
+}
+
+/// Parses a DER X.509 certificate and returns its subject public key (RSA keys get the same
+/// checks as [`rsa_public`]) and its [`CertInfo`]. No chain or revocation checking: callers pin
+/// certificates (SAML metadata trust model).
+pub fn x509_public_key(der: &[u8]) -> Result<(PublicKey, CertInfo)> {
+    let cert =
+        openssl::x509::X509::from_der(der).map_err(|_| invalid("malformed X.509 certificate"))?;
+    let pkey = cert
+        .public_key()
+        .map_err(|_| invalid("unsupported certificate key"))?;
+    let key = match pkey.rsa() {
+        Ok(rsa) => rsa_public(&rsa.n().to_vec(), &rsa.e().to_vec())?,
+        Err(_) => PublicKey { pkey },
+    };
+    let subject = cert
+        .subject_name()
+        .entries()
+        .filter_map(|e| {
+            let v = String::from_utf8_lossy(e.data().as_slice()).into_owned();
+            Some(format!(
+                "{}={}",
+                e.object().nid().short_name().unwrap_or("?"),
+                v
+            ))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let info = CertInfo {
+        not_before: asn1_unix(cert.not_before())?,
+        not_after: asn1_unix(cert.not_after())?,
+        sha256_fingerprint: HashAlg::Sha256.digest(der),
+        subject,
+    };
+    Ok((key, info))
+}
+
+/// Parses a DER `SubjectPublicKeyInfo` (RFC 5280 §4.1.2.7), e.g. XML-DSig 1.1
+/// `DEREncodedKeyValue`.
+pub fn public_key_from_spki_der(der: &[u8]) -> Result<PublicKey> {
+    let pkey = PKey::public_key_from_der(der).map_err(|_| invalid("malformed public key"))?;
+    match pkey.rsa() {
+        Ok(rsa) => rsa_public(&rsa.n().to_vec(), &rsa.e().to_vec()),
+        Err(_) => Ok(PublicKey { pkey }),
+    }
+}
+
+/// Every `CERTIFICATE` block of a PEM file, as DER.
+pub fn x509_pem_to_der(pem: &[u8]) -> Result<Vec<Vec<u8>>> {
+    let certs = openssl::x509::X509::stack_from_pem(pem)
+        .map_err(|_| invalid("malformed PEM certificate"))?;
+    if certs.is_empty() {
+        return Err(invalid("no certificate in PEM"));
+    }
+    certs
+        .iter()
+        .map(|c| c.to_der().map_err(|_| Error::Backend))
+        .collect()
+}
+
+/// A private key from PEM (PKCS#8, or traditional RSA/EC), unencrypted.
+pub fn private_key_from_pem(pem: &[u8]) -> Result<PrivateKey> {
+    let pkey = PKey::private_key_from_pem(pem).map_err(|_| invalid("malformed PEM private key"))?;
+    Ok(PrivateKey { pkey })
+}
+
+/// The key as unencrypted PKCS#8 PEM (for handing keys to other tools in tests and CLIs).
+pub fn private_key_to_pem(key: &PrivateKey) -> Result<Vec<u8>> {
+    key.pkey
+        .private_key_to_pem_pkcs8()
+        .map_err(|_| Error::Backend)
+}
+
+/// A self-signed X.509 v3 certificate (DER) for `key` with subject `CN=common_name`, valid over
+/// `[not_before, not_after]` (Unix seconds), signed with SHA-256 (Ed25519: pure). SAML metadata
+/// carries keys as certificates even when nobody checks the chain; this makes them.
+pub fn x509_self_signed(
+    key: &PrivateKey,
+    common_name: &str,
+    not_before: i64,
+    not_after: i64,
+) -> Result<Vec<u8>> {
+    use openssl::asn1::{Asn1Integer, Asn1Time};
+    use openssl::x509::{X509Builder, X509NameBuilder};
+    let be = |_| Error::Backend;
+    let mut name = X509NameBuilder::new().map_err(be)?;
+    name.append_entry_by_nid(Nid::COMMONNAME, common_name)
+        .map_err(|_| invalid("bad common name"))?;
+    let name = name.build();
+    let mut serial = [0u8; 16];
+    random_bytes(&mut serial).map_err(|_| Error::Backend)?;
+    serial[0] &= 0x7f;
+    let serial = BigNum::from_slice(&serial).map_err(be)?;
+    let mut b = X509Builder::new().map_err(be)?;
+    b.set_version(2).map_err(be)?;
+    let serial = Asn1Integer::from_bn(&serial).map_err(be)?;
+    b.set_serial_number(&serial).map_err(be)?;
+    b.set_subject_name(&name).map_err(be)?;
+    b.set_issuer_name(&name).map_err(be)?;
+    b.set_pubkey(&key.pkey).map_err(be)?;
+    let nb = Asn1Time::from_unix(not_before).map_err(be)?;
+    b.set_not_before(&nb).map_err(be)?;
+    let na = Asn1Time::from_unix(not_after).map_err(be)?;
+    b.set_not_after(&na).map_err(be)?;
+    let md = if key.pkey.id() == Id::ED25519 {
+        MessageDigest::null()
+    } else {
+        MessageDigest::sha256()
+    };
+    b.sign(&key.pkey, md).map_err(be)?;
+    b.build().to_der().map_err(be)
+}
+
+/// RSAES-OAEP decryption with separate OAEP label hash and MGF1 hash, as XML Encryption 1.1
+/// §5.5.2 allows (`rsa-oaep-mgf1p` fixes MGF1-SHA1 whatever the digest).
+pub fn rsa_oaep_decrypt_mgf(
+    key: &PrivateKey,
+    oaep_hash: HashAlg,
+    mgf1_hash: HashAlg,
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let mut dec = Decrypter::new(&key.pkey)?;
+    dec.set_rsa_padding(Padding::PKCS1_OAEP)?;
+    dec.set_rsa_oaep_md(oaep_hash.md())?;
+    dec.set_rsa_mgf1_md(mgf1_hash.md())?;
+    let mut out = vec![0u8; dec.decrypt_len(ciphertext)?];
+    let n = dec.decrypt(ciphertext, &mut out)?;
+    out.truncate(n);
+    Ok(out)
+}
+
+/// RSAES-OAEP encryption with separate OAEP label hash and MGF1 hash (counterpart of
+/// [`rsa_oaep_decrypt_mgf`], for tests and IdP-side tooling).
+pub fn rsa_oaep_encrypt_mgf(
+    key: &PublicKey,
+    oaep_hash: HashAlg,
+    mgf1_hash: HashAlg,
+    plaintext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let mut enc = Encrypter::new(&key.pkey)?;
+    enc.set_rsa_padding(Padding::PKCS1_OAEP)?;
+    enc.set_rsa_oaep_md(oaep_hash.md())?;
+    enc.set_rsa_mgf1_md(mgf1_hash.md())?;
+    let mut out = vec![0u8; enc.encrypt_len(plaintext)?];
+    let n = enc.encrypt(plaintext, &mut out)?;
+    out.truncate(n);
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -764,5 +964,47 @@ mod tests {
         assert!(has_roca_fingerprint(&n.to_vec()));
         let (good, _, _) = rsa_generate(2048).expect("rsa");
         assert!(!has_roca_fingerprint(&good));
+    }
+
+    #[test]
+    fn self_signed_certificate_round_trip() {
+        let (x, y, d) = ec_generate(EcCurve::P256).expect("ec");
+        let key = ec_private(EcCurve::P256, &x, &y, &d).expect("key");
+        let der =
+            x509_self_signed(&key, "idforge test", 1_700_000_000, 1_800_000_000).expect("cert");
+        let (public, info) = x509_public_key(&der).expect("parse");
+        assert_eq!(info.not_before, 1_700_000_000);
+        assert_eq!(info.not_after, 1_800_000_000);
+        assert_eq!(info.subject, "CN=idforge test");
+        assert_eq!(public_key_kind(&public), PublicKeyKind::Ec(EcCurve::P256));
+        let sig = sign(
+            &key,
+            SignatureScheme::Ecdsa(HashAlg::Sha256, EcCurve::P256),
+            b"m",
+        )
+        .expect("sign");
+        assert!(verify(
+            &public,
+            SignatureScheme::Ecdsa(HashAlg::Sha256, EcCurve::P256),
+            b"m",
+            &sig
+        )
+        .expect("verify"));
+        let pem = private_key_to_pem(&key).expect("pem");
+        assert!(private_key_from_pem(&pem).is_ok());
+        assert!(x509_public_key(b"not a certificate").is_err());
+    }
+
+    #[test]
+    fn oaep_with_distinct_mgf1_hash() {
+        let (n, e, parts) = rsa_generate(2048).expect("rsa");
+        let private = rsa_private(&n, &e, &parts).expect("private");
+        let public = private.public_key().expect("public");
+        let ct = rsa_oaep_encrypt_mgf(&public, HashAlg::Sha256, HashAlg::Sha1, b"k").expect("enc");
+        assert_eq!(
+            rsa_oaep_decrypt_mgf(&private, HashAlg::Sha256, HashAlg::Sha1, &ct).expect("dec"),
+            b"k"
+        );
+        assert!(rsa_oaep_decrypt_mgf(&private, HashAlg::Sha256, HashAlg::Sha256, &ct).is_err());
     }
 }
