@@ -803,13 +803,12 @@ pub fn x509_public_key(der: &[u8]) -> Result<(PublicKey, CertInfo)> {
     let subject = cert
         .subject_name()
         .entries()
-        .filter_map(|e| {
-            let v = String::from_utf8_lossy(e.data().as_slice()).into_owned();
-            Some(format!(
+        .map(|e| {
+            format!(
                 "{}={}",
                 e.object().nid().short_name().unwrap_or("?"),
-                v
-            ))
+                String::from_utf8_lossy(e.data().as_slice())
+            )
         })
         .collect::<Vec<_>>()
         .join(", ");
