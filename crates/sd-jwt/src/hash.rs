@@ -7,9 +7,12 @@ use crate::{Error, Result};
 
 /// A hash algorithm for `_sd_alg`, named as in the IANA "Named Information Hash Algorithm"
 /// registry (RFC 9901 §4.1.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum SdAlg {
     /// `sha-256`, the default when `_sd_alg` is absent (RFC 9901 §4.1.1).
+    #[default]
     #[serde(rename = "sha-256")]
     Sha256,
     /// `sha-384`.
@@ -18,12 +21,6 @@ pub enum SdAlg {
     /// `sha-512`.
     #[serde(rename = "sha-512")]
     Sha512,
-}
-
-impl Default for SdAlg {
-    fn default() -> Self {
-        SdAlg::Sha256
-    }
 }
 
 impl SdAlg {

@@ -1,6 +1,8 @@
 //! Issuer → holder → verifier round trips over every feature: flat, structured, recursive and
 //! array-element disclosures, decoys, sha-256/384/512, the JSON serializations (RFC 9901 §8),
 //! the async `Signer` port, deterministic output from a seeded RNG, issuer metadata and `x5c`.
+// Tests may unwrap: a panic here is a test failure with a backtrace.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

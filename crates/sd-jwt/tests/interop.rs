@@ -10,6 +10,8 @@
 //! Peers are installed by `.ci/sd-jwt.sh` into `$IDFORGE_PEERS_DIR` (default
 //! `<workspace>/target/peers`). A missing peer prints a skip reason and passes, unless
 //! `IDFORGE_INTEROP=require`, then it fails. One peer process per batch.
+// Tests may unwrap: a panic here is a test failure with a backtrace.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

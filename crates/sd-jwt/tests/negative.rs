@@ -1,5 +1,7 @@
 //! One test per rejection rule: each builds an otherwise valid SD-JWT that breaks exactly one
 //! rule and checks the typed error (RFC 9901 §7.1, §7.3; draft-ietf-oauth-sd-jwt-vc §3).
+// Tests may unwrap: a panic here is a test failure with a backtrace.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

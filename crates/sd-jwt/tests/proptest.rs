@@ -1,5 +1,7 @@
 //! Property tests: no input makes the parsers or the verifier panic, and honest round trips
 //! always verify.
+// Tests may unwrap: a panic here is a test failure with a backtrace.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 

@@ -1,6 +1,8 @@
 //! The examples of RFC 9901 §5 and draft-ietf-oauth-sd-jwt-vc §3.3/§4.2, transcribed into
 //! `tests/data/` (source named in tests/data/README.md). Digests, `sd_hash`, signatures and the
 //! processed payloads are checked exactly.
+// Tests may unwrap: a panic here is a test failure with a backtrace.
+#![allow(clippy::unwrap_used)]
 
 mod common;
 
