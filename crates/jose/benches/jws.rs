@@ -3,6 +3,9 @@
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 #![allow(clippy::unwrap_used)] // a bench aborts on setup failure by design
+#[path = "../../../benches/support/ratio.rs"]
+mod ratio;
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use idforge_jose::crypto::EcCurve;
 use idforge_jose::jws::sign_compact;
@@ -107,6 +110,32 @@ fn bench_alg(
         b.iter(|| black_box(policy.verify_compact(black_box(&token), &public).unwrap()))
     });
     group.finish();
+
+    // The same four operations, interleaved, for a load-independent ratio.
+    ratio::interleaved(
+        &format!("{name} sign"),
+        300,
+        || {
+            black_box(sign_compact(Header::new().with_typ("JWT"), CLAIMS, &signer).unwrap());
+        },
+        || {
+            black_box(raw_signer());
+        },
+    );
+    ratio::interleaved(
+        &format!("{name} verify"),
+        300,
+        || {
+            black_box(policy.verify_compact(&token, &public).unwrap());
+        },
+        || {
+            let mut v = openssl::sign::Verifier::new(MessageDigest::sha256(), &raw).unwrap();
+            if rsa {
+                v.set_rsa_padding(Padding::PKCS1).unwrap();
+            }
+            black_box(v.verify_oneshot(&raw_sig, &input).unwrap());
+        },
+    );
 }
 
 fn benches(c: &mut Criterion) {

@@ -2,7 +2,9 @@
 //! the same run so the report reads as a ratio (target ≤ 1.15×).
 #![allow(missing_docs, clippy::unwrap_used)]
 
-use std::time::{Duration, Instant};
+#[path = "../../../benches/support/ratio.rs"]
+mod ratio;
+use ratio::interleaved;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use idforge_jose::crypto::{self, EcCurve, HashAlg};
@@ -106,37 +108,6 @@ fn ecdh_es_a256kw_a192cbc_hs384(c: &mut Criterion) {
         b.iter(|| raw_ecdh(&public, &key, &pt))
     });
     g.finish();
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
-}
-
-/// Interleaved timing: on a shared machine, criterion's back-to-back groups see different
-/// load, so the ratio is also measured by alternating one wrapped and one raw operation per
-/// round (order swapped every round) and comparing the medians.
-fn interleaved(name: &str, rounds: usize, mut wrapped: impl FnMut(), mut raw: impl FnMut()) {
-    let (mut w, mut r) = (Vec::with_capacity(rounds), Vec::with_capacity(rounds));
-    for i in 0..rounds {
-        let time = |f: &mut dyn FnMut()| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        };
-        if i % 2 == 0 {
-            w.push(time(&mut wrapped));
-            r.push(time(&mut raw));
-        } else {
-            r.push(time(&mut raw));
-            w.push(time(&mut wrapped));
-        }
-    }
-    let (mw, mr) = (median(w), median(r));
-    println!(
-        "interleaved {name}: idforge-jwe {mw:?}, raw primitives {mr:?}, ratio {:.3}x",
-        mw.as_secs_f64() / mr.as_secs_f64()
-    );
 }
 
 fn ratios(_: &mut Criterion) {
