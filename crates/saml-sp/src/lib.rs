@@ -1,0 +1,11 @@
+//! # idforge-saml-sp
+//!
+//! A pure-Rust SAML 2.0 service provider: XML parsing with limits, canonicalization, XML-DSig
+//! verification designed against signature wrapping, and Response/Assertion validation.
+#![forbid(unsafe_code)]
+
+pub mod c14n;
+pub mod error;
+pub mod xml;
+
+pub use error::{Error, Result};
