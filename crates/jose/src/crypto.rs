@@ -308,13 +308,51 @@ pub fn rsa_bits(key: &PublicKey) -> Option<u32> {
 }
 
 /// Builds an EC public key; rejects points that are not on the curve (invalid-curve attacks).
+///
+/// Validation is the full public-key check of SP 800-56A §5.6.2.3.4 minus the `n·Q = O` step,
+/// which is redundant here: P-256, P-384 and P-521 have cofactor 1, so every affine point on
+/// the curve has prime order `n` (and affine coordinates cannot encode the point at infinity).
+/// Skipping that scalar multiplication (`EC_KEY_check_key`, which
+/// `EC_KEY_set_public_key_affine_coordinates` runs internally) makes loading a key about as cheap
+/// as parsing it; verifiers that load a key per token (SD-JWT key binding `cnf.jwk`) need that.
 pub fn ec_public(curve: EcCurve, x: &[u8], y: &[u8]) -> Result<PublicKey> {
-    let group = curve.group()?;
-    // EC_KEY_set_public_key_affine_coordinates rejects coordinates >= p and off-curve points.
-    let ec = EcKey::from_public_key_affine_coordinates(&group, &*bn(x)?, &*bn(y)?)
+    // Building a group object costs tens of microseconds; the three curves are built once.
+    static GROUPS: [std::sync::OnceLock<Option<EcGroup>>; 3] = [
+        std::sync::OnceLock::new(),
+        std::sync::OnceLock::new(),
+        std::sync::OnceLock::new(),
+    ];
+    let slot = match curve {
+        EcCurve::P256 => &GROUPS[0],
+        EcCurve::P384 => &GROUPS[1],
+        EcCurve::P521 => &GROUPS[2],
+    };
+    let group = slot
+        .get_or_init(|| curve.group().ok())
+        .as_ref()
+        .ok_or(Error::Backend)?;
+    let (x, y) = (bn(x)?, bn(y)?);
+    let mut ctx = BigNumContext::new().map_err(|_| Error::Backend)?;
+    let (mut p, mut a, mut b) = (
+        BigNum::new().map_err(|_| Error::Backend)?,
+        BigNum::new().map_err(|_| Error::Backend)?,
+        BigNum::new().map_err(|_| Error::Backend)?,
+    );
+    group
+        .components_gfp(&mut p, &mut a, &mut b, &mut ctx)
+        .map_err(|_| Error::Backend)?;
+    // Coordinates are field elements: 0 <= x, y < p (no non-canonical encodings).
+    if x.ucmp(&p) != std::cmp::Ordering::Less || y.ucmp(&p) != std::cmp::Ordering::Less {
+        return Err(invalid("EC point is not on the curve"));
+    }
+    let mut point = EcPoint::new(group).map_err(|_| Error::Backend)?;
+    point
+        .set_affine_coordinates_gfp(group, &x, &y, &mut ctx)
         .map_err(|_| invalid("EC point is not on the curve"))?;
-    ec.check_key()
-        .map_err(|_| invalid("EC point is not on the curve"))?;
+    if !point.is_on_curve(group, &mut ctx).unwrap_or(false) {
+        return Err(invalid("EC point is not on the curve"));
+    }
+    let ec = EcKey::from_public_key(group, &point).map_err(|_| Error::Backend)?;
     let pkey = PKey::from_ec_key(ec).map_err(|_| Error::Backend)?;
     Ok(PublicKey { pkey })
 }
@@ -936,6 +974,29 @@ pub fn rsa_oaep_encrypt_mgf(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ec_public_rejects_off_curve_and_non_canonical_coordinates() {
+        let (x, y, _) = ec_generate(EcCurve::P256).expect("ec");
+        assert!(ec_public(EcCurve::P256, &x, &y).is_ok());
+        let mut off = y.clone();
+        off[31] ^= 1;
+        assert!(matches!(
+            ec_public(EcCurve::P256, &x, &off),
+            Err(Error::InvalidKey(_))
+        ));
+        // x + p has the same residue but is not a field element.
+        let p = BigNum::from_hex_str(
+            "FFFFFFFF00000001000000000000000000000000FFFFFFFFFFFFFFFFFFFFFFFF",
+        )
+        .expect("p");
+        let mut big = BigNum::new().expect("bn");
+        big.checked_add(&bn(&x).expect("x"), &p).expect("add");
+        assert!(matches!(
+            ec_public(EcCurve::P256, &big.to_vec(), &y),
+            Err(Error::InvalidKey(_))
+        ));
+    }
 
     #[test]
     fn rsa_exponent_must_be_odd_and_at_least_three() {
