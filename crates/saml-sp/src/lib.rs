@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod c14n;
+pub mod dsig;
 pub mod error;
 pub mod xml;
 
