@@ -1,0 +1,651 @@
+//! The authorization endpoint (RFC 6749 §4.1.1, OIDC Core §3.1.2) as a sans-IO state machine.
+//!
+//! [`AuthorizationEndpoint::start`] validates a request and returns an [`Interaction`]: show a
+//! login page, ask for consent, redirect back to the client, or show an error page. After the
+//! host has logged the user in or asked for consent, it calls [`AuthorizationEndpoint::resume`]
+//! with the same (serializable) [`AuthorizationRequest`] and the user's [`Decision`].
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::client::Client;
+use crate::config::grant_type;
+use crate::error::{Error, Result};
+use crate::model::{
+    is_pkce_value, AuthorizationRequest, ClaimsRequest, CodeChallengeMethod, Params, Prompt,
+    ResponseMode, Scopes,
+};
+use crate::ports::{
+    random_token, CodeBinding, Grant, TokenHash, TokenKind, TokenRecord, TokenState,
+};
+use crate::provider::Context;
+use crate::tokens::SECRET_BYTES;
+
+/// What the host knows about the user's login session.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// The user's subject identifier.
+    pub subject: String,
+    /// When the user last authenticated (NumericDate).
+    pub auth_time: i64,
+    /// Authentication context class achieved.
+    pub acr: Option<String>,
+    /// Authentication methods used (RFC 8176 values such as `pwd`, `otp`).
+    pub amr: Vec<String>,
+    /// Session identifier (`sid`).
+    pub sid: Option<String>,
+    /// Scopes this user already granted to the requesting client (the host's consent record).
+    pub consented_scopes: Vec<String>,
+}
+
+impl Session {
+    /// A session for `subject` authenticated at `auth_time`.
+    pub fn new(subject: impl Into<String>, auth_time: i64) -> Session {
+        Session {
+            subject: subject.into(),
+            auth_time,
+            ..Session::default()
+        }
+    }
+}
+
+/// The user's answer, given to [`AuthorizationEndpoint::resume`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    /// The user logged in.
+    LoggedIn(Session),
+    /// The user answered the consent page (`granted: false` is a refusal).
+    Consented {
+        /// The session.
+        session: Session,
+        /// Whether the user agreed.
+        granted: bool,
+    },
+    /// The user cancelled (login or consent).
+    Denied,
+}
+
+/// What the host must do next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Interaction {
+    /// Authenticate the user (login page), then `resume` with [`Decision::LoggedIn`].
+    Login {
+        /// The validated request (keep it, e.g. in the login form or a server-side session).
+        request: Box<AuthorizationRequest>,
+        /// The client, for display.
+        client_id: String,
+    },
+    /// Ask the user to consent to `request.scopes`, then `resume` with [`Decision::Consented`].
+    Consent {
+        /// The validated request.
+        request: Box<AuthorizationRequest>,
+        /// The logged-in session.
+        session: Session,
+    },
+    /// Send the user agent back to the client (success or error).
+    Redirect(AuthorizationResponse),
+    /// Show an error page: the client or redirect URI could not be trusted, so the error must
+    /// not be redirected (RFC 6749 §4.1.2.1).
+    ShowError(Error),
+}
+
+/// An authorization response to deliver to the client's redirect URI.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorizationResponse {
+    /// The redirect URI.
+    pub redirect_uri: String,
+    /// How to deliver it.
+    pub response_mode: ResponseMode,
+    /// The response parameters (`code`, `state`, `iss`, or `error`...).
+    pub params: Vec<(String, String)>,
+}
+
+impl AuthorizationResponse {
+    /// The value of a response parameter.
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The `Location` for a 302/303 redirect (query mode). RFC 6749 §3.1.2: the redirect URI's
+    /// own query is retained and the parameters appended.
+    pub fn location(&self) -> String {
+        let mut out = self.redirect_uri.clone();
+        let (base, fragment) = match out.find('#') {
+            Some(i) => {
+                let f = out[i..].to_owned();
+                out.truncate(i);
+                (out, Some(f))
+            }
+            None => (out, None),
+        };
+        let mut out = base;
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &self.params {
+            ser.append_pair(k, v);
+        }
+        let query = ser.finish();
+        out.push(if out.contains('?') { '&' } else { '?' });
+        out.push_str(&query);
+        // A registered redirect URI never has a fragment (RFC 6749 §3.1.2); keep it out.
+        let _ = fragment;
+        out
+    }
+
+    /// The auto-submitting HTML page of OAuth 2.0 Form Post Response Mode §2.
+    pub fn form_post_html(&self) -> String {
+        let mut inputs = String::new();
+        for (k, v) in &self.params {
+            inputs.push_str(&format!(
+                "<input type=\"hidden\" name=\"{}\" value=\"{}\"/>",
+                html_escape(k),
+                html_escape(v)
+            ));
+        }
+        format!(
+            "<!DOCTYPE html><html><head><title>Submit This Form</title></head>\
+             <body onload=\"javascript:document.forms[0].submit()\">\
+             <form method=\"post\" action=\"{}\">{}<noscript><button type=\"submit\">Continue</button></noscript></form></body></html>",
+            html_escape(&self.redirect_uri),
+            inputs
+        )
+    }
+}
+
+/// Escapes text for HTML attribute values and content.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The authorization endpoint.
+#[derive(Debug, Clone)]
+pub struct AuthorizationEndpoint {
+    ctx: Arc<Context>,
+}
+
+/// Where an error goes once the redirect URI is trusted.
+struct ErrorTarget {
+    redirect_uri: String,
+    mode: ResponseMode,
+    state: Option<String>,
+}
+
+impl AuthorizationEndpoint {
+    /// The endpoint over `ctx`.
+    pub fn new(ctx: Arc<Context>) -> Self {
+        AuthorizationEndpoint { ctx }
+    }
+
+    /// Validates the query string of an authorization request and decides the next step.
+    /// `session` is the user's current login session, if any.
+    pub async fn start(&self, query: &[u8], session: Option<&Session>) -> Interaction {
+        match Params::parse(query, &self.ctx.config.limits) {
+            Ok(params) => self.start_params(&params, session).await,
+            Err(e) => Interaction::ShowError(e),
+        }
+    }
+
+    /// [`start`](Self::start) with already parsed parameters (e.g. from a POSTed form, OIDC
+    /// Core §3.1.2.1 allows both).
+    pub async fn start_params(&self, params: &Params, session: Option<&Session>) -> Interaction {
+        let (client, target) = match self.trusted_target(params).await {
+            Ok(t) => t,
+            Err(e) => return Interaction::ShowError(e),
+        };
+        let request = match self.validate(params, &client, &target) {
+            Ok(r) => r,
+            Err(e) => return error_redirect(&self.ctx, &target, e),
+        };
+        self.decide(request, &client, session).await
+    }
+
+    /// Continues a flow after the host's login or consent page.
+    pub async fn resume(&self, request: AuthorizationRequest, decision: Decision) -> Interaction {
+        let target = ErrorTarget {
+            redirect_uri: request.redirect_uri.clone(),
+            mode: request.response_mode,
+            state: request.state.clone(),
+        };
+        let client = match self.ctx.clients.client(&request.client_id).await {
+            Ok(Some(c)) if c.match_redirect_uri(&request.redirect_uri).is_some() => c,
+            Ok(_) => {
+                return Interaction::ShowError(Error::InvalidRequest(
+                    "unknown client or redirect_uri".into(),
+                ))
+            }
+            Err(e) => return Interaction::ShowError(e),
+        };
+        match decision {
+            Decision::Denied | Decision::Consented { granted: false, .. } => error_redirect(
+                &self.ctx,
+                &target,
+                Error::AccessDenied("the user denied the request".into()),
+            ),
+            Decision::LoggedIn(session) => {
+                if needs_consent(&client, &request, &session) {
+                    Interaction::Consent {
+                        request: Box::new(request),
+                        session,
+                    }
+                } else {
+                    self.issue(&request, &session, &target).await
+                }
+            }
+            Decision::Consented {
+                session,
+                granted: true,
+            } => self.issue(&request, &session, &target).await,
+        }
+    }
+
+    /// Client and redirect URI: until both are trusted, errors are shown, never redirected
+    /// (RFC 6749 §4.1.2.1, §10.15 open redirectors).
+    async fn trusted_target(&self, p: &Params) -> Result<(Client, ErrorTarget)> {
+        let client_id = p.require("client_id")?;
+        let client = self
+            .ctx
+            .clients
+            .client(client_id)
+            .await?
+            .ok_or_else(|| Error::InvalidRequest("unknown client_id".into()))?;
+        let redirect_uri = match p.get("redirect_uri") {
+            // RFC 9700 §4.1.3: exact match against a registered URI (loopback port excepted).
+            Some(r) => client
+                .match_redirect_uri(r)
+                .ok_or_else(|| {
+                    Error::InvalidRequest("redirect_uri is not registered for this client".into())
+                })?
+                .to_owned(),
+            // RFC 6749 §3.1.2.3: may be omitted only when exactly one is registered; OIDC Core
+            // §3.1.2.1 makes it REQUIRED for OpenID requests.
+            None => {
+                let openid = p
+                    .get("scope")
+                    .is_some_and(|s| s.split(' ').any(|v| v == "openid"));
+                match client.redirect_uris.as_slice() {
+                    [only] if !openid => only.clone(),
+                    _ => {
+                        return Err(Error::InvalidRequest(
+                            "missing parameter `redirect_uri`".into(),
+                        ))
+                    }
+                }
+            }
+        };
+        // The response mode decides how even errors are returned; an invalid one falls back to
+        // query (and the error below reports it).
+        let mode = match p.get("response_mode") {
+            Some("form_post") => ResponseMode::FormPost,
+            _ => ResponseMode::Query,
+        };
+        Ok((
+            client,
+            ErrorTarget {
+                redirect_uri,
+                mode,
+                state: p.get("state").map(str::to_owned),
+            },
+        ))
+    }
+
+    fn validate(
+        &self,
+        p: &Params,
+        client: &Client,
+        target: &ErrorTarget,
+    ) -> Result<AuthorizationRequest> {
+        let cfg = &self.ctx.config;
+        // OIDC Core §6: request objects are not supported (and not advertised).
+        if p.get("request").is_some() {
+            return Err(Error::RequestNotSupported(
+                "request objects are not supported".into(),
+            ));
+        }
+        if p.get("request_uri").is_some() {
+            return Err(Error::RequestUriNotSupported(
+                "request_uri is not supported".into(),
+            ));
+        }
+        if p.get("registration").is_some() {
+            return Err(Error::RegistrationNotSupported(
+                "the registration parameter is not supported".into(),
+            ));
+        }
+        // RFC 6749 §4.1.1: response_type=code is the only type this endpoint implements.
+        match p.get("response_type") {
+            None => {
+                return Err(Error::InvalidRequest(
+                    "missing parameter `response_type`".into(),
+                ))
+            }
+            Some("code") => {}
+            Some(_) => {
+                return Err(Error::UnsupportedResponseType(
+                    "only response_type=code is supported".into(),
+                ))
+            }
+        }
+        if !cfg.grant_enabled(grant_type::AUTHORIZATION_CODE)
+            || !client.allows_grant(grant_type::AUTHORIZATION_CODE)
+        {
+            return Err(Error::UnauthorizedClient(
+                "the client may not use the authorization code flow".into(),
+            ));
+        }
+        match p.get("response_mode") {
+            None | Some("query") | Some("form_post") => {}
+            // OAuth 2.0 Multiple Response Types §2.1: `fragment` is not allowed for `code`
+            // here (it would expose the code to scripts), nor is anything unknown.
+            Some(_) => return Err(Error::InvalidRequest("unsupported response_mode".into())),
+        }
+        let scopes = Scopes::parse(p.get("scope").unwrap_or(""), &cfg.limits)?;
+        for s in scopes.values() {
+            if !cfg.scopes_supported.iter().any(|x| x == s) || !client.allows_scope(s) {
+                return Err(Error::InvalidScope(format!("scope `{s}` is not allowed")));
+            }
+        }
+        // RFC 7636 §4.3, §4.4.1; RFC 9700 §2.1.1.
+        let method = p.get("code_challenge_method");
+        let code_challenge = match (p.get("code_challenge"), method) {
+            (None, Some(_)) => {
+                return Err(Error::InvalidRequest(
+                    "code_challenge_method without code_challenge".into(),
+                ))
+            }
+            (None, None) => {
+                if client.is_public() || cfg.require_pkce {
+                    return Err(Error::InvalidRequest(
+                        "PKCE (code_challenge with S256) is required".into(),
+                    ));
+                }
+                None
+            }
+            (Some(challenge), method) => {
+                let method = match method {
+                    Some("S256") => CodeChallengeMethod::S256,
+                    // RFC 7636 §4.3: the default method is `plain`.
+                    Some("plain") | None if cfg.allow_plain_pkce => CodeChallengeMethod::Plain,
+                    Some("plain") | None => {
+                        return Err(Error::InvalidRequest(
+                            "code_challenge_method must be S256".into(),
+                        ))
+                    }
+                    Some(_) => {
+                        return Err(Error::InvalidRequest(
+                            "unsupported code_challenge_method".into(),
+                        ))
+                    }
+                };
+                if !is_pkce_value(challenge) {
+                    return Err(Error::InvalidRequest("malformed code_challenge".into()));
+                }
+                Some((challenge.to_owned(), method))
+            }
+        };
+        let mut prompt = Vec::new();
+        for v in p
+            .get("prompt")
+            .unwrap_or("")
+            .split(' ')
+            .filter(|v| !v.is_empty())
+        {
+            let value = match v {
+                "none" => Prompt::None,
+                "login" => Prompt::Login,
+                "consent" => Prompt::Consent,
+                "select_account" => Prompt::SelectAccount,
+                _ => return Err(Error::InvalidRequest("unsupported prompt value".into())),
+            };
+            if !prompt.contains(&value) {
+                prompt.push(value);
+            }
+        }
+        // OIDC Core §3.1.2.1: `none` with any other value is an error.
+        if prompt.contains(&Prompt::None) && prompt.len() > 1 {
+            return Err(Error::InvalidRequest(
+                "prompt=none cannot be combined".into(),
+            ));
+        }
+        let max_age = match p.get("max_age") {
+            None => None,
+            Some(v) => Some(v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                Error::InvalidRequest("max_age must be a non-negative integer".into())
+            })?),
+        };
+        let claims = p.get("claims").map(ClaimsRequest::parse).transpose()?;
+        let list = |name: &str| -> Vec<String> {
+            p.get(name)
+                .unwrap_or("")
+                .split(' ')
+                .filter(|v| !v.is_empty())
+                .take(16)
+                .map(str::to_owned)
+                .collect()
+        };
+        Ok(AuthorizationRequest {
+            client_id: client.client_id.clone(),
+            redirect_uri: target.redirect_uri.clone(),
+            redirect_uri_sent: p.get("redirect_uri").is_some(),
+            scopes,
+            state: target.state.clone(),
+            nonce: p.get("nonce").map(str::to_owned),
+            response_mode: target.mode,
+            code_challenge,
+            prompt,
+            max_age,
+            login_hint: p.get("login_hint").map(str::to_owned),
+            acr_values: list("acr_values"),
+            ui_locales: list("ui_locales"),
+            claims,
+        })
+    }
+
+    /// OIDC Core §3.1.2.3: re-authenticate on `prompt=login` or a session older than
+    /// `max_age`; §3.1.2.6: under `prompt=none` every needed interaction is an error instead.
+    async fn decide(
+        &self,
+        request: AuthorizationRequest,
+        client: &Client,
+        session: Option<&Session>,
+    ) -> Interaction {
+        let target = ErrorTarget {
+            redirect_uri: request.redirect_uri.clone(),
+            mode: request.response_mode,
+            state: request.state.clone(),
+        };
+        let none = request.prompt.contains(&Prompt::None);
+        let now = self.ctx.clock.now();
+        let needs_login = match session {
+            None => true,
+            Some(s) => {
+                request.prompt.contains(&Prompt::Login)
+                    || request.prompt.contains(&Prompt::SelectAccount)
+                    || request
+                        .max_age
+                        .is_some_and(|max| now.saturating_sub(s.auth_time) > max)
+            }
+        };
+        match session {
+            _ if needs_login => {
+                if none {
+                    return error_redirect(
+                        &self.ctx,
+                        &target,
+                        Error::LoginRequired("the user must authenticate".into()),
+                    );
+                }
+                Interaction::Login {
+                    client_id: request.client_id.clone(),
+                    request: Box::new(request),
+                }
+            }
+            Some(session) => {
+                if needs_consent(client, &request, session) {
+                    if none {
+                        return error_redirect(
+                            &self.ctx,
+                            &target,
+                            Error::ConsentRequired("the user must consent".into()),
+                        );
+                    }
+                    return Interaction::Consent {
+                        request: Box::new(request),
+                        session: session.clone(),
+                    };
+                }
+                self.issue(&request, session, &target).await
+            }
+            None => Interaction::ShowError(Error::internal("unreachable: no session")),
+        }
+    }
+
+    /// Issues the authorization code (RFC 6749 §4.1.2): a new grant (the family root) and the
+    /// code, 256 bits, stored by hash, bound to client, redirect URI and PKCE challenge.
+    async fn issue(
+        &self,
+        request: &AuthorizationRequest,
+        session: &Session,
+        target: &ErrorTarget,
+    ) -> Interaction {
+        match self.issue_code(request, session).await {
+            Ok(code) => {
+                let mut params = vec![("code".to_owned(), code)];
+                if let Some(state) = &request.state {
+                    params.push(("state".into(), state.clone()));
+                }
+                // RFC 9207 §2: the issuer identifies the AS that produced the response.
+                params.push(("iss".into(), self.ctx.config.issuer.clone()));
+                Interaction::Redirect(AuthorizationResponse {
+                    redirect_uri: request.redirect_uri.clone(),
+                    response_mode: request.response_mode,
+                    params,
+                })
+            }
+            Err(e) => error_redirect(&self.ctx, target, e),
+        }
+    }
+
+    async fn issue_code(
+        &self,
+        request: &AuthorizationRequest,
+        session: &Session,
+    ) -> Result<String> {
+        let ctx = &self.ctx;
+        let now = ctx.clock.now();
+        let grant = Grant {
+            id: random_token(ctx.rng.as_ref(), 16)?,
+            client_id: request.client_id.clone(),
+            subject: Some(session.subject.clone()),
+            scopes: request.scopes.clone(),
+            auth_time: Some(session.auth_time),
+            acr: session.acr.clone(),
+            amr: session.amr.clone(),
+            sid: session.sid.clone(),
+            nonce: request.nonce.clone(),
+            claims: request.claims.clone(),
+            created_at: now,
+            expires_at: now.saturating_add(ctx.config.refresh_token_ttl),
+        };
+        let code = random_token(ctx.rng.as_ref(), SECRET_BYTES)?;
+        let record = TokenRecord {
+            hash: TokenHash::of(&code),
+            kind: TokenKind::AuthorizationCode,
+            grant_id: grant.id.clone(),
+            client_id: request.client_id.clone(),
+            scopes: request.scopes.clone(),
+            issued_at: now,
+            expires_at: now.saturating_add(ctx.config.authorization_code_ttl),
+            code: Some(CodeBinding {
+                redirect_uri: request.redirect_uri.clone(),
+                redirect_uri_sent: request.redirect_uri_sent,
+                code_challenge: request.code_challenge.clone(),
+            }),
+            state: TokenState::Active,
+        };
+        ctx.grants.create_grant(grant).await?;
+        ctx.grants.insert_token(record).await?;
+        Ok(code)
+    }
+}
+
+fn needs_consent(client: &Client, request: &AuthorizationRequest, session: &Session) -> bool {
+    if request.prompt.contains(&Prompt::Consent) {
+        return true;
+    }
+    if client.consent_implied {
+        return false;
+    }
+    !request
+        .scopes
+        .values()
+        .iter()
+        .all(|s| session.consented_scopes.contains(s))
+}
+
+/// An error response to the trusted redirect URI (RFC 6749 §4.1.2.1, RFC 9207 `iss`).
+fn error_redirect(ctx: &Context, target: &ErrorTarget, error: Error) -> Interaction {
+    let mut params = vec![
+        ("error".to_owned(), error.code().to_owned()),
+        (
+            "error_description".to_owned(),
+            error.description().to_owned(),
+        ),
+    ];
+    if let Some(state) = &target.state {
+        params.push(("state".into(), state.clone()));
+    }
+    params.push(("iss".into(), ctx.config.issuer.clone()));
+    Interaction::Redirect(AuthorizationResponse {
+        redirect_uri: target.redirect_uri.clone(),
+        response_mode: target.mode,
+        params,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_keeps_query_and_encodes() {
+        let r = AuthorizationResponse {
+            redirect_uri: "https://app.example/cb?x=1".into(),
+            response_mode: ResponseMode::Query,
+            params: vec![("code".into(), "a b".into()), ("state".into(), "&".into())],
+        };
+        assert_eq!(
+            r.location(),
+            "https://app.example/cb?x=1&code=a+b&state=%26"
+        );
+        assert_eq!(r.param("state"), Some("&"));
+    }
+
+    #[test]
+    fn form_post_escapes() {
+        let r = AuthorizationResponse {
+            redirect_uri: "https://app.example/cb".into(),
+            response_mode: ResponseMode::FormPost,
+            params: vec![("state".into(), "\"><script>".into())],
+        };
+        let html = r.form_post_html();
+        assert!(
+            html.contains("value=\"&quot;&gt;&lt;script&gt;\""),
+            "{html}"
+        );
+        assert!(!html.contains("<script>"));
+    }
+}

@@ -1,0 +1,181 @@
+//! Provider configuration: plain, serde-(de)serializable, with safe defaults.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::Limits;
+
+/// Access token format (per provider, overridable per client).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessTokenFormat {
+    /// RFC 9068 JWT access tokens (`typ: at+jwt`).
+    #[default]
+    Jwt,
+    /// Random opaque strings (256 bits), resolved by introspection.
+    Opaque,
+}
+
+/// Grant types the token endpoint accepts (built-in names; other crates register more).
+pub mod grant_type {
+    /// RFC 6749 §4.1.3.
+    pub const AUTHORIZATION_CODE: &str = "authorization_code";
+    /// RFC 6749 §6.
+    pub const REFRESH_TOKEN: &str = "refresh_token";
+    /// RFC 6749 §4.4.
+    pub const CLIENT_CREDENTIALS: &str = "client_credentials";
+    /// RFC 6749 §4.3 (deprecated by RFC 9700 §2.4; off unless enabled).
+    pub const PASSWORD: &str = "password";
+}
+
+/// The configuration of an OpenID Provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// Issuer identifier (https URL without query or fragment, OIDC Discovery §3).
+    pub issuer: String,
+    /// Path of the authorization endpoint under the issuer.
+    pub authorization_path: String,
+    /// Path of the token endpoint.
+    pub token_path: String,
+    /// Path of the UserInfo endpoint (`None`: disabled and not advertised).
+    pub userinfo_path: Option<String>,
+    /// Path of the introspection endpoint (`None`: disabled).
+    pub introspection_path: Option<String>,
+    /// Path of the revocation endpoint (`None`: disabled).
+    pub revocation_path: Option<String>,
+    /// Path of the JWKS document.
+    pub jwks_path: String,
+    /// Grant types enabled (the token endpoint refuses others with `unsupported_grant_type`).
+    pub grant_types: Vec<String>,
+    /// Scopes the provider knows; requests for others are `invalid_scope`.
+    pub scopes_supported: Vec<String>,
+    /// Authorization code lifetime (RFC 6749 §4.1.2 recommends at most 10 minutes).
+    pub authorization_code_ttl: i64,
+    /// Access token lifetime in seconds.
+    pub access_token_ttl: i64,
+    /// Refresh token lifetime in seconds (also the lifetime of the grant).
+    pub refresh_token_ttl: i64,
+    /// ID token lifetime in seconds.
+    pub id_token_ttl: i64,
+    /// Default access token format.
+    pub access_token_format: AccessTokenFormat,
+    /// Non-persistent mode: JWT access and refresh tokens are self-contained and issuing them
+    /// writes nothing; only revocations are stored (a deny-list expiring with the tokens).
+    pub non_persistent: bool,
+    /// In non-persistent mode, whether revocations are recorded at all.
+    pub deny_list: bool,
+    /// Put the claims released by scopes (`profile email address phone`) in the ID token too,
+    /// not only in UserInfo. OIDC Core §5.4 returns them from UserInfo when an access token is
+    /// issued; many relying parties expect them in the ID token, so this defaults to `true`.
+    pub scope_claims_in_id_token: bool,
+    /// Default form of the `scope` claim in JWT access tokens: `true` for a JSON array.
+    pub scope_as_array: bool,
+    /// Rotate refresh tokens on every use (RFC 9700 §4.14.2).
+    pub refresh_token_rotation: bool,
+    /// Seconds during which a just-rotated refresh token may still be used (concurrent
+    /// refresh); 0 disables the grace window.
+    pub refresh_token_grace_seconds: i64,
+    /// Issue refresh tokens for `client_credentials` (RFC 6749 §4.4.3 says SHOULD NOT).
+    pub client_credentials_refresh: bool,
+    /// Allow PKCE `plain` (RFC 7636 §4.2; RFC 9700 §2.1.1 recommends S256 only).
+    pub allow_plain_pkce: bool,
+    /// Require PKCE from every client, not only public ones (RFC 9700 §2.1.1).
+    pub require_pkce: bool,
+    /// Maximum lifetime of a `private_key_jwt` client assertion, in seconds.
+    pub max_client_assertion_lifetime: i64,
+    /// Clock skew tolerated on incoming JWTs.
+    pub leeway: i64,
+    /// Input limits.
+    pub limits: Limits,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            issuer: "http://127.0.0.1:8080".into(),
+            authorization_path: "/authorize".into(),
+            token_path: "/token".into(),
+            userinfo_path: Some("/userinfo".into()),
+            introspection_path: Some("/introspect".into()),
+            revocation_path: Some("/revoke".into()),
+            jwks_path: "/jwks.json".into(),
+            grant_types: vec![
+                grant_type::AUTHORIZATION_CODE.into(),
+                grant_type::REFRESH_TOKEN.into(),
+                grant_type::CLIENT_CREDENTIALS.into(),
+            ],
+            scopes_supported: [
+                "openid",
+                "profile",
+                "email",
+                "address",
+                "phone",
+                "offline_access",
+            ]
+            .map(String::from)
+            .to_vec(),
+            authorization_code_ttl: 60,
+            access_token_ttl: 3600,
+            refresh_token_ttl: 30 * 24 * 3600,
+            id_token_ttl: 3600,
+            access_token_format: AccessTokenFormat::Jwt,
+            non_persistent: false,
+            deny_list: true,
+            scope_claims_in_id_token: true,
+            scope_as_array: false,
+            refresh_token_rotation: true,
+            refresh_token_grace_seconds: 0,
+            client_credentials_refresh: false,
+            allow_plain_pkce: false,
+            require_pkce: false,
+            max_client_assertion_lifetime: 600,
+            leeway: 30,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Config {
+    /// A default configuration for `issuer`.
+    pub fn new(issuer: impl Into<String>) -> Self {
+        Config {
+            issuer: issuer.into().trim_end_matches('/').to_owned(),
+            ..Config::default()
+        }
+    }
+
+    /// Enables a grant type.
+    pub fn with_grant_type(mut self, grant_type: &str) -> Self {
+        if !self.grant_types.iter().any(|g| g == grant_type) {
+            self.grant_types.push(grant_type.to_owned());
+        }
+        self
+    }
+
+    /// Sets the default access token format.
+    pub fn with_access_token_format(mut self, format: AccessTokenFormat) -> Self {
+        self.access_token_format = format;
+        self
+    }
+
+    /// Turns non-persistent mode on or off.
+    pub fn with_non_persistent(mut self, on: bool) -> Self {
+        self.non_persistent = on;
+        self
+    }
+
+    /// The full URL of an endpoint path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+
+    /// The token endpoint URL (an accepted `aud` of client assertions, RFC 7523 §3).
+    pub fn token_endpoint(&self) -> String {
+        self.url(&self.token_path)
+    }
+
+    /// Whether `grant_type` is enabled.
+    pub fn grant_enabled(&self, grant_type: &str) -> bool {
+        self.grant_types.iter().any(|g| g == grant_type)
+    }
+}

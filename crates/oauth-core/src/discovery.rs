@@ -1,0 +1,198 @@
+//! Discovery (OIDC Discovery 1.0 §3, RFC 8414 §2) and JWKS, generated from the configuration so
+//! nothing disabled is advertised.
+
+use std::sync::Arc;
+
+use idforge_jwe::{ContentEncryption, KeyManagementAlgorithm};
+use serde_json::{json, Map, Value};
+
+use crate::config::grant_type;
+use crate::error::Result;
+use crate::provider::Context;
+use crate::tokens::scope_claim_names;
+
+/// Discovery metadata and the JWKS document.
+#[derive(Debug, Clone)]
+pub struct DiscoveryEndpoint {
+    ctx: Arc<Context>,
+    grant_types: Vec<String>,
+}
+
+impl DiscoveryEndpoint {
+    /// The endpoint over `ctx`; `grant_types` are those with a registered handler.
+    pub fn new(ctx: Arc<Context>, grant_types: Vec<String>) -> Self {
+        DiscoveryEndpoint { ctx, grant_types }
+    }
+
+    /// The public JWK Set (RFC 7517 §5): current and retiring verification keys, public parts
+    /// only (the key store's `public_jwks`).
+    pub async fn jwks(&self) -> Result<Value> {
+        let set = self.ctx.keys.public_jwks().await?;
+        Ok(
+            serde_json::from_str(&set.to_public().to_json())
+                .unwrap_or_else(|_| json!({"keys": []})),
+        )
+    }
+
+    /// The metadata document, served at `/.well-known/openid-configuration` and
+    /// `/.well-known/oauth-authorization-server` (RFC 8414 §3).
+    pub async fn metadata(&self) -> Result<Value> {
+        let ctx = &self.ctx;
+        let cfg = &ctx.config;
+        let mut m = Map::new();
+        m.insert("issuer".into(), json!(cfg.issuer));
+        let grants: Vec<&str> = self
+            .grant_types
+            .iter()
+            .map(String::as_str)
+            .filter(|g| cfg.grant_enabled(g))
+            .filter(|g| *g != grant_type::PASSWORD || ctx.passwords.is_some())
+            .collect();
+        // RFC 8414 §2: authorization_endpoint only when a grant uses it.
+        if grants.contains(&grant_type::AUTHORIZATION_CODE) {
+            m.insert(
+                "authorization_endpoint".into(),
+                json!(cfg.url(&cfg.authorization_path)),
+            );
+            m.insert("response_types_supported".into(), json!(["code"]));
+            m.insert(
+                "response_modes_supported".into(),
+                json!(["query", "form_post"]),
+            );
+            let mut pkce = vec!["S256"];
+            if cfg.allow_plain_pkce {
+                pkce.push("plain");
+            }
+            m.insert("code_challenge_methods_supported".into(), json!(pkce));
+            // RFC 9207 §3.
+            m.insert(
+                "authorization_response_iss_parameter_supported".into(),
+                json!(true),
+            );
+            m.insert("claims_parameter_supported".into(), json!(true));
+            m.insert("request_parameter_supported".into(), json!(false));
+            m.insert("request_uri_parameter_supported".into(), json!(false));
+            m.insert(
+                "prompt_values_supported".into(),
+                json!(["none", "login", "consent", "select_account"]),
+            );
+        } else {
+            // RFC 8414 §2 still requires the member; an empty list says "none".
+            m.insert("response_types_supported".into(), json!([]));
+        }
+        m.insert("token_endpoint".into(), json!(cfg.token_endpoint()));
+        m.insert("grant_types_supported".into(), json!(grants));
+        let auth_methods = [
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none",
+        ];
+        m.insert(
+            "token_endpoint_auth_methods_supported".into(),
+            json!(auth_methods),
+        );
+        let assertion_algs = [
+            "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
+            "EdDSA",
+        ];
+        m.insert(
+            "token_endpoint_auth_signing_alg_values_supported".into(),
+            json!(assertion_algs),
+        );
+        m.insert("jwks_uri".into(), json!(cfg.url(&cfg.jwks_path)));
+        m.insert("scopes_supported".into(), json!(cfg.scopes_supported));
+        m.insert("subject_types_supported".into(), json!(["public"]));
+        let signing = self.signing_algs().await?;
+        m.insert(
+            "id_token_signing_alg_values_supported".into(),
+            json!(signing),
+        );
+        let kma: Vec<&str> = KeyManagementAlgorithm::ALL
+            .iter()
+            .map(|a| a.name())
+            .collect();
+        let enc: Vec<&str> = ContentEncryption::ALL.iter().map(|a| a.name()).collect();
+        m.insert(
+            "id_token_encryption_alg_values_supported".into(),
+            json!(kma),
+        );
+        m.insert(
+            "id_token_encryption_enc_values_supported".into(),
+            json!(enc),
+        );
+        if let Some(p) = &cfg.userinfo_path {
+            m.insert("userinfo_endpoint".into(), json!(cfg.url(p)));
+            m.insert(
+                "userinfo_signing_alg_values_supported".into(),
+                json!(signing),
+            );
+            m.insert(
+                "userinfo_encryption_alg_values_supported".into(),
+                json!(kma),
+            );
+            m.insert(
+                "userinfo_encryption_enc_values_supported".into(),
+                json!(enc),
+            );
+        }
+        if let Some(p) = &cfg.introspection_path {
+            m.insert("introspection_endpoint".into(), json!(cfg.url(p)));
+            m.insert(
+                "introspection_endpoint_auth_methods_supported".into(),
+                json!([
+                    "client_secret_basic",
+                    "client_secret_post",
+                    "private_key_jwt"
+                ]),
+            );
+        }
+        if let Some(p) = &cfg.revocation_path {
+            m.insert("revocation_endpoint".into(), json!(cfg.url(p)));
+            m.insert(
+                "revocation_endpoint_auth_methods_supported".into(),
+                json!(auth_methods),
+            );
+        }
+        let mut claims = vec![
+            "sub",
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "acr",
+            "amr",
+            "azp",
+            "sid",
+        ];
+        for scope in &cfg.scopes_supported {
+            claims.extend(scope_claim_names(scope));
+        }
+        m.insert("claims_supported".into(), json!(claims));
+        Ok(Value::Object(m))
+    }
+
+    async fn signing_algs(&self) -> Result<Vec<String>> {
+        let jwks = self.ctx.keys.public_jwks().await?;
+        let mut algs: Vec<String> = Vec::new();
+        let default = self
+            .ctx
+            .keys
+            .signer(None)
+            .await?
+            .algorithm()
+            .name()
+            .to_owned();
+        algs.push(default);
+        for k in &jwks.keys {
+            if let Some(a) = &k.alg {
+                if !algs.contains(a) {
+                    algs.push(a.clone());
+                }
+            }
+        }
+        Ok(algs)
+    }
+}

@@ -1,0 +1,217 @@
+//! Adapters from `http::Request<Vec<u8>>` to `http::Response<Vec<u8>>` (feature `http`), so an
+//! axum, hyper, actix or lambda host needs a few lines of glue.
+//!
+//! [`Provider::handle_http`] routes every non-interactive endpoint by path; the authorization
+//! endpoint is interactive, so the host calls [`AuthorizationEndpoint::start`] itself and turns
+//! redirects and error pages into responses with [`interaction_response`].
+//!
+//! [`AuthorizationEndpoint::start`]: crate::AuthorizationEndpoint::start
+
+use ::http::{header, Method, Request, Response, StatusCode};
+use serde_json::Value;
+
+use crate::authorize::{html_escape, Interaction};
+use crate::error::Error;
+use crate::model::{ResponseMode, TokenRequest};
+use crate::provider::Provider;
+use crate::userinfo::{bearer_token, UserInfoResponse};
+
+fn respond(status: u16, content_type: &str, body: Vec<u8>) -> Response<Vec<u8>> {
+    let mut r = Response::new(body);
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = r.headers_mut();
+    if let Ok(v) = content_type.parse() {
+        h.insert(header::CONTENT_TYPE, v);
+    }
+    // RFC 6749 §5.1: responses with tokens or credentials must not be cached.
+    h.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    h.insert(header::PRAGMA, header::HeaderValue::from_static("no-cache"));
+    r
+}
+
+/// A JSON response.
+pub fn json_response(status: u16, body: &Value) -> Response<Vec<u8>> {
+    respond(status, "application/json", body.to_string().into_bytes())
+}
+
+/// The error response of RFC 6749 §5.2 (JSON, with `WWW-Authenticate` on 401 when the client
+/// authenticated with HTTP Basic, or a Bearer challenge for RFC 6750 errors).
+pub fn error_response(error: &Error, used_basic: bool) -> Response<Vec<u8>> {
+    let mut r = json_response(error.status(), &error.to_json());
+    let challenge = match error {
+        Error::InvalidClient(_) if used_basic => Some("Basic realm=\"token\"".to_owned()),
+        Error::InvalidToken(_) | Error::InsufficientScope(_) => {
+            Some(Error::bearer_challenge(Some(error)))
+        }
+        _ => None,
+    };
+    if let Some(v) = challenge.and_then(|c| c.parse().ok()) {
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    r
+}
+
+/// Turns a redirect or error-page [`Interaction`] into a response: `303 See Other` with
+/// `Location` (query mode), an auto-submitting form (form_post), or a 400 HTML error page.
+/// `None` for `Login` and `Consent`, which the host renders.
+pub fn interaction_response(interaction: &Interaction) -> Option<Response<Vec<u8>>> {
+    match interaction {
+        Interaction::Redirect(resp) => Some(match resp.response_mode {
+            ResponseMode::Query => {
+                let mut r = respond(303, "text/plain", Vec::new());
+                if let Ok(v) = resp.location().parse() {
+                    r.headers_mut().insert(header::LOCATION, v);
+                }
+                r
+            }
+            ResponseMode::FormPost => respond(200, "text/html; charset=utf-8", resp.form_post_html().into_bytes()),
+        }),
+        Interaction::ShowError(e) => Some(respond(
+            e.status(),
+            "text/html; charset=utf-8",
+            format!(
+                "<!DOCTYPE html><html><head><title>Authorization error</title></head><body><h1>{}</h1><p>{}</p></body></html>",
+                html_escape(e.code()),
+                html_escape(e.description())
+            )
+            .into_bytes(),
+        )),
+        Interaction::Login { .. } | Interaction::Consent { .. } => None,
+    }
+}
+
+fn authorization(req: &Request<Vec<u8>>) -> Option<String> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+fn is_form(req: &Request<Vec<u8>>) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+fn method_not_allowed() -> Response<Vec<u8>> {
+    json_response(
+        405,
+        &serde_json::json!({"error": "invalid_request", "error_description": "method not allowed"}),
+    )
+}
+
+impl Provider {
+    /// Routes a request to the token, UserInfo, introspection, revocation, discovery or JWKS
+    /// endpoint by path; `None` when the path is none of them (including the interactive
+    /// authorization endpoint).
+    pub async fn handle_http(&self, req: Request<Vec<u8>>) -> Option<Response<Vec<u8>>> {
+        let cfg = &self.ctx.config;
+        let path = req.uri().path().to_owned();
+        let is = |p: &Option<String>| p.as_deref() == Some(path.as_str());
+        if path == cfg.token_path {
+            return Some(self.http_form(req, Form::Token).await);
+        }
+        if is(&cfg.introspection_path) {
+            return Some(self.http_form(req, Form::Introspect).await);
+        }
+        if is(&cfg.revocation_path) {
+            return Some(self.http_form(req, Form::Revoke).await);
+        }
+        if is(&cfg.userinfo_path) {
+            return Some(self.http_userinfo(req).await);
+        }
+        if path == "/.well-known/openid-configuration"
+            || path == "/.well-known/oauth-authorization-server"
+        {
+            return Some(match self.discovery.metadata().await {
+                Ok(v) => json_response(200, &v),
+                Err(e) => error_response(&e, false),
+            });
+        }
+        if path == cfg.jwks_path {
+            return Some(match self.discovery.jwks().await {
+                Ok(v) => respond(200, "application/jwk-set+json", v.to_string().into_bytes()),
+                Err(e) => error_response(&e, false),
+            });
+        }
+        None
+    }
+
+    async fn http_form(&self, req: Request<Vec<u8>>, which: Form) -> Response<Vec<u8>> {
+        // RFC 6749 §3.2: the token endpoint takes POST with a form body.
+        if req.method() != Method::POST {
+            return method_not_allowed();
+        }
+        let auth = authorization(&req);
+        let used_basic = auth.as_deref().is_some_and(|a| {
+            a.trim_start()
+                .get(..5)
+                .is_some_and(|s| s.eq_ignore_ascii_case("basic"))
+        });
+        if !is_form(&req) {
+            return error_response(
+                &Error::InvalidRequest("the body must be application/x-www-form-urlencoded".into()),
+                used_basic,
+            );
+        }
+        let tr = match TokenRequest::from_form(req.body(), auth, &self.ctx.config.limits) {
+            Ok(t) => t,
+            Err(e) => return error_response(&e, used_basic),
+        };
+        let result = match which {
+            Form::Token => self.token.handle(&tr).await.map(|r| r.to_json()),
+            Form::Introspect => self.introspection.handle(&tr).await,
+            // RFC 7009 §2.2: an empty 200 response.
+            Form::Revoke => self.revocation.handle(&tr).await.map(|()| Value::Null),
+        };
+        match result {
+            Ok(Value::Null) => respond(200, "application/json", Vec::new()),
+            Ok(v) => json_response(200, &v),
+            Err(e) => error_response(&e, used_basic),
+        }
+    }
+
+    async fn http_userinfo(&self, req: Request<Vec<u8>>) -> Response<Vec<u8>> {
+        // OIDC Core §5.3.1: GET or POST; the token as a Bearer header (RFC 6750 §2.1) or in a
+        // form body (§2.2).
+        let token = match (req.method(), authorization(&req)) {
+            (&Method::GET | &Method::POST, Some(h)) => bearer_token(&h).map(str::to_owned),
+            (&Method::POST, None) if is_form(&req) => {
+                crate::model::Params::parse(req.body(), &self.ctx.config.limits)
+                    .ok()
+                    .and_then(|p| p.get("access_token").map(str::to_owned))
+            }
+            (&Method::GET | &Method::POST, None) => None,
+            _ => return method_not_allowed(),
+        };
+        let Some(token) = token else {
+            // RFC 6750 §3.1: no credentials, no error code.
+            let mut r = respond(401, "application/json", Vec::new());
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+            return r;
+        };
+        match self.userinfo.handle(&token).await {
+            Ok(UserInfoResponse::Json(v)) => json_response(200, &v),
+            Ok(UserInfoResponse::Jwt(jwt)) => respond(200, "application/jwt", jwt.into_bytes()),
+            Err(e) => error_response(&e, false),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Form {
+    Token,
+    Introspect,
+    Revoke,
+}

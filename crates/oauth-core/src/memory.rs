@@ -1,0 +1,494 @@
+//! In-memory implementations of every port: concurrency-safe (one mutex per store, never held
+//! across an `.await`), bounded (a full store sweeps expired entries, then refuses with
+//! `temporarily_unavailable`), with expiry sweeping every N writes.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard, RwLock};
+
+use async_trait::async_trait;
+use idforge_jose::crypto::{ct_eq, pbkdf2, HashAlg};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::ports::{
+    ClaimsSource, ClientStore, ConsumeOutcome, Grant, GrantStore, PasswordVerifier, Rng,
+    RotateOutcome, TokenHash, TokenKind, TokenRecord, TokenState,
+};
+
+/// Bounds of a [`MemoryGrantStore`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MemoryLimits {
+    /// Maximum number of grants.
+    pub max_grants: usize,
+    /// Maximum number of codes and tokens.
+    pub max_tokens: usize,
+    /// Maximum number of marks (`jti` replay and deny-list entries).
+    pub max_marks: usize,
+    /// Sweep expired entries after this many writes.
+    pub sweep_every: u64,
+}
+
+impl Default for MemoryLimits {
+    fn default() -> Self {
+        MemoryLimits {
+            max_grants: 1_000_000,
+            max_tokens: 4_000_000,
+            max_marks: 1_000_000,
+            sweep_every: 4096,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct GrantEntry {
+    grant: Grant,
+    tokens: Vec<TokenHash>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    grants: HashMap<String, GrantEntry>,
+    tokens: HashMap<TokenHash, TokenRecord>,
+    marks: HashMap<TokenHash, i64>,
+    writes: u64,
+}
+
+impl Inner {
+    fn sweep(&mut self, now: i64) -> usize {
+        let before = self.grants.len() + self.tokens.len() + self.marks.len();
+        let tokens = &mut self.tokens;
+        self.grants.retain(|_, e| {
+            if e.grant.expires_at <= now {
+                for h in &e.tokens {
+                    tokens.remove(h);
+                }
+                false
+            } else {
+                e.tokens.retain(|h| match tokens.get(h) {
+                    Some(t) if t.expires_at <= now => {
+                        tokens.remove(h);
+                        false
+                    }
+                    Some(_) => true,
+                    None => false,
+                });
+                true
+            }
+        });
+        let grants = &self.grants;
+        self.tokens
+            .retain(|_, t| t.expires_at > now && grants.contains_key(&t.grant_id));
+        self.marks.retain(|_, until| *until > now);
+        before - (self.grants.len() + self.tokens.len() + self.marks.len())
+    }
+
+    fn wrote(&mut self, now: i64, every: u64) {
+        self.writes = self.writes.wrapping_add(1);
+        if every > 0 && self.writes % every == 0 {
+            self.sweep(now);
+        }
+    }
+
+    /// The live token and its live grant.
+    fn live(&self, hash: &TokenHash, now: i64) -> Option<(&TokenRecord, &Grant)> {
+        let t = self.tokens.get(hash).filter(|t| t.expires_at > now)?;
+        let g = self
+            .grants
+            .get(&t.grant_id)
+            .filter(|g| g.grant.expires_at > now)?;
+        Some((t, &g.grant))
+    }
+}
+
+/// An in-memory [`GrantStore`].
+#[derive(Debug, Default)]
+pub struct MemoryGrantStore {
+    inner: Mutex<Inner>,
+    limits: MemoryLimits,
+}
+
+fn full() -> Error {
+    Error::TemporarilyUnavailable("the grant store is full".into())
+}
+
+impl MemoryGrantStore {
+    /// A store with default limits.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store with `limits`.
+    pub fn with_limits(limits: MemoryLimits) -> Self {
+        MemoryGrantStore {
+            inner: Mutex::default(),
+            limits,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way that
+        // breaks their invariants (each write is one insert/remove), so recover the guard.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Number of grants, tokens and marks currently held.
+    pub fn len(&self) -> (usize, usize, usize) {
+        let g = self.lock();
+        (g.grants.len(), g.tokens.len(), g.marks.len())
+    }
+
+    /// Whether the store holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == (0, 0, 0)
+    }
+}
+
+#[async_trait]
+impl GrantStore for MemoryGrantStore {
+    async fn create_grant(&self, grant: Grant) -> Result<()> {
+        let mut g = self.lock();
+        let now = grant.created_at;
+        if g.grants.len() >= self.limits.max_grants {
+            g.sweep(now);
+            if g.grants.len() >= self.limits.max_grants {
+                return Err(full());
+            }
+        }
+        g.grants.insert(
+            grant.id.clone(),
+            GrantEntry {
+                grant,
+                tokens: Vec::new(),
+            },
+        );
+        g.wrote(now, self.limits.sweep_every);
+        Ok(())
+    }
+
+    async fn grant(&self, id: &str, now: i64) -> Result<Option<Grant>> {
+        Ok(self
+            .lock()
+            .grants
+            .get(id)
+            .filter(|e| e.grant.expires_at > now)
+            .map(|e| e.grant.clone()))
+    }
+
+    async fn insert_token(&self, record: TokenRecord) -> Result<()> {
+        let mut g = self.lock();
+        let now = record.issued_at;
+        if g.tokens.len() >= self.limits.max_tokens {
+            g.sweep(now);
+            if g.tokens.len() >= self.limits.max_tokens {
+                return Err(full());
+            }
+        }
+        let hash = record.hash;
+        match g.grants.get_mut(&record.grant_id) {
+            Some(e) if e.grant.expires_at > now => e.tokens.push(hash),
+            _ => {
+                return Err(Error::InvalidGrant(
+                    "the grant was revoked or expired".into(),
+                ))
+            }
+        }
+        g.tokens.insert(hash, record);
+        g.wrote(now, self.limits.sweep_every);
+        Ok(())
+    }
+
+    async fn token(&self, hash: &TokenHash, now: i64) -> Result<Option<(TokenRecord, Grant)>> {
+        Ok(self
+            .lock()
+            .live(hash, now)
+            .map(|(t, g)| (t.clone(), g.clone())))
+    }
+
+    async fn consume(&self, hash: &TokenHash, kind: TokenKind, now: i64) -> Result<ConsumeOutcome> {
+        let mut g = self.lock();
+        let grant = match g.live(hash, now) {
+            Some((t, grant)) if t.kind == kind => grant.clone(),
+            _ => return Ok(ConsumeOutcome::NotFound),
+        };
+        let Some(t) = g.tokens.get_mut(hash) else {
+            return Ok(ConsumeOutcome::NotFound);
+        };
+        Ok(match t.state {
+            TokenState::Active => {
+                t.state = TokenState::Consumed { at: now };
+                ConsumeOutcome::Consumed(t.clone(), grant)
+            }
+            TokenState::Consumed { .. } => ConsumeOutcome::Replayed(t.clone()),
+            TokenState::Rotated { .. } => ConsumeOutcome::NotFound,
+        })
+    }
+
+    async fn rotate(
+        &self,
+        old: &TokenHash,
+        new: TokenRecord,
+        now: i64,
+        grace_seconds: i64,
+    ) -> Result<RotateOutcome> {
+        let mut g = self.lock();
+        let grant = match g.live(old, now) {
+            Some((t, grant)) if t.kind == TokenKind::RefreshToken && t.grant_id == new.grant_id => {
+                grant.clone()
+            }
+            _ => return Ok(RotateOutcome::NotFound),
+        };
+        if g.tokens.len() >= self.limits.max_tokens {
+            g.sweep(now);
+            if g.tokens.len() >= self.limits.max_tokens {
+                return Err(full());
+            }
+        }
+        let Some(t) = g.tokens.get_mut(old) else {
+            return Ok(RotateOutcome::NotFound);
+        };
+        let old_record = match t.state {
+            TokenState::Active => {
+                t.state = TokenState::Rotated { at: now };
+                t.clone()
+            }
+            TokenState::Rotated { at } if grace_seconds > 0 && now - at <= grace_seconds => {
+                t.clone()
+            }
+            TokenState::Rotated { .. } => return Ok(RotateOutcome::Reused(t.clone())),
+            TokenState::Consumed { .. } => return Ok(RotateOutcome::NotFound),
+        };
+        let hash = new.hash;
+        if let Some(e) = g.grants.get_mut(&new.grant_id) {
+            e.tokens.push(hash);
+        }
+        g.tokens.insert(hash, new);
+        g.wrote(now, self.limits.sweep_every);
+        Ok(RotateOutcome::Rotated(old_record, grant))
+    }
+
+    async fn revoke_grant(&self, id: &str) -> Result<()> {
+        let mut g = self.lock();
+        if let Some(e) = g.grants.remove(id) {
+            for h in &e.tokens {
+                g.tokens.remove(h);
+            }
+        }
+        Ok(())
+    }
+
+    async fn revoke_token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>> {
+        let mut g = self.lock();
+        let removed = g.tokens.remove(hash);
+        if let Some(r) = &removed {
+            if let Some(e) = g.grants.get_mut(&r.grant_id) {
+                e.tokens.retain(|h| h != hash);
+            }
+        }
+        Ok(removed)
+    }
+
+    async fn mark(&self, key: &TokenHash, until: i64, now: i64) -> Result<bool> {
+        let mut g = self.lock();
+        if g.marks.get(key).is_some_and(|u| *u > now) {
+            return Ok(false);
+        }
+        if g.marks.len() >= self.limits.max_marks {
+            g.sweep(now);
+            if g.marks.len() >= self.limits.max_marks {
+                return Err(full());
+            }
+        }
+        g.marks.insert(*key, until);
+        g.wrote(now, self.limits.sweep_every);
+        Ok(true)
+    }
+
+    async fn is_marked(&self, key: &TokenHash, now: i64) -> Result<bool> {
+        Ok(self.lock().marks.get(key).is_some_and(|u| *u > now))
+    }
+
+    async fn sweep(&self, now: i64) -> Result<usize> {
+        Ok(self.lock().sweep(now))
+    }
+}
+
+/// An in-memory [`ClientStore`].
+#[derive(Debug, Default)]
+pub struct MemoryClientStore {
+    clients: RwLock<HashMap<String, Client>>,
+}
+
+impl MemoryClientStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store holding `clients`.
+    pub fn with_clients(clients: impl IntoIterator<Item = Client>) -> Self {
+        let s = Self::default();
+        for c in clients {
+            s.insert(c);
+        }
+        s
+    }
+
+    /// Adds or replaces a client.
+    pub fn insert(&self, client: Client) {
+        self.clients
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(client.client_id.clone(), client);
+    }
+}
+
+#[async_trait]
+impl ClientStore for MemoryClientStore {
+    async fn client(&self, client_id: &str) -> Result<Option<Client>> {
+        Ok(self
+            .clients
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(client_id)
+            .cloned())
+    }
+}
+
+#[derive(Debug, Clone)]
+struct User {
+    subject: String,
+    salt: [u8; 16],
+    password_hash: Vec<u8>,
+    claims: Map<String, Value>,
+}
+
+/// PBKDF2-HMAC-SHA256 iterations of [`MemoryUserStore`] (OWASP's 2023 figure is 600 000; the
+/// memory store is for tests, examples and small deployments, so the default is lower and
+/// [`MemoryUserStore::with_iterations`] raises it).
+pub const DEFAULT_PBKDF2_ITERATIONS: usize = 60_000;
+
+/// In-memory users: a [`ClaimsSource`] and a [`PasswordVerifier`] (PBKDF2-HMAC-SHA256, salted).
+#[derive(Debug)]
+pub struct MemoryUserStore {
+    by_username: RwLock<HashMap<String, User>>,
+    by_subject: RwLock<HashMap<String, Map<String, Value>>>,
+    iterations: usize,
+    dummy_salt: [u8; 16],
+}
+
+impl Default for MemoryUserStore {
+    fn default() -> Self {
+        MemoryUserStore {
+            by_username: RwLock::default(),
+            by_subject: RwLock::default(),
+            iterations: DEFAULT_PBKDF2_ITERATIONS,
+            dummy_salt: [7; 16],
+        }
+    }
+}
+
+impl MemoryUserStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the PBKDF2 iteration count (for users added afterwards).
+    pub fn with_iterations(mut self, iterations: usize) -> Self {
+        self.iterations = iterations.max(1);
+        self
+    }
+
+    /// Adds a user; `subject` is `claims["sub"]` when present, else the username.
+    pub fn add_user(
+        &self,
+        username: &str,
+        password: &str,
+        claims: Map<String, Value>,
+        rng: &dyn Rng,
+    ) -> Result<()> {
+        let mut salt = [0u8; 16];
+        rng.fill(&mut salt)?;
+        let password_hash = pbkdf2(
+            HashAlg::Sha256,
+            password.as_bytes(),
+            &salt,
+            self.iterations,
+            32,
+        )
+        .map_err(|_| Error::internal("pbkdf2"))?;
+        let subject = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .unwrap_or(username)
+            .to_owned();
+        self.by_subject
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(subject.clone(), claims.clone());
+        self.by_username
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                username.to_owned(),
+                User {
+                    subject,
+                    salt,
+                    password_hash,
+                    claims,
+                },
+            );
+        Ok(())
+    }
+
+    /// The subject and claims of `username`.
+    pub fn user(&self, username: &str) -> Option<(String, Map<String, Value>)> {
+        self.by_username
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(username)
+            .map(|u| (u.subject.clone(), u.claims.clone()))
+    }
+}
+
+#[async_trait]
+impl ClaimsSource for MemoryUserStore {
+    async fn claims(&self, subject: &str) -> Result<Option<Map<String, Value>>> {
+        Ok(self
+            .by_subject
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(subject)
+            .cloned())
+    }
+}
+
+#[async_trait]
+impl PasswordVerifier for MemoryUserStore {
+    async fn verify(&self, username: &str, password: &str) -> Result<Option<String>> {
+        let user = self
+            .by_username
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(username)
+            .cloned();
+        // Unknown users cost the same PBKDF2 run as known ones.
+        let (salt, expected) = match &user {
+            Some(u) => (u.salt, u.password_hash.clone()),
+            None => (self.dummy_salt, vec![0u8; 32]),
+        };
+        let got = pbkdf2(
+            HashAlg::Sha256,
+            password.as_bytes(),
+            &salt,
+            self.iterations,
+            32,
+        )
+        .map_err(|_| Error::internal("pbkdf2"))?;
+        let ok = ct_eq(&got, &expected);
+        Ok(user.filter(|_| ok).map(|u| u.subject))
+    }
+}

@@ -1,0 +1,360 @@
+//! Storage conformance tests: the same behavioural checks against any [`GrantStore`]
+//! (consume-once, rotation with grace window and reuse, expiry, revocation cascade, marks,
+//! sweeping). Hosts call [`run_all`] from a test on their own store:
+//!
+//! ```
+//! # async fn demo() {
+//! use idforge_oauth_core::memory::MemoryGrantStore;
+//! idforge_oauth_core::testkit::run_all(&MemoryGrantStore::new()).await;
+//! # }
+//! ```
+//!
+//! Every check panics with a message naming the rule it saw broken. Times are passed
+//! explicitly (as the port requires), so no clock is involved; every check uses fresh ids, so
+//! one store instance can run them all.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::model::Scopes;
+use crate::ports::{
+    ConsumeOutcome, Grant, GrantStore, RotateOutcome, TokenHash, TokenKind, TokenRecord, TokenState,
+};
+
+/// A fixed base time for the checks.
+pub const T0: i64 = 1_800_000_000;
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+fn fresh(prefix: &str) -> String {
+    let mut r = [0u8; 8];
+    let _ = idforge_jose::crypto::random_bytes(&mut r);
+    format!(
+        "{prefix}-{}-{}",
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        idforge_jose::b64::encode(r)
+    )
+}
+
+/// A grant created at [`T0`] that lives `ttl` seconds.
+pub fn grant(ttl: i64) -> Grant {
+    Grant {
+        id: fresh("grant"),
+        client_id: "testkit-client".into(),
+        subject: Some("testkit-user".into()),
+        scopes: Scopes::from_values(["openid", "profile"]),
+        auth_time: Some(T0),
+        acr: None,
+        amr: vec!["pwd".into()],
+        sid: None,
+        nonce: Some("n".into()),
+        claims: None,
+        created_at: T0,
+        expires_at: T0 + ttl,
+    }
+}
+
+/// A token of `grant` of `kind` issued at `at`, living `ttl` seconds; returns the secret too.
+pub fn token(grant: &Grant, kind: TokenKind, at: i64, ttl: i64) -> (String, TokenRecord) {
+    let secret = fresh("secret");
+    let record = TokenRecord {
+        hash: TokenHash::of(&secret),
+        kind,
+        grant_id: grant.id.clone(),
+        client_id: grant.client_id.clone(),
+        scopes: grant.scopes.clone(),
+        issued_at: at,
+        expires_at: at + ttl,
+        code: None,
+        state: TokenState::Active,
+    };
+    (secret, record)
+}
+
+fn ok<T, E: std::fmt::Debug>(r: Result<T, E>, what: &str) -> T {
+    match r {
+        Ok(v) => v,
+        Err(e) => panic!("testkit: {what} failed: {e:?}"),
+    }
+}
+
+/// Runs every check.
+pub async fn run_all(store: &dyn GrantStore) {
+    consume_once(store).await;
+    consume_checks_kind(store).await;
+    expiry(store).await;
+    rotation(store).await;
+    rotation_grace_window(store).await;
+    revocation_cascade(store).await;
+    revoke_single_token(store).await;
+    marks(store).await;
+    sweeping(store).await;
+}
+
+/// A code is consumed once; the second attempt is reported as a replay (RFC 6749 §4.1.2).
+pub async fn consume_once(store: &dyn GrantStore) {
+    let g = grant(3600);
+    ok(store.create_grant(g.clone()).await, "create_grant");
+    let (_, code) = token(&g, TokenKind::AuthorizationCode, T0, 60);
+    ok(store.insert_token(code.clone()).await, "insert_token");
+    match ok(
+        store
+            .consume(&code.hash, TokenKind::AuthorizationCode, T0 + 1)
+            .await,
+        "consume",
+    ) {
+        ConsumeOutcome::Consumed(r, got) => {
+            assert_eq!(
+                r.hash, code.hash,
+                "testkit: consume returned another record"
+            );
+            assert_eq!(got.id, g.id, "testkit: consume returned another grant");
+        }
+        other => panic!("testkit: first consume must succeed, got {other:?}"),
+    }
+    match ok(
+        store
+            .consume(&code.hash, TokenKind::AuthorizationCode, T0 + 2)
+            .await,
+        "consume",
+    ) {
+        ConsumeOutcome::Replayed(r) => assert_eq!(r.grant_id, g.id),
+        other => panic!("testkit: second consume must be a replay, got {other:?}"),
+    }
+    let unknown = TokenHash::of(&fresh("unknown"));
+    assert_eq!(
+        ok(
+            store
+                .consume(&unknown, TokenKind::AuthorizationCode, T0)
+                .await,
+            "consume"
+        ),
+        ConsumeOutcome::NotFound,
+        "testkit: unknown code must be NotFound"
+    );
+}
+
+/// `consume` of a record of another kind is `NotFound` and leaves it untouched.
+pub async fn consume_checks_kind(store: &dyn GrantStore) {
+    let g = grant(3600);
+    ok(store.create_grant(g.clone()).await, "create_grant");
+    let (_, at) = token(&g, TokenKind::AccessToken, T0, 600);
+    ok(store.insert_token(at.clone()).await, "insert_token");
+    assert_eq!(
+        ok(
+            store
+                .consume(&at.hash, TokenKind::AuthorizationCode, T0 + 1)
+                .await,
+            "consume"
+        ),
+        ConsumeOutcome::NotFound,
+        "testkit: consuming an access token as a code must fail"
+    );
+    let (r, _) = ok(store.token(&at.hash, T0 + 1).await, "token")
+        .unwrap_or_else(|| panic!("testkit: the access token must still be there"));
+    assert_eq!(
+        r.state,
+        TokenState::Active,
+        "testkit: wrong-kind consume changed state"
+    );
+}
+
+/// Tokens end at `expires_at` (exclusive), and all of them end with their grant.
+pub async fn expiry(store: &dyn GrantStore) {
+    let g = grant(100);
+    ok(store.create_grant(g.clone()).await, "create_grant");
+    let (_, code) = token(&g, TokenKind::AuthorizationCode, T0, 60);
+    let (_, rt) = token(&g, TokenKind::RefreshToken, T0, 1000);
+    ok(store.insert_token(code.clone()).await, "insert_token");
+    ok(store.insert_token(rt.clone()).await, "insert_token");
+    assert!(
+        ok(store.token(&code.hash, T0 + 59).await, "token").is_some(),
+        "testkit: code alive before expiry"
+    );
+    assert!(
+        ok(store.token(&code.hash, T0 + 60).await, "token").is_none(),
+        "testkit: code must expire at expires_at"
+    );
+    assert_eq!(
+        ok(
+            store
+                .consume(&code.hash, TokenKind::AuthorizationCode, T0 + 60)
+                .await,
+            "consume"
+        ),
+        ConsumeOutcome::NotFound,
+        "testkit: an expired code must not be consumable"
+    );
+    assert!(ok(store.token(&rt.hash, T0 + 99).await, "token").is_some());
+    assert!(
+        ok(store.token(&rt.hash, T0 + 100).await, "token").is_none(),
+        "testkit: tokens must end with their grant"
+    );
+    assert!(
+        ok(store.grant(&g.id, T0 + 100).await, "grant").is_none(),
+        "testkit: grant must expire"
+    );
+}
+
+/// Rotation retires the old refresh token; using it again is reuse (RFC 9700 §4.14.2).
+pub async fn rotation(store: &dyn GrantStore) {
+    let g = grant(3600);
+    ok(store.create_grant(g.clone()).await, "create_grant");
+    let (_, rt1) = token(&g, TokenKind::RefreshToken, T0, 1000);
+    ok(store.insert_token(rt1.clone()).await, "insert_token");
+    let (_, rt2) = token(&g, TokenKind::RefreshToken, T0 + 10, 1000);
+    match ok(
+        store.rotate(&rt1.hash, rt2.clone(), T0 + 10, 0).await,
+        "rotate",
+    ) {
+        RotateOutcome::Rotated(old, got) => {
+            assert_eq!(old.hash, rt1.hash);
+            assert_eq!(got.id, g.id);
+        }
+        other => panic!("testkit: first rotation must succeed, got {other:?}"),
+    }
+    let (_, rt3) = token(&g, TokenKind::RefreshToken, T0 + 11, 1000);
+    match ok(
+        store.rotate(&rt1.hash, rt3.clone(), T0 + 11, 0).await,
+        "rotate",
+    ) {
+        RotateOutcome::Reused(old) => assert_eq!(old.grant_id, g.id),
+        other => panic!("testkit: rotating a rotated token must be reuse, got {other:?}"),
+    }
+    assert!(
+        ok(store.token(&rt3.hash, T0 + 11).await, "token").is_none(),
+        "testkit: reuse must not store the new token"
+    );
+    let (r2, _) = ok(store.token(&rt2.hash, T0 + 12).await, "token")
+        .unwrap_or_else(|| panic!("testkit: the successor must be stored"));
+    assert_eq!(r2.state, TokenState::Active);
+    // An access token cannot be rotated as a refresh token.
+    let (_, at) = token(&g, TokenKind::AccessToken, T0, 100);
+    ok(store.insert_token(at.clone()).await, "insert_token");
+    let (_, rt4) = token(&g, TokenKind::RefreshToken, T0 + 13, 1000);
+    assert_eq!(
+        ok(store.rotate(&at.hash, rt4, T0 + 13, 0).await, "rotate"),
+        RotateOutcome::NotFound,
+        "testkit: only refresh tokens rotate"
+    );
+}
+
+/// Within the grace window a rotated token may rotate again (concurrent refresh); after it,
+/// that is reuse.
+pub async fn rotation_grace_window(store: &dyn GrantStore) {
+    let g = grant(3600);
+    ok(store.create_grant(g.clone()).await, "create_grant");
+    let (_, rt1) = token(&g, TokenKind::RefreshToken, T0, 1000);
+    ok(store.insert_token(rt1.clone()).await, "insert_token");
+    let (_, a) = token(&g, TokenKind::RefreshToken, T0 + 10, 1000);
+    let (_, b) = token(&g, TokenKind::RefreshToken, T0 + 12, 1000);
+    let (_, c) = token(&g, TokenKind::RefreshToken, T0 + 30, 1000);
+    assert!(matches!(
+        ok(store.rotate(&rt1.hash, a, T0 + 10, 5).await, "rotate"),
+        RotateOutcome::Rotated(..)
+    ));
+    assert!(
+        matches!(
+            ok(store.rotate(&rt1.hash, b, T0 + 12, 5).await, "rotate"),
+            RotateOutcome::Rotated(..)
+        ),
+        "testkit: inside the grace window a second rotation succeeds"
+    );
+    assert!(
+        matches!(
+            ok(store.rotate(&rt1.hash, c, T0 + 30, 5).await, "rotate"),
+            RotateOutcome::Reused(..)
+        ),
+        "testkit: after the grace window it is reuse"
+    );
+}
+
+/// Revoking a grant revokes every token of its family, and nothing new can join it.
+pub async fn revocation_cascade(store: &dyn GrantStore) {
+    let g = grant(3600);
+    ok(store.create_grant(g.clone()).await, "create_grant");
+    let (_, code) = token(&g, TokenKind::AuthorizationCode, T0, 60);
+    let (_, at) = token(&g, TokenKind::AccessToken, T0, 600);
+    let (_, rt) = token(&g, TokenKind::RefreshToken, T0, 1000);
+    for r in [&code, &at, &rt] {
+        ok(store.insert_token(r.clone()).await, "insert_token");
+    }
+    ok(store.revoke_grant(&g.id).await, "revoke_grant");
+    for r in [&code, &at, &rt] {
+        assert!(
+            ok(store.token(&r.hash, T0 + 1).await, "token").is_none(),
+            "testkit: {:?} survived its grant's revocation",
+            r.kind
+        );
+    }
+    assert!(ok(store.grant(&g.id, T0 + 1).await, "grant").is_none());
+    let (_, late) = token(&g, TokenKind::AccessToken, T0 + 2, 600);
+    assert!(
+        store.insert_token(late).await.is_err(),
+        "testkit: a token of a revoked grant must be refused"
+    );
+    ok(
+        store.revoke_grant(&g.id).await,
+        "revoke_grant is idempotent",
+    );
+}
+
+/// Revoking one token leaves its siblings.
+pub async fn revoke_single_token(store: &dyn GrantStore) {
+    let g = grant(3600);
+    ok(store.create_grant(g.clone()).await, "create_grant");
+    let (_, at) = token(&g, TokenKind::AccessToken, T0, 600);
+    let (_, rt) = token(&g, TokenKind::RefreshToken, T0, 1000);
+    ok(store.insert_token(at.clone()).await, "insert_token");
+    ok(store.insert_token(rt.clone()).await, "insert_token");
+    let removed = ok(store.revoke_token(&at.hash).await, "revoke_token");
+    assert_eq!(removed.map(|r| r.hash), Some(at.hash));
+    assert!(ok(store.token(&at.hash, T0 + 1).await, "token").is_none());
+    assert!(
+        ok(store.token(&rt.hash, T0 + 1).await, "token").is_some(),
+        "testkit: sibling revoked"
+    );
+    assert!(ok(store.revoke_token(&at.hash).await, "revoke_token").is_none());
+}
+
+/// Marks are set once until they expire (jti replay, deny-list).
+pub async fn marks(store: &dyn GrantStore) {
+    let key = TokenHash::of(&fresh("mark"));
+    assert!(!ok(store.is_marked(&key, T0).await, "is_marked"));
+    assert!(
+        ok(store.mark(&key, T0 + 10, T0).await, "mark"),
+        "testkit: first mark must be new"
+    );
+    assert!(
+        !ok(store.mark(&key, T0 + 10, T0 + 1).await, "mark"),
+        "testkit: second mark must be refused"
+    );
+    assert!(ok(store.is_marked(&key, T0 + 9).await, "is_marked"));
+    assert!(
+        !ok(store.is_marked(&key, T0 + 10).await, "is_marked"),
+        "testkit: mark must expire"
+    );
+    assert!(
+        ok(store.mark(&key, T0 + 20, T0 + 10).await, "mark"),
+        "testkit: an expired mark may be set again"
+    );
+}
+
+/// `sweep` drops what expired and keeps what did not.
+pub async fn sweeping(store: &dyn GrantStore) {
+    let g = grant(50);
+    let keep = grant(10_000);
+    ok(store.create_grant(g.clone()).await, "create_grant");
+    ok(store.create_grant(keep.clone()).await, "create_grant");
+    let (_, t) = token(&keep, TokenKind::AccessToken, T0, 5_000);
+    ok(store.insert_token(t.clone()).await, "insert_token");
+    let removed = ok(store.sweep(T0 + 60).await, "sweep");
+    assert!(removed >= 1, "testkit: sweep must report what it removed");
+    assert!(
+        ok(store.grant(&g.id, T0).await, "grant").is_none(),
+        "testkit: swept grant still there"
+    );
+    assert!(
+        ok(store.token(&t.hash, T0 + 60).await, "token").is_some(),
+        "testkit: sweep removed a live token"
+    );
+}

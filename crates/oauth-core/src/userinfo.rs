@@ -1,0 +1,132 @@
+//! The UserInfo endpoint (OIDC Core §5.3).
+
+use std::sync::Arc;
+
+use idforge_jose::{jws, Header, JwsAlgorithm};
+use idforge_jwe::{nested::EncryptionPolicy, ContentEncryption, KeyManagementAlgorithm};
+use serde_json::{json, Value};
+
+use crate::error::{Error, Result};
+use crate::provider::Context;
+use crate::tokens::{resolve_access_token, select_claims};
+
+/// A UserInfo response: JSON, or a signed (and possibly encrypted) JWT when the client
+/// registered `userinfo_signed_response_alg`/`userinfo_encrypted_response_alg` (OIDC Core
+/// §5.3.2, content type `application/jwt`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum UserInfoResponse {
+    /// `application/json`.
+    Json(Value),
+    /// `application/jwt`.
+    Jwt(String),
+}
+
+/// Extracts a bearer token from an `Authorization` header (RFC 6750 §2.1; the scheme is
+/// case-insensitive).
+pub fn bearer_token(authorization: &str) -> Option<&str> {
+    let (scheme, token) = authorization.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The UserInfo endpoint.
+#[derive(Debug, Clone)]
+pub struct UserInfoEndpoint {
+    ctx: Arc<Context>,
+}
+
+impl UserInfoEndpoint {
+    /// The endpoint over `ctx`.
+    pub fn new(ctx: Arc<Context>) -> Self {
+        UserInfoEndpoint { ctx }
+    }
+
+    /// Answers for the access token `token`. Errors are RFC 6750 §3.1 `invalid_token` (401)
+    /// or `insufficient_scope` (403, a token without `openid`).
+    pub async fn handle(&self, token: &str) -> Result<UserInfoResponse> {
+        let ctx = &self.ctx;
+        if ctx.config.userinfo_path.is_none() {
+            return Err(Error::InvalidRequest("UserInfo is disabled".into()));
+        }
+        let info = resolve_access_token(ctx, token).await?;
+        // OIDC Core §5.3: UserInfo needs an access token obtained through an OpenID request.
+        if !info.scopes.contains("openid") {
+            return Err(Error::InsufficientScope(
+                "the token lacks the openid scope".into(),
+            ));
+        }
+        let subject = info
+            .subject
+            .clone()
+            .ok_or_else(|| Error::InsufficientScope("the token has no end-user".into()))?;
+        let all = ctx
+            .claims
+            .claims(&subject)
+            .await?
+            .ok_or_else(|| Error::InvalidToken("the user no longer exists".into()))?;
+        let names = info
+            .grant
+            .claims
+            .as_ref()
+            .map(|c| c.userinfo.clone())
+            .unwrap_or_default();
+        let mut claims = select_claims(&all, &info.scopes, &names);
+        // OIDC Core §5.3.2: `sub` MUST always be returned.
+        claims.insert("sub".into(), json!(subject));
+        let client = ctx.clients.client(&info.client_id).await?;
+        let Some(client) = client else {
+            return Err(Error::InvalidToken("the client no longer exists".into()));
+        };
+        if client.userinfo_signed_response_alg.is_none()
+            && client.userinfo_encrypted_response_alg.is_none()
+        {
+            return Ok(UserInfoResponse::Json(Value::Object(claims)));
+        }
+        // OIDC Core §5.3.2: a signed response carries `iss` and `aud`.
+        claims.insert("iss".into(), json!(ctx.config.issuer));
+        claims.insert("aud".into(), json!(client.client_id));
+        let alg = client
+            .userinfo_signed_response_alg
+            .as_deref()
+            .map(JwsAlgorithm::from_name)
+            .transpose()
+            .map_err(|_| Error::internal("userinfo_signed_response_alg unsupported"))?;
+        let signer = ctx.keys.signer(alg).await?;
+        let payload = serde_json::to_vec(&claims).map_err(Error::internal)?;
+        let jws = jws::sign_compact_with(Header::new().with_typ("JWT"), &payload, signer.as_ref())
+            .await?;
+        let Some(alg) = &client.userinfo_encrypted_response_alg else {
+            return Ok(UserInfoResponse::Jwt(jws));
+        };
+        let alg = KeyManagementAlgorithm::from_name(alg)
+            .map_err(|_| Error::internal("userinfo_encrypted_response_alg unsupported"))?;
+        let enc = client
+            .userinfo_encrypted_response_enc
+            .as_deref()
+            .map(ContentEncryption::from_name)
+            .transpose()
+            .map_err(|_| Error::internal("userinfo_encrypted_response_enc unsupported"))?
+            .unwrap_or(ContentEncryption::A128CbcHs256);
+        let jwks = client
+            .jwks
+            .clone()
+            .ok_or_else(|| Error::internal("client has no JWKS for encryption"))?;
+        Ok(UserInfoResponse::Jwt(
+            EncryptionPolicy::new(alg, enc, jwks).encrypt_jwt(&jws)?,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_parsing() {
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer  abc "), Some("abc"));
+        assert_eq!(bearer_token("Basic abc"), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token(""), None);
+    }
+}
