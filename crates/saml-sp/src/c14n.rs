@@ -342,8 +342,7 @@ impl<'s> Walker<'s> {
     ) -> Result<Vec<Ns<'a>>> {
         let nodes = Self::namespace_nodes(el);
         let mut emit: Vec<Ns<'a>> = Vec::new();
-        let next_ctx: Vec<Ns<'a>>;
-        if self.method.is_exclusive() {
+        let next_ctx: Vec<Ns<'a>> = if self.method.is_exclusive() {
             // Exc-C14N §3: render a namespace node when visibly utilized (element prefix, or the
             // prefix of an attribute in the node-set) and not already rendered with this value
             // by an output ancestor; PrefixList prefixes are treated as in C14N.
@@ -406,7 +405,7 @@ impl<'s> Walker<'s> {
                 emit.push((None, ""));
                 ctx_set(&mut rendered, None, "");
             }
-            next_ctx = rendered;
+            rendered
         } else {
             // C14N 1.0 §2.3 / 1.1 §2.3: a namespace node is output unless the nearest output
             // ancestor has the same namespace node in the node-set; xmlns="" is output when the
@@ -423,8 +422,8 @@ impl<'s> Walker<'s> {
             if ctx_get(&own, None).is_none() && ctx_get(ctx, None).is_some_and(|u| !u.is_empty()) {
                 emit.push((None, ""));
             }
-            next_ctx = own;
-        }
+            own
+        };
         emit.sort_by(|a, b| a.0.unwrap_or("").cmp(b.0.unwrap_or("")));
 
         // Attributes: those in the node-set, plus (inclusive methods, element whose parent is

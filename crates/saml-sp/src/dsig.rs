@@ -453,11 +453,12 @@ fn parse_reference(r: Node<'_, '_>, opts: &VerifyOptions) -> Result<Reference> {
             }
         }
         // Only enveloped then at most one c14n, in that order.
-        let ok = match transforms.as_slice() {
-            [] | [Transform::Enveloped] | [Transform::C14n(..)] => true,
-            [Transform::Enveloped, Transform::C14n(..)] => true,
-            _ => false,
-        };
+        let ok = matches!(
+            transforms.as_slice(),
+            [] | [Transform::Enveloped]
+                | [Transform::C14n(..)]
+                | [Transform::Enveloped, Transform::C14n(..)]
+        );
         if !ok {
             return Err(Error::Unsupported("transform chain".into()));
         }

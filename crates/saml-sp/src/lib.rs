@@ -7,6 +7,10 @@
 pub mod c14n;
 pub mod dsig;
 pub mod error;
+pub mod model;
+pub mod ports;
+pub mod response;
+pub mod testkit;
 pub mod xml;
 
 pub use error::{Error, Result};

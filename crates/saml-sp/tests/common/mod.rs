@@ -1,6 +1,8 @@
 //! Shared helpers for the integration tests: locating `../shared/vectors` and interop peers.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod saml;
+
 use std::path::PathBuf;
 
 /// The xmldsig vectors folder, or `None` (after printing a skip line) when absent; with
