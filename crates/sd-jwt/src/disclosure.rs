@@ -77,17 +77,23 @@ impl Disclosure {
     /// Builds a Disclosure from its parts, encoding `[salt, name?, value]` as compact JSON.
     pub fn from_parts(salt: impl Into<String>, name: Option<&str>, value: Value) -> Result<Self> {
         let salt = salt.into();
-        let array = match name {
-            Some(n) => {
-                if n == "_sd" || n == "..." {
-                    return Err(Error::ForbiddenClaimName(n.to_owned()));
-                }
-                Value::Array(vec![salt.clone().into(), n.into(), value.clone()])
+        if let Some(n) = name {
+            if n == "_sd" || n == "..." {
+                return Err(Error::ForbiddenClaimName(n.to_owned()));
             }
-            None => Value::Array(vec![salt.clone().into(), value.clone()]),
-        };
-        let json = serde_json::to_vec(&array)
-            .map_err(|e| Error::Malformed(format!("disclosure value: {e}")))?;
+        }
+        // Written straight into one buffer: `["<salt>","<name>",<value>]`.
+        let mut json = Vec::with_capacity(64);
+        let fail = |e: serde_json::Error| Error::Malformed(format!("disclosure value: {e}"));
+        json.push(b'[');
+        serde_json::to_writer(&mut json, &salt).map_err(fail)?;
+        if let Some(n) = name {
+            json.push(b',');
+            serde_json::to_writer(&mut json, n).map_err(fail)?;
+        }
+        json.push(b',');
+        serde_json::to_writer(&mut json, &value).map_err(fail)?;
+        json.push(b']');
         Ok(Disclosure {
             encoded: b64::encode(json),
             salt,

@@ -1,15 +1,15 @@
 //! Issuance (RFC 9901 §4.1, §4.2): a claims object plus a disclosure policy of JSON Pointers
 //! becomes an Issuer-signed JWT and its Disclosures.
 
-use std::collections::BTreeSet;
+use std::collections::HashMap;
 
 use idforge_jose::{b64, Header, Jwk, LocalSigner, Signer};
 use rand::{CryptoRng, Rng, RngCore};
 use serde_json::{Map, Value};
 
 use crate::disclosure::{decoy_digest, Disclosure};
-use crate::format::{SdJwt, Serialization};
-use crate::hash::{truncate, SdAlg};
+use crate::format::Serialization;
+use crate::hash::SdAlg;
 use crate::pointer::ClaimPath;
 use crate::{Error, Result};
 
@@ -172,42 +172,47 @@ impl Issuer {
         signature: &[u8],
         disclosures: Vec<Disclosure>,
     ) -> String {
-        let sig = b64::encode(signature);
-        let encoded: Vec<String> = disclosures
-            .into_iter()
-            .map(|d| d.encoded().to_owned())
-            .collect();
-        match self.config.serialization {
-            Serialization::Compact => {
-                let mut jwt = input;
-                jwt.push('.');
-                jwt.push_str(&sig);
-                SdJwt::from_parts(jwt, encoded, None).serialize()
+        if self.config.serialization == Serialization::Compact {
+            // RFC 9901 §4: `<Issuer-signed JWT>~<Disclosure 1>~...~<Disclosure n>~`.
+            let extra: usize = disclosures.iter().map(|d| d.encoded().len() + 1).sum();
+            let mut out = input;
+            out.reserve(signature.len() * 4 / 3 + 2 + extra);
+            out.push('.');
+            b64::encode_into(signature, &mut out);
+            out.push('~');
+            for d in &disclosures {
+                out.push_str(d.encoded());
+                out.push('~');
             }
-            s => {
-                let (protected, payload) = (&input[..protected_len], &input[protected_len + 1..]);
-                let mut header = Map::new();
-                header.insert(
-                    "disclosures".into(),
-                    Value::Array(encoded.into_iter().map(Value::String).collect()),
-                );
-                let mut entry = Map::new();
-                entry.insert("protected".into(), protected.into());
-                entry.insert("header".into(), Value::Object(header));
-                entry.insert("signature".into(), sig.into());
-                let mut out = Map::new();
-                out.insert("payload".into(), payload.into());
-                if s == Serialization::GeneralJson {
-                    out.insert(
-                        "signatures".into(),
-                        Value::Array(vec![Value::Object(entry)]),
-                    );
-                } else {
-                    out.extend(entry);
-                }
-                Value::Object(out).to_string()
-            }
+            return out;
         }
+        // RFC 9901 §8.1: `disclosures` in the unprotected header of the (first) signature.
+        let (protected, payload) = (&input[..protected_len], &input[protected_len + 1..]);
+        let mut header = Map::new();
+        header.insert(
+            "disclosures".into(),
+            Value::Array(
+                disclosures
+                    .into_iter()
+                    .map(|d| Value::String(d.encoded().to_owned()))
+                    .collect(),
+            ),
+        );
+        let mut entry = Map::new();
+        entry.insert("protected".into(), protected.into());
+        entry.insert("header".into(), Value::Object(header));
+        entry.insert("signature".into(), b64::encode(signature).into());
+        let mut out = Map::new();
+        out.insert("payload".into(), payload.into());
+        if self.config.serialization == Serialization::GeneralJson {
+            out.insert(
+                "signatures".into(),
+                Value::Array(vec![Value::Object(entry)]),
+            );
+        } else {
+            out.extend(entry);
+        }
+        Value::Object(out).to_string()
     }
 
     /// Builds the header, payload and Disclosures.
@@ -219,9 +224,9 @@ impl Issuer {
         rng: &mut R,
     ) -> Result<Prepared> {
         let claims = &issuance.claims;
-        check_reserved(&Value::Object(claims.clone()), &ClaimPath::root())?;
+        check_reserved_members(claims, &ClaimPath::root())?;
         let root = Value::Object(claims.clone());
-        let mut policy = BTreeSet::new();
+        let mut policy = PolicyNode::default();
         for p in &issuance.disclose {
             if p.is_root() {
                 return Err(Error::InvalidPath(
@@ -231,17 +236,16 @@ impl Issuer {
             if p.resolve(&root).is_none() {
                 return Err(Error::InvalidPath(p.to_string()));
             }
-            policy.insert(p.clone());
+            policy.insert(p.tokens());
         }
         let mut b = Builder {
-            policy: &policy,
             alg: self.config.sd_alg,
             decoys: self.config.decoys,
             array_decoys: self.config.array_decoys,
-            disclosures: Vec::new(),
+            disclosures: Vec::with_capacity(issuance.disclose.len()),
             rng,
         };
-        let Value::Object(mut payload) = b.build(root, &ClaimPath::root())? else {
+        let Value::Object(mut payload) = b.build(root, &policy)? else {
             return Err(Error::Malformed("claims must be an object".into()));
         };
         let disclosures = b.disclosures;
@@ -289,20 +293,21 @@ pub(crate) fn signing_input(p: &Prepared) -> Result<(String, usize)> {
 }
 
 /// RFC 9901 §4.2.4: `_sd`, `_sd_alg` and `...` are reserved; input claims must not use them.
+fn check_reserved_members(m: &Map<String, Value>, path: &ClaimPath) -> Result<()> {
+    for (k, v) in m {
+        if k == "_sd" || k == "..." || k == "_sd_alg" {
+            return Err(Error::ReservedClaimName(path.child(k.clone()).to_string()));
+        }
+        if v.is_object() || v.is_array() {
+            check_reserved(v, &path.child(k.clone()))?;
+        }
+    }
+    Ok(())
+}
+
 fn check_reserved(v: &Value, path: &ClaimPath) -> Result<()> {
     match v {
-        Value::Object(m) => {
-            for (k, v) in m {
-                if k == "_sd" || k == "..." || k == "_sd_alg" {
-                    return Err(Error::ReservedClaimName(format!(
-                        "{}",
-                        path.child(k.clone())
-                    )));
-                }
-                check_reserved(v, &path.child(k.clone()))?;
-            }
-            Ok(())
-        }
+        Value::Object(m) => check_reserved_members(m, path),
         Value::Array(a) => a
             .iter()
             .enumerate()
@@ -311,8 +316,24 @@ fn check_reserved(v: &Value, path: &ClaimPath) -> Result<()> {
     }
 }
 
+/// The disclosure policy as a tree of reference tokens: a node is `disclose`d itself, and has
+/// children where the policy reaches below it.
+#[derive(Default)]
+struct PolicyNode {
+    disclose: bool,
+    children: HashMap<String, PolicyNode>,
+}
+
+impl PolicyNode {
+    fn insert(&mut self, tokens: &[String]) {
+        match tokens.split_first() {
+            None => self.disclose = true,
+            Some((first, rest)) => self.children.entry(first.clone()).or_default().insert(rest),
+        }
+    }
+}
+
 struct Builder<'a, R: ?Sized> {
-    policy: &'a BTreeSet<ClaimPath>,
     alg: SdAlg,
     decoys: usize,
     array_decoys: usize,
@@ -322,10 +343,10 @@ struct Builder<'a, R: ?Sized> {
 
 impl<R: RngCore + CryptoRng + ?Sized> Builder<'_, R> {
     /// Bottom-up: children first, so a disclosed object can itself carry `_sd` digests of its
-    /// own disclosable members (recursive disclosure, RFC 9901 §4.2.6).
-    fn build(&mut self, v: Value, path: &ClaimPath) -> Result<Value> {
-        // Only descend where the policy has something below.
-        if !self.policy.iter().any(|p| path.is_ancestor_of(p)) {
+    /// own disclosable members (recursive disclosure, RFC 9901 §4.2.6). Only the parts of the
+    /// claims the policy reaches into are rebuilt.
+    fn build(&mut self, v: Value, policy: &PolicyNode) -> Result<Value> {
+        if policy.children.is_empty() {
             return Ok(v);
         }
         match v {
@@ -333,9 +354,12 @@ impl<R: RngCore + CryptoRng + ?Sized> Builder<'_, R> {
                 let mut out = Map::new();
                 let mut digests = Vec::new();
                 for (k, child) in m {
-                    let child_path = path.child(k.clone());
-                    let child = self.build(child, &child_path)?;
-                    if self.policy.contains(&child_path) {
+                    let Some(node) = policy.children.get(&k) else {
+                        out.insert(k, child);
+                        continue;
+                    };
+                    let child = self.build(child, node)?;
+                    if node.disclose {
                         let d = Disclosure::new(&mut *self.rng, Some(&k), child)?;
                         digests.push(d.digest(self.alg));
                         self.disclosures.push(d);
@@ -357,12 +381,15 @@ impl<R: RngCore + CryptoRng + ?Sized> Builder<'_, R> {
                 Ok(Value::Object(out))
             }
             Value::Array(items) => {
-                let mut out = Vec::with_capacity(items.len());
+                let mut out = Vec::with_capacity(items.len() + self.array_decoys);
                 let mut any = false;
                 for (i, child) in items.into_iter().enumerate() {
-                    let child_path = path.child(i.to_string());
-                    let child = self.build(child, &child_path)?;
-                    if self.policy.contains(&child_path) {
+                    let Some(node) = policy.children.get(i.to_string().as_str()) else {
+                        out.push(child);
+                        continue;
+                    };
+                    let child = self.build(child, node)?;
+                    if node.disclose {
                         let d = Disclosure::new(&mut *self.rng, None, child)?;
                         let mut m = Map::new();
                         m.insert("...".into(), d.digest(self.alg).into());
@@ -384,7 +411,7 @@ impl<R: RngCore + CryptoRng + ?Sized> Builder<'_, R> {
                 Ok(Value::Array(out))
             }
             // The policy names a child of a scalar: `prepare` already refused that.
-            _ => Err(Error::InvalidPath(truncate(&path.to_string()))),
+            _ => Err(Error::InvalidPath("a path goes below a scalar".into())),
         }
     }
 }

@@ -22,7 +22,7 @@ const AUD: &str = "https://verifier.example";
 const NONCE: &str = "nonce-1";
 
 fn claims() -> Map<String, Value> {
-    let mut c = json!({"iss": "https://issuer.example.com", "iat": 1_700_000_000})
+    let mut c = json!({"iss": "https://issuer.example.com", "iat": 1_700_000_000, "exp": 4_000_000_000_i64})
         .as_object()
         .cloned()
         .unwrap_or_default();
