@@ -123,7 +123,7 @@ impl AuthorizationResponse {
             None => (out, None),
         };
         let mut out = base;
-        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        let mut ser = form_urlencoded::Serializer::new(String::new());
         for (k, v) in &self.params {
             ser.append_pair(k, v);
         }

@@ -173,33 +173,52 @@ impl Client {
         if let Some(exact) = self.redirect_uris.iter().find(|r| *r == requested) {
             return Some(exact);
         }
-        let req = url::Url::parse(requested).ok()?;
-        if req.scheme() != "http" || !is_loopback_ip(&req) || req.fragment().is_some() {
-            return None;
-        }
+        let (req_host, req_rest) = loopback_parts(requested)?;
         self.redirect_uris
             .iter()
-            .find(|reg| {
-                url::Url::parse(reg).is_ok_and(|reg| {
-                    reg.scheme() == "http"
-                        && is_loopback_ip(&reg)
-                        && reg.host() == req.host()
-                        && reg.path() == req.path()
-                        && reg.query() == req.query()
-                        && reg.username() == req.username()
-                        && reg.password() == req.password()
-                })
-            })
+            .find(|reg| loopback_parts(reg).is_some_and(|(h, r)| h == req_host && r == req_rest))
             .map(|_| requested)
     }
 }
 
-fn is_loopback_ip(u: &url::Url) -> bool {
-    match u.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        _ => false,
+/// Splits `http://HOST[:PORT]REST` when HOST is a loopback IP literal (`127.0.0.1`-style IPv4
+/// or `[::1]`), returning the host and everything after the port (path, query). No user info,
+/// no fragment, a port of digits only.
+fn loopback_parts(uri: &str) -> Option<(&str, &str)> {
+    let rest = uri.strip_prefix("http://")?;
+    if uri.contains('#') {
+        return None;
     }
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    if authority.contains('@') {
+        return None;
+    }
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let close = v6.find(']')?;
+        let ip: std::net::Ipv6Addr = v6[..close].parse().ok()?;
+        if !ip.is_loopback() {
+            return None;
+        }
+        (&authority[..close + 2], &v6[close + 1..])
+    } else {
+        let (h, p) = match authority.find(':') {
+            Some(i) => (&authority[..i], &authority[i..]),
+            None => (authority, ""),
+        };
+        let ip: std::net::Ipv4Addr = h.parse().ok()?;
+        if !ip.is_loopback() {
+            return None;
+        }
+        (h, p)
+    };
+    match port.strip_prefix(':') {
+        None if port.is_empty() => {}
+        Some(digits)
+            if digits.bytes().all(|b| b.is_ascii_digit()) && digits.parse::<u16>().is_ok() => {}
+        _ => return None,
+    }
+    Some((host, tail))
 }
 
 /// The client-assertion type of RFC 7523 §2.2.
@@ -231,7 +250,7 @@ fn parse_basic(header: &str) -> Result<(String, String)> {
     let text = String::from_utf8(decoded).map_err(|_| bad())?;
     let (id, secret) = text.split_once(':').ok_or_else(bad)?;
     let unescape = |s: &str| -> String {
-        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        form_urlencoded::parse(format!("x={s}").as_bytes())
             .next()
             .map(|(_, v)| v.into_owned())
             .unwrap_or_default()
@@ -468,6 +487,12 @@ mod tests {
         assert_eq!(c.match_redirect_uri("http://127.0.0.1:51004/other"), None);
         assert_eq!(c.match_redirect_uri("http://localhost:51004/cb"), None);
         assert_eq!(c.match_redirect_uri("https://127.0.0.1:51004/cb"), None);
+        assert_eq!(c.match_redirect_uri("http://127.0.0.1:99999/cb"), None);
+        assert_eq!(c.match_redirect_uri("http://127.0.0.1:/cb"), None);
+        assert_eq!(c.match_redirect_uri("http://u@127.0.0.1:80/cb"), None);
+        assert_eq!(c.match_redirect_uri("http://127.0.0.1:80/cb#f"), None);
+        assert_eq!(c.match_redirect_uri("http://127.0.0.2:80/cb"), None);
+        assert_eq!(c.match_redirect_uri("http://127.0.0.1:80/cb?x"), None);
     }
 
     #[test]

@@ -46,7 +46,7 @@ impl Params {
             return Err(Error::InvalidRequest("request too large".into()));
         }
         let mut map = BTreeMap::new();
-        for (name, value) in url::form_urlencoded::parse(input) {
+        for (name, value) in form_urlencoded::parse(input) {
             if map.len() >= limits.max_params {
                 return Err(Error::InvalidRequest("too many parameters".into()));
             }
