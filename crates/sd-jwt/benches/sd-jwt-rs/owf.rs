@@ -27,24 +27,40 @@ fn claims() -> Map<String, Value> {
         .cloned()
         .unwrap_or_default();
     for i in 0..20 {
-        c.insert(format!("claim_{i:02}"), json!(format!("value number {i} of the credential")));
+        c.insert(
+            format!("claim_{i:02}"),
+            json!(format!("value number {i} of the credential")),
+        );
     }
     c
 }
 
 /// The same P-256 key for both libraries: PKCS#8 PEM for jsonwebtoken, x/y for verification.
 fn pem_and_xy(key: &Key) -> (Vec<u8>, String, String) {
-    let KeyParams::Ec { x, y, d: Some(d), .. } = &key.jwk().params else {
+    let KeyParams::Ec {
+        x, y, d: Some(d), ..
+    } = &key.jwk().params
+    else {
         panic!("EC private key expected")
     };
-    let group = openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).expect("group");
+    let group =
+        openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).expect("group");
     let bx = openssl::bn::BigNum::from_slice(x).expect("x");
     let by = openssl::bn::BigNum::from_slice(y).expect("y");
-    let public = openssl::ec::EcKey::from_public_key_affine_coordinates(&group, &bx, &by).expect("point");
+    let public =
+        openssl::ec::EcKey::from_public_key_affine_coordinates(&group, &bx, &by).expect("point");
     let d = openssl::bn::BigNum::from_slice(d.expose()).expect("d");
-    let ec = openssl::ec::EcKey::from_private_components(&group, &d, public.public_key()).expect("key");
-    let pem = openssl::pkey::PKey::from_ec_key(ec).expect("pkey").private_key_to_pem_pkcs8().expect("pem");
-    (pem, idforge_jose::b64::encode(x), idforge_jose::b64::encode(y))
+    let ec =
+        openssl::ec::EcKey::from_private_components(&group, &d, public.public_key()).expect("key");
+    let pem = openssl::pkey::PKey::from_ec_key(ec)
+        .expect("pkey")
+        .private_key_to_pem_pkcs8()
+        .expect("pem");
+    (
+        pem,
+        idforge_jose::b64::encode(x),
+        idforge_jose::b64::encode(y),
+    )
 }
 
 fn bench(c: &mut Criterion) {
@@ -59,29 +75,50 @@ fn bench(c: &mut Criterion) {
     // ---- idforge
     let issuer_signer = LocalSigner::new(issuer.clone(), JwsAlgorithm::ES256).expect("signer");
     let holder_signer = LocalSigner::new(holder.clone(), JwsAlgorithm::ES256).expect("signer");
-    let issuance = Issuance::new(claims()).disclose(&paths).expect("paths").holder_key(holder.public_jwk().expect("EC"));
+    let issuance = Issuance::new(claims())
+        .disclose(&paths)
+        .expect("paths")
+        .holder_key(holder.public_jwk().expect("EC"));
     let idf_issuer = Issuer::new(IssuerConfig::default());
     let mut rng = rand::thread_rng();
-    let idf_sd_jwt = idf_issuer.issue(&issuance, &issuer_signer, &mut rng).expect("issue");
-    let selected: Vec<ClaimPath> = (0..10).map(|i| ClaimPath::parse(&format!("/claim_{:02}", i * 2)).expect("path")).collect();
+    let idf_sd_jwt = idf_issuer
+        .issue(&issuance, &issuer_signer, &mut rng)
+        .expect("issue");
+    let selected: Vec<ClaimPath> = (0..10)
+        .map(|i| ClaimPath::parse(&format!("/claim_{:02}", i * 2)).expect("path"))
+        .collect();
     let idf_presentation = Credential::parse(&idf_sd_jwt, &Default::default())
         .expect("parse")
-        .present_with_key_binding(&selected, &KeyBindingInput::new(AUD, NONCE), &holder_signer, &SystemClock)
+        .present_with_key_binding(
+            &selected,
+            &KeyBindingInput::new(AUD, NONCE),
+            &holder_signer,
+            &SystemClock,
+        )
         .expect("present");
-    let idf_verifier = SdJwtVerifier::new(VerifierConfig::default().algorithms([JwsAlgorithm::ES256]).require_key_binding(AUD, NONCE));
+    let idf_verifier = SdJwtVerifier::new(
+        VerifierConfig::default()
+            .algorithms([JwsAlgorithm::ES256])
+            .require_key_binding(AUD, NONCE),
+    );
     let issuer_public = issuer.to_public().expect("EC");
     let clock = FixedClock::new(idforge_jose::Clock::now(&SystemClock));
-    assert!(idf_verifier.verify(&idf_presentation, &issuer_public, &clock).is_ok());
+    assert!(idf_verifier
+        .verify(&idf_presentation, &issuer_public, &clock)
+        .is_ok());
 
     // ---- sd-jwt-rs
     let owf_issuer_key = EncodingKey::from_ec_pem(&issuer_pem).expect("issuer pem");
     let owf_holder_key = EncodingKey::from_ec_pem(&holder_pem).expect("holder pem");
-    let owf_holder_jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(holder_jwk_value).expect("jwk");
+    let owf_holder_jwk: jsonwebtoken::jwk::Jwk =
+        serde_json::from_value(holder_jwk_value).expect("jwk");
     let owf_issue = |issuer: &mut SDJWTIssuer| {
         issuer
             .issue_sd_jwt(
                 Value::Object(claims()),
-                ClaimsForSelectiveDisclosureStrategy::Custom(json_paths.iter().map(String::as_str).collect()),
+                ClaimsForSelectiveDisclosureStrategy::Custom(
+                    json_paths.iter().map(String::as_str).collect(),
+                ),
                 Some(owf_holder_jwk.clone()),
                 false,
                 sd_jwt_rs::SDJWTSerializationFormat::Compact,
@@ -94,10 +131,19 @@ fn bench(c: &mut Criterion) {
     for i in 0..10 {
         disclose.insert(format!("claim_{:02}", i * 2), Value::Bool(true));
     }
-    let owf_presentation = SDJWTHolder::new(owf_sd_jwt.clone(), sd_jwt_rs::SDJWTSerializationFormat::Compact)
-        .expect("holder")
-        .create_presentation(disclose, Some(NONCE.into()), Some(AUD.into()), Some(owf_holder_key), Some("ES256".into()))
-        .expect("sd-jwt-rs present");
+    let owf_presentation = SDJWTHolder::new(
+        owf_sd_jwt.clone(),
+        sd_jwt_rs::SDJWTSerializationFormat::Compact,
+    )
+    .expect("holder")
+    .create_presentation(
+        disclose,
+        Some(NONCE.into()),
+        Some(AUD.into()),
+        Some(owf_holder_key),
+        Some("ES256".into()),
+    )
+    .expect("sd-jwt-rs present");
     let owf_verify = |p: &str| {
         let (x, y) = (issuer_x.clone(), issuer_y.clone());
         SDJWTVerifier::new(
@@ -112,16 +158,37 @@ fn bench(c: &mut Criterion) {
     let _ = owf_verify(&owf_presentation);
     // Cross-check: each library verifies the other's presentation of the same claims.
     let cross = idf_verifier.verify(&owf_presentation, &issuer_public, &clock);
-    eprintln!("idforge verifies the sd-jwt-rs presentation: {}", cross.map(|_| "ok".to_string()).unwrap_or_else(|e| e.to_string()));
+    eprintln!(
+        "idforge verifies the sd-jwt-rs presentation: {}",
+        cross
+            .map(|_| "ok".to_string())
+            .unwrap_or_else(|e| e.to_string())
+    );
 
     let mut g = c.benchmark_group("issue_20_sd_claims_es256");
-    g.bench_function("idforge-sd-jwt", |b| b.iter(|| idf_issuer.issue(black_box(&issuance), &issuer_signer, &mut rng).expect("issue")));
-    g.bench_function("sd-jwt-rs 0.7.1", |b| b.iter(|| owf_issue(black_box(&mut owf_issuer))));
+    g.bench_function("idforge-sd-jwt", |b| {
+        b.iter(|| {
+            idf_issuer
+                .issue(black_box(&issuance), &issuer_signer, &mut rng)
+                .expect("issue")
+        })
+    });
+    g.bench_function("sd-jwt-rs 0.7.1", |b| {
+        b.iter(|| owf_issue(black_box(&mut owf_issuer)))
+    });
     g.finish();
 
     let mut g = c.benchmark_group("verify_presentation_with_kb_es256");
-    g.bench_function("idforge-sd-jwt", |b| b.iter(|| idf_verifier.verify(black_box(&idf_presentation), &issuer_public, &clock).expect("verify")));
-    g.bench_function("sd-jwt-rs 0.7.1", |b| b.iter(|| owf_verify(black_box(&owf_presentation))));
+    g.bench_function("idforge-sd-jwt", |b| {
+        b.iter(|| {
+            idf_verifier
+                .verify(black_box(&idf_presentation), &issuer_public, &clock)
+                .expect("verify")
+        })
+    });
+    g.bench_function("sd-jwt-rs 0.7.1", |b| {
+        b.iter(|| owf_verify(black_box(&owf_presentation)))
+    });
     g.finish();
 }
 
