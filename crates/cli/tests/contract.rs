@@ -2,6 +2,8 @@
 //! (0 success; 1 failure with one `error: <code>...` line on stderr and nothing on stdout;
 //! 2 usage error).
 
+#![allow(clippy::unwrap_used)] // a test aborts on setup failure by design
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
