@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `jose` | [`idforge_jose`] | JWK/JWKS, JWS, JWT claims validation, `Signer`/`Verifier`/`KeyStore`/`Clock` ports |
 //! | `jwe`  | [`idforge_jwe`]  | JWE compact and JSON serializations, nested (signed then encrypted) JWTs |
+//! | `oauth-core` | [`idforge_oauth_core`] | OAuth 2.0 / OpenID Connect authorization server: sans-IO endpoints, grant handlers, JWT/opaque tokens, ID tokens, discovery, memory stores |
 //! | `sd-jwt` | [`idforge_sd_jwt`] | SD-JWT (RFC 9901) and SD-JWT VC: issuance, holder presentations with key binding, verification |
 #![forbid(unsafe_code)]
 
@@ -17,6 +18,10 @@ pub use idforge_jose as jose;
 #[cfg(feature = "jwe")]
 #[doc(inline)]
 pub use idforge_jwe as jwe;
+
+#[cfg(feature = "oauth-core")]
+#[doc(inline)]
+pub use idforge_oauth_core as oauth_core;
 
 #[cfg(feature = "sd-jwt")]
 #[doc(inline)]

@@ -14,6 +14,7 @@ mod jwk_cmd;
 mod jws_cmd;
 mod scim_filter;
 mod sd_jwt_cmd;
+mod serve_cmd;
 
 /// idforge: an embeddable identity provider's toolbox.
 #[derive(Debug, Parser)]
@@ -40,6 +41,8 @@ enum Command {
     /// SD-JWT (RFC 9901) and SD-JWT VC: issue, present (with key binding), verify, decode.
     #[command(subcommand)]
     SdJwt(sd_jwt_cmd::SdJwtCommand),
+    /// A demo OpenID Provider (authorize, token, UserInfo, introspection, revocation, discovery).
+    Serve(serve_cmd::Args),
 }
 
 /// A failed command: a stable code and a human reason, printed as one line.
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
         Command::Jwe(cmd) => jwe_cmd::run(cmd),
         Command::ScimFilter(cmd) => return scim_filter::run(cmd),
         Command::SdJwt(cmd) => sd_jwt_cmd::run(cmd),
+        Command::Serve(args) => return serve_cmd::run(args),
     };
     match result.and_then(|out| io::write_stdout(&out)) {
         Ok(()) => ExitCode::SUCCESS,
