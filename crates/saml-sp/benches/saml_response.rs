@@ -1,1 +1,118 @@
-fn main() {}
+//! Validating a 10 KiB signed SAML Response (RSA-SHA256, 2048-bit, signed Assertion) against
+//! the raw work it cannot avoid, measured interleaved in the same run: one RSA PKCS#1 v1.5
+//! verification of the canonical SignedInfo plus SHA-256 of the canonical Assertion bytes.
+//! Target: ≤ 1.5×. Also prints the peak-memory multiple for a large document (target ≤ 20×).
+
+#![allow(missing_docs)] // criterion_group! generates undocumented items
+#![allow(clippy::unwrap_used)] // a bench aborts on setup failure by design
+#[path = "../../../benches/support/ratio.rs"]
+mod ratio;
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use idforge_jose::crypto::{self, HashAlg, SignatureScheme};
+use idforge_saml_sp::c14n::{canonicalize_subtree, Method};
+use idforge_saml_sp::dsig::{Signature, VerifyOptions};
+use idforge_saml_sp::response::{validate_response, RequestCheck, SpConfig};
+use idforge_saml_sp::testkit::{ResponseSpec, TestIdp};
+use idforge_saml_sp::xml::{parse, Limits, NS_ASSERTION, NS_DSIG};
+use time::OffsetDateTime;
+
+fn setup() -> (SpConfig, TestIdp, String) {
+    let sp = SpConfig::new(
+        "https://sp.example.com/metadata",
+        "https://sp.example.com/acs",
+    );
+    let idp = TestIdp::generate_rsa("https://idp.example.org").unwrap();
+    let mut spec = ResponseSpec::new(&sp, Some("_req"), OffsetDateTime::now_utc());
+    let base = spec.to_xml(&idp.entity_id).len();
+    spec.padding = (10 * 1024usize).saturating_sub(base + 1_800);
+    let xml = idp.signed_response(&spec, true, false).unwrap();
+    (sp, idp, xml)
+}
+
+fn bench(c: &mut Criterion) {
+    let (sp, idp, xml) = setup();
+    println!("document: {} bytes", xml.len());
+    let trusted = idp.trusted().unwrap();
+    let check = RequestCheck::Exact("_req".into());
+    let now = OffsetDateTime::now_utc();
+    validate_response(xml.as_bytes(), &sp, &trusted, &check, now).unwrap();
+
+    // The raw primitive inputs, prepared once.
+    let doc = parse(&xml, &Limits::default()).unwrap();
+    let sig_node = doc
+        .descendants()
+        .find(|n| n.tag_name().name() == "Signature" && n.tag_name().namespace() == Some(NS_DSIG))
+        .unwrap();
+    let sig = Signature::parse(sig_node, &VerifyOptions::default()).unwrap();
+    let signed_info = sig.canonical_signed_info().unwrap();
+    let assertion = doc
+        .descendants()
+        .find(|n| {
+            n.tag_name().name() == "Assertion" && n.tag_name().namespace() == Some(NS_ASSERTION)
+        })
+        .unwrap();
+    let canonical =
+        canonicalize_subtree(assertion, Method::ExcC14n, &[], Some(sig_node.id())).unwrap();
+    let sig_value: Vec<u8> = {
+        use base64::Engine as _;
+        let t: String = sig_node
+            .descendants()
+            .find(|n| n.tag_name().name() == "SignatureValue")
+            .and_then(|n| n.text())
+            .unwrap()
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect();
+        base64::engine::general_purpose::STANDARD.decode(t).unwrap()
+    };
+    let key = trusted.signing_keys[0].key.clone();
+    let raw = || {
+        let d = HashAlg::Sha256.digest(black_box(&canonical));
+        let ok = crypto::verify(
+            &key,
+            SignatureScheme::RsaPkcs1(HashAlg::Sha256),
+            black_box(&signed_info),
+            &sig_value,
+        )
+        .unwrap();
+        black_box((d, ok));
+    };
+    let wrapped = || {
+        black_box(
+            validate_response(black_box(xml.as_bytes()), &sp, &trusted, &check, now).unwrap(),
+        );
+    };
+    let ratio = ratio::interleaved(
+        "validate 10 KiB Response / (RSA-2048 verify + SHA-256)",
+        400,
+        wrapped,
+        raw,
+    );
+    println!(
+        "target <= 1.5x: {}",
+        if ratio <= 1.5 { "met" } else { "NOT met" }
+    );
+
+    // Where the time goes (informational).
+    let parse_only = || {
+        black_box(parse(black_box(&xml), &Limits::default()).unwrap());
+    };
+    ratio::interleaved("parse only / raw", 200, parse_only, raw);
+    let c14n_only = || {
+        black_box(
+            canonicalize_subtree(assertion, Method::ExcC14n, &[], Some(sig_node.id())).unwrap(),
+        );
+    };
+    ratio::interleaved("c14n of the assertion / raw", 200, c14n_only, raw);
+
+    let mut g = c.benchmark_group("saml_response_10k");
+    g.bench_function("idforge validate_response", |b| b.iter(wrapped));
+    g.bench_function("raw RSA verify + SHA-256 of canonical bytes", |b| {
+        b.iter(raw)
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

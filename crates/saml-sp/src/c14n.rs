@@ -252,8 +252,9 @@ impl<'s> Walker<'s> {
             return Ok(());
         }
         let next_ctx = self.start_tag(node, ctx, parent_in_set)?;
+        let child_ctx = next_ctx.as_deref().unwrap_or(ctx);
         for child in node.children() {
-            self.walk(child, &next_ctx, true)?;
+            self.walk(child, child_ctx, true)?;
         }
         self.out.extend_from_slice(b"</");
         self.out.extend_from_slice(element_qname(node).as_bytes());
@@ -339,78 +340,95 @@ impl<'s> Walker<'s> {
         el: Node<'a, 'i>,
         ctx: &[Ns<'a>],
         parent_in_set: bool,
-    ) -> Result<Vec<Ns<'a>>> {
-        let nodes = Self::namespace_nodes(el);
+    ) -> Result<Option<Vec<Ns<'a>>>> {
         let mut emit: Vec<Ns<'a>> = Vec::new();
-        let next_ctx: Vec<Ns<'a>> = if self.method.is_exclusive() {
+        let next_ctx: Option<Vec<Ns<'a>>> = if self.method.is_exclusive() {
             // Exc-C14N §3: render a namespace node when visibly utilized (element prefix, or the
             // prefix of an attribute in the node-set) and not already rendered with this value
             // by an output ancestor; PrefixList prefixes are treated as in C14N.
-            let mut rendered: Vec<Ns<'a>> = ctx.to_vec();
-            let mut utilized: Vec<Option<&'a str>> = vec![element_prefix(el)];
+            let mut rendered = Lazy {
+                base: ctx,
+                own: None,
+            };
+            let mut utilized: [Option<Option<&'a str>>; 8] = [None; 8];
+            let mut extra: Vec<Option<&'a str>> = Vec::new();
+            utilized[0] = Some(element_prefix(el));
+            let mut n = 1;
             for a in el.attributes() {
                 if a.namespace().is_some()
                     && a.namespace() != Some(NS_XML)
                     && self.attr_in_set(el, &a)
                 {
                     if let Some((p, _)) = attribute_qname(el, &a).split_once(':') {
-                        if !utilized.contains(&Some(p)) {
-                            utilized.push(Some(p));
+                        let p = Some(p);
+                        if utilized.contains(&Some(p)) || extra.contains(&p) {
+                            continue;
                         }
+                        match utilized.get_mut(n) {
+                            Some(slot) => *slot = Some(p),
+                            None => extra.push(p),
+                        }
+                        n += 1;
                     }
                 }
             }
             let default_listed = self.inclusive.iter().any(Option::is_none);
-            for p in utilized {
+            for p in utilized.iter().flatten().copied().chain(extra) {
                 // Only namespace nodes in the node-set are candidates (a missing default
                 // namespace node reads as the empty default).
-                let uri = ctx_get(&nodes, p).filter(|u| self.ns_in_set(el, p, u));
+                let uri = el
+                    .lookup_namespace_uri(p)
+                    .filter(|u| !(p.is_none() && u.is_empty()))
+                    .filter(|u| self.ns_in_set(el, p, u));
                 match (p, uri) {
-                    (None, None) | (None, Some("")) => {
-                        if ctx_get(&rendered, None).is_some_and(|u| !u.is_empty()) {
+                    (None, None) => {
+                        if rendered.get(None).is_some_and(|u| !u.is_empty()) {
                             emit.push((None, ""));
-                            ctx_set(&mut rendered, None, "");
+                            rendered.set(None, "");
                         }
                     }
                     (_, Some(uri)) => {
-                        if ctx_get(&rendered, p) != Some(uri) {
+                        if rendered.get(p) != Some(uri) {
                             emit.push((p, uri));
-                            ctx_set(&mut rendered, p, uri);
+                            rendered.set(p, uri);
                         }
                     }
                     // Utilized but its namespace node is outside the node-set: nothing is
                     // rendered, and descendants may not rely on an ancestor's rendering.
-                    (Some(_), None) => rendered.retain(|(q, _)| *q != p),
+                    (Some(_), None) => rendered.remove(p),
                 }
             }
-            for &(p, uri) in &nodes {
-                let listed = self.inclusive.iter().any(|i| i.as_deref() == p);
-                if listed
-                    && self.ns_in_set(el, p, uri)
-                    && ctx_get(&rendered, p) != Some(uri)
-                    && !emit.iter().any(|(e, _)| *e == p)
-                {
-                    emit.push((p, uri));
-                    ctx_set(&mut rendered, p, uri);
+            if !self.inclusive.is_empty() {
+                for (p, uri) in Self::namespace_nodes(el) {
+                    let listed = self.inclusive.iter().any(|i| i.as_deref() == p);
+                    if listed
+                        && self.ns_in_set(el, p, uri)
+                        && rendered.get(p) != Some(uri)
+                        && !emit.iter().any(|(e, _)| *e == p)
+                    {
+                        emit.push((p, uri));
+                        rendered.set(p, uri);
+                    }
                 }
             }
             // `#default` in the PrefixList: C14N's xmlns="" rule for the default namespace.
             if default_listed
                 && !emit.iter().any(|(e, _)| e.is_none())
-                && ctx_get(&nodes, None)
-                    .filter(|u| self.ns_in_set(el, None, u))
+                && el
+                    .lookup_namespace_uri(None)
+                    .filter(|u| !u.is_empty() && self.ns_in_set(el, None, u))
                     .is_none()
-                && ctx_get(&rendered, None).is_some_and(|u| !u.is_empty())
+                && rendered.get(None).is_some_and(|u| !u.is_empty())
             {
                 emit.push((None, ""));
-                ctx_set(&mut rendered, None, "");
+                rendered.set(None, "");
             }
-            rendered
+            rendered.own
         } else {
             // C14N 1.0 §2.3 / 1.1 §2.3: a namespace node is output unless the nearest output
             // ancestor has the same namespace node in the node-set; xmlns="" is output when the
             // element has no default namespace node but that ancestor has a non-empty one.
-            let own: Vec<Ns<'a>> = nodes
+            let own: Vec<Ns<'a>> = Self::namespace_nodes(el)
                 .into_iter()
                 .filter(|(p, u)| self.ns_in_set(el, *p, u))
                 .collect();
@@ -422,20 +440,20 @@ impl<'s> Walker<'s> {
             if ctx_get(&own, None).is_none() && ctx_get(ctx, None).is_some_and(|u| !u.is_empty()) {
                 emit.push((None, ""));
             }
-            own
+            Some(own)
         };
         emit.sort_by(|a, b| a.0.unwrap_or("").cmp(b.0.unwrap_or("")));
 
         // Attributes: those in the node-set, plus (inclusive methods, element whose parent is
         // not in the node-set) the xml:* attributes inherited from ancestors (C14N 1.0 §2.4,
         // C14N 1.1 §2.4 limits this to xml:lang and xml:space, xml:base needs fix-up).
-        let mut attrs: Vec<(&str, &str, String, &str)> = Vec::new();
+        let mut attrs: Vec<(&str, &str, &str, &str)> = Vec::with_capacity(el.attributes().len());
         for a in el.attributes() {
             if self.attr_in_set(el, &a) {
                 attrs.push((
                     a.namespace().unwrap_or(""),
                     a.name(),
-                    attribute_qname(el, &a).to_owned(),
+                    attribute_qname(el, &a),
                     a.value(),
                 ));
             }
@@ -460,7 +478,7 @@ impl<'s> Walker<'s> {
                             _ => continue,
                         }
                     }
-                    attrs.push((NS_XML, a.name(), format!("xml:{}", a.name()), a.value()));
+                    attrs.push((NS_XML, a.name(), attribute_qname(anc, &a), a.value()));
                 }
             }
         }
@@ -468,36 +486,69 @@ impl<'s> Walker<'s> {
 
         self.out.push(b'<');
         self.out.extend_from_slice(element_qname(el).as_bytes());
-        self.push_ns_and_attrs(&emit, attrs.iter().map(|(_, _, q, v)| (q.as_str(), *v)));
+        self.push_ns_and_attrs(&emit, attrs.iter().map(|(_, _, q, v)| (*q, *v)));
         self.out.push(b'>');
         Ok(next_ctx)
     }
 }
 
-fn push_text(out: &mut Vec<u8>, s: &str) {
-    for &b in s.as_bytes() {
-        match b {
-            b'&' => out.extend_from_slice(b"&amp;"),
-            b'<' => out.extend_from_slice(b"&lt;"),
-            b'>' => out.extend_from_slice(b"&gt;"),
-            b'\r' => out.extend_from_slice(b"&#xD;"),
-            b => out.push(b),
+/// A namespace context that is only copied when an element changes it.
+struct Lazy<'c, 'a> {
+    base: &'c [Ns<'a>],
+    own: Option<Vec<Ns<'a>>>,
+}
+
+impl<'a> Lazy<'_, 'a> {
+    fn get(&self, prefix: Option<&str>) -> Option<&'a str> {
+        ctx_get(self.own.as_deref().unwrap_or(self.base), prefix)
+    }
+    fn set(&mut self, prefix: Option<&'a str>, uri: &'a str) {
+        let own = self.own.get_or_insert_with(|| self.base.to_vec());
+        ctx_set(own, prefix, uri);
+    }
+    fn remove(&mut self, prefix: Option<&str>) {
+        if self.get(prefix).is_some() {
+            let own = self.own.get_or_insert_with(|| self.base.to_vec());
+            own.retain(|(q, _)| *q != prefix);
         }
     }
 }
 
-fn push_attr(out: &mut Vec<u8>, s: &str) {
-    for &b in s.as_bytes() {
-        match b {
-            b'&' => out.extend_from_slice(b"&amp;"),
-            b'<' => out.extend_from_slice(b"&lt;"),
-            b'"' => out.extend_from_slice(b"&quot;"),
-            b'\t' => out.extend_from_slice(b"&#x9;"),
-            b'\n' => out.extend_from_slice(b"&#xA;"),
-            b'\r' => out.extend_from_slice(b"&#xD;"),
-            b => out.push(b),
+fn push_escaped(out: &mut Vec<u8>, s: &str, escape: fn(u8) -> Option<&'static [u8]>) {
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if let Some(rep) = escape(b) {
+            out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+            out.extend_from_slice(rep);
+            start = i + 1;
         }
     }
+    out.extend_from_slice(bytes.get(start..).unwrap_or_default());
+}
+
+/// C14N 1.0 §2.3 text node escaping.
+fn push_text(out: &mut Vec<u8>, s: &str) {
+    push_escaped(out, s, |b| match b {
+        b'&' => Some(b"&amp;"),
+        b'<' => Some(b"&lt;"),
+        b'>' => Some(b"&gt;"),
+        b'\r' => Some(b"&#xD;"),
+        _ => None,
+    });
+}
+
+/// C14N 1.0 §2.3 attribute value escaping.
+fn push_attr(out: &mut Vec<u8>, s: &str) {
+    push_escaped(out, s, |b| match b {
+        b'&' => Some(b"&amp;"),
+        b'<' => Some(b"&lt;"),
+        b'"' => Some(b"&quot;"),
+        b'\t' => Some(b"&#x9;"),
+        b'\n' => Some(b"&#xA;"),
+        b'\r' => Some(b"&#xD;"),
+        _ => None,
+    });
 }
 
 #[cfg(test)]
