@@ -4,6 +4,8 @@
 //! verification designed against signature wrapping, and Response/Assertion validation.
 #![forbid(unsafe_code)]
 
+pub mod authn;
+pub mod binding;
 pub mod c14n;
 pub mod dsig;
 pub mod error;
