@@ -551,6 +551,53 @@ pub fn find_unique_id<'a, 'i>(
     Ok(found)
 }
 
+/// Verifies the enveloped signature that is a direct child of `element`, if any (SAML Core
+/// §5.4.1-5.4.4: one Reference, `URI="#"` + the element's `ID`, enveloped-signature transform
+/// first, then at most Exclusive C14N). Returns whether the element was signed.
+pub fn verify_enveloped(
+    doc: &Document<'_>,
+    element: Node<'_, '_>,
+    keys: &[PublicKey],
+    opts: &VerifyOptions,
+) -> Result<bool> {
+    let mut sigs = child_elements(element).filter(|n| is(*n, NS_DSIG, "Signature"));
+    let Some(sig_node) = sigs.next() else {
+        return Ok(false);
+    };
+    if sigs.next().is_some() {
+        return Err(Error::MalformedMessage(
+            "two Signatures on one element".into(),
+        ));
+    }
+    let id = xml::required_attr(element, "ID")?;
+    let sig = Signature::parse(sig_node, opts)?;
+    let [reference] = sig.references.as_slice() else {
+        return Err(Error::ReferenceInvalid(
+            "SAML signatures have exactly one Reference".into(),
+        ));
+    };
+    if reference.uri.strip_prefix('#') != Some(id) {
+        // Signature over a different element than the one it sits in (wrapping).
+        return Err(Error::ReferenceInvalid(format!(
+            "Reference {:?} does not point at its parent element {id:?}",
+            reference.uri
+        )));
+    }
+    if reference.transforms.first() != Some(&Transform::Enveloped) {
+        return Err(Error::ReferenceInvalid(
+            "enveloped-signature transform required".into(),
+        ));
+    }
+    let targets = sig.verify_references(doc, opts)?;
+    if targets.as_slice() != [element.id()] {
+        return Err(Error::ReferenceInvalid(
+            "reference resolved to another element".into(),
+        ));
+    }
+    sig.verify_signed_info(keys)?;
+    Ok(true)
+}
+
 /// How [`sign_enveloped`] signs.
 #[derive(Debug, Clone)]
 pub struct SigningOptions {
@@ -578,7 +625,7 @@ fn key_kind(key: &PrivateKey) -> Result<PublicKeyKind> {
 }
 
 /// Signs the element whose `ID` is `id` inside `xml` with an enveloped signature placed right
-/// after its `Issuer` child (SAML Core §5.4.1-5.4.4 profile of XML-DSig: one Reference to
+/// after its `Issuer` child (or first, when it has none) (SAML Core §5.4.1-5.4.4 profile of XML-DSig: one Reference to
 /// `#ID`, enveloped-signature + Exclusive C14N transforms, Exclusive C14N of `SignedInfo`).
 /// Returns the new document text.
 pub fn sign_enveloped(
@@ -594,12 +641,15 @@ pub fn sign_enveloped(
     let doc = xml::parse(xml_text, &limits)?;
     let target = find_unique_id(&doc, id, &["ID".to_owned()])?
         .ok_or_else(|| Error::ReferenceInvalid(format!("no element with ID {id:?}")))?;
-    let issuer = child_elements(target)
-        .next()
-        .filter(|n| n.tag_name().name() == "Issuer")
-        .ok_or_else(|| {
-            Error::MalformedMessage("signing needs an Issuer as the first child".into())
-        })?;
+    // SAML elements put the signature right after Issuer (SAML Core §5.4.1 schemas); metadata
+    // puts it first (SAML Metadata §2.3.1).
+    let at = match child_elements(target).next() {
+        Some(first) if first.tag_name().name() == "Issuer" => first.range().end,
+        _ => target
+            .first_child()
+            .map(|c| c.range().start)
+            .ok_or_else(|| Error::MalformedMessage("cannot sign an empty element".into()))?,
+    };
     // Inserting a ds:Signature that declares its own namespace does not change the canonical
     // form of anything else, so the digest of the element now equals the digest after insertion
     // with the enveloped-signature transform applied.
@@ -644,7 +694,6 @@ pub fn sign_enveloped(
         "<ds:Signature xmlns:ds=\"{NS_DSIG}\">{inner_si}<ds:SignatureValue>{}</ds:SignatureValue>{key_info}</ds:Signature>",
         STANDARD.encode(sig)
     );
-    let at = issuer.range().end;
     let (head, tail) = (xml_text.get(..at), xml_text.get(at..));
     match (head, tail) {
         (Some(h), Some(t)) => Ok(format!("{h}{signature}{t}")),

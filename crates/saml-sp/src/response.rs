@@ -8,16 +8,16 @@ use std::sync::Arc;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use idforge_jose::crypto::{self, CertInfo, PublicKey};
-use roxmltree::{Document, Node};
+use roxmltree::Node;
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 
-use crate::dsig::{Signature, Transform, VerifyOptions};
+use crate::dsig::VerifyOptions;
 use crate::error::{Error, Result};
 use crate::model::{Assertion, Attribute, NameId, SignedParts};
 use crate::ports::{PendingRequest, ReplayCache, RequestStore};
-use crate::xml::{self, child_elements, is, Limits, NS_ASSERTION, NS_DSIG, NS_PROTOCOL};
+use crate::xml::{self, child_elements, is, Limits, NS_ASSERTION, NS_PROTOCOL};
 
 /// `urn:oasis:names:tc:SAML:2.0:status:Success` (SAML Core §3.2.2.2).
 pub const STATUS_SUCCESS: &str = "urn:oasis:names:tc:SAML:2.0:status:Success";
@@ -175,53 +175,6 @@ fn opt_instant(node: Node<'_, '_>, name: &str) -> Result<Option<OffsetDateTime>>
     node.attribute(name).map(parse_instant).transpose()
 }
 
-/// Verifies the enveloped signature that is a direct child of `element`, if any (SAML Core
-/// §5.4.1-5.4.4: one Reference, `URI="#"` + the element's `ID`, enveloped-signature transform
-/// first, then at most Exclusive C14N). Returns whether the element was signed.
-fn verify_element_signature(
-    doc: &Document<'_>,
-    element: Node<'_, '_>,
-    keys: &[PublicKey],
-    opts: &VerifyOptions,
-) -> Result<bool> {
-    let mut sigs = child_elements(element).filter(|n| is(*n, NS_DSIG, "Signature"));
-    let Some(sig_node) = sigs.next() else {
-        return Ok(false);
-    };
-    if sigs.next().is_some() {
-        return Err(Error::MalformedMessage(
-            "two Signatures on one element".into(),
-        ));
-    }
-    let id = xml::required_attr(element, "ID")?;
-    let sig = Signature::parse(sig_node, opts)?;
-    let [reference] = sig.references.as_slice() else {
-        return Err(Error::ReferenceInvalid(
-            "SAML signatures have exactly one Reference".into(),
-        ));
-    };
-    if reference.uri.strip_prefix('#') != Some(id) {
-        // Signature over a different element than the one it sits in (wrapping).
-        return Err(Error::ReferenceInvalid(format!(
-            "Reference {:?} does not point at its parent element {id:?}",
-            reference.uri
-        )));
-    }
-    if reference.transforms.first() != Some(&Transform::Enveloped) {
-        return Err(Error::ReferenceInvalid(
-            "enveloped-signature transform required".into(),
-        ));
-    }
-    let targets = sig.verify_references(doc, opts)?;
-    if targets.as_slice() != [element.id()] {
-        return Err(Error::ReferenceInvalid(
-            "reference resolved to another element".into(),
-        ));
-    }
-    sig.verify_signed_info(keys)?;
-    Ok(true)
-}
-
 fn status_error(status: Node<'_, '_>) -> Result<()> {
     let code = xml::required_child(status, NS_PROTOCOL, "StatusCode")?;
     let top = xml::required_attr(code, "Value")?;
@@ -301,13 +254,13 @@ pub fn validate_response(
     };
 
     // Signatures first (a failing signature is an error even if the other one is valid).
-    let response_signed = verify_element_signature(&doc, root, &keys, &opts)?;
+    let response_signed = crate::dsig::verify_enveloped(&doc, root, &keys, &opts)?;
     if is(assertion, NS_ASSERTION, "EncryptedAssertion") {
         return Err(Error::Unsupported(
             "EncryptedAssertion (no decryption key configured)".into(),
         ));
     }
-    let assertion_signed = verify_element_signature(&doc, assertion, &keys, &opts)?;
+    let assertion_signed = crate::dsig::verify_enveloped(&doc, assertion, &keys, &opts)?;
     if sp.want_response_signed && !response_signed {
         return Err(Error::SignatureMissing(
             "the Response must be signed".into(),

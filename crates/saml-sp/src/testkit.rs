@@ -81,6 +81,48 @@ impl TestIdp {
         sign_enveloped(xml, id, &self.key, &opts)
     }
 
+    /// IdP metadata (an `EntityDescriptor` with `ID`) listing this IdP's certificate plus
+    /// `extra_certificates` (rollover), an SSO endpoint for both bindings, and the given
+    /// `validUntil`/`cacheDuration`.
+    pub fn metadata_xml(
+        &self,
+        sso_url: &str,
+        extra_certificates: &[Vec<u8>],
+        valid_until: Option<OffsetDateTime>,
+        cache_duration: Option<&str>,
+    ) -> String {
+        use base64::Engine as _;
+        let mut x = format!(
+            "<md:EntityDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" ID=\"_md\" entityID=\"{}\"",
+            escape_attr(&self.entity_id)
+        );
+        if let Some(v) = valid_until {
+            x.push_str(&format!(
+                " validUntil=\"{}\"",
+                v.format(&Rfc3339).unwrap_or_default()
+            ));
+        }
+        if let Some(c) = cache_duration {
+            x.push_str(&format!(" cacheDuration=\"{}\"", escape_attr(c)));
+        }
+        x.push_str("><md:IDPSSODescriptor WantAuthnRequestsSigned=\"true\" protocolSupportEnumeration=\"urn:oasis:names:tc:SAML:2.0:protocol\">");
+        for c in std::iter::once(&self.certificate).chain(extra_certificates) {
+            x.push_str(&format!(
+                "<md:KeyDescriptor use=\"signing\"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>",
+                base64::engine::general_purpose::STANDARD.encode(c)
+            ));
+        }
+        x.push_str("<md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>");
+        for b in [crate::authn::BINDING_REDIRECT, crate::authn::BINDING_POST] {
+            x.push_str(&format!(
+                "<md:SingleSignOnService Binding=\"{b}\" Location=\"{}\"/>",
+                escape_attr(sso_url)
+            ));
+        }
+        x.push_str("</md:IDPSSODescriptor></md:EntityDescriptor>");
+        x
+    }
+
     /// A Response per `spec`, with the assertion and/or the response signed.
     pub fn signed_response(
         &self,

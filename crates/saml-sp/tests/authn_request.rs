@@ -68,7 +68,7 @@ fn redirect_binding_signed_over_exact_query_octets() {
     let tampered = query.replace("RelayState=%2Fapp", "RelayState=%2Fevil");
     let msg = decode_redirect(&tampered, &Limits::default(), false).expect("decode");
     assert!(matches!(
-        msg.verify(&[trusted.key.clone()]),
+        msg.verify(std::slice::from_ref(&trusted.key)),
         Err(Error::SignatureInvalid(_))
     ));
     // Unsigned: SignatureMissing.
