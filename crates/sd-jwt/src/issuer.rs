@@ -319,16 +319,20 @@ fn check_reserved(v: &Value, path: &ClaimPath) -> Result<()> {
 /// The disclosure policy as a tree of reference tokens: a node is `disclose`d itself, and has
 /// children where the policy reaches below it.
 #[derive(Default)]
-struct PolicyNode {
+struct PolicyNode<'a> {
     disclose: bool,
-    children: HashMap<String, PolicyNode>,
+    children: HashMap<&'a str, PolicyNode<'a>>,
 }
 
-impl PolicyNode {
-    fn insert(&mut self, tokens: &[String]) {
+impl<'a> PolicyNode<'a> {
+    fn insert(&mut self, tokens: &'a [String]) {
         match tokens.split_first() {
             None => self.disclose = true,
-            Some((first, rest)) => self.children.entry(first.clone()).or_default().insert(rest),
+            Some((first, rest)) => self
+                .children
+                .entry(first.as_str())
+                .or_default()
+                .insert(rest),
         }
     }
 }
@@ -354,7 +358,7 @@ impl<R: RngCore + CryptoRng + ?Sized> Builder<'_, R> {
                 let mut out = Map::new();
                 let mut digests = Vec::new();
                 for (k, child) in m {
-                    let Some(node) = policy.children.get(&k) else {
+                    let Some(node) = policy.children.get(k.as_str()) else {
                         out.insert(k, child);
                         continue;
                     };
