@@ -12,6 +12,7 @@ mod io;
 mod jwe_cmd;
 mod jwk_cmd;
 mod jws_cmd;
+mod saml_cmd;
 mod scim_filter;
 mod sd_jwt_cmd;
 mod serve_cmd;
@@ -41,6 +42,9 @@ enum Command {
     /// SD-JWT (RFC 9901) and SD-JWT VC: issue, present (with key binding), verify, decode.
     #[command(subcommand)]
     SdJwt(sd_jwt_cmd::SdJwtCommand),
+    /// SAML 2.0 SP: validate a Response, build an AuthnRequest, print SP metadata.
+    #[command(subcommand)]
+    Saml(saml_cmd::SamlCommand),
     /// A demo OpenID Provider (authorize, token, UserInfo, introspection, revocation, discovery).
     Serve(serve_cmd::Args),
 }
@@ -81,6 +85,7 @@ fn main() -> ExitCode {
         Command::Jwe(cmd) => jwe_cmd::run(cmd),
         Command::ScimFilter(cmd) => return scim_filter::run(cmd),
         Command::SdJwt(cmd) => sd_jwt_cmd::run(cmd),
+        Command::Saml(cmd) => saml_cmd::run(cmd),
         Command::Serve(args) => return serve_cmd::run(args),
     };
     match result.and_then(|out| io::write_stdout(&out)) {
