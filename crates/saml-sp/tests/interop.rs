@@ -1,0 +1,372 @@
+//! Interop with independent XML-DSig / SAML implementations, installed by `.ci/saml.sh`:
+//! - the Debian `xmlsec1` tool (libxmlsec1/OpenSSL) signs Responses that we validate, and
+//!   verifies our signed AuthnRequests and Responses;
+//! - Python `signxml` (lxml) does the same with Exclusive C14N, C14N 1.0 and C14N 1.1 and
+//!   RSA/ECDSA signature methods;
+//! - Python `pysaml2` acts as an IdP (see `interop/pysaml2_idp.py`): its Responses validate,
+//!   and it accepts our signed AuthnRequests (both bindings) and our SP metadata.
+//!
+//! A missing peer prints a skip line, unless `IDFORGE_INTEROP=require` (CI), then it fails.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::saml::*;
+use idforge_jose::crypto::{self, EcCurve};
+use idforge_saml_sp::dsig::SignatureAlgorithm;
+use idforge_saml_sp::response::{validate_response, RequestCheck};
+use idforge_saml_sp::testkit::{ResponseSpec, TestIdp};
+use idforge_saml_sp::Error;
+
+fn require() -> bool {
+    std::env::var("IDFORGE_INTEROP").is_ok_and(|v| v == "require")
+}
+
+fn skip(test: &str, why: &str) {
+    assert!(!require(), "{test}: IDFORGE_INTEROP=require but {why}");
+    println!("SKIP {test}: {why} (run .ci/saml.sh)");
+}
+
+fn peers_dir() -> PathBuf {
+    std::env::var_os("IDFORGE_PEERS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/peers"))
+}
+
+fn xmlsec1() -> Option<&'static str> {
+    Command::new("xmlsec1")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|_| "xmlsec1")
+}
+
+fn python_has(module: &str) -> bool {
+    Command::new("python3")
+        .env("PYTHONPATH", peers_dir().join("python"))
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+struct Tmp(PathBuf);
+impl Tmp {
+    fn new(name: &str) -> Self {
+        let p = std::env::temp_dir().join(format!(
+            "idforge-saml-interop-{name}-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&p).expect("mkdir");
+        Tmp(p)
+    }
+    fn write(&self, name: &str, data: impl AsRef<[u8]>) -> String {
+        let p = self.0.join(name);
+        std::fs::write(&p, data).expect("write");
+        p.display().to_string()
+    }
+    fn read(&self, name: &str) -> String {
+        std::fs::read_to_string(self.0.join(name)).expect("read")
+    }
+}
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("spawn peer");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn ec_idp() -> TestIdp {
+    let (x, y, d) = crypto::ec_generate(EcCurve::P256).expect("ec");
+    let key = crypto::ec_private(EcCurve::P256, &x, &y, &d).expect("key");
+    TestIdp::with_key(IDP, key, SignatureAlgorithm::EcdsaSha256).expect("idp")
+}
+
+fn write_keys(t: &Tmp, signer: &TestIdp) -> (String, String) {
+    let key = t.write(
+        "key.pem",
+        crypto::private_key_to_pem(&signer.key).expect("pem"),
+    );
+    let cert = t.write("cert.pem", signer.certificate_pem());
+    (key, cert)
+}
+
+fn validate_with(
+    xml: &str,
+    signer: &TestIdp,
+) -> idforge_saml_sp::Result<idforge_saml_sp::response::ValidatedResponse> {
+    validate_response(
+        xml.as_bytes(),
+        &sp(),
+        &signer.trusted().expect("trusted"),
+        &RequestCheck::Exact("_req1".into()),
+        now(),
+    )
+}
+
+const C14N: [(&str, &str); 3] = [
+    ("exc", "http://www.w3.org/2001/10/xml-exc-c14n#"),
+    ("c14n10", "http://www.w3.org/TR/2001/REC-xml-c14n-20010315"),
+    ("c14n11", "http://www.w3.org/2006/12/xml-c14n11"),
+];
+
+/// (signature method name, URI, digest name, digest URI, EC key?)
+const ALGS: [(&str, &str, &str, &str, bool); 4] = [
+    (
+        "rsa-sha256",
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+        "sha256",
+        "http://www.w3.org/2001/04/xmlenc#sha256",
+        false,
+    ),
+    (
+        "rsa-sha512",
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha512",
+        "sha512",
+        "http://www.w3.org/2001/04/xmlenc#sha512",
+        false,
+    ),
+    (
+        "rsa-sha384",
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha384",
+        "sha384",
+        "http://www.w3.org/2001/04/xmldsig-more#sha384",
+        false,
+    ),
+    (
+        "ecdsa-sha256",
+        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256",
+        "sha256",
+        "http://www.w3.org/2001/04/xmlenc#sha256",
+        true,
+    ),
+];
+
+fn template(c14n: &str, sig: &str, digest: &str, id: &str) -> String {
+    format!(
+        concat!(
+            "<ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:SignedInfo>",
+            "<ds:CanonicalizationMethod Algorithm=\"{c}\"/><ds:SignatureMethod Algorithm=\"{s}\"/>",
+            "<ds:Reference URI=\"#{id}\"><ds:Transforms>",
+            "<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"/>",
+            "<ds:Transform Algorithm=\"{c}\"/></ds:Transforms><ds:DigestMethod Algorithm=\"{d}\"/>",
+            "<ds:DigestValue/></ds:Reference></ds:SignedInfo><ds:SignatureValue/>",
+            "<ds:KeyInfo><ds:X509Data/></ds:KeyInfo></ds:Signature>"
+        ),
+        c = c14n,
+        s = sig,
+        d = digest,
+        id = id
+    )
+}
+
+#[test]
+fn xmlsec1_signed_responses_validate() {
+    let Some(x) = xmlsec1() else {
+        return skip("xmlsec1_signed_responses_validate", "xmlsec1 not found");
+    };
+    let rsa = idp();
+    let ec = ec_idp();
+    let mut cases = 0;
+    for (c14n_name, c14n) in C14N {
+        for (sig_name, sig, _, digest, is_ec) in ALGS {
+            for sign_response in [false, true] {
+                let signer = if is_ec { &ec } else { rsa };
+                let t = Tmp::new(&format!("xmlsec-{c14n_name}-{sig_name}-{sign_response}"));
+                let (key, cert) = write_keys(&t, signer);
+                let s = ResponseSpec::new(&sp(), Some("_req1"), now());
+                let xml = s.to_xml(IDP);
+                let (id, anchor, tag) = if sign_response {
+                    (
+                        &s.response_id,
+                        "</saml:Issuer><samlp:Status>",
+                        "urn:oasis:names:tc:SAML:2.0:protocol:Response",
+                    )
+                } else {
+                    (
+                        &s.assertion_id,
+                        "</saml:Issuer><saml:Subject>",
+                        "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+                    )
+                };
+                let tmpl = xml.replacen(
+                    anchor,
+                    &anchor.replacen(
+                        "</saml:Issuer>",
+                        &format!("</saml:Issuer>{}", template(c14n, sig, digest, id)),
+                        1,
+                    ),
+                    1,
+                );
+                let input = t.write("tmpl.xml", &tmpl);
+                let output = t.0.join("signed.xml").display().to_string();
+                run(Command::new(x).args([
+                    "--sign",
+                    "--privkey-pem",
+                    &format!("{key},{cert}"),
+                    "--id-attr:ID",
+                    tag,
+                    "--output",
+                    &output,
+                    &input,
+                ]));
+                let signed = t.read("signed.xml");
+                let v = validate_with(&signed, signer).unwrap_or_else(|e| {
+                    panic!("xmlsec1 {c14n_name} {sig_name} response={sign_response}: {e}")
+                });
+                assert_eq!(
+                    v.assertion.name_id.expect("name id").value,
+                    "alice@example.com"
+                );
+                assert_eq!(v.assertion.signed.response, sign_response);
+                // Mutating the peer's output is caught.
+                let bad = signed.replace(
+                    "alice@example.com</saml:NameID>",
+                    "alicf@example.com</saml:NameID>",
+                );
+                assert!(matches!(
+                    validate_with(&bad, signer),
+                    Err(Error::SignatureInvalid(_))
+                ));
+                cases += 1;
+            }
+        }
+    }
+    println!("xmlsec1: {cases} signed responses validated");
+}
+
+#[test]
+fn xmlsec1_verifies_our_signatures() {
+    let Some(x) = xmlsec1() else {
+        return skip("xmlsec1_verifies_our_signatures", "xmlsec1 not found");
+    };
+    for signer in [idp().clone(), ec_idp()] {
+        let t = Tmp::new(&format!("xmlsec-verify-{:?}", signer.algorithm));
+        let (_, cert) = write_keys(&t, &signer);
+        // Our signed Response (assertion and response signed).
+        let s = ResponseSpec::new(&sp(), Some("_req1"), now());
+        let signed = signer.signed_response(&s, true, false).expect("sign");
+        let f = t.write("resp.xml", &signed);
+        run(Command::new(x).args([
+            "--verify",
+            "--pubkey-cert-pem",
+            &cert,
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+            &f,
+        ]));
+        // Our signed AuthnRequest (POST binding XML).
+        let req =
+            idforge_saml_sp::authn::AuthnRequest::new(&sp(), "https://idp.example.org/sso", now())
+                .expect("req");
+        let s2 = idforge_saml_sp::binding::SpSigner {
+            key: signer.key.clone(),
+            certificate: Some(signer.certificate.clone()),
+            algorithm: signer.algorithm,
+        };
+        let f = t.write("authn.xml", req.to_signed_xml(&s2).expect("sign"));
+        run(Command::new(x).args([
+            "--verify",
+            "--pubkey-cert-pem",
+            &cert,
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:protocol:AuthnRequest",
+            &f,
+        ]));
+    }
+}
+
+fn signxml(args: &[&str]) -> String {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/signxml_peer.py");
+    run(Command::new("python3")
+        .env("PYTHONPATH", peers_dir().join("python"))
+        .arg(script)
+        .args(args))
+}
+
+#[test]
+fn signxml_signed_responses_validate() {
+    if !python_has("signxml") {
+        return skip(
+            "signxml_signed_responses_validate",
+            "python signxml not installed",
+        );
+    }
+    let rsa = idp();
+    let ec = ec_idp();
+    let mut cases = 0;
+    for (c14n_name, _) in C14N {
+        for (sig_name, _, digest_name, _, is_ec) in ALGS {
+            let signer = if is_ec { &ec } else { rsa };
+            let t = Tmp::new(&format!("signxml-{c14n_name}-{sig_name}"));
+            let (key, cert) = write_keys(&t, signer);
+            let s = ResponseSpec::new(&sp(), Some("_req1"), now());
+            let input = t.write("in.xml", s.to_xml(IDP));
+            let out = t.0.join("out.xml").display().to_string();
+            signxml(&[
+                "sign",
+                &input,
+                &out,
+                &key,
+                &cert,
+                &s.assertion_id,
+                c14n_name,
+                sig_name,
+                digest_name,
+            ]);
+            let signed = t.read("out.xml");
+            let v = validate_with(&signed, signer)
+                .unwrap_or_else(|e| panic!("signxml {c14n_name} {sig_name}: {e}"));
+            assert!(v.assertion.signed.assertion);
+            let bad = signed.replace("<saml:AttributeValue>admins", "<saml:AttributeValue>root");
+            assert!(matches!(
+                validate_with(&bad, signer),
+                Err(Error::SignatureInvalid(_))
+            ));
+            cases += 1;
+        }
+    }
+    println!("signxml: {cases} signed responses validated");
+}
+
+#[test]
+fn signxml_verifies_our_signatures() {
+    if !python_has("signxml") {
+        return skip(
+            "signxml_verifies_our_signatures",
+            "python signxml not installed",
+        );
+    }
+    for signer in [idp().clone(), ec_idp()] {
+        let t = Tmp::new(&format!("signxml-verify-{:?}", signer.algorithm));
+        let (_, cert) = write_keys(&t, &signer);
+        let s = ResponseSpec::new(&sp(), Some("_req1"), now());
+        let f = t.write(
+            "resp.xml",
+            signer.signed_response(&s, false, true).expect("sign"),
+        );
+        assert_eq!(signxml(&["verify", &f, &cert, "Response"]).trim(), "OK");
+        let req =
+            idforge_saml_sp::authn::AuthnRequest::new(&sp(), "https://idp.example.org/sso", now())
+                .expect("req");
+        let s2 = idforge_saml_sp::binding::SpSigner {
+            key: signer.key.clone(),
+            certificate: Some(signer.certificate.clone()),
+            algorithm: signer.algorithm,
+        };
+        let f = t.write("authn.xml", req.to_signed_xml(&s2).expect("sign"));
+        assert_eq!(signxml(&["verify", &f, &cert, "AuthnRequest"]).trim(), "OK");
+    }
+}
