@@ -370,3 +370,190 @@ fn signxml_verifies_our_signatures() {
         assert_eq!(signxml(&["verify", &f, &cert, "AuthnRequest"]).trim(), "OK");
     }
 }
+
+fn pysaml2(t: &Tmp, args: &[&str]) -> std::process::Output {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/pysaml2_idp.py");
+    Command::new("python3")
+        .env("PYTHONPATH", peers_dir().join("python"))
+        .env("PYTHONWARNINGS", "ignore")
+        .arg(script)
+        .arg(args.first().copied().unwrap_or(""))
+        .arg(&t.0)
+        .args(args.get(1..).unwrap_or_default())
+        .output()
+        .expect("spawn python3")
+}
+
+fn pysaml2_ok(t: &Tmp, args: &[&str]) -> String {
+    let out = pysaml2(t, args);
+    assert!(
+        out.status.success(),
+        "pysaml2 {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// An SP signing key and our SP metadata (with its certificate) for pysaml2 to load.
+fn sp_side(t: &Tmp) -> (idforge_saml_sp::binding::SpSigner, String) {
+    let sp_key = TestIdp::generate_rsa(SP).expect("sp key");
+    let md = idforge_saml_sp::metadata::SpMetadata {
+        entity_id: SP.into(),
+        acs_urls: vec![ACS.into()],
+        signing_certificate: Some(sp_key.certificate.clone()),
+        authn_requests_signed: true,
+        want_assertions_signed: true,
+        ..Default::default()
+    };
+    let path = t.write("sp-metadata.xml", md.to_xml());
+    (
+        idforge_saml_sp::binding::SpSigner {
+            key: sp_key.key.clone(),
+            certificate: Some(sp_key.certificate.clone()),
+            algorithm: SignatureAlgorithm::RsaSha256,
+        },
+        path,
+    )
+}
+
+#[test]
+fn pysaml2_idp_responses_validate() {
+    if !python_has("saml2") || xmlsec1().is_none() {
+        return skip(
+            "pysaml2_idp_responses_validate",
+            "python pysaml2 or xmlsec1 not installed",
+        );
+    }
+    let t = Tmp::new("pysaml2-response");
+    let (key, cert) = write_keys(&t, idp());
+    let (_, sp_md) = sp_side(&t);
+    for sign_response in ["0", "1"] {
+        let xml = pysaml2_ok(
+            &t,
+            &[
+                "response",
+                &key,
+                &cert,
+                &sp_md,
+                SP,
+                "_req1",
+                ACS,
+                sign_response,
+                "sha256",
+            ],
+        );
+        let v = validate_with(&xml, idp()).unwrap_or_else(|e| {
+            panic!("pysaml2 response (sign_response={sign_response}): {e}\n{xml}")
+        });
+        let a = v.assertion;
+        assert!(a.signed.assertion);
+        assert_eq!(a.signed.response, sign_response == "1");
+        assert_eq!(
+            a.name_id.as_ref().map(|n| n.value.as_str()),
+            Some("alice-persistent-id")
+        );
+        let mail = a
+            .attributes
+            .iter()
+            .find(|x| x.friendly_name.as_deref() == Some("mail"))
+            .expect("mail");
+        assert_eq!(mail.values, vec!["alice@example.com"]);
+        let aff = a
+            .attributes
+            .iter()
+            .find(|x| x.friendly_name.as_deref() == Some("eduPersonAffiliation"))
+            .expect("aff");
+        assert_eq!(aff.values, vec!["staff", "member"]);
+        assert!(a.session_index.is_some());
+        // Replayed into a response for another request: refused.
+        assert!(matches!(
+            validate_response(
+                xml.as_bytes(),
+                &sp(),
+                &idp().trusted().expect("t"),
+                &RequestCheck::Exact("_other".into()),
+                now()
+            ),
+            Err(Error::InResponseToMismatch(_))
+        ));
+    }
+    // pysaml2's defaults are RSA-SHA1/SHA-1: refused unless the SP opts in.
+    let xml = pysaml2_ok(
+        &t,
+        &[
+            "response", &key, &cert, &sp_md, SP, "_req1", ACS, "0", "sha1",
+        ],
+    );
+    assert!(matches!(
+        validate_with(&xml, idp()),
+        Err(Error::Unsupported(_))
+    ));
+    let mut cfg = sp();
+    cfg.allow_sha1 = true;
+    validate_response(
+        xml.as_bytes(),
+        &cfg,
+        &idp().trusted().expect("t"),
+        &RequestCheck::Exact("_req1".into()),
+        now(),
+    )
+    .expect("SHA-1 accepted when opted in");
+}
+
+#[test]
+fn pysaml2_accepts_our_authn_requests_and_metadata() {
+    if !python_has("saml2") || xmlsec1().is_none() {
+        return skip(
+            "pysaml2_accepts_our_authn_requests_and_metadata",
+            "python pysaml2 or xmlsec1 not installed",
+        );
+    }
+    let t = Tmp::new("pysaml2-authn");
+    let (key, cert) = write_keys(&t, idp());
+    let (signer, sp_md) = sp_side(&t);
+    let mut req =
+        idforge_saml_sp::authn::AuthnRequest::new(&sp(), "https://idp.example.org/sso", now())
+            .expect("req");
+    req.force_authn = true;
+    req.name_id_policy = Some(idforge_saml_sp::authn::NameIdPolicy {
+        format: Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent".into()),
+        allow_create: Some(true),
+        sp_name_qualifier: None,
+    });
+
+    // HTTP-Redirect, signature over the query string.
+    let url = req
+        .redirect_url(Some("/after-login"), Some(&signer))
+        .expect("url");
+    let query = url.split_once('?').expect("query").1;
+    let out = pysaml2_ok(&t, &["authn-redirect", &key, &cert, &sp_md, query]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("json");
+    assert_eq!(v["id"], req.id.as_str());
+    assert_eq!(v["issuer"], SP);
+    assert_eq!(v["acs"], ACS);
+    assert_eq!(v["force_authn"], "true");
+    // A tampered RelayState breaks pysaml2's check of our query signature.
+    let bad = query.replace("after-login", "evil");
+    assert!(!pysaml2(&t, &["authn-redirect", &key, &cert, &sp_md, &bad])
+        .status
+        .success());
+
+    // HTTP-POST, enveloped XML signature.
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD
+        .encode(req.to_signed_xml(&signer).expect("signed"));
+    let out = pysaml2_ok(&t, &["authn-post", &key, &cert, &sp_md, &b64]);
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("json");
+    assert_eq!(v["id"], req.id.as_str());
+    assert_eq!(
+        v["name_id_format"],
+        "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+    );
+    // Unsigned POST requests are refused (want_authn_requests_signed).
+    let unsigned = base64::engine::general_purpose::STANDARD.encode(req.to_xml());
+    assert!(
+        !pysaml2(&t, &["authn-post", &key, &cert, &sp_md, &unsigned])
+            .status
+            .success()
+    );
+}
