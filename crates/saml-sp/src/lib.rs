@@ -17,3 +17,8 @@ pub mod testkit;
 pub mod xml;
 
 pub use error::{Error, Result};
+
+/// The README's example, compiled and run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
