@@ -199,7 +199,7 @@ pub(crate) fn build(
     let users = Arc::new(MemoryUserStore::new());
     for u in &config.users {
         users
-            .add_user(&u.username, &u.password, u.claims.clone(), &OsRng)
+            .add_user(&u.username, &u.password, u.claims.clone(), &OsRng::new())
             .map_err(|e| e.to_string())?;
     }
     let provider = Provider::builder(oc)

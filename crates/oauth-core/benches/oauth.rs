@@ -9,6 +9,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "../../../benches/support/ratio.rs"]
+mod ratio;
+use ratio::interleaved;
+
 use criterion::{black_box, criterion_group, Criterion};
 use idforge_jose::{crypto::EcCurve, FixedClock, JwsAlgorithm, Key, KeyRing, KeySpec, LocalSigner};
 use idforge_oauth_core::memory::{MemoryClientStore, MemoryGrantStore, MemoryUserStore};
@@ -43,7 +47,7 @@ fn env(format: AccessTokenFormat) -> Env {
             "alice",
             "pw",
             serde_json::from_value(json!({"name": "Alice", "email": "alice@example.com"})).unwrap(),
-            &OsRng,
+            &OsRng::new(),
         )
         .unwrap();
     let provider =
@@ -203,10 +207,92 @@ fn memory_per_grant() {
     black_box(&store);
 }
 
+/// Load-independent ratios: each operation interleaved round by round with the raw
+/// signatures it wraps (see benches/support/ratio.rs).
+fn ratios() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let jwt = env(AccessTokenFormat::Jwt);
+    let (at_input, id_input) = raw_inputs();
+    let auth = basic("web", "web-secret");
+    const ROUNDS: usize = 600;
+    let bodies: Vec<String> = (0..ROUNDS)
+        .map(|_| {
+            let code = rt.block_on(code(&jwt));
+            format!(
+                "grant_type=authorization_code&code={code}&redirect_uri=https%3A%2F%2Frp.example%2Fcb&code_verifier={VERIFIER}"
+            )
+        })
+        .collect();
+    let mut next = bodies.iter();
+    let r1 = interleaved(
+        "authorization_code exchange (JWT AT + ID token, ES256) / two ES256 signatures",
+        ROUNDS,
+        || {
+            let body = next.next().unwrap();
+            let r = rt.block_on(jwt.provider.token.handle_form(body.as_bytes(), Some(&auth)));
+            black_box(r.unwrap());
+        },
+        || {
+            black_box(jwt.signer.sign_sync(&at_input).unwrap());
+            black_box(jwt.signer.sign_sync(&id_input).unwrap());
+        },
+    );
+    let cc_auth = basic("rs", "rs-secret");
+    let r2 = interleaved(
+        "client_credentials (JWT AT, ES256) / one ES256 signature",
+        1000,
+        || {
+            let r = rt.block_on(
+                jwt.provider
+                    .token
+                    .handle_form(b"grant_type=client_credentials", Some(&cc_auth)),
+            );
+            black_box(r.unwrap());
+        },
+        || {
+            black_box(jwt.signer.sign_sync(&at_input).unwrap());
+        },
+    );
+    let opaque = env(AccessTokenFormat::Opaque);
+    let token = rt
+        .block_on(
+            opaque
+                .provider
+                .token
+                .handle_form(b"grant_type=client_credentials", Some(&cc_auth)),
+        )
+        .unwrap()
+        .access_token;
+    let req = TokenRequest::from_form(
+        format!("token={token}").as_bytes(),
+        Some(cc_auth.clone()),
+        &Default::default(),
+    )
+    .unwrap();
+    let mut samples: Vec<Duration> = (0..20_000)
+        .map(|_| {
+            let start = Instant::now();
+            black_box(
+                rt.block_on(opaque.provider.introspection.handle(&req))
+                    .unwrap(),
+            );
+            start.elapsed()
+        })
+        .collect();
+    samples.sort_unstable();
+    println!(
+        "summary: code exchange {r1:.2}x two signatures (target <= 1.5x); client credentials {r2:.2}x one signature (target <= 1.3x); opaque introspection median {:?} (target <= 5us)",
+        samples[samples.len() / 2]
+    );
+}
+
 criterion_group!(oauth, benches);
 
 fn main() {
     memory_per_grant();
+    ratios();
     oauth();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -2,7 +2,8 @@
 //! across an `.await`), bounded (a full store sweeps expired entries, then refuses with
 //! `temporarily_unavailable`), with expiry sweeping every N writes.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Mutex, MutexGuard, RwLock};
 
 use async_trait::async_trait;
@@ -27,7 +28,7 @@ pub struct MemoryLimits {
     pub max_tokens: usize,
     /// Maximum number of marks (`jti` replay and deny-list entries).
     pub max_marks: usize,
-    /// Sweep expired entries after this many writes.
+    /// Sweep expired entries every this many writes (a sweep only touches what expired).
     pub sweep_every: u64,
 }
 
@@ -37,7 +38,7 @@ impl Default for MemoryLimits {
             max_grants: 1_000_000,
             max_tokens: 4_000_000,
             max_marks: 1_000_000,
-            sweep_every: 4096,
+            sweep_every: 16,
         }
     }
 }
@@ -48,48 +49,104 @@ struct GrantEntry {
     tokens: Vec<TokenHash>,
 }
 
+/// What an expiry-queue entry points at.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Expiring {
+    Grant(Box<str>),
+    Token(TokenHash),
+    Mark(TokenHash),
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     grants: HashMap<String, GrantEntry>,
     tokens: HashMap<TokenHash, TokenRecord>,
     marks: HashMap<TokenHash, i64>,
+    /// Expiry queue: sweeping costs O(expired · log n), not a scan of the whole store. Entries
+    /// whose target is gone (revoked) or was extended are skipped when they come up.
+    queue: BinaryHeap<Reverse<(i64, Expiring)>>,
     writes: u64,
 }
 
 impl Inner {
     fn sweep(&mut self, now: i64) -> usize {
-        let before = self.grants.len() + self.tokens.len() + self.marks.len();
-        let tokens = &mut self.tokens;
-        self.grants.retain(|_, e| {
-            if e.grant.expires_at <= now {
-                for h in &e.tokens {
-                    tokens.remove(h);
-                }
-                false
-            } else {
-                e.tokens.retain(|h| match tokens.get(h) {
-                    Some(t) if t.expires_at <= now => {
-                        tokens.remove(h);
-                        false
-                    }
-                    Some(_) => true,
-                    None => false,
-                });
-                true
+        let mut removed = 0;
+        while let Some(Reverse((at, _))) = self.queue.peek() {
+            if *at > now {
+                break;
             }
-        });
-        let grants = &self.grants;
-        self.tokens
-            .retain(|_, t| t.expires_at > now && grants.contains_key(&t.grant_id));
-        self.marks.retain(|_, until| *until > now);
-        before - (self.grants.len() + self.tokens.len() + self.marks.len())
+            let Some(Reverse((at, what))) = self.queue.pop() else {
+                break;
+            };
+            match what {
+                Expiring::Grant(id) => {
+                    if self
+                        .grants
+                        .get(&*id)
+                        .is_some_and(|e| e.grant.expires_at == at)
+                    {
+                        if let Some(e) = self.grants.remove(&*id) {
+                            removed += 1;
+                            for h in &e.tokens {
+                                removed += usize::from(self.tokens.remove(h).is_some());
+                            }
+                        }
+                    }
+                }
+                Expiring::Token(h) => {
+                    if self.tokens.get(&h).is_some_and(|t| t.expires_at == at) {
+                        if let Some(t) = self.tokens.remove(&h) {
+                            removed += 1;
+                            if let Some(e) = self.grants.get_mut(&t.grant_id) {
+                                e.tokens.retain(|x| *x != h);
+                            }
+                        }
+                    }
+                }
+                Expiring::Mark(h) => {
+                    if self.marks.get(&h) == Some(&at) {
+                        self.marks.remove(&h);
+                        removed += 1;
+                    }
+                }
+            }
+        }
+        removed
     }
 
-    fn wrote(&mut self, now: i64, every: u64) {
+    fn wrote(&mut self, now: i64, every: u64, expires_at: i64, what: Expiring) {
+        self.queue.push(Reverse((expires_at, what)));
+        // Revoked entries leave stale queue items behind until their expiry; keep the queue
+        // within a constant factor of the live entries so memory stays bounded.
+        let live = self.grants.len() + self.tokens.len() + self.marks.len();
+        if self.queue.len() > 2 * live + 1024 {
+            self.rebuild_queue();
+        }
         self.writes = self.writes.wrapping_add(1);
         if every > 0 && self.writes % every == 0 {
             self.sweep(now);
         }
+    }
+
+    fn rebuild_queue(&mut self) {
+        let mut items =
+            Vec::with_capacity(self.grants.len() + self.tokens.len() + self.marks.len());
+        items.extend(
+            self.grants
+                .iter()
+                .map(|(id, e)| Reverse((e.grant.expires_at, Expiring::Grant(id.as_str().into())))),
+        );
+        items.extend(
+            self.tokens
+                .iter()
+                .map(|(h, t)| Reverse((t.expires_at, Expiring::Token(*h)))),
+        );
+        items.extend(
+            self.marks
+                .iter()
+                .map(|(h, until)| Reverse((*until, Expiring::Mark(*h)))),
+        );
+        self.queue = BinaryHeap::from(items);
     }
 
     /// The live token and its live grant.
@@ -157,6 +214,7 @@ impl GrantStore for MemoryGrantStore {
                 return Err(full());
             }
         }
+        let (id, expires_at) = (grant.id.clone(), grant.expires_at);
         g.grants.insert(
             grant.id.clone(),
             GrantEntry {
@@ -164,7 +222,12 @@ impl GrantStore for MemoryGrantStore {
                 tokens: Vec::new(),
             },
         );
-        g.wrote(now, self.limits.sweep_every);
+        g.wrote(
+            now,
+            self.limits.sweep_every,
+            expires_at,
+            Expiring::Grant(id.into()),
+        );
         Ok(())
     }
 
@@ -195,8 +258,14 @@ impl GrantStore for MemoryGrantStore {
                 ))
             }
         }
+        let expires_at = record.expires_at;
         g.tokens.insert(hash, record);
-        g.wrote(now, self.limits.sweep_every);
+        g.wrote(
+            now,
+            self.limits.sweep_every,
+            expires_at,
+            Expiring::Token(hash),
+        );
         Ok(())
     }
 
@@ -264,8 +333,14 @@ impl GrantStore for MemoryGrantStore {
         if let Some(e) = g.grants.get_mut(&new.grant_id) {
             e.tokens.push(hash);
         }
+        let expires_at = new.expires_at;
         g.tokens.insert(hash, new);
-        g.wrote(now, self.limits.sweep_every);
+        g.wrote(
+            now,
+            self.limits.sweep_every,
+            expires_at,
+            Expiring::Token(hash),
+        );
         Ok(RotateOutcome::Rotated(old_record, grant))
     }
 
@@ -302,7 +377,7 @@ impl GrantStore for MemoryGrantStore {
             }
         }
         g.marks.insert(*key, until);
-        g.wrote(now, self.limits.sweep_every);
+        g.wrote(now, self.limits.sweep_every, until, Expiring::Mark(*key));
         Ok(true)
     }
 
@@ -490,5 +565,68 @@ impl PasswordVerifier for MemoryUserStore {
         .map_err(|_| Error::internal("pbkdf2"))?;
         let ok = ct_eq(&got, &expected);
         Ok(user.filter(|_| ok).map(|u| u.subject))
+    }
+}
+
+#[cfg(all(test, feature = "testkit"))]
+mod tests {
+    use super::*;
+    use crate::testkit::{grant, token, T0};
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        // The memory store never suspends.
+        struct Noop;
+        impl std::task::Wake for Noop {
+            fn wake(self: std::sync::Arc<Self>) {}
+        }
+        let waker = std::task::Waker::from(std::sync::Arc::new(Noop));
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut f = std::pin::pin!(f);
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    #[test]
+    fn revoked_entries_do_not_grow_the_queue_without_bound() {
+        let store = MemoryGrantStore::new();
+        block_on(async {
+            for _ in 0..5000 {
+                let g = grant(1_000_000);
+                store.create_grant(g.clone()).await.unwrap();
+                let (_, t) = token(&g, TokenKind::AccessToken, T0, 1_000_000);
+                store.insert_token(t).await.unwrap();
+                store.revoke_grant(&g.id).await.unwrap();
+            }
+        });
+        let inner = store.lock();
+        assert!(inner.grants.is_empty() && inner.tokens.is_empty());
+        assert!(inner.queue.len() <= 1024 + 2, "queue {}", inner.queue.len());
+    }
+
+    #[test]
+    fn sweeping_follows_expiry_order() {
+        let store = MemoryGrantStore::with_limits(MemoryLimits {
+            sweep_every: 1,
+            ..MemoryLimits::default()
+        });
+        block_on(async {
+            let short = grant(10);
+            let long = grant(1000);
+            store.create_grant(short.clone()).await.unwrap();
+            store.create_grant(long.clone()).await.unwrap();
+            let (_, t) = token(&long, TokenKind::AccessToken, T0, 5);
+            store.insert_token(t.clone()).await.unwrap();
+            assert_eq!(store.sweep(T0 + 4).await.unwrap(), 0);
+            assert_eq!(store.sweep(T0 + 5).await.unwrap(), 1, "the token");
+            assert_eq!(store.sweep(T0 + 10).await.unwrap(), 1, "the short grant");
+            assert_eq!(store.len(), (1, 0, 0));
+            assert!(
+                store.lock().grants[&long.id].tokens.is_empty(),
+                "family list pruned"
+            );
+        });
     }
 }

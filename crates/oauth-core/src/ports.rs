@@ -236,13 +236,60 @@ pub trait Rng: Send + Sync {
     fn fill(&self, buf: &mut [u8]) -> Result<()>;
 }
 
-/// The operating system's CSPRNG (through `idforge_jose::crypto::random_bytes`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct OsRng;
+/// The operating system's CSPRNG, through OpenSSL's DRBG (`idforge_jose::crypto::random_bytes`).
+///
+/// Each call to OpenSSL's `RAND_bytes` costs about a microsecond of fixed overhead, more than
+/// a token needs, so bytes are drawn 1 KiB at a time into a buffer and handed out once each
+/// (consumed bytes are zeroed). The buffer belongs to one process: after a `fork` the child
+/// discards it (process id check), so parent and child never share random bytes.
+#[derive(Debug, Default)]
+pub struct OsRng {
+    pool: std::sync::Mutex<Pool>,
+}
+
+#[derive(Debug)]
+struct Pool {
+    pid: u32,
+    pos: usize,
+    buf: [u8; 1024],
+}
+
+impl Default for Pool {
+    fn default() -> Self {
+        // Empty: the first request fills it.
+        Pool {
+            pid: 0,
+            pos: 1024,
+            buf: [0; 1024],
+        }
+    }
+}
+
+impl OsRng {
+    /// A new source.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
 
 impl Rng for OsRng {
-    fn fill(&self, buf: &mut [u8]) -> Result<()> {
-        idforge_jose::crypto::random_bytes(buf).map_err(|_| Error::internal("random source"))
+    fn fill(&self, out: &mut [u8]) -> Result<()> {
+        let fail = |_| Error::internal("random source");
+        if out.len() > 256 {
+            return idforge_jose::crypto::random_bytes(out).map_err(fail);
+        }
+        let mut pool = self.pool.lock().unwrap_or_else(|e| e.into_inner());
+        let pid = std::process::id();
+        if pool.pid != pid || pool.pos + out.len() > pool.buf.len() {
+            idforge_jose::crypto::random_bytes(&mut pool.buf).map_err(fail)?;
+            pool.pid = pid;
+            pool.pos = 0;
+        }
+        let start = pool.pos;
+        out.copy_from_slice(&pool.buf[start..start + out.len()]);
+        pool.buf[start..start + out.len()].fill(0);
+        pool.pos += out.len();
+        Ok(())
     }
 }
 
@@ -251,4 +298,32 @@ pub(crate) fn random_token(rng: &dyn Rng, bytes: usize) -> Result<String> {
     let mut buf = vec![0u8; bytes];
     rng.fill(&mut buf)?;
     Ok(idforge_jose::b64::encode(&buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn os_rng_never_repeats_and_handles_any_size() {
+        let rng = OsRng::new();
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..500 {
+            let mut b = [0u8; 16];
+            rng.fill(&mut b).unwrap();
+            assert!(seen.insert(b), "repeated output");
+            assert_ne!(b, [0u8; 16]);
+        }
+        let mut big = vec![0u8; 4096];
+        rng.fill(&mut big).unwrap();
+        assert!(big.iter().any(|b| *b != 0));
+        let mut empty = [];
+        rng.fill(&mut empty).unwrap();
+    }
+
+    #[test]
+    fn token_hash_is_sha256() {
+        // SHA-256("abc"), FIPS 180-2 Appendix B.1.
+        assert_eq!(TokenHash::of("abc").0[..4], [0xba, 0x78, 0x16, 0xbf]);
+    }
 }

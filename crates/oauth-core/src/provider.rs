@@ -166,7 +166,7 @@ impl Provider {
             passwords: None,
             keys: None,
             clock: Arc::new(SystemClock),
-            rng: Arc::new(OsRng),
+            rng: Arc::new(OsRng::new()),
             registry: GrantRegistry::with_builtin(),
         }
     }

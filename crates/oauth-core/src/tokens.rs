@@ -26,21 +26,42 @@ pub(crate) const DENY_GRANT: &str = "deny-grant";
 /// Algorithms the provider's own tokens may carry (whatever its key store signs with).
 const OWN_ALGS: [JwsAlgorithm; 13] = JwsAlgorithm::ALL;
 
+/// The `scope` claim: RFC 9068 §2.2.3's space-separated string, or (WSO2-style option, per
+/// client or globally) a JSON array.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum ScopeClaim<'a> {
+    String(String),
+    Array(&'a [String]),
+}
+
+/// RFC 9068 §2.2 claims, serialized without building a map.
+#[derive(serde::Serialize)]
+struct AccessTokenClaims<'a> {
+    iss: &'a str,
+    exp: i64,
+    aud: &'a str,
+    sub: &'a str,
+    client_id: &'a str,
+    iat: i64,
+    jti: &'a str,
+    scope: ScopeClaim<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acr: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    amr: Option<&'a [String]>,
+    /// Non-persistent mode: the grant id, so the family can be denied as a whole.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gid: Option<&'a str>,
+}
+
 /// An issued access token.
 #[derive(Debug, Clone)]
 pub(crate) struct IssuedToken {
     pub token: String,
     pub expires_in: i64,
-}
-
-fn scope_claim(ctx: &Context, client: &Client, scopes: &Scopes) -> Value {
-    // WSO2-style option: the `scope` claim as a JSON array instead of RFC 9068 §2.2.3's
-    // space-separated string, per client or globally.
-    if client.scope_as_array.unwrap_or(ctx.config.scope_as_array) {
-        json!(scopes.values())
-    } else {
-        json!(scopes.to_param())
-    }
 }
 
 async fn sign(
@@ -92,25 +113,36 @@ pub(crate) async fn issue_access_token(
     let token = match format {
         AccessTokenFormat::Opaque => random_token(ctx.rng.as_ref(), SECRET_BYTES)?,
         AccessTokenFormat::Jwt => {
-            let mut claims = Map::new();
-            claims.insert("iss".into(), json!(ctx.config.issuer));
-            claims.insert("exp".into(), json!(exp));
-            claims.insert("aud".into(), json!(ctx.config.issuer));
-            claims.insert(
-                "sub".into(),
-                json!(grant.subject.as_deref().unwrap_or(&client.client_id)),
-            );
-            claims.insert("client_id".into(), json!(client.client_id));
-            claims.insert("iat".into(), json!(now));
-            claims.insert("jti".into(), json!(random_token(ctx.rng.as_ref(), 16)?));
-            claims.insert("scope".into(), scope_claim(ctx, client, scopes));
-            add_auth_context(&mut claims, grant);
-            if ctx.config.non_persistent {
-                claims.insert("gid".into(), json!(grant.id));
-            }
-            sign(ctx, None, idforge_jose::claims::typ::ACCESS_TOKEN, &claims)
-                .await?
-                .0
+            let jti = random_token(ctx.rng.as_ref(), 16)?;
+            let array;
+            let scope = if client.scope_as_array.unwrap_or(ctx.config.scope_as_array) {
+                array = scopes.values();
+                ScopeClaim::Array(array)
+            } else {
+                ScopeClaim::String(scopes.to_param())
+            };
+            let claims = AccessTokenClaims {
+                iss: &ctx.config.issuer,
+                exp,
+                aud: &ctx.config.issuer,
+                sub: grant.subject.as_deref().unwrap_or(&client.client_id),
+                client_id: &client.client_id,
+                iat: now,
+                jti: &jti,
+                scope,
+                auth_time: grant.auth_time,
+                acr: grant.acr.as_deref(),
+                amr: (!grant.amr.is_empty()).then_some(grant.amr.as_slice()),
+                gid: ctx.config.non_persistent.then_some(grant.id.as_str()),
+            };
+            let payload = serde_json::to_vec(&claims).map_err(Error::internal)?;
+            let signer = ctx.keys.signer(None).await?;
+            jws::sign_compact_with(
+                Header::new().with_typ(idforge_jose::claims::typ::ACCESS_TOKEN),
+                &payload,
+                signer.as_ref(),
+            )
+            .await?
         }
     };
     if persist {

@@ -85,7 +85,7 @@ pub fn env_with(config: Config) -> Env {
                 "email_verified": true, "phone_number": "+44 20 0000", "favourite": "tea"
             }))
             .unwrap(),
-            &OsRng,
+            &OsRng::new(),
         )
         .unwrap();
     let grants = Arc::new(MemoryGrantStore::new());

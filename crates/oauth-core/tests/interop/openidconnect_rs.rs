@@ -29,7 +29,12 @@ fn provider() -> Arc<Provider> {
     let claims =
         serde_json::json!({"name": "Alice", "email": "alice@example.com", "email_verified": true});
     users
-        .add_user("alice", "pw", claims.as_object().cloned().unwrap(), &OsRng)
+        .add_user(
+            "alice",
+            "pw",
+            claims.as_object().cloned().unwrap(),
+            &OsRng::new(),
+        )
         .unwrap();
     let clients = MemoryClientStore::with_clients([Client::confidential("rp", "rp secret/+:")
         .with_redirect_uri(REDIRECT)
