@@ -678,6 +678,31 @@ pub fn aes_cbc_decrypt(key: &[u8], iv: &[u8], ciphertext: &[u8]) -> Result<Vec<u
     )?)
 }
 
+/// AES-CBC decryption without padding removal (the ciphertext must be whole blocks). XML
+/// Encryption 1.1 §5.2 pads with arbitrary bytes and only the last byte is the pad length, so
+/// the caller strips it; callers must not reveal *why* a decryption failed (padding oracles).
+pub fn aes_cbc_decrypt_raw(
+    key: &[u8],
+    iv: &[u8],
+    ciphertext: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    if iv.len() != 16 || ciphertext.is_empty() || !ciphertext.len().is_multiple_of(16) {
+        return Err(CryptoError);
+    }
+    let mut c = openssl::symm::Crypter::new(
+        cbc_cipher(key)?,
+        openssl::symm::Mode::Decrypt,
+        key,
+        Some(iv),
+    )?;
+    c.pad(false);
+    let mut out = vec![0u8; ciphertext.len() + 16];
+    let n = c.update(ciphertext, &mut out)?;
+    let m = c.finalize(out.get_mut(n..).ok_or(CryptoError)?)?;
+    out.truncate(n + m);
+    Ok(out)
+}
+
 /// AES Key Wrap (RFC 3394) of `key_data` under `kek`.
 pub fn aes_key_wrap(kek: &[u8], key_data: &[u8]) -> Result<Vec<u8>, CryptoError> {
     if key_data.len() < 16 || key_data.len() % 8 != 0 {
