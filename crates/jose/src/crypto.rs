@@ -705,7 +705,7 @@ pub fn aes_cbc_decrypt_raw(
 
 /// AES Key Wrap (RFC 3394) of `key_data` under `kek`.
 pub fn aes_key_wrap(kek: &[u8], key_data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    if key_data.len() < 16 || key_data.len() % 8 != 0 {
+    if key_data.len() < 16 || !key_data.len().is_multiple_of(8) {
         return Err(CryptoError);
     }
     let aes = openssl::aes::AesKey::new_encrypt(kek).map_err(|_| CryptoError)?;
@@ -716,7 +716,7 @@ pub fn aes_key_wrap(kek: &[u8], key_data: &[u8]) -> Result<Vec<u8>, CryptoError>
 
 /// AES Key Unwrap (RFC 3394); fails when the integrity check value does not match.
 pub fn aes_key_unwrap(kek: &[u8], wrapped: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    if wrapped.len() < 24 || wrapped.len() % 8 != 0 {
+    if wrapped.len() < 24 || !wrapped.len().is_multiple_of(8) {
         return Err(CryptoError);
     }
     let aes = openssl::aes::AesKey::new_decrypt(kek).map_err(|_| CryptoError)?;
