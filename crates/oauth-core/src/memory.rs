@@ -122,8 +122,9 @@ impl Inner {
         if self.queue.len() > 2 * live + 1024 {
             self.rebuild_queue();
         }
-        self.writes = self.writes.wrapping_add(1);
-        if every > 0 && self.writes % every == 0 {
+        self.writes += 1;
+        if self.writes >= every {
+            self.writes = 0;
             self.sweep(now);
         }
     }
