@@ -15,6 +15,7 @@ pub mod ports;
 pub mod response;
 pub mod testkit;
 pub mod xml;
+pub mod xmlenc;
 
 pub use error::{Error, Result};
 

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use idforge_jose::crypto::{self, CertInfo, PublicKey};
-use roxmltree::Node;
+use idforge_jose::crypto::{self, CertInfo, PrivateKey, PublicKey};
+use roxmltree::{Document, Node};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
@@ -208,11 +208,46 @@ fn check_issuer(node: Node<'_, '_>, expected: &str) -> Result<()> {
 }
 
 /// Validates a SAML Response (raw XML bytes) against the SP policy and the IdP's keys at `now`.
-/// Pure: no I/O, no replay bookkeeping (see [`AssertionConsumer`] for that).
+/// Pure: no I/O, no replay bookkeeping (see [`AssertionConsumer`] for that). Encrypted
+/// assertions are refused; see [`validate_response_decrypting`].
 pub fn validate_response(
     xml_bytes: &[u8],
     sp: &SpConfig,
     idp: &IdentityProvider,
+    request: &RequestCheck,
+    now: OffsetDateTime,
+) -> Result<ValidatedResponse> {
+    validate_response_decrypting(xml_bytes, sp, idp, &[], request, now)
+}
+
+/// The single assertion of the document: exactly one (encrypted or not) anywhere, and it is a
+/// direct child of the Response root. An unsigned assertion beside a signed one, or one hidden
+/// in Extensions/Object/Advice, is refused before anything is read (the XML signature wrapping
+/// variants of Somorovsky et al., "On Breaking SAML", USENIX Security 2012).
+fn single_assertion<'a, 'i>(doc: &'a Document<'i>, root: Node<'a, 'i>) -> Result<Node<'a, 'i>> {
+    let all: Vec<Node<'_, '_>> = doc
+        .descendants()
+        .filter(|n| is(*n, NS_ASSERTION, "Assertion") || is(*n, NS_ASSERTION, "EncryptedAssertion"))
+        .collect();
+    match all.as_slice() {
+        [a] if a.parent() == Some(root) => Ok(*a),
+        [_] => Err(Error::AssertionCount(
+            "assertion is not a child of the Response".into(),
+        )),
+        [] => Err(Error::AssertionCount("no assertion".into())),
+        _ => Err(Error::AssertionCount(format!("{} assertions", all.len()))),
+    }
+}
+
+/// [`validate_response`] that also decrypts an `EncryptedAssertion` / `EncryptedID` with one of
+/// the SP's `decryption_keys` (several during rollover; XML Encryption 1.1). A signature on the
+/// Response covers the encrypted form and is checked before decryption; a signature on the
+/// Assertion is checked on the decrypted element.
+pub fn validate_response_decrypting(
+    xml_bytes: &[u8],
+    sp: &SpConfig,
+    idp: &IdentityProvider,
+    decryption_keys: &[PrivateKey],
     request: &RequestCheck,
     now: OffsetDateTime,
 ) -> Result<ValidatedResponse> {
@@ -235,32 +270,76 @@ pub fn validate_response(
     let keys: Vec<PublicKey> = idp.signing_keys.iter().map(|k| k.key.clone()).collect();
     let skew = Duration::seconds(sp.clock_skew_seconds.max(0));
 
-    // Exactly one assertion in the whole document, as a direct child of the Response: an
-    // unsigned assertion beside a signed one, or one hidden in Extensions/Object/Advice, is
-    // refused before anything is read (XSW variants, CVE-2012-... "XML signature wrapping").
-    let all: Vec<Node<'_, '_>> = doc
-        .descendants()
-        .filter(|n| is(*n, NS_ASSERTION, "Assertion") || is(*n, NS_ASSERTION, "EncryptedAssertion"))
-        .collect();
-    let assertion = match all.as_slice() {
-        [a] if a.parent() == Some(root) => *a,
-        [_] => {
-            return Err(Error::AssertionCount(
-                "assertion is not a child of the Response".into(),
-            ))
-        }
-        [] => return Err(Error::AssertionCount("no assertion".into())),
-        _ => return Err(Error::AssertionCount(format!("{} assertions", all.len()))),
-    };
+    let assertion = single_assertion(&doc, root)?;
 
     // Signatures first (a failing signature is an error even if the other one is valid).
     let response_signed = crate::dsig::verify_enveloped(&doc, root, &keys, &opts)?;
+    let ctx = Ctx {
+        sp,
+        idp,
+        decryption_keys,
+        request,
+        now,
+        keys: &keys,
+        opts: &opts,
+        skew,
+        response_id,
+    };
     if is(assertion, NS_ASSERTION, "EncryptedAssertion") {
-        return Err(Error::Unsupported(
-            "EncryptedAssertion (no decryption key configured)".into(),
-        ));
+        let plaintext = crate::xmlenc::decrypt_element(assertion, decryption_keys)?;
+        let plaintext = std::str::from_utf8(&plaintext)
+            .map_err(|_| Error::MalformedXml("decrypted assertion is not UTF-8".into()))?;
+        // Decrypt in place (XML Encryption 1.1 §4.5): the rest of the document is unchanged, so
+        // what the Response signature covered still holds; the namespace context is the same.
+        let range = assertion.range();
+        let (Some(head), Some(tail)) = (text.get(..range.start), text.get(range.end..)) else {
+            return Err(Error::MalformedXml("bad element range".into()));
+        };
+        let replaced = format!("{head}{plaintext}{tail}");
+        let doc2 = xml::parse(&replaced, &sp.limits)?;
+        let root2 = doc2.root_element();
+        let a2 = single_assertion(&doc2, root2)?;
+        if !is(a2, NS_ASSERTION, "Assertion") {
+            return Err(Error::MalformedMessage(
+                "EncryptedAssertion did not decrypt to an Assertion".into(),
+            ));
+        }
+        return finish(&doc2, root2, a2, response_signed, ctx);
     }
-    let assertion_signed = crate::dsig::verify_enveloped(&doc, assertion, &keys, &opts)?;
+    finish(&doc, root, assertion, response_signed, ctx)
+}
+
+struct Ctx<'c> {
+    sp: &'c SpConfig,
+    idp: &'c IdentityProvider,
+    decryption_keys: &'c [PrivateKey],
+    request: &'c RequestCheck,
+    now: OffsetDateTime,
+    keys: &'c [PublicKey],
+    opts: &'c VerifyOptions,
+    skew: Duration,
+    response_id: String,
+}
+
+fn finish(
+    doc: &Document<'_>,
+    root: Node<'_, '_>,
+    assertion: Node<'_, '_>,
+    response_signed: bool,
+    ctx: Ctx<'_>,
+) -> Result<ValidatedResponse> {
+    let Ctx {
+        sp,
+        idp,
+        decryption_keys,
+        request,
+        now,
+        keys,
+        opts,
+        skew,
+        response_id,
+    } = ctx;
+    let assertion_signed = crate::dsig::verify_enveloped(doc, assertion, keys, opts)?;
     if sp.want_response_signed && !response_signed {
         return Err(Error::SignatureMissing(
             "the Response must be signed".into(),
@@ -308,7 +387,15 @@ pub fn validate_response(
         _ => {}
     }
 
-    let parsed = read_assertion(assertion, sp, idp, in_response_to.as_deref(), now, skew)?;
+    let parsed = read_assertion(
+        assertion,
+        sp,
+        idp,
+        decryption_keys,
+        in_response_to.as_deref(),
+        now,
+        skew,
+    )?;
     Ok(ValidatedResponse {
         response_id,
         in_response_to,
@@ -323,10 +410,12 @@ pub fn validate_response(
 }
 
 /// Reads and checks the assertion (only ever the verified subtree).
+#[allow(clippy::too_many_arguments)]
 fn read_assertion(
     a: Node<'_, '_>,
     sp: &SpConfig,
     idp: &IdentityProvider,
+    decryption_keys: &[PrivateKey],
     in_response_to: Option<&str>,
     now: OffsetDateTime,
     skew: Duration,
@@ -345,21 +434,11 @@ fn read_assertion(
     // Subject (Profiles §4.1.4.2: required, with a bearer SubjectConfirmation).
     let subject = xml::required_child(a, NS_ASSERTION, "Subject")?;
     let name_id = match xml::unique_child(subject, NS_ASSERTION, "NameID")? {
-        Some(n) => Some(NameId {
-            value: xml::simple_text(n)?,
-            format: n.attribute("Format").map(str::to_owned),
-            name_qualifier: n.attribute("NameQualifier").map(str::to_owned),
-            sp_name_qualifier: n.attribute("SPNameQualifier").map(str::to_owned),
-            sp_provided_id: n.attribute("SPProvidedID").map(str::to_owned),
-        }),
-        None => {
-            if xml::unique_child(subject, NS_ASSERTION, "EncryptedID")?.is_some() {
-                return Err(Error::Unsupported(
-                    "EncryptedID (no decryption key configured)".into(),
-                ));
-            }
-            None
-        }
+        Some(n) => Some(name_id_from(n)?),
+        None => match xml::unique_child(subject, NS_ASSERTION, "EncryptedID")? {
+            Some(enc) => Some(decrypt_name_id(enc, decryption_keys)?),
+            None => None,
+        },
     };
     let confirmation_until = check_bearer(subject, sp, in_response_to, now, skew)?;
 
@@ -472,6 +551,41 @@ fn read_assertion(
     })
 }
 
+fn name_id_from(n: Node<'_, '_>) -> Result<NameId> {
+    Ok(NameId {
+        value: xml::simple_text(n)?,
+        format: n.attribute("Format").map(str::to_owned),
+        name_qualifier: n.attribute("NameQualifier").map(str::to_owned),
+        sp_name_qualifier: n.attribute("SPNameQualifier").map(str::to_owned),
+        sp_provided_id: n.attribute("SPProvidedID").map(str::to_owned),
+    })
+}
+
+/// SAML Core §2.2.4 EncryptedID: decrypt, then parse the NameID in the namespace context of the
+/// EncryptedID element (XML Encryption 1.1 §4.5).
+fn decrypt_name_id(enc: Node<'_, '_>, keys: &[PrivateKey]) -> Result<NameId> {
+    let plaintext = crate::xmlenc::decrypt_element(enc, keys)?;
+    let plaintext = std::str::from_utf8(&plaintext)
+        .map_err(|_| Error::MalformedXml("decrypted NameID is not UTF-8".into()))?;
+    let mut wrapper = String::from("<w");
+    for ns in enc.namespaces() {
+        match ns.name() {
+            Some("xml") => {}
+            Some(p) => wrapper.push_str(&format!(" xmlns:{p}=\"{}\"", xml::escape_attr(ns.uri()))),
+            None => wrapper.push_str(&format!(" xmlns=\"{}\"", xml::escape_attr(ns.uri()))),
+        }
+    }
+    let wrapped = format!("{wrapper}>{plaintext}</w>");
+    let doc = xml::parse(&wrapped, &Limits::default())?;
+    let mut kids = child_elements(doc.root_element());
+    match (kids.next(), kids.next()) {
+        (Some(n), None) if is(n, NS_ASSERTION, "NameID") => name_id_from(n),
+        _ => Err(Error::MalformedMessage(
+            "EncryptedID did not decrypt to one NameID".into(),
+        )),
+    }
+}
+
 /// Profiles §4.1.4.2: at least one bearer SubjectConfirmation whose SubjectConfirmationData has
 /// Recipient = an ACS URL, NotOnOrAfter in the future, no NotBefore, and InResponseTo equal to
 /// the Response's. Returns that NotOnOrAfter.
@@ -546,6 +660,8 @@ pub struct AssertionConsumer {
     pub replay: Arc<dyn ReplayCache>,
     /// Outstanding requests port.
     pub requests: Arc<dyn RequestStore>,
+    /// The SP's decryption keys for EncryptedAssertion/EncryptedID (empty: refuse them).
+    pub decryption_keys: Vec<PrivateKey>,
 }
 
 impl std::fmt::Debug for AssertionConsumer {
@@ -565,7 +681,14 @@ impl AssertionConsumer {
         now: OffsetDateTime,
     ) -> Result<(Assertion, Option<PendingRequest>)> {
         let bytes = decode_post_value(saml_response, &self.sp.limits)?;
-        let v = validate_response(&bytes, &self.sp, &self.idp, &RequestCheck::Deferred, now)?;
+        let v = validate_response_decrypting(
+            &bytes,
+            &self.sp,
+            &self.idp,
+            &self.decryption_keys,
+            &RequestCheck::Deferred,
+            now,
+        )?;
         // Profiles §4.1.4.5: bearer assertions are used once.
         let expires =
             v.assertion.not_on_or_after + Duration::seconds(self.sp.clock_skew_seconds.max(0));

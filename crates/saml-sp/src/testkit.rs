@@ -123,6 +123,40 @@ impl TestIdp {
         x
     }
 
+    /// A Response whose assertion is encrypted for `recipient` (signed first when
+    /// `sign_assertion`), the Response signed over the encrypted form when `sign_response`.
+    pub fn encrypted_response(
+        &self,
+        spec: &ResponseSpec,
+        recipient: &idforge_jose::crypto::PublicKey,
+        content: crate::xmlenc::ContentAlgorithm,
+        oaep_sha256: bool,
+        sign_assertion: bool,
+        sign_response: bool,
+    ) -> Result<String> {
+        let mut xml = spec.to_xml(&self.entity_id);
+        if sign_assertion {
+            xml = self.sign(&xml, &spec.assertion_id)?;
+        }
+        let start = xml
+            .find("<saml:Assertion ")
+            .ok_or_else(|| Error::MalformedMessage("no assertion".into()))?;
+        let end = xml
+            .find("</saml:Assertion>")
+            .map(|e| e + "</saml:Assertion>".len())
+            .ok_or_else(|| Error::MalformedMessage("no assertion end".into()))?;
+        let (head, rest) = xml.split_at(start);
+        let (assertion, tail) = rest.split_at(end - start);
+        // The fragment is encrypted as written (it relies on the Response's xmlns:saml).
+        let enc = crate::xmlenc::encrypt_element(assertion, recipient, content, oaep_sha256)?;
+        let mut out =
+            format!("{head}<saml:EncryptedAssertion>{enc}</saml:EncryptedAssertion>{tail}");
+        if sign_response {
+            out = self.sign(&out, &spec.response_id)?;
+        }
+        Ok(out)
+    }
+
     /// A Response per `spec`, with the assertion and/or the response signed.
     pub fn signed_response(
         &self,

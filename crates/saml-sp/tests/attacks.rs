@@ -463,6 +463,7 @@ async fn replay_is_rejected() {
         idp: idp().trusted().expect("trusted"),
         replay: Arc::new(MemoryReplayCache::default()),
         requests: requests.clone(),
+        decryption_keys: Vec::new(),
     };
     let pending = PendingRequest {
         id: "_req1".into(),
