@@ -261,8 +261,12 @@ fn parse_basic(header: &str) -> Result<(String, String)> {
 fn presented(req: &TokenRequest) -> Result<Presented> {
     let p = &req.params;
     let basic = match req.authorization.as_deref() {
+        // `get`, not slicing: a multi-byte character at the boundary must not panic (found
+        // by the oauth_token_form fuzz target).
         Some(h)
-            if h.trim_start().len() >= 5 && h.trim_start()[..5].eq_ignore_ascii_case("basic") =>
+            if h.trim_start()
+                .get(..5)
+                .is_some_and(|s| s.eq_ignore_ascii_case("basic")) =>
         {
             Some(parse_basic(h)?)
         }
@@ -493,6 +497,17 @@ mod tests {
         assert_eq!(c.match_redirect_uri("http://127.0.0.1:80/cb#f"), None);
         assert_eq!(c.match_redirect_uri("http://127.0.0.2:80/cb"), None);
         assert_eq!(c.match_redirect_uri("http://127.0.0.1:80/cb?x"), None);
+    }
+
+    #[test]
+    fn non_ascii_authorization_header_does_not_panic() {
+        for h in ["ééé", "Basi\u{e9}x", "\u{1F600}\u{1F600}", "Bear\u{e9}r x"] {
+            let req = TokenRequest {
+                params: crate::model::Params::default(),
+                authorization: Some(h.to_owned()),
+            };
+            assert!(presented(&req).is_err(), "{h}");
+        }
     }
 
     #[test]
