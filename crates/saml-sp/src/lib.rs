@@ -9,6 +9,7 @@ pub mod binding;
 pub mod c14n;
 pub mod dsig;
 pub mod error;
+pub mod logout;
 pub mod metadata;
 pub mod model;
 pub mod ports;
