@@ -85,7 +85,7 @@ fn spec(kty: Kty, crv: Option<&str>, size: Option<u32>) -> KeySpec {
                 usage("--crv does not apply to oct keys");
             }
             let bits = size.unwrap_or(256);
-            if bits % 8 != 0 {
+            if !bits.is_multiple_of(8) {
                 usage("oct key sizes are whole bytes");
             }
             KeySpec::Oct(bits as usize / 8)
