@@ -557,3 +557,87 @@ fn pysaml2_accepts_our_authn_requests_and_metadata() {
             .success()
     );
 }
+
+/// xmlsec1 encrypts the (our-signed) assertion for the SP's certificate; we decrypt and validate.
+#[test]
+fn xmlsec1_encrypted_assertions_decrypt() {
+    let Some(x) = xmlsec1() else {
+        return skip("xmlsec1_encrypted_assertions_decrypt", "xmlsec1 not found");
+    };
+    let sp_keys = TestIdp::generate_rsa(SP).expect("sp key");
+    let t = Tmp::new("xmlsec-enc");
+    let sp_cert = t.write("sp-cert.pem", sp_keys.certificate_pem());
+    let mut cases = 0;
+    for (content, session) in [
+        ("http://www.w3.org/2009/xmlenc11#aes128-gcm", "aes-128"),
+        ("http://www.w3.org/2009/xmlenc11#aes256-gcm", "aes-256"),
+        ("http://www.w3.org/2001/04/xmlenc#aes128-cbc", "aes-128"),
+        ("http://www.w3.org/2001/04/xmlenc#aes256-cbc", "aes-256"),
+    ] {
+        // xmlsec1 1.2 supports only SHA-1 for OAEP: default and explicit DigestMethod forms.
+        for oaep_digest in [
+            "",
+            "<ds:DigestMethod Algorithm=\"http://www.w3.org/2000/09/xmldsig#sha1\"/>",
+        ] {
+            let s = ResponseSpec::new(&sp(), Some("_req1"), now());
+            let signed = idp().signed_response(&s, true, false).expect("sign");
+            let data = t.write("resp.xml", &signed);
+            let tmpl = t.write(
+                "tmpl.xml",
+                format!(
+                    concat!(
+                        "<xenc:EncryptedData xmlns:xenc=\"http://www.w3.org/2001/04/xmlenc#\" xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\" ",
+                        "Type=\"http://www.w3.org/2001/04/xmlenc#Element\"><xenc:EncryptionMethod Algorithm=\"{c}\"/>",
+                        "<ds:KeyInfo><xenc:EncryptedKey><xenc:EncryptionMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p\">{d}</xenc:EncryptionMethod>",
+                        "<xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedKey></ds:KeyInfo>",
+                        "<xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedData>"
+                    ),
+                    c = content,
+                    d = oaep_digest
+                ),
+            );
+            let out = t.0.join("enc.xml").display().to_string();
+            run(Command::new(x).args([
+                "--encrypt",
+                "--pubkey-cert-pem",
+                &sp_cert,
+                "--session-key",
+                session,
+                "--xml-data",
+                &data,
+                "--node-xpath",
+                "//*[local-name()='Assertion']",
+                "--output",
+                &out,
+                &tmpl,
+            ]));
+            let enc = t.read("enc.xml");
+            let start = enc.find("<xenc:EncryptedData").expect("encrypted data");
+            let end =
+                enc.find("</xenc:EncryptedData>").expect("end") + "</xenc:EncryptedData>".len();
+            let wrapped = format!(
+                "{}<saml:EncryptedAssertion>{}</saml:EncryptedAssertion>{}",
+                &enc[..start],
+                &enc[start..end],
+                &enc[end..]
+            );
+            assert!(!wrapped.contains("alice@example.com"));
+            let v = idforge_saml_sp::response::validate_response_decrypting(
+                wrapped.as_bytes(),
+                &sp(),
+                &idp().trusted().expect("t"),
+                std::slice::from_ref(&sp_keys.key),
+                &RequestCheck::Exact("_req1".into()),
+                now(),
+            )
+            .unwrap_or_else(|e| panic!("xmlsec1 {content} {oaep_digest}: {e}"));
+            assert!(v.assertion.signed.assertion);
+            assert_eq!(
+                v.assertion.name_id.expect("name id").value,
+                "alice@example.com"
+            );
+            cases += 1;
+        }
+    }
+    println!("xmlsec1: {cases} encrypted assertions decrypted and validated");
+}
