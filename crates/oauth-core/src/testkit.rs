@@ -77,9 +77,52 @@ fn ok<T, E: std::fmt::Debug>(r: Result<T, E>, what: &str) -> T {
     }
 }
 
+/// Polls all `futures` concurrently inside the current task (no runtime needed, no spawning):
+/// each is driven until it completes, interleaving at every `.await` where a store suspends.
+async fn join_all<'a, T>(
+    futures: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>>,
+) -> Vec<T> {
+    struct JoinAll<'a, T> {
+        futures: Vec<Option<std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>>>,
+        out: Vec<Option<T>>,
+    }
+    // The futures are boxed and the outputs are plain values: nothing is pinned in place.
+    impl<T> Unpin for JoinAll<'_, T> {}
+    impl<T> std::future::Future for JoinAll<'_, T> {
+        type Output = Vec<T>;
+        fn poll(
+            self: std::pin::Pin<&mut Self>,
+            cx: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Vec<T>> {
+            let this = self.get_mut();
+            for (slot, out) in this.futures.iter_mut().zip(this.out.iter_mut()) {
+                if let Some(f) = slot {
+                    if let std::task::Poll::Ready(v) = f.as_mut().poll(cx) {
+                        *out = Some(v);
+                        *slot = None;
+                    }
+                }
+            }
+            if this.futures.iter().all(Option::is_none) {
+                std::task::Poll::Ready(this.out.iter_mut().filter_map(Option::take).collect())
+            } else {
+                std::task::Poll::Pending
+            }
+        }
+    }
+    let n = futures.len();
+    JoinAll {
+        futures: futures.into_iter().map(Some).collect(),
+        out: (0..n).map(|_| None).collect(),
+    }
+    .await
+}
+
 /// Runs every check.
 pub async fn run_all(store: &dyn GrantStore) {
     consume_once(store).await;
+    concurrent_consume(store, 64).await;
+    concurrent_rotate(store, 64).await;
     consume_checks_kind(store).await;
     expiry(store).await;
     rotation(store).await;
@@ -356,5 +399,70 @@ pub async fn sweeping(store: &dyn GrantStore) {
     assert!(
         ok(store.token(&t.hash, T0 + 60).await, "token").is_some(),
         "testkit: sweep removed a live token"
+    );
+}
+
+/// `n` concurrent redemptions of one code: exactly one is `Consumed`, the rest `Replayed`.
+pub async fn concurrent_consume(store: &dyn GrantStore, n: usize) {
+    let g = grant(3600);
+    ok(store.create_grant(g.clone()).await, "create_grant");
+    let (_, code) = token(&g, TokenKind::AuthorizationCode, T0, 60);
+    ok(store.insert_token(code.clone()).await, "insert_token");
+    let futures = (0..n)
+        .map(|_| {
+            let hash = code.hash;
+            Box::pin(async move {
+                store
+                    .consume(&hash, TokenKind::AuthorizationCode, T0 + 1)
+                    .await
+            }) as std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send + '_>>
+        })
+        .collect();
+    let results = join_all(futures).await;
+    let consumed = results
+        .iter()
+        .filter(|r| matches!(r, Ok(ConsumeOutcome::Consumed(..))))
+        .count();
+    let replayed = results
+        .iter()
+        .filter(|r| matches!(r, Ok(ConsumeOutcome::Replayed(..))))
+        .count();
+    assert_eq!(
+        consumed, 1,
+        "testkit: exactly one concurrent consume must win"
+    );
+    assert_eq!(
+        replayed,
+        n - 1,
+        "testkit: every other consume must see a replay"
+    );
+}
+
+/// `n` concurrent rotations of one refresh token (no grace window): exactly one succeeds.
+pub async fn concurrent_rotate(store: &dyn GrantStore, n: usize) {
+    let g = grant(3600);
+    ok(store.create_grant(g.clone()).await, "create_grant");
+    let (_, rt) = token(&g, TokenKind::RefreshToken, T0, 1000);
+    ok(store.insert_token(rt.clone()).await, "insert_token");
+    let futures = (0..n)
+        .map(|_| {
+            let (_, new) = token(&g, TokenKind::RefreshToken, T0 + 1, 1000);
+            let old = rt.hash;
+            Box::pin(async move { store.rotate(&old, new, T0 + 1, 0).await })
+                as std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send + '_>>
+        })
+        .collect();
+    let results = join_all(futures).await;
+    let rotated = results
+        .iter()
+        .filter(|r| matches!(r, Ok(RotateOutcome::Rotated(..))))
+        .count();
+    assert_eq!(
+        rotated, 1,
+        "testkit: exactly one concurrent rotation must win"
+    );
+    assert!(
+        results.iter().all(Result::is_ok),
+        "testkit: losing rotations report reuse, not errors"
     );
 }
