@@ -240,3 +240,42 @@ fn sp_metadata_round_trips_through_a_parser() {
     assert!(xml.contains("AuthnRequestsSigned=\"true\" WantAssertionsSigned=\"true\""));
     assert!(xml.contains("<md:KeyDescriptor use=\"signing\">"));
 }
+
+#[test]
+fn entities_descriptor_with_several_idps() {
+    let a = idp()
+        .metadata_xml(SSO, &[], None, Some("PT2H"))
+        .replace(" ID=\"_md\"", "");
+    let other = TestIdp::generate_rsa("https://other-idp.example.org").expect("other");
+    let b = other
+        .metadata_xml("https://other-idp.example.org/sso", &[], None, None)
+        .replace(" ID=\"_md\"", "");
+    let agg = format!(
+        "<md:EntitiesDescriptor xmlns:md=\"urn:oasis:names:tc:SAML:2.0:metadata\" cacheDuration=\"PT1H\" validUntil=\"{}\">{a}{b}</md:EntitiesDescriptor>",
+        (now() + Duration::days(1)).format(&time::format_description::well_known::Rfc3339).expect("fmt")
+    );
+    assert!(matches!(
+        parse_idp_metadata(agg.as_bytes(), &MetadataOptions::default(), now()),
+        Err(Error::Metadata(_))
+    ));
+    let opts = MetadataOptions {
+        entity_id: Some("https://other-idp.example.org".into()),
+        ..MetadataOptions::default()
+    };
+    let md = parse_idp_metadata(agg.as_bytes(), &opts, now()).expect("selected");
+    assert_eq!(md.entity_id, "https://other-idp.example.org");
+    // The group's cacheDuration (smaller) and validUntil apply to the entity.
+    assert_eq!(md.cache_duration, Some(Duration::hours(1)));
+    assert!(md.valid_until.is_some());
+    let opts = MetadataOptions {
+        entity_id: Some(IDP.into()),
+        ..MetadataOptions::default()
+    };
+    let md = parse_idp_metadata(agg.as_bytes(), &opts, now()).expect("selected");
+    assert_eq!(md.cache_duration, Some(Duration::hours(1)));
+    let opts = MetadataOptions {
+        entity_id: Some("https://nobody".into()),
+        ..MetadataOptions::default()
+    };
+    assert!(parse_idp_metadata(agg.as_bytes(), &opts, now()).is_err());
+}
