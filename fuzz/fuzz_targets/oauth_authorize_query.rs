@@ -15,14 +15,16 @@ fuzz_target!(|data: &[u8]| {
         match oauth_common::block_on(p.authorization.start(data, s)) {
             Interaction::Redirect(r) => {
                 assert!(
-                    r.redirect_uri == "https://rp.example/cb" || r.redirect_uri.starts_with("http://127.0.0.1"),
+                    r.redirect_uri == "https://rp.example/cb"
+                        || r.redirect_uri.starts_with("http://127.0.0.1"),
                     "redirect to an unregistered URI: {}",
                     r.redirect_uri
                 );
                 let _ = r.location();
                 let _ = r.form_post_html();
             }
-            Interaction::Login { .. } | Interaction::Consent { .. } | Interaction::ShowError(_) => {}
+            Interaction::Login { .. } | Interaction::Consent { .. } | Interaction::ShowError(_) => {
+            }
         }
     }
 });

@@ -38,7 +38,12 @@ pub fn provider() -> &'static Provider {
             .clients(Arc::new(MemoryClientStore::with_clients([
                 Client::confidential("web", "web-secret")
                     .with_redirect_uri("https://rp.example/cb")
-                    .with_grant_types(["authorization_code", "refresh_token", "client_credentials", "password"])
+                    .with_grant_types([
+                        "authorization_code",
+                        "refresh_token",
+                        "client_credentials",
+                        "password",
+                    ])
                     .with_consent_implied(),
                 Client::public("spa").with_redirect_uri("http://127.0.0.1/cb"),
             ])))
