@@ -99,6 +99,10 @@ fn bench(c: &mut Criterion) {
         black_box(parse(black_box(&xml), &Limits::default()).unwrap());
     };
     ratio::interleaved("parse only / raw", 200, parse_only, raw);
+    let rox_only = || {
+        black_box(roxmltree::Document::parse(black_box(&xml)).unwrap());
+    };
+    ratio::interleaved("roxmltree alone / raw", 200, rox_only, raw);
     let c14n_only = || {
         black_box(
             canonicalize_subtree(assertion, Method::ExcC14n, &[], Some(sig_node.id())).unwrap(),

@@ -11,7 +11,7 @@
 use roxmltree::{Attribute, Node, NodeId, NodeType};
 
 use crate::error::{Error, Result};
-use crate::xml::{attribute_qname, element_prefix, element_qname, NS_XML};
+use crate::xml::{attribute_qname, element_qname, NS_XML};
 
 /// A canonicalization algorithm, identified in XML-DSig by its URI (XML-DSig 1.1 §6.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -251,13 +251,14 @@ impl<'s> Walker<'s> {
             }
             return Ok(());
         }
-        let next_ctx = self.start_tag(node, ctx, parent_in_set)?;
+        let qname = element_qname(node);
+        let next_ctx = self.start_tag(node, qname, ctx, parent_in_set)?;
         let child_ctx = next_ctx.as_deref().unwrap_or(ctx);
         for child in node.children() {
             self.walk(child, child_ctx, true)?;
         }
         self.out.extend_from_slice(b"</");
-        self.out.extend_from_slice(element_qname(node).as_bytes());
+        self.out.extend_from_slice(qname.as_bytes());
         self.out.push(b'>');
         Ok(())
     }
@@ -338,6 +339,7 @@ impl<'s> Walker<'s> {
     fn start_tag<'a, 'i>(
         &mut self,
         el: Node<'a, 'i>,
+        qname: &'a str,
         ctx: &[Ns<'a>],
         parent_in_set: bool,
     ) -> Result<Option<Vec<Ns<'a>>>> {
@@ -352,7 +354,7 @@ impl<'s> Walker<'s> {
             };
             let mut utilized: [Option<Option<&'a str>>; 8] = [None; 8];
             let mut extra: Vec<Option<&'a str>> = Vec::new();
-            utilized[0] = Some(element_prefix(el));
+            utilized[0] = Some(qname.split_once(':').map(|(p, _)| p));
             let mut n = 1;
             for a in el.attributes() {
                 if a.namespace().is_some()
@@ -442,7 +444,11 @@ impl<'s> Walker<'s> {
             }
             Some(own)
         };
-        emit.sort_by(|a, b| a.0.unwrap_or("").cmp(b.0.unwrap_or("")));
+        if emit.len() > 1 {
+            if emit.len() > 1 {
+                emit.sort_by(|a, b| a.0.unwrap_or("").cmp(b.0.unwrap_or("")));
+            }
+        }
 
         // Attributes: those in the node-set, plus (inclusive methods, element whose parent is
         // not in the node-set) the xml:* attributes inherited from ancestors (C14N 1.0 §2.4,
@@ -482,10 +488,12 @@ impl<'s> Walker<'s> {
                 }
             }
         }
-        attrs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        if attrs.len() > 1 {
+            attrs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        }
 
         self.out.push(b'<');
-        self.out.extend_from_slice(element_qname(el).as_bytes());
+        self.out.extend_from_slice(qname.as_bytes());
         self.push_ns_and_attrs(&emit, attrs.iter().map(|(_, _, q, v)| (*q, *v)));
         self.out.push(b'>');
         Ok(next_ctx)

@@ -159,7 +159,8 @@ pub fn element_qname<'a>(node: Node<'_, 'a>) -> &'a str {
     let start = node.range().start + 1;
     let tail = src.get(start..).unwrap_or("");
     let end = tail
-        .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+        .bytes()
+        .position(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'>' | b'/'))
         .unwrap_or(tail.len());
     tail.get(..end).unwrap_or("")
 }
