@@ -445,9 +445,7 @@ impl<'s> Walker<'s> {
             Some(own)
         };
         if emit.len() > 1 {
-            if emit.len() > 1 {
-                emit.sort_by(|a, b| a.0.unwrap_or("").cmp(b.0.unwrap_or("")));
-            }
+            emit.sort_by(|a, b| a.0.unwrap_or("").cmp(b.0.unwrap_or("")));
         }
 
         // Attributes: those in the node-set, plus (inclusive methods, element whose parent is
