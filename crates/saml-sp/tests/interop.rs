@@ -477,6 +477,45 @@ fn pysaml2_idp_responses_validate() {
             Err(Error::InResponseToMismatch(_))
         ));
     }
+    // Encrypted (and signed, then Response-signed) assertion for the SP's encryption cert.
+    let sp_enc = TestIdp::generate_rsa(SP).expect("sp enc key");
+    let enc_cert = t.write("sp-enc.pem", sp_enc.certificate_pem());
+    for sign_response in ["0", "1"] {
+        let xml = pysaml2_ok(
+            &t,
+            &[
+                "response",
+                &key,
+                &cert,
+                &sp_md,
+                SP,
+                "_req1",
+                ACS,
+                sign_response,
+                "sha256",
+                &enc_cert,
+            ],
+        );
+        assert!(xml.contains("EncryptedAssertion") && !xml.contains("alice-persistent-id"));
+        assert!(
+            matches!(validate_with(&xml, idp()), Err(Error::Unsupported(_))),
+            "needs a decryption key"
+        );
+        let v = idforge_saml_sp::response::validate_response_decrypting(
+            xml.as_bytes(),
+            &sp(),
+            &idp().trusted().expect("t"),
+            std::slice::from_ref(&sp_enc.key),
+            &RequestCheck::Exact("_req1".into()),
+            now(),
+        )
+        .unwrap_or_else(|e| panic!("pysaml2 encrypted response: {e}\n{xml}"));
+        assert_eq!(
+            v.assertion.name_id.as_ref().map(|n| n.value.as_str()),
+            Some("alice-persistent-id")
+        );
+        assert_eq!(v.assertion.signed.response, sign_response == "1");
+    }
     // pysaml2's defaults are RSA-SHA1/SHA-1: refused unless the SP opts in.
     let xml = pysaml2_ok(
         &t,

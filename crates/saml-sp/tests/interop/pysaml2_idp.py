@@ -1,8 +1,9 @@
 """pysaml2 IdP peer for crates/saml-sp/tests/interop.rs.
 
-response       WORKDIR KEY CERT SP_METADATA SP_ENTITY_ID REQUEST_ID ACS SIGN_RESPONSE HASH
+response       WORKDIR KEY CERT SP_METADATA SP_ENTITY_ID REQUEST_ID ACS SIGN_RESPONSE HASH [ENC_CERT]
                  -> prints a Response (signed Assertion; signed Response when SIGN_RESPONSE=1),
-                    RSA-SHA256/SHA-256 when HASH=sha256, pysaml2's default RSA-SHA1/SHA-1 otherwise
+                    RSA-SHA256/SHA-256 when HASH=sha256, pysaml2's default RSA-SHA1/SHA-1 otherwise;
+                    with ENC_CERT (PEM file) the signed assertion is encrypted for that certificate
 authn-redirect WORKDIR KEY CERT SP_METADATA QUERY     -> parses+verifies our Redirect AuthnRequest
 authn-post     WORKDIR KEY CERT SP_METADATA B64       -> parses+verifies our POST AuthnRequest
 Both authn-* print JSON with what pysaml2 read. pysaml2 verifies signatures with the SP
@@ -55,10 +56,30 @@ def server(workdir, key, cert, sp_metadata):
     return Server(config=conf)
 
 
-def response(workdir, key, cert, sp_metadata, sp_entity_id, request_id, acs, sign_response, hash_alg):
+def response(workdir, key, cert, sp_metadata, sp_entity_id, request_id, acs, sign_response, hash_alg, enc_cert=None):
     from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
     algs = {"sign_alg": SIG_RSA_SHA256, "digest_alg": DIGEST_SHA256} if hash_alg == "sha256" else {}
+    enc = {}
+    if enc_cert:
+        # pysaml2 hard-codes 3DES-CBC content encryption for assertions (not offered by the SP:
+        # AES only); switch its template and xmlsec1 session key to AES-256-CBC.
+        import functools
+
+        import saml2.entity
+        import saml2.sigver
+
+        aes = "http://www.w3.org/2001/04/xmlenc#aes256-cbc"
+        saml2.entity.pre_encryption_part = functools.partial(saml2.sigver.pre_encryption_part, msg_enc=aes)
+        original = saml2.sigver.SecurityContext.encrypt_assertion
+
+        def encrypt_aes(self, statement, enc_key, template, key_type="des-192", node_xpath=None):
+            return original(self, statement, enc_key, template, key_type="aes-256", node_xpath=node_xpath)
+
+        saml2.sigver.SecurityContext.encrypt_assertion = encrypt_aes
+        pem = open(enc_cert).read()
+        body = "".join(line for line in pem.splitlines() if "CERTIFICATE" not in line)
+        enc = {"encrypt_assertion": True, "encrypt_cert_assertion": body}
     srv = server(workdir, key, cert, sp_metadata)
     resp = srv.create_authn_response(
         identity={"mail": ["alice@example.com"], "eduPersonAffiliation": ["staff", "member"]},
@@ -70,6 +91,7 @@ def response(workdir, key, cert, sp_metadata, sp_entity_id, request_id, acs, sig
         sign_assertion=True,
         sign_response=sign_response == "1",
         **algs,
+        **enc,
     )
     sys.stdout.write(str(resp))
 
