@@ -32,6 +32,10 @@ struct Env {
 }
 
 fn env(format: AccessTokenFormat) -> Env {
+    env_mode(format, false)
+}
+
+fn env_mode(format: AccessTokenFormat, non_persistent: bool) -> Env {
     let key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
     let signer = LocalSigner::new(key, JwsAlgorithm::ES256).unwrap();
     let clients = MemoryClientStore::with_clients([
@@ -50,15 +54,18 @@ fn env(format: AccessTokenFormat) -> Env {
             &OsRng::new(),
         )
         .unwrap();
-    let provider =
-        Provider::builder(Config::new("https://op.example").with_access_token_format(format))
-            .clients(Arc::new(clients))
-            .grants(Arc::new(MemoryGrantStore::new()))
-            .claims(users)
-            .keys(Arc::new(KeyRing::new(signer.clone())))
-            .clock(Arc::new(FixedClock::new(NOW)))
-            .build()
-            .unwrap();
+    let provider = Provider::builder(
+        Config::new("https://op.example")
+            .with_access_token_format(format)
+            .with_non_persistent(non_persistent),
+    )
+    .clients(Arc::new(clients))
+    .grants(Arc::new(MemoryGrantStore::new()))
+    .claims(users)
+    .keys(Arc::new(KeyRing::new(signer.clone())))
+    .clock(Arc::new(FixedClock::new(NOW)))
+    .build()
+    .unwrap();
     Env { provider, signer }
 }
 
@@ -255,6 +262,22 @@ fn ratios() {
             black_box(jwt.signer.sign_sync(&at_input).unwrap());
         },
     );
+    let np = env_mode(AccessTokenFormat::Jwt, true);
+    let r3 = interleaved(
+        "client_credentials, non-persistent (JWT AT, ES256, nothing stored) / one ES256 signature",
+        1000,
+        || {
+            let r = rt.block_on(
+                np.provider
+                    .token
+                    .handle_form(b"grant_type=client_credentials", Some(&cc_auth)),
+            );
+            black_box(r.unwrap());
+        },
+        || {
+            black_box(np.signer.sign_sync(&at_input).unwrap());
+        },
+    );
     let opaque = env(AccessTokenFormat::Opaque);
     let token = rt
         .block_on(
@@ -283,7 +306,7 @@ fn ratios() {
         .collect();
     samples.sort_unstable();
     println!(
-        "summary: code exchange {r1:.2}x two signatures (target <= 1.5x); client credentials {r2:.2}x one signature (target <= 1.3x); opaque introspection median {:?} (target <= 5us)",
+        "summary: code exchange {r1:.2}x two signatures (target <= 1.5x); client credentials {r2:.2}x one signature (target <= 1.3x; non-persistent {r3:.2}x); opaque introspection median {:?} (target <= 5us)",
         samples[samples.len() / 2]
     );
 }

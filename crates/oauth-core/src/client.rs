@@ -250,6 +250,9 @@ fn parse_basic(header: &str) -> Result<(String, String)> {
     let text = String::from_utf8(decoded).map_err(|_| bad())?;
     let (id, secret) = text.split_once(':').ok_or_else(bad)?;
     let unescape = |s: &str| -> String {
+        if !s.contains(['%', '+']) {
+            return s.to_owned();
+        }
         form_urlencoded::parse(format!("x={s}").as_bytes())
             .next()
             .map(|(_, v)| v.into_owned())

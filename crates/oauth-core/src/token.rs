@@ -495,12 +495,16 @@ impl GrantHandler for ClientCredentialsGrant {
                 "client_credentials needs a confidential client".into(),
             ));
         }
-        let default: Vec<String> = client
-            .scopes
-            .iter()
-            .filter(|s| *s != "openid" && *s != "offline_access")
-            .cloned()
-            .collect();
+        let default: Vec<String> = if req.params.get("scope").is_some() {
+            Vec::new()
+        } else {
+            client
+                .scopes
+                .iter()
+                .filter(|s| *s != "openid" && *s != "offline_access")
+                .cloned()
+                .collect()
+        };
         let scopes = requested_scopes(ctx, client, req, &default)?;
         if scopes.contains("openid") {
             return Err(Error::InvalidScope("openid needs a user".into()));
