@@ -49,7 +49,8 @@ pub use error::{Error, Result};
 pub use introspect::IntrospectionEndpoint;
 pub use model::{AuthorizationRequest, Limits, Params, Scopes, TokenRequest, TokenResponse};
 pub use ports::{
-    ClaimsSource, ClientStore, Grant, GrantStore, OsRng, PasswordVerifier, Rng, TokenHash,
+    ClaimsSource, ClientStore, Grant, GrantStore, OsRng, PasswordVerifier, PreIssueIdTokenAction,
+    Rng, TokenHash,
 };
 pub use provider::{Context, Provider, ProviderBuilder};
 pub use revoke::RevocationEndpoint;

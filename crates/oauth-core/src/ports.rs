@@ -229,6 +229,25 @@ pub trait PasswordVerifier: Send + Sync {
     async fn verify(&self, username: &str, password: &str) -> Result<Option<String>>;
 }
 
+/// A hook run before every ID token is signed (the WSO2 "pre-issue ID token" action): it may
+/// add, update or remove claims and change the token's lifetime.
+///
+/// The protocol claims `iss sub aud exp iat auth_time acr amr nonce azp at_hash c_hash sid` are
+/// re-applied after the hook returns (OIDC Core §2, §3.1.3.7: relying parties validate them), so
+/// a hook cannot forge them; `lifetime` may be shortened or lengthened (at least 1 second).
+/// An error aborts the token request with that error.
+#[async_trait]
+pub trait PreIssueIdTokenAction: Send + Sync {
+    /// Edits `claims` (the ID token about to be signed) and `lifetime` (seconds).
+    async fn before_issue(
+        &self,
+        client: &Client,
+        grant: &Grant,
+        claims: &mut Map<String, Value>,
+        lifetime: &mut i64,
+    ) -> Result<()>;
+}
+
 /// A source of randomness for secrets (codes, tokens, ids). Injected so tests can be
 /// deterministic and HSM-backed hosts can plug in their DRBG.
 pub trait Rng: Send + Sync {

@@ -9,7 +9,9 @@ use crate::config::Config;
 use crate::discovery::DiscoveryEndpoint;
 use crate::error::{Error, Result};
 use crate::introspect::IntrospectionEndpoint;
-use crate::ports::{ClaimsSource, ClientStore, GrantStore, OsRng, PasswordVerifier, Rng};
+use crate::ports::{
+    ClaimsSource, ClientStore, GrantStore, OsRng, PasswordVerifier, PreIssueIdTokenAction, Rng,
+};
 use crate::revoke::RevocationEndpoint;
 use crate::token::{GrantRegistry, TokenEndpoint};
 use crate::userinfo::UserInfoEndpoint;
@@ -28,6 +30,8 @@ pub struct Context {
     pub passwords: Option<Arc<dyn PasswordVerifier>>,
     /// Signing keys.
     pub keys: Arc<dyn KeyStore>,
+    /// Hook run before each ID token is signed.
+    pub pre_issue_id_token: Option<Arc<dyn PreIssueIdTokenAction>>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Randomness.
@@ -50,6 +54,7 @@ pub struct ProviderBuilder {
     claims: Option<Arc<dyn ClaimsSource>>,
     passwords: Option<Arc<dyn PasswordVerifier>>,
     keys: Option<Arc<dyn KeyStore>>,
+    pre_issue_id_token: Option<Arc<dyn PreIssueIdTokenAction>>,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn Rng>,
     registry: GrantRegistry,
@@ -79,6 +84,11 @@ impl ProviderBuilder {
     /// Sets the key store.
     pub fn keys(mut self, s: Arc<dyn KeyStore>) -> Self {
         self.keys = Some(s);
+        self
+    }
+    /// Sets the pre-issue ID token hook.
+    pub fn pre_issue_id_token(mut self, hook: Arc<dyn PreIssueIdTokenAction>) -> Self {
+        self.pre_issue_id_token = Some(hook);
         self
     }
     /// Sets the clock.
@@ -120,6 +130,7 @@ impl ProviderBuilder {
             claims: self.claims.ok_or_else(|| missing("claims source"))?,
             passwords: self.passwords,
             keys: self.keys.ok_or_else(|| missing("key store"))?,
+            pre_issue_id_token: self.pre_issue_id_token,
             clock: self.clock,
             rng: self.rng,
         });
@@ -165,6 +176,7 @@ impl Provider {
             claims: None,
             passwords: None,
             keys: None,
+            pre_issue_id_token: None,
             clock: Arc::new(SystemClock),
             rng: Arc::new(OsRng::new()),
             registry: GrantRegistry::with_builtin(),

@@ -439,6 +439,54 @@ pub fn half_hash(alg: JwsAlgorithm, value: &str) -> String {
     idforge_jose::b64::encode(&digest[..digest.len() / 2])
 }
 
+/// The protocol claims of an ID token (OIDC Core §2, §3.1.3.6).
+struct ProtocolClaims<'a> {
+    ctx: &'a Context,
+    client: &'a Client,
+    grant: &'a Grant,
+    subject: &'a str,
+    alg: JwsAlgorithm,
+    access_token: Option<&'a str>,
+    code: Option<&'a str>,
+    now: i64,
+}
+
+impl ProtocolClaims<'_> {
+    /// Sets them, removing any the grant does not call for.
+    fn apply(&self, claims: &mut Map<String, Value>, lifetime: i64) {
+        for name in [
+            "auth_time",
+            "acr",
+            "amr",
+            "nonce",
+            "at_hash",
+            "c_hash",
+            "sid",
+        ] {
+            claims.remove(name);
+        }
+        claims.insert("iss".into(), json!(self.ctx.config.issuer));
+        claims.insert("sub".into(), json!(self.subject));
+        claims.insert("aud".into(), json!(self.client.client_id));
+        claims.insert("exp".into(), json!(self.now.saturating_add(lifetime)));
+        claims.insert("iat".into(), json!(self.now));
+        add_auth_context(claims, self.grant);
+        if let Some(nonce) = &self.grant.nonce {
+            claims.insert("nonce".into(), json!(nonce));
+        }
+        claims.insert("azp".into(), json!(self.client.client_id));
+        if let Some(at) = self.access_token {
+            claims.insert("at_hash".into(), json!(half_hash(self.alg, at)));
+        }
+        if let Some(code) = self.code {
+            claims.insert("c_hash".into(), json!(half_hash(self.alg, code)));
+        }
+        if let Some(sid) = &self.grant.sid {
+            claims.insert("sid".into(), json!(sid));
+        }
+    }
+}
+
 /// Issues an ID token (OIDC Core §2, §3.1.3.6, §12.2) for `grant`, signed with the current key
 /// for the client's `id_token_signed_response_alg`, and encrypted when the client registered
 /// `id_token_encrypted_response_alg` (OIDC Core §10.2, nested JWT).
@@ -478,27 +526,23 @@ pub(crate) async fn issue_id_token(
             .unwrap_or_default();
         claims.extend(select_claims(&all, &scopes, &names));
     }
-    claims.insert("iss".into(), json!(ctx.config.issuer));
-    claims.insert("sub".into(), json!(subject));
-    claims.insert("aud".into(), json!(client.client_id));
-    claims.insert(
-        "exp".into(),
-        json!(now.saturating_add(ctx.config.id_token_ttl)),
-    );
-    claims.insert("iat".into(), json!(now));
-    add_auth_context(&mut claims, grant);
-    if let Some(nonce) = &grant.nonce {
-        claims.insert("nonce".into(), json!(nonce));
-    }
-    claims.insert("azp".into(), json!(client.client_id));
-    if let Some(at) = access_token {
-        claims.insert("at_hash".into(), json!(half_hash(alg, at)));
-    }
-    if let Some(code) = code {
-        claims.insert("c_hash".into(), json!(half_hash(alg, code)));
-    }
-    if let Some(sid) = &grant.sid {
-        claims.insert("sid".into(), json!(sid));
+    let mut lifetime = ctx.config.id_token_ttl;
+    let protocol = ProtocolClaims {
+        ctx,
+        client,
+        grant,
+        subject,
+        alg,
+        access_token,
+        code,
+        now,
+    };
+    protocol.apply(&mut claims, lifetime);
+    if let Some(hook) = &ctx.pre_issue_id_token {
+        hook.before_issue(client, grant, &mut claims, &mut lifetime)
+            .await?;
+        // The hook cannot forge what relying parties validate.
+        protocol.apply(&mut claims, lifetime.max(1));
     }
     let payload = serde_json::to_vec(&claims).map_err(Error::internal)?;
     let jws =

@@ -385,3 +385,98 @@ async fn private_key_jwt_at_introspection() {
         .unwrap_err();
     assert_eq!(e.code(), "invalid_client");
 }
+
+/// A pre-issue ID token action (WSO2 "pre-issue ID token"): adds and removes claims, shortens
+/// the lifetime, and tries (in vain) to forge protected claims.
+struct Hook;
+
+#[async_trait]
+impl idforge_oauth_core::PreIssueIdTokenAction for Hook {
+    async fn before_issue(
+        &self,
+        client: &Client,
+        grant: &Grant,
+        claims: &mut serde_json::Map<String, serde_json::Value>,
+        lifetime: &mut i64,
+    ) -> Result<(), Error> {
+        if client.client_id == "refuse" {
+            return Err(Error::AccessDenied("policy".into()));
+        }
+        claims.insert(
+            "department".into(),
+            json!(format!(
+                "dept-of-{}",
+                grant.subject.as_deref().unwrap_or("")
+            )),
+        );
+        claims.remove("name");
+        claims.insert("sub".into(), json!("mallory"));
+        claims.insert("nonce".into(), json!("forged"));
+        claims.insert("aud".into(), json!("other"));
+        *lifetime = 300;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn pre_issue_id_token_action() {
+    let env = env();
+    // Rebuild the provider with the hook over the same stores.
+    let ctx = &env.provider.ctx;
+    let op = Provider::builder(ctx.config.clone())
+        .clients(ctx.clients.clone())
+        .grants(ctx.grants.clone())
+        .claims(ctx.claims.clone())
+        .passwords(ctx.passwords.clone().unwrap())
+        .keys(ctx.keys.clone())
+        .clock(ctx.clock.clone())
+        .pre_issue_id_token(Arc::new(Hook))
+        .build()
+        .unwrap();
+    let Interaction::Redirect(r) = op
+        .authorization
+        .start(web_query().as_bytes(), Some(&alice()))
+        .await
+    else {
+        panic!()
+    };
+    let body = format!(
+        "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={VERIFIER}",
+        r.param("code").unwrap(),
+        urlencode(RP_CB)
+    );
+    let t = op
+        .token
+        .handle_form(body.as_bytes(), Some(&basic("web", "web-secret")))
+        .await
+        .unwrap();
+    let v = JwsPolicy::new([JwsAlgorithm::ES256])
+        .verify_compact(
+            t.id_token.as_deref().unwrap(),
+            &KeySet::new(vec![env.op_key.to_public().unwrap()]),
+        )
+        .unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(&v.payload).unwrap();
+    assert_eq!(claims["department"], "dept-of-alice-sub");
+    assert!(claims.get("name").is_none(), "removed by the hook");
+    assert_eq!(claims["email"], "alice@example.com", "kept");
+    assert_eq!(claims["sub"], "alice-sub", "protected");
+    assert_eq!(claims["nonce"], "n1", "protected");
+    assert_eq!(claims["aud"], "web", "protected");
+    assert_eq!(claims["exp"], NOW + 300, "lifetime changed by the hook");
+    // A hook error aborts the request with that error.
+    env.clients.insert(
+        Client::confidential("refuse", "s")
+            .with_redirect_uri(RP_CB)
+            .with_grant_types(["password"]),
+    );
+    let e = op
+        .token
+        .handle_form(
+            b"grant_type=password&username=alice&password=wonderland&scope=openid",
+            Some(&basic("refuse", "s")),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), "access_denied");
+}
