@@ -31,7 +31,7 @@ use serde_json::{Map, Value};
 /// Arguments of `idforge serve`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// TOML configuration (issuer, signing_key, [[clients]], [[users]]); without it a built-in
+    /// TOML configuration (`issuer`, `signing_key`, `[[clients]]`, `[[users]]`); without it a built-in
     /// demo configuration is used and printed.
     #[arg(long)]
     config: Option<PathBuf>,
