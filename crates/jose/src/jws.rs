@@ -12,13 +12,6 @@ use crate::json::parse_object;
 use crate::signer::{LocalSigner, Signer, Verifier};
 use crate::{b64, Error, Result};
 
-/// Header parameters registered by RFC 7515/7516/7518; RFC 7515 §4.1.11 forbids listing them in
-/// `crit`, so a token that does is malformed.
-const REGISTERED: &[&str] = &[
-    "alg", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty", "crit", "enc",
-    "zip", "epk", "apu", "apv", "iv", "tag", "p2s", "p2c",
-];
-
 /// A JOSE header: an ordered JSON object with typed accessors for the registered members.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Header {
@@ -400,63 +393,6 @@ fn check_b64_member(header: &Header) -> Result<()> {
     }
 }
 
-/// RFC 7515 §4.1.11: `crit` must be protected, a non-empty array of distinct strings, naming
-/// extension members that are present and understood, never registered names.
-fn check_crit(
-    protected: &Map<String, Value>,
-    unprotected: Option<&Map<String, Value>>,
-    policy: &JwsPolicy,
-) -> Result<()> {
-    if unprotected.is_some_and(|u| u.contains_key("crit")) {
-        return Err(Error::InvalidHeader(
-            "`crit` must be integrity protected".into(),
-        ));
-    }
-    let Some(crit) = protected.get("crit") else {
-        return Ok(());
-    };
-    let Value::Array(names) = crit else {
-        return Err(Error::InvalidHeader("`crit` must be an array".into()));
-    };
-    if names.is_empty() {
-        return Err(Error::InvalidHeader("`crit` must not be empty".into()));
-    }
-    let mut seen: Vec<&str> = Vec::with_capacity(names.len());
-    for name in names {
-        let Value::String(name) = name else {
-            return Err(Error::InvalidHeader(
-                "`crit` entries must be strings".into(),
-            ));
-        };
-        if seen.contains(&name.as_str()) {
-            return Err(Error::InvalidHeader(format!(
-                "`{name}` is listed twice in `crit`"
-            )));
-        }
-        seen.push(name);
-        if REGISTERED.contains(&name.as_str()) {
-            return Err(Error::InvalidHeader(format!(
-                "registered header `{name}` must not be in `crit`"
-            )));
-        }
-        if !protected.contains_key(name) {
-            return Err(Error::InvalidHeader(format!(
-                "critical header `{name}` is absent"
-            )));
-        }
-    }
-    // Only a well-formed `crit` is checked against what we understand, so a malformed list is
-    // always reported as such, whatever the policy.
-    for name in seen {
-        let understood = (name == "b64" && policy.allow_unencoded_payload)
-            || policy.critical.iter().any(|c| c == name);
-        if !understood {
-            return Err(Error::UnsupportedCritical(name.to_owned()));
-        }
-    }
-    Ok(())
-}
-
 struct Parsed {
     header: Header,
     alg: JwsAlgorithm,
@@ -480,7 +416,17 @@ fn parse_headers(
     if protected.is_empty() && unprotected.is_none() {
         return Err(Error::InvalidHeader("empty JOSE header".into()));
     }
-    check_crit(&protected, unprotected.as_ref(), policy)?;
+    // RFC 7515 §4.1.11; `b64` (RFC 7797 §6) is understood only when the policy allows it.
+    crate::crit::check(
+        &protected,
+        &unprotected.iter().collect::<Vec<_>>(),
+        &protected,
+        &[],
+        |name| {
+            (name == "b64" && policy.allow_unencoded_payload)
+                || policy.critical.iter().any(|c| c == name)
+        },
+    )?;
     if unprotected.as_ref().is_some_and(|u| u.contains_key("b64")) {
         return Err(Error::InvalidHeader(
             "`b64` must be integrity protected".into(),

@@ -31,6 +31,7 @@ pub mod alg;
 pub mod b64;
 pub mod claims;
 pub mod clock;
+pub mod crit;
 pub mod crypto;
 mod error;
 pub mod json;

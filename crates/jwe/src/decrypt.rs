@@ -8,13 +8,6 @@ use crate::alg::{ContentEncryption, KeyManagementAlgorithm};
 use crate::keymgmt;
 use crate::{zip, Error, Result};
 
-/// Header parameters registered for JWS/JWE (RFC 7515 §4.1, RFC 7516 §4.1, RFC 7518 §4.6–4.8);
-/// RFC 7516 §4.1.13 (by reference to RFC 7515 §4.1.11) forbids listing them in `crit`.
-const REGISTERED: &[&str] = &[
-    "alg", "enc", "zip", "jku", "jwk", "kid", "x5u", "x5c", "x5t", "x5t#S256", "typ", "cty",
-    "crit", "epk", "apu", "apv", "iv", "tag", "p2s", "p2c", "b64",
-];
-
 /// Size, depth, count and work limits for JWE parsing (defaults suit ID tokens and API
 /// payloads).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -291,63 +284,6 @@ impl JwePolicy {
         }
     }
 
-    /// RFC 7516 §4.1.13 / RFC 7515 §4.1.11: `crit` is protected, a non-empty array of distinct
-    /// strings naming present, understood, non-registered parameters.
-    fn check_crit(
-        &self,
-        parts: &Parts,
-        merged: &Map<String, Value>,
-        recipient: Option<&Map<String, Value>>,
-    ) -> Result<()> {
-        if parts
-            .shared
-            .as_ref()
-            .is_some_and(|u| u.contains_key("crit"))
-            || recipient.is_some_and(|u| u.contains_key("crit"))
-        {
-            return Err(Error::InvalidHeader(
-                "`crit` must be integrity protected".into(),
-            ));
-        }
-        let Some(crit) = parts.protected.get("crit") else {
-            return Ok(());
-        };
-        let Value::Array(names) = crit else {
-            return Err(Error::InvalidHeader("`crit` must be an array".into()));
-        };
-        if names.is_empty() {
-            return Err(Error::InvalidHeader("`crit` must not be empty".into()));
-        }
-        let mut seen: Vec<&str> = Vec::with_capacity(names.len());
-        for name in names {
-            let Value::String(name) = name else {
-                return Err(Error::InvalidHeader(
-                    "`crit` entries must be strings".into(),
-                ));
-            };
-            if seen.contains(&name.as_str()) {
-                return Err(Error::InvalidHeader(format!(
-                    "`{name}` is listed twice in `crit`"
-                )));
-            }
-            seen.push(name);
-            if REGISTERED.contains(&name.as_str()) {
-                return Err(Error::InvalidHeader(format!(
-                    "registered header `{name}` must not be in `crit`"
-                )));
-            }
-            if !merged.contains_key(name) {
-                return Err(Error::InvalidHeader(format!(
-                    "critical header `{name}` is absent"
-                )));
-            }
-            if !self.critical.iter().any(|c| c == name) {
-                return Err(Error::UnsupportedCritical(name.clone()));
-            }
-        }
-        Ok(())
-    }
-
     /// RFC 7516 §5.2 steps 3–5 for one recipient: merged header, `crit`, `zip` placement,
     /// `alg`/`enc` parsed and checked against the allow-lists.
     fn recipient_header(
@@ -360,7 +296,11 @@ impl JwePolicy {
         ContentEncryption,
     )> {
         let merged = merge(&parts.protected, parts.shared.as_ref(), recipient)?;
-        self.check_crit(parts, &merged, recipient)?;
+        // RFC 7516 §4.1.13 (as RFC 7515 §4.1.11); RFC 7797's `b64` means nothing in a JWE.
+        let unprotected: Vec<&Map<String, Value>> = parts.shared.iter().chain(recipient).collect();
+        idforge_jose::crit::check(&parts.protected, &unprotected, &merged, &["b64"], |name| {
+            self.critical.iter().any(|c| c == name)
+        })?;
         // RFC 7516 §4.1.3: `zip` MUST be integrity protected.
         if merged.contains_key("zip") && !parts.protected.contains_key("zip") {
             return Err(Error::InvalidHeader(
