@@ -2,9 +2,9 @@
 //! codes (0 success; 1 rejected with one `error: <code>: ...` line on stderr and nothing on
 //! stdout; 2 usage error).
 
-use std::io::Write;
+mod common;
+use common::{fails_with, idforge, ok_text as ok};
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
 
 use base64::Engine as _;
 use idforge_saml_sp::binding::decode_redirect;
@@ -16,50 +16,6 @@ use time::OffsetDateTime;
 const SP: &str = "https://sp.example.com/metadata";
 const ACS: &str = "https://sp.example.com/acs";
 const IDP: &str = "https://idp.example.org/idp";
-
-fn idforge(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_idforge"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn idforge");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write stdin");
-    child.wait_with_output().expect("wait")
-}
-
-fn ok(args: &[&str], stdin: &[u8]) -> String {
-    let out = idforge(args, stdin);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
-}
-
-fn fails_with(args: &[&str], stdin: &[u8], code: &str) {
-    let out = idforge(args, stdin);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.stdout.is_empty(), "stdout must be empty on failure");
-    let err = String::from_utf8(out.stderr).expect("utf-8");
-    assert_eq!(err.lines().count(), 1, "one stderr line, got {err:?}");
-    assert!(
-        err.starts_with(&format!("error: {code}")),
-        "expected error: {code}, got {err:?}"
-    );
-}
 
 struct Fixture {
     dir: PathBuf,
