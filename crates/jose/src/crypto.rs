@@ -326,11 +326,6 @@ pub fn rsa_generate(bits: u32) -> Result<(Vec<u8>, Vec<u8>, RsaPrivateParts)> {
     Ok((rsa.n().to_vec(), rsa.e().to_vec(), parts))
 }
 
-/// Modulus length in bits of an RSA public key, or `None` for other key types.
-pub fn rsa_bits(key: &PublicKey) -> Option<u32> {
-    key.pkey.rsa().ok().map(|r| r.n().num_bits() as u32)
-}
-
 /// Builds an EC public key; rejects points that are not on the curve (invalid-curve attacks).
 ///
 /// Validation is the full public-key check of SP 800-56A §5.6.2.3.4 minus the `n·Q = O` step,
@@ -798,27 +793,6 @@ pub fn ephemeral_like(peer: &PublicKey) -> Result<PrivateKey, CryptoError> {
         }),
         _ => Err(CryptoError),
     }
-}
-
-/// Checks that an EC point given as coordinates lies on `curve` without building a key object.
-pub fn ec_point_on_curve(curve: EcCurve, x: &[u8], y: &[u8]) -> bool {
-    let Ok(group) = curve.group() else {
-        return false;
-    };
-    let (Ok(bx), Ok(by), Ok(mut ctx)) = (
-        BigNum::from_slice(x),
-        BigNum::from_slice(y),
-        BigNumContext::new(),
-    ) else {
-        return false;
-    };
-    let Ok(mut point) = EcPoint::new(&group) else {
-        return false;
-    };
-    point
-        .set_affine_coordinates_gfp(&group, &bx, &by, &mut ctx)
-        .is_ok()
-        && point.is_on_curve(&group, &mut ctx).unwrap_or(false)
 }
 
 /// The algorithm family of a public key, so protocol layers (e.g. XML-DSig in `saml-sp`) can

@@ -5,6 +5,8 @@
 //! algorithm allow-list, understood `crit` names, limits) and a [`Verifier`]. The `alg` in the
 //! token only selects among what the policy already allows (RFC 8725 §3.1).
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::alg::JwsAlgorithm;
@@ -509,35 +511,20 @@ impl JwsPolicy {
         }
         let parsed = parse_headers(h, None, self)?;
         let signature = b64::decode(s, "signature")?;
-        let payload_segment: &[u8] = match detached {
-            Some(d) if p.is_empty() => {
-                if parsed.unencoded {
-                    d
-                } else {
-                    return self.finish(
-                        parsed,
-                        h,
-                        &b64::encode(d).into_bytes(),
-                        d.to_vec(),
-                        &signature,
-                        0,
-                        verifier,
-                    );
-                }
-            }
-            Some(_) => {
+        // The signing input uses the payload segment as sent (RFC 7515 §5.2 step 8); a detached
+        // payload (Appendix F) is encoded here unless `b64: false` (RFC 7797 §3).
+        let (segment, payload): (Cow<'_, [u8]>, Vec<u8>) = match (detached, parsed.unencoded) {
+            (Some(_), _) if !p.is_empty() => {
                 return Err(Error::Malformed(
                     "payload given twice (detached and in the token)".into(),
                 ))
             }
-            None => p.as_bytes(),
+            (Some(d), true) => (Cow::Borrowed(d), d.to_vec()),
+            (Some(d), false) => (Cow::Owned(b64::encode(d).into_bytes()), d.to_vec()),
+            (None, true) => (Cow::Borrowed(p.as_bytes()), p.as_bytes().to_vec()),
+            (None, false) => (Cow::Borrowed(p.as_bytes()), b64::decode(p, "payload")?),
         };
-        let payload = if parsed.unencoded {
-            payload_segment.to_vec()
-        } else {
-            b64::decode(payload_segment, "payload")?
-        };
-        self.finish(parsed, h, payload_segment, payload, &signature, 0, verifier)
+        self.finish(parsed, h, &segment, payload, &signature, 0, verifier)
     }
 
     #[allow(clippy::too_many_arguments)]
