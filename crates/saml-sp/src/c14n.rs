@@ -3,12 +3,12 @@
 //! subtree (the XML-DSig same-document reference case) or over an arbitrary document subset
 //! described by a [`NodeSet`] (C14N 1.0 §2.3 / Exc-C14N §3 "document subsets").
 //!
-//! Input is the XPath data model as `roxmltree` builds it: entity and character references
+//! Input is the XPath data model as [`crate::xml`] builds it: entity and character references
 //! expanded, attribute values normalized, line endings normalized, CDATA merged into text
 //! (C14N 1.0 §1.1 and §2.1), so the rules below only concern namespace and attribute rendering,
 //! ordering and escaping.
 
-use roxmltree::{Attribute, Node, NodeId, NodeType};
+use crate::xml::{Attribute, Node, NodeId, NodeType};
 
 use crate::error::{Error, Result};
 use crate::xml::{attribute_qname, element_qname, NS_XML};

@@ -10,7 +10,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use idforge_jose::crypto::{self, HashAlg, PrivateKey, PublicKey, PublicKeyKind, SignatureScheme};
-use roxmltree::{Document, Node, NodeId};
+use crate::xml::{Document, Node, NodeId};
 
 use crate::c14n::{canonicalize_subtree, Method};
 use crate::error::{Error, Result};

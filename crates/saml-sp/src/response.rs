@@ -8,7 +8,7 @@ use std::sync::Arc;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use idforge_jose::crypto::{self, CertInfo, PrivateKey, PublicKey};
-use roxmltree::{Document, Node};
+use crate::xml::{Document, Node};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};

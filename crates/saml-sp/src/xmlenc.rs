@@ -8,7 +8,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use idforge_jose::crypto::{self, HashAlg, PrivateKey, PublicKey};
-use roxmltree::Node;
+use crate::xml::Node;
 
 use crate::error::{Error, Result};
 use crate::xml::{self, child_elements, is, NS_DSIG, NS_XENC};

@@ -17,7 +17,7 @@ use idforge_jose::crypto::{self, EcCurve, PublicKey};
 use idforge_saml_sp::dsig::{Signature, VerifyOptions};
 use idforge_saml_sp::xml::{parse, Limits, NS_DSIG, NS_DSIG11};
 use idforge_saml_sp::Error;
-use roxmltree::Node;
+use idforge_saml_sp::xml::Node;
 
 fn opts() -> VerifyOptions {
     VerifyOptions {
