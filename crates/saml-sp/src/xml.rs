@@ -446,7 +446,7 @@ impl<'a, 'i: 'a> Node<'a, 'i> {
             .map(move |data| Attribute { doc, data })
     }
 
-    /// The namespace bindings in scope on an element (the `xml` binding included).
+    /// The namespace bindings in scope on an element (the implicit `xml` binding excluded).
     pub fn namespaces(
         &self,
     ) -> impl DoubleEndedIterator<Item = Namespace<'a>> + ExactSizeIterator + Clone + use<'a, 'i> {
@@ -470,6 +470,9 @@ impl<'a, 'i: 'a> Node<'a, 'i> {
     /// The URI bound to `prefix` (`None`: the default namespace) on this element; an undeclared
     /// default namespace (`xmlns=""`) reads as `Some("")`.
     pub fn lookup_namespace_uri(&self, prefix: Option<&str>) -> Option<&'a str> {
+        if prefix == Some("xml") {
+            return Some(NS_XML);
+        }
         let mut it = self.namespaces();
         it.rfind(|n| n.name == prefix).map(|n| n.uri)
     }
@@ -645,7 +648,7 @@ pub fn parse<'i>(input: &'i str, limits: &Limits) -> Result<Document<'i>> {
                 prefix: Some("xml"),
                 uri: Cow::Borrowed(NS_XML),
             }],
-            scopes: vec![XML_NS_INDEX],
+            scopes: Vec::with_capacity(16),
             root_element: NONE,
         },
         stack: Vec::with_capacity(16),
@@ -1060,8 +1063,10 @@ impl<'i> Builder<'i, '_> {
             .unwrap_or(inner.len());
         let qname = inner.get(..name_len).unwrap_or("");
         let (prefix, local) = split_qname(qname)?;
-        if prefix == Some("xmlns") {
-            return Err(bad("element with the xmlns prefix"));
+        if matches!(prefix, Some("xmlns" | "xml")) {
+            // `xmlns:` is never an element prefix (Namespaces §3); `xml:` would be legal but no
+            // SAML or XML-DSig element uses it, and the previous parser refused it too.
+            return Err(bad("element with the xmlns or xml prefix"));
         }
 
         self.raw.clear();
@@ -1135,9 +1140,9 @@ impl<'i> Builder<'i, '_> {
         let parent_scope = match self.stack.last() {
             Some(&p) => match self.doc.nodes.get(p as usize).map(|n| &n.kind) {
                 Some(Kind::Element { scope, .. }) => *scope,
-                _ => (0, 1),
+                _ => (0, 0),
             },
-            None => (0, 1),
+            None => (0, 0),
         };
         let scope = if self.decls.iter().all(|d| d.0 == Some("xml")) {
             parent_scope
@@ -1164,6 +1169,9 @@ impl<'i> Builder<'i, '_> {
             (s0, s1)
         };
         let resolve = |doc: &Document<'i>, p: Option<&str>| -> Option<u32> {
+            if p == Some("xml") {
+                return Some(XML_NS_INDEX);
+            }
             doc.scopes
                 .get(scope.0 as usize..scope.1 as usize)?
                 .iter()
@@ -1233,7 +1241,7 @@ fn check_xml_decl(content: &str) -> Result<()> {
         let a = a.map_err(|e| bad(format!("XML declaration: {e}")))?;
         let key = std::str::from_utf8(a.key.into_inner()).unwrap_or("");
         let value = std::str::from_utf8(&a.value).unwrap_or("");
-        if !expected.any(|k| k == key) {
+        if (!seen_version && key != "version") || !expected.any(|k| k == key) {
             return Err(bad(format!("XML declaration: unexpected {key:?}")));
         }
         let ok = match key {
@@ -1489,6 +1497,172 @@ mod tests {
         );
         let doc = parse("<n>a<b/>c</n>", &Limits::default()).expect("parse");
         assert!(simple_text(doc.root_element()).is_err());
+    }
+
+    fn malformed(input: &str) -> String {
+        match parse(input, &Limits::default()) {
+            Err(Error::MalformedXml(m)) => m,
+            other => panic!("{input:?} must be MalformedXml, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn well_formedness_rules_are_enforced_with_typed_errors() {
+        let cases: &[(&str, &str)] = &[
+            // XML 1.0 §2.2 Char, literally and through character references (WFC: Legal Char).
+            ("<a>\u{1}</a>", "illegal character"),
+            ("<a b=\"\u{8}\"/>", "illegal character"),
+            ("<a>\u{FFFE}</a>", "illegal character"),
+            ("<a>\u{FFFF}</a>", "illegal character"),
+            ("<a>&#0;</a>", "invalid character reference"),
+            ("<a>&#xD800;</a>", "invalid character reference"),
+            ("<a>&#x110000;</a>", "invalid character reference"),
+            ("<a>&#xFFFE;</a>", "invalid character reference"),
+            ("<a>&#99999999999;</a>", "invalid character reference"),
+            ("<a>&#x;</a>", "invalid character reference"),
+            ("<a>&#+65;</a>", "invalid character reference"),
+            ("<a b=\"&#1;\"/>", "invalid character reference"),
+            // References: terminated, and nothing but the five predefined entities.
+            ("<a>&amp</a>", ""),
+            ("<a>& b</a>", ""),
+            ("<a b=\"&\"/>", "unterminated reference"),
+            ("<a b=\"&amp\"/>", "unterminated reference"),
+            ("<a>&1x;</a>", "invalid reference"),
+            // Names (§2.3, Namespaces §3 QName/NCName).
+            ("<1a/>", "invalid name"),
+            ("<-a/>", "invalid name"),
+            ("<\u{B7}a/>", "invalid name"),
+            ("<\u{37E}/>", "invalid name"),
+            ("<:a/>", "invalid name"),
+            ("<a:/>", "invalid name"),
+            ("<a:b:c xmlns:a=\"u\"/>", "invalid name"),
+            ("< a/>", "invalid name"),
+            ("<a/ >", "invalid name"),
+            ("<a 1b=\"x\"/>", "invalid name"),
+            ("<a b:=\"x\"/>", "invalid name"),
+            ("<a><?p:i?></a>", "invalid processing instruction target"),
+            ("<a><?xMl x?></a>", "XML declaration not at the start"),
+            // Tags (§3.1): matching, attribute syntax, separation, `<` in values.
+            ("<a><b></a></b>", ""),
+            ("<a></b>", ""),
+            ("<a></a b>", ""),
+            ("</a>", ""),
+            ("<a>", "unclosed element"),
+            ("<a b/>", ""),
+            ("<a b=1/>", ""),
+            ("<a b=\"1\"c=\"2\"/>", "not separated by white space"),
+            ("<a b=\"<\"/>", "'<' in an attribute value"),
+            // WFC: Unique Att Spec, by qualified and by expanded name (Namespaces §6.3).
+            ("<a b=\"1\" b=\"2\"/>", "duplicate attribute"),
+            ("<a xmlns=\"u\" xmlns=\"v\"/>", "duplicate attribute"),
+            ("<a xmlns:p=\"u\" xmlns:p=\"v\"/>", "duplicate attribute"),
+            ("<a xmlns:p=\"u\" xmlns:q=\"u\" p:x=\"1\" q:x=\"2\"/>", "duplicate attribute"),
+            // Namespaces §3 constraints.
+            ("<p:a/>", "undeclared prefix"),
+            ("<a p:x=\"1\"/>", "undeclared prefix"),
+            ("<a xmlns:p=\"\"/>", "empty namespace"),
+            ("<a xmlns:xml=\"urn:x\"/>", "invalid binding"),
+            ("<a xmlns:p=\"http://www.w3.org/XML/1998/namespace\"/>", "invalid binding"),
+            ("<a xmlns:p=\"http://www.w3.org/2000/xmlns/\"/>", "invalid binding"),
+            ("<a xmlns:xmlns=\"urn:x\"/>", "xmlns prefix cannot be declared"),
+            ("<a xmlns=\"http://www.w3.org/XML/1998/namespace\"/>", "reserved namespace"),
+            ("<a xmlns=\"http://www.w3.org/2000/xmlns/\"/>", "reserved namespace"),
+            ("<xmlns:a/>", "xmlns or xml prefix"),
+            // Document structure (§2.1): one root, nothing but Misc outside it.
+            ("", "no root element"),
+            ("<!--c-->", "no root element"),
+            ("<a/><b/>", "more than one root element"),
+            ("<a/>x", "character data outside the root element"),
+            ("x<a/>", "character data outside the root element"),
+            ("<a/>&amp;", "character data outside the root element"),
+            ("<a/><![CDATA[x]]>", "character data outside the root element"),
+            // Character data, comments (§2.4, §2.5), CDATA (§2.7).
+            ("<a>]]></a>", "']]>' in character data"),
+            ("<a><!-- a -- b --></a>", ""),
+            ("<a><!-- a ---></a>", ""),
+            ("<a><![cdata[x]]></a>", ""),
+            // XML declaration (§2.8): first, well-formed.
+            (" <?xml version=\"1.0\"?><a/>", "XML declaration not at the start"),
+            ("<a/><?xml version=\"1.0\"?>", "XML declaration not at the start"),
+            ("<?XML version=\"1.0\"?><a/>", "XML declaration not at the start"),
+            ("<?xml?><a/>", "without version"),
+            ("<?xml encoding=\"UTF-8\"?><a/>", "unexpected"),
+            ("<?xml version=\"2.0\"?><a/>", "bad version"),
+            ("<?xml version=\"1.0\" standalone=\"maybe\"?><a/>", "bad standalone"),
+            ("<?xml version=\"1.0\" foo=\"bar\"?><a/>", "unexpected"),
+            ("<?xml standalone=\"yes\" version=\"1.0\"?><a/>", "unexpected"),
+            ("<?xml version=\"1.0\"encoding=\"UTF-8\"?><a/>", "missing white space"),
+        ];
+        for (input, want) in cases {
+            let got = malformed(input);
+            assert!(got.contains(want), "{input:?}: {got:?} lacks {want:?}");
+        }
+        // Anything needing a DTD is DtdForbidden, whatever the case or place.
+        for input in ["<!doctype a><a/>", "<a>&foo;</a>", "<a b=\"&foo;\"/>"] {
+            assert_eq!(parse(input, &Limits::default()).expect_err(input), Error::DtdForbidden);
+        }
+    }
+
+    #[test]
+    fn normalization_and_references_build_the_xpath_data_model() {
+        let l = Limits::default();
+        // §2.11 line ends everywhere, §3.3.3 attribute values, §4.6 entities, §4.1 char refs.
+        let doc = parse(
+            "<a b=\" x\ty\nz\r\nw\rv &#9;&#10;&#13;&#32;&lt;&amp;\" c='\"'>1\r\n2\r3&#13;&#x41;&lt;<![CDATA[<&\r\n]]>&gt;<!--x\r\ny--><?p d\r\ne?></a>",
+            &l,
+        )
+        .expect("parse");
+        let a = doc.root_element();
+        assert_eq!(a.attribute("b"), Some(" x y z w v \t\n\r <&"));
+        assert_eq!(a.attribute("c"), Some("\""));
+        let kids: Vec<_> = a.children().collect();
+        assert_eq!(kids.len(), 3, "{kids:?}");
+        assert_eq!(kids[0].text(), Some("1\n2\n3\rA<<&\n>"));
+        assert_eq!(kids[1].text(), Some("x\ny"));
+        assert_eq!(
+            kids[2].pi(),
+            Some(PI {
+                target: "p",
+                value: Some("d\ne")
+            })
+        );
+        // Comments split text nodes; empty CDATA makes none.
+        let doc = parse("<a>x<!--c-->y<![CDATA[]]></a>", &l).expect("parse");
+        let kinds: Vec<_> = doc.root_element().children().map(|n| n.node_type()).collect();
+        assert_eq!(kinds, [NodeType::Text, NodeType::Comment, NodeType::Text]);
+        // Legal non-ASCII names (NameStartChar / NameChar ranges).
+        assert!(parse("<é\u{B7}\u{300}\u{203F} \u{10000}=\"1\"/>", &l).is_ok());
+        assert!(parse("<a\tb=\"1\"\nc='2'\r\n/>", &l).is_ok());
+        assert!(parse("\u{FEFF}<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\" ?>\n<a></a >\n", &l).is_ok());
+    }
+
+    #[test]
+    fn namespaces_resolve_per_element() {
+        let doc = parse(
+            r#"<a xmlns="urn:d" xmlns:p="urn:p" p:x="1" y="2" xml:lang="en"><b xmlns=""><p:c xmlns:p="urn:q"/></b></a>"#,
+            &Limits::default(),
+        )
+        .expect("parse");
+        let a = doc.root_element();
+        assert_eq!(a.tag_name().namespace(), Some("urn:d"));
+        assert_eq!(a.attribute(("urn:p", "x")), Some("1"));
+        assert_eq!(a.attribute("y"), Some("2"));
+        assert_eq!(a.attribute((NS_XML, "lang")), Some("en"));
+        assert_eq!(a.attribute("x"), None);
+        assert_eq!(a.attributes().len(), 3, "namespace declarations are not attributes");
+        assert_eq!(a.lookup_namespace_uri(Some("xml")), Some(NS_XML));
+        let b = a.first_element_child().expect("b");
+        assert_eq!(b.tag_name().namespace(), None);
+        assert_eq!(b.lookup_namespace_uri(None), Some(""));
+        let c = b.first_element_child().expect("c");
+        assert!(c.has_tag_name(("urn:q", "c")));
+        assert_eq!(c.lookup_namespace_uri(Some("p")), Some("urn:q"));
+        assert_eq!(c.namespaces().count(), 2);
+        assert_eq!(c.parent_element(), Some(b));
+        assert_eq!(c.ancestors().count(), 4);
+        assert_eq!(doc.descendants().count(), 4);
+        assert_eq!(&doc.input_text()[b.range()], r#"<b xmlns=""><p:c xmlns:p="urn:q"/></b>"#);
+        assert_eq!(&doc.input_text()[c.range()], r#"<p:c xmlns:p="urn:q"/>"#);
     }
 
     #[test]
