@@ -520,21 +520,50 @@ impl<'a> Lazy<'_, 'a> {
     }
 }
 
-fn push_escaped(out: &mut Vec<u8>, s: &str, escape: fn(u8) -> Option<&'static [u8]>) {
+/// Appends `s`, replacing the bytes `rep` maps; the common no-escape case is one copy.
+#[inline]
+fn push_escaped(out: &mut Vec<u8>, s: &str, rep: impl Fn(u8) -> Option<&'static [u8]>) {
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if let Some(rep) = escape(b) {
-            out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
-            out.extend_from_slice(rep);
-            start = i + 1;
-        }
+    while let Some(off) = bytes
+        .get(start..)
+        .and_then(|rest| rest.iter().position(|&b| rep(b).is_some()))
+    {
+        let i = start + off;
+        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+        out.extend_from_slice(bytes.get(i).copied().and_then(&rep).unwrap_or_default());
+        start = i + 1;
     }
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
 }
 
+/// True when no byte of `chunk` (8 bytes) is `&`, `<`, `>` or CR: SWAR zero-byte tests.
+#[inline]
+fn text_chunk_plain(chunk: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut w = [0u8; 8];
+    w.copy_from_slice(chunk);
+    let x = u64::from_le_bytes(w);
+    let has = |c: u8| {
+        let y = x ^ (LO * u64::from(c));
+        y.wrapping_sub(LO) & !y & HI
+    };
+    has(b'&') | has(b'<') | has(b'>') | has(b'\r') == 0
+}
+
 /// C14N 1.0 §2.3 text node escaping.
 fn push_text(out: &mut Vec<u8>, s: &str) {
+    // Fast path: text without special characters (nearly all SAML text) is copied as is.
+    let bytes = s.as_bytes();
+    let chunks = bytes.chunks_exact(8);
+    let tail = chunks.remainder();
+    if chunks.into_iter().all(text_chunk_plain)
+        && !tail.iter().any(|b| matches!(b, b'&' | b'<' | b'>' | b'\r'))
+    {
+        out.extend_from_slice(bytes);
+        return;
+    }
     push_escaped(out, s, |b| match b {
         b'&' => Some(b"&amp;"),
         b'<' => Some(b"&lt;"),

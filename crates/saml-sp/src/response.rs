@@ -517,10 +517,13 @@ fn read_assertion(
             let values = child_elements(at)
                 .filter(|v| is(*v, NS_ASSERTION, "AttributeValue"))
                 .map(|v| {
-                    v.descendants()
-                        .filter(|d| d.is_text())
-                        .filter_map(|d| d.text())
-                        .collect::<String>()
+                    let mut texts = v.descendants().filter(|d| d.is_text()).filter_map(|d| d.text());
+                    // One allocation of the exact size in the common single-text case.
+                    match (texts.next(), texts.next()) {
+                        (None, _) => String::new(),
+                        (Some(t), None) => t.to_owned(),
+                        (Some(a), Some(b)) => [a, b].into_iter().chain(texts).collect(),
+                    }
                 })
                 .collect();
             attributes.push(Attribute {

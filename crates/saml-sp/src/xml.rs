@@ -667,50 +667,46 @@ pub fn parse<'i>(input: &'i str, limits: &Limits) -> Result<Document<'i>> {
 
 fn contains_doctype(input: &str) -> bool {
     // `<!DOCTYPE` is case-sensitive in XML; anything else is a well-formedness error anyway.
-    input.contains("<!DOCTYPE") || input.contains("<!ENTITY")
+    // One memchr pass over `!`, which is rare in SAML messages.
+    input.match_indices('!').any(|(i, _)| {
+        i > 0
+            && input.as_bytes().get(i - 1) == Some(&b'<')
+            && input
+                .get(i + 1..)
+                .is_some_and(|r| r.starts_with("DOCTYPE") || r.starts_with("ENTITY"))
+    })
 }
 
 /// Every character must match XML 1.0 §2.2 `Char`. `&str` already excludes surrogates and
 /// non-characters beyond U+10FFFF, so what is left are the C0 controls other than tab, LF and
 /// CR, and U+FFFE / U+FFFF (`EF BF BE` / `EF BF BF`). Returns whether a CR occurs (line-end
-/// normalization is needed). Eight bytes at a time: most chunks have neither a byte below 0x20
-/// nor 0xEF.
+/// normalization is needed). Blocks of 64 bytes are screened with branch-free (vectorizable)
+/// tests; only a block holding a suspect byte is looked at byte by byte.
 fn check_chars(b: &[u8]) -> Result<bool> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
     let mut has_cr = false;
-    let slow = |i: usize, has_cr: &mut bool| -> Result<()> {
-        match b.get(i).copied().unwrap_or(0x20) {
-            b'\t' | b'\n' => Ok(()),
-            b'\r' => {
-                *has_cr = true;
-                Ok(())
-            }
-            c if c < 0x20 => Err(bad(format!("illegal character U+{c:04X}"))),
-            0xEF if b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF)) => {
-                Err(bad("illegal character U+FFFE/U+FFFF"))
-            }
-            _ => Ok(()),
+    for (k, block) in b.chunks(64).enumerate() {
+        let (mut suspect, mut cr) = (false, false);
+        for &c in block {
+            suspect |= (c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r') | (c == 0xEF);
+            cr |= c == b'\r';
         }
-    };
-    let mut i = 0;
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let x = u64::from_le_bytes(w);
-        let below = x.wrapping_sub(LO * 0x20) & !x & HI;
-        let y = x ^ (LO * 0xEF);
-        let ef = y.wrapping_sub(LO) & !y & HI;
-        if below | ef != 0 {
-            for k in i..i + 8 {
-                slow(k, &mut has_cr)?;
+        has_cr |= cr;
+        if !suspect {
+            continue;
+        }
+        for i in k * 64..k * 64 + block.len() {
+            match b.get(i).copied().unwrap_or(b' ') {
+                c if c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r') => {
+                    return Err(bad(format!("illegal character U+{c:04X}")))
+                }
+                0xEF if b.get(i + 1) == Some(&0xBF)
+                    && matches!(b.get(i + 2), Some(0xBE | 0xBF)) =>
+                {
+                    return Err(bad("illegal character U+FFFE/U+FFFF"))
+                }
+                _ => {}
             }
         }
-        i += 8;
-    }
-    for k in i..b.len() {
-        slow(k, &mut has_cr)?;
     }
     Ok(has_cr)
 }
@@ -744,8 +740,63 @@ fn is_ncname(s: &str) -> bool {
     chars.next().is_some_and(is_name_start) && chars.all(is_name_char)
 }
 
-/// Splits a Namespaces §3 `QName` into prefix and local part.
+/// Byte classes for ASCII names: 1 = `NameStartChar`, 2 = other `NameChar`, 3 = `:`,
+/// 4 = non-ASCII (full check), 0 = not allowed in a name.
+const NAME_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = if c.is_ascii_alphabetic() || c == b'_' {
+            1
+        } else if c.is_ascii_digit() || c == b'-' || c == b'.' {
+            2
+        } else if c == b':' {
+            3
+        } else if c >= 0x80 {
+            4
+        } else {
+            0
+        };
+        i += 1;
+    }
+    t
+};
+
+/// Splits a Namespaces §3 `QName` into prefix and local part. One table-driven pass over ASCII
+/// names (the common case); anything else takes the full `NameStartChar`/`NameChar` check.
 fn split_qname(q: &str) -> Result<(Option<&str>, &str)> {
+    let b = q.as_bytes();
+    let mut colon = usize::MAX;
+    // Position where the next NCName starts (0, or just after the colon).
+    let mut part_start = 0;
+    let mut ok = !b.is_empty();
+    for (i, &c) in b.iter().enumerate() {
+        match NAME_CLASS[c as usize] {
+            1 => {}
+            2 if i != part_start => {}
+            3 if i != part_start && colon == usize::MAX => {
+                colon = i;
+                part_start = i + 1;
+            }
+            4 => return split_qname_full(q),
+            _ => {
+                ok = false;
+                break;
+            }
+        }
+    }
+    if !ok || part_start == b.len() {
+        return Err(bad(format!("invalid name {q:?}")));
+    }
+    Ok(if colon == usize::MAX {
+        (None, q)
+    } else {
+        (q.get(..colon), q.get(colon + 1..).unwrap_or(""))
+    })
+}
+
+fn split_qname_full(q: &str) -> Result<(Option<&str>, &str)> {
     let (prefix, local) = match q.split_once(':') {
         Some((p, l)) => (Some(p), l),
         None => (None, q),
@@ -982,7 +1033,7 @@ impl<'i> Builder<'i, '_> {
                         }
                         continue;
                     }
-                    if raw.contains("]]>") {
+                    if raw.as_bytes().contains(&b'>') && raw.contains("]]>") {
                         return Err(bad("']]>' in character data"));
                     }
                     let t = self.eol(raw);
@@ -1059,7 +1110,8 @@ impl<'i> Builder<'i, '_> {
             return Err(Error::TooDeep(self.limits.max_depth));
         }
         let name_len = inner
-            .find([' ', '\t', '\n', '\r'])
+            .bytes()
+            .position(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
             .unwrap_or(inner.len());
         let qname = inner.get(..name_len).unwrap_or("");
         let (prefix, local) = split_qname(qname)?;
