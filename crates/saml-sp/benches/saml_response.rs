@@ -98,7 +98,12 @@ fn bench(c: &mut Criterion) {
     let parse_only = || {
         black_box(parse(black_box(&xml), &Limits::default()).unwrap());
     };
-    ratio::interleaved("parse only (quick-xml + our checks + tree) / raw", 200, parse_only, raw);
+    ratio::interleaved(
+        "parse only (quick-xml + our checks + tree) / raw",
+        200,
+        parse_only,
+        raw,
+    );
     let tokenize_only = || {
         let mut reader = quick_xml::Reader::from_str(black_box(&xml));
         let mut n = 0usize;

@@ -126,12 +126,30 @@ struct Walker<'s> {
     out: Vec<u8>,
 }
 
+/// String equality with a pointer fast path: prefixes and URIs taken from the same namespace
+/// declaration are the same slice.
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
+#[inline]
+fn same_opt(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => same(a, b),
+        _ => false,
+    }
+}
+
 fn ctx_get<'a>(ctx: &[Ns<'a>], prefix: Option<&str>) -> Option<&'a str> {
-    ctx.iter().find(|(p, _)| *p == prefix).map(|(_, u)| *u)
+    ctx.iter()
+        .find(|(p, _)| same_opt(*p, prefix))
+        .map(|(_, u)| *u)
 }
 
 fn ctx_set<'a>(ctx: &mut Vec<Ns<'a>>, prefix: Option<&'a str>, uri: &'a str) {
-    match ctx.iter_mut().find(|(p, _)| *p == prefix) {
+    match ctx.iter_mut().find(|(p, _)| same_opt(*p, prefix)) {
         Some(slot) => slot.1 = uri,
         None => ctx.push((prefix, uri)),
     }
@@ -352,34 +370,42 @@ impl<'s> Walker<'s> {
                 base: ctx,
                 own: None,
             };
-            let mut utilized: [Option<Option<&'a str>>; 8] = [None; 8];
-            let mut extra: Vec<Option<&'a str>> = Vec::new();
-            utilized[0] = Some(qname.split_once(':').map(|(p, _)| p));
+            // Visibly utilized prefixes with the binding they resolved to at parse time (the
+            // element's own name always resolves; an unprefixed name in no namespace has none).
+            type Utilized<'a> = (Option<&'a str>, Option<&'a str>);
+            let mut utilized: [Option<Utilized<'a>>; 8] = [None; 8];
+            let mut extra: Vec<Utilized<'a>> = Vec::new();
+            utilized[0] = Some(match el.namespace_binding() {
+                Some(b) => (b.name(), Some(b.uri())),
+                None => (qname.split_once(':').map(|(p, _)| p), None),
+            });
             let mut n = 1;
             for a in el.attributes() {
                 if a.namespace().is_some()
                     && a.namespace() != Some(NS_XML)
                     && self.attr_in_set(el, &a)
                 {
-                    if let Some((p, _)) = attribute_qname(el, &a).split_once(':') {
-                        let p = Some(p);
-                        if utilized.contains(&Some(p)) || extra.contains(&p) {
+                    if let Some(b) = a.namespace_binding().filter(|b| b.name().is_some()) {
+                        let p = b.name();
+                        let seen = |u: &Option<Utilized<'_>>| u.is_some_and(|u| same_opt(u.0, p));
+                        if utilized.iter().any(seen) || extra.iter().any(|u| same_opt(u.0, p)) {
                             continue;
                         }
+                        let entry = (p, Some(b.uri()));
                         match utilized.get_mut(n) {
-                            Some(slot) => *slot = Some(p),
-                            None => extra.push(p),
+                            Some(slot) => *slot = Some(entry),
+                            None => extra.push(entry),
                         }
                         n += 1;
                     }
                 }
             }
             let default_listed = self.inclusive.iter().any(Option::is_none);
-            for p in utilized.iter().flatten().copied().chain(extra) {
+            for (p, known) in utilized.iter().flatten().copied().chain(extra) {
                 // Only namespace nodes in the node-set are candidates (a missing default
                 // namespace node reads as the empty default).
-                let uri = el
-                    .lookup_namespace_uri(p)
+                let uri = known
+                    .or_else(|| el.lookup_namespace_uri(p))
                     .filter(|u| !(p.is_none() && u.is_empty()))
                     .filter(|u| self.ns_in_set(el, p, u));
                 match (p, uri) {
@@ -390,7 +416,7 @@ impl<'s> Walker<'s> {
                         }
                     }
                     (_, Some(uri)) => {
-                        if rendered.get(p) != Some(uri) {
+                        if !rendered.get(p).is_some_and(|r| same(r, uri)) {
                             emit.push((p, uri));
                             rendered.set(p, uri);
                         }
@@ -515,7 +541,7 @@ impl<'a> Lazy<'_, 'a> {
     fn remove(&mut self, prefix: Option<&str>) {
         if self.get(prefix).is_some() {
             let own = self.own.get_or_insert_with(|| self.base.to_vec());
-            own.retain(|(q, _)| *q != prefix);
+            own.retain(|(q, _)| !same_opt(*q, prefix));
         }
     }
 }

@@ -7,10 +7,10 @@
 //! Verification returns the [`NodeId`]s the verified references point at. Callers (the SAML
 //! layer) must read data *only* from those nodes: that is the anti-wrapping design.
 
+use crate::xml::{Document, Node, NodeId};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use idforge_jose::crypto::{self, HashAlg, PrivateKey, PublicKey, PublicKeyKind, SignatureScheme};
-use crate::xml::{Document, Node, NodeId};
 
 use crate::c14n::{canonicalize_subtree, Method};
 use crate::error::{Error, Result};

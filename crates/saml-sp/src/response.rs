@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
+use crate::xml::{Document, Node};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use idforge_jose::crypto::{self, CertInfo, PrivateKey, PublicKey};
-use crate::xml::{Document, Node};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
@@ -517,7 +517,10 @@ fn read_assertion(
             let values = child_elements(at)
                 .filter(|v| is(*v, NS_ASSERTION, "AttributeValue"))
                 .map(|v| {
-                    let mut texts = v.descendants().filter(|d| d.is_text()).filter_map(|d| d.text());
+                    let mut texts = v
+                        .descendants()
+                        .filter(|d| d.is_text())
+                        .filter_map(|d| d.text());
                     // One allocation of the exact size in the common single-text case.
                     match (texts.next(), texts.next()) {
                         (None, _) => String::new(),

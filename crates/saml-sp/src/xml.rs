@@ -204,7 +204,10 @@ impl<'i> Document<'i> {
 
     /// The node with id `id`, if it exists.
     pub fn get_node<'a>(&'a self, id: NodeId) -> Option<Node<'a, 'i>> {
-        (id.get_usize() < self.nodes.len()).then_some(Node { doc: self, id: id.0 })
+        (id.get_usize() < self.nodes.len()).then_some(Node {
+            doc: self,
+            id: id.0,
+        })
     }
 
     /// The text the document was parsed from.
@@ -309,6 +312,12 @@ impl<'a, 'i> Attribute<'a, 'i> {
     pub fn value(&self) -> &'a str {
         &self.data.value
     }
+
+    /// The namespace binding the attribute's prefix resolved to (`None` when unprefixed). The
+    /// strings are those of the declaration, so two lookups of one binding are pointer-equal.
+    pub fn namespace_binding(&self) -> Option<Namespace<'a>> {
+        self.doc.binding(self.data.ns)
+    }
 }
 
 /// An in-scope namespace binding.
@@ -330,6 +339,13 @@ impl<'a> Namespace<'a> {
 }
 
 impl<'i> Document<'i> {
+    fn binding(&self, idx: u32) -> Option<Namespace<'_>> {
+        self.namespaces.get(idx as usize).map(|n| Namespace {
+            name: n.prefix,
+            uri: &n.uri,
+        })
+    }
+
     fn ns_uri(&self, idx: u32) -> Option<&str> {
         self.namespaces
             .get(idx as usize)
@@ -400,6 +416,16 @@ impl<'a, 'i: 'a> Node<'a, 'i> {
         }
     }
 
+    /// The namespace binding an element's name resolved to: its prefix's declaration, or the
+    /// non-empty default namespace; `None` for an element in no namespace. The strings are those
+    /// of the declaration, so two lookups of one binding are pointer-equal.
+    pub fn namespace_binding(&self) -> Option<Namespace<'a>> {
+        match self.data().kind {
+            Kind::Element { ns, .. } => self.doc.binding(ns),
+            _ => None,
+        }
+    }
+
     /// True when this is an element with the expanded name `name`.
     pub fn has_tag_name(&self, name: impl NameQuery) -> bool {
         match self.data().kind {
@@ -449,7 +475,8 @@ impl<'a, 'i: 'a> Node<'a, 'i> {
     /// The namespace bindings in scope on an element (the implicit `xml` binding excluded).
     pub fn namespaces(
         &self,
-    ) -> impl DoubleEndedIterator<Item = Namespace<'a>> + ExactSizeIterator + Clone + use<'a, 'i> {
+    ) -> impl DoubleEndedIterator<Item = Namespace<'a>> + ExactSizeIterator + Clone + use<'a, 'i>
+    {
         let doc = self.doc;
         let ids = match self.data().kind {
             Kind::Element { scope, .. } => doc
@@ -925,7 +952,9 @@ struct Builder<'i, 'l> {
 
 impl<'i> Builder<'i, '_> {
     fn slice(&self, r: Range<usize>) -> Result<&'i str> {
-        self.text.get(r).ok_or_else(|| bad("internal: bad token range"))
+        self.text
+            .get(r)
+            .ok_or_else(|| bad("internal: bad token range"))
     }
 
     fn push_node(&mut self, kind: Kind<'i>, range: (usize, usize)) -> Result<u32> {
@@ -1060,19 +1089,22 @@ impl<'i> Builder<'i, '_> {
                 }
                 Event::PI(_) => {
                     let content = self.slice(start + 2..end - 2)?;
-                    let (target, value) = match content
-                        .find(|c: char| matches!(c, ' ' | '\t' | '\n' | '\r'))
-                    {
+                    let (target, value) = match content.find([' ', '\t', '\n', '\r']) {
                         Some(i) => (
                             content.get(..i).unwrap_or(""),
-                            Some(content.get(i..).unwrap_or("").trim_start_matches([
-                                ' ', '\t', '\n', '\r',
-                            ])),
+                            Some(
+                                content
+                                    .get(i..)
+                                    .unwrap_or("")
+                                    .trim_start_matches([' ', '\t', '\n', '\r']),
+                            ),
                         ),
                         None => (content, None),
                     };
                     if !is_ncname(target) {
-                        return Err(bad(format!("invalid processing instruction target {target:?}")));
+                        return Err(bad(format!(
+                            "invalid processing instruction target {target:?}"
+                        )));
                     }
                     if target.eq_ignore_ascii_case("xml") {
                         return Err(bad("XML declaration not at the start of the document"));
@@ -1360,7 +1392,6 @@ fn check_declaration(input: &str) -> Result<()> {
     Ok(())
 }
 
-
 /// The qualified name of an element exactly as written in the source (`saml:Assertion`).
 pub fn element_qname<'i>(node: Node<'_, 'i>) -> &'i str {
     node.qname()
@@ -1608,17 +1639,35 @@ mod tests {
             ("<a b=\"1\" b=\"2\"/>", "duplicate attribute"),
             ("<a xmlns=\"u\" xmlns=\"v\"/>", "duplicate attribute"),
             ("<a xmlns:p=\"u\" xmlns:p=\"v\"/>", "duplicate attribute"),
-            ("<a xmlns:p=\"u\" xmlns:q=\"u\" p:x=\"1\" q:x=\"2\"/>", "duplicate attribute"),
+            (
+                "<a xmlns:p=\"u\" xmlns:q=\"u\" p:x=\"1\" q:x=\"2\"/>",
+                "duplicate attribute",
+            ),
             // Namespaces §3 constraints.
             ("<p:a/>", "undeclared prefix"),
             ("<a p:x=\"1\"/>", "undeclared prefix"),
             ("<a xmlns:p=\"\"/>", "empty namespace"),
             ("<a xmlns:xml=\"urn:x\"/>", "invalid binding"),
-            ("<a xmlns:p=\"http://www.w3.org/XML/1998/namespace\"/>", "invalid binding"),
-            ("<a xmlns:p=\"http://www.w3.org/2000/xmlns/\"/>", "invalid binding"),
-            ("<a xmlns:xmlns=\"urn:x\"/>", "xmlns prefix cannot be declared"),
-            ("<a xmlns=\"http://www.w3.org/XML/1998/namespace\"/>", "reserved namespace"),
-            ("<a xmlns=\"http://www.w3.org/2000/xmlns/\"/>", "reserved namespace"),
+            (
+                "<a xmlns:p=\"http://www.w3.org/XML/1998/namespace\"/>",
+                "invalid binding",
+            ),
+            (
+                "<a xmlns:p=\"http://www.w3.org/2000/xmlns/\"/>",
+                "invalid binding",
+            ),
+            (
+                "<a xmlns:xmlns=\"urn:x\"/>",
+                "xmlns prefix cannot be declared",
+            ),
+            (
+                "<a xmlns=\"http://www.w3.org/XML/1998/namespace\"/>",
+                "reserved namespace",
+            ),
+            (
+                "<a xmlns=\"http://www.w3.org/2000/xmlns/\"/>",
+                "reserved namespace",
+            ),
             ("<xmlns:a/>", "xmlns or xml prefix"),
             // Document structure (§2.1): one root, nothing but Misc outside it.
             ("", "no root element"),
@@ -1627,23 +1676,44 @@ mod tests {
             ("<a/>x", "character data outside the root element"),
             ("x<a/>", "character data outside the root element"),
             ("<a/>&amp;", "character data outside the root element"),
-            ("<a/><![CDATA[x]]>", "character data outside the root element"),
+            (
+                "<a/><![CDATA[x]]>",
+                "character data outside the root element",
+            ),
             // Character data, comments (§2.4, §2.5), CDATA (§2.7).
             ("<a>]]></a>", "']]>' in character data"),
             ("<a><!-- a -- b --></a>", ""),
             ("<a><!-- a ---></a>", ""),
             ("<a><![cdata[x]]></a>", ""),
             // XML declaration (§2.8): first, well-formed.
-            (" <?xml version=\"1.0\"?><a/>", "XML declaration not at the start"),
-            ("<a/><?xml version=\"1.0\"?>", "XML declaration not at the start"),
-            ("<?XML version=\"1.0\"?><a/>", "XML declaration not at the start"),
+            (
+                " <?xml version=\"1.0\"?><a/>",
+                "XML declaration not at the start",
+            ),
+            (
+                "<a/><?xml version=\"1.0\"?>",
+                "XML declaration not at the start",
+            ),
+            (
+                "<?XML version=\"1.0\"?><a/>",
+                "XML declaration not at the start",
+            ),
             ("<?xml?><a/>", "without version"),
             ("<?xml encoding=\"UTF-8\"?><a/>", "unexpected"),
             ("<?xml version=\"2.0\"?><a/>", "bad version"),
-            ("<?xml version=\"1.0\" standalone=\"maybe\"?><a/>", "bad standalone"),
+            (
+                "<?xml version=\"1.0\" standalone=\"maybe\"?><a/>",
+                "bad standalone",
+            ),
             ("<?xml version=\"1.0\" foo=\"bar\"?><a/>", "unexpected"),
-            ("<?xml standalone=\"yes\" version=\"1.0\"?><a/>", "unexpected"),
-            ("<?xml version=\"1.0\"encoding=\"UTF-8\"?><a/>", "missing white space"),
+            (
+                "<?xml standalone=\"yes\" version=\"1.0\"?><a/>",
+                "unexpected",
+            ),
+            (
+                "<?xml version=\"1.0\"encoding=\"UTF-8\"?><a/>",
+                "missing white space",
+            ),
         ];
         for (input, want) in cases {
             let got = malformed(input);
@@ -1651,7 +1721,10 @@ mod tests {
         }
         // Anything needing a DTD is DtdForbidden, whatever the case or place.
         for input in ["<!doctype a><a/>", "<a>&foo;</a>", "<a b=\"&foo;\"/>"] {
-            assert_eq!(parse(input, &Limits::default()).expect_err(input), Error::DtdForbidden);
+            assert_eq!(
+                parse(input, &Limits::default()).expect_err(input),
+                Error::DtdForbidden
+            );
         }
     }
 
@@ -1680,12 +1753,20 @@ mod tests {
         );
         // Comments split text nodes; empty CDATA makes none.
         let doc = parse("<a>x<!--c-->y<![CDATA[]]></a>", &l).expect("parse");
-        let kinds: Vec<_> = doc.root_element().children().map(|n| n.node_type()).collect();
+        let kinds: Vec<_> = doc
+            .root_element()
+            .children()
+            .map(|n| n.node_type())
+            .collect();
         assert_eq!(kinds, [NodeType::Text, NodeType::Comment, NodeType::Text]);
         // Legal non-ASCII names (NameStartChar / NameChar ranges).
         assert!(parse("<é\u{B7}\u{300}\u{203F} \u{10000}=\"1\"/>", &l).is_ok());
         assert!(parse("<a\tb=\"1\"\nc='2'\r\n/>", &l).is_ok());
-        assert!(parse("\u{FEFF}<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\" ?>\n<a></a >\n", &l).is_ok());
+        assert!(parse(
+            "\u{FEFF}<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\" ?>\n<a></a >\n",
+            &l
+        )
+        .is_ok());
     }
 
     #[test]
@@ -1701,7 +1782,11 @@ mod tests {
         assert_eq!(a.attribute("y"), Some("2"));
         assert_eq!(a.attribute((NS_XML, "lang")), Some("en"));
         assert_eq!(a.attribute("x"), None);
-        assert_eq!(a.attributes().len(), 3, "namespace declarations are not attributes");
+        assert_eq!(
+            a.attributes().len(),
+            3,
+            "namespace declarations are not attributes"
+        );
         assert_eq!(a.lookup_namespace_uri(Some("xml")), Some(NS_XML));
         let b = a.first_element_child().expect("b");
         assert_eq!(b.tag_name().namespace(), None);
@@ -1713,7 +1798,10 @@ mod tests {
         assert_eq!(c.parent_element(), Some(b));
         assert_eq!(c.ancestors().count(), 4);
         assert_eq!(doc.descendants().count(), 4);
-        assert_eq!(&doc.input_text()[b.range()], r#"<b xmlns=""><p:c xmlns:p="urn:q"/></b>"#);
+        assert_eq!(
+            &doc.input_text()[b.range()],
+            r#"<b xmlns=""><p:c xmlns:p="urn:q"/></b>"#
+        );
         assert_eq!(&doc.input_text()[c.range()], r#"<p:c xmlns:p="urn:q"/>"#);
     }
 

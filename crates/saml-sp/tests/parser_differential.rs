@@ -20,7 +20,15 @@ fn dump_ours(n: Node<'_, '_>, out: &mut String) {
     if n.is_element() {
         let mut attrs: Vec<String> = n
             .attributes()
-            .map(|a| format!("{:?}|{}|{}={:?}", a.namespace(), a.name(), a.qname(), a.value()))
+            .map(|a| {
+                format!(
+                    "{:?}|{}|{}={:?}",
+                    a.namespace(),
+                    a.name(),
+                    a.qname(),
+                    a.value()
+                )
+            })
             .collect();
         attrs.sort();
         let mut ns: Vec<String> = n
@@ -44,7 +52,12 @@ fn dump_ours(n: Node<'_, '_>, out: &mut String) {
     } else if n.is_comment() {
         let _ = write!(out, "C{:?}", n.text().unwrap());
     } else if let Some(pi) = n.pi() {
-        let _ = write!(out, "P{:?}{:?}", pi.target, pi.value.filter(|v| !v.is_empty()));
+        let _ = write!(
+            out,
+            "P{:?}{:?}",
+            pi.target,
+            pi.value.filter(|v| !v.is_empty())
+        );
     } else {
         for c in n.children() {
             dump_ours(c, out);
@@ -188,7 +201,11 @@ fn agree(input: &str) -> Result<(), String> {
             let from = at.saturating_sub(80);
             let cut = |s: &str| s.get(from..(at + 160).min(s.len())).unwrap_or(s).to_owned();
             let short: String = input.chars().take(300).collect();
-            Err(format!("{short:?}\n  ours: ...{}\n  roxmltree: ...{}", cut(&a), cut(&b)))
+            Err(format!(
+                "{short:?}\n  ours: ...{}\n  roxmltree: ...{}",
+                cut(&a),
+                cut(&b)
+            ))
         }
     }
 }
@@ -339,7 +356,12 @@ const CORPUS: &[&str] = &[
 #[test]
 fn corpus_agrees_with_roxmltree() {
     let failures: Vec<String> = CORPUS.iter().filter_map(|d| agree(d).err()).collect();
-    assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} differences:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -371,15 +393,59 @@ fn vectors_agree_with_roxmltree() {
 /// Fragments chosen to hit every rule: names, references, namespaces, markup, white space.
 fn piece() -> impl Strategy<Value = &'static str> {
     prop::sample::select(vec![
-        "<a>", "</a>", "<p:b>", "</p:b>", "<c/>", "<q:d/>", "<a x=\"1\">", "<a x='&amp;'>",
-        "<a p:x=\"1\" xmlns:p=\"urn:p\">", "<a xmlns=\"urn:d\">", "<a xmlns=\"\">",
-        "<p:b xmlns:p=\"urn:p\">", "<a xmlns:q=\"urn:p\" xmlns:p=\"urn:p\" q:x=\"1\" p:x=\"2\">",
-        "<a x=\"1\" x=\"2\">", "<a x=\"<\">", "<a x=\"\t\r\n\">", "<a x=\"&#10;\">",
-        "<a xml:lang=\"en\">", "<a:>", "<1>", "<é>", "</é>", "<a\u{B7}>", "x", " ", "\r\n",
-        "\r", "&amp;", "&lt;", "&#x41;", "&#0;", "&#xFFFE;", "&bogus;", "&", "]]>", "]]",
-        ">", "<![CDATA[z]]>", "<![CDATA[]]>]]>", "<!--c-->", "<!--c--d-->", "<!---->",
-        "<?pi x?>", "<?xml version=\"1.0\"?>", "<?XmL?>", "<!DOCTYPE a>", "\u{1}", "\u{FFFE}",
-        "<", "/>", "=", "\"", "'",
+        "<a>",
+        "</a>",
+        "<p:b>",
+        "</p:b>",
+        "<c/>",
+        "<q:d/>",
+        "<a x=\"1\">",
+        "<a x='&amp;'>",
+        "<a p:x=\"1\" xmlns:p=\"urn:p\">",
+        "<a xmlns=\"urn:d\">",
+        "<a xmlns=\"\">",
+        "<p:b xmlns:p=\"urn:p\">",
+        "<a xmlns:q=\"urn:p\" xmlns:p=\"urn:p\" q:x=\"1\" p:x=\"2\">",
+        "<a x=\"1\" x=\"2\">",
+        "<a x=\"<\">",
+        "<a x=\"\t\r\n\">",
+        "<a x=\"&#10;\">",
+        "<a xml:lang=\"en\">",
+        "<a:>",
+        "<1>",
+        "<é>",
+        "</é>",
+        "<a\u{B7}>",
+        "x",
+        " ",
+        "\r\n",
+        "\r",
+        "&amp;",
+        "&lt;",
+        "&#x41;",
+        "&#0;",
+        "&#xFFFE;",
+        "&bogus;",
+        "&",
+        "]]>",
+        "]]",
+        ">",
+        "<![CDATA[z]]>",
+        "<![CDATA[]]>]]>",
+        "<!--c-->",
+        "<!--c--d-->",
+        "<!---->",
+        "<?pi x?>",
+        "<?xml version=\"1.0\"?>",
+        "<?XmL?>",
+        "<!DOCTYPE a>",
+        "\u{1}",
+        "\u{FFFE}",
+        "<",
+        "/>",
+        "=",
+        "\"",
+        "'",
     ])
 }
 
