@@ -767,21 +767,19 @@ fn is_ncname(s: &str) -> bool {
     chars.next().is_some_and(is_name_start) && chars.all(is_name_char)
 }
 
-/// Byte classes for ASCII names: 1 = `NameStartChar`, 2 = other `NameChar`, 3 = `:`,
-/// 4 = non-ASCII (full check), 0 = not allowed in a name.
+/// Byte classes for ASCII names: bit 0 = `NameStartChar`, bit 1 = `NameChar` (start characters
+/// included), bit 2 = non-ASCII (full check); `:` and everything else are 0.
 const NAME_CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;
     while i < 256 {
         let c = i as u8;
         t[i] = if c.is_ascii_alphabetic() || c == b'_' {
-            1
+            0b011
         } else if c.is_ascii_digit() || c == b'-' || c == b'.' {
-            2
-        } else if c == b':' {
-            3
+            0b010
         } else if c >= 0x80 {
-            4
+            0b100
         } else {
             0
         };
@@ -790,37 +788,47 @@ const NAME_CLASS: [u8; 256] = {
     t
 };
 
-/// Splits a Namespaces §3 `QName` into prefix and local part. One table-driven pass over ASCII
-/// names (the common case); anything else takes the full `NameStartChar`/`NameChar` check.
+/// An ASCII `NCName`: `Some(true)`, not one: `Some(false)`, non-ASCII bytes: `None`.
+#[inline]
+fn ascii_ncname(b: &[u8]) -> Option<bool> {
+    let Some((&first, rest)) = b.split_first() else {
+        return Some(false);
+    };
+    let mut all = NAME_CLASS[first as usize];
+    let mut any = all;
+    for &c in rest {
+        let k = NAME_CLASS[c as usize];
+        all &= k | 0b001;
+        any |= k;
+    }
+    if any & 0b100 != 0 {
+        return None;
+    }
+    // The first byte starts a name and every byte is a name character.
+    Some(all & 0b011 == 0b011)
+}
+
+/// Splits a Namespaces §3 `QName` into prefix and local part. Table-driven over ASCII names
+/// (the common case); anything else takes the full `NameStartChar`/`NameChar` check.
 fn split_qname(q: &str) -> Result<(Option<&str>, &str)> {
     let b = q.as_bytes();
-    let mut colon = usize::MAX;
-    // Position where the next NCName starts (0, or just after the colon).
-    let mut part_start = 0;
-    let mut ok = !b.is_empty();
-    for (i, &c) in b.iter().enumerate() {
-        match NAME_CLASS[c as usize] {
-            1 => {}
-            2 if i != part_start => {}
-            3 if i != part_start && colon == usize::MAX => {
-                colon = i;
-                part_start = i + 1;
-            }
-            4 => return split_qname_full(q),
-            _ => {
-                ok = false;
-                break;
-            }
-        }
+    let colon = b.iter().position(|&c| c == b':');
+    let ok = match colon {
+        None => ascii_ncname(b),
+        Some(i) => match (
+            ascii_ncname(b.get(..i).unwrap_or_default()),
+            ascii_ncname(b.get(i + 1..).unwrap_or_default()),
+        ) {
+            (Some(x), Some(y)) => Some(x && y),
+            _ => None,
+        },
+    };
+    match (ok, colon) {
+        (None, _) => split_qname_full(q),
+        (Some(false), _) => Err(bad(format!("invalid name {q:?}"))),
+        (Some(true), None) => Ok((None, q)),
+        (Some(true), Some(i)) => Ok((q.get(..i), q.get(i + 1..).unwrap_or(""))),
     }
-    if !ok || part_start == b.len() {
-        return Err(bad(format!("invalid name {q:?}")));
-    }
-    Ok(if colon == usize::MAX {
-        (None, q)
-    } else {
-        (q.get(..colon), q.get(colon + 1..).unwrap_or(""))
-    })
 }
 
 fn split_qname_full(q: &str) -> Result<(Option<&str>, &str)> {
