@@ -119,6 +119,12 @@ fn bench(c: &mut Criterion) {
         black_box(n);
     };
     ratio::interleaved("quick-xml tokenize alone / raw", 200, tokenize_only, raw);
+    // The previous parser (a dev-dependency now, kept for the parser-differential test), for
+    // comparison with "parse only".
+    let rox_only = || {
+        black_box(roxmltree::Document::parse(black_box(&xml)).unwrap());
+    };
+    ratio::interleaved("roxmltree alone (previous parser) / raw", 200, rox_only, raw);
     let c14n_only = || {
         black_box(
             canonicalize_subtree(assertion, Method::ExcC14n, &[], Some(sig_node.id())).unwrap(),
