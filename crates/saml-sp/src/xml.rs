@@ -658,15 +658,12 @@ pub fn parse<'i>(input: &'i str, limits: &Limits) -> Result<Document<'i>> {
     let base = if input.starts_with('\u{FEFF}') { 3 } else { 0 };
     let body = input.get(base..).unwrap_or("");
     check_declaration(body)?;
-    // Cheap pre-check so a DTD never reaches the tokenizer, whatever it contains.
-    if contains_doctype(body) {
-        return Err(Error::DtdForbidden);
-    }
-    let has_cr = check_chars(body.as_bytes())?;
+    let scan = scan(body.as_bytes())?;
     let mut b = Builder {
         text: input,
         limits,
-        has_cr,
+        has_cr: scan.has_cr,
+        has_bracket: scan.has_bracket,
         doc: Document {
             text: input,
             nodes: Vec::with_capacity(body.len() / 24 + 4),
@@ -692,50 +689,67 @@ pub fn parse<'i>(input: &'i str, limits: &Limits) -> Result<Document<'i>> {
     Ok(b.doc)
 }
 
-fn contains_doctype(input: &str) -> bool {
-    // `<!DOCTYPE` is case-sensitive in XML; anything else is a well-formedness error anyway.
-    // One memchr pass over `!`, which is rare in SAML messages.
-    input.match_indices('!').any(|(i, _)| {
-        i > 0
-            && input.as_bytes().get(i - 1) == Some(&b'<')
-            && input
-                .get(i + 1..)
-                .is_some_and(|r| r.starts_with("DOCTYPE") || r.starts_with("ENTITY"))
-    })
+/// What one pass over the raw bytes found.
+struct Scan {
+    /// A CR occurs: line ends need normalizing (XML 1.0 §2.11).
+    has_cr: bool,
+    /// A `]` occurs: character data must be checked for `]]>`.
+    has_bracket: bool,
 }
 
-/// Every character must match XML 1.0 §2.2 `Char`. `&str` already excludes surrogates and
-/// non-characters beyond U+10FFFF, so what is left are the C0 controls other than tab, LF and
-/// CR, and U+FFFE / U+FFFF (`EF BF BE` / `EF BF BF`). Returns whether a CR occurs (line-end
-/// normalization is needed). Blocks of 64 bytes are screened with branch-free (vectorizable)
-/// tests; only a block holding a suspect byte is looked at byte by byte.
-fn check_chars(b: &[u8]) -> Result<bool> {
-    let mut has_cr = false;
+/// One pass over the input, 64-byte blocks screened with branch-free (vectorizable) tests; only
+/// a block holding a suspect byte is looked at byte by byte:
+/// - `<!DOCTYPE` or `<!ENTITY` anywhere (even in a comment) is refused before tokenizing, so a
+///   DTD never reaches the tokenizer whatever it contains (`DtdForbidden` wins over any other
+///   error);
+/// - every character must match XML 1.0 §2.2 `Char`: `&str` already excludes surrogates and
+///   code points beyond U+10FFFF, so what is left are the C0 controls other than tab, LF and CR,
+///   and U+FFFE / U+FFFF (`EF BF BE` / `EF BF BF`).
+fn scan(b: &[u8]) -> Result<Scan> {
+    let (mut has_cr, mut has_bracket) = (false, false);
+    let mut illegal: Option<Error> = None;
     for (k, block) in b.chunks(64).enumerate() {
-        let (mut suspect, mut cr) = (false, false);
+        let (mut suspect, mut cr, mut bracket, mut bang) = (false, false, false, false);
         for &c in block {
             suspect |= (c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r') | (c == 0xEF);
             cr |= c == b'\r';
+            bracket |= c == b']';
+            bang |= c == b'!';
         }
         has_cr |= cr;
-        if !suspect {
+        has_bracket |= bracket;
+        if !(suspect || bang) {
             continue;
         }
         for i in k * 64..k * 64 + block.len() {
             match b.get(i).copied().unwrap_or(b' ') {
+                b'!' if i > 0 && b.get(i - 1) == Some(&b'<') => {
+                    let rest = b.get(i + 1..).unwrap_or_default();
+                    // `<!DOCTYPE` is case-sensitive in XML; other spellings are refused by the
+                    // tokenizer's DocType event or are not well-formed.
+                    if rest.starts_with(b"DOCTYPE") || rest.starts_with(b"ENTITY") {
+                        return Err(Error::DtdForbidden);
+                    }
+                }
                 c if c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r') => {
-                    return Err(bad(format!("illegal character U+{c:04X}")))
+                    illegal.get_or_insert_with(|| bad(format!("illegal character U+{c:04X}")));
                 }
                 0xEF if b.get(i + 1) == Some(&0xBF)
                     && matches!(b.get(i + 2), Some(0xBE | 0xBF)) =>
                 {
-                    return Err(bad("illegal character U+FFFE/U+FFFF"))
+                    illegal.get_or_insert_with(|| bad("illegal character U+FFFE/U+FFFF"));
                 }
                 _ => {}
             }
         }
     }
-    Ok(has_cr)
+    match illegal {
+        Some(e) => Err(e),
+        None => Ok(Scan {
+            has_cr,
+            has_bracket,
+        }),
+    }
 }
 
 fn is_name_start(c: char) -> bool {
@@ -949,6 +963,7 @@ struct Builder<'i, 'l> {
     text: &'i str,
     limits: &'l Limits,
     has_cr: bool,
+    has_bracket: bool,
     doc: Document<'i>,
     /// Open elements.
     stack: Vec<u32>,
@@ -1070,7 +1085,7 @@ impl<'i> Builder<'i, '_> {
                         }
                         continue;
                     }
-                    if raw.as_bytes().contains(&b'>') && raw.contains("]]>") {
+                    if self.has_bracket && raw.contains("]]>") {
                         return Err(bad("']]>' in character data"));
                     }
                     let t = self.eol(raw);
@@ -1728,7 +1743,15 @@ mod tests {
             assert!(got.contains(want), "{input:?}: {got:?} lacks {want:?}");
         }
         // Anything needing a DTD is DtdForbidden, whatever the case or place.
-        for input in ["<!doctype a><a/>", "<a>&foo;</a>", "<a b=\"&foo;\"/>"] {
+        for input in [
+            "<!doctype a><a/>",
+            "<a>&foo;</a>",
+            "<a b=\"&foo;\"/>",
+            // Refused wherever it appears, and before any other error.
+            "<a><!-- <!DOCTYPE x> --></a>",
+            "<a><![CDATA[<!ENTITY x \"y\">]]></a>",
+            "<a>\u{1}<!ENTITY x \"y\"></a>",
+        ] {
             assert_eq!(
                 parse(input, &Limits::default()).expect_err(input),
                 Error::DtdForbidden
