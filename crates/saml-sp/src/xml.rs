@@ -66,7 +66,8 @@ pub struct Limits {
     /// Maximum attributes on one element (namespace declarations included). Default 64.
     pub max_attributes: usize,
     /// Maximum number of nodes (the document node, elements, texts, comments, PIs; attributes
-    /// are bounded by `max_attributes` per element). Default 100 000.
+    /// are bounded by `max_attributes` per element). The in-scope namespace lists stored for
+    /// elements that declare namespaces are bounded by the same number. Default 100 000.
     pub max_nodes: u32,
 }
 
@@ -1272,6 +1273,12 @@ impl<'i> Builder<'i, '_> {
                 self.doc.namespaces.push(NsData { prefix: p, uri });
                 self.doc.scopes.push(idx);
             }
+            // Each declaring element stores its whole in-scope list; bound the total so that
+            // many declaring siblings under a deep stack of declarations cannot multiply memory
+            // (the XPath data model counts these as namespace nodes).
+            if self.doc.scopes.len() > self.limits.max_nodes as usize {
+                return Err(Error::TooManyNodes(self.limits.max_nodes));
+            }
             let s1 = u32::try_from(self.doc.scopes.len()).map_err(|_| bad("too many scopes"))?;
             (s0, s1)
         };
@@ -1577,6 +1584,36 @@ mod tests {
             parse("<a><b/><b/><b/><b/><b/><b/><b/><b/><b/><b/></a>", &l)
                 .expect_err("must be rejected"),
             Error::TooManyNodes(10)
+        );
+    }
+
+    #[test]
+    fn namespace_scopes_are_bounded() {
+        // 60 nested elements declaring 60 prefixes each, then many declaring siblings: every
+        // sibling's in-scope list would copy 3 600 entries.
+        let mut doc = String::new();
+        for d in 0..60 {
+            doc.push_str("<e");
+            for k in 0..60 {
+                doc.push_str(&format!(" xmlns:p{d}x{k}=\"u\""));
+            }
+            doc.push('>');
+        }
+        for _ in 0..200 {
+            doc.push_str("<s xmlns:q=\"v\"/>");
+        }
+        for _ in 0..60 {
+            doc.push_str("</e>");
+        }
+        let l = Limits {
+            max_nodes: 100_000,
+            max_attributes: 64,
+            max_depth: 64,
+            max_bytes: 1 << 20,
+        };
+        assert_eq!(
+            parse(&doc, &l).expect_err("bounded"),
+            Error::TooManyNodes(100_000)
         );
     }
 
