@@ -124,7 +124,12 @@ fn bench(c: &mut Criterion) {
     let rox_only = || {
         black_box(roxmltree::Document::parse(black_box(&xml)).unwrap());
     };
-    ratio::interleaved("roxmltree alone (previous parser) / raw", 200, rox_only, raw);
+    ratio::interleaved(
+        "roxmltree alone (previous parser) / raw",
+        200,
+        rox_only,
+        raw,
+    );
     let c14n_only = || {
         black_box(
             canonicalize_subtree(assertion, Method::ExcC14n, &[], Some(sig_node.id())).unwrap(),
