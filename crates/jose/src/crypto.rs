@@ -71,27 +71,39 @@ impl HashAlg {
     /// and a name lookup; the one-shot `SHA256()` goes through it too), about 8x cheaper for
     /// the small inputs SD-JWT hashes by the dozen (Disclosures).
     pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        let mut out = [0u8; 64];
+        let n = self.digest_into(data, &mut out);
+        out[..n].to_vec()
+    }
+
+    /// Hashes `data` into `out` without allocating; returns the digest length
+    /// ([`HashAlg::len`]). For hot loops that hash many small inputs.
+    pub fn digest_into(self, data: &[u8], out: &mut [u8; 64]) -> usize {
         use openssl::sha::{Sha1, Sha256, Sha384, Sha512};
+        fn put(out: &mut [u8; 64], digest: &[u8]) -> usize {
+            out[..digest.len()].copy_from_slice(digest);
+            digest.len()
+        }
         match self {
             HashAlg::Sha1 => {
                 let mut h = Sha1::new();
                 h.update(data);
-                h.finish().to_vec()
+                put(out, &h.finish())
             }
             HashAlg::Sha256 => {
                 let mut h = Sha256::new();
                 h.update(data);
-                h.finish().to_vec()
+                put(out, &h.finish())
             }
             HashAlg::Sha384 => {
                 let mut h = Sha384::new();
                 h.update(data);
-                h.finish().to_vec()
+                put(out, &h.finish())
             }
             HashAlg::Sha512 => {
                 let mut h = Sha512::new();
                 h.update(data);
-                h.finish().to_vec()
+                put(out, &h.finish())
             }
         }
     }
@@ -335,8 +347,9 @@ pub fn rsa_generate(bits: u32) -> Result<(Vec<u8>, Vec<u8>, RsaPrivateParts)> {
 /// `EC_KEY_set_public_key_affine_coordinates` runs internally) makes loading a key about as cheap
 /// as parsing it; verifiers that load a key per token (SD-JWT key binding `cnf.jwk`) need that.
 pub fn ec_public(curve: EcCurve, x: &[u8], y: &[u8]) -> Result<PublicKey> {
-    // Building a group object costs tens of microseconds; the three curves are built once.
-    static GROUPS: [std::sync::OnceLock<Option<EcGroup>>; 3] = [
+    // Building a group object costs tens of microseconds; the three curves (and their field
+    // primes) are built once. Immutable curve constants, not state.
+    static GROUPS: [std::sync::OnceLock<Option<(EcGroup, BigNum)>>; 3] = [
         std::sync::OnceLock::new(),
         std::sync::OnceLock::new(),
         std::sync::OnceLock::new(),
@@ -346,22 +359,26 @@ pub fn ec_public(curve: EcCurve, x: &[u8], y: &[u8]) -> Result<PublicKey> {
         EcCurve::P384 => &GROUPS[1],
         EcCurve::P521 => &GROUPS[2],
     };
-    let group = slot
-        .get_or_init(|| curve.group().ok())
+    let (group, p) = slot
+        .get_or_init(|| {
+            let group = curve.group().ok()?;
+            let mut ctx = BigNumContext::new().ok()?;
+            let (mut p, mut a, mut b) = (
+                BigNum::new().ok()?,
+                BigNum::new().ok()?,
+                BigNum::new().ok()?,
+            );
+            group
+                .components_gfp(&mut p, &mut a, &mut b, &mut ctx)
+                .ok()?;
+            Some((group, p))
+        })
         .as_ref()
         .ok_or(Error::Backend)?;
     let (x, y) = (bn(x)?, bn(y)?);
     let mut ctx = BigNumContext::new().map_err(|_| Error::Backend)?;
-    let (mut p, mut a, mut b) = (
-        BigNum::new().map_err(|_| Error::Backend)?,
-        BigNum::new().map_err(|_| Error::Backend)?,
-        BigNum::new().map_err(|_| Error::Backend)?,
-    );
-    group
-        .components_gfp(&mut p, &mut a, &mut b, &mut ctx)
-        .map_err(|_| Error::Backend)?;
     // Coordinates are field elements: 0 <= x, y < p (no non-canonical encodings).
-    if x.ucmp(&p) != std::cmp::Ordering::Less || y.ucmp(&p) != std::cmp::Ordering::Less {
+    if x.ucmp(p) != std::cmp::Ordering::Less || y.ucmp(p) != std::cmp::Ordering::Less {
         return Err(invalid("EC point is not on the curve"));
     }
     let mut point = EcPoint::new(group).map_err(|_| Error::Backend)?;
@@ -561,9 +578,22 @@ pub fn verify(
             }
             let r = BigNum::from_slice(&signature[..n])?;
             let s = BigNum::from_slice(&signature[n..])?;
-            let der = EcdsaSig::from_private_components(r, s)?.to_der()?;
-            let mut v = Verifier::new(h.md(), &key.pkey)?;
-            Ok(v.verify_oneshot(&der, data).unwrap_or(false))
+            let sig = EcdsaSig::from_private_components(r, s)?;
+            // `ECDSA_do_verify` on the EC key rather than EVP: the same verification
+            // (r and s range-checked, digest truncated to the order), without OpenSSL 3's
+            // per-call fetch and, for a key loaded moments ago (an SD-JWT `cnf.jwk`), without
+            // exporting it to the provider on first use, which costs about half a
+            // verification.
+            let ec = key.pkey.ec_key()?;
+            let mut digest = [0u8; 64];
+            let len = h.digest_into(data, &mut digest);
+            let ok = sig.verify(&digest[..len], &ec).unwrap_or(false);
+            if !ok {
+                // A rejected signature leaves an entry on OpenSSL's error queue; drop it so
+                // it cannot be reported against a later, unrelated call.
+                drop(openssl::error::ErrorStack::get());
+            }
+            Ok(ok)
         }
         SignatureScheme::Ed25519 => {
             if signature.len() != 64 {

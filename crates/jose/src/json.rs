@@ -39,19 +39,22 @@ impl<'de> Deserialize<'de> for UniqueObject {
 
 /// Maximum nesting depth of `[`/`{` in `bytes`, ignoring brackets inside strings.
 pub fn nesting_depth(bytes: &[u8]) -> usize {
-    let (mut depth, mut max, mut in_str, mut escaped) = (0usize, 0usize, false, false);
-    for &b in bytes {
-        if in_str {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_str = false,
-                _ => {}
-            }
-            continue;
-        }
+    let (mut depth, mut max, mut i) = (0usize, 0usize, 0usize);
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
         match b {
-            b'"' => in_str = true,
+            b'"' => {
+                // Skip the string body; only `\` and `"` matter inside it. Tokens are mostly
+                // strings (base64url digests, claim values), so this inner loop is the hot one.
+                while let Some(&c) = bytes.get(i) {
+                    i += 1;
+                    match c {
+                        b'"' => break,
+                        b'\\' => i += 1,
+                        _ => {}
+                    }
+                }
+            }
             b'{' | b'[' => {
                 depth += 1;
                 max = max.max(depth);

@@ -41,6 +41,7 @@ struct Ctx<'a> {
     disclosures: &'a [Disclosure],
     by_digest: HashMap<String, usize>,
     used: Vec<bool>,
+    /// Every digest met so far, moved out of the payload (no copies).
     seen: std::collections::HashSet<String>,
     disclosed: Vec<DisclosedClaim>,
     max_depth: usize,
@@ -75,7 +76,7 @@ pub fn process(
         disclosures,
         by_digest,
         used: vec![false; disclosures.len()],
-        seen: std::collections::HashSet::new(),
+        seen: std::collections::HashSet::with_capacity(disclosures.len() * 2),
         disclosed: Vec::with_capacity(disclosures.len()),
         max_depth,
     };
@@ -104,11 +105,12 @@ impl Ctx<'_> {
     }
 
     /// §7.1 step 3.4: every digest, matched or not (decoys included), appears once.
-    fn see(&mut self, digest: &str) -> Result<Option<usize>> {
-        if !self.seen.insert(digest.to_owned()) {
+    fn see(&mut self, digest: String) -> Result<Option<usize>> {
+        let found = self.by_digest.get(&digest).copied();
+        if !self.seen.insert(digest) {
             return Err(Error::DuplicateDigest);
         }
-        Ok(self.by_digest.get(digest).copied())
+        Ok(found)
     }
 
     fn value(
@@ -157,12 +159,16 @@ impl Ctx<'_> {
         // Plain members first (their own digests resolved recursively).
         let mut out = Map::new();
         for (k, v) in obj {
-            let child = path.child(k.clone());
-            let v = self.value(v, &child, parent, depth + 1)?;
+            // Scalars need no path; building one per member is most of the cost otherwise.
+            let v = if v.is_object() || v.is_array() {
+                self.value(v, &path.child(k.clone()), parent, depth + 1)?
+            } else {
+                v
+            };
             out.insert(k, v);
         }
         for digest in digests {
-            let Some(i) = self.see(&digest)? else {
+            let Some(i) = self.see(digest)? else {
                 continue; // a decoy or an undisclosed claim
             };
             let d = &self.disclosures[i];
@@ -224,12 +230,15 @@ impl Ctx<'_> {
                 }
                 _ => None,
             };
-            let child = path.child(out.len().to_string());
             match digest {
-                None => out.push(self.value(item, &child, parent, depth + 1)?),
+                None if !(item.is_object() || item.is_array()) => out.push(item),
+                None => {
+                    let child = path.child(out.len().to_string());
+                    out.push(self.value(item, &child, parent, depth + 1)?);
+                }
                 Some(digest) => {
                     // §7.1 step 3.2.2.2: an unmatched array digest is removed.
-                    let Some(i) = self.see(&digest)? else {
+                    let Some(i) = self.see(digest)? else {
                         continue;
                     };
                     let d = &self.disclosures[i];
@@ -241,6 +250,7 @@ impl Ctx<'_> {
                         )));
                     }
                     self.used[i] = true;
+                    let child = path.child(out.len().to_string());
                     let index = self.disclosed.len();
                     self.disclosed.push(DisclosedClaim {
                         path: child.clone(),
