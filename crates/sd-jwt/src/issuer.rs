@@ -399,12 +399,28 @@ impl<'a> PolicyNode<'a> {
         self.children[i].1.insert(rest);
     }
 
-    /// The child reached by `token`.
-    fn get(&self, token: &str) -> Option<&PolicyNode<'a>> {
-        self.children
-            .binary_search_by(|(t, _)| (*t).cmp(token))
-            .ok()
-            .map(|i| &self.children[i].1)
+    /// The child reached by `token`, for tokens met in object-member order: `serde_json`'s
+    /// map iterates in ascending key order, so a forward scan from `*from` (one comparison
+    /// per member, a merge of two sorted lists) finds it; a token out of order (the
+    /// `preserve_order` feature keeps insertion order) falls back to a binary search.
+    fn find(&self, token: &str, from: &mut usize) -> Option<&PolicyNode<'a>> {
+        let c = &self.children;
+        if *from > 0 && c.get(*from - 1).is_some_and(|(t, _)| *t >= token) {
+            return c
+                .binary_search_by(|(t, _)| (*t).cmp(token))
+                .ok()
+                .map(|i| &c[i].1);
+        }
+        while c.get(*from).is_some_and(|(t, _)| *t < token) {
+            *from += 1;
+        }
+        match c.get(*from) {
+            Some((t, node)) if *t == token => {
+                *from += 1;
+                Some(node)
+            }
+            _ => None,
+        }
     }
 
     /// How many nodes are selectively disclosable (duplicate paths count once).
@@ -458,9 +474,10 @@ impl<R: RngCore + CryptoRng + ?Sized> Builder<'_, R> {
     ) -> Result<()> {
         out.push(b'{');
         let mut first = true;
-        let mut digests = Vec::new();
+        let mut digests = Vec::with_capacity(policy.children.len() + self.decoys);
+        let mut cursor = 0;
         for (k, child) in m {
-            let Some(node) = policy.get(k) else {
+            let Some(node) = policy.find(k, &mut cursor) else {
                 member(k, &mut first, out)?;
                 write_json(child, out)?;
                 continue;
@@ -476,7 +493,7 @@ impl<R: RngCore + CryptoRng + ?Sized> Builder<'_, R> {
             for _ in 0..self.decoys {
                 digests.push(decoy_digest_text(&mut *self.rng, self.alg));
             }
-            digests.sort_unstable();
+            digests.sort_unstable_by(DigestText::text_order);
             member("_sd", &mut first, out)?;
             out.push(b'[');
             for (i, d) in digests.iter().enumerate() {
