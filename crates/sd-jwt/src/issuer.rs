@@ -656,3 +656,38 @@ fn digest_element(digest: &DigestText, out: &mut Vec<u8>) {
     out.extend_from_slice(digest.as_str().as_bytes());
     out.extend_from_slice(b"\"}");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(tokens: &[&[String]]) -> PolicyNode<'static> {
+        let mut p = PolicyNode::default();
+        for t in tokens {
+            // Leaked for the test's 'static borrow.
+            p.insert(Box::leak(t.to_vec().into_boxed_slice()));
+        }
+        p
+    }
+
+    #[test]
+    fn find_works_in_and_out_of_key_order() {
+        let s = |v: &str| v.to_owned();
+        let p = policy(&[&[s("b")], &[s("d")], &[s("a")]]);
+        assert_eq!(p.disclosed_count(), 3);
+        // Ascending order (serde_json's default BTreeMap iteration): one forward scan.
+        let mut cursor = 0;
+        let hits: Vec<bool> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|k| p.find(k, &mut cursor).is_some())
+            .collect();
+        assert_eq!(hits, [true, true, false, true, false]);
+        // Insertion order (`preserve_order`): out-of-order tokens fall back to binary search.
+        let mut cursor = 0;
+        let hits: Vec<bool> = ["d", "x", "a", "c", "b"]
+            .iter()
+            .map(|k| p.find(k, &mut cursor).is_some())
+            .collect();
+        assert_eq!(hits, [true, false, true, false, true]);
+    }
+}
