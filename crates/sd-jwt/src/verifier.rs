@@ -30,8 +30,8 @@ impl IssuerContext<'_> {
     }
 
     /// The `x5c` header (RFC 7515 §4.1.6) decoded to DER certificates, end-entity first.
-    /// Validating the chain and matching the issuer is the resolver's job
-    /// (draft-ietf-oauth-sd-jwt-vc §3.5).
+    /// Nothing is validated here: [`X5cIssuerKeyResolver`](crate::X5cIssuerKeyResolver)
+    /// validates the chain against trust anchors (draft-ietf-oauth-sd-jwt-vc-19 §2.5).
     pub fn x5c(&self) -> Result<Option<Vec<Vec<u8>>>> {
         crate::vc::x5c_der(self.header)
     }
