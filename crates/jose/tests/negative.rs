@@ -674,7 +674,11 @@ fn ecdsa_scalar_edge_cases() {
         ("long", [sig.as_slice(), &[0]].concat()),
         ("other message", sig.clone()),
     ] {
-        let m: &[u8] = if what == "other message" { b"other" } else { msg };
+        let m: &[u8] = if what == "other message" {
+            b"other"
+        } else {
+            msg
+        };
         assert!(
             !crypto::verify(public, scheme, m, &bad).expect("a verdict, not an error"),
             "{what}"
