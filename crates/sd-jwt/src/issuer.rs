@@ -360,7 +360,7 @@ fn write_json(v: &Value, out: &mut Vec<u8>) -> Result<()> {
 fn write_str(s: &str, out: &mut Vec<u8>) -> Result<()> {
     // RFC 8259 §7: only `"`, `\` and control characters must be escaped. Most claim names
     // and values have none, and copying them is much cheaper than escaping byte by byte.
-    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if !needs_escape(s.as_bytes()) {
         out.reserve(s.len() + 2);
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
@@ -650,6 +650,31 @@ fn member(name: &str, first: &mut bool, out: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
+/// Whether any byte is `"`, `\` or a control character (below 0x20), checked eight bytes at a
+/// time (SWAR: a byte is flagged when subtracting from it borrows past zero).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let v = u64::from_le_bytes(w);
+        // Bytes below 0x20: `v - 0x20` borrows. ASCII only (the high bit unset), so non-ASCII
+        // UTF-8 bytes, which never need escaping, cannot trigger it.
+        let control = v.wrapping_sub(LO * 0x20) & !v & HI != 0;
+        if control || has_zero(v ^ (LO * u64::from(b'"'))) || has_zero(v ^ (LO * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
 /// `{"...":"<digest>"}` (RFC 9901 §4.2.4.2).
 fn digest_element(digest: &DigestText, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"...\":\"");
@@ -668,6 +693,24 @@ mod tests {
             p.insert(Box::leak(t.to_vec().into_boxed_slice()));
         }
         p
+    }
+
+    #[test]
+    fn needs_escape_agrees_with_the_byte_rule() {
+        let naive = |b: &[u8]| b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+        // Every byte value at every position of inputs up to 17 bytes (two words plus a tail),
+        // over a background of plain and of non-ASCII bytes.
+        for background in [b'a', 0xC3, 0x7F, 0x20, 0x21] {
+            for len in 0..=17 {
+                for at in 0..len {
+                    for byte in 0..=255u8 {
+                        let mut input = vec![background; len];
+                        input[at] = byte;
+                        assert_eq!(needs_escape(&input), naive(&input), "{input:?}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
