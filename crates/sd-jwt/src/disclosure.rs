@@ -135,6 +135,15 @@ impl Disclosure {
     pub fn digest(&self, alg: SdAlg) -> String {
         alg.digest_b64(&self.encoded)
     }
+    /// Moves the encoded text and the value out, leaving them empty (processing uses each
+    /// Disclosure once).
+    pub(crate) fn take_parts(&mut self) -> (String, Value) {
+        (
+            std::mem::take(&mut self.encoded),
+            std::mem::take(&mut self.value),
+        )
+    }
+
     /// A short description that names the claim but not its value.
     pub(crate) fn label(&self) -> String {
         match &self.name {

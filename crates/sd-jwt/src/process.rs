@@ -37,8 +37,10 @@ pub struct Processed {
     pub disclosed: Vec<DisclosedClaim>,
 }
 
-struct Ctx<'a> {
-    disclosures: &'a [Disclosure],
+struct Ctx {
+    /// Owned so each referenced Disclosure's value and text can be moved out, not copied
+    /// (each is used at most once: a second reference is a duplicate digest).
+    disclosures: Vec<Disclosure>,
     by_digest: HashMap<String, usize>,
     used: Vec<bool>,
     /// Every digest met so far, moved out of the payload (no copies).
@@ -61,8 +63,18 @@ struct Ctx<'a> {
 ///   below the top level (§4.1.1, §4.2.4) → `InvalidStructure`;
 /// - nesting deeper than `max_depth`, counted through Disclosures → `LimitExceeded`.
 pub fn process(
-    mut payload: Map<String, Value>,
+    payload: Map<String, Value>,
     disclosures: &[Disclosure],
+    alg: SdAlg,
+    max_depth: usize,
+) -> Result<Processed> {
+    process_owned(payload, disclosures.to_vec(), alg, max_depth)
+}
+
+/// [`process`] consuming the Disclosures (what the verifier and holder call).
+pub(crate) fn process_owned(
+    mut payload: Map<String, Value>,
+    disclosures: Vec<Disclosure>,
     alg: SdAlg,
     max_depth: usize,
 ) -> Result<Processed> {
@@ -73,11 +85,11 @@ pub fn process(
         }
     }
     let mut ctx = Ctx {
-        disclosures,
         by_digest,
         used: vec![false; disclosures.len()],
         seen: std::collections::HashSet::with_capacity(disclosures.len() * 2),
         disclosed: Vec::with_capacity(disclosures.len()),
+        disclosures,
         max_depth,
     };
     // §7.1 step 3.3: `_sd_alg` is removed from the top level (and is only allowed there, §4.1.1).
@@ -93,7 +105,7 @@ pub fn process(
     })
 }
 
-impl Ctx<'_> {
+impl Ctx {
     fn check_depth(&self, depth: usize) -> Result<()> {
         if depth > self.max_depth {
             return Err(Error::LimitExceeded(format!(
@@ -188,16 +200,16 @@ impl Ctx<'_> {
             }
             let name = name.to_owned();
             self.used[i] = true;
+            let (encoded, raw) = self.disclosures[i].take_parts();
             let child = path.child(name.clone());
             let index = self.disclosed.len();
             self.disclosed.push(DisclosedClaim {
                 path: child.clone(),
-                disclosure: d.encoded().to_owned(),
+                disclosure: encoded,
                 name: Some(name.clone()),
                 value: Value::Null,
                 parent,
             });
-            let raw = d.value().clone();
             let v = self.value(raw, &child, Some(index), depth + 1)?;
             self.disclosed[index].value = v.clone();
             out.insert(name, v);
@@ -252,14 +264,14 @@ impl Ctx<'_> {
                     self.used[i] = true;
                     let child = path.child(out.len().to_string());
                     let index = self.disclosed.len();
+                    let (encoded, raw) = self.disclosures[i].take_parts();
                     self.disclosed.push(DisclosedClaim {
                         path: child.clone(),
-                        disclosure: d.encoded().to_owned(),
+                        disclosure: encoded,
                         name: None,
                         value: Value::Null,
                         parent,
                     });
-                    let raw = d.value().clone();
                     let v = self.value(raw, &child, Some(index), depth + 1)?;
                     self.disclosed[index].value = v.clone();
                     out.push(v);
