@@ -3,6 +3,9 @@
 #   Debian `xmlsec1` command-line tool (apt, as root)      -> /usr/bin/xmlsec1
 #   Python `signxml` and `pysaml2`                          -> $IDFORGE_PEERS_DIR/python
 # pysaml2 shells out to xmlsec1 for signatures, so both are needed for its tests.
+# The XML Encryption 1.1 peer (tests/interop/xmlenc_peer.py) uses Python `cryptography` and `lxml`,
+# both already installed as dependencies of signxml 5.2.0 (cryptography>=45, lxml>=5.2.1), so no
+# separate pin.
 # With IDFORGE_INTEROP=require the interop tests fail when a peer is missing; otherwise they skip.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -71,27 +71,39 @@ impl HashAlg {
     /// and a name lookup; the one-shot `SHA256()` goes through it too), about 8x cheaper for
     /// the small inputs SD-JWT hashes by the dozen (Disclosures).
     pub fn digest(self, data: &[u8]) -> Vec<u8> {
+        let mut out = [0u8; 64];
+        let n = self.digest_into(data, &mut out);
+        out[..n].to_vec()
+    }
+
+    /// Hashes `data` into `out` without allocating; returns the digest length
+    /// ([`HashAlg::len`]). For hot loops that hash many small inputs.
+    pub fn digest_into(self, data: &[u8], out: &mut [u8; 64]) -> usize {
         use openssl::sha::{Sha1, Sha256, Sha384, Sha512};
+        fn put(out: &mut [u8; 64], digest: &[u8]) -> usize {
+            out[..digest.len()].copy_from_slice(digest);
+            digest.len()
+        }
         match self {
             HashAlg::Sha1 => {
                 let mut h = Sha1::new();
                 h.update(data);
-                h.finish().to_vec()
+                put(out, &h.finish())
             }
             HashAlg::Sha256 => {
                 let mut h = Sha256::new();
                 h.update(data);
-                h.finish().to_vec()
+                put(out, &h.finish())
             }
             HashAlg::Sha384 => {
                 let mut h = Sha384::new();
                 h.update(data);
-                h.finish().to_vec()
+                put(out, &h.finish())
             }
             HashAlg::Sha512 => {
                 let mut h = Sha512::new();
                 h.update(data);
-                h.finish().to_vec()
+                put(out, &h.finish())
             }
         }
     }
@@ -335,8 +347,9 @@ pub fn rsa_generate(bits: u32) -> Result<(Vec<u8>, Vec<u8>, RsaPrivateParts)> {
 /// `EC_KEY_set_public_key_affine_coordinates` runs internally) makes loading a key about as cheap
 /// as parsing it; verifiers that load a key per token (SD-JWT key binding `cnf.jwk`) need that.
 pub fn ec_public(curve: EcCurve, x: &[u8], y: &[u8]) -> Result<PublicKey> {
-    // Building a group object costs tens of microseconds; the three curves are built once.
-    static GROUPS: [std::sync::OnceLock<Option<EcGroup>>; 3] = [
+    // Building a group object costs tens of microseconds; the three curves (and their field
+    // primes) are built once. Immutable curve constants, not state.
+    static GROUPS: [std::sync::OnceLock<Option<(EcGroup, BigNum)>>; 3] = [
         std::sync::OnceLock::new(),
         std::sync::OnceLock::new(),
         std::sync::OnceLock::new(),
@@ -346,22 +359,26 @@ pub fn ec_public(curve: EcCurve, x: &[u8], y: &[u8]) -> Result<PublicKey> {
         EcCurve::P384 => &GROUPS[1],
         EcCurve::P521 => &GROUPS[2],
     };
-    let group = slot
-        .get_or_init(|| curve.group().ok())
+    let (group, p) = slot
+        .get_or_init(|| {
+            let group = curve.group().ok()?;
+            let mut ctx = BigNumContext::new().ok()?;
+            let (mut p, mut a, mut b) = (
+                BigNum::new().ok()?,
+                BigNum::new().ok()?,
+                BigNum::new().ok()?,
+            );
+            group
+                .components_gfp(&mut p, &mut a, &mut b, &mut ctx)
+                .ok()?;
+            Some((group, p))
+        })
         .as_ref()
         .ok_or(Error::Backend)?;
     let (x, y) = (bn(x)?, bn(y)?);
     let mut ctx = BigNumContext::new().map_err(|_| Error::Backend)?;
-    let (mut p, mut a, mut b) = (
-        BigNum::new().map_err(|_| Error::Backend)?,
-        BigNum::new().map_err(|_| Error::Backend)?,
-        BigNum::new().map_err(|_| Error::Backend)?,
-    );
-    group
-        .components_gfp(&mut p, &mut a, &mut b, &mut ctx)
-        .map_err(|_| Error::Backend)?;
     // Coordinates are field elements: 0 <= x, y < p (no non-canonical encodings).
-    if x.ucmp(&p) != std::cmp::Ordering::Less || y.ucmp(&p) != std::cmp::Ordering::Less {
+    if x.ucmp(p) != std::cmp::Ordering::Less || y.ucmp(p) != std::cmp::Ordering::Less {
         return Err(invalid("EC point is not on the curve"));
     }
     let mut point = EcPoint::new(group).map_err(|_| Error::Backend)?;
@@ -561,9 +578,22 @@ pub fn verify(
             }
             let r = BigNum::from_slice(&signature[..n])?;
             let s = BigNum::from_slice(&signature[n..])?;
-            let der = EcdsaSig::from_private_components(r, s)?.to_der()?;
-            let mut v = Verifier::new(h.md(), &key.pkey)?;
-            Ok(v.verify_oneshot(&der, data).unwrap_or(false))
+            let sig = EcdsaSig::from_private_components(r, s)?;
+            // `ECDSA_do_verify` on the EC key rather than EVP: the same verification
+            // (r and s range-checked, digest truncated to the order), without OpenSSL 3's
+            // per-call fetch and, for a key loaded moments ago (an SD-JWT `cnf.jwk`), without
+            // exporting it to the provider on first use, which costs about half a
+            // verification.
+            let ec = key.pkey.ec_key()?;
+            let mut digest = [0u8; 64];
+            let len = h.digest_into(data, &mut digest);
+            let ok = sig.verify(&digest[..len], &ec).unwrap_or(false);
+            if !ok {
+                // A rejected signature leaves an entry on OpenSSL's error queue; drop it so
+                // it cannot be reported against a later, unrelated call.
+                drop(openssl::error::ErrorStack::get());
+            }
+            Ok(ok)
         }
         SignatureScheme::Ed25519 => {
             if signature.len() != 64 {
@@ -840,6 +870,11 @@ pub struct CertInfo {
     pub sha256_fingerprint: Vec<u8>,
     /// The subject as a one-line string (for logs and errors only; never compared for trust).
     pub subject: String,
+    /// The `dNSName` entries of the subjectAltName extension (RFC 5280 §4.2.1.6), in order.
+    pub dns_names: Vec<String>,
+    /// The `uniformResourceIdentifier` entries of the subjectAltName extension (RFC 5280
+    /// §4.2.1.6), in order.
+    pub uris: Vec<String>,
 }
 
 fn asn1_unix(t: &openssl::asn1::Asn1TimeRef) -> Result<i64> {
@@ -850,17 +885,24 @@ fn asn1_unix(t: &openssl::asn1::Asn1TimeRef) -> Result<i64> {
 
 /// Parses a DER X.509 certificate and returns its subject public key (RSA keys get the same
 /// checks as [`rsa_public`]) and its [`CertInfo`]. No chain or revocation checking: callers pin
-/// certificates (SAML metadata trust model).
+/// certificates (SAML metadata trust model); [`x509_verify_chain`] validates a path.
 pub fn x509_public_key(der: &[u8]) -> Result<(PublicKey, CertInfo)> {
     let cert =
         openssl::x509::X509::from_der(der).map_err(|_| invalid("malformed X.509 certificate"))?;
+    Ok((cert_public_key(&cert)?, cert_info(&cert, der)?))
+}
+
+fn cert_public_key(cert: &openssl::x509::X509Ref) -> Result<PublicKey> {
     let pkey = cert
         .public_key()
         .map_err(|_| invalid("unsupported certificate key"))?;
-    let key = match pkey.rsa() {
-        Ok(rsa) => rsa_public(&rsa.n().to_vec(), &rsa.e().to_vec())?,
-        Err(_) => PublicKey { pkey },
-    };
+    match pkey.rsa() {
+        Ok(rsa) => rsa_public(&rsa.n().to_vec(), &rsa.e().to_vec()),
+        Err(_) => Ok(PublicKey { pkey }),
+    }
+}
+
+fn cert_info(cert: &openssl::x509::X509Ref, der: &[u8]) -> Result<CertInfo> {
     let subject = cert
         .subject_name()
         .entries()
@@ -873,13 +915,22 @@ pub fn x509_public_key(der: &[u8]) -> Result<(PublicKey, CertInfo)> {
         })
         .collect::<Vec<_>>()
         .join(", ");
-    let info = CertInfo {
+    let (mut dns_names, mut uris) = (Vec::new(), Vec::new());
+    for name in cert.subject_alt_names().iter().flatten() {
+        if let Some(dns) = name.dnsname() {
+            dns_names.push(dns.to_owned());
+        } else if let Some(uri) = name.uri() {
+            uris.push(uri.to_owned());
+        }
+    }
+    Ok(CertInfo {
         not_before: asn1_unix(cert.not_before())?,
         not_after: asn1_unix(cert.not_after())?,
         sha256_fingerprint: HashAlg::Sha256.digest(der),
         subject,
-    };
-    Ok((key, info))
+        dns_names,
+        uris,
+    })
 }
 
 /// Parses a DER `SubjectPublicKeyInfo` (RFC 5280 §4.1.2.7), e.g. XML-DSig 1.1
@@ -994,6 +1045,462 @@ pub fn rsa_oaep_encrypt_mgf(
     Ok(out)
 }
 
+/// The modulus and public exponent of an RSA public key (big-endian, unsigned), e.g. to publish
+/// a certificate's key as a JWK (RFC 7518 §6.3.1).
+pub fn rsa_public_components(key: &PublicKey) -> Result<(Vec<u8>, Vec<u8>)> {
+    let rsa = key.pkey.rsa().map_err(|_| invalid("not an RSA key"))?;
+    Ok((rsa.n().to_vec(), rsa.e().to_vec()))
+}
+
+/// Parameters of [`x509_verify_chain`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainValidation {
+    /// The validation time (RFC 5280 §6.1.1 (b) "the current date/time"), Unix seconds. Take it
+    /// from the caller's [`Clock`](crate::Clock); OpenSSL never reads the wall clock here.
+    pub time: i64,
+    /// The most certificates a validated path may have, end-entity and trust anchor included.
+    /// The leaf plus the intermediate pool may not exceed it either (checked before parsing).
+    pub max_chain_len: usize,
+}
+
+impl ChainValidation {
+    /// The default [`max_chain_len`](ChainValidation::max_chain_len).
+    pub const DEFAULT_MAX_CHAIN_LEN: usize = 10;
+
+    /// Validation at `time` with the default chain length limit.
+    pub fn at(time: i64) -> Self {
+        ChainValidation {
+            time,
+            max_chain_len: Self::DEFAULT_MAX_CHAIN_LEN,
+        }
+    }
+}
+
+/// Why OpenSSL rejected a certification path (RFC 5280 §6.1.3 and §6.1.4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChainFailure {
+    /// A certificate's `notAfter` is before the validation time (§6.1.3 (a)(2)).
+    Expired,
+    /// A certificate's `notBefore` is after the validation time (§6.1.3 (a)(2)).
+    NotYetValid,
+    /// No path to a trust anchor: an issuer is missing, or the root is not a trust anchor.
+    UnknownIssuer,
+    /// A certificate's signature does not verify with its issuer's key (§6.1.3 (a)(1)).
+    BadSignature,
+    /// An issuing certificate is not a CA: no `basicConstraints` `cA`, or no `keyCertSign`
+    /// (§6.1.4 (k), (n)).
+    InvalidCa,
+    /// A CA's `pathLenConstraint` is exceeded (§6.1.4 (l), (m)).
+    PathLength,
+    /// The end-entity certificate is self-signed and not a trust anchor.
+    SelfSigned,
+    /// A critical extension OpenSSL does not process (§6.1.4 (o)).
+    UnhandledCriticalExtension,
+    /// Anything else; see [`ChainError::Invalid`]'s `message`.
+    Other,
+}
+
+impl ChainFailure {
+    /// Classifies an OpenSSL `X509_V_ERR_*` code. The numbers are OpenSSL's ABI; 1.1 and 3.x
+    /// agree on all of them but `INVALID_CA` (24 in 1.1; 79 in 3.x, where 24 became
+    /// `NO_ISSUER_PUBLIC_KEY`).
+    fn from_openssl(code: i32) -> Self {
+        let v3 = openssl::version::number() >= 0x3000_0000;
+        match code {
+            // UNABLE_TO_GET_ISSUER_CERT, SELF_SIGNED_CERT_IN_CHAIN (an untrusted root),
+            // UNABLE_TO_GET_ISSUER_CERT_LOCALLY, UNABLE_TO_VERIFY_LEAF_SIGNATURE
+            2 | 19 | 20 | 21 => ChainFailure::UnknownIssuer,
+            // UNABLE_TO_DECRYPT_CERT_SIGNATURE, UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY,
+            // CERT_SIGNATURE_FAILURE
+            4 | 6 | 7 => ChainFailure::BadSignature,
+            9 => ChainFailure::NotYetValid,
+            10 => ChainFailure::Expired,
+            // DEPTH_ZERO_SELF_SIGNED_CERT
+            18 => ChainFailure::SelfSigned,
+            // 3.x NO_ISSUER_PUBLIC_KEY
+            24 if v3 => ChainFailure::BadSignature,
+            // 1.1 INVALID_CA; KEYUSAGE_NO_CERTSIGN
+            24 | 32 => ChainFailure::InvalidCa,
+            // 3.x INVALID_CA, PATHLEN_INVALID_FOR_NON_CA, PATHLEN_WITHOUT_KU_KEY_CERT_SIGN,
+            // KU_KEY_CERT_SIGN_INVALID_FOR_NON_CA, CA_BCONS_NOT_CRITICAL,
+            // CA_CERT_MISSING_KEY_USAGE
+            79..=82 | 89 | 92 if v3 => ChainFailure::InvalidCa,
+            // PATH_LENGTH_EXCEEDED
+            25 => ChainFailure::PathLength,
+            // UNHANDLED_CRITICAL_EXTENSION
+            34 => ChainFailure::UnhandledCriticalExtension,
+            _ => ChainFailure::Other,
+        }
+    }
+}
+
+/// Certificate chain validation failed ([`x509_verify_chain`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChainError {
+    /// More certificates than [`ChainValidation::max_chain_len`], given or needed for the path.
+    #[error("certificate chain longer than {max} certificates")]
+    TooLong {
+        /// The limit.
+        max: usize,
+    },
+    /// A chain certificate (0 = end-entity, then the intermediates in the order given) is not
+    /// a DER X.509 certificate.
+    #[error("certificate {index} of the chain is not a DER X.509 certificate")]
+    Malformed {
+        /// Its position.
+        index: usize,
+    },
+    /// A trust anchor is not a DER X.509 certificate.
+    #[error("trust anchor {index} is not a DER X.509 certificate")]
+    MalformedAnchor {
+        /// Its position.
+        index: usize,
+    },
+    /// No trust anchor was given: nothing can validate.
+    #[error("no trust anchor configured")]
+    NoTrustAnchors,
+    /// OpenSSL rejected the path.
+    #[error("certificate chain does not validate (depth {depth}): {message}")]
+    Invalid {
+        /// The classified reason.
+        failure: ChainFailure,
+        /// OpenSSL's `X509_V_ERR_*` code.
+        code: i32,
+        /// Where in the path (0 = end-entity, counting up towards the trust anchor).
+        depth: u32,
+        /// OpenSSL's verify error string ("certificate has expired", ...).
+        message: String,
+    },
+    /// The end-entity certificate's key cannot be used (malformed, or a rejected RSA key).
+    #[error("unusable end-entity key: {0}")]
+    UnsupportedKey(String),
+    /// The crypto backend failed for reasons unrelated to the input.
+    #[error("crypto backend failure")]
+    Backend,
+}
+
+impl ChainError {
+    /// A stable snake_case code for this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ChainError::TooLong { .. } => "certificate_chain_too_long",
+            ChainError::Malformed { .. } => "malformed_certificate",
+            ChainError::MalformedAnchor { .. } => "malformed_trust_anchor",
+            ChainError::NoTrustAnchors => "no_trust_anchor",
+            ChainError::Invalid { failure, .. } => match failure {
+                ChainFailure::Expired => "certificate_expired",
+                ChainFailure::NotYetValid => "certificate_not_yet_valid",
+                ChainFailure::UnknownIssuer => "unknown_certificate_issuer",
+                ChainFailure::BadSignature => "invalid_certificate_signature",
+                ChainFailure::InvalidCa => "invalid_ca_certificate",
+                ChainFailure::PathLength => "certificate_path_length_exceeded",
+                ChainFailure::SelfSigned => "self_signed_certificate",
+                ChainFailure::UnhandledCriticalExtension => "unhandled_critical_extension",
+                ChainFailure::Other => "invalid_certificate_chain",
+            },
+            ChainError::UnsupportedKey(_) => "unsupported_certificate_key",
+            ChainError::Backend => "crypto_error",
+        }
+    }
+
+    /// The classified OpenSSL reason, for [`ChainError::Invalid`].
+    pub fn failure(&self) -> Option<ChainFailure> {
+        match self {
+            ChainError::Invalid { failure, .. } => Some(*failure),
+            _ => None,
+        }
+    }
+}
+
+/// A certification path that validated ([`x509_verify_chain`]).
+#[derive(Debug, Clone)]
+pub struct VerifiedChain {
+    /// The end-entity certificate's subject public key (RSA keys checked as by [`rsa_public`]).
+    pub key: PublicKey,
+    /// The end-entity certificate: validity, subject, subjectAltName `dNSName`/URI entries.
+    pub leaf: CertInfo,
+    /// Whether the end-entity certificate is self-signed: subject equals issuer and its
+    /// signature verifies with its own key. It then validated only because it is itself a
+    /// trust anchor; profiles such as OpenID4VC HAIP 1.0 §6.1.1 refuse that.
+    pub leaf_self_signed: bool,
+    /// SHA-256 fingerprints of the validated path, end-entity first, trust anchor last.
+    pub path_sha256: Vec<Vec<u8>>,
+}
+
+/// Validates the certification path from `leaf` (DER) to one of `anchors` (DER) with OpenSSL's
+/// RFC 5280 §6 path validation at `params.time`: signatures, validity periods, `basicConstraints`
+/// (`cA`, `pathLenConstraint`), `keyUsage` `keyCertSign`, name constraints, unknown critical
+/// extensions.
+///
+/// - `intermediates` is an untrusted pool: order does not matter, unused certificates are
+///   ignored (RFC 7515 §4.1.6 `x5c` chains are leaf first, but senders get the order wrong).
+/// - Every anchor is a trust anchor whether or not it is self-signed (RFC 5280 §6.1.1 (d);
+///   OpenSSL `X509_V_FLAG_PARTIAL_CHAIN`), so an issuing CA can be pinned without its root.
+/// - The validation time comes from the caller (`X509_VERIFY_PARAM_set_time`), never from the
+///   wall clock, so [`Clock`](crate::Clock)-driven tests and replays are exact.
+/// - The path, anchor included, has at most `params.max_chain_len` certificates; the leaf plus
+///   the pool may not exceed it either.
+///
+/// No revocation checking (CRL, OCSP) and no extended key usage or certificate policy checks:
+/// those belong to the trust framework in use.
+pub fn x509_verify_chain<I: AsRef<[u8]>, A: AsRef<[u8]>>(
+    leaf: &[u8],
+    intermediates: &[I],
+    anchors: &[A],
+    params: &ChainValidation,
+) -> Result<VerifiedChain, ChainError> {
+    use openssl::stack::Stack;
+    use openssl::x509::store::X509StoreBuilder;
+    use openssl::x509::verify::{X509VerifyFlags, X509VerifyParam};
+    use openssl::x509::{X509StoreContext, X509VerifyResult, X509};
+
+    let max = params.max_chain_len;
+    if max == 0 || intermediates.len().saturating_add(1) > max {
+        return Err(ChainError::TooLong { max });
+    }
+    if anchors.is_empty() {
+        return Err(ChainError::NoTrustAnchors);
+    }
+    let be = |_| ChainError::Backend;
+    let leaf_cert = X509::from_der(leaf).map_err(|_| ChainError::Malformed { index: 0 })?;
+    let mut pool = Stack::new().map_err(be)?;
+    for (i, der) in intermediates.iter().enumerate() {
+        let cert =
+            X509::from_der(der.as_ref()).map_err(|_| ChainError::Malformed { index: i + 1 })?;
+        pool.push(cert).map_err(be)?;
+    }
+    let mut store = X509StoreBuilder::new().map_err(be)?;
+    for (index, der) in anchors.iter().enumerate() {
+        let cert =
+            X509::from_der(der.as_ref()).map_err(|_| ChainError::MalformedAnchor { index })?;
+        store.add_cert(cert).map_err(be)?;
+    }
+    let mut param = X509VerifyParam::new().map_err(be)?;
+    param
+        .set_flags(X509VerifyFlags::PARTIAL_CHAIN)
+        .map_err(be)?;
+    // X509_VERIFY_PARAM_set_time also sets X509_V_FLAG_USE_CHECK_TIME.
+    // `time_t` is `i64` on the 64-bit targets this builds for; the conversion guards others.
+    #[allow(clippy::useless_conversion)]
+    let time = params.time.try_into().map_err(|_| ChainError::Backend)?;
+    param.set_time(time);
+    // OpenSSL's depth counts intermediates only: a path of depth d has d + 2 certificates.
+    param.set_depth(i32::try_from(max.saturating_sub(2)).unwrap_or(i32::MAX));
+    store.set_param(&param).map_err(be)?;
+    let store = store.build();
+
+    let mut ctx = X509StoreContext::new().map_err(be)?;
+    let outcome = ctx
+        .init(&store, &leaf_cert, &pool, |c| {
+            let ok = c.verify_cert()?;
+            let path = c
+                .chain()
+                .map(|chain| {
+                    chain
+                        .iter()
+                        .map(|cert| cert.to_der().map(|d| HashAlg::Sha256.digest(&d)))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()?
+                .unwrap_or_default();
+            Ok((ok, c.error(), c.error_depth(), path))
+        })
+        .map_err(be)?;
+    let (ok, result, depth, path_sha256): (bool, X509VerifyResult, u32, Vec<Vec<u8>>) = outcome;
+    if !ok {
+        let code = result.as_raw();
+        if code == 22 {
+            // X509_V_ERR_CERT_CHAIN_TOO_LONG: the depth limit above.
+            return Err(ChainError::TooLong { max });
+        }
+        return Err(ChainError::Invalid {
+            failure: ChainFailure::from_openssl(code),
+            code,
+            depth,
+            message: result.error_string().to_owned(),
+        });
+    }
+    if path_sha256.len() > max {
+        return Err(ChainError::TooLong { max });
+    }
+    let key = cert_public_key(&leaf_cert).map_err(|e| ChainError::UnsupportedKey(e.to_string()))?;
+    // Self-issued (RFC 5280 §3.2: subject and issuer names equal, compared as DER) and the
+    // signature verifies with the certificate's own key. Not `X509_check_issued`, which also
+    // wants `keyCertSign`, which an end-entity certificate does not have.
+    let names_equal = match (
+        leaf_cert.subject_name().to_der(),
+        leaf_cert.issuer_name().to_der(),
+    ) {
+        (Ok(s), Ok(i)) => s == i,
+        _ => false,
+    };
+    let leaf_self_signed = names_equal
+        && leaf_cert
+            .public_key()
+            .ok()
+            .and_then(|k| leaf_cert.verify(&k).ok())
+            .unwrap_or(false);
+    let leaf = cert_info(&leaf_cert, leaf).map_err(|_| ChainError::Backend)?;
+    Ok(VerifiedChain {
+        key,
+        leaf,
+        leaf_self_signed,
+        path_sha256,
+    })
+}
+
+/// What [`x509_issue`] puts in a certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateTemplate {
+    /// Subject `CN`.
+    pub common_name: String,
+    /// subjectAltName `dNSName` entries (RFC 5280 §4.2.1.6).
+    pub dns_names: Vec<String>,
+    /// subjectAltName `uniformResourceIdentifier` entries (RFC 5280 §4.2.1.6).
+    pub uris: Vec<String>,
+    /// A CA certificate: critical `basicConstraints` `cA:TRUE` and `keyUsage`
+    /// `keyCertSign, cRLSign`; otherwise `cA:FALSE` and `digitalSignature` (RFC 5280 §4.2.1.9,
+    /// §4.2.1.3).
+    pub ca: bool,
+    /// `pathLenConstraint` of a CA certificate (RFC 5280 §4.2.1.9).
+    pub path_len: Option<u32>,
+    /// `notBefore`, Unix seconds.
+    pub not_before: i64,
+    /// `notAfter`, Unix seconds.
+    pub not_after: i64,
+}
+
+impl CertificateTemplate {
+    /// An end-entity template with subject `CN=common_name` valid over `[not_before, not_after]`.
+    pub fn new(common_name: impl Into<String>, not_before: i64, not_after: i64) -> Self {
+        CertificateTemplate {
+            common_name: common_name.into(),
+            dns_names: Vec::new(),
+            uris: Vec::new(),
+            ca: false,
+            path_len: None,
+            not_before,
+            not_after,
+        }
+    }
+
+    /// Makes it a CA certificate, with an optional `pathLenConstraint`.
+    pub fn ca(mut self, path_len: Option<u32>) -> Self {
+        self.ca = true;
+        self.path_len = path_len;
+        self
+    }
+
+    /// Adds a `dNSName` subjectAltName.
+    pub fn dns_name(mut self, name: impl Into<String>) -> Self {
+        self.dns_names.push(name.into());
+        self
+    }
+
+    /// Adds a `uniformResourceIdentifier` subjectAltName.
+    pub fn uri(mut self, uri: impl Into<String>) -> Self {
+        self.uris.push(uri.into());
+        self
+    }
+}
+
+/// Issues an X.509 v3 certificate (DER) for `subject` as described by `template`, signed by
+/// `issuer_key` (SHA-256; Ed25519: pure) with issuer name and authority key identifier taken
+/// from `issuer_cert`; with `issuer_cert: None` the certificate is self-issued (pass the
+/// subject's own private key to make it self-signed, e.g. a root CA).
+///
+/// For tests and tooling (building root → intermediate → leaf chains for `x5c`, demo PKIs),
+/// like [`x509_self_signed`]: it is not a certification authority (no policy, no revocation
+/// information, random 127-bit serials).
+pub fn x509_issue(
+    subject: &PublicKey,
+    template: &CertificateTemplate,
+    issuer_key: &PrivateKey,
+    issuer_cert: Option<&[u8]>,
+) -> Result<Vec<u8>> {
+    use openssl::asn1::{Asn1Integer, Asn1Time};
+    use openssl::x509::extension::{
+        AuthorityKeyIdentifier, BasicConstraints, KeyUsage, SubjectAlternativeName,
+        SubjectKeyIdentifier,
+    };
+    use openssl::x509::{X509Builder, X509NameBuilder, X509};
+    let be = |_| Error::Backend;
+    let issuer = issuer_cert
+        .map(|der| X509::from_der(der).map_err(|_| invalid("malformed issuer certificate")))
+        .transpose()?;
+    let mut name = X509NameBuilder::new().map_err(be)?;
+    name.append_entry_by_nid(Nid::COMMONNAME, &template.common_name)
+        .map_err(|_| invalid("bad common name"))?;
+    let name = name.build();
+    let mut serial = [0u8; 16];
+    random_bytes(&mut serial).map_err(|_| Error::Backend)?;
+    serial[0] &= 0x7f;
+    let serial = BigNum::from_slice(&serial).map_err(be)?;
+    let mut b = X509Builder::new().map_err(be)?;
+    b.set_version(2).map_err(be)?;
+    let serial = Asn1Integer::from_bn(&serial).map_err(be)?;
+    b.set_serial_number(&serial).map_err(be)?;
+    b.set_subject_name(&name).map_err(be)?;
+    match &issuer {
+        Some(cert) => b.set_issuer_name(cert.subject_name()).map_err(be)?,
+        None => b.set_issuer_name(&name).map_err(be)?,
+    }
+    b.set_pubkey(&subject.pkey).map_err(be)?;
+    let not_before = Asn1Time::from_unix(template.not_before).map_err(be)?;
+    b.set_not_before(&not_before).map_err(be)?;
+    let not_after = Asn1Time::from_unix(template.not_after).map_err(be)?;
+    b.set_not_after(&not_after).map_err(be)?;
+    let mut bc = BasicConstraints::new();
+    bc.critical();
+    if template.ca {
+        bc.ca();
+        if let Some(n) = template.path_len {
+            bc.pathlen(n);
+        }
+    }
+    b.append_extension(bc.build().map_err(be)?).map_err(be)?;
+    let mut ku = KeyUsage::new();
+    ku.critical();
+    if template.ca {
+        ku.key_cert_sign().crl_sign();
+    } else {
+        ku.digital_signature();
+    }
+    b.append_extension(ku.build().map_err(be)?).map_err(be)?;
+    let ski = SubjectKeyIdentifier::new()
+        .build(&b.x509v3_context(issuer.as_deref(), None))
+        .map_err(be)?;
+    b.append_extension(ski).map_err(be)?;
+    if issuer.is_some() {
+        let aki = AuthorityKeyIdentifier::new()
+            .keyid(false)
+            .build(&b.x509v3_context(issuer.as_deref(), None))
+            .map_err(be)?;
+        b.append_extension(aki).map_err(be)?;
+    }
+    if !template.dns_names.is_empty() || !template.uris.is_empty() {
+        let mut san = SubjectAlternativeName::new();
+        for dns in &template.dns_names {
+            san.dns(dns);
+        }
+        for uri in &template.uris {
+            san.uri(uri);
+        }
+        let san = san
+            .build(&b.x509v3_context(issuer.as_deref(), None))
+            .map_err(|_| invalid("bad subjectAltName"))?;
+        b.append_extension(san).map_err(be)?;
+    }
+    let md = if issuer_key.pkey.id() == Id::ED25519 {
+        MessageDigest::null()
+    } else {
+        MessageDigest::sha256()
+    };
+    b.sign(&issuer_key.pkey, md).map_err(be)?;
+    b.build().to_der().map_err(be)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1089,5 +1596,239 @@ mod tests {
             b"k"
         );
         assert!(rsa_oaep_decrypt_mgf(&private, HashAlg::Sha256, HashAlg::Sha256, &ct).is_err());
+    }
+
+    const T0: i64 = 1_700_000_000;
+    const YEAR: i64 = 365 * 86_400;
+
+    fn ec_pair() -> (PrivateKey, PublicKey) {
+        let (x, y, d) = ec_generate(EcCurve::P256).expect("ec");
+        let private = ec_private(EcCurve::P256, &x, &y, &d).expect("key");
+        let public = private.public_key().expect("public");
+        (private, public)
+    }
+
+    struct Pki {
+        root: Vec<u8>,
+        intermediate: Vec<u8>,
+        leaf: Vec<u8>,
+        leaf_key: PrivateKey,
+    }
+
+    /// root CA → intermediate CA → leaf, the CAs valid for ten years, the leaf for one.
+    fn pki(intermediate_is_ca: bool, root_path_len: Option<u32>) -> Pki {
+        let (root_key, root_pub) = ec_pair();
+        let root = x509_issue(
+            &root_pub,
+            &CertificateTemplate::new("Test Root", T0 - YEAR, T0 + 10 * YEAR).ca(root_path_len),
+            &root_key,
+            None,
+        )
+        .expect("root");
+        let (int_key, int_pub) = ec_pair();
+        let mut template = CertificateTemplate::new("Test Issuing CA", T0 - YEAR, T0 + 10 * YEAR);
+        if intermediate_is_ca {
+            template = template.ca(Some(0));
+        }
+        let intermediate = x509_issue(&int_pub, &template, &root_key, Some(&root)).expect("int");
+        let (leaf_key, leaf_pub) = ec_pair();
+        let leaf = x509_issue(
+            &leaf_pub,
+            &CertificateTemplate::new("issuer.example", T0 - 86_400, T0 + YEAR)
+                .dns_name("issuer.example")
+                .uri("https://issuer.example/vc"),
+            &int_key,
+            Some(&intermediate),
+        )
+        .expect("leaf");
+        Pki {
+            root,
+            intermediate,
+            leaf,
+            leaf_key,
+        }
+    }
+
+    fn failure(r: Result<VerifiedChain, ChainError>) -> ChainFailure {
+        let e = r.expect_err("must not validate");
+        e.failure()
+            .unwrap_or_else(|| panic!("not an OpenSSL verify failure: {e:?}"))
+    }
+
+    #[test]
+    fn chain_validates_and_reports_the_leaf() {
+        let p = pki(true, None);
+        let v = x509_verify_chain(
+            &p.leaf,
+            &[&p.intermediate],
+            &[&p.root],
+            &ChainValidation::at(T0),
+        )
+        .expect("valid chain");
+        assert_eq!(v.leaf.dns_names, ["issuer.example"]);
+        assert_eq!(v.leaf.uris, ["https://issuer.example/vc"]);
+        assert_eq!(v.leaf.subject, "CN=issuer.example");
+        assert!(!v.leaf_self_signed);
+        assert_eq!(v.path_sha256.len(), 3);
+        assert_eq!(v.path_sha256[0], HashAlg::Sha256.digest(&p.leaf));
+        assert_eq!(v.path_sha256[2], HashAlg::Sha256.digest(&p.root));
+        // The leaf key verifies what the leaf's private key signed.
+        let scheme = SignatureScheme::Ecdsa(HashAlg::Sha256, EcCurve::P256);
+        let sig = sign(&p.leaf_key, scheme, b"m").expect("sign");
+        assert!(verify(&v.key, scheme, b"m", &sig).expect("verify"));
+        // The pool is order-independent and may hold unrelated certificates.
+        let other = pki(true, None);
+        let pool = [&other.intermediate, &p.root, &p.intermediate];
+        assert!(x509_verify_chain(&p.leaf, &pool, &[&p.root], &ChainValidation::at(T0)).is_ok());
+        // An issuing CA can be the trust anchor (partial chain).
+        assert!(x509_verify_chain::<&[u8], _>(
+            &p.leaf,
+            &[],
+            &[&p.intermediate],
+            &ChainValidation::at(T0)
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn chain_validation_uses_the_given_time() {
+        let p = pki(true, None);
+        let at = |t| {
+            x509_verify_chain(
+                &p.leaf,
+                &[&p.intermediate],
+                &[&p.root],
+                &ChainValidation::at(t),
+            )
+        };
+        assert_eq!(failure(at(T0 + 2 * YEAR)), ChainFailure::Expired);
+        assert_eq!(failure(at(T0 - 2 * 86_400)), ChainFailure::NotYetValid);
+        let e = at(T0 + 2 * YEAR).unwrap_err();
+        assert_eq!(e.code(), "certificate_expired");
+        assert!(e.to_string().contains("expired"), "{e}");
+    }
+
+    #[test]
+    fn chain_rejections_are_classified() {
+        let p = pki(true, None);
+        let other = pki(true, None);
+        let now = ChainValidation::at(T0);
+        assert_eq!(
+            failure(x509_verify_chain(
+                &p.leaf,
+                &[&p.intermediate],
+                &[&other.root],
+                &now
+            )),
+            ChainFailure::UnknownIssuer
+        );
+        assert_eq!(
+            failure(x509_verify_chain(
+                &p.leaf,
+                &[&p.intermediate, &p.root],
+                &[&other.root],
+                &now
+            )),
+            ChainFailure::UnknownIssuer
+        );
+        // A flipped bit in the leaf's ECDSA `s` keeps the DER valid, breaks the signature.
+        let mut broken = p.leaf.clone();
+        *broken.last_mut().expect("non-empty") ^= 1;
+        assert_eq!(
+            failure(x509_verify_chain(
+                &broken,
+                &[&p.intermediate],
+                &[&p.root],
+                &now
+            )),
+            ChainFailure::BadSignature
+        );
+        let q = pki(false, None);
+        let e = x509_verify_chain(&q.leaf, &[&q.intermediate], &[&q.root], &now).unwrap_err();
+        assert_eq!(e.failure(), Some(ChainFailure::InvalidCa), "{e:?}");
+        let r = pki(true, Some(0));
+        assert_eq!(
+            failure(x509_verify_chain(
+                &r.leaf,
+                &[&r.intermediate],
+                &[&r.root],
+                &now
+            )),
+            ChainFailure::PathLength
+        );
+        assert!(matches!(
+            x509_verify_chain(b"junk", &[&p.intermediate], &[&p.root], &now),
+            Err(ChainError::Malformed { index: 0 })
+        ));
+        assert!(matches!(
+            x509_verify_chain(&p.leaf, &[b"junk".as_slice()], &[&p.root], &now),
+            Err(ChainError::Malformed { index: 1 })
+        ));
+        assert_eq!(
+            x509_verify_chain::<&[u8], &[u8]>(&p.leaf, &[], &[], &now).unwrap_err(),
+            ChainError::NoTrustAnchors
+        );
+    }
+
+    #[test]
+    fn chain_length_is_limited() {
+        let p = pki(true, None);
+        let short = ChainValidation {
+            time: T0,
+            max_chain_len: 2,
+        };
+        // Two certificates given, but the path needs three.
+        assert_eq!(
+            x509_verify_chain(&p.leaf, &[&p.intermediate], &[&p.root], &short).unwrap_err(),
+            ChainError::TooLong { max: 2 }
+        );
+        let pool = vec![p.intermediate.clone(); 10];
+        assert_eq!(
+            x509_verify_chain(&p.leaf, &pool, &[&p.root], &ChainValidation::at(T0)).unwrap_err(),
+            ChainError::TooLong { max: 10 }
+        );
+        let exact = ChainValidation {
+            time: T0,
+            max_chain_len: 3,
+        };
+        assert!(x509_verify_chain(&p.leaf, &[&p.intermediate], &[&p.root], &exact).is_ok());
+    }
+
+    #[test]
+    fn self_signed_leaf_is_reported() {
+        let (key, public) = ec_pair();
+        let cert = x509_issue(
+            &public,
+            &CertificateTemplate::new("self", T0 - 10, T0 + 10).dns_name("self.example"),
+            &key,
+            None,
+        )
+        .expect("cert");
+        let now = ChainValidation::at(T0);
+        let v = x509_verify_chain::<&[u8], _>(&cert, &[], &[&cert], &now).expect("pinned");
+        assert!(v.leaf_self_signed);
+        let other = pki(true, None);
+        assert_eq!(
+            failure(x509_verify_chain::<&[u8], _>(
+                &cert,
+                &[],
+                &[&other.root],
+                &now
+            )),
+            ChainFailure::SelfSigned
+        );
+        // x509_self_signed certificates are self-signed too.
+        let legacy = x509_self_signed(&key, "legacy", T0 - 10, T0 + 10).expect("cert");
+        let v = x509_verify_chain::<&[u8], _>(&legacy, &[], &[&legacy], &now).expect("pinned");
+        assert!(v.leaf_self_signed);
+    }
+
+    #[test]
+    fn rsa_components_round_trip() {
+        let (n, e, _) = rsa_generate(2048).expect("rsa");
+        let key = rsa_public(&n, &e).expect("public");
+        assert_eq!(rsa_public_components(&key).expect("rsa"), (n, e));
+        let (_, ec) = ec_pair();
+        assert!(rsa_public_components(&ec).is_err());
     }
 }

@@ -624,3 +624,68 @@ proptest! {
         }
     }
 }
+
+/// ECDSA scalar edge cases at the primitive (`crypto::verify` calls `ECDSA_do_verify`, see
+/// decision 0009): r or s of 0 or ≥ n are invalid (FIPS 186-5 §6.4.2 step 1), a wrong length is
+/// invalid (RFC 7518 §3.4), and `(r, n - s)`, the other valid signature for the same nonce,
+/// verifies (JWS does not require low-s). No rejection leaves an entry on OpenSSL's error queue.
+#[test]
+fn ecdsa_scalar_edge_cases() {
+    // P-256 group order n (SEC 2 §2.4.2).
+    const N: [u8; 32] = [
+        0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2, 0xFC, 0x63,
+        0x25, 0x51,
+    ];
+    fn sub(a: &[u8; 32], b: &[u8]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        let mut borrow = 0i16;
+        for i in (0..32).rev() {
+            let d = i16::from(a[i]) - i16::from(b[i]) - borrow;
+            borrow = i16::from(d < 0);
+            out[i] = d.rem_euclid(256) as u8;
+        }
+        out
+    }
+    let scheme = crypto::SignatureScheme::Ecdsa(HashAlg::Sha256, EcCurve::P256);
+    let key = Key::generate(KeySpec::Ec(EcCurve::P256)).expect("key");
+    let (private, public) = (
+        key.private_key().expect("private"),
+        key.public_key().expect("public"),
+    );
+    let msg = b"edge cases";
+    let sig = crypto::sign(private, scheme, msg).expect("sign");
+    assert!(crypto::verify(public, scheme, msg, &sig).expect("verify"));
+    let (r, s) = sig.split_at(32);
+    let with = |r: &[u8], s: &[u8]| [r, s].concat();
+    let zero = [0u8; 32];
+    let high_s = sub(&N, s);
+    assert!(
+        crypto::verify(public, scheme, msg, &with(r, &high_s)).expect("verify"),
+        "(r, n - s) is a valid ECDSA signature"
+    );
+    for (what, bad) in [
+        ("r = 0", with(&zero, s)),
+        ("s = 0", with(r, &zero)),
+        ("r = n", with(&N, s)),
+        ("s = n", with(r, &N)),
+        ("r = s = 0", with(&zero, &zero)),
+        ("short", sig[..63].to_vec()),
+        ("long", [sig.as_slice(), &[0]].concat()),
+        ("other message", sig.clone()),
+    ] {
+        let m: &[u8] = if what == "other message" {
+            b"other"
+        } else {
+            msg
+        };
+        assert!(
+            !crypto::verify(public, scheme, m, &bad).expect("a verdict, not an error"),
+            "{what}"
+        );
+        assert!(
+            openssl::error::ErrorStack::get().errors().is_empty(),
+            "{what}: the error queue is left clean"
+        );
+    }
+}

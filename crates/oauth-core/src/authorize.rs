@@ -13,8 +13,8 @@ use crate::client::Client;
 use crate::config::grant_type;
 use crate::error::{Error, Result};
 use crate::model::{
-    is_pkce_value, AuthorizationRequest, ClaimsRequest, CodeChallengeMethod, Params, Prompt,
-    ResponseMode, Scopes,
+    is_pkce_value, AuthorizationRequest, ClaimsRequest, CodeChallengeMethod, Display, Params,
+    Prompt, ResponseMode, Scopes,
 };
 use crate::ports::{
     random_token, CodeBinding, Grant, TokenHash, TokenKind, TokenRecord, TokenState,
@@ -155,6 +155,32 @@ impl AuthorizationResponse {
     }
 }
 
+/// Why `session` cannot answer `request`, if it cannot:
+/// - OIDC Core §3.1.2.1: the user the `id_token_hint` names is not the one logged in
+///   (`login_required`);
+/// - OIDC Core §5.5.1.1: `acr` was requested as an Essential Claim with values and the session
+///   reached none of them, which counts as a failed authentication (`access_denied`).
+fn session_mismatch(request: &AuthorizationRequest, session: &Session) -> Option<Error> {
+    if let Some(sub) = &request.id_token_hint_subject {
+        if *sub != session.subject {
+            return Some(Error::LoginRequired(
+                "the user named by id_token_hint is not the one logged in".into(),
+            ));
+        }
+    }
+    let required = request
+        .claims
+        .as_ref()
+        .map(|c| c.essential_acr.as_slice())
+        .unwrap_or_default();
+    if !required.is_empty() && !session.acr.as_ref().is_some_and(|a| required.contains(a)) {
+        return Some(Error::AccessDenied(
+            "the authentication did not reach a required acr".into(),
+        ));
+    }
+    None
+}
+
 /// Escapes text for HTML attribute values and content.
 pub fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -206,10 +232,16 @@ impl AuthorizationEndpoint {
             Ok(t) => t,
             Err(e) => return Interaction::ShowError(e),
         };
-        let request = match self.validate(params, &client, &target) {
+        let mut request = match self.validate(params, &client, &target) {
             Ok(r) => r,
             Err(e) => return error_redirect(&self.ctx, &target, e),
         };
+        if let Some(hint) = params.get("id_token_hint") {
+            match self.id_token_hint_subject(hint, &client).await {
+                Ok(sub) => request.id_token_hint_subject = Some(sub),
+                Err(e) => return error_redirect(&self.ctx, &target, e),
+            }
+        }
         self.decide(request, &client, session).await
     }
 
@@ -235,6 +267,13 @@ impl AuthorizationEndpoint {
                 &target,
                 Error::AccessDenied("the user denied the request".into()),
             ),
+            Decision::LoggedIn(session) | Decision::Consented { session, .. }
+                if session_mismatch(&request, &session).is_some() =>
+            {
+                let e = session_mismatch(&request, &session)
+                    .unwrap_or_else(|| Error::internal("unreachable: no mismatch"));
+                error_redirect(&self.ctx, &target, e)
+            }
             Decision::LoggedIn(session) => {
                 if needs_consent(&client, &request, &session) {
                     Interaction::Consent {
@@ -451,7 +490,48 @@ impl AuthorizationEndpoint {
             acr_values: list("acr_values"),
             ui_locales: list("ui_locales"),
             claims,
+            display: p.get("display").map(Display::parse).transpose()?,
+            // Set by `start_params` once the hint's signature is checked.
+            id_token_hint_subject: None,
         })
+    }
+
+    /// OIDC Core §3.1.2.1 `id_token_hint`: an ID token this OP issued to this client, passed
+    /// back as a hint about who should be logged in. Its signature is checked against our own
+    /// keys and `iss` and `aud` must match, but its expiry is not (an old ID token is a
+    /// legitimate hint). An encrypted one must have been decrypted by the client first.
+    /// Returns the hint's `sub`.
+    async fn id_token_hint_subject(&self, hint: &str, client: &Client) -> Result<String> {
+        let bad = |why: &str| Error::InvalidRequest(format!("id_token_hint {why}"));
+        if hint.len() > 16 * 1024 {
+            return Err(bad("is too large"));
+        }
+        if hint.split('.').count() != 3 {
+            return Err(bad("must be a signed (not encrypted) ID token"));
+        }
+        let keys = self.ctx.keys.verification_keys().await?;
+        let policy = idforge_jose::JwsPolicy::new(idforge_jose::JwsAlgorithm::ALL);
+        let verified = policy
+            .verify_compact(hint, keys.as_ref())
+            .map_err(|_| bad("was not issued by this provider"))?;
+        let claims = idforge_jose::json::parse_object(&verified.payload, 16, "id_token_hint")
+            .map_err(|_| bad("is not a JWT"))?;
+        if claims.get("iss").and_then(serde_json::Value::as_str) != Some(&self.ctx.config.issuer) {
+            return Err(bad("was not issued by this provider"));
+        }
+        let aud_ok = match claims.get("aud") {
+            Some(serde_json::Value::String(a)) => *a == client.client_id,
+            Some(serde_json::Value::Array(a)) => a.iter().any(|v| *v == *client.client_id),
+            _ => false,
+        };
+        if !aud_ok {
+            return Err(bad("was not issued to this client"));
+        }
+        claims
+            .get("sub")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| bad("has no `sub`"))
     }
 
     /// OIDC Core §3.1.2.3: re-authenticate on `prompt=login` or a session older than
@@ -477,6 +557,9 @@ impl AuthorizationEndpoint {
                     || request
                         .max_age
                         .is_some_and(|max| now.saturating_sub(s.auth_time) > max)
+                    // §3.1.2.1: another user than the hint names is logged in;
+                    // §5.5.1.1: the session has not reached a required `acr`.
+                    || session_mismatch(&request, s).is_some()
             }
         };
         match session {

@@ -76,6 +76,11 @@ impl DiscoveryEndpoint {
                 "prompt_values_supported".into(),
                 json!(["none", "login", "consent", "select_account"]),
             );
+            // OIDC Discovery §3; the host renders the pages, the request carries the value.
+            m.insert(
+                "display_values_supported".into(),
+                json!(["page", "popup", "touch", "wap"]),
+            );
         } else {
             // RFC 8414 §2 still requires the member; an empty list says "none".
             m.insert("response_types_supported".into(), json!([]));

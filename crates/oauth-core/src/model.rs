@@ -282,6 +282,40 @@ pub struct AuthorizationRequest {
     pub ui_locales: Vec<String>,
     /// The `claims` parameter (OIDC Core §5.5), as parsed JSON.
     pub claims: Option<ClaimsRequest>,
+    /// `display` (OIDC Core §3.1.2.1): how the host should show its pages.
+    #[serde(default)]
+    pub display: Option<Display>,
+    /// The `sub` of a valid `id_token_hint` (OIDC Core §3.1.2.1): the user the client expects
+    /// to be logged in. Checked against the session before anything is issued.
+    #[serde(default)]
+    pub id_token_hint_subject: Option<String>,
+}
+
+/// The `display` values of OIDC Core §3.1.2.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Display {
+    /// A full user-agent page (the default).
+    Page,
+    /// A popup window.
+    Popup,
+    /// A touch interface.
+    Touch,
+    /// A feature phone.
+    Wap,
+}
+
+impl Display {
+    /// Parses a `display` value; unknown values are `invalid_request`.
+    pub fn parse(v: &str) -> Result<Display> {
+        match v {
+            "page" => Ok(Display::Page),
+            "popup" => Ok(Display::Popup),
+            "touch" => Ok(Display::Touch),
+            "wap" => Ok(Display::Wap),
+            _ => Err(Error::InvalidRequest("unsupported display value".into())),
+        }
+    }
 }
 
 impl AuthorizationRequest {
@@ -301,6 +335,11 @@ pub struct ClaimsRequest {
     /// Claims requested from UserInfo.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub userinfo: Vec<String>,
+    /// `acr` values required as an Essential Claim of the ID token (OIDC Core §5.5.1.1):
+    /// the session must have reached one of them, or the authentication counts as failed.
+    /// Empty when `acr` is not requested that way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub essential_acr: Vec<String>,
 }
 
 impl ClaimsRequest {
@@ -324,9 +363,49 @@ impl ClaimsRequest {
                 Some(_) => Err(bad()),
             }
         };
+        // OIDC Core §5.5.1: `essential` is a boolean, `value` a single value and `values` an
+        // array; for `acr` requested as essential with values, §5.5.1.1 makes them binding.
+        let mut essential_acr = Vec::new();
+        for member in ["id_token", "userinfo"] {
+            let Some(Value::Object(m)) = obj.get(member) else {
+                continue;
+            };
+            for (name, req) in m {
+                let Value::Object(req) = req else { continue };
+                let essential = match req.get("essential") {
+                    None => false,
+                    Some(Value::Bool(b)) => *b,
+                    Some(_) => return Err(bad()),
+                };
+                let mut values: Vec<String> = Vec::new();
+                match req.get("value") {
+                    None => {}
+                    Some(Value::String(v)) => values.push(v.clone()),
+                    Some(_) if name == "acr" => return Err(bad()),
+                    Some(_) => {}
+                }
+                match req.get("values") {
+                    None => {}
+                    Some(Value::Array(a)) => {
+                        for v in a.iter().take(16) {
+                            match v {
+                                Value::String(v) => values.push(v.clone()),
+                                _ if name == "acr" => return Err(bad()),
+                                _ => {}
+                            }
+                        }
+                    }
+                    Some(_) => return Err(bad()),
+                }
+                if member == "id_token" && name == "acr" && essential {
+                    essential_acr = values;
+                }
+            }
+        }
         Ok(ClaimsRequest {
             id_token: names("id_token")?,
             userinfo: names("userinfo")?,
+            essential_acr,
         })
     }
 }

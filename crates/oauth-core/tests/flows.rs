@@ -915,3 +915,186 @@ async fn bounded_memory_store_refuses_when_full() {
     store.create_grant(g4).await.unwrap();
     assert_eq!(store.len().0, 2);
 }
+
+/// An ID token for alice, issued to `web` through the whole code flow.
+async fn alice_id_token(env: &Env) -> String {
+    let code = code_for(env, &web_query()).await;
+    exchange(env, &code_body(&code), Some(&basic("web", "web-secret")))
+        .await
+        .unwrap()
+        .id_token
+        .unwrap()
+}
+
+#[tokio::test]
+async fn id_token_hint_names_the_user_who_must_be_logged_in() {
+    let env = env();
+    let a = &env.provider.authorization;
+    let hint = alice_id_token(&env).await;
+    let with_hint = |extra: &str| format!("{}&id_token_hint={hint}{extra}", web_query());
+    let bob = idforge_oauth_core::Session::new("bob-sub", NOW - 10);
+
+    // OIDC Core §3.1.2.1: the hinted user is logged in: a positive response, even silently.
+    let r = redirect(
+        a.start(with_hint("&prompt=none").as_bytes(), Some(&alice()))
+            .await,
+    );
+    assert!(r.param("code").is_some(), "{r:?}");
+    // Someone else is logged in: login_required under prompt=none...
+    let r = redirect(
+        a.start(with_hint("&prompt=none").as_bytes(), Some(&bob))
+            .await,
+    );
+    assert_eq!(r.param("error"), Some("login_required"));
+    // ...otherwise a login, after which the hinted user must be the one logged in.
+    let Interaction::Login { request, .. } = a.start(with_hint("").as_bytes(), Some(&bob)).await
+    else {
+        panic!("login expected")
+    };
+    assert_eq!(request.id_token_hint_subject.as_deref(), Some("alice-sub"));
+    let r = redirect(
+        a.resume((*request).clone(), Decision::LoggedIn(bob.clone()))
+            .await,
+    );
+    assert_eq!(r.param("error"), Some("login_required"));
+    let r = redirect(a.resume(*request, Decision::LoggedIn(alice())).await);
+    assert!(r.param("code").is_some());
+
+    // An expired ID token is still a valid hint (§3.1.2.1 does not require a live one).
+    env.clock.advance(10 * 24 * 3600);
+    let r = redirect(
+        a.start(with_hint("&prompt=none").as_bytes(), Some(&alice()))
+            .await,
+    );
+    assert!(r.param("code").is_some(), "{r:?}");
+
+    // Hints this OP did not issue to this client are invalid_request.
+    let (head, sig) = hint.rsplit_once('.').unwrap();
+    let flipped = format!("{head}.{}", sig.replace('A', "B").replace('Q', "A"));
+    let other_issuer = {
+        let key = idforge_jose::Key::generate(idforge_jose::KeySpec::Ec(
+            idforge_jose::crypto::EcCurve::P256,
+        ))
+        .unwrap();
+        let signer = idforge_jose::LocalSigner::new(key, JwsAlgorithm::ES256).unwrap();
+        let claims =
+            serde_json::json!({"iss": ISSUER, "aud": "web", "sub": "alice-sub", "exp": NOW + 60});
+        idforge_jose::sign_jwt(
+            idforge_jose::Header::new(),
+            claims.as_object().unwrap(),
+            &signer,
+        )
+        .unwrap()
+    };
+    for bad in [
+        flipped,
+        other_issuer,
+        "a.b.c.d.e".to_owned(),
+        "not-a-jwt".to_owned(),
+    ] {
+        let q = format!("{}&id_token_hint={}", web_query(), urlencode(&bad));
+        let r = redirect(a.start(q.as_bytes(), Some(&alice())).await);
+        assert_eq!(r.param("error"), Some("invalid_request"), "{bad}");
+    }
+    // Issued to another client: the hint is not this client's to use.
+    let spa = format!(
+        "response_type=code&client_id=spa&redirect_uri={}&scope=openid&code_challenge={CHALLENGE}&code_challenge_method=S256&id_token_hint={hint}",
+        urlencode("https://spa.example/cb")
+    );
+    let r = redirect(a.start(spa.as_bytes(), Some(&alice())).await);
+    assert_eq!(r.param("error"), Some("invalid_request"));
+    assert!(r
+        .param("error_description")
+        .unwrap()
+        .contains("this client"));
+}
+
+#[tokio::test]
+async fn essential_acr_values_are_binding() {
+    let env = env();
+    let a = &env.provider.authorization;
+    let claims = urlencode(
+        r#"{"id_token":{"acr":{"essential":true,"values":["urn:gold","urn:platinum"]}}}"#,
+    );
+    let q = format!("{}&claims={claims}", web_query());
+    let mut silver = alice();
+    silver.acr = Some("urn:silver".into());
+    let mut gold = alice();
+    gold.acr = Some("urn:gold".into());
+
+    // OIDC Core §5.5.1.1: a session below the required acr must authenticate again.
+    let r = redirect(
+        a.start(format!("{q}&prompt=none").as_bytes(), Some(&silver))
+            .await,
+    );
+    assert_eq!(r.param("error"), Some("login_required"));
+    let Interaction::Login { request, .. } = a.start(q.as_bytes(), Some(&silver)).await else {
+        panic!("login expected")
+    };
+    assert_eq!(
+        request.claims.as_ref().unwrap().essential_acr,
+        ["urn:gold", "urn:platinum"]
+    );
+    // Still not reached after the login: a failed authentication.
+    let r = redirect(
+        a.resume((*request).clone(), Decision::LoggedIn(silver.clone()))
+            .await,
+    );
+    assert_eq!(r.param("error"), Some("access_denied"));
+    // Reached: the code is issued and the ID token carries the acr.
+    let r = redirect(a.resume(*request, Decision::LoggedIn(gold.clone())).await);
+    let code = r.param("code").unwrap().to_owned();
+    let t = exchange(&env, &code_body(&code), Some(&basic("web", "web-secret")))
+        .await
+        .unwrap();
+    assert_eq!(claims_of(&env, &t.id_token.unwrap())["acr"], "urn:gold");
+    // A session that already meets it needs no interaction.
+    assert!(matches!(
+        a.start(q.as_bytes(), Some(&gold)).await,
+        Interaction::Redirect(_)
+    ));
+    // Voluntary (non-essential) acr requests do not bind.
+    let voluntary = urlencode(r#"{"id_token":{"acr":{"values":["urn:gold"]}}}"#);
+    let r = redirect(
+        a.start(
+            format!("{}&claims={voluntary}", web_query()).as_bytes(),
+            Some(&silver),
+        )
+        .await,
+    );
+    assert!(r.param("code").is_some());
+    // §5.5.1: malformed member types are invalid_request.
+    for bad in [
+        r#"{"id_token":{"acr":{"essential":"yes"}}}"#,
+        r#"{"id_token":{"acr":{"essential":true,"value":7}}}"#,
+        r#"{"id_token":{"acr":{"essential":true,"values":"urn:gold"}}}"#,
+    ] {
+        let q = format!("{}&claims={}", web_query(), urlencode(bad));
+        let r = redirect(a.start(q.as_bytes(), Some(&gold)).await);
+        assert_eq!(r.param("error"), Some("invalid_request"), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn display_is_validated_and_carried() {
+    let env = env();
+    let a = &env.provider.authorization;
+    let Interaction::Login { request, .. } = a
+        .start(format!("{}&display=popup", web_query()).as_bytes(), None)
+        .await
+    else {
+        panic!("login expected")
+    };
+    assert_eq!(
+        request.display,
+        Some(idforge_oauth_core::model::Display::Popup)
+    );
+    let r = redirect(
+        a.start(
+            format!("{}&display=hologram", web_query()).as_bytes(),
+            Some(&alice()),
+        )
+        .await,
+    );
+    assert_eq!(r.param("error"), Some("invalid_request"));
+}

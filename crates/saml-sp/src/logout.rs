@@ -261,7 +261,9 @@ fn common_checks<'a, 'i>(
     }
     match root.attribute("Destination") {
         Some(d) if d != exp.slo_url => return Err(Error::WrongDestination(d.to_owned())),
-        None if xml_signed => {
+        // Bindings §3.4.5.2 / §3.5.5.2: a signed message must carry Destination; a Redirect
+        // message with a verified query signature is signed too.
+        None if xml_signed || auth == BindingAuth::RedirectSignatureVerified => {
             return Err(Error::WrongDestination(
                 "missing on a signed message".into(),
             ))

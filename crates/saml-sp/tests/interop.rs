@@ -4,11 +4,18 @@
 //! - Python `signxml` (lxml) does the same with Exclusive C14N, C14N 1.0 and C14N 1.1 and
 //!   RSA/ECDSA signature methods;
 //! - Python `pysaml2` acts as an IdP (see `interop/pysaml2_idp.py`): its Responses validate,
-//!   and it accepts our signed AuthnRequests (both bindings) and our SP metadata.
+//!   and it accepts our signed AuthnRequests (both bindings) and our SP metadata; Single Logout
+//!   both ways over both bindings is in `interop/logout.rs`;
+//! - an XML Encryption 1.1 peer on Python `cryptography` (`interop/xmlenc_peer.py`) encrypts
+//!   assertions and NameIDs that we decrypt, and decrypts ours (`interop/xmlenc.rs`).
 //!
 //! A missing peer prints a skip line, unless `IDFORGE_INTEROP=require` (CI), then it fails.
 
 mod common;
+#[path = "interop/logout.rs"]
+mod logout_peer;
+#[path = "interop/xmlenc.rs"]
+mod xmlenc_peer;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -394,12 +401,26 @@ fn pysaml2_ok(t: &Tmp, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// An SP signing key and our SP metadata (with its certificate) for pysaml2 to load.
+/// Our SP's Single Logout endpoint (both bindings, in the SP metadata).
+const SP_SLO: &str = "https://sp.example.com/slo";
+
+/// An SP signing key and our SP metadata (with its certificate and SLO endpoints) for pysaml2.
 fn sp_side(t: &Tmp) -> (idforge_saml_sp::binding::SpSigner, String) {
     let sp_key = TestIdp::generate_rsa(SP).expect("sp key");
     let md = idforge_saml_sp::metadata::SpMetadata {
         entity_id: SP.into(),
         acs_urls: vec![ACS.into()],
+        slo: [
+            idforge_saml_sp::authn::BINDING_REDIRECT,
+            idforge_saml_sp::authn::BINDING_POST,
+        ]
+        .iter()
+        .map(|b| idforge_saml_sp::metadata::Endpoint {
+            binding: (*b).into(),
+            location: SP_SLO.into(),
+            response_location: None,
+        })
+        .collect(),
         signing_certificate: Some(sp_key.certificate.clone()),
         authn_requests_signed: true,
         want_assertions_signed: true,

@@ -9,6 +9,9 @@
 //! `benches/sd-jwt-rs/` (see its README for why it is not a dev-dependency here).
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
+#[path = "../../../benches/support/ratio.rs"]
+mod ratio;
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use idforge_jose::crypto::{self, EcCurve, HashAlg, SignatureScheme};
 use idforge_jose::{b64, FixedClock, JwsAlgorithm, Key, KeySpec, LocalSigner};
@@ -64,6 +67,26 @@ fn bench(c: &mut Criterion) {
     let raw_input = vec![b'a'; input_len];
     let private = issuer.private_key().expect("private");
 
+    // Interleaved medians: the ratio the issue's target is about, stable under load.
+    let r = ratio::interleaved(
+        "issue VC with 20 SD claims / one ES256 signature",
+        3000,
+        || {
+            black_box(
+                vc_issuer
+                    .issue(black_box(&issuance), &issuer_signer, &mut rng)
+                    .expect("issue"),
+            );
+        },
+        || {
+            black_box(crypto::sign(private, SCHEME, black_box(&raw_input)).expect("sign"));
+        },
+    );
+    println!(
+        "target <= 1.3x: {}",
+        if r <= 1.3 { "met" } else { "NOT met" }
+    );
+
     let mut g = c.benchmark_group("issue_vc_20_sd_claims");
     g.bench_function("raw ES256 sign (same input size)", |b| {
         b.iter(|| crypto::sign(private, SCHEME, black_box(&raw_input)).expect("sign"))
@@ -116,6 +139,28 @@ fn bench(c: &mut Criterion) {
     let (kb_input, kb_sig) = split(kb);
     let issuer_pk = issuer.public_key().expect("public");
     let holder_pk = holder.public_key().expect("public");
+
+    let r = ratio::interleaved(
+        "verify presentation with KB / two ES256 verifications",
+        2000,
+        || {
+            verifier
+                .verify(black_box(&presentation), &issuer_public, &clock)
+                .expect("verify");
+        },
+        || {
+            assert!(
+                crypto::verify(issuer_pk, SCHEME, black_box(&jwt_input), &jwt_sig).expect("verify")
+            );
+            assert!(
+                crypto::verify(holder_pk, SCHEME, black_box(&kb_input), &kb_sig).expect("verify")
+            );
+        },
+    );
+    println!(
+        "target <= 1.3x: {}",
+        if r <= 1.3 { "met" } else { "NOT met" }
+    );
 
     let mut g = c.benchmark_group("verify_presentation_with_kb");
     g.bench_function("raw 2x ES256 verify", |b| {

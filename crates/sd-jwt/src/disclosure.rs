@@ -5,7 +5,7 @@ use idforge_jose::b64;
 use rand::{CryptoRng, RngCore};
 use serde_json::Value;
 
-use crate::hash::{truncate, SdAlg};
+use crate::hash::{truncate, DigestText, SdAlg};
 use crate::{Error, Result};
 
 /// Bytes of salt the issuer draws per Disclosure: 128 bits, the minimum RFC 9901 §9.3
@@ -135,6 +135,15 @@ impl Disclosure {
     pub fn digest(&self, alg: SdAlg) -> String {
         alg.digest_b64(&self.encoded)
     }
+    /// Moves the encoded text and the value out, leaving them empty (processing uses each
+    /// Disclosure once).
+    pub(crate) fn take_parts(&mut self) -> (String, Value) {
+        (
+            std::mem::take(&mut self.encoded),
+            std::mem::take(&mut self.value),
+        )
+    }
+
     /// A short description that names the claim but not its value.
     pub(crate) fn label(&self) -> String {
         match &self.name {
@@ -154,9 +163,17 @@ pub fn new_salt<R: RngCore + CryptoRng + ?Sized>(rng: &mut R) -> String {
 /// A decoy digest (RFC 9901 §4.2.5): the hash of 128 fresh random bits, indistinguishable from
 /// a real digest.
 pub fn decoy_digest<R: RngCore + CryptoRng + ?Sized>(rng: &mut R, alg: SdAlg) -> String {
+    decoy_digest_text(rng, alg).as_str().to_owned()
+}
+
+/// [`decoy_digest`] without allocating.
+pub(crate) fn decoy_digest_text<R: RngCore + CryptoRng + ?Sized>(
+    rng: &mut R,
+    alg: SdAlg,
+) -> DigestText {
     let mut bytes = [0u8; SALT_BYTES];
     rng.fill_bytes(&mut bytes);
-    b64::encode(alg.digest(&bytes))
+    alg.digest_text(&bytes)
 }
 
 #[cfg(test)]

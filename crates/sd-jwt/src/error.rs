@@ -104,6 +104,27 @@ pub enum Error {
     /// A port (key resolver, status resolver) failed for reasons outside the token.
     #[error("resolver failure: {0}")]
     Resolver(String),
+    /// SD-JWT VC X.509 mechanism: the Issuer-signed JWT's protected header has no `x5c`
+    /// (RFC 7515 §4.1.6; draft-ietf-oauth-sd-jwt-vc-19 §2.5).
+    #[error("no `x5c` header")]
+    MissingX5c,
+    /// `x5c` is not a non-empty array of standard-base64 DER certificates (RFC 7515 §4.1.6).
+    #[error("invalid `x5c`: {0}")]
+    InvalidX5c(String),
+    /// The `x5c` certificate chain does not validate against the trust anchors (RFC 5280 §6):
+    /// expired, not yet valid, unknown issuer, bad signature, CA or path length violations,
+    /// chain too long. [`code`](Error::code) is the chain error's own code
+    /// (`certificate_expired`, `unknown_certificate_issuer`, ...).
+    #[error(transparent)]
+    CertificateChain(#[from] idforge_jose::crypto::ChainError),
+    /// The `x5c` end-entity certificate is self-signed and the policy refuses that (OpenID4VC
+    /// HAIP 1.0 §6.1.1: "The X.509 certificate signing the request MUST NOT be self-signed").
+    #[error("the `x5c` end-entity certificate is self-signed")]
+    SelfSignedCertificate,
+    /// `iss` does not match the `x5c` end-entity certificate under the configured binding rule
+    /// ([`IssBinding`](crate::IssBinding); draft-ietf-oauth-sd-jwt-vc-01 to -09 §3.5).
+    #[error("`iss` does not match the `x5c` certificate: {0}")]
+    IssuerCertificateMismatch(String),
 }
 
 impl Error {
@@ -138,6 +159,11 @@ impl Error {
             Error::StatusNotValid(_) => "status_not_valid",
             Error::InvalidIssuerMetadata(_) => "invalid_issuer_metadata",
             Error::Resolver(_) => "resolver_error",
+            Error::MissingX5c => "missing_x5c",
+            Error::InvalidX5c(_) => "invalid_x5c",
+            Error::CertificateChain(e) => e.code(),
+            Error::SelfSignedCertificate => "self_signed_certificate",
+            Error::IssuerCertificateMismatch(_) => "issuer_certificate_mismatch",
         }
     }
 }

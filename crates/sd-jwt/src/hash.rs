@@ -1,6 +1,7 @@
 //! The `_sd_alg` hash functions (RFC 9901 §4.1.1) and digests over Disclosures (§4.2.3).
 
-use idforge_jose::b64;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use idforge_jose::crypto::HashAlg;
 
 use crate::{Error, Result};
@@ -63,7 +64,53 @@ impl SdAlg {
     /// RFC 9901 §4.2.3: base64url of the hash over the US-ASCII bytes of `text` (a Disclosure
     /// exactly as encoded, or for `sd_hash` the presented SD-JWT, §4.3.1).
     pub fn digest_b64(self, text: &str) -> String {
-        b64::encode(self.digest(text.as_bytes()))
+        self.digest_text(text.as_bytes()).as_str().to_owned()
+    }
+
+    /// [`SdAlg::digest_b64`] over bytes, without allocating.
+    pub(crate) fn digest_text(self, data: &[u8]) -> DigestText {
+        let mut raw = [0u8; 64];
+        let n = self.hash_alg().digest_into(data, &mut raw);
+        let mut out = DigestText {
+            text: [0; DigestText::MAX],
+            len: 0,
+        };
+        // Cannot fail: 64 digest bytes encode to at most 86 characters.
+        let len = URL_SAFE_NO_PAD
+            .encode_slice(&raw[..n], &mut out.text)
+            .unwrap_or(0);
+        out.len = len as u8;
+        out
+    }
+}
+
+/// A base64url digest held inline. Ordering is that of the text (unused bytes are zero and
+/// every digest of one `_sd_alg` has the same length), so `_sd` arrays sort without allocating.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct DigestText {
+    text: [u8; DigestText::MAX],
+    len: u8,
+}
+
+impl DigestText {
+    /// base64url length of a SHA-512 digest.
+    const MAX: usize = 86;
+
+    /// Text order, comparing the first eight characters as one integer first: digests are
+    /// random, so that almost always decides.
+    pub(crate) fn text_order(a: &Self, b: &Self) -> std::cmp::Ordering {
+        let head = |d: &Self| {
+            let mut h = [0u8; 8];
+            h.copy_from_slice(&d.text[..8]);
+            u64::from_be_bytes(h)
+        };
+        head(a).cmp(&head(b)).then_with(|| a.cmp(b))
+    }
+
+    /// The digest text.
+    pub(crate) fn as_str(&self) -> &str {
+        // Only base64url characters are ever written, which are ASCII.
+        std::str::from_utf8(&self.text[..usize::from(self.len)]).unwrap_or("")
     }
 }
 

@@ -11,7 +11,7 @@ use crate::disclosure::Disclosure;
 use crate::format::{Limits, SdJwt};
 use crate::hash::SdAlg;
 use crate::pointer::ClaimPath;
-use crate::process::{process, DisclosedClaim};
+use crate::process::{process_owned, DisclosedClaim};
 use crate::verifier::{IssuerKeyResolver, SdJwtVerifier};
 use crate::{Error, Result};
 
@@ -76,7 +76,7 @@ impl Credential {
             .iter()
             .map(|d| Disclosure::parse(d, limits.max_depth))
             .collect::<Result<Vec<_>>>()?;
-        let processed = process(payload, &disclosures, sd_alg, limits.max_depth)?;
+        let processed = process_owned(payload, disclosures, sd_alg, limits.max_depth)?;
         Ok(Credential {
             header,
             sd,

@@ -1,15 +1,15 @@
 //! Issuance (RFC 9901 §4.1, §4.2): a claims object plus a disclosure policy of JSON Pointers
 //! becomes an Issuer-signed JWT and its Disclosures.
 
-use std::collections::HashMap;
-
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
 use idforge_jose::{b64, Header, Jwk, LocalSigner, Signer};
 use rand::{CryptoRng, Rng, RngCore};
 use serde_json::{Map, Value};
 
-use crate::disclosure::{decoy_digest, Disclosure};
+use crate::disclosure::{decoy_digest_text, SALT_BYTES};
 use crate::format::Serialization;
-use crate::hash::SdAlg;
+use crate::hash::{DigestText, SdAlg};
 use crate::pointer::ClaimPath;
 use crate::{Error, Result};
 
@@ -122,7 +122,8 @@ impl Issuance {
 pub(crate) struct Prepared {
     pub(crate) header: Header,
     pub(crate) payload: Vec<u8>,
-    pub(crate) disclosures: Vec<Disclosure>,
+    /// The encoded Disclosures, in issuance order.
+    pub(crate) disclosures: Disclosures,
 }
 
 /// An SD-JWT issuer.
@@ -170,20 +171,16 @@ impl Issuer {
         input: String,
         protected_len: usize,
         signature: &[u8],
-        disclosures: Vec<Disclosure>,
+        disclosures: Disclosures,
     ) -> String {
         if self.config.serialization == Serialization::Compact {
             // RFC 9901 §4: `<Issuer-signed JWT>~<Disclosure 1>~...~<Disclosure n>~`.
-            let extra: usize = disclosures.iter().map(|d| d.encoded().len() + 1).sum();
             let mut out = input;
-            out.reserve(signature.len() * 4 / 3 + 2 + extra);
+            out.reserve(signature.len() * 4 / 3 + 3 + disclosures.tail().len());
             out.push('.');
             b64::encode_into(signature, &mut out);
             out.push('~');
-            for d in &disclosures {
-                out.push_str(d.encoded());
-                out.push('~');
-            }
+            out.push_str(disclosures.tail());
             return out;
         }
         // RFC 9901 §8.1: `disclosures` in the unprotected header of the (first) signature.
@@ -193,8 +190,8 @@ impl Issuer {
             "disclosures".into(),
             Value::Array(
                 disclosures
-                    .into_iter()
-                    .map(|d| Value::String(d.encoded().to_owned()))
+                    .iter()
+                    .map(|d| Value::String(d.to_owned()))
                     .collect(),
             ),
         );
@@ -216,6 +213,10 @@ impl Issuer {
     }
 
     /// Builds the header, payload and Disclosures.
+    ///
+    /// The payload is written as JSON straight from the input claims (no intermediate
+    /// `Value` tree): only the members the policy reaches into are visited, everything else is
+    /// serialized as it stands.
     pub(crate) fn prepare<R: RngCore + CryptoRng + ?Sized>(
         &self,
         issuance: &Issuance,
@@ -224,8 +225,9 @@ impl Issuer {
         rng: &mut R,
     ) -> Result<Prepared> {
         let claims = &issuance.claims;
-        check_reserved_members(claims, &ClaimPath::root())?;
-        let root = Value::Object(claims.clone());
+        if let Some(path) = find_reserved_members(claims) {
+            return Err(Error::ReservedClaimName(path.to_string()));
+        }
         let mut policy = PolicyNode::default();
         for p in &issuance.disclose {
             if p.is_root() {
@@ -233,36 +235,54 @@ impl Issuer {
                     "the root cannot be selectively disclosable".into(),
                 ));
             }
-            if p.resolve(&root).is_none() {
-                return Err(Error::InvalidPath(p.to_string()));
-            }
             policy.insert(p.tokens());
         }
+        let holder = match &issuance.holder_key {
+            Some(_) if claims.contains_key("cnf") => {
+                return Err(Error::ReservedClaimName(
+                    "`cnf` is set from the holder key; remove it from the claims".into(),
+                ))
+            }
+            Some(jwk) => Some(jwk.to_public().ok_or_else(|| {
+                Error::MissingHolderKey("a symmetric key cannot be a holder key".into())
+            })?),
+            None => None,
+        };
         let mut b = Builder {
             alg: self.config.sd_alg,
             decoys: self.config.decoys,
             array_decoys: self.config.array_decoys,
-            disclosures: Vec::with_capacity(issuance.disclose.len()),
+            disclosures: Disclosures::default(),
+            reached: 0,
+            spare: Vec::new(),
             rng,
         };
-        let Value::Object(mut payload) = b.build(root, &policy)? else {
-            return Err(Error::Malformed("claims must be an object".into()));
-        };
-        let disclosures = b.disclosures;
-        payload.insert("_sd_alg".into(), self.config.sd_alg.name().into());
-        if let Some(jwk) = &issuance.holder_key {
-            if claims.contains_key("cnf") {
-                return Err(Error::ReservedClaimName(
-                    "`cnf` is set from the holder key; remove it from the claims".into(),
-                ));
-            }
-            let public = jwk.to_public().ok_or_else(|| {
-                Error::MissingHolderKey("a symmetric key cannot be a holder key".into())
-            })?;
-            let mut cnf = Map::new();
-            cnf.insert("jwk".into(), public.to_value());
-            payload.insert("cnf".into(), Value::Object(cnf));
+        let mut payload = Vec::with_capacity(256 + 64 * issuance.disclose.len());
+        b.write_object(claims, &policy, &mut payload)?;
+        if b.reached != policy.disclosed_count() {
+            // Some path names nothing in the claims: report the first one.
+            let root = Value::Object(claims.clone());
+            let missing = issuance
+                .disclose
+                .iter()
+                .find(|p| p.resolve(&root).is_none())
+                .map_or_else(String::new, ToString::to_string);
+            return Err(Error::InvalidPath(missing));
         }
+        // Close the top-level object with the members the issuer adds itself (§4.1.1, §4.1.2).
+        payload.pop();
+        if payload.len() > 1 {
+            payload.push(b',');
+        }
+        payload.extend_from_slice(b"\"_sd_alg\":\"");
+        payload.extend_from_slice(self.config.sd_alg.name().as_bytes());
+        payload.push(b'"');
+        if let Some(public) = holder {
+            payload.extend_from_slice(b",\"cnf\":{\"jwk\":");
+            write_json(&public.to_value(), &mut payload)?;
+            payload.push(b'}');
+        }
+        payload.push(b'}');
         let mut header = issuance.header.clone();
         if let Some(typ) = &self.config.typ {
             header.set("typ", typ.as_str());
@@ -271,12 +291,10 @@ impl Issuer {
         if let (None, Some(kid)) = (header.kid(), kid) {
             header.set("kid", kid);
         }
-        let payload =
-            serde_json::to_vec(&payload).map_err(|e| Error::Malformed(format!("payload: {e}")))?;
         Ok(Prepared {
             header,
             payload,
-            disclosures,
+            disclosures: b.disclosures,
         })
     }
 }
@@ -285,55 +303,134 @@ impl Issuer {
 pub(crate) fn signing_input(p: &Prepared) -> Result<(String, usize)> {
     let header = serde_json::to_vec(p.header.as_map())
         .map_err(|e| Error::Malformed(format!("header: {e}")))?;
-    let mut input = b64::encode(header);
+    // Sized once for the whole compact SD-JWT: signature and Disclosures are appended later.
+    let mut input = Vec::with_capacity(
+        (header.len() + p.payload.len()) * 4 / 3 + 100 + p.disclosures.tail.len(),
+    );
+    base64url_append(&header, &mut input);
     let protected_len = input.len();
-    input.push('.');
-    b64::encode_into(&p.payload, &mut input);
+    input.push(b'.');
+    base64url_append(&p.payload, &mut input);
+    // base64url and `.` only.
+    let input = String::from_utf8(input).map_err(|_| Error::Malformed("header".into()))?;
     Ok((input, protected_len))
 }
 
 /// RFC 9901 §4.2.4: `_sd`, `_sd_alg` and `...` are reserved; input claims must not use them.
-fn check_reserved_members(m: &Map<String, Value>, path: &ClaimPath) -> Result<()> {
+/// Returns the path of the first offending member, allocating only when there is one.
+fn find_reserved_members(m: &Map<String, Value>) -> Option<ClaimPath> {
     for (k, v) in m {
         if k == "_sd" || k == "..." || k == "_sd_alg" {
-            return Err(Error::ReservedClaimName(path.child(k.clone()).to_string()));
+            return Some(ClaimPath::root().child(k.clone()));
         }
-        if v.is_object() || v.is_array() {
-            check_reserved(v, &path.child(k.clone()))?;
+        if let Some(below) = find_reserved(v) {
+            return Some(prefixed(k.clone(), below));
         }
     }
-    Ok(())
+    None
 }
 
-fn check_reserved(v: &Value, path: &ClaimPath) -> Result<()> {
+fn find_reserved(v: &Value) -> Option<ClaimPath> {
     match v {
-        Value::Object(m) => check_reserved_members(m, path),
+        Value::Object(m) => find_reserved_members(m),
         Value::Array(a) => a
             .iter()
             .enumerate()
-            .try_for_each(|(i, v)| check_reserved(v, &path.child(i.to_string()))),
-        _ => Ok(()),
+            .find_map(|(i, v)| find_reserved(v).map(|below| prefixed(i.to_string(), below))),
+        _ => None,
     }
+}
+
+fn prefixed(token: String, below: ClaimPath) -> ClaimPath {
+    below
+        .tokens()
+        .iter()
+        .fold(ClaimPath::root().child(token), |p, t| p.child(t.clone()))
+}
+
+/// Serializes any JSON value (compact form).
+fn write_json(v: &Value, out: &mut Vec<u8>) -> Result<()> {
+    match v {
+        Value::String(s) => write_str(s, out),
+        _ => serde_json::to_writer(out, v).map_err(|e| Error::Malformed(format!("claims: {e}"))),
+    }
+}
+
+/// Writes a JSON string, byte-identical to `serde_json`'s output.
+fn write_str(s: &str, out: &mut Vec<u8>) -> Result<()> {
+    // RFC 8259 §7: only `"`, `\` and control characters must be escaped. Most claim names
+    // and values have none, and copying them is much cheaper than escaping byte by byte.
+    if !needs_escape(s.as_bytes()) {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        return Ok(());
+    }
+    serde_json::to_writer(out, s).map_err(|e| Error::Malformed(format!("claims: {e}")))
 }
 
 /// The disclosure policy as a tree of reference tokens: a node is `disclose`d itself, and has
 /// children where the policy reaches below it.
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct PolicyNode<'a> {
     disclose: bool,
-    children: HashMap<&'a str, PolicyNode<'a>>,
+    /// Sorted by token, so lookups are a binary search (policies are small; no hashing).
+    children: Vec<(&'a str, PolicyNode<'a>)>,
 }
 
 impl<'a> PolicyNode<'a> {
     fn insert(&mut self, tokens: &'a [String]) {
-        match tokens.split_first() {
-            None => self.disclose = true,
-            Some((first, rest)) => self
-                .children
-                .entry(first.as_str())
-                .or_default()
-                .insert(rest),
+        let Some((first, rest)) = tokens.split_first() else {
+            self.disclose = true;
+            return;
+        };
+        let i = match self
+            .children
+            .binary_search_by(|(t, _)| (*t).cmp(first.as_str()))
+        {
+            Ok(i) => i,
+            Err(i) => {
+                self.children
+                    .insert(i, (first.as_str(), PolicyNode::default()));
+                i
+            }
+        };
+        self.children[i].1.insert(rest);
+    }
+
+    /// The child reached by `token`, for tokens met in object-member order: `serde_json`'s
+    /// map iterates in ascending key order, so a forward scan from `*from` (one comparison
+    /// per member, a merge of two sorted lists) finds it; a token out of order (the
+    /// `preserve_order` feature keeps insertion order) falls back to a binary search.
+    fn find(&self, token: &str, from: &mut usize) -> Option<&PolicyNode<'a>> {
+        let c = &self.children;
+        if *from > 0 && c.get(*from - 1).is_some_and(|(t, _)| *t >= token) {
+            return c
+                .binary_search_by(|(t, _)| (*t).cmp(token))
+                .ok()
+                .map(|i| &c[i].1);
         }
+        while c.get(*from).is_some_and(|(t, _)| *t < token) {
+            *from += 1;
+        }
+        match c.get(*from) {
+            Some((t, node)) if *t == token => {
+                *from += 1;
+                Some(node)
+            }
+            _ => None,
+        }
+    }
+
+    /// How many nodes are selectively disclosable (duplicate paths count once).
+    fn disclosed_count(&self) -> usize {
+        usize::from(self.disclose)
+            + self
+                .children
+                .iter()
+                .map(|(_, c)| c.disclosed_count())
+                .sum::<usize>()
     }
 }
 
@@ -341,81 +438,299 @@ struct Builder<'a, R: ?Sized> {
     alg: SdAlg,
     decoys: usize,
     array_decoys: usize,
-    disclosures: Vec<Disclosure>,
+    /// The encoded Disclosures in the order they were made (innermost first).
+    disclosures: Disclosures,
+    /// Disclosable policy nodes found in the claims; fewer than the policy has means a path
+    /// named nothing.
+    reached: usize,
+    /// Reused JSON buffers for Disclosures under construction (one per nesting level).
+    spare: Vec<Vec<u8>>,
     rng: &'a mut R,
 }
 
 impl<R: RngCore + CryptoRng + ?Sized> Builder<'_, R> {
-    /// Bottom-up: children first, so a disclosed object can itself carry `_sd` digests of its
-    /// own disclosable members (recursive disclosure, RFC 9901 §4.2.6). Only the parts of the
-    /// claims the policy reaches into are rebuilt.
-    fn build(&mut self, v: Value, policy: &PolicyNode) -> Result<Value> {
+    /// Writes `v` as JSON with `policy` applied below it. Children are processed before their
+    /// parent's Disclosure is made, so a disclosed object can itself carry `_sd` digests of
+    /// its own disclosable members (recursive disclosure, RFC 9901 §4.2.6).
+    fn write(&mut self, v: &Value, policy: &PolicyNode, out: &mut Vec<u8>) -> Result<()> {
         if policy.children.is_empty() {
-            return Ok(v);
+            return write_json(v, out);
         }
         match v {
-            Value::Object(m) => {
-                let mut out = Map::new();
-                let mut digests = Vec::new();
-                for (k, child) in m {
-                    let Some(node) = policy.children.get(k.as_str()) else {
-                        out.insert(k, child);
-                        continue;
-                    };
-                    let child = self.build(child, node)?;
-                    if node.disclose {
-                        let d = Disclosure::new(&mut *self.rng, Some(&k), child)?;
-                        digests.push(d.digest(self.alg));
-                        self.disclosures.push(d);
-                    } else {
-                        out.insert(k, child);
-                    }
-                }
-                if !digests.is_empty() {
-                    for _ in 0..self.decoys {
-                        digests.push(decoy_digest(&mut *self.rng, self.alg));
-                    }
-                    // RFC 9901 §4.2.4.1: hide the original order (sorted here).
-                    digests.sort_unstable();
-                    out.insert(
-                        "_sd".into(),
-                        Value::Array(digests.into_iter().map(Value::String).collect()),
-                    );
-                }
-                Ok(Value::Object(out))
-            }
-            Value::Array(items) => {
-                let mut out = Vec::with_capacity(items.len() + self.array_decoys);
-                let mut any = false;
-                for (i, child) in items.into_iter().enumerate() {
-                    let Some(node) = policy.children.get(i.to_string().as_str()) else {
-                        out.push(child);
-                        continue;
-                    };
-                    let child = self.build(child, node)?;
-                    if node.disclose {
-                        let d = Disclosure::new(&mut *self.rng, None, child)?;
-                        let mut m = Map::new();
-                        m.insert("...".into(), d.digest(self.alg).into());
-                        self.disclosures.push(d);
-                        out.push(Value::Object(m));
-                        any = true;
-                    } else {
-                        out.push(child);
-                    }
-                }
-                if any {
-                    for _ in 0..self.array_decoys {
-                        let mut m = Map::new();
-                        m.insert("...".into(), decoy_digest(&mut *self.rng, self.alg).into());
-                        let at = self.rng.gen_range(0..=out.len());
-                        out.insert(at, Value::Object(m));
-                    }
-                }
-                Ok(Value::Array(out))
-            }
-            // The policy names a child of a scalar: `prepare` already refused that.
+            Value::Object(m) => self.write_object(m, policy, out),
+            Value::Array(items) => self.write_array(items, policy, out),
+            // The policy names a child of a scalar.
             _ => Err(Error::InvalidPath("a path goes below a scalar".into())),
         }
+    }
+
+    /// RFC 9901 §4.2.4.1: disclosable members leave the object; their digests (and decoys,
+    /// §4.2.5) go into `_sd`, sorted so the digests do not reveal the original order.
+    fn write_object(
+        &mut self,
+        m: &Map<String, Value>,
+        policy: &PolicyNode,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        out.push(b'{');
+        let mut first = true;
+        let mut digests = Vec::with_capacity(policy.children.len() + self.decoys);
+        let mut cursor = 0;
+        for (k, child) in m {
+            let Some(node) = policy.find(k, &mut cursor) else {
+                member(k, &mut first, out)?;
+                write_json(child, out)?;
+                continue;
+            };
+            if node.disclose {
+                digests.push(self.disclosure(Some(k), child, node)?);
+            } else {
+                member(k, &mut first, out)?;
+                self.write(child, node, out)?;
+            }
+        }
+        if !digests.is_empty() {
+            for _ in 0..self.decoys {
+                digests.push(decoy_digest_text(&mut *self.rng, self.alg));
+            }
+            digests.sort_unstable_by(DigestText::text_order);
+            member("_sd", &mut first, out)?;
+            out.push(b'[');
+            for (i, d) in digests.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                // base64url digests never need JSON escaping.
+                out.push(b'"');
+                out.extend_from_slice(d.as_str().as_bytes());
+                out.push(b'"');
+            }
+            out.push(b']');
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
+    /// RFC 9901 §4.2.4.2: a disclosable element is replaced by `{"...": "<digest>"}`; decoy
+    /// elements (§4.2.5) go in at random positions.
+    fn write_array(
+        &mut self,
+        items: &[Value],
+        policy: &PolicyNode,
+        out: &mut Vec<u8>,
+    ) -> Result<()> {
+        let mut at: Vec<Option<&PolicyNode>> = vec![None; items.len()];
+        for (token, node) in &policy.children {
+            let token: &str = token;
+            // A token that is not an index of this array reaches nothing (reported by
+            // `prepare` as an unknown path).
+            if let Some(slot) = crate::pointer::array_index(token).and_then(|i| at.get_mut(i)) {
+                *slot = Some(node);
+            }
+        }
+        let mut elements: Vec<Vec<u8>> = Vec::with_capacity(items.len() + self.array_decoys);
+        let mut any = false;
+        for (child, node) in items.iter().zip(at) {
+            let mut e = Vec::new();
+            match node {
+                None => write_json(child, &mut e)?,
+                Some(node) if node.disclose => {
+                    let digest = self.disclosure(None, child, node)?;
+                    digest_element(&digest, &mut e);
+                    any = true;
+                }
+                Some(node) => self.write(child, node, &mut e)?,
+            }
+            elements.push(e);
+        }
+        if any {
+            for _ in 0..self.array_decoys {
+                let mut e = Vec::new();
+                digest_element(&decoy_digest_text(&mut *self.rng, self.alg), &mut e);
+                let at = self.rng.gen_range(0..=elements.len());
+                elements.insert(at, e);
+            }
+        }
+        out.push(b'[');
+        for (i, e) in elements.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(e);
+        }
+        out.push(b']');
+        Ok(())
+    }
+
+    /// Makes one Disclosure (RFC 9901 §4.2.1, §4.2.2): `["<salt>","<name>",<value>]` or
+    /// `["<salt>",<value>]`, base64url-encoded, with 128 fresh bits of salt (§9.3). Returns
+    /// its digest (§4.2.3), computed over the encoded text exactly as it will be sent.
+    fn disclosure(
+        &mut self,
+        name: Option<&str>,
+        value: &Value,
+        policy: &PolicyNode,
+    ) -> Result<DigestText> {
+        self.reached += 1;
+        let mut json = self.spare.pop().unwrap_or_default();
+        json.clear();
+        let mut salt = [0u8; SALT_BYTES];
+        self.rng.fill_bytes(&mut salt);
+        // 16 bytes encode to 22 characters; the base64url alphabet needs no JSON escaping.
+        let mut salt_text = [0u8; 22];
+        let n = URL_SAFE_NO_PAD
+            .encode_slice(salt, &mut salt_text)
+            .unwrap_or(0);
+        json.extend_from_slice(b"[\"");
+        json.extend_from_slice(&salt_text[..n]);
+        json.extend_from_slice(b"\",");
+        if let Some(n) = name {
+            write_str(n, &mut json)?;
+            json.push(b',');
+        }
+        self.write(value, policy, &mut json)?;
+        json.push(b']');
+        let digest = self.disclosures.push(&json, self.alg);
+        self.spare.push(json);
+        Ok(digest)
+    }
+}
+
+/// Encoded Disclosures kept in one buffer, each followed by `~`: exactly the tail of the
+/// compact serialization (RFC 9901 §4), built without one allocation per Disclosure.
+#[derive(Default)]
+pub(crate) struct Disclosures {
+    /// Only base64url characters and `~`, so always valid UTF-8.
+    tail: Vec<u8>,
+    ends: Vec<usize>,
+}
+
+impl Disclosures {
+    /// Encodes `json` as the next Disclosure and returns its digest.
+    fn push(&mut self, json: &[u8], alg: SdAlg) -> DigestText {
+        let start = self.tail.len();
+        base64url_append(json, &mut self.tail);
+        let digest = alg.digest_text(&self.tail[start..]);
+        self.ends.push(self.tail.len());
+        self.tail.push(b'~');
+        digest
+    }
+
+    /// `<Disclosure 1>~...~<Disclosure n>~`.
+    pub(crate) fn tail(&self) -> &str {
+        std::str::from_utf8(&self.tail).unwrap_or_default()
+    }
+
+    /// Each encoded Disclosure.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        let tail = self.tail();
+        let starts = std::iter::once(0).chain(self.ends.iter().map(|e| e + 1));
+        starts.zip(&self.ends).map(move |(s, &e)| &tail[s..e])
+    }
+}
+
+/// Appends base64url (no padding) of `bytes` to `out`, encoding in place.
+fn base64url_append(bytes: &[u8], out: &mut Vec<u8>) {
+    let start = out.len();
+    out.resize(start + bytes.len().div_ceil(3) * 4, 0);
+    // The buffer was sized for the padded length, so this cannot fail.
+    let n = URL_SAFE_NO_PAD
+        .encode_slice(bytes, &mut out[start..])
+        .unwrap_or(0);
+    out.truncate(start + n);
+}
+
+/// Writes `"name":`, preceded by a comma unless it is the first member.
+fn member(name: &str, first: &mut bool, out: &mut Vec<u8>) -> Result<()> {
+    if !std::mem::take(first) {
+        out.push(b',');
+    }
+    write_str(name, out)?;
+    out.push(b':');
+    Ok(())
+}
+
+/// Whether any byte is `"`, `\` or a control character (below 0x20), checked eight bytes at a
+/// time (SWAR: a byte is flagged when subtracting from it borrows past zero).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(LO) & !v & HI != 0;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let v = u64::from_le_bytes(w);
+        // Bytes below 0x20: `v - 0x20` borrows. ASCII only (the high bit unset), so non-ASCII
+        // UTF-8 bytes, which never need escaping, cannot trigger it.
+        let control = v.wrapping_sub(LO * 0x20) & !v & HI != 0;
+        if control || has_zero(v ^ (LO * u64::from(b'"'))) || has_zero(v ^ (LO * u64::from(b'\\')))
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+}
+
+/// `{"...":"<digest>"}` (RFC 9901 §4.2.4.2).
+fn digest_element(digest: &DigestText, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"...\":\"");
+    out.extend_from_slice(digest.as_str().as_bytes());
+    out.extend_from_slice(b"\"}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy(tokens: &[&[String]]) -> PolicyNode<'static> {
+        let mut p = PolicyNode::default();
+        for t in tokens {
+            // Leaked for the test's 'static borrow.
+            p.insert(Box::leak(t.to_vec().into_boxed_slice()));
+        }
+        p
+    }
+
+    #[test]
+    fn needs_escape_agrees_with_the_byte_rule() {
+        let naive = |b: &[u8]| b.iter().any(|&c| c < 0x20 || c == b'"' || c == b'\\');
+        // Every byte value at every position of inputs up to 17 bytes (two words plus a tail),
+        // over a background of plain and of non-ASCII bytes.
+        for background in [b'a', 0xC3, 0x7F, 0x20, 0x21] {
+            for len in 0..=17 {
+                for at in 0..len {
+                    for byte in 0..=255u8 {
+                        let mut input = vec![background; len];
+                        input[at] = byte;
+                        assert_eq!(needs_escape(&input), naive(&input), "{input:?}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn find_works_in_and_out_of_key_order() {
+        let s = |v: &str| v.to_owned();
+        let p = policy(&[&[s("b")], &[s("d")], &[s("a")]]);
+        assert_eq!(p.disclosed_count(), 3);
+        // Ascending order (serde_json's default BTreeMap iteration): one forward scan.
+        let mut cursor = 0;
+        let hits: Vec<bool> = ["a", "b", "c", "d", "e"]
+            .iter()
+            .map(|k| p.find(k, &mut cursor).is_some())
+            .collect();
+        assert_eq!(hits, [true, true, false, true, false]);
+        // Insertion order (`preserve_order`): out-of-order tokens fall back to binary search.
+        let mut cursor = 0;
+        let hits: Vec<bool> = ["d", "x", "a", "c", "b"]
+            .iter()
+            .map(|k| p.find(k, &mut cursor).is_some())
+            .collect();
+        assert_eq!(hits, [true, false, true, false, true]);
     }
 }

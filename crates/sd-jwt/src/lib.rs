@@ -12,6 +12,9 @@
 //!   sent.
 //! - [`SdJwtVerifier`] / [`VcVerifier`] enforce every rule of RFC 9901 §7 with typed
 //!   [`Error`]s, in the compact and both JSON serializations (§8), within [`Limits`].
+//! - Issuer keys come from an [`IssuerKeyResolver`]: a trusted `Key`/`KeySet`, JWT VC Issuer
+//!   Metadata ([`vc::IssuerMetadataResolver`]), or the `x5c` certificate chain validated
+//!   against trust anchors ([`X5cIssuerKeyResolver`], draft-ietf-oauth-sd-jwt-vc-19 §2.5).
 //!
 //! ```
 //! use idforge_jose::{crypto::EcCurve, FixedClock, JwsAlgorithm, Key, KeySpec, LocalSigner};
@@ -62,6 +65,7 @@ mod pointer;
 mod process;
 pub mod vc;
 mod verifier;
+pub mod x5c;
 
 pub use disclosure::{decoy_digest, new_salt, Disclosure, SALT_BYTES};
 pub use error::{Error, Result};
@@ -79,6 +83,7 @@ pub use verifier::{
     default_algorithms, IssuerContext, IssuerKeyResolver, KeyBinding, KeyBindingPolicy,
     SdJwtVerifier, Verified, VerifierConfig,
 };
+pub use x5c::{IssBinding, X5cIssuer, X5cIssuerKeyResolver, X5cPolicy};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

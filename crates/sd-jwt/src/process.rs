@@ -37,10 +37,13 @@ pub struct Processed {
     pub disclosed: Vec<DisclosedClaim>,
 }
 
-struct Ctx<'a> {
-    disclosures: &'a [Disclosure],
+struct Ctx {
+    /// Owned so each referenced Disclosure's value and text can be moved out, not copied
+    /// (each is used at most once: a second reference is a duplicate digest).
+    disclosures: Vec<Disclosure>,
     by_digest: HashMap<String, usize>,
     used: Vec<bool>,
+    /// Every digest met so far, moved out of the payload (no copies).
     seen: std::collections::HashSet<String>,
     disclosed: Vec<DisclosedClaim>,
     max_depth: usize,
@@ -60,8 +63,18 @@ struct Ctx<'a> {
 ///   below the top level (§4.1.1, §4.2.4) → `InvalidStructure`;
 /// - nesting deeper than `max_depth`, counted through Disclosures → `LimitExceeded`.
 pub fn process(
-    mut payload: Map<String, Value>,
+    payload: Map<String, Value>,
     disclosures: &[Disclosure],
+    alg: SdAlg,
+    max_depth: usize,
+) -> Result<Processed> {
+    process_owned(payload, disclosures.to_vec(), alg, max_depth)
+}
+
+/// [`process`] consuming the Disclosures (what the verifier and holder call).
+pub(crate) fn process_owned(
+    mut payload: Map<String, Value>,
+    disclosures: Vec<Disclosure>,
     alg: SdAlg,
     max_depth: usize,
 ) -> Result<Processed> {
@@ -72,11 +85,11 @@ pub fn process(
         }
     }
     let mut ctx = Ctx {
-        disclosures,
         by_digest,
         used: vec![false; disclosures.len()],
-        seen: std::collections::HashSet::new(),
+        seen: std::collections::HashSet::with_capacity(disclosures.len() * 2),
         disclosed: Vec::with_capacity(disclosures.len()),
+        disclosures,
         max_depth,
     };
     // §7.1 step 3.3: `_sd_alg` is removed from the top level (and is only allowed there, §4.1.1).
@@ -92,7 +105,7 @@ pub fn process(
     })
 }
 
-impl Ctx<'_> {
+impl Ctx {
     fn check_depth(&self, depth: usize) -> Result<()> {
         if depth > self.max_depth {
             return Err(Error::LimitExceeded(format!(
@@ -104,11 +117,12 @@ impl Ctx<'_> {
     }
 
     /// §7.1 step 3.4: every digest, matched or not (decoys included), appears once.
-    fn see(&mut self, digest: &str) -> Result<Option<usize>> {
-        if !self.seen.insert(digest.to_owned()) {
+    fn see(&mut self, digest: String) -> Result<Option<usize>> {
+        let found = self.by_digest.get(&digest).copied();
+        if !self.seen.insert(digest) {
             return Err(Error::DuplicateDigest);
         }
-        Ok(self.by_digest.get(digest).copied())
+        Ok(found)
     }
 
     fn value(
@@ -157,12 +171,16 @@ impl Ctx<'_> {
         // Plain members first (their own digests resolved recursively).
         let mut out = Map::new();
         for (k, v) in obj {
-            let child = path.child(k.clone());
-            let v = self.value(v, &child, parent, depth + 1)?;
+            // Scalars need no path; building one per member is most of the cost otherwise.
+            let v = if v.is_object() || v.is_array() {
+                self.value(v, &path.child(k.clone()), parent, depth + 1)?
+            } else {
+                v
+            };
             out.insert(k, v);
         }
         for digest in digests {
-            let Some(i) = self.see(&digest)? else {
+            let Some(i) = self.see(digest)? else {
                 continue; // a decoy or an undisclosed claim
             };
             let d = &self.disclosures[i];
@@ -182,16 +200,16 @@ impl Ctx<'_> {
             }
             let name = name.to_owned();
             self.used[i] = true;
+            let (encoded, raw) = self.disclosures[i].take_parts();
             let child = path.child(name.clone());
             let index = self.disclosed.len();
             self.disclosed.push(DisclosedClaim {
                 path: child.clone(),
-                disclosure: d.encoded().to_owned(),
+                disclosure: encoded,
                 name: Some(name.clone()),
                 value: Value::Null,
                 parent,
             });
-            let raw = d.value().clone();
             let v = self.value(raw, &child, Some(index), depth + 1)?;
             self.disclosed[index].value = v.clone();
             out.insert(name, v);
@@ -224,12 +242,15 @@ impl Ctx<'_> {
                 }
                 _ => None,
             };
-            let child = path.child(out.len().to_string());
             match digest {
-                None => out.push(self.value(item, &child, parent, depth + 1)?),
+                None if !(item.is_object() || item.is_array()) => out.push(item),
+                None => {
+                    let child = path.child(out.len().to_string());
+                    out.push(self.value(item, &child, parent, depth + 1)?);
+                }
                 Some(digest) => {
                     // §7.1 step 3.2.2.2: an unmatched array digest is removed.
-                    let Some(i) = self.see(&digest)? else {
+                    let Some(i) = self.see(digest)? else {
                         continue;
                     };
                     let d = &self.disclosures[i];
@@ -241,15 +262,16 @@ impl Ctx<'_> {
                         )));
                     }
                     self.used[i] = true;
+                    let child = path.child(out.len().to_string());
                     let index = self.disclosed.len();
+                    let (encoded, raw) = self.disclosures[i].take_parts();
                     self.disclosed.push(DisclosedClaim {
                         path: child.clone(),
-                        disclosure: d.encoded().to_owned(),
+                        disclosure: encoded,
                         name: None,
                         value: Value::Null,
                         parent,
                     });
-                    let raw = d.value().clone();
                     let v = self.value(raw, &child, Some(index), depth + 1)?;
                     self.disclosed[index].value = v.clone();
                     out.push(v);

@@ -1,6 +1,7 @@
 //! SD-JWT VC (draft-ietf-oauth-sd-jwt-vc): `dc+sd-jwt` typing, `vct`, claims that are never
 //! selectively disclosable, status references (draft-ietf-oauth-status-list), JWT VC Issuer
-//! Metadata (`/.well-known/jwt-vc-issuer`) and `x5c`.
+//! Metadata (`/.well-known/jwt-vc-issuer`) and `x5c` (decoding here; chain validation in
+//! [`X5cIssuerKeyResolver`](crate::X5cIssuerKeyResolver)).
 
 use std::collections::HashMap;
 
@@ -499,20 +500,24 @@ impl IssuerKeyResolver for IssuerMetadataResolver {
     }
 }
 
-/// The `x5c` header decoded to DER (RFC 7515 §4.1.6: standard base64, not base64url).
+/// The `x5c` header decoded to DER (RFC 7515 §4.1.6: standard base64, not base64url), end-entity
+/// certificate first; `None` without an `x5c` member. Anything but a non-empty array of base64
+/// strings is [`Error::InvalidX5c`]. Decoding checks nothing about the certificates: validate
+/// them with [`X5cIssuerKeyResolver`](crate::X5cIssuerKeyResolver).
 pub fn x5c_der(header: &Header) -> Result<Option<Vec<Vec<u8>>>> {
     match header.get("x5c") {
         None => Ok(None),
         Some(Value::Array(items)) if !items.is_empty() => items
             .iter()
-            .map(|c| match c {
+            .enumerate()
+            .map(|(i, c)| match c {
                 Value::String(s) => base64::engine::general_purpose::STANDARD
                     .decode(s)
-                    .map_err(|_| Error::Malformed("`x5c` entry is not base64".into())),
-                _ => Err(Error::Malformed("`x5c` entries must be strings".into())),
+                    .map_err(|_| Error::InvalidX5c(format!("entry {i} is not base64"))),
+                _ => Err(Error::InvalidX5c(format!("entry {i} is not a string"))),
             })
             .collect::<Result<Vec<_>>>()
             .map(Some),
-        Some(_) => Err(Error::Malformed("`x5c` must be a non-empty array".into())),
+        Some(_) => Err(Error::InvalidX5c("`x5c` must be a non-empty array".into())),
     }
 }

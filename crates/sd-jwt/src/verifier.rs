@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 use crate::disclosure::Disclosure;
 use crate::format::{Limits, SdJwt, Serialization};
 use crate::hash::SdAlg;
-use crate::process::{process, DisclosedClaim};
+use crate::process::{process_owned, DisclosedClaim};
 use crate::{Error, Result};
 
 /// What a key resolver sees about the Issuer-signed JWT before its signature is checked.
@@ -30,8 +30,8 @@ impl IssuerContext<'_> {
     }
 
     /// The `x5c` header (RFC 7515 §4.1.6) decoded to DER certificates, end-entity first.
-    /// Validating the chain and matching the issuer is the resolver's job
-    /// (draft-ietf-oauth-sd-jwt-vc §3.5).
+    /// Nothing is validated here: [`X5cIssuerKeyResolver`](crate::X5cIssuerKeyResolver)
+    /// validates the chain against trust anchors (draft-ietf-oauth-sd-jwt-vc-19 §2.5).
     pub fn x5c(&self) -> Result<Option<Vec<Vec<u8>>>> {
         crate::vc::x5c_der(self.header)
     }
@@ -351,7 +351,7 @@ impl SdJwtVerifier {
             .iter()
             .map(|d| Disclosure::parse(d, limits.max_depth))
             .collect::<Result<Vec<_>>>()?;
-        let processed = process(payload, &disclosures, sd_alg, limits.max_depth)?;
+        let processed = process_owned(payload, disclosures, sd_alg, limits.max_depth)?;
         // §7.1 step 4: validity claims on the processed payload.
         let mut claims_check = self.config.claims.clone();
         claims_check.typ = None;

@@ -8,7 +8,23 @@ authn-redirect WORKDIR KEY CERT SP_METADATA QUERY     -> parses+verifies our Red
 authn-post     WORKDIR KEY CERT SP_METADATA B64       -> parses+verifies our POST AuthnRequest
 Both authn-* print JSON with what pysaml2 read. pysaml2 verifies signatures with the SP
 certificate from SP_METADATA (our `SpMetadata` output) and `want_authn_requests_signed`.
+
+Single Logout (SAML Profiles §4.4), BINDING = post | redirect:
+logout-request  WORKDIR KEY CERT SP_METADATA BINDING SP_ENTITY_ID NAME_ID SESSION_INDEX RELAY_STATE [NO_DEST]
+                 -> IdP-initiated: a LogoutRequest to the SP's SLO endpoint from SP_METADATA, signed
+                    (POST: enveloped XML signature; Redirect: query-string signature), RSA-SHA256;
+                    with NO_DEST=1 the message has no Destination attribute (still sent there);
+                    prints JSON {id, destination, post (base64 XML) | query}
+logout-response WORKDIR KEY CERT SP_METADATA BINDING PAYLOAD REQUEST_ID [RELAY_STATE]
+                 -> parses our LogoutResponse (POST: base64 XML; Redirect: the query string) and
+                    checks its signature (XML, or query string with pysaml2's
+                    verify_redirect_signature) with the SP certificate; prints JSON
+logout-handle   WORKDIR KEY CERT SP_METADATA BINDING PAYLOAD [STATUS]
+                 -> SP-initiated: parses and verifies our LogoutRequest (POST: base64 XML; Redirect:
+                    the query string), answers with a signed LogoutResponse (STATUS: success or
+                    a status code URI) over the same binding; prints JSON {request, response}
 """
+import base64
 import json
 import shutil
 import sys
@@ -22,6 +38,7 @@ from saml2.server import Server
 
 IDP = "https://idp.example.org/idp"
 SSO = "https://idp.example.org/sso"
+SLO = "https://idp.example.org/slo"
 
 
 def server(workdir, key, cert, sp_metadata):
@@ -32,7 +49,8 @@ def server(workdir, key, cert, sp_metadata):
             "service": {
                 "idp": {
                     "endpoints": {
-                        "single_sign_on_service": [(SSO, BINDING_HTTP_REDIRECT), (SSO, BINDING_HTTP_POST)]
+                        "single_sign_on_service": [(SSO, BINDING_HTTP_REDIRECT), (SSO, BINDING_HTTP_POST)],
+                        "single_logout_service": [(SLO, BINDING_HTTP_REDIRECT), (SLO, BINDING_HTTP_POST)],
                     },
                     "want_authn_requests_signed": True,
                     "policy": {
@@ -128,6 +146,155 @@ def authn_post(workdir, key, cert, sp_metadata, b64):
     print(describe(req))
 
 
+BINDINGS = {"post": BINDING_HTTP_POST, "redirect": BINDING_HTTP_REDIRECT}
+
+
+def signing_args():
+    from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+    return SIG_RSA_SHA256, DIGEST_SHA256
+
+
+def location(info):
+    return dict(info["headers"])["Location"]
+
+
+def outgoing(srv, binding, msg, destination, relay_state, response):
+    """The message over `binding`: POST -> {"post": base64 XML}, Redirect -> {"query": ...}
+    (pysaml2 signs the query string; POST messages are XML-signed before they get here)."""
+    sig_alg, _ = signing_args()
+    if binding == "post":
+        return {"post": base64.b64encode(str(msg).encode()).decode(), "relay_state": relay_state}
+    info = srv.apply_binding(
+        BINDINGS[binding], str(msg), destination, relay_state, response=response, sign=True, sigalg=sig_alg
+    )
+    url = location(info)
+    assert url.startswith(destination + "?"), url
+    return {"query": url.split("?", 1)[1]}
+
+
+def logout_request(
+    workdir, key, cert, sp_metadata, binding, sp_entity_id, name_id, session_index, relay_state, no_dest="0"
+):
+    from saml2.time_util import in_a_while
+
+    sig_alg, digest_alg = signing_args()
+    srv = server(workdir, key, cert, sp_metadata)
+    slo = srv.metadata.single_logout_service(sp_entity_id, BINDINGS[binding], "spsso")
+    destination = slo[0]["location"]
+    req_id, req = srv.create_logout_request(
+        "" if no_dest == "1" else destination,
+        sp_entity_id,
+        name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, name_qualifier=IDP, sp_name_qualifier=sp_entity_id, text=name_id),
+        reason="urn:oasis:names:tc:SAML:2.0:logout:user",
+        expire=in_a_while(minutes=5),
+        session_indexes=[session_index],
+        sign=binding == "post",
+        sign_alg=sig_alg,
+        digest_alg=digest_alg,
+    )
+    out = {"id": req_id, "destination": destination}
+    out.update(outgoing(srv, binding, req, destination, relay_state, response=False))
+    print(json.dumps(out))
+
+
+def incoming(binding, payload, kind):
+    """(message value for pysaml2's parse_*, relay_state, sigalg, signature)"""
+    if binding == "post":
+        return payload, None, None, None
+    q = dict(urllib.parse.parse_qsl(payload))
+    return q[kind], q.get("RelayState"), q.get("SigAlg"), q.get("Signature")
+
+
+def logout_response(workdir, key, cert, sp_metadata, binding, payload, request_id, relay_state=None):
+    from saml2.sigver import verify_redirect_signature
+
+    srv = server(workdir, key, cert, sp_metadata)
+    value, rs, sigalg, signature = incoming(binding, payload, "SAMLResponse")
+    resp = srv.parse_logout_request_response(value, BINDINGS[binding])
+    if resp is None:
+        sys.exit("pysaml2 refused the LogoutResponse")
+    m = resp.response
+    issuer = m.issuer.text.strip()
+    if binding == "post":
+        # Required XML signature, checked with the issuer's certificate from its metadata.
+        srv.sec.correctly_signed_logout_response(resp.xmlstr, must=True)
+        signature_checked = "xml"
+    else:
+        if sigalg is None or signature is None:
+            sys.exit("unsigned Redirect LogoutResponse")
+        msg = {"SAMLResponse": value, "SigAlg": sigalg, "Signature": signature}
+        if rs is not None:
+            msg["RelayState"] = rs
+        certs = srv.metadata.certs(issuer, "any", "signing")
+        if not any(verify_redirect_signature(msg, srv.sec.sec_backend, c) for _, c in certs):
+            sys.exit("query-string signature does not verify")
+        signature_checked = "query"
+    if not resp.verify():
+        sys.exit("pysaml2 LogoutResponse verification failed")
+    if m.in_response_to != request_id:
+        sys.exit(f"InResponseTo {m.in_response_to} != {request_id}")
+    print(
+        json.dumps(
+            {
+                "issuer": issuer,
+                "destination": m.destination,
+                "in_response_to": m.in_response_to,
+                "status": m.status.status_code.value,
+                "signature": signature_checked,
+                "relay_state": rs if binding == "redirect" else relay_state,
+            }
+        )
+    )
+
+
+def logout_handle(workdir, key, cert, sp_metadata, binding, payload, status="success"):
+    from saml2.samlp import STATUS_SUCCESS
+
+    sig_alg, digest_alg = signing_args()
+    srv = server(workdir, key, cert, sp_metadata)
+    value, rs, sigalg, signature = incoming(binding, payload, "SAMLRequest")
+    req = srv.parse_logout_request(value, BINDINGS[binding], relay_state=rs, sigalg=sigalg, signature=signature)
+    m = req.message
+    described = {
+        "id": m.id,
+        "issuer": m.issuer.text,
+        "destination": m.destination,
+        "name_id": m.name_id.text,
+        "name_id_format": m.name_id.format,
+        "session_indexes": [s.text for s in m.session_index],
+        "not_on_or_after": m.not_on_or_after,
+    }
+    st = None
+    if status != "success":
+        from saml2.samlp import STATUS_RESPONDER
+
+        st = factory_status(STATUS_RESPONDER, status)
+    resp = srv.create_logout_response(
+        m, [BINDINGS[binding]], status=st, sign=binding == "post", sign_alg=sig_alg, digest_alg=digest_alg
+    )
+    destination = srv.metadata.single_logout_service(m.issuer.text, BINDINGS[binding], "spsso")[0]["location"]
+    out = {"request": described, "status_success": STATUS_SUCCESS}
+    out["response"] = outgoing(srv, binding, resp, destination, rs or "", response=True)
+    print(json.dumps(out))
+
+
+def factory_status(top, second):
+    from saml2 import samlp
+
+    return samlp.Status(
+        status_code=samlp.StatusCode(value=top, status_code=samlp.StatusCode(value=second)),
+        status_message=samlp.StatusMessage(text="logout failed at the IdP"),
+    )
+
+
 if __name__ == "__main__":
     cmd, args = sys.argv[1], sys.argv[2:]
-    {"response": response, "authn-redirect": authn_redirect, "authn-post": authn_post}[cmd](*args)
+    {
+        "response": response,
+        "authn-redirect": authn_redirect,
+        "authn-post": authn_post,
+        "logout-request": logout_request,
+        "logout-response": logout_response,
+        "logout-handle": logout_handle,
+    }[cmd](*args)
