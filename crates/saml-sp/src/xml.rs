@@ -1047,13 +1047,25 @@ impl<'i> Builder<'i, '_> {
             let event = reader.read_event().map_err(|e| bad(e.to_string()))?;
             let end = base + usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
             let is_first = std::mem::replace(&mut first, false);
+            // Every token is sliced from the input by position: check the positions agree with
+            // the token kind before trusting them.
+            let lead = self.text.as_bytes().get(start).copied();
+            let expected = match event {
+                Event::Text(_) | Event::Eof => lead,
+                Event::GeneralRef(_) => Some(b'&'),
+                _ => Some(b'<'),
+            };
+            if lead != expected {
+                return Err(bad("internal: token does not start where expected"));
+            }
             match event {
                 Event::Start(_) | Event::Empty(_) => {
                     if root_closed {
                         return Err(bad("more than one root element"));
                     }
                     let empty = matches!(event, Event::Empty(_));
-                    let inner = self.slice(start + 1..end - if empty { 2 } else { 1 })?;
+                    let inner =
+                        self.slice(start + 1..end.saturating_sub(if empty { 2 } else { 1 }))?;
                     let id = self.start_tag(inner, start, end)?;
                     if empty {
                         if self.stack.is_empty() {
@@ -1093,17 +1105,17 @@ impl<'i> Builder<'i, '_> {
                     self.push_text(t, (start, end))?;
                 }
                 Event::GeneralRef(_) => {
-                    let name = self.slice(start + 1..end - 1)?;
+                    let name = self.slice(start + 1..end.saturating_sub(1))?;
                     let c = resolve_reference(name)?;
                     self.push_text(Cow::Owned(c.to_string()), (start, end))?;
                 }
                 Event::CData(_) => {
-                    let t = self.slice(start + 9..end - 3)?;
+                    let t = self.slice(start + 9..end.saturating_sub(3))?;
                     let t = self.eol(t);
                     self.push_text(t, (start, end))?;
                 }
                 Event::Comment(_) => {
-                    let t = self.slice(start + 4..end - 3)?;
+                    let t = self.slice(start + 4..end.saturating_sub(3))?;
                     // `--` inside is refused by quick-xml (check_comments); `--->` is not.
                     if t.ends_with('-') {
                         return Err(bad("'-' before the end of a comment"));
@@ -1112,7 +1124,7 @@ impl<'i> Builder<'i, '_> {
                     self.push_node(Kind::Comment(t), (start, end))?;
                 }
                 Event::PI(_) => {
-                    let content = self.slice(start + 2..end - 2)?;
+                    let content = self.slice(start + 2..end.saturating_sub(2))?;
                     let (target, value) = match content.find([' ', '\t', '\n', '\r']) {
                         Some(i) => (
                             content.get(..i).unwrap_or(""),
@@ -1140,7 +1152,7 @@ impl<'i> Builder<'i, '_> {
                     if !is_first || start != base {
                         return Err(bad("XML declaration not at the start of the document"));
                     }
-                    check_xml_decl(self.slice(start + 2..end - 2)?)?;
+                    check_xml_decl(self.slice(start + 2..end.saturating_sub(2))?)?;
                 }
                 Event::DocType(_) => return Err(Error::DtdForbidden),
                 Event::Eof => break,
