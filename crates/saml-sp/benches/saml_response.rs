@@ -98,11 +98,38 @@ fn bench(c: &mut Criterion) {
     let parse_only = || {
         black_box(parse(black_box(&xml), &Limits::default()).unwrap());
     };
-    ratio::interleaved("parse only / raw", 200, parse_only, raw);
+    ratio::interleaved(
+        "parse only (quick-xml + our checks + tree) / raw",
+        200,
+        parse_only,
+        raw,
+    );
+    let tokenize_only = || {
+        let mut reader = quick_xml::Reader::from_str(black_box(&xml));
+        let mut n = 0usize;
+        loop {
+            match reader.read_event().unwrap() {
+                quick_xml::events::Event::Eof => break,
+                quick_xml::events::Event::Start(e) | quick_xml::events::Event::Empty(e) => {
+                    n += e.attributes().with_checks(false).count();
+                }
+                _ => n += 1,
+            }
+        }
+        black_box(n);
+    };
+    ratio::interleaved("quick-xml tokenize alone / raw", 200, tokenize_only, raw);
+    // The previous parser (a dev-dependency now, kept for the parser-differential test), for
+    // comparison with "parse only".
     let rox_only = || {
         black_box(roxmltree::Document::parse(black_box(&xml)).unwrap());
     };
-    ratio::interleaved("roxmltree alone / raw", 200, rox_only, raw);
+    ratio::interleaved(
+        "roxmltree alone (previous parser) / raw",
+        200,
+        rox_only,
+        raw,
+    );
     let c14n_only = || {
         black_box(
             canonicalize_subtree(assertion, Method::ExcC14n, &[], Some(sig_node.id())).unwrap(),

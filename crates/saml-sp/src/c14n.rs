@@ -3,12 +3,12 @@
 //! subtree (the XML-DSig same-document reference case) or over an arbitrary document subset
 //! described by a [`NodeSet`] (C14N 1.0 §2.3 / Exc-C14N §3 "document subsets").
 //!
-//! Input is the XPath data model as `roxmltree` builds it: entity and character references
+//! Input is the XPath data model as [`crate::xml`] builds it: entity and character references
 //! expanded, attribute values normalized, line endings normalized, CDATA merged into text
 //! (C14N 1.0 §1.1 and §2.1), so the rules below only concern namespace and attribute rendering,
 //! ordering and escaping.
 
-use roxmltree::{Attribute, Node, NodeId, NodeType};
+use crate::xml::{Attribute, Node, NodeId, NodeType};
 
 use crate::error::{Error, Result};
 use crate::xml::{attribute_qname, element_qname, NS_XML};
@@ -126,12 +126,30 @@ struct Walker<'s> {
     out: Vec<u8>,
 }
 
+/// String equality with a pointer fast path: prefixes and URIs taken from the same namespace
+/// declaration are the same slice.
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
+}
+
+#[inline]
+fn same_opt(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => same(a, b),
+        _ => false,
+    }
+}
+
 fn ctx_get<'a>(ctx: &[Ns<'a>], prefix: Option<&str>) -> Option<&'a str> {
-    ctx.iter().find(|(p, _)| *p == prefix).map(|(_, u)| *u)
+    ctx.iter()
+        .find(|(p, _)| same_opt(*p, prefix))
+        .map(|(_, u)| *u)
 }
 
 fn ctx_set<'a>(ctx: &mut Vec<Ns<'a>>, prefix: Option<&'a str>, uri: &'a str) {
-    match ctx.iter_mut().find(|(p, _)| *p == prefix) {
+    match ctx.iter_mut().find(|(p, _)| same_opt(*p, prefix)) {
         Some(slot) => slot.1 = uri,
         None => ctx.push((prefix, uri)),
     }
@@ -352,34 +370,42 @@ impl<'s> Walker<'s> {
                 base: ctx,
                 own: None,
             };
-            let mut utilized: [Option<Option<&'a str>>; 8] = [None; 8];
-            let mut extra: Vec<Option<&'a str>> = Vec::new();
-            utilized[0] = Some(qname.split_once(':').map(|(p, _)| p));
+            // Visibly utilized prefixes with the binding they resolved to at parse time (the
+            // element's own name always resolves; an unprefixed name in no namespace has none).
+            type Utilized<'a> = (Option<&'a str>, Option<&'a str>);
+            let mut utilized: [Option<Utilized<'a>>; 8] = [None; 8];
+            let mut extra: Vec<Utilized<'a>> = Vec::new();
+            utilized[0] = Some(match el.namespace_binding() {
+                Some(b) => (b.name(), Some(b.uri())),
+                None => (qname.split_once(':').map(|(p, _)| p), None),
+            });
             let mut n = 1;
             for a in el.attributes() {
                 if a.namespace().is_some()
                     && a.namespace() != Some(NS_XML)
                     && self.attr_in_set(el, &a)
                 {
-                    if let Some((p, _)) = attribute_qname(el, &a).split_once(':') {
-                        let p = Some(p);
-                        if utilized.contains(&Some(p)) || extra.contains(&p) {
+                    if let Some(b) = a.namespace_binding().filter(|b| b.name().is_some()) {
+                        let p = b.name();
+                        let seen = |u: &Option<Utilized<'_>>| u.is_some_and(|u| same_opt(u.0, p));
+                        if utilized.iter().any(seen) || extra.iter().any(|u| same_opt(u.0, p)) {
                             continue;
                         }
+                        let entry = (p, Some(b.uri()));
                         match utilized.get_mut(n) {
-                            Some(slot) => *slot = Some(p),
-                            None => extra.push(p),
+                            Some(slot) => *slot = Some(entry),
+                            None => extra.push(entry),
                         }
                         n += 1;
                     }
                 }
             }
             let default_listed = self.inclusive.iter().any(Option::is_none);
-            for p in utilized.iter().flatten().copied().chain(extra) {
+            for (p, known) in utilized.iter().flatten().copied().chain(extra) {
                 // Only namespace nodes in the node-set are candidates (a missing default
                 // namespace node reads as the empty default).
-                let uri = el
-                    .lookup_namespace_uri(p)
+                let uri = known
+                    .or_else(|| el.lookup_namespace_uri(p))
                     .filter(|u| !(p.is_none() && u.is_empty()))
                     .filter(|u| self.ns_in_set(el, p, u));
                 match (p, uri) {
@@ -390,7 +416,7 @@ impl<'s> Walker<'s> {
                         }
                     }
                     (_, Some(uri)) => {
-                        if rendered.get(p) != Some(uri) {
+                        if !rendered.get(p).is_some_and(|r| same(r, uri)) {
                             emit.push((p, uri));
                             rendered.set(p, uri);
                         }
@@ -515,26 +541,55 @@ impl<'a> Lazy<'_, 'a> {
     fn remove(&mut self, prefix: Option<&str>) {
         if self.get(prefix).is_some() {
             let own = self.own.get_or_insert_with(|| self.base.to_vec());
-            own.retain(|(q, _)| *q != prefix);
+            own.retain(|(q, _)| !same_opt(*q, prefix));
         }
     }
 }
 
-fn push_escaped(out: &mut Vec<u8>, s: &str, escape: fn(u8) -> Option<&'static [u8]>) {
+/// Appends `s`, replacing the bytes `rep` maps; the common no-escape case is one copy.
+#[inline]
+fn push_escaped(out: &mut Vec<u8>, s: &str, rep: impl Fn(u8) -> Option<&'static [u8]>) {
     let bytes = s.as_bytes();
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if let Some(rep) = escape(b) {
-            out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
-            out.extend_from_slice(rep);
-            start = i + 1;
-        }
+    while let Some(off) = bytes
+        .get(start..)
+        .and_then(|rest| rest.iter().position(|&b| rep(b).is_some()))
+    {
+        let i = start + off;
+        out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
+        out.extend_from_slice(bytes.get(i).copied().and_then(&rep).unwrap_or_default());
+        start = i + 1;
     }
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
 }
 
+/// True when no byte of `chunk` (8 bytes) is `&`, `<`, `>` or CR: SWAR zero-byte tests.
+#[inline]
+fn text_chunk_plain(chunk: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut w = [0u8; 8];
+    w.copy_from_slice(chunk);
+    let x = u64::from_le_bytes(w);
+    let has = |c: u8| {
+        let y = x ^ (LO * u64::from(c));
+        y.wrapping_sub(LO) & !y & HI
+    };
+    has(b'&') | has(b'<') | has(b'>') | has(b'\r') == 0
+}
+
 /// C14N 1.0 §2.3 text node escaping.
 fn push_text(out: &mut Vec<u8>, s: &str) {
+    // Fast path: text without special characters (nearly all SAML text) is copied as is.
+    let bytes = s.as_bytes();
+    let chunks = bytes.chunks_exact(8);
+    let tail = chunks.remainder();
+    if chunks.into_iter().all(text_chunk_plain)
+        && !tail.iter().any(|b| matches!(b, b'&' | b'<' | b'>' | b'\r'))
+    {
+        out.extend_from_slice(bytes);
+        return;
+    }
     push_escaped(out, s, |b| match b {
         b'&' => Some(b"&amp;"),
         b'<' => Some(b"&lt;"),

@@ -7,10 +7,10 @@
 //! Verification returns the [`NodeId`]s the verified references point at. Callers (the SAML
 //! layer) must read data *only* from those nodes: that is the anti-wrapping design.
 
+use crate::xml::{Document, Node, NodeId};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use idforge_jose::crypto::{self, HashAlg, PrivateKey, PublicKey, PublicKeyKind, SignatureScheme};
-use roxmltree::{Document, Node, NodeId};
 
 use crate::c14n::{canonicalize_subtree, Method};
 use crate::error::{Error, Result};
@@ -228,10 +228,14 @@ pub struct Signature<'a, 'i> {
 }
 
 fn b64(text: &str) -> Result<Vec<u8>> {
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    STANDARD
-        .decode(compact)
-        .map_err(|_| Error::SignatureInvalid("bad base64".into()))
+    // Line breaks are allowed inside base64Binary; strip white space only when there is some.
+    let decoded = if text.bytes().any(|b| b.is_ascii_whitespace()) {
+        let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        STANDARD.decode(compact)
+    } else {
+        STANDARD.decode(text)
+    };
+    decoded.map_err(|_| Error::SignatureInvalid("bad base64".into()))
 }
 
 fn exc_prefixes(method_el: Node<'_, '_>) -> Result<Vec<String>> {

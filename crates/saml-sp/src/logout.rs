@@ -232,11 +232,11 @@ pub struct LogoutExpectations<'a> {
 }
 
 fn common_checks<'a, 'i>(
-    doc: &'a roxmltree::Document<'i>,
+    doc: &'a xml::Document<'i>,
     local: &str,
     exp: &LogoutExpectations<'_>,
     auth: BindingAuth,
-) -> Result<roxmltree::Node<'a, 'i>> {
+) -> Result<xml::Node<'a, 'i>> {
     let root = doc.root_element();
     if !is(root, NS_PROTOCOL, local) {
         return Err(Error::MalformedMessage(format!(

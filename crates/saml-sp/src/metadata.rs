@@ -2,11 +2,11 @@
 //! against pinned keys, a sans-IO refresh state machine for metadata URLs, and SP metadata
 //! generation.
 
+use crate::xml::Node;
 use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use idforge_jose::crypto::PublicKey;
-use roxmltree::Node;
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};

@@ -5,10 +5,10 @@
 
 use std::sync::Arc;
 
+use crate::xml::{Document, Node};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use idforge_jose::crypto::{self, CertInfo, PrivateKey, PublicKey};
-use roxmltree::{Document, Node};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
@@ -517,10 +517,16 @@ fn read_assertion(
             let values = child_elements(at)
                 .filter(|v| is(*v, NS_ASSERTION, "AttributeValue"))
                 .map(|v| {
-                    v.descendants()
+                    let mut texts = v
+                        .descendants()
                         .filter(|d| d.is_text())
-                        .filter_map(|d| d.text())
-                        .collect::<String>()
+                        .filter_map(|d| d.text());
+                    // One allocation of the exact size in the common single-text case.
+                    match (texts.next(), texts.next()) {
+                        (None, _) => String::new(),
+                        (Some(t), None) => t.to_owned(),
+                        (Some(a), Some(b)) => [a, b].into_iter().chain(texts).collect(),
+                    }
                 })
                 .collect();
             attributes.push(Attribute {

@@ -5,10 +5,10 @@
 //! RSA PKCS#1 v1.5 key transport is refused (Bleichenbacher; "How to break XML Encryption",
 //! CCS 2011), and every failure after parsing is the same opaque `DecryptionFailed`.
 
+use crate::xml::Node;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use idforge_jose::crypto::{self, HashAlg, PrivateKey, PublicKey};
-use roxmltree::Node;
 
 use crate::error::{Error, Result};
 use crate::xml::{self, child_elements, is, NS_DSIG, NS_XENC};

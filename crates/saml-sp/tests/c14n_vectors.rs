@@ -11,7 +11,7 @@ mod common;
 
 use idforge_saml_sp::c14n::{canonicalize_subset, canonicalize_subtree, Method, NodeSet};
 use idforge_saml_sp::xml::{parse, Limits, NS_DSIG};
-use roxmltree::{Attribute, Node};
+use idforge_saml_sp::xml::{Attribute, Node};
 
 const BAR: &str = "http://example.org/bar";
 const FOO: &str = "http://example.org/foo";

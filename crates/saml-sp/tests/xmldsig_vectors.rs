@@ -15,9 +15,9 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use idforge_jose::crypto::{self, EcCurve, PublicKey};
 use idforge_saml_sp::dsig::{Signature, VerifyOptions};
+use idforge_saml_sp::xml::Node;
 use idforge_saml_sp::xml::{parse, Limits, NS_DSIG, NS_DSIG11};
 use idforge_saml_sp::Error;
-use roxmltree::Node;
 
 fn opts() -> VerifyOptions {
     VerifyOptions {
