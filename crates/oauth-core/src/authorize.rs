@@ -4,6 +4,11 @@
 //! login page, ask for consent, redirect back to the client, or show an error page. After the
 //! host has logged the user in or asked for consent, it calls [`AuthorizationEndpoint::resume`]
 //! with the same (serializable) [`AuthorizationRequest`] and the user's [`Decision`].
+//!
+//! A request may carry its parameters in a signed request object (`request`, RFC 9101; see
+//! [`request_object`](crate::request_object)) or refer to parameters pushed beforehand
+//! (`request_uri` from the PAR endpoint, RFC 9126; see [`par`](crate::par)). Both go through the
+//! same validation as a plain query.
 
 use std::sync::Arc;
 
@@ -20,6 +25,7 @@ use crate::ports::{
     random_token, CodeBinding, Grant, TokenHash, TokenKind, TokenRecord, TokenState,
 };
 use crate::provider::Context;
+use crate::request_object::request_object_params;
 use crate::tokens::SECRET_BYTES;
 
 /// What the host knows about the user's login session.
@@ -204,10 +210,37 @@ pub struct AuthorizationEndpoint {
 }
 
 /// Where an error goes once the redirect URI is trusted.
-struct ErrorTarget {
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorTarget {
     redirect_uri: String,
     mode: ResponseMode,
     state: Option<String>,
+}
+
+/// Why [`AuthorizationEndpoint::resolve`] refused a request, and where the error goes.
+#[derive(Debug)]
+pub(crate) enum Rejected {
+    /// Client or redirect URI not trusted: an error page (at the PAR endpoint, a JSON error).
+    Show(Error),
+    /// The redirect URI is trusted: redirect the error (RFC 6749 §4.1.2.1).
+    Redirect(ErrorTarget, Error),
+}
+
+impl Rejected {
+    /// The error, wherever it was going.
+    pub(crate) fn into_error(self) -> Error {
+        match self {
+            Rejected::Show(e) | Rejected::Redirect(_, e) => e,
+        }
+    }
+}
+
+/// A validated authorization request, its client and its effective parameters.
+#[derive(Debug)]
+pub(crate) struct Resolved {
+    pub(crate) client: Client,
+    pub(crate) request: AuthorizationRequest,
+    pub(crate) params: Params,
 }
 
 impl AuthorizationEndpoint {
@@ -227,22 +260,108 @@ impl AuthorizationEndpoint {
 
     /// [`start`](Self::start) with already parsed parameters (e.g. from a POSTed form, OIDC
     /// Core §3.1.2.1 allows both).
+    ///
+    /// The request's parameters come from the query itself, from a request object
+    /// (`request=<JWT>`, RFC 9101 §5: then only the object's parameters count), or from a pushed
+    /// authorization request (`request_uri=urn:ietf:params:oauth:request_uri:...`, RFC 9126 §4).
     pub async fn start_params(&self, params: &Params, session: Option<&Session>) -> Interaction {
-        let (client, target) = match self.trusted_target(params).await {
-            Ok(t) => t,
-            Err(e) => return Interaction::ShowError(e),
+        match self.resolve(params, None).await {
+            Ok(r) => self.decide(r.request, &r.client, session).await,
+            Err(Rejected::Show(e)) => Interaction::ShowError(e),
+            Err(Rejected::Redirect(target, e)) => error_redirect(&self.ctx, &target, e),
+        }
+    }
+
+    /// Finds the client and the request's effective parameters, then validates them: the one
+    /// validation path of the authorization endpoint and of the pushed authorization request
+    /// endpoint (`pushed_by`: the client that authenticated there, RFC 9126 §2.1).
+    pub(crate) async fn resolve(
+        &self,
+        query: &Params,
+        pushed_by: Option<&Client>,
+    ) -> std::result::Result<Resolved, Rejected> {
+        let cfg = &self.ctx.config;
+        let client = match pushed_by {
+            Some(c) => c.clone(),
+            None => {
+                let client_id = query.require("client_id").map_err(Rejected::Show)?;
+                self.ctx
+                    .clients
+                    .client(client_id)
+                    .await
+                    .map_err(Rejected::Show)?
+                    .ok_or_else(|| {
+                        Rejected::Show(Error::InvalidRequest("unknown client_id".into()))
+                    })?
+            }
         };
-        let mut request = match self.validate(params, &client, &target) {
+        let params = if let Some(uri) = query.get("request_uri") {
+            // RFC 9126 §2.1: request_uri "MUST NOT be provided" in a pushed request.
+            if pushed_by.is_some() {
+                return Err(Rejected::Show(Error::InvalidRequest(
+                    "request_uri is not allowed in a pushed authorization request".into(),
+                )));
+            }
+            // RFC 9101 §5: one or the other.
+            if query.get("request").is_some() {
+                return Err(self.early(
+                    query,
+                    &client,
+                    Error::InvalidRequest("request and request_uri cannot be combined".into()),
+                ));
+            }
+            crate::par::redeem(&self.ctx, uri, &client)
+                .await
+                .map_err(|e| self.early(query, &client, e))?
+        } else {
+            // RFC 9126 §5 / §6: PAR required by the provider or for this client.
+            if pushed_by.is_none()
+                && (cfg.require_pushed_authorization_requests
+                    || client.require_pushed_authorization_requests)
+            {
+                return Err(self.early(
+                    query,
+                    &client,
+                    Error::InvalidRequest(
+                        "authorization requests must be pushed first (RFC 9126)".into(),
+                    ),
+                ));
+            }
+            match query.get("request") {
+                Some(jwt) => request_object_params(&self.ctx, &client, jwt, query)
+                    .await
+                    .map_err(|e| self.early(query, &client, e))?,
+                None => query.clone(),
+            }
+        };
+        let target = self
+            .trusted_target(&params, &client)
+            .map_err(Rejected::Show)?;
+        let mut request = match self.validate(&params, &client, &target) {
             Ok(r) => r,
-            Err(e) => return error_redirect(&self.ctx, &target, e),
+            Err(e) => return Err(Rejected::Redirect(target, e)),
         };
         if let Some(hint) = params.get("id_token_hint") {
             match self.id_token_hint_subject(hint, &client).await {
                 Ok(sub) => request.id_token_hint_subject = Some(sub),
-                Err(e) => return error_redirect(&self.ctx, &target, e),
+                Err(e) => return Err(Rejected::Redirect(target, e)),
             }
         }
-        self.decide(request, &client, session).await
+        Ok(Resolved {
+            client,
+            request,
+            params,
+        })
+    }
+
+    /// An error found before the request's own parameters are known (bad request object,
+    /// unusable `request_uri`): redirected to the query's redirect URI when that one is
+    /// registered for the client (the existing trust rule), else shown.
+    fn early(&self, query: &Params, client: &Client, e: Error) -> Rejected {
+        match self.trusted_target(query, client) {
+            Ok(t) => Rejected::Redirect(t, e),
+            Err(_) => Rejected::Show(e),
+        }
     }
 
     /// Continues a flow after the host's login or consent page.
@@ -293,14 +412,7 @@ impl AuthorizationEndpoint {
 
     /// Client and redirect URI: until both are trusted, errors are shown, never redirected
     /// (RFC 6749 §4.1.2.1, §10.15 open redirectors).
-    async fn trusted_target(&self, p: &Params) -> Result<(Client, ErrorTarget)> {
-        let client_id = p.require("client_id")?;
-        let client = self
-            .ctx
-            .clients
-            .client(client_id)
-            .await?
-            .ok_or_else(|| Error::InvalidRequest("unknown client_id".into()))?;
+    fn trusted_target(&self, p: &Params, client: &Client) -> Result<ErrorTarget> {
         let redirect_uri = match p.get("redirect_uri") {
             // RFC 9700 §4.1.3: exact match against a registered URI (loopback port excepted).
             Some(r) => client
@@ -331,14 +443,11 @@ impl AuthorizationEndpoint {
             Some("form_post") => ResponseMode::FormPost,
             _ => ResponseMode::Query,
         };
-        Ok((
-            client,
-            ErrorTarget {
-                redirect_uri,
-                mode,
-                state: p.get("state").map(str::to_owned),
-            },
-        ))
+        Ok(ErrorTarget {
+            redirect_uri,
+            mode,
+            state: p.get("state").map(str::to_owned),
+        })
     }
 
     fn validate(
@@ -348,17 +457,6 @@ impl AuthorizationEndpoint {
         target: &ErrorTarget,
     ) -> Result<AuthorizationRequest> {
         let cfg = &self.ctx.config;
-        // OIDC Core §6: request objects are not supported (and not advertised).
-        if p.get("request").is_some() {
-            return Err(Error::RequestNotSupported(
-                "request objects are not supported".into(),
-            ));
-        }
-        if p.get("request_uri").is_some() {
-            return Err(Error::RequestUriNotSupported(
-                "request_uri is not supported".into(),
-            ));
-        }
         if p.get("registration").is_some() {
             return Err(Error::RegistrationNotSupported(
                 "the registration parameter is not supported".into(),

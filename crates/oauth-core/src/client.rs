@@ -75,6 +75,14 @@ pub struct Client {
     pub userinfo_encrypted_response_enc: Option<String>,
     /// A first-party client whose consent is implied (no consent interaction).
     pub consent_implied: bool,
+    /// `request_object_signing_alg` (OIDC Registration §2, RFC 9101 §10.5): the only algorithm
+    /// its request objects may use. `None`: any asymmetric algorithm its keys fit
+    /// ([`REQUEST_OBJECT_SIGNING_ALGS`](crate::request_object::REQUEST_OBJECT_SIGNING_ALGS)).
+    /// Symmetric (`HS*`) values are refused, as is `none`.
+    pub request_object_signing_alg: Option<String>,
+    /// `require_pushed_authorization_requests` (RFC 9126 §6): this client's authorization
+    /// requests must come through the pushed authorization request endpoint.
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl Default for Client {
@@ -96,6 +104,8 @@ impl Default for Client {
             userinfo_encrypted_response_alg: None,
             userinfo_encrypted_response_enc: None,
             consent_implied: false,
+            request_object_signing_alg: None,
+            require_pushed_authorization_requests: false,
         }
     }
 }
@@ -140,6 +150,12 @@ impl Client {
     /// Sets the client's JWKS.
     pub fn with_jwks(mut self, jwks: JwkSet) -> Self {
         self.jwks = Some(jwks);
+        self
+    }
+
+    /// Sets `request_object_signing_alg` (RFC 9101 §10.5).
+    pub fn with_request_object_signing_alg(mut self, alg: impl Into<String>) -> Self {
+        self.request_object_signing_alg = Some(alg.into());
         self
     }
 
@@ -367,9 +383,10 @@ pub async fn authenticate_client(ctx: &Context, req: &TokenRequest) -> Result<Cl
     }
 }
 
-/// Asymmetric algorithms accepted for client assertions (no HMAC: the client holds no shared
-/// secret in `private_key_jwt`).
-const ASSERTION_ALGS: [JwsAlgorithm; 10] = [
+/// Asymmetric algorithms accepted for client assertions and request objects (no HMAC: the
+/// client holds no shared secret in `private_key_jwt`, and the store keeps only a hash of a
+/// client secret).
+pub(crate) const ASYMMETRIC_ALGS: [JwsAlgorithm; 10] = [
     JwsAlgorithm::RS256,
     JwsAlgorithm::RS384,
     JwsAlgorithm::RS512,
@@ -407,7 +424,7 @@ async fn private_key_jwt(ctx: &Context, body_id: Option<&str>, assertion: &str) 
         .as_ref()
         .ok_or_else(|| failed("no client keys"))?;
     let keys = KeySet::from_jwk_set(jwks).map_err(|_| failed("client keys unusable"))?;
-    let verified = JwsPolicy::new(ASSERTION_ALGS)
+    let verified = JwsPolicy::new(ASYMMETRIC_ALGS)
         .verify_compact(assertion, &keys)
         .map_err(|_| failed("signature"))?;
     let claims: serde_json::Map<String, Value> =

@@ -85,6 +85,15 @@ pub struct Config {
     pub max_client_assertion_lifetime: i64,
     /// Clock skew tolerated on incoming JWTs.
     pub leeway: i64,
+    /// Path of the pushed authorization request endpoint (RFC 9126 §2); `None` disables it.
+    /// It also needs a [`PushedRequestStore`](crate::ports::PushedRequestStore) port.
+    pub pushed_authorization_request_path: Option<String>,
+    /// Lifetime of a pushed request's `request_uri`, in seconds (RFC 9126 §2.2 `expires_in`;
+    /// short, since it is used at once).
+    pub pushed_authorization_request_ttl: i64,
+    /// Refuse authorization requests that did not come through the pushed authorization
+    /// request endpoint (RFC 9126 §5 `require_pushed_authorization_requests`).
+    pub require_pushed_authorization_requests: bool,
     /// Input limits.
     pub limits: Limits,
 }
@@ -130,6 +139,9 @@ impl Default for Config {
             require_pkce: false,
             max_client_assertion_lifetime: 600,
             leeway: 30,
+            pushed_authorization_request_path: Some("/par".into()),
+            pushed_authorization_request_ttl: 60,
+            require_pushed_authorization_requests: false,
             limits: Limits::default(),
         }
     }

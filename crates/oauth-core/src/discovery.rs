@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use crate::config::grant_type;
 use crate::error::Result;
 use crate::provider::Context;
+use crate::request_object::REQUEST_OBJECT_SIGNING_ALGS;
 use crate::tokens::scope_claim_names;
 
 /// Discovery metadata and the JWKS document.
@@ -70,8 +71,32 @@ impl DiscoveryEndpoint {
                 json!(true),
             );
             m.insert("claims_parameter_supported".into(), json!(true));
-            m.insert("request_parameter_supported".into(), json!(false));
+            // RFC 9101 §9.2 / OIDC Discovery §3: request objects by value are accepted...
+            m.insert("request_parameter_supported".into(), json!(true));
+            m.insert(
+                "request_object_signing_alg_values_supported".into(),
+                json!(REQUEST_OBJECT_SIGNING_ALGS
+                    .iter()
+                    .map(|a| a.name())
+                    .collect::<Vec<_>>()),
+            );
+            // ...but `request_uri` only as a PAR URN: no request object is ever fetched from a
+            // URL, which is what this member advertises (OIDC Discovery §3).
             m.insert("request_uri_parameter_supported".into(), json!(false));
+            // RFC 9126 §5.
+            if let (Some(p), true) = (
+                &cfg.pushed_authorization_request_path,
+                ctx.pushed_requests.is_some(),
+            ) {
+                m.insert(
+                    "pushed_authorization_request_endpoint".into(),
+                    json!(cfg.url(p)),
+                );
+            }
+            m.insert(
+                "require_pushed_authorization_requests".into(),
+                json!(cfg.require_pushed_authorization_requests),
+            );
             m.insert(
                 "prompt_values_supported".into(),
                 json!(["none", "login", "consent", "select_account"]),

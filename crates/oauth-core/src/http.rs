@@ -1,7 +1,8 @@
 //! Adapters from `http::Request<Vec<u8>>` to `http::Response<Vec<u8>>` (feature `http`), so an
 //! axum, hyper, actix or lambda host needs a few lines of glue.
 //!
-//! [`Provider::handle_http`] routes every non-interactive endpoint by path; the authorization
+//! [`Provider::handle_http`] routes every non-interactive endpoint by path (the pushed
+//! authorization request endpoint of RFC 9126 included); the authorization
 //! endpoint is interactive, so the host calls [`AuthorizationEndpoint::start`] itself and turns
 //! redirects and error pages into responses with [`interaction_response`].
 //!
@@ -109,8 +110,8 @@ fn method_not_allowed() -> Response<Vec<u8>> {
 }
 
 impl Provider {
-    /// Routes a request to the token, UserInfo, introspection, revocation, discovery or JWKS
-    /// endpoint by path; `None` when the path is none of them (including the interactive
+    /// Routes a request to the token, pushed authorization request (RFC 9126, answering 201),
+    /// UserInfo, introspection, revocation, discovery or JWKS endpoint by path; `None` when the path is none of them (including the interactive
     /// authorization endpoint).
     pub async fn handle_http(&self, req: Request<Vec<u8>>) -> Option<Response<Vec<u8>>> {
         let cfg = &self.ctx.config;
@@ -118,6 +119,9 @@ impl Provider {
         let is = |p: &Option<String>| p.as_deref() == Some(path.as_str());
         if path == cfg.token_path {
             return Some(self.http_form(req, Form::Token).await);
+        }
+        if is(&cfg.pushed_authorization_request_path) && self.pushed_authorization.enabled() {
+            return Some(self.http_form(req, Form::PushedAuthorization).await);
         }
         if is(&cfg.introspection_path) {
             return Some(self.http_form(req, Form::Introspect).await);
@@ -171,6 +175,13 @@ impl Provider {
             Form::Introspect => self.introspection.handle(&tr).await,
             // RFC 7009 §2.2: an empty 200 response.
             Form::Revoke => self.revocation.handle(&tr).await.map(|()| Value::Null),
+            // RFC 9126 §2.2: 201 Created.
+            Form::PushedAuthorization => {
+                return match self.pushed_authorization.handle(&tr).await {
+                    Ok(r) => json_response(201, &r.to_json()),
+                    Err(e) => error_response(&e, used_basic),
+                };
+            }
         };
         match result {
             Ok(Value::Null) => respond(200, "application/json", Vec::new()),
@@ -212,6 +223,7 @@ impl Provider {
 #[derive(Clone, Copy)]
 enum Form {
     Token,
+    PushedAuthorization,
     Introspect,
     Revoke,
 }

@@ -8,9 +8,12 @@
 //!   the flow with the user's [`Decision`]; the [`TokenEndpoint`] authenticates the client once
 //!   and dispatches by `grant_type` to a [`GrantHandler`] (built-in: `authorization_code`,
 //!   `refresh_token`, `client_credentials`, `password`; other crates register more).
+//! - Request objects (RFC 9101, [`request_object`]) and pushed authorization requests (RFC
+//!   9126, [`PushedAuthorizationEndpoint`]); `request_uri` accepts only the PAR endpoint's URNs.
 //! - Ports the host implements: [`ClientStore`], [`GrantStore`] (the grant is the root of a
 //!   token family; single-use codes are `consume`d and refresh tokens `rotate`d atomically;
-//!   keys are SHA-256 hashes of the secrets), [`ClaimsSource`], [`PasswordVerifier`], [`Rng`],
+//!   keys are SHA-256 hashes of the secrets), [`PushedRequestStore`] (optional, for PAR),
+//!   [`ClaimsSource`], [`PasswordVerifier`], [`Rng`],
 //!   and from `idforge_jose` the [`KeyStore`](idforge_jose::KeyStore) and
 //!   [`Clock`](idforge_jose::Clock).
 //! - One [`Error`] with every registered error code, its description and HTTP status.
@@ -32,8 +35,10 @@ pub mod introspect;
 #[cfg(feature = "memory")]
 pub mod memory;
 pub mod model;
+pub mod par;
 pub mod ports;
 pub mod provider;
+pub mod request_object;
 pub mod revoke;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -48,9 +53,10 @@ pub use discovery::DiscoveryEndpoint;
 pub use error::{Error, Result};
 pub use introspect::IntrospectionEndpoint;
 pub use model::{AuthorizationRequest, Limits, Params, Scopes, TokenRequest, TokenResponse};
+pub use par::{PushedAuthorizationEndpoint, PushedAuthorizationResponse};
 pub use ports::{
     ClaimsSource, ClientStore, Grant, GrantStore, OsRng, PasswordVerifier, PreIssueIdTokenAction,
-    Rng, TokenHash,
+    PushedRequest, PushedRequestStore, Rng, TokenHash,
 };
 pub use provider::{Context, Provider, ProviderBuilder};
 pub use revoke::RevocationEndpoint;

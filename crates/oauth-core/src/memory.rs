@@ -14,8 +14,8 @@ use serde_json::{Map, Value};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::ports::{
-    ClaimsSource, ClientStore, ConsumeOutcome, Grant, GrantStore, PasswordVerifier, Rng,
-    RotateOutcome, TokenHash, TokenKind, TokenRecord, TokenState,
+    ClaimsSource, ClientStore, ConsumeOutcome, Grant, GrantStore, PasswordVerifier, PushedRequest,
+    PushedRequestStore, Rng, RotateOutcome, TokenHash, TokenKind, TokenRecord, TokenState,
 };
 
 /// Bounds of a [`MemoryGrantStore`].
@@ -384,6 +384,125 @@ impl GrantStore for MemoryGrantStore {
 
     async fn is_marked(&self, key: &TokenHash, now: i64) -> Result<bool> {
         Ok(self.lock().marks.get(key).is_some_and(|u| *u > now))
+    }
+
+    async fn sweep(&self, now: i64) -> Result<usize> {
+        Ok(self.lock().sweep(now))
+    }
+}
+
+#[derive(Debug, Default)]
+struct PushedInner {
+    requests: HashMap<TokenHash, PushedRequest>,
+    /// Expiry queue, as in the grant store: entries already consumed are skipped.
+    queue: BinaryHeap<Reverse<(i64, TokenHash)>>,
+    writes: u64,
+}
+
+impl PushedInner {
+    fn sweep(&mut self, now: i64) -> usize {
+        let mut removed = 0;
+        while let Some(Reverse((at, _))) = self.queue.peek() {
+            if *at > now {
+                break;
+            }
+            let Some(Reverse((at, h))) = self.queue.pop() else {
+                break;
+            };
+            if self.requests.get(&h).is_some_and(|r| r.expires_at == at) {
+                self.requests.remove(&h);
+                removed += 1;
+            }
+        }
+        removed
+    }
+}
+
+/// An in-memory [`PushedRequestStore`] (RFC 9126): one mutex, atomic `consume`, bounded
+/// (`max_requests`; a full store sweeps, then refuses with `temporarily_unavailable`), expired
+/// entries swept every 16 writes.
+#[derive(Debug)]
+pub struct MemoryPushedRequestStore {
+    inner: Mutex<PushedInner>,
+    max_requests: usize,
+    sweep_every: u64,
+}
+
+impl Default for MemoryPushedRequestStore {
+    fn default() -> Self {
+        Self::with_capacity(100_000)
+    }
+}
+
+impl MemoryPushedRequestStore {
+    /// A store holding at most 100 000 pending requests.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store holding at most `max_requests` pending requests.
+    pub fn with_capacity(max_requests: usize) -> Self {
+        MemoryPushedRequestStore {
+            inner: Mutex::default(),
+            max_requests,
+            sweep_every: 16,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, PushedInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Number of pending requests (expired ones not yet swept included).
+    pub fn len(&self) -> usize {
+        self.lock().requests.len()
+    }
+
+    /// Whether no request is pending.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[async_trait]
+impl PushedRequestStore for MemoryPushedRequestStore {
+    async fn insert(&self, request: PushedRequest) -> Result<()> {
+        let mut g = self.lock();
+        let now = request.created_at;
+        if g.requests.len() >= self.max_requests {
+            g.sweep(now);
+            if g.requests.len() >= self.max_requests {
+                return Err(Error::TemporarilyUnavailable(
+                    "the pushed request store is full".into(),
+                ));
+            }
+        }
+        let (hash, at) = (request.hash, request.expires_at);
+        g.requests.insert(hash, request);
+        g.queue.push(Reverse((at, hash)));
+        if g.queue.len() > 2 * g.requests.len() + 1024 {
+            let items: Vec<_> = g
+                .requests
+                .iter()
+                .map(|(h, r)| Reverse((r.expires_at, *h)))
+                .collect();
+            g.queue = BinaryHeap::from(items);
+        }
+        g.writes += 1;
+        if g.writes >= self.sweep_every {
+            g.writes = 0;
+            g.sweep(now);
+        }
+        Ok(())
+    }
+
+    async fn consume(&self, hash: &TokenHash, now: i64) -> Result<Option<PushedRequest>> {
+        // Removed under the lock: of concurrent callers, one gets it.
+        Ok(self
+            .lock()
+            .requests
+            .remove(hash)
+            .filter(|r| r.expires_at > now))
     }
 
     async fn sweep(&self, now: i64) -> Result<usize> {

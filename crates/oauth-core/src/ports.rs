@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::model::{ClaimsRequest, CodeChallengeMethod, Scopes};
+use crate::model::{ClaimsRequest, CodeChallengeMethod, Params, Scopes};
 
 /// The SHA-256 hash of a secret (code, token, `jti`): what stores use as a key, so a leaked store
 /// does not leak usable secrets (ARCHITECTURE "Secrets").
@@ -202,6 +202,39 @@ pub trait GrantStore: Send + Sync {
     async fn mark(&self, key: &TokenHash, until: i64, now: i64) -> Result<bool>;
     /// Whether `key` is recorded and unexpired.
     async fn is_marked(&self, key: &TokenHash, now: i64) -> Result<bool>;
+    /// Drops everything expired at `now`; returns how many entries went.
+    async fn sweep(&self, now: i64) -> Result<usize>;
+}
+
+/// A pushed authorization request (RFC 9126 §2): the validated authorization request
+/// parameters a client sent to the pushed authorization request endpoint, waiting for the
+/// authorization request that names its `request_uri`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushedRequest {
+    /// SHA-256 of the random part of the `request_uri` (never the URI itself, like codes).
+    pub hash: TokenHash,
+    /// The client that pushed it; the `request_uri` is bound to it (RFC 9126 §4).
+    pub client_id: String,
+    /// The authorization request parameters, a request object already verified and unpacked.
+    pub params: Params,
+    /// When it was pushed.
+    pub created_at: i64,
+    /// When the `request_uri` expires (RFC 9126 §2.2 `expires_in`).
+    pub expires_at: i64,
+}
+
+/// Storage of pushed authorization requests (RFC 9126).
+///
+/// [`consume`](Self::consume) must be atomic: of N concurrent callers with the same hash, at
+/// most one gets the request, so a `request_uri` is used once (RFC 9126 §4: "SHOULD make the
+/// request_uri one-time use"; this crate makes it so).
+#[async_trait]
+pub trait PushedRequestStore: Send + Sync {
+    /// Stores a pushed request (`temporarily_unavailable` when full).
+    async fn insert(&self, request: PushedRequest) -> Result<()>;
+    /// Atomically removes the request stored under `hash` and returns it if it had not expired
+    /// at `now`.
+    async fn consume(&self, hash: &TokenHash, now: i64) -> Result<Option<PushedRequest>>;
     /// Drops everything expired at `now`; returns how many entries went.
     async fn sweep(&self, now: i64) -> Result<usize>;
 }

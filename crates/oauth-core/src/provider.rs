@@ -9,8 +9,10 @@ use crate::config::Config;
 use crate::discovery::DiscoveryEndpoint;
 use crate::error::{Error, Result};
 use crate::introspect::IntrospectionEndpoint;
+use crate::par::PushedAuthorizationEndpoint;
 use crate::ports::{
-    ClaimsSource, ClientStore, GrantStore, OsRng, PasswordVerifier, PreIssueIdTokenAction, Rng,
+    ClaimsSource, ClientStore, GrantStore, OsRng, PasswordVerifier, PreIssueIdTokenAction,
+    PushedRequestStore, Rng,
 };
 use crate::revoke::RevocationEndpoint;
 use crate::token::{GrantRegistry, TokenEndpoint};
@@ -32,6 +34,8 @@ pub struct Context {
     pub keys: Arc<dyn KeyStore>,
     /// Hook run before each ID token is signed.
     pub pre_issue_id_token: Option<Arc<dyn PreIssueIdTokenAction>>,
+    /// Pushed authorization requests (RFC 9126); `None` disables the PAR endpoint.
+    pub pushed_requests: Option<Arc<dyn PushedRequestStore>>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Randomness.
@@ -55,6 +59,7 @@ pub struct ProviderBuilder {
     passwords: Option<Arc<dyn PasswordVerifier>>,
     keys: Option<Arc<dyn KeyStore>>,
     pre_issue_id_token: Option<Arc<dyn PreIssueIdTokenAction>>,
+    pushed_requests: Option<Arc<dyn PushedRequestStore>>,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn Rng>,
     registry: GrantRegistry,
@@ -91,6 +96,12 @@ impl ProviderBuilder {
         self.pre_issue_id_token = Some(hook);
         self
     }
+    /// Sets the pushed authorization request store, enabling the PAR endpoint (RFC 9126) at
+    /// [`Config::pushed_authorization_request_path`].
+    pub fn pushed_requests(mut self, s: Arc<dyn PushedRequestStore>) -> Self {
+        self.pushed_requests = Some(s);
+        self
+    }
     /// Sets the clock.
     pub fn clock(mut self, c: Arc<dyn Clock>) -> Self {
         self.clock = c;
@@ -109,8 +120,9 @@ impl ProviderBuilder {
         self
     }
 
-    /// Builds the provider; fails if a required port is missing or the issuer is not a URL
-    /// without query or fragment (OIDC Discovery §3, RFC 8414 §2).
+    /// Builds the provider; fails if a required port is missing, the issuer is not a URL
+    /// without query or fragment (OIDC Discovery §3, RFC 8414 §2), or pushed authorization
+    /// requests are required (RFC 9126 §5) without a PAR endpoint to make them.
     pub fn build(self) -> Result<Provider> {
         let missing = |what: &str| Error::internal(format!("provider needs a {what}"));
         let issuer = &self.config.issuer;
@@ -123,6 +135,14 @@ impl ProviderBuilder {
                 "issuer must have a host and no query, fragment or trailing slash",
             ));
         }
+        if self.config.require_pushed_authorization_requests
+            && (self.pushed_requests.is_none()
+                || self.config.pushed_authorization_request_path.is_none())
+        {
+            return Err(Error::internal(
+                "require_pushed_authorization_requests needs a pushed request store and path",
+            ));
+        }
         let ctx = Arc::new(Context {
             config: self.config,
             clients: self.clients.ok_or_else(|| missing("client store"))?,
@@ -131,12 +151,18 @@ impl ProviderBuilder {
             passwords: self.passwords,
             keys: self.keys.ok_or_else(|| missing("key store"))?,
             pre_issue_id_token: self.pre_issue_id_token,
+            pushed_requests: self.pushed_requests,
             clock: self.clock,
             rng: self.rng,
         });
         let grant_types = self.registry.grant_types().map(str::to_owned).collect();
+        let authorization = AuthorizationEndpoint::new(ctx.clone());
         Ok(Provider {
-            authorization: AuthorizationEndpoint::new(ctx.clone()),
+            pushed_authorization: PushedAuthorizationEndpoint::new(
+                ctx.clone(),
+                authorization.clone(),
+            ),
+            authorization,
             token: TokenEndpoint::new(ctx.clone(), self.registry),
             userinfo: UserInfoEndpoint::new(ctx.clone()),
             introspection: IntrospectionEndpoint::new(ctx.clone()),
@@ -154,6 +180,8 @@ pub struct Provider {
     pub ctx: Arc<Context>,
     /// Authorization endpoint.
     pub authorization: AuthorizationEndpoint,
+    /// Pushed authorization request endpoint (RFC 9126).
+    pub pushed_authorization: PushedAuthorizationEndpoint,
     /// Token endpoint.
     pub token: TokenEndpoint,
     /// UserInfo endpoint.
@@ -177,6 +205,7 @@ impl Provider {
             passwords: None,
             keys: None,
             pre_issue_id_token: None,
+            pushed_requests: None,
             clock: Arc::new(SystemClock),
             rng: Arc::new(OsRng::new()),
             registry: GrantRegistry::with_builtin(),

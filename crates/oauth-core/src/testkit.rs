@@ -15,9 +15,10 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::model::Scopes;
+use crate::model::{Params, Scopes};
 use crate::ports::{
-    ConsumeOutcome, Grant, GrantStore, RotateOutcome, TokenHash, TokenKind, TokenRecord, TokenState,
+    ConsumeOutcome, Grant, GrantStore, PushedRequest, PushedRequestStore, RotateOutcome, TokenHash,
+    TokenKind, TokenRecord, TokenState,
 };
 
 /// A fixed base time for the checks.
@@ -464,5 +465,89 @@ pub async fn concurrent_rotate(store: &dyn GrantStore, n: usize) {
     assert!(
         results.iter().all(Result::is_ok),
         "testkit: losing rotations report reuse, not errors"
+    );
+}
+
+/// A pushed authorization request (RFC 9126) made at [`T0`] that lives `ttl` seconds; returns
+/// the random part of its `request_uri` too.
+pub fn pushed_request(ttl: i64) -> (String, PushedRequest) {
+    let secret = fresh("request-uri");
+    let params = Params::from_pairs([
+        ("client_id", "testkit-client"),
+        ("response_type", "code"),
+        ("scope", "openid"),
+    ])
+    .unwrap_or_default();
+    let request = PushedRequest {
+        hash: TokenHash::of(&secret),
+        client_id: "testkit-client".into(),
+        params,
+        created_at: T0,
+        expires_at: T0 + ttl,
+    };
+    (secret, request)
+}
+
+/// Runs every check of a [`PushedRequestStore`].
+pub async fn run_all_pushed(store: &dyn PushedRequestStore) {
+    pushed_consume_once(store).await;
+    pushed_expiry(store).await;
+    pushed_concurrent_consume(store, 64).await;
+}
+
+/// A pushed request is returned once, intact, then never again (RFC 9126 §4, one-time use).
+pub async fn pushed_consume_once(store: &dyn PushedRequestStore) {
+    let (_, r) = pushed_request(60);
+    ok(store.insert(r.clone()).await, "insert");
+    let first = ok(store.consume(&r.hash, T0 + 1).await, "consume");
+    assert_eq!(
+        first.as_ref(),
+        Some(&r),
+        "testkit: a pushed request comes back as stored"
+    );
+    assert!(
+        ok(store.consume(&r.hash, T0 + 2).await, "consume").is_none(),
+        "testkit: a pushed request must be consumed once"
+    );
+    let (_, unknown) = pushed_request(60);
+    assert!(
+        ok(store.consume(&unknown.hash, T0).await, "consume").is_none(),
+        "testkit: an unknown request_uri is not found"
+    );
+}
+
+/// An expired pushed request is not returned; sweeping removes it and keeps live ones.
+pub async fn pushed_expiry(store: &dyn PushedRequestStore) {
+    let (_, short) = pushed_request(10);
+    let (_, long) = pushed_request(1000);
+    ok(store.insert(short.clone()).await, "insert");
+    ok(store.insert(long.clone()).await, "insert");
+    assert!(
+        ok(store.consume(&short.hash, T0 + 10).await, "consume").is_none(),
+        "testkit: a pushed request is dead at its expiry"
+    );
+    ok(store.sweep(T0 + 20).await, "sweep");
+    assert!(
+        ok(store.consume(&long.hash, T0 + 20).await, "consume").is_some(),
+        "testkit: sweep removed a live pushed request"
+    );
+}
+
+/// `n` concurrent consumers of one pushed request: exactly one gets it.
+pub async fn pushed_concurrent_consume(store: &dyn PushedRequestStore, n: usize) {
+    let (_, r) = pushed_request(60);
+    ok(store.insert(r.clone()).await, "insert");
+    let futures = (0..n)
+        .map(|_| {
+            let hash = r.hash;
+            Box::pin(async move { store.consume(&hash, T0 + 1).await })
+                as std::pin::Pin<Box<dyn std::future::Future<Output = _> + Send + '_>>
+        })
+        .collect();
+    let results = join_all(futures).await;
+    let won = results.iter().filter(|r| matches!(r, Ok(Some(_)))).count();
+    assert_eq!(
+        won, 1,
+        "testkit: exactly one concurrent consume of a request_uri must win"
     );
 }

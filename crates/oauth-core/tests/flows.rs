@@ -697,7 +697,7 @@ async fn authorization_errors_redirected() {
         (format!("{base}&prompt=bogus"), "invalid_request"),
         (format!("{base}&max_age=-1"), "invalid_request"),
         (format!("{base}&claims=notjson"), "invalid_request"),
-        (format!("{base}&request=eyJ"), "request_not_supported"),
+        (format!("{base}&request=eyJ"), "invalid_request_object"),
         (
             format!("{base}&request_uri=https%3A%2F%2Fx"),
             "request_uri_not_supported",

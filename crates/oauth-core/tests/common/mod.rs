@@ -6,7 +6,9 @@ use std::sync::Arc;
 use idforge_jose::{
     crypto::EcCurve, FixedClock, JwkSet, JwsAlgorithm, Key, KeyRing, KeySpec, LocalSigner,
 };
-use idforge_oauth_core::memory::{MemoryClientStore, MemoryGrantStore, MemoryUserStore};
+use idforge_oauth_core::memory::{
+    MemoryClientStore, MemoryGrantStore, MemoryPushedRequestStore, MemoryUserStore,
+};
 use idforge_oauth_core::{
     AuthorizationResponse, Client, ClientAuthMethod, Config, Interaction, OsRng, Provider, Session,
 };
@@ -96,6 +98,7 @@ pub fn env_with(config: Config) -> Env {
         .claims(users.clone())
         .passwords(users)
         .keys(Arc::new(ring))
+        .pushed_requests(Arc::new(MemoryPushedRequestStore::new()))
         .clock(clock.clone())
         .build()
         .unwrap();
