@@ -19,7 +19,9 @@ use idforge_jose::crypto::{ct_eq, hmac, EcCurve, HashAlg};
 use idforge_jose::{Clock, JwsAlgorithm, Key, KeyRing, KeySpec, LocalSigner, SystemClock};
 use idforge_oauth_core::authorize::html_escape;
 use idforge_oauth_core::http::interaction_response;
-use idforge_oauth_core::memory::{MemoryClientStore, MemoryGrantStore, MemoryUserStore};
+use idforge_oauth_core::memory::{
+    MemoryClientStore, MemoryGrantStore, MemoryPushedRequestStore, MemoryUserStore,
+};
 use idforge_oauth_core::model::Params;
 use idforge_oauth_core::{
     AccessTokenFormat, AuthorizationRequest, Client, ClientAuthMethod, Config, Decision,
@@ -205,6 +207,8 @@ pub(crate) fn build(
     let provider = Provider::builder(oc)
         .clients(Arc::new(clients))
         .grants(Arc::new(MemoryGrantStore::new()))
+        // Pushed authorization requests (RFC 9126), served by `handle_http` at /par.
+        .pushed_requests(Arc::new(MemoryPushedRequestStore::new()))
         .claims(users.clone())
         .passwords(users.clone())
         .keys(Arc::new(KeyRing::new(signer)))

@@ -294,6 +294,45 @@ fn demo_config_full_flow() {
     assert!(!bad.headers.contains_key("location"));
 }
 
+/// RFC 9126: the demo server serves the PAR endpoint through `handle_http`, and the login
+/// page accepts the `request_uri` it returns (once).
+#[test]
+fn pushed_authorization_request() {
+    let s = start(None);
+    let d = http(&s, "GET", "/.well-known/openid-configuration", &[], "").json();
+    assert_eq!(
+        d["pushed_authorization_request_endpoint"],
+        format!("{}/par", s.issuer)
+    );
+    let cb = "http://127.0.0.1:3000/callback";
+    let auth = basic("demo-client", "demo-secret");
+    let body = format!(
+        "response_type=code&client_id=demo-client&redirect_uri={}&scope=openid%20email&state=st&nonce=nn&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        enc(cb)
+    );
+    let r = http(&s, "POST", "/par", &[FORM, ("authorization", &auth)], &body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    let request_uri = r.json()["request_uri"].as_str().unwrap().to_owned();
+    let q = format!(
+        "/authorize?client_id=demo-client&request_uri={}",
+        enc(&request_uri)
+    );
+    let page = http(&s, "GET", &q, &[], "");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let sealed = hidden(&page.body, "request");
+    let body = format!(
+        "request={}&username=alice&password=alice-password",
+        enc(&sealed)
+    );
+    let r = http(&s, "POST", "/authorize", &[FORM], &body);
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(r.headers["location"].starts_with(cb));
+    assert!(r.headers["location"].contains("code="));
+    // Single use.
+    let again = http(&s, "GET", &q, &[], "");
+    assert_ne!(again.status, 200);
+}
+
 #[test]
 fn toml_config_contract() {
     let cfg = r#"
