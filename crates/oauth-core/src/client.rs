@@ -55,7 +55,8 @@ pub struct Client {
     pub scopes: Vec<String>,
     /// How the client authenticates at the token, introspection and revocation endpoints.
     pub token_endpoint_auth_method: ClientAuthMethod,
-    /// The client's public keys (for `private_key_jwt` and ID token encryption).
+    /// The client's public keys: `private_key_jwt` (RFC 7523), request objects (RFC 9101 §4)
+    /// and ID token / UserInfo encryption.
     pub jwks: Option<JwkSet>,
     /// Access token format for this client (`None`: the provider default).
     pub access_token_format: Option<AccessTokenFormat>,
