@@ -978,6 +978,20 @@ pub fn x509_self_signed(
     not_before: i64,
     not_after: i64,
 ) -> Result<Vec<u8>> {
+    let be = |_| Error::Backend;
+    let (mut b, name) = certificate_builder(common_name, not_before, not_after)?;
+    b.set_issuer_name(&name).map_err(be)?;
+    b.set_pubkey(&key.pkey).map_err(be)?;
+    sign_certificate(b, key)
+}
+
+/// An X.509 v3 builder with subject `CN=common_name`, a random positive 127-bit serial and
+/// the validity window set (Unix seconds); returns the subject name for the issuer field.
+fn certificate_builder(
+    common_name: &str,
+    not_before: i64,
+    not_after: i64,
+) -> Result<(openssl::x509::X509Builder, openssl::x509::X509Name)> {
     use openssl::asn1::{Asn1Integer, Asn1Time};
     use openssl::x509::{X509Builder, X509NameBuilder};
     let be = |_| Error::Backend;
@@ -994,12 +1008,16 @@ pub fn x509_self_signed(
     let serial = Asn1Integer::from_bn(&serial).map_err(be)?;
     b.set_serial_number(&serial).map_err(be)?;
     b.set_subject_name(&name).map_err(be)?;
-    b.set_issuer_name(&name).map_err(be)?;
-    b.set_pubkey(&key.pkey).map_err(be)?;
     let nb = Asn1Time::from_unix(not_before).map_err(be)?;
     b.set_not_before(&nb).map_err(be)?;
     let na = Asn1Time::from_unix(not_after).map_err(be)?;
     b.set_not_after(&na).map_err(be)?;
+    Ok((b, name))
+}
+
+/// Signs a certificate with `key` (SHA-256; Ed25519: pure) and returns its DER.
+fn sign_certificate(mut b: openssl::x509::X509Builder, key: &PrivateKey) -> Result<Vec<u8>> {
+    let be = |_| Error::Backend;
     let md = if key.pkey.id() == Id::ED25519 {
         MessageDigest::null()
     } else {
@@ -1419,38 +1437,25 @@ pub fn x509_issue(
     issuer_key: &PrivateKey,
     issuer_cert: Option<&[u8]>,
 ) -> Result<Vec<u8>> {
-    use openssl::asn1::{Asn1Integer, Asn1Time};
     use openssl::x509::extension::{
         AuthorityKeyIdentifier, BasicConstraints, KeyUsage, SubjectAlternativeName,
         SubjectKeyIdentifier,
     };
-    use openssl::x509::{X509Builder, X509NameBuilder, X509};
+    use openssl::x509::X509;
     let be = |_| Error::Backend;
     let issuer = issuer_cert
         .map(|der| X509::from_der(der).map_err(|_| invalid("malformed issuer certificate")))
         .transpose()?;
-    let mut name = X509NameBuilder::new().map_err(be)?;
-    name.append_entry_by_nid(Nid::COMMONNAME, &template.common_name)
-        .map_err(|_| invalid("bad common name"))?;
-    let name = name.build();
-    let mut serial = [0u8; 16];
-    random_bytes(&mut serial).map_err(|_| Error::Backend)?;
-    serial[0] &= 0x7f;
-    let serial = BigNum::from_slice(&serial).map_err(be)?;
-    let mut b = X509Builder::new().map_err(be)?;
-    b.set_version(2).map_err(be)?;
-    let serial = Asn1Integer::from_bn(&serial).map_err(be)?;
-    b.set_serial_number(&serial).map_err(be)?;
-    b.set_subject_name(&name).map_err(be)?;
+    let (mut b, name) = certificate_builder(
+        &template.common_name,
+        template.not_before,
+        template.not_after,
+    )?;
     match &issuer {
         Some(cert) => b.set_issuer_name(cert.subject_name()).map_err(be)?,
         None => b.set_issuer_name(&name).map_err(be)?,
     }
     b.set_pubkey(&subject.pkey).map_err(be)?;
-    let not_before = Asn1Time::from_unix(template.not_before).map_err(be)?;
-    b.set_not_before(&not_before).map_err(be)?;
-    let not_after = Asn1Time::from_unix(template.not_after).map_err(be)?;
-    b.set_not_after(&not_after).map_err(be)?;
     let mut bc = BasicConstraints::new();
     bc.critical();
     if template.ca {
@@ -1492,13 +1497,7 @@ pub fn x509_issue(
             .map_err(|_| invalid("bad subjectAltName"))?;
         b.append_extension(san).map_err(be)?;
     }
-    let md = if issuer_key.pkey.id() == Id::ED25519 {
-        MessageDigest::null()
-    } else {
-        MessageDigest::sha256()
-    };
-    b.sign(&issuer_key.pkey, md).map_err(be)?;
-    b.build().to_der().map_err(be)
+    sign_certificate(b, issuer_key)
 }
 
 #[cfg(test)]
