@@ -6,7 +6,9 @@ use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 
 use idforge_jose::{crypto::EcCurve, FixedClock, JwsAlgorithm, Key, KeyRing, KeySpec, LocalSigner};
-use idforge_oauth_core::memory::{MemoryClientStore, MemoryGrantStore, MemoryUserStore};
+use idforge_oauth_core::memory::{
+    MemoryClientStore, MemoryGrantStore, MemoryPushedRequestStore, MemoryUserStore,
+};
 use idforge_oauth_core::{Client, Config, OsRng, Provider, Session};
 
 struct Noop;
@@ -48,6 +50,7 @@ pub fn provider() -> &'static Provider {
                 Client::public("spa").with_redirect_uri("http://127.0.0.1/cb"),
             ])))
             .grants(Arc::new(MemoryGrantStore::new()))
+            .pushed_requests(Arc::new(MemoryPushedRequestStore::new()))
             .claims(users.clone())
             .passwords(users)
             .keys(Arc::new(ring))
@@ -57,7 +60,7 @@ pub fn provider() -> &'static Provider {
     })
 }
 
-/// A logged-in user (only the authorization-endpoint target needs one).
+/// A logged-in user (the authorization and PAR targets need one).
 #[allow(dead_code)] // this module is compiled into each oauth target; the token target has no use
 pub fn session() -> Session {
     Session::new("alice", 1_800_000_000)
