@@ -607,22 +607,14 @@ impl AuthorizationEndpoint {
         if hint.split('.').count() != 3 {
             return Err(bad("must be a signed (not encrypted) ID token"));
         }
-        let keys = self.ctx.keys.verification_keys().await?;
-        let policy = idforge_jose::JwsPolicy::new(idforge_jose::JwsAlgorithm::ALL);
-        let verified = policy
-            .verify_compact(hint, keys.as_ref())
+        let jwt = crate::tokens::own_jwt(&self.ctx, hint)
+            .await
             .map_err(|_| bad("was not issued by this provider"))?;
-        let claims = idforge_jose::json::parse_object(&verified.payload, 16, "id_token_hint")
-            .map_err(|_| bad("is not a JWT"))?;
+        let claims = &jwt.claims;
         if claims.get("iss").and_then(serde_json::Value::as_str) != Some(&self.ctx.config.issuer) {
             return Err(bad("was not issued by this provider"));
         }
-        let aud_ok = match claims.get("aud") {
-            Some(serde_json::Value::String(a)) => *a == client.client_id,
-            Some(serde_json::Value::Array(a)) => a.iter().any(|v| *v == *client.client_id),
-            _ => false,
-        };
-        if !aud_ok {
+        if crate::tokens::audience_names(claims, &[&client.client_id]) != Some(true) {
             return Err(bad("was not issued to this client"));
         }
         claims

@@ -442,15 +442,9 @@ async fn private_key_jwt(ctx: &Context, body_id: Option<&str>, assertion: &str) 
     if claims.get("sub").and_then(Value::as_str) != Some(client.client_id.as_str()) {
         return Err(failed("sub"));
     }
-    let accepted = [ctx.config.issuer.clone(), ctx.config.token_endpoint()];
-    let aud_ok = match claims.get("aud") {
-        Some(Value::String(a)) => accepted.contains(a),
-        Some(Value::Array(list)) => list
-            .iter()
-            .any(|a| a.as_str().is_some_and(|a| accepted.iter().any(|x| x == a))),
-        _ => false,
-    };
-    if !aud_ok {
+    let token_endpoint = ctx.config.token_endpoint();
+    let accepted = [ctx.config.issuer.as_str(), token_endpoint.as_str()];
+    if crate::tokens::audience_names(&claims, &accepted) != Some(true) {
         return Err(failed("aud"));
     }
     let now = ctx.clock.now();

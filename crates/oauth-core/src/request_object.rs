@@ -195,14 +195,7 @@ async fn verify(ctx: &Context, client: &Client, jwt: &str) -> Result<Map<String,
         Some(_) => return Err(bad("the request object's iss is not the client_id")),
     }
     // RFC 9101 §4: aud, if present, is (or contains) the issuer identifier.
-    let issuer = ctx.config.issuer.as_str();
-    let aud_ok = match claims.get("aud") {
-        None => true,
-        Some(Value::String(a)) => a == issuer,
-        Some(Value::Array(list)) => list.iter().any(|a| a.as_str() == Some(issuer)),
-        Some(_) => false,
-    };
-    if !aud_ok {
+    if crate::tokens::audience_names(&claims, &[&ctx.config.issuer]) == Some(false) {
         return Err(bad("the request object's aud does not name this provider"));
     }
     // RFC 9101 §4: "request" and "request_uri" MUST NOT be included in request objects.

@@ -226,20 +226,48 @@ pub(crate) async fn verify_own_jwt(
     token: &str,
     typ: &str,
 ) -> Result<Map<String, Value>, ()> {
-    let keys = ctx.keys.verification_keys().await.map_err(|_| ())?;
+    let jwt = own_jwt(ctx, token).await?;
     let validation = idforge_jose::ClaimsValidation::default()
         .issuer(ctx.config.issuer.clone())
         .typ(typ)
         .leeway(0);
-    idforge_jose::verify_jwt(
-        token,
-        &JwsPolicy::new(OWN_ALGS),
-        keys.as_ref(),
-        &validation,
-        ctx.clock.as_ref(),
+    validation
+        .validate(&jwt.header, &jwt.claims, ctx.clock.as_ref())
+        .map_err(|_| ())?;
+    Ok(jwt.claims)
+}
+
+/// A JWT whose signature is one of the provider's own keys, with no claim checked yet (an
+/// `id_token_hint` may be expired, OIDC Core §3.1.2.1; [`verify_own_jwt`] checks the rest).
+pub(crate) async fn own_jwt(ctx: &Context, token: &str) -> Result<idforge_jose::Jwt, ()> {
+    let keys = ctx.keys.verification_keys().await.map_err(|_| ())?;
+    let policy = JwsPolicy::new(OWN_ALGS);
+    let verified = policy
+        .verify_compact(token, keys.as_ref())
+        .map_err(|_| ())?;
+    let claims = idforge_jose::json::parse_object(
+        &verified.payload,
+        policy.limits.max_json_depth.max(32),
+        "JWT claims",
     )
-    .map(|jwt| jwt.claims)
-    .map_err(|_| ())
+    .map_err(|_| ())?;
+    Ok(idforge_jose::Jwt {
+        header: verified.header,
+        claims,
+    })
+}
+
+/// RFC 7519 §4.1.3: whether `aud` (a string or an array of strings) names one of `accepted`;
+/// `None` when the claim is absent, so each caller decides whether it is required.
+pub(crate) fn audience_names(claims: &Map<String, Value>, accepted: &[&str]) -> Option<bool> {
+    match claims.get("aud")? {
+        Value::String(a) => Some(accepted.contains(&a.as_str())),
+        Value::Array(list) => Some(
+            list.iter()
+                .any(|a| a.as_str().is_some_and(|a| accepted.contains(&a))),
+        ),
+        _ => Some(false),
+    }
 }
 
 /// The grant a self-contained refresh token describes (non-persistent mode).
