@@ -230,6 +230,13 @@ impl SdJwt {
     pub fn disclosures(&self) -> &[String] {
         &self.disclosures
     }
+    /// Each Disclosure decoded, keeping the text it was received as (RFC 9901 §7.1 step 3).
+    pub(crate) fn decode_disclosures(&self, max_depth: usize) -> Result<Vec<crate::Disclosure>> {
+        self.disclosures
+            .iter()
+            .map(|d| crate::Disclosure::parse(d, max_depth))
+            .collect()
+    }
     /// The KB-JWT, if any.
     pub fn kb_jwt(&self) -> Option<&str> {
         self.kb_jwt.as_deref()

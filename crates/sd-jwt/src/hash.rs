@@ -37,6 +37,15 @@ impl SdAlg {
         }
     }
 
+    /// The `_sd_alg` of an Issuer-signed JWT payload: absent means `sha-256` (RFC 9901 §4.1.1).
+    pub(crate) fn of_payload(payload: &serde_json::Map<String, serde_json::Value>) -> Result<Self> {
+        match payload.get("_sd_alg") {
+            None => Ok(SdAlg::Sha256),
+            Some(serde_json::Value::String(name)) => SdAlg::from_name(name),
+            Some(_) => Err(Error::SdAlgNotAllowed("`_sd_alg` is not a string".into())),
+        }
+    }
+
     /// Parses a registry name; names are case-sensitive (RFC 9901 §4.1.1 uses the registry's
     /// lowercase names).
     pub fn from_name(name: &str) -> Result<Self> {

@@ -7,7 +7,6 @@ use idforge_jose::claims::typ::KB_JWT;
 use idforge_jose::{b64, Clock, Header, LocalSigner, Signer};
 use serde_json::{Map, Value};
 
-use crate::disclosure::Disclosure;
 use crate::format::{Limits, SdJwt};
 use crate::hash::SdAlg;
 use crate::pointer::ClaimPath;
@@ -66,16 +65,8 @@ impl Credential {
         )?);
         let payload =
             crate::json::parse_object(&b64::decode(p, "payload")?, limits.max_depth, "payload")?;
-        let sd_alg = match payload.get("_sd_alg") {
-            None => SdAlg::Sha256,
-            Some(Value::String(n)) => SdAlg::from_name(n)?,
-            Some(_) => return Err(Error::SdAlgNotAllowed("`_sd_alg` is not a string".into())),
-        };
-        let disclosures = sd
-            .disclosures()
-            .iter()
-            .map(|d| Disclosure::parse(d, limits.max_depth))
-            .collect::<Result<Vec<_>>>()?;
+        let sd_alg = SdAlg::of_payload(&payload)?;
+        let disclosures = sd.decode_disclosures(limits.max_depth)?;
         let processed = process_owned(payload, disclosures, sd_alg, limits.max_depth)?;
         Ok(Credential {
             header,

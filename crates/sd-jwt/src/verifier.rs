@@ -7,7 +7,6 @@ use idforge_jose::{
 };
 use serde_json::{Map, Value};
 
-use crate::disclosure::Disclosure;
 use crate::format::{Limits, SdJwt, Serialization};
 use crate::hash::SdAlg;
 use crate::process::{process_owned, DisclosedClaim};
@@ -337,20 +336,12 @@ impl SdJwtVerifier {
             }
         }
         // §7.1 step 2.4 / §4.1.1: `_sd_alg` absent means sha-256; otherwise it must be allowed.
-        let sd_alg = match payload.get("_sd_alg") {
-            None => SdAlg::Sha256,
-            Some(Value::String(name)) => SdAlg::from_name(name)?,
-            Some(_) => return Err(Error::SdAlgNotAllowed("`_sd_alg` is not a string".into())),
-        };
+        let sd_alg = SdAlg::of_payload(&payload)?;
         if !self.config.sd_algs.contains(&sd_alg) {
             return Err(Error::SdAlgNotAllowed(sd_alg.name().into()));
         }
         // §7.1 step 3: decode each Disclosure as received and resolve digests.
-        let disclosures = sd
-            .disclosures()
-            .iter()
-            .map(|d| Disclosure::parse(d, limits.max_depth))
-            .collect::<Result<Vec<_>>>()?;
+        let disclosures = sd.decode_disclosures(limits.max_depth)?;
         let processed = process_owned(payload, disclosures, sd_alg, limits.max_depth)?;
         // §7.1 step 4: validity claims on the processed payload.
         let mut claims_check = self.config.claims.clone();
