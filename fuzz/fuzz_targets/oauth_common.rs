@@ -1,5 +1,7 @@
 //! Shared by the oauth-core targets: a provider on the memory stores, and a tiny executor (the
 //! memory stores never suspend, so polling to completion needs no runtime).
+// Compiled into each oauth target, and no target uses every helper.
+#![allow(dead_code)]
 
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -61,7 +63,17 @@ pub fn provider() -> &'static Provider {
 }
 
 /// A logged-in user (the authorization and PAR targets need one).
-#[allow(dead_code)] // this module is compiled into each oauth target; the token target has no use
 pub fn session() -> Session {
     Session::new("alice", 1_800_000_000)
+}
+
+/// Splits fuzz input into an `Authorization` header (the first line, if any) and a form body.
+pub fn header_and_body(data: &[u8]) -> (Option<String>, &[u8]) {
+    match data.iter().position(|b| *b == b'\n') {
+        Some(i) => (
+            Some(String::from_utf8_lossy(&data[..i]).into_owned()),
+            &data[i + 1..],
+        ),
+        None => (None, data),
+    }
 }

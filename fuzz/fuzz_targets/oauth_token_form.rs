@@ -10,14 +10,7 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let p = oauth_common::provider();
-    // First line (if any) is the Authorization header, the rest the body.
-    let (auth, body) = match data.iter().position(|b| *b == b'\n') {
-        Some(i) => (
-            Some(String::from_utf8_lossy(&data[..i]).into_owned()),
-            &data[i + 1..],
-        ),
-        None => (None, data),
-    };
+    let (auth, body) = oauth_common::header_and_body(data);
     let Ok(req) = TokenRequest::from_form(body, auth, &Limits::default()) else {
         return;
     };
