@@ -316,67 +316,80 @@ impl Jwk {
         })
     }
 
-    /// Serializes to a JSON object with members in a stable order.
-    pub fn to_value(&self) -> Value {
-        let mut m = Map::new();
-        let put = |m: &mut Map<String, Value>, k: &str, v: &[u8]| {
-            m.insert(k.to_owned(), Value::String(b64::encode(v)));
-        };
+    /// Every member as (name, value), sorted by name: the key parameters, then the common
+    /// members, then the preserved unknown ones (which never override a known member).
+    fn members(&self) -> Vec<(&str, Member<'_>)> {
+        let mut m: Vec<(&str, Member<'_>)> = Vec::with_capacity(8 + self.other.len());
         match &self.params {
             KeyParams::Ec { crv, x, y, d } => {
-                m.insert("kty".into(), "EC".into());
-                m.insert("crv".into(), crv.name().into());
-                put(&mut m, "x", x);
-                put(&mut m, "y", y);
+                m.push(("kty", Member::Str("EC")));
+                m.push(("crv", Member::Str(crv.name())));
+                m.push(("x", Member::Bytes(x)));
+                m.push(("y", Member::Bytes(y)));
                 if let Some(d) = d {
-                    put(&mut m, "d", d.expose());
+                    m.push(("d", Member::Bytes(d.expose())));
                 }
             }
             KeyParams::Rsa { n, e, private } => {
-                m.insert("kty".into(), "RSA".into());
-                put(&mut m, "n", n);
-                put(&mut m, "e", e);
+                m.push(("kty", Member::Str("RSA")));
+                m.push(("n", Member::Bytes(n)));
+                m.push(("e", Member::Bytes(e)));
                 if let Some(p) = private {
-                    put(&mut m, "d", &p.d);
+                    m.push(("d", Member::Bytes(&p.d)));
                     if let Some(crt) = &p.crt {
                         for (name, v) in ["p", "q", "dp", "dq", "qi"].iter().zip(crt.iter()) {
-                            put(&mut m, name, v);
+                            m.push((name, Member::Bytes(v)));
                         }
                     }
                 }
             }
             KeyParams::Okp { crv, x, d } => {
-                m.insert("kty".into(), "OKP".into());
-                m.insert("crv".into(), crv.name().into());
-                put(&mut m, "x", x);
+                m.push(("kty", Member::Str("OKP")));
+                m.push(("crv", Member::Str(crv.name())));
+                m.push(("x", Member::Bytes(x)));
                 if let Some(d) = d {
-                    put(&mut m, "d", d.expose());
+                    m.push(("d", Member::Bytes(d.expose())));
                 }
             }
             KeyParams::Oct { k } => {
-                m.insert("kty".into(), "oct".into());
-                put(&mut m, "k", k.expose());
+                m.push(("kty", Member::Str("oct")));
+                m.push(("k", Member::Bytes(k.expose())));
             }
         }
         if let Some(kid) = &self.kid {
-            m.insert("kid".into(), kid.clone().into());
+            m.push(("kid", Member::Str(kid)));
         }
         if let Some(u) = &self.key_use {
-            m.insert("use".into(), u.as_str().into());
+            m.push(("use", Member::Str(u.as_str())));
         }
         if let Some(ops) = &self.key_ops {
-            m.insert("key_ops".into(), ops.clone().into());
+            m.push(("key_ops", Member::Strings(ops)));
         }
         if let Some(alg) = &self.alg {
-            m.insert("alg".into(), alg.clone().into());
+            m.push(("alg", Member::Str(alg)));
         }
         if let Some(x5c) = &self.x5c {
-            m.insert("x5c".into(), x5c.clone().into());
+            m.push(("x5c", Member::Strings(x5c)));
         }
+        let known = m.len();
         for (k, v) in &self.other {
-            m.entry(k.clone()).or_insert_with(|| v.clone());
+            if !m[..known].iter().any(|(name, _)| name == k) {
+                m.push((k, Member::Value(v)));
+            }
         }
-        Value::Object(m)
+        // Stable: a name appears once, so the order is fully determined by the names.
+        m.sort_by(|a, b| a.0.cmp(b.0));
+        m
+    }
+
+    /// Serializes to a JSON object with members in a stable (name) order.
+    pub fn to_value(&self) -> Value {
+        Value::Object(
+            self.members()
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_value()))
+                .collect(),
+        )
     }
 
     /// Serializes to compact JSON text.
@@ -582,9 +595,53 @@ fn strip_zeros(b: &[u8]) -> &[u8] {
     &b[first..]
 }
 
+/// One JWK member value, borrowed; byte strings are base64url-encoded when written.
+enum Member<'a> {
+    Str(&'a str),
+    Bytes(&'a [u8]),
+    Strings(&'a [String]),
+    Value(&'a Value),
+}
+
+impl Member<'_> {
+    fn to_value(&self) -> Value {
+        match self {
+            Member::Str(s) => Value::String((*s).to_owned()),
+            Member::Bytes(b) => Value::String(b64::encode(b)),
+            Member::Strings(v) => v.iter().map(|s| Value::String(s.clone())).collect(),
+            Member::Value(v) => (*v).clone(),
+        }
+    }
+}
+
+impl Serialize for Member<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Member::Str(v) => s.serialize_str(v),
+            Member::Bytes(b) => {
+                // Coordinates and moduli fit the stack buffer; larger values are allocated.
+                let mut buf = [0u8; 1024];
+                match b64::encode_to_slice(b, &mut buf) {
+                    Some(n) => s.serialize_str(std::str::from_utf8(&buf[..n]).unwrap_or_default()),
+                    None => s.serialize_str(&b64::encode(b)),
+                }
+            }
+            Member::Strings(v) => v.serialize(s),
+            Member::Value(v) => v.serialize(s),
+        }
+    }
+}
+
+/// Written member by member in the order of [`Jwk::to_value`], without building a `Value`.
 impl Serialize for Jwk {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        self.to_value().serialize(s)
+        use serde::ser::SerializeMap;
+        let members = self.members();
+        let mut map = s.serialize_map(Some(members.len()))?;
+        for (k, v) in &members {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
     }
 }
 
@@ -604,6 +661,26 @@ impl std::str::FromStr for Jwk {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The direct `Serialize` writes what the `Value` form holds, member for member, for every
+    /// key type, private parts, common members and unknown members (which never override a
+    /// known one).
+    #[test]
+    fn serialize_matches_to_value() {
+        let texts = [
+            r#"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","kid":"k1","use":"sig","zzz":1,"aaa":[true]}"#,
+            r#"{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0","d":"jpsQnnGQmL-YBIffH1136cLyG5hW0Nd5zG15TglD0TQ","key_ops":["sign","verify"],"alg":"ES256"}"#,
+            r#"{"kty":"OKP","crv":"Ed25519","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo","x5c":["MIIB"]}"#,
+            r#"{"kty":"oct","k":"AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow"}"#,
+            r#"{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB","other":{"a":"b"}}"#,
+        ];
+        for text in texts {
+            let jwk = Jwk::from_json(text).unwrap();
+            let direct = serde_json::to_string(&jwk).unwrap();
+            assert_eq!(direct, jwk.to_value().to_string(), "{text}");
+            assert_eq!(Jwk::from_json(&direct).unwrap(), jwk);
+        }
+    }
 
     /// RFC 7638 §3.1 example: the RSA key and its thumbprint.
     #[test]

@@ -1,7 +1,6 @@
 //! The `_sd_alg` hash functions (RFC 9901 §4.1.1) and digests over Disclosures (§4.2.3).
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
+use idforge_jose::b64;
 use idforge_jose::crypto::HashAlg;
 
 use crate::{Error, Result};
@@ -85,9 +84,7 @@ impl SdAlg {
             len: 0,
         };
         // Cannot fail: 64 digest bytes encode to at most 86 characters.
-        let len = URL_SAFE_NO_PAD
-            .encode_slice(&raw[..n], &mut out.text)
-            .unwrap_or(0);
+        let len = b64::encode_to_slice(&raw[..n], &mut out.text).unwrap_or(0);
         out.len = len as u8;
         out
     }

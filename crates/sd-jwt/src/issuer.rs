@@ -1,8 +1,8 @@
 //! Issuance (RFC 9901 §4.1, §4.2): a claims object plus a disclosure policy of JSON Pointers
 //! becomes an Issuer-signed JWT and its Disclosures.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
+use std::borrow::Cow;
+
 use idforge_jose::{b64, Header, Jwk, LocalSigner, Signer};
 use rand::{CryptoRng, Rng, RngCore};
 use serde_json::{Map, Value};
@@ -120,7 +120,8 @@ impl Issuance {
 
 /// The output of issuance before signing: used by both signing paths.
 pub(crate) struct Prepared {
-    pub(crate) header: Header,
+    /// The protected header's JSON text.
+    pub(crate) header: Vec<u8>,
     pub(crate) payload: Vec<u8>,
     /// The encoded Disclosures, in issuance order.
     pub(crate) disclosures: Disclosures,
@@ -243,16 +244,18 @@ impl Issuer {
                     "`cnf` is set from the holder key; remove it from the claims".into(),
                 ))
             }
-            Some(jwk) => Some(jwk.to_public().ok_or_else(|| {
+            // A public key without `key_ops` is already what goes into `cnf`: not copied.
+            Some(jwk) if !jwk.is_private() && jwk.key_ops.is_none() => Some(Cow::Borrowed(jwk)),
+            Some(jwk) => Some(Cow::Owned(jwk.to_public().ok_or_else(|| {
                 Error::MissingHolderKey("a symmetric key cannot be a holder key".into())
-            })?),
+            })?)),
             None => None,
         };
         let mut b = Builder {
             alg: self.config.sd_alg,
             decoys: self.config.decoys,
             array_decoys: self.config.array_decoys,
-            disclosures: Disclosures::default(),
+            disclosures: Disclosures::with_capacity(issuance.disclose.len()),
             reached: 0,
             spare: Vec::new(),
             rng,
@@ -279,38 +282,71 @@ impl Issuer {
         payload.push(b'"');
         if let Some(public) = holder {
             payload.extend_from_slice(b",\"cnf\":{\"jwk\":");
-            write_json(&public.to_value(), &mut payload)?;
+            serde_json::to_writer(&mut payload, &*public)
+                .map_err(|e| Error::Malformed(format!("holder key: {e}")))?;
             payload.push(b'}');
         }
         payload.push(b'}');
-        let mut header = issuance.header.clone();
-        if let Some(typ) = &self.config.typ {
-            header.set("typ", typ.as_str());
-        }
-        header.set("alg", alg.name());
-        if let (None, Some(kid)) = (header.kid(), kid) {
-            header.set("kid", kid);
-        }
         Ok(Prepared {
-            header,
+            header: self.header_json(&issuance.header, alg, kid)?,
             payload,
             disclosures: b.disclosures,
         })
+    }
+
+    /// The protected header as JSON: the caller's members plus `alg` (always), `typ` (when
+    /// configured) and `kid` (from the signer, unless the caller set one), which take
+    /// precedence. Written directly in member-name order, as the caller's map iterates.
+    fn header_json(
+        &self,
+        base: &Header,
+        alg: idforge_jose::JwsAlgorithm,
+        kid: Option<&str>,
+    ) -> Result<Vec<u8>> {
+        let mut own: Vec<(&str, &str)> = Vec::with_capacity(3);
+        own.push(("alg", alg.name()));
+        if let Some(typ) = &self.config.typ {
+            own.push(("typ", typ));
+        }
+        if let (None, Some(kid)) = (base.kid(), kid) {
+            own.push(("kid", kid));
+        }
+        own.sort_unstable_by_key(|(name, _)| *name);
+        let mut out = Vec::with_capacity(64);
+        out.push(b'{');
+        let mut first = true;
+        let mut pending = own.iter().peekable();
+        for (name, value) in base.as_map() {
+            if own.iter().any(|(n, _)| n == name) {
+                continue;
+            }
+            while let Some((n, v)) = pending.next_if(|(n, _)| *n < name.as_str()) {
+                member(n, &mut first, &mut out)?;
+                write_str(v, &mut out)?;
+            }
+            member(name, &mut first, &mut out)?;
+            write_json(value, &mut out)?;
+        }
+        for (n, v) in pending {
+            member(n, &mut first, &mut out)?;
+            write_str(v, &mut out)?;
+        }
+        out.push(b'}');
+        Ok(out)
     }
 }
 
 /// `BASE64URL(header).BASE64URL(payload)` and the length of the header part.
 pub(crate) fn signing_input(p: &Prepared) -> Result<(String, usize)> {
-    let header = serde_json::to_vec(p.header.as_map())
-        .map_err(|e| Error::Malformed(format!("header: {e}")))?;
+    let header = &p.header;
     // Sized once for the whole compact SD-JWT: signature and Disclosures are appended later.
     let mut input = Vec::with_capacity(
         (header.len() + p.payload.len()) * 4 / 3 + 100 + p.disclosures.tail.len(),
     );
-    base64url_append(&header, &mut input);
+    b64::encode_append(header, &mut input);
     let protected_len = input.len();
     input.push(b'.');
-    base64url_append(&p.payload, &mut input);
+    b64::encode_append(&p.payload, &mut input);
     // base64url and `.` only.
     let input = String::from_utf8(input).map_err(|_| Error::Malformed("header".into()))?;
     Ok((input, protected_len))
@@ -385,18 +421,28 @@ impl<'a> PolicyNode<'a> {
             self.disclose = true;
             return;
         };
-        let i = match self
-            .children
-            .binary_search_by(|(t, _)| (*t).cmp(first.as_str()))
-        {
-            Ok(i) => i,
-            Err(i) => {
-                self.children
-                    .insert(i, (first.as_str(), PolicyNode::default()));
-                i
+        let first = first.as_str();
+        // Policies are usually written in order: appending needs one comparison.
+        let i = match self.children.last() {
+            Some((last, _)) if *last == first => self.children.len() - 1,
+            Some((last, _)) if *last > first => self.position(first),
+            _ => {
+                self.children.push((first, PolicyNode::default()));
+                self.children.len() - 1
             }
         };
         self.children[i].1.insert(rest);
+    }
+
+    /// Where `token` is, or is inserted, among the sorted children.
+    fn position(&mut self, token: &'a str) -> usize {
+        match self.children.binary_search_by(|(t, _)| (*t).cmp(token)) {
+            Ok(i) => i,
+            Err(i) => {
+                self.children.insert(i, (token, PolicyNode::default()));
+                i
+            }
+        }
     }
 
     /// The child reached by `token`, for tokens met in object-member order: `serde_json`'s
@@ -578,9 +624,7 @@ impl<R: RngCore + CryptoRng + ?Sized> Builder<'_, R> {
         self.rng.fill_bytes(&mut salt);
         // 16 bytes encode to 22 characters; the base64url alphabet needs no JSON escaping.
         let mut salt_text = [0u8; 22];
-        let n = URL_SAFE_NO_PAD
-            .encode_slice(salt, &mut salt_text)
-            .unwrap_or(0);
+        let n = b64::encode_to_slice(&salt, &mut salt_text).unwrap_or(0);
         json.extend_from_slice(b"[\"");
         json.extend_from_slice(&salt_text[..n]);
         json.extend_from_slice(b"\",");
@@ -606,10 +650,18 @@ pub(crate) struct Disclosures {
 }
 
 impl Disclosures {
+    /// Room for `n` Disclosures of a typical size, so the buffer is not regrown while issuing.
+    fn with_capacity(n: usize) -> Self {
+        Disclosures {
+            tail: Vec::with_capacity(n * 96),
+            ends: Vec::with_capacity(n),
+        }
+    }
+
     /// Encodes `json` as the next Disclosure and returns its digest.
     fn push(&mut self, json: &[u8], alg: SdAlg) -> DigestText {
         let start = self.tail.len();
-        base64url_append(json, &mut self.tail);
+        b64::encode_append(json, &mut self.tail);
         let digest = alg.digest_text(&self.tail[start..]);
         self.ends.push(self.tail.len());
         self.tail.push(b'~');
@@ -627,17 +679,6 @@ impl Disclosures {
         let starts = std::iter::once(0).chain(self.ends.iter().map(|e| e + 1));
         starts.zip(&self.ends).map(move |(s, &e)| &tail[s..e])
     }
-}
-
-/// Appends base64url (no padding) of `bytes` to `out`, encoding in place.
-fn base64url_append(bytes: &[u8], out: &mut Vec<u8>) {
-    let start = out.len();
-    out.resize(start + bytes.len().div_ceil(3) * 4, 0);
-    // The buffer was sized for the padded length, so this cannot fail.
-    let n = URL_SAFE_NO_PAD
-        .encode_slice(bytes, &mut out[start..])
-        .unwrap_or(0);
-    out.truncate(start + n);
 }
 
 /// Writes `"name":`, preceded by a comma unless it is the first member.
@@ -693,6 +734,45 @@ mod tests {
             p.insert(Box::leak(t.to_vec().into_boxed_slice()));
         }
         p
+    }
+
+    /// The directly written header equals "clone the caller's header, set `typ`, `alg` and
+    /// a missing `kid`, serialize" for caller headers around and overlapping those names.
+    #[test]
+    fn header_json_matches_the_map_it_replaces() {
+        use idforge_jose::JwsAlgorithm;
+        let bases = [
+            serde_json::json!({}),
+            serde_json::json!({"kid": "caller", "x5c": ["MIIB"]}),
+            serde_json::json!({"alg": "HS256", "typ": "JWT", "a": 1, "zz": {"q\"": null}}),
+            serde_json::json!({"kid": 7, "b": "c", "kie": true}),
+        ];
+        for base in bases {
+            let Value::Object(map) = base else {
+                unreachable!()
+            };
+            let base = Header::from_map(map);
+            for typ in [None, Some("dc+sd-jwt")] {
+                for kid in [None, Some("signer")] {
+                    let mut issuer = Issuer::default();
+                    issuer.config.typ = typ.map(str::to_owned);
+                    let direct = issuer.header_json(&base, JwsAlgorithm::ES256, kid).unwrap();
+                    let mut reference = base.clone();
+                    if let Some(typ) = typ {
+                        reference.set("typ", typ);
+                    }
+                    reference.set("alg", "ES256");
+                    if let (None, Some(kid)) = (reference.kid(), kid) {
+                        reference.set("kid", kid);
+                    }
+                    let expected = serde_json::to_vec(reference.as_map()).unwrap();
+                    assert_eq!(
+                        String::from_utf8(direct).unwrap(),
+                        String::from_utf8(expected).unwrap()
+                    );
+                }
+            }
+        }
     }
 
     #[test]
