@@ -229,7 +229,10 @@ impl Issuer {
         if let Some(path) = find_reserved_members(claims) {
             return Err(Error::ReservedClaimName(path.to_string()));
         }
-        let mut policy = PolicyNode::default();
+        let mut policy = PolicyNode {
+            disclose: false,
+            children: Vec::with_capacity(issuance.disclose.len()),
+        };
         for p in &issuance.disclose {
             if p.is_root() {
                 return Err(Error::InvalidPath(
@@ -539,10 +542,12 @@ impl<R: RngCore + CryptoRng + ?Sized> Builder<'_, R> {
             for _ in 0..self.decoys {
                 digests.push(decoy_digest_text(&mut *self.rng, self.alg));
             }
-            digests.sort_unstable_by(DigestText::text_order);
+            // Sorting references moves 8 bytes per swap instead of a whole inline digest.
+            let mut sorted: Vec<&DigestText> = digests.iter().collect();
+            sorted.sort_unstable_by(|a, b| DigestText::text_order(a, b));
             member("_sd", &mut first, out)?;
             out.push(b'[');
-            for (i, d) in digests.iter().enumerate() {
+            for (i, d) in sorted.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
@@ -618,7 +623,7 @@ impl<R: RngCore + CryptoRng + ?Sized> Builder<'_, R> {
         policy: &PolicyNode,
     ) -> Result<DigestText> {
         self.reached += 1;
-        let mut json = self.spare.pop().unwrap_or_default();
+        let mut json = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(128));
         json.clear();
         let mut salt = [0u8; SALT_BYTES];
         self.rng.fill_bytes(&mut salt);
@@ -653,7 +658,8 @@ impl Disclosures {
     /// Room for `n` Disclosures of a typical size, so the buffer is not regrown while issuing.
     fn with_capacity(n: usize) -> Self {
         Disclosures {
-            tail: Vec::with_capacity(n * 96),
+            // A name, a short value and the salt encode to about 100 characters.
+            tail: Vec::with_capacity(n * 128),
             ends: Vec::with_capacity(n),
         }
     }
