@@ -391,8 +391,33 @@ fn prefixed(token: String, below: ClaimPath) -> ClaimPath {
 fn write_json(v: &Value, out: &mut Vec<u8>) -> Result<()> {
     match v {
         Value::String(s) => write_str(s, out),
+        // Integers are most numbers in credentials (`iat`, `exp`, ...); written without
+        // going through a serializer. Others (floats, big numbers) use serde_json's format.
+        Value::Number(n) if n.is_i64() => {
+            write_int(n.as_i64().unwrap_or_default(), out);
+            Ok(())
+        }
         _ => serde_json::to_writer(out, v).map_err(|e| Error::Malformed(format!("claims: {e}"))),
     }
+}
+
+/// Writes an integer in decimal, as `serde_json` does.
+fn write_int(n: i64, out: &mut Vec<u8>) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    let mut rest = n.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        out.push(b'-');
+    }
+    out.extend_from_slice(&digits[at..]);
 }
 
 /// Writes a JSON string, byte-identical to `serde_json`'s output.
@@ -542,18 +567,15 @@ impl<R: RngCore + CryptoRng + ?Sized> Builder<'_, R> {
             for _ in 0..self.decoys {
                 digests.push(decoy_digest_text(&mut *self.rng, self.alg));
             }
-            // Sorting references moves 8 bytes per swap instead of a whole inline digest.
-            let mut sorted: Vec<&DigestText> = digests.iter().collect();
-            sorted.sort_unstable_by(|a, b| DigestText::text_order(a, b));
             member("_sd", &mut first, out)?;
             out.push(b'[');
-            for (i, d) in sorted.iter().enumerate() {
+            for (i, d) in DigestText::sorted(&digests).iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
                 // base64url digests never need JSON escaping.
                 out.push(b'"');
-                out.extend_from_slice(d.as_str().as_bytes());
+                out.extend_from_slice(d.as_bytes());
                 out.push(b'"');
             }
             out.push(b']');
@@ -725,7 +747,7 @@ fn needs_escape(bytes: &[u8]) -> bool {
 /// `{"...":"<digest>"}` (RFC 9901 §4.2.4.2).
 fn digest_element(digest: &DigestText, out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"...\":\"");
-    out.extend_from_slice(digest.as_str().as_bytes());
+    out.extend_from_slice(digest.as_bytes());
     out.extend_from_slice(b"\"}");
 }
 
@@ -779,6 +801,60 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn integers_are_written_as_serde_json_writes_them() {
+        for n in [
+            0,
+            1,
+            -1,
+            9,
+            10,
+            -10,
+            1_700_000_000,
+            i64::MAX,
+            i64::MIN,
+            -987_654_321,
+        ] {
+            let mut out = Vec::new();
+            write_json(&Value::from(n), &mut out).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(&n).unwrap()
+            );
+        }
+        // Non-i64 numbers still take serde_json's path.
+        for v in [
+            serde_json::json!(u64::MAX),
+            serde_json::json!(1.5),
+            serde_json::json!(-0.0),
+        ] {
+            let mut out = Vec::new();
+            write_json(&v, &mut out).unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), v.to_string());
+        }
+    }
+
+    #[test]
+    fn digests_sort_in_text_order_even_when_heads_tie() {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(3);
+        let mut digests: Vec<DigestText> = (0..40)
+            .map(|_| crate::disclosure::decoy_digest_text(&mut rng, SdAlg::Sha256))
+            .collect();
+        // Same first eight characters, different afterwards.
+        let twin = SdAlg::Sha256.digest_text(b"twin");
+        let mut other = twin;
+        other.set_last(b'A');
+        digests.extend([twin, other]);
+        let sorted: Vec<&str> = DigestText::sorted(&digests)
+            .iter()
+            .map(|d| d.as_str())
+            .collect();
+        let mut expected: Vec<&str> = digests.iter().map(DigestText::as_str).collect();
+        expected.sort_unstable();
+        assert_eq!(sorted, expected);
     }
 
     #[test]
