@@ -1,8 +1,6 @@
 //! Issuance (RFC 9901 §4.1, §4.2): a claims object plus a disclosure policy of JSON Pointers
 //! becomes an Issuer-signed JWT and its Disclosures.
 
-use std::borrow::Cow;
-
 use idforge_jose::{b64, Header, Jwk, LocalSigner, Signer};
 use rand::{CryptoRng, Rng, RngCore};
 use serde_json::{Map, Value};
@@ -247,11 +245,9 @@ impl Issuer {
                     "`cnf` is set from the holder key; remove it from the claims".into(),
                 ))
             }
-            // A public key without `key_ops` is already what goes into `cnf`: not copied.
-            Some(jwk) if !jwk.is_private() && jwk.key_ops.is_none() => Some(Cow::Borrowed(jwk)),
-            Some(jwk) => Some(Cow::Owned(jwk.to_public().ok_or_else(|| {
+            Some(jwk) => Some(jwk.to_public().ok_or_else(|| {
                 Error::MissingHolderKey("a symmetric key cannot be a holder key".into())
-            })?)),
+            })?),
             None => None,
         };
         let mut b = Builder {
@@ -285,7 +281,7 @@ impl Issuer {
         payload.push(b'"');
         if let Some(public) = holder {
             payload.extend_from_slice(b",\"cnf\":{\"jwk\":");
-            serde_json::to_writer(&mut payload, &*public)
+            serde_json::to_writer(&mut payload, &public)
                 .map_err(|e| Error::Malformed(format!("holder key: {e}")))?;
             payload.push(b'}');
         }
@@ -391,33 +387,8 @@ fn prefixed(token: String, below: ClaimPath) -> ClaimPath {
 fn write_json(v: &Value, out: &mut Vec<u8>) -> Result<()> {
     match v {
         Value::String(s) => write_str(s, out),
-        // Integers are most numbers in credentials (`iat`, `exp`, ...); written without
-        // going through a serializer. Others (floats, big numbers) use serde_json's format.
-        Value::Number(n) if n.is_i64() => {
-            write_int(n.as_i64().unwrap_or_default(), out);
-            Ok(())
-        }
         _ => serde_json::to_writer(out, v).map_err(|e| Error::Malformed(format!("claims: {e}"))),
     }
-}
-
-/// Writes an integer in decimal, as `serde_json` does.
-fn write_int(n: i64, out: &mut Vec<u8>) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    let mut rest = n.unsigned_abs();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&digits[at..]);
 }
 
 /// Writes a JSON string, byte-identical to `serde_json`'s output.
@@ -669,7 +640,6 @@ impl<R: RngCore + CryptoRng + ?Sized> Builder<'_, R> {
 
 /// Encoded Disclosures kept in one buffer, each followed by `~`: exactly the tail of the
 /// compact serialization (RFC 9901 §4), built without one allocation per Disclosure.
-#[derive(Default)]
 pub(crate) struct Disclosures {
     /// Only base64url characters and `~`, so always valid UTF-8.
     tail: Vec<u8>,
@@ -800,39 +770,6 @@ mod tests {
                     );
                 }
             }
-        }
-    }
-
-    #[test]
-    fn integers_are_written_as_serde_json_writes_them() {
-        for n in [
-            0,
-            1,
-            -1,
-            9,
-            10,
-            -10,
-            1_700_000_000,
-            i64::MAX,
-            i64::MIN,
-            -987_654_321,
-        ] {
-            let mut out = Vec::new();
-            write_json(&Value::from(n), &mut out).unwrap();
-            assert_eq!(
-                String::from_utf8(out).unwrap(),
-                serde_json::to_string(&n).unwrap()
-            );
-        }
-        // Non-i64 numbers still take serde_json's path.
-        for v in [
-            serde_json::json!(u64::MAX),
-            serde_json::json!(1.5),
-            serde_json::json!(-0.0),
-        ] {
-            let mut out = Vec::new();
-            write_json(&v, &mut out).unwrap();
-            assert_eq!(String::from_utf8(out).unwrap(), v.to_string());
         }
     }
 
