@@ -102,11 +102,22 @@ impl EncryptionPolicy {
     /// Encrypts an already signed JWT to the client as a nested JWT: compact JWE with
     /// `cty: "JWT"` (RFC 7519 §5.2) and the chosen key's `kid`.
     pub fn encrypt_jwt(&self, signed_jwt: &str) -> Result<String> {
+        self.encrypt_jwt_with_rng(signed_jwt, &mut rand::rngs::OsRng)
+    }
+
+    /// [`encrypt_jwt`](Self::encrypt_jwt) with the CEK and IVs drawn from `rng` (a host's
+    /// injected randomness source); ECDH-ES ephemeral keys still come from the crypto
+    /// backend's key generation.
+    pub fn encrypt_jwt_with_rng<R: rand::RngCore + rand::CryptoRng>(
+        &self,
+        signed_jwt: &str,
+        rng: &mut R,
+    ) -> Result<String> {
         let key = self.select_key()?;
         Encryptor::new(self.enc)
             .protected(Header::new().with("cty", "JWT"))
             .recipient(Recipient::new(&key, self.alg))
-            .encrypt(signed_jwt.as_bytes())?
+            .encrypt_with_rng(signed_jwt.as_bytes(), rng)?
             .compact()
     }
 }

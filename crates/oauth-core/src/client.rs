@@ -1,16 +1,13 @@
-//! Clients: registration model, redirect URI matching and client authentication.
+//! Clients: the registration model (typed, validated when loaded) and redirect URI matching.
+//! Authentication is in [`client_auth`](crate::client_auth).
 
-use base64::engine::general_purpose::STANDARD;
-use base64::Engine;
-use idforge_jose::{crypto::ct_eq, JwkSet, JwsAlgorithm, JwsPolicy, KeySet};
+use idforge_jose::{JwkSet, JwsAlgorithm};
+use idforge_jwe::{ContentEncryption, KeyManagementAlgorithm};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use crate::config::AccessTokenFormat;
-use crate::error::{Error, Result};
-use crate::model::TokenRequest;
-use crate::ports::TokenHash;
-use crate::provider::Context;
+use crate::config::{AccessTokenFormat, ConfigError};
+use crate::secret::TokenHash;
 
 /// Token endpoint authentication methods (RFC 7591 §2, OIDC Core §9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -28,6 +25,14 @@ pub enum ClientAuthMethod {
 }
 
 impl ClientAuthMethod {
+    /// Every method, in the order discovery lists them.
+    pub const ALL: [ClientAuthMethod; 4] = [
+        ClientAuthMethod::ClientSecretBasic,
+        ClientAuthMethod::ClientSecretPost,
+        ClientAuthMethod::PrivateKeyJwt,
+        ClientAuthMethod::None,
+    ];
+
     /// The registered name.
     pub fn name(self) -> &'static str {
         match self {
@@ -39,9 +44,74 @@ impl ClientAuthMethod {
     }
 }
 
+/// The algorithm-typed registration members serialize as their registered names (RFC 7591 §2,
+/// OIDC Registration §2); an unknown name fails when the client is loaded, not at token time.
+trait Named: Sized + Copy {
+    fn name(self) -> &'static str;
+    fn from_name(name: &str) -> Option<Self>;
+}
+
+impl Named for JwsAlgorithm {
+    fn name(self) -> &'static str {
+        JwsAlgorithm::name(self)
+    }
+    fn from_name(name: &str) -> Option<Self> {
+        JwsAlgorithm::from_name(name).ok()
+    }
+}
+
+impl Named for KeyManagementAlgorithm {
+    fn name(self) -> &'static str {
+        KeyManagementAlgorithm::name(self)
+    }
+    fn from_name(name: &str) -> Option<Self> {
+        KeyManagementAlgorithm::from_name(name).ok()
+    }
+}
+
+impl Named for ContentEncryption {
+    fn name(self) -> &'static str {
+        ContentEncryption::name(self)
+    }
+    fn from_name(name: &str) -> Option<Self> {
+        ContentEncryption::from_name(name).ok()
+    }
+}
+
+mod named {
+    use serde::{de::Error as _, Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<T: super::Named, S: Serializer>(
+        v: &Option<T>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(a) => s.serialize_str(a.name()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, T: super::Named, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(name) => T::from_name(&name)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom(format!("unsupported algorithm `{name}`"))),
+        }
+    }
+}
+
 /// A registered client (RFC 7591 §2 metadata names).
+///
+/// Built with [`Client::confidential`] or [`Client::public`] and the `with_*` methods;
+/// `#[non_exhaustive]`, so adding a registration member never breaks a user. Members other
+/// crates define (`backchannel_token_delivery_mode`, ...) are kept in
+/// [`Client::metadata`](Client::metadata) and survive a store round trip.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[non_exhaustive]
 pub struct Client {
     /// The client identifier.
     pub client_id: String,
@@ -63,27 +133,39 @@ pub struct Client {
     /// `scope` claim as an array in JWT access tokens (`None`: the provider default).
     pub scope_as_array: Option<bool>,
     /// `id_token_signed_response_alg` (OIDC Registration §2); `None`: the key store default.
-    pub id_token_signed_response_alg: Option<String>,
+    /// Asymmetric only: the provider keeps no client secret to MAC with.
+    #[serde(with = "named")]
+    pub id_token_signed_response_alg: Option<JwsAlgorithm>,
     /// `id_token_encrypted_response_alg`: encrypt ID tokens to the client's JWKS.
-    pub id_token_encrypted_response_alg: Option<String>,
+    #[serde(with = "named")]
+    pub id_token_encrypted_response_alg: Option<KeyManagementAlgorithm>,
     /// `id_token_encrypted_response_enc` (default `A128CBC-HS256`, OIDC Registration §2).
-    pub id_token_encrypted_response_enc: Option<String>,
+    #[serde(with = "named")]
+    pub id_token_encrypted_response_enc: Option<ContentEncryption>,
     /// `userinfo_signed_response_alg` (OIDC Registration §2): UserInfo as a signed JWT.
-    pub userinfo_signed_response_alg: Option<String>,
+    #[serde(with = "named")]
+    pub userinfo_signed_response_alg: Option<JwsAlgorithm>,
     /// `userinfo_encrypted_response_alg`: UserInfo JWT encrypted to the client's JWKS.
-    pub userinfo_encrypted_response_alg: Option<String>,
+    #[serde(with = "named")]
+    pub userinfo_encrypted_response_alg: Option<KeyManagementAlgorithm>,
     /// `userinfo_encrypted_response_enc` (default `A128CBC-HS256`).
-    pub userinfo_encrypted_response_enc: Option<String>,
+    #[serde(with = "named")]
+    pub userinfo_encrypted_response_enc: Option<ContentEncryption>,
     /// A first-party client whose consent is implied (no consent interaction).
     pub consent_implied: bool,
     /// `request_object_signing_alg` (OIDC Registration §2, RFC 9101 §10.5): the only algorithm
     /// its request objects may use. `None`: any asymmetric algorithm its keys fit
     /// ([`REQUEST_OBJECT_SIGNING_ALGS`](crate::request_object::REQUEST_OBJECT_SIGNING_ALGS)).
-    /// Symmetric (`HS*`) values are refused, as is `none`.
-    pub request_object_signing_alg: Option<String>,
+    /// Symmetric (`HS*`) values are refused by [`Client::validate`].
+    #[serde(with = "named")]
+    pub request_object_signing_alg: Option<JwsAlgorithm>,
     /// `require_pushed_authorization_requests` (RFC 9126 §6): this client's authorization
     /// requests must come through the pushed authorization request endpoint.
     pub require_pushed_authorization_requests: bool,
+    /// Registration members this crate does not interpret, kept for the crates that do
+    /// (e.g. CIBA's `backchannel_token_delivery_mode`); read them with [`Client::metadata`].
+    #[serde(flatten)]
+    pub extra_metadata: Map<String, Value>,
 }
 
 impl Default for Client {
@@ -107,12 +189,14 @@ impl Default for Client {
             consent_implied: false,
             request_object_signing_alg: None,
             require_pushed_authorization_requests: false,
+            extra_metadata: Map::new(),
         }
     }
 }
 
 impl Client {
-    /// A confidential client authenticating with `client_secret_basic`.
+    /// A confidential client authenticating with `client_secret_basic` (or, with the same
+    /// secret, `client_secret_post`).
     pub fn confidential(client_id: impl Into<String>, secret: &str) -> Client {
         Client {
             client_id: client_id.into(),
@@ -128,6 +212,134 @@ impl Client {
             token_endpoint_auth_method: ClientAuthMethod::None,
             ..Client::default()
         }
+    }
+
+    /// A `private_key_jwt` client (RFC 7523 §2.2) with the public keys in `jwks`.
+    pub fn private_key_jwt(client_id: impl Into<String>, jwks: JwkSet) -> Client {
+        Client {
+            client_id: client_id.into(),
+            token_endpoint_auth_method: ClientAuthMethod::PrivateKeyJwt,
+            jwks: Some(jwks),
+            ..Client::default()
+        }
+    }
+
+    /// A registration member other crates define (not interpreted here).
+    pub fn metadata(&self, name: &str) -> Option<&Value> {
+        self.extra_metadata.get(name)
+    }
+
+    /// Sets a registration member other crates define.
+    pub fn with_metadata(mut self, name: impl Into<String>, value: Value) -> Self {
+        self.extra_metadata.insert(name.into(), value);
+        self
+    }
+
+    /// Sets the scopes the client may request.
+    pub fn with_scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the access token format for this client.
+    pub fn with_access_token_format(mut self, format: AccessTokenFormat) -> Self {
+        self.access_token_format = Some(format);
+        self
+    }
+
+    /// Sets whether the `scope` claim of its JWT access tokens is an array.
+    pub fn with_scope_as_array(mut self, on: bool) -> Self {
+        self.scope_as_array = Some(on);
+        self
+    }
+
+    /// Sets `id_token_signed_response_alg`.
+    pub fn with_id_token_signed_response_alg(mut self, alg: JwsAlgorithm) -> Self {
+        self.id_token_signed_response_alg = Some(alg);
+        self
+    }
+
+    /// Encrypts ID tokens to the client's keys (`id_token_encrypted_response_alg`/`_enc`;
+    /// `enc` `None` means `A128CBC-HS256`, OIDC Registration §2).
+    pub fn with_id_token_encryption(
+        mut self,
+        alg: KeyManagementAlgorithm,
+        enc: Option<ContentEncryption>,
+    ) -> Self {
+        self.id_token_encrypted_response_alg = Some(alg);
+        self.id_token_encrypted_response_enc = enc;
+        self
+    }
+
+    /// Returns UserInfo as a JWT signed with `alg` (`userinfo_signed_response_alg`).
+    pub fn with_userinfo_signed_response_alg(mut self, alg: JwsAlgorithm) -> Self {
+        self.userinfo_signed_response_alg = Some(alg);
+        self
+    }
+
+    /// Encrypts UserInfo JWTs to the client's keys (`userinfo_encrypted_response_alg`/`_enc`).
+    pub fn with_userinfo_encryption(
+        mut self,
+        alg: KeyManagementAlgorithm,
+        enc: Option<ContentEncryption>,
+    ) -> Self {
+        self.userinfo_encrypted_response_alg = Some(alg);
+        self.userinfo_encrypted_response_enc = enc;
+        self
+    }
+
+    /// Requires pushed authorization requests from this client (RFC 9126 §6).
+    pub fn with_require_pushed_authorization_requests(mut self) -> Self {
+        self.require_pushed_authorization_requests = true;
+        self
+    }
+
+    /// Checks what the types cannot: secret methods have a secret, `private_key_jwt` and
+    /// encryption have keys, signing algorithms are asymmetric (the provider keeps only a
+    /// hash of a client secret, so it can neither MAC with it nor verify a MAC).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |reason: &str| ConfigError::Client {
+            client_id: self.client_id.clone(),
+            reason: reason.to_owned(),
+        };
+        if self.client_id.is_empty() {
+            return Err(bad("client_id is empty"));
+        }
+        match self.token_endpoint_auth_method {
+            ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost
+                if self.client_secret_hash.is_none() =>
+            {
+                return Err(bad("a client_secret method needs a client secret"))
+            }
+            ClientAuthMethod::PrivateKeyJwt if self.jwks.is_none() => {
+                return Err(bad("private_key_jwt needs the client's jwks"))
+            }
+            _ => {}
+        }
+        let signing = [
+            ("id_token_signed_response_alg", self.id_token_signed_response_alg),
+            ("userinfo_signed_response_alg", self.userinfo_signed_response_alg),
+            ("request_object_signing_alg", self.request_object_signing_alg),
+        ];
+        for (name, alg) in signing {
+            if alg.is_some_and(|a| !ASYMMETRIC_ALGS.contains(&a)) {
+                return Err(bad(&format!("{name} must be an asymmetric algorithm")));
+            }
+        }
+        let encrypts = self.id_token_encrypted_response_alg.is_some()
+            || self.userinfo_encrypted_response_alg.is_some();
+        if encrypts && self.jwks.is_none() {
+            return Err(bad("encrypted responses need the client's jwks"));
+        }
+        if (self.id_token_encrypted_response_enc.is_some()
+            && self.id_token_encrypted_response_alg.is_none())
+            || (self.userinfo_encrypted_response_enc.is_some()
+                && self.userinfo_encrypted_response_alg.is_none())
+        {
+            // OIDC Registration §2: "If *_enc is specified, *_alg MUST also be provided."
+            return Err(bad("an _enc member needs its _alg member"));
+        }
+        Ok(())
     }
 
     /// Adds a redirect URI.
@@ -155,8 +367,8 @@ impl Client {
     }
 
     /// Sets `request_object_signing_alg` (RFC 9101 §10.5).
-    pub fn with_request_object_signing_alg(mut self, alg: impl Into<String>) -> Self {
-        self.request_object_signing_alg = Some(alg.into());
+    pub fn with_request_object_signing_alg(mut self, alg: JwsAlgorithm) -> Self {
+        self.request_object_signing_alg = Some(alg);
         self
     }
 
@@ -198,6 +410,22 @@ impl Client {
     }
 }
 
+/// Asymmetric algorithms accepted for client assertions and request objects (no HMAC: the
+/// client holds no shared secret in `private_key_jwt`, and the store keeps only a hash of a
+/// client secret).
+pub const ASYMMETRIC_ALGS: [JwsAlgorithm; 10] = [
+    JwsAlgorithm::RS256,
+    JwsAlgorithm::RS384,
+    JwsAlgorithm::RS512,
+    JwsAlgorithm::PS256,
+    JwsAlgorithm::PS384,
+    JwsAlgorithm::PS512,
+    JwsAlgorithm::ES256,
+    JwsAlgorithm::ES384,
+    JwsAlgorithm::ES512,
+    JwsAlgorithm::EdDSA,
+];
+
 /// Splits `http://HOST[:PORT]REST` when HOST is a loopback IP literal (`127.0.0.1`-style IPv4
 /// or `[::1]`), returning the host and everything after the port (path, query). No user info,
 /// no fragment, a port of digits only.
@@ -238,247 +466,6 @@ fn loopback_parts(uri: &str) -> Option<(&str, &str)> {
     Some((host, tail))
 }
 
-/// The client-assertion type of RFC 7523 §2.2.
-pub const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-
-enum Presented {
-    Secret {
-        client_id: String,
-        secret: String,
-        method: ClientAuthMethod,
-    },
-    Assertion {
-        client_id: Option<String>,
-        assertion: String,
-    },
-    Public {
-        client_id: String,
-    },
-}
-
-/// Decodes `Authorization: Basic` (RFC 6749 §2.3.1: id and secret are form-urlencoded first).
-fn parse_basic(header: &str) -> Result<(String, String)> {
-    let bad = || Error::InvalidClient("malformed Basic credentials".into());
-    let (scheme, rest) = header.trim().split_once(' ').ok_or_else(bad)?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(bad());
-    }
-    let decoded = STANDARD.decode(rest.trim()).map_err(|_| bad())?;
-    let text = String::from_utf8(decoded).map_err(|_| bad())?;
-    let (id, secret) = text.split_once(':').ok_or_else(bad)?;
-    let unescape = |s: &str| -> String {
-        if !s.contains(['%', '+']) {
-            return s.to_owned();
-        }
-        form_urlencoded::parse(format!("x={s}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
-    };
-    Ok((unescape(id), unescape(secret)))
-}
-
-fn presented(req: &TokenRequest) -> Result<Presented> {
-    let p = &req.params;
-    let basic = match req.authorization.as_deref() {
-        // `get`, not slicing: a multi-byte character at the boundary must not panic (found
-        // by the oauth_token_form fuzz target).
-        Some(h)
-            if h.trim_start()
-                .get(..5)
-                .is_some_and(|s| s.eq_ignore_ascii_case("basic")) =>
-        {
-            Some(parse_basic(h)?)
-        }
-        _ => None,
-    };
-    let post_secret = p.get("client_secret");
-    let assertion = p.get("client_assertion");
-    // RFC 6749 §2.3: "The client MUST NOT use more than one authentication method in each
-    // request."
-    let count = [basic.is_some(), post_secret.is_some(), assertion.is_some()]
-        .iter()
-        .filter(|b| **b)
-        .count();
-    if count > 1 {
-        return Err(Error::InvalidRequest(
-            "more than one client authentication method used".into(),
-        ));
-    }
-    let body_id = p.get("client_id");
-    if let Some((id, secret)) = basic {
-        if body_id.is_some_and(|b| b != id) {
-            return Err(Error::InvalidRequest(
-                "client_id does not match the authenticated client".into(),
-            ));
-        }
-        return Ok(Presented::Secret {
-            client_id: id,
-            secret,
-            method: ClientAuthMethod::ClientSecretBasic,
-        });
-    }
-    if let Some(secret) = post_secret {
-        let client_id = body_id
-            .ok_or_else(|| Error::InvalidRequest("client_secret without client_id".into()))?;
-        return Ok(Presented::Secret {
-            client_id: client_id.to_owned(),
-            secret: secret.to_owned(),
-            method: ClientAuthMethod::ClientSecretPost,
-        });
-    }
-    if let Some(assertion) = assertion {
-        if p.get("client_assertion_type") != Some(JWT_BEARER_ASSERTION) {
-            return Err(Error::InvalidRequest(
-                "unsupported or missing client_assertion_type".into(),
-            ));
-        }
-        return Ok(Presented::Assertion {
-            client_id: body_id.map(str::to_owned),
-            assertion: assertion.to_owned(),
-        });
-    }
-    match body_id {
-        Some(id) => Ok(Presented::Public {
-            client_id: id.to_owned(),
-        }),
-        None => Err(Error::InvalidClient(
-            "client authentication required".into(),
-        )),
-    }
-}
-
-/// Authenticates the client of a token, introspection or revocation request (RFC 6749 §2.3,
-/// §3.2.1), with the method it registered and no other.
-pub async fn authenticate_client(ctx: &Context, req: &TokenRequest) -> Result<Client> {
-    let presented = presented(req)?;
-    let failed = || Error::InvalidClient("client authentication failed".into());
-    match presented {
-        Presented::Secret {
-            client_id,
-            secret,
-            method,
-        } => {
-            let client = ctx.clients.client(&client_id).await?;
-            // Hash and compare even for unknown clients, so timing does not reveal which ids
-            // exist.
-            let presented_hash = TokenHash::of(&secret);
-            let stored = client
-                .as_ref()
-                .and_then(|c| c.client_secret_hash)
-                .unwrap_or(TokenHash([0; 32]));
-            let ok = ct_eq(&presented_hash.0, &stored.0);
-            match client {
-                Some(c) if ok && c.token_endpoint_auth_method == method => Ok(c),
-                _ => Err(failed()),
-            }
-        }
-        Presented::Public { client_id } => match ctx.clients.client(&client_id).await? {
-            Some(c) if c.token_endpoint_auth_method == ClientAuthMethod::None => Ok(c),
-            _ => Err(failed()),
-        },
-        Presented::Assertion {
-            client_id,
-            assertion,
-        } => private_key_jwt(ctx, client_id.as_deref(), &assertion).await,
-    }
-}
-
-/// Asymmetric algorithms accepted for client assertions and request objects (no HMAC: the
-/// client holds no shared secret in `private_key_jwt`, and the store keeps only a hash of a
-/// client secret).
-pub(crate) const ASYMMETRIC_ALGS: [JwsAlgorithm; 10] = [
-    JwsAlgorithm::RS256,
-    JwsAlgorithm::RS384,
-    JwsAlgorithm::RS512,
-    JwsAlgorithm::PS256,
-    JwsAlgorithm::PS384,
-    JwsAlgorithm::PS512,
-    JwsAlgorithm::ES256,
-    JwsAlgorithm::ES384,
-    JwsAlgorithm::ES512,
-    JwsAlgorithm::EdDSA,
-];
-
-/// RFC 7523 §3 / OIDC Core §9 `private_key_jwt`: `iss` = `sub` = client id; `aud` identifies
-/// this server (its issuer or token endpoint URL); `exp` required and not too far ahead; `jti`
-/// required and never accepted twice (item 7).
-async fn private_key_jwt(ctx: &Context, body_id: Option<&str>, assertion: &str) -> Result<Client> {
-    let failed = |why: &str| Error::InvalidClient(format!("invalid client assertion: {why}"));
-    let header = idforge_jose::jws::peek_header(assertion).map_err(|_| failed("malformed JWT"))?;
-    let _ = header;
-    // The issuer is read before verification only to find the client's keys.
-    let unverified_iss = unverified_claim(assertion, "sub").ok_or_else(|| failed("no sub"))?;
-    if body_id.is_some_and(|id| id != unverified_iss) {
-        return Err(Error::InvalidRequest(
-            "client_id does not match the assertion".into(),
-        ));
-    }
-    let client = ctx
-        .clients
-        .client(&unverified_iss)
-        .await?
-        .filter(|c| c.token_endpoint_auth_method == ClientAuthMethod::PrivateKeyJwt)
-        .ok_or_else(|| failed("unknown client"))?;
-    let jwks = client
-        .jwks
-        .as_ref()
-        .ok_or_else(|| failed("no client keys"))?;
-    let keys = KeySet::from_jwk_set(jwks).map_err(|_| failed("client keys unusable"))?;
-    let verified = JwsPolicy::new(ASYMMETRIC_ALGS)
-        .verify_compact(assertion, &keys)
-        .map_err(|_| failed("signature"))?;
-    let claims: serde_json::Map<String, Value> =
-        serde_json::from_slice(&verified.payload).map_err(|_| failed("claims"))?;
-    let validation = idforge_jose::ClaimsValidation {
-        issuer: Some(client.client_id.clone()),
-        leeway: ctx.config.leeway,
-        require_exp: true,
-        ..Default::default()
-    };
-    validation
-        .validate(&verified.header, &claims, ctx.clock.as_ref())
-        .map_err(|e| failed(e.code()))?;
-    if claims.get("sub").and_then(Value::as_str) != Some(client.client_id.as_str()) {
-        return Err(failed("sub"));
-    }
-    let token_endpoint = ctx.config.token_endpoint();
-    let accepted = [ctx.config.issuer.as_str(), token_endpoint.as_str()];
-    if crate::tokens::audience_names(&claims, &accepted) != Some(true) {
-        return Err(failed("aud"));
-    }
-    let now = ctx.clock.now();
-    let exp = claims
-        .get("exp")
-        .and_then(Value::as_i64)
-        .ok_or_else(|| failed("exp"))?;
-    if exp - now > ctx.config.max_client_assertion_lifetime {
-        return Err(failed("lifetime too long"));
-    }
-    let jti = claims
-        .get("jti")
-        .and_then(Value::as_str)
-        .ok_or_else(|| failed("no jti"))?;
-    let key = TokenHash::namespaced(
-        "client-assertion-jti",
-        &format!("{}\0{jti}", client.client_id),
-    );
-    if !ctx
-        .grants
-        .mark(&key, exp.saturating_add(ctx.config.leeway), now)
-        .await?
-    {
-        return Err(failed("jti replayed"));
-    }
-    Ok(client)
-}
-
-fn unverified_claim(jwt: &str, name: &str) -> Option<String> {
-    let payload = jwt.split('.').nth(1)?;
-    let bytes = idforge_jose::b64::decode(payload, "payload").ok()?;
-    let v: Value = serde_json::from_slice(&bytes).ok()?;
-    v.get(name)?.as_str().map(str::to_owned)
-}
 
 #[cfg(test)]
 mod tests {
@@ -514,25 +501,4 @@ mod tests {
         assert_eq!(c.match_redirect_uri("http://127.0.0.1:80/cb?x"), None);
     }
 
-    #[test]
-    fn non_ascii_authorization_header_does_not_panic() {
-        for h in ["ééé", "Basi\u{e9}x", "\u{1F600}\u{1F600}", "Bear\u{e9}r x"] {
-            let req = TokenRequest {
-                params: crate::model::Params::default(),
-                authorization: Some(h.to_owned()),
-            };
-            assert!(presented(&req).is_err(), "{h}");
-        }
-    }
-
-    #[test]
-    fn basic_credentials_are_form_decoded() {
-        let h = format!("Basic {}", STANDARD.encode("my%3Aclient:s%20ecret"));
-        assert_eq!(
-            parse_basic(&h).unwrap(),
-            ("my:client".to_owned(), "s ecret".to_owned())
-        );
-        assert!(parse_basic("Basic !!!").is_err());
-        assert!(parse_basic(&format!("Basic {}", STANDARD.encode("nocolon"))).is_err());
-    }
 }

@@ -4,6 +4,38 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::Limits;
 
+/// A configuration that cannot work, found when the provider is built.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The issuer identifier is not usable.
+    #[error("issuer: {0}")]
+    Issuer(&'static str),
+    /// An endpoint path does not start with `/`.
+    #[error("{0}: must start with /")]
+    Path(&'static str),
+    /// A lifetime is zero or negative.
+    #[error("{0}: must be positive")]
+    Lifetime(&'static str),
+    /// A setting needs a port or another setting that is missing.
+    #[error("{0}")]
+    Requires(&'static str),
+    /// A client registration is unusable.
+    #[error("client {client_id}: {reason}")]
+    Client {
+        /// The client.
+        client_id: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl From<ConfigError> for crate::error::Error {
+    fn from(e: ConfigError) -> Self {
+        crate::error::Error::Internal(e.to_string())
+    }
+}
+
 /// Access token format (per provider, overridable per client).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -13,6 +45,35 @@ pub enum AccessTokenFormat {
     Jwt,
     /// Random opaque strings (256 bits), resolved by introspection.
     Opaque,
+}
+
+/// Where the tokens of a grant live (WSO2 "non-persistent access tokens").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenPersistence {
+    /// Every code and token is stored (by hash) and resolved through the
+    /// [`GrantStore`](crate::ports::GrantStore).
+    #[default]
+    Stored,
+    /// JWT access and refresh tokens are self-contained and issuing them writes nothing; only
+    /// revocations are stored, as a deny-list expiring with the tokens. Opaque tokens are still
+    /// stored.
+    SelfContained,
+    /// Self-contained, and revocations are not recorded either: a revoked token stays valid
+    /// until it expires and refresh-token reuse cannot be detected. Writes nothing at all.
+    SelfContainedWithoutRevocation,
+}
+
+impl TokenPersistence {
+    /// Whether JWT tokens are self-contained (not stored).
+    pub fn is_self_contained(self) -> bool {
+        self != TokenPersistence::Stored
+    }
+
+    /// Whether revocations of self-contained tokens are recorded in the deny-list.
+    pub fn records_revocations(self) -> bool {
+        self == TokenPersistence::SelfContained
+    }
 }
 
 /// Grant types the token endpoint accepts (built-in names; other crates register more).
@@ -28,8 +89,13 @@ pub mod grant_type {
 }
 
 /// The configuration of an OpenID Provider.
+///
+/// Start from [`Config::new`] and set fields or use the `with_*` methods; `#[non_exhaustive]`
+/// so that new settings never break a user. [`Config::validate`] runs when the provider is
+/// built, so a bad setting fails at start, never as a 500 later.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct Config {
     /// Issuer identifier (https URL without query or fragment, OIDC Discovery §3).
     pub issuer: String,
@@ -59,11 +125,9 @@ pub struct Config {
     pub id_token_ttl: i64,
     /// Default access token format.
     pub access_token_format: AccessTokenFormat,
-    /// Non-persistent mode: JWT access and refresh tokens are self-contained and issuing them
-    /// writes nothing; only revocations are stored (a deny-list expiring with the tokens).
-    pub non_persistent: bool,
-    /// In non-persistent mode, whether revocations are recorded at all.
-    pub deny_list: bool,
+    /// Where tokens live: stored, or self-contained JWTs with or without a revocation
+    /// deny-list.
+    pub token_persistence: TokenPersistence,
     /// Put the claims released by scopes (`profile email address phone`) in the ID token too,
     /// not only in UserInfo. OIDC Core §5.4 returns them from UserInfo when an access token is
     /// issued; many relying parties expect them in the ID token, so this defaults to `true`.
@@ -128,8 +192,7 @@ impl Default for Config {
             refresh_token_ttl: 30 * 24 * 3600,
             id_token_ttl: 3600,
             access_token_format: AccessTokenFormat::Jwt,
-            non_persistent: false,
-            deny_list: true,
+            token_persistence: TokenPersistence::Stored,
             scope_claims_in_id_token: true,
             scope_as_array: false,
             refresh_token_rotation: true,
@@ -170,10 +233,69 @@ impl Config {
         self
     }
 
-    /// Turns non-persistent mode on or off.
-    pub fn with_non_persistent(mut self, on: bool) -> Self {
-        self.non_persistent = on;
+    /// Sets where tokens live.
+    pub fn with_token_persistence(mut self, persistence: TokenPersistence) -> Self {
+        self.token_persistence = persistence;
         self
+    }
+
+    /// Checks the settings that cannot be expressed in their types: the issuer is an http(s)
+    /// URL with a host and no query, fragment or trailing slash (OIDC Discovery §3, RFC 8414
+    /// §2); endpoint paths start with `/`; lifetimes are positive.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let issuer = &self.issuer;
+        let rest = issuer
+            .strip_prefix("https://")
+            .or_else(|| issuer.strip_prefix("http://"))
+            .ok_or(ConfigError::Issuer("not an http(s) URL"))?;
+        if rest.is_empty() || rest.starts_with('/') {
+            return Err(ConfigError::Issuer("no host"));
+        }
+        if rest.contains(['?', '#']) || issuer.ends_with('/') {
+            return Err(ConfigError::Issuer(
+                "a query, fragment or trailing slash is not allowed",
+            ));
+        }
+        let paths = [
+            ("authorization_path", Some(&self.authorization_path)),
+            ("token_path", Some(&self.token_path)),
+            ("jwks_path", Some(&self.jwks_path)),
+            ("userinfo_path", self.userinfo_path.as_ref()),
+            ("introspection_path", self.introspection_path.as_ref()),
+            ("revocation_path", self.revocation_path.as_ref()),
+            (
+                "pushed_authorization_request_path",
+                self.pushed_authorization_request_path.as_ref(),
+            ),
+        ];
+        for (name, path) in paths {
+            if path.is_some_and(|p| !p.starts_with('/')) {
+                return Err(ConfigError::Path(name));
+            }
+        }
+        let lifetimes = [
+            ("authorization_code_ttl", self.authorization_code_ttl),
+            ("access_token_ttl", self.access_token_ttl),
+            ("refresh_token_ttl", self.refresh_token_ttl),
+            ("id_token_ttl", self.id_token_ttl),
+            (
+                "pushed_authorization_request_ttl",
+                self.pushed_authorization_request_ttl,
+            ),
+            (
+                "max_client_assertion_lifetime",
+                self.max_client_assertion_lifetime,
+            ),
+        ];
+        for (name, seconds) in lifetimes {
+            if seconds <= 0 {
+                return Err(ConfigError::Lifetime(name));
+            }
+        }
+        if self.leeway < 0 || self.refresh_token_grace_seconds < 0 {
+            return Err(ConfigError::Lifetime("leeway / refresh_token_grace_seconds"));
+        }
+        Ok(())
     }
 
     /// The full URL of an endpoint path.

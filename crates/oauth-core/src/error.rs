@@ -1,7 +1,7 @@
 //! The crate's one error type: every registered OAuth 2.0 / OIDC error code, its description and
 //! its HTTP status.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use thiserror::Error;
 
 /// Every protocol error oauth-core can return, one variant per registered error code, plus
@@ -84,10 +84,31 @@ pub enum Error {
     /// `registration_not_supported`: the `registration` parameter is not supported.
     #[error("registration_not_supported: {0}")]
     RegistrationNotSupported(String),
+    /// An error code registered by another specification that an extension emits (RFC 8628
+    /// §3.5 `authorization_pending`/`slow_down`/`expired_token`, CIBA §11 / §13, OID4VCI
+    /// §8.3.1, RFC 8693 `invalid_target`, RFC 9396 `invalid_authorization_details`, ...), with
+    /// its HTTP status and any extra response members.
+    #[error("{}: {}", .0.code, .0.description)]
+    Protocol(Box<ProtocolError>),
     /// A failure inside the server (storage, key material, crypto). The detail is for logs only:
     /// responses say `server_error` with a generic description.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// A protocol error of another specification ([`Error::Protocol`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProtocolError {
+    /// The registered error code, sent as `error`.
+    pub code: &'static str,
+    /// The `error_description`, written for the client (no internal detail).
+    pub description: String,
+    /// The HTTP status of the direct error response.
+    pub status: u16,
+    /// Extra members of the JSON error body (e.g. OID4VCI's `c_nonce`); `error` and
+    /// `error_description` cannot be overridden.
+    pub members: Map<String, Value>,
 }
 
 /// Shorthand for results in this crate.
@@ -119,6 +140,7 @@ impl Error {
             Error::RequestNotSupported(_) => "request_not_supported",
             Error::RequestUriNotSupported(_) => "request_uri_not_supported",
             Error::RegistrationNotSupported(_) => "registration_not_supported",
+            Error::Protocol(p) => p.code,
         }
     }
 
@@ -127,6 +149,7 @@ impl Error {
     pub fn description(&self) -> &str {
         match self {
             Error::Internal(_) => "the server could not complete the request",
+            Error::Protocol(p) => &p.description,
             Error::InvalidRequest(d)
             | Error::UnauthorizedClient(d)
             | Error::AccessDenied(d)
@@ -154,22 +177,54 @@ impl Error {
 
     /// The HTTP status of a direct (non-redirect) error response.
     ///
-    /// RFC 6749 §5.2: 400, except `invalid_client` which is 401; RFC 6750 §3.1: `invalid_token`
-    /// 401, `insufficient_scope` 403; RFC 7009 §2.2.1 `unsupported_token_type` 400; server
-    /// errors 500 and `temporarily_unavailable` 503.
+    /// RFC 6749 §5.2: 400, except `invalid_client` which is 401; `access_denied` at the token
+    /// endpoint is 400 too (RFC 8628 §3.5, CIBA §11; at the authorization endpoint it is
+    /// redirected, never a status); RFC 6750 §3.1: `invalid_token` 401, `insufficient_scope`
+    /// 403; RFC 7009 §2.2.1 `unsupported_token_type` 400; server errors 500 and
+    /// `temporarily_unavailable` 503; a [`ProtocolError`] carries its own.
     pub fn status(&self) -> u16 {
         match self {
             Error::InvalidClient(_) | Error::InvalidToken(_) => 401,
-            Error::InsufficientScope(_) | Error::AccessDenied(_) => 403,
+            Error::InsufficientScope(_) => 403,
+            Error::Protocol(p) => p.status,
             Error::ServerError(_) | Error::Internal(_) => 500,
             Error::TemporarilyUnavailable(_) => 503,
             _ => 400,
         }
     }
 
-    /// The JSON error body of RFC 6749 §5.2: `{"error", "error_description"}`.
+    /// The JSON error body of RFC 6749 §5.2: `{"error", "error_description"}`, plus a
+    /// [`ProtocolError`]'s extra members.
     pub fn to_json(&self) -> Value {
-        json!({ "error": self.code(), "error_description": self.description() })
+        let mut body = json!({ "error": self.code(), "error_description": self.description() });
+        if let (Error::Protocol(p), Value::Object(out)) = (self, &mut body) {
+            for (k, v) in &p.members {
+                if k != "error" && k != "error_description" {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        body
+    }
+
+    /// An error code of another specification (see [`Error::Protocol`]), with the HTTP status
+    /// its specification gives it.
+    pub fn protocol(code: &'static str, status: u16, description: impl Into<String>) -> Error {
+        Error::Protocol(Box::new(ProtocolError {
+            code,
+            description: description.into(),
+            status,
+            members: Map::new(),
+        }))
+    }
+
+    /// Adds a member to the JSON body of a [`Error::Protocol`] (no effect on other variants,
+    /// whose bodies RFC 6749 §5.2 fixes).
+    pub fn with_member(mut self, name: impl Into<String>, value: Value) -> Error {
+        if let Error::Protocol(p) = &mut self {
+            p.members.insert(name.into(), value);
+        }
+        self
     }
 
     /// The `WWW-Authenticate` challenge for bearer-token errors (RFC 6750 §3), for
@@ -235,6 +290,24 @@ mod tests {
             assert_eq!(e.code(), code);
             assert_eq!(e.status(), status);
         }
+    }
+
+    #[test]
+    fn access_denied_is_400_and_protocol_errors_keep_their_status() {
+        // RFC 8628 §3.5, CIBA §11: `access_denied` at the token endpoint is a 400.
+        assert_eq!(Error::AccessDenied("x".into()).status(), 400);
+        let e = Error::protocol("slow_down", 400, "poll less often")
+            .with_member("interval", json!(10))
+            .with_member("error", json!("forged"));
+        assert_eq!(e.code(), "slow_down");
+        assert_eq!(e.status(), 400);
+        let body = e.to_json();
+        assert_eq!(body["error"], "slow_down");
+        assert_eq!(body["error_description"], "poll less often");
+        assert_eq!(body["interval"], 10);
+        // The registered members cannot be overridden; other variants take no members.
+        let plain = Error::InvalidGrant("x".into()).with_member("interval", json!(1));
+        assert_eq!(plain.to_json().as_object().map(|o| o.len()), Some(2));
     }
 
     #[test]

@@ -11,11 +11,11 @@
 use ::http::{header, Method, Request, Response, StatusCode};
 use serde_json::Value;
 
-use crate::authorize::{html_escape, Interaction};
+use crate::endpoint::authorize::{html_escape, Interaction};
 use crate::error::Error;
 use crate::model::{ResponseMode, TokenRequest};
 use crate::provider::Provider;
-use crate::userinfo::{bearer_token, UserInfoResponse};
+use crate::endpoint::userinfo::{bearer_token, UserInfoResponse};
 
 fn respond(status: u16, content_type: &str, body: Vec<u8>) -> Response<Vec<u8>> {
     let mut r = Response::new(body);
@@ -109,44 +109,88 @@ fn method_not_allowed() -> Response<Vec<u8>> {
     )
 }
 
+/// A set of HTTP endpoints: oauth-core's [`Provider`], and those of other crates (CIBA,
+/// OID4VCI, ...). A request that is not for one of them comes back unchanged, so a host tries
+/// handlers in turn without cloning the body ([`route`]).
+#[async_trait::async_trait]
+pub trait HttpEndpoints: Send + Sync {
+    /// Answers `req` if its path is one of these endpoints; otherwise gives it back.
+    async fn handle_http(
+        &self,
+        req: Request<Vec<u8>>,
+    ) -> Result<Response<Vec<u8>>, Request<Vec<u8>>>;
+}
+
+/// Tries `handlers` in order; the request moves from one to the next, never copied. `Err`
+/// gives it back when none answered (the host's 404, or its own routes).
+pub async fn route(
+    handlers: &[&dyn HttpEndpoints],
+    mut req: Request<Vec<u8>>,
+) -> Result<Response<Vec<u8>>, Request<Vec<u8>>> {
+    for h in handlers {
+        match h.handle_http(req).await {
+            Ok(resp) => return Ok(resp),
+            Err(back) => req = back,
+        }
+    }
+    Err(req)
+}
+
+#[async_trait::async_trait]
+impl HttpEndpoints for Provider {
+    async fn handle_http(
+        &self,
+        req: Request<Vec<u8>>,
+    ) -> Result<Response<Vec<u8>>, Request<Vec<u8>>> {
+        Provider::handle_http(self, req).await
+    }
+}
+
 impl Provider {
     /// Routes a request to the token, pushed authorization request (RFC 9126, answering 201),
-    /// UserInfo, introspection, revocation, discovery or JWKS endpoint by path; `None` when the path is none of them (including the interactive
-    /// authorization endpoint).
-    pub async fn handle_http(&self, req: Request<Vec<u8>>) -> Option<Response<Vec<u8>>> {
+    /// UserInfo, introspection, revocation, discovery or JWKS endpoint by path; gives the
+    /// request back when the path is none of them (including the interactive authorization
+    /// endpoint), so the host can try another crate's endpoints with it.
+    pub async fn handle_http(
+        &self,
+        req: Request<Vec<u8>>,
+    ) -> Result<Response<Vec<u8>>, Request<Vec<u8>>> {
         let cfg = &self.ctx.config;
-        let path = req.uri().path().to_owned();
-        let is = |p: &Option<String>| p.as_deref() == Some(path.as_str());
-        if path == cfg.token_path {
-            return Some(self.http_form(req, Form::Token).await);
-        }
-        if is(&cfg.pushed_authorization_request_path) && self.pushed_authorization.enabled() {
-            return Some(self.http_form(req, Form::PushedAuthorization).await);
-        }
-        if is(&cfg.introspection_path) {
-            return Some(self.http_form(req, Form::Introspect).await);
-        }
-        if is(&cfg.revocation_path) {
-            return Some(self.http_form(req, Form::Revoke).await);
+        let path = req.uri().path();
+        let is = |p: &Option<String>| p.as_deref() == Some(path);
+        let form = if path == cfg.token_path {
+            Some(Form::Token)
+        } else if is(&cfg.pushed_authorization_request_path) && self.pushed_authorization.enabled()
+        {
+            Some(Form::PushedAuthorization)
+        } else if is(&cfg.introspection_path) {
+            Some(Form::Introspect)
+        } else if is(&cfg.revocation_path) {
+            Some(Form::Revoke)
+        } else {
+            None
+        };
+        if let Some(form) = form {
+            return Ok(self.http_form(req, form).await);
         }
         if is(&cfg.userinfo_path) {
-            return Some(self.http_userinfo(req).await);
+            return Ok(self.http_userinfo(req).await);
         }
         if path == "/.well-known/openid-configuration"
             || path == "/.well-known/oauth-authorization-server"
         {
-            return Some(match self.discovery.metadata().await {
+            return Ok(match self.discovery.metadata().await {
                 Ok(v) => json_response(200, &v),
                 Err(e) => error_response(&e, false),
             });
         }
         if path == cfg.jwks_path {
-            return Some(match self.discovery.jwks().await {
+            return Ok(match self.discovery.jwks().await {
                 Ok(v) => respond(200, "application/jwk-set+json", v.to_string().into_bytes()),
                 Err(e) => error_response(&e, false),
             });
         }
-        None
+        Err(req)
     }
 
     async fn http_form(&self, req: Request<Vec<u8>>, which: Form) -> Response<Vec<u8>> {

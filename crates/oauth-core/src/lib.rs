@@ -1,67 +1,95 @@
 //! # idforge-oauth-core
 //!
 //! An OAuth 2.0 / OpenID Connect authorization server as a sans-IO library: what a Rust service
-//! embeds to become an OpenID Provider.
+//! embeds to become an OpenID Provider, and the ground other idforge crates (CIBA, OID4VCI,
+//! organizations) build their grants and endpoints on.
 //!
-//! - Endpoints take typed requests and return typed outcomes: the authorization endpoint returns
-//!   an [`Interaction`] (show login, ask consent, redirect, show an error) and the host resumes
-//!   the flow with the user's [`Decision`]; the [`TokenEndpoint`] authenticates the client once
-//!   and dispatches by `grant_type` to a [`GrantHandler`] (built-in: `authorization_code`,
-//!   `refresh_token`, `client_credentials`, `password`; other crates register more).
+//! - Endpoints ([`endpoint`]) take typed requests and return typed outcomes: the authorization
+//!   endpoint returns an [`Interaction`] (show login, ask consent, redirect, show an error) and
+//!   the host resumes the flow with the user's [`Decision`]; the [`TokenEndpoint`]
+//!   authenticates the client once ([`client_auth`]) and dispatches by `grant_type` to a
+//!   [`GrantHandler`] ([`grant`]: `authorization_code`, `refresh_token`,
+//!   `client_credentials`, `password`; other crates register more).
+//! - Token minting ([`issue`]) and validation ([`validate`]) are public, so a grant or resource
+//!   endpoint written outside this crate issues and resolves exactly what the built-in ones do,
+//!   shaped by the grant's [`TokenContents`] (audience, `act`, `authorization_details`, ...).
 //! - Request objects (RFC 9101, [`request_object`]) and pushed authorization requests (RFC
 //!   9126, [`PushedAuthorizationEndpoint`]); `request_uri` accepts only the PAR endpoint's URNs.
-//! - Ports the host implements: [`ClientStore`], [`GrantStore`] (the grant is the root of a
-//!   token family; single-use codes are `consume`d and refresh tokens `rotate`d atomically;
-//!   keys are SHA-256 hashes of the secrets), [`PushedRequestStore`] (optional, for PAR),
-//!   [`ClaimsSource`], [`PasswordVerifier`], [`Rng`],
-//!   and from `idforge_jose` the [`KeyStore`](idforge_jose::KeyStore) and
-//!   [`Clock`](idforge_jose::Clock).
-//! - One [`Error`] with every registered error code, its description and HTTP status.
+//! - Ports the host implements ([`ports`]): [`ClientStore`], [`GrantStore`] (the grant is the
+//!   root of a token family; single-use artifacts are `consume`d and refresh tokens `rotate`d
+//!   atomically; keys are SHA-256 hashes of the secrets), [`PushedRequestStore`] (optional, for
+//!   PAR), [`ClaimsSource`], [`PasswordVerifier`], [`Rng`], and from `idforge_jose` the
+//!   [`KeyStore`](idforge_jose::KeyStore) and [`Clock`](idforge_jose::Clock).
+//! - One [`Error`] with every registered error code, its description and HTTP status, and
+//!   [`Error::Protocol`] for the codes of other specifications.
 //! - Feature `memory` (default): in-memory ports; `testkit`: storage conformance tests for any
 //!   [`GrantStore`]; `http`: adapters to `http::Request`/`http::Response`.
+//!
+//! Layers, each importing only the ones above it: model (`error`, `model`, `config`,
+//! `secret`, `client`, `records`) → ports (`ports`, `context`) → logic (`claims`,
+//! `client_auth`, `issue`, `revocation`, `validate`, `request_object`, `pushed_request`,
+//! `grant`) → endpoints (`endpoint`, `provider`, `http`) → `memory` / `testkit`.
 //!
 //! No web framework, runtime or global state: bring your own.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-pub mod authorize;
-pub mod client;
-pub mod config;
-pub mod discovery;
+// Model.
 mod error;
+pub mod model;
+pub mod config;
+pub mod secret;
+pub mod client;
+pub mod records;
+// Ports.
+pub mod ports;
+pub mod context;
+// Logic.
+pub mod claims;
+pub mod client_auth;
+pub mod issue;
+pub mod revocation;
+pub mod validate;
+pub mod request_object;
+pub mod pushed_request;
+pub mod grant;
+// Endpoints.
+pub mod endpoint;
+pub mod provider;
 #[cfg(feature = "http")]
 pub mod http;
-pub mod introspect;
+// Implementations.
 #[cfg(feature = "memory")]
 pub mod memory;
-pub mod model;
-pub mod par;
-pub mod ports;
-pub mod provider;
-pub mod request_object;
-pub mod revoke;
 #[cfg(feature = "testkit")]
 pub mod testkit;
-pub mod token;
-pub mod tokens;
-pub mod userinfo;
 
-pub use authorize::{AuthorizationEndpoint, AuthorizationResponse, Decision, Interaction, Session};
 pub use client::{Client, ClientAuthMethod};
-pub use config::{AccessTokenFormat, Config};
-pub use discovery::DiscoveryEndpoint;
-pub use error::{Error, Result};
-pub use introspect::IntrospectionEndpoint;
-pub use model::{AuthorizationRequest, Limits, Params, Scopes, TokenRequest, TokenResponse};
-pub use par::{PushedAuthorizationEndpoint, PushedAuthorizationResponse};
-pub use ports::{
-    ClaimsSource, ClientStore, Grant, GrantStore, OsRng, PasswordVerifier, PreIssueIdTokenAction,
-    PushedRequest, PushedRequestStore, Rng, TokenHash,
+pub use config::{AccessTokenFormat, Config, ConfigError, TokenPersistence};
+pub use context::Context;
+pub use endpoint::authorize::{
+    AuthorizationEndpoint, AuthorizationResponse, Decision, Interaction, Session,
 };
-pub use provider::{Context, Provider, ProviderBuilder};
-pub use revoke::RevocationEndpoint;
-pub use token::{GrantHandler, GrantRegistry, TokenEndpoint};
-pub use userinfo::{UserInfoEndpoint, UserInfoResponse};
+pub use endpoint::discovery::{DiscoveryContributor, DiscoveryEndpoint};
+pub use endpoint::introspect::IntrospectionEndpoint;
+pub use endpoint::par::{PushedAuthorizationEndpoint, PushedAuthorizationResponse};
+pub use endpoint::revoke::RevocationEndpoint;
+pub use endpoint::token::TokenEndpoint;
+pub use endpoint::userinfo::{UserInfoEndpoint, UserInfoResponse};
+pub use error::{Error, Result};
+pub use grant::{GrantHandler, GrantRegistry};
+pub use issue::{issue_token_response, IssueOptions};
+pub use model::{AuthorizationRequest, Limits, Params, Scopes, TokenRequest, TokenResponse};
+pub use ports::{
+    ClaimsSource, ClientStore, GrantStore, PasswordVerifier, PreIssueIdTokenAction,
+    PushedRequestStore,
+};
+pub use provider::{Provider, ProviderBuilder};
+pub use records::{
+    Grant, PushedRequest, TokenContents, TokenKind, TokenRecord, TokenType,
+};
+pub use secret::{OsRng, Rng, TokenHash};
+pub use validate::{resolve_access_token, verify_own_jwt, AccessTokenInfo};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -13,10 +13,11 @@ use serde_json::{Map, Value};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::ports::{
-    ClaimsSource, ClientStore, ConsumeOutcome, Grant, GrantStore, PasswordVerifier, PushedRequest,
-    PushedRequestStore, Rng, RotateOutcome, TokenHash, TokenKind, TokenRecord, TokenState,
+use crate::ports::{ClaimsSource, ClientStore, GrantStore, PasswordVerifier, PushedRequestStore};
+use crate::records::{
+    ConsumeOutcome, Grant, PushedRequest, RotateOutcome, TokenKind, TokenRecord, TokenState,
 };
+use crate::secret::{Rng, TokenHash};
 
 /// Bounds of a [`MemoryGrantStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,54 +1,25 @@
-//! The shared context every endpoint holds, and a builder wiring all endpoints at once.
+//! The [`Provider`]: every endpoint over one [`Context`], wired by a [`ProviderBuilder`] that
+//! validates the configuration when the provider is built.
 
 use std::sync::Arc;
 
 use idforge_jose::{Clock, KeyStore, SystemClock};
 
-use crate::authorize::AuthorizationEndpoint;
-use crate::config::Config;
-use crate::discovery::DiscoveryEndpoint;
-use crate::error::{Error, Result};
-use crate::introspect::IntrospectionEndpoint;
-use crate::par::PushedAuthorizationEndpoint;
+use crate::config::{Config, ConfigError};
+use crate::context::Context;
+use crate::endpoint::authorize::AuthorizationEndpoint;
+use crate::endpoint::discovery::{DiscoveryContributor, DiscoveryEndpoint};
+use crate::endpoint::introspect::IntrospectionEndpoint;
+use crate::endpoint::par::PushedAuthorizationEndpoint;
+use crate::endpoint::revoke::RevocationEndpoint;
+use crate::endpoint::token::TokenEndpoint;
+use crate::endpoint::userinfo::UserInfoEndpoint;
+use crate::grant::{GrantHandler, GrantRegistry};
 use crate::ports::{
-    ClaimsSource, ClientStore, GrantStore, OsRng, PasswordVerifier, PreIssueIdTokenAction,
-    PushedRequestStore, Rng,
+    ClaimsSource, ClientStore, GrantStore, PasswordVerifier, PreIssueIdTokenAction,
+    PushedRequestStore,
 };
-use crate::revoke::RevocationEndpoint;
-use crate::token::{GrantRegistry, TokenEndpoint};
-use crate::userinfo::UserInfoEndpoint;
-
-/// Configuration and ports, shared by every endpoint (`Arc<Context>`).
-pub struct Context {
-    /// Configuration.
-    pub config: Config,
-    /// Client registrations.
-    pub clients: Arc<dyn ClientStore>,
-    /// Grants and tokens.
-    pub grants: Arc<dyn GrantStore>,
-    /// User claims.
-    pub claims: Arc<dyn ClaimsSource>,
-    /// Resource-owner password checks (`password` grant); `None` disables that grant.
-    pub passwords: Option<Arc<dyn PasswordVerifier>>,
-    /// Signing keys.
-    pub keys: Arc<dyn KeyStore>,
-    /// Hook run before each ID token is signed.
-    pub pre_issue_id_token: Option<Arc<dyn PreIssueIdTokenAction>>,
-    /// Pushed authorization requests (RFC 9126); `None` disables the PAR endpoint.
-    pub pushed_requests: Option<Arc<dyn PushedRequestStore>>,
-    /// Time.
-    pub clock: Arc<dyn Clock>,
-    /// Randomness.
-    pub rng: Arc<dyn Rng>,
-}
-
-impl std::fmt::Debug for Context {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Context")
-            .field("config", &self.config)
-            .finish_non_exhaustive()
-    }
-}
+use crate::secret::{OsRng, Rng};
 
 /// Builds a [`Provider`]: configuration plus ports. Clock and RNG default to the system's.
 pub struct ProviderBuilder {
@@ -63,6 +34,8 @@ pub struct ProviderBuilder {
     clock: Arc<dyn Clock>,
     rng: Arc<dyn Rng>,
     registry: GrantRegistry,
+    contributors: Vec<Arc<dyn DiscoveryContributor>>,
+    assertion_audiences: Vec<String>,
 }
 
 impl ProviderBuilder {
@@ -107,55 +80,66 @@ impl ProviderBuilder {
         self.clock = c;
         self
     }
-    /// Sets the random source.
+    /// Sets the random source (every secret, id and JWE key comes from it).
     pub fn rng(mut self, r: Arc<dyn Rng>) -> Self {
         self.rng = r;
         self
     }
     /// Registers an extra grant handler (device code, token exchange, CIBA, ...).
-    /// The handler's grant type is enabled in the configuration too.
-    pub fn grant_handler(mut self, h: Arc<dyn crate::token::GrantHandler>) -> Self {
+    /// The handler's grant type is enabled in the configuration too, and its
+    /// [`GrantHandler::discovery`] members are published.
+    pub fn grant_handler(mut self, h: Arc<dyn GrantHandler>) -> Self {
         self.config = self.config.with_grant_type(h.grant_type());
         self.registry.register(h);
         self
     }
+    /// Adds discovery members from a crate that serves endpoints of its own.
+    pub fn discovery_contributor(mut self, c: Arc<dyn DiscoveryContributor>) -> Self {
+        self.contributors.push(c);
+        self
+    }
+    /// Accepts `url` as the `aud` of `private_key_jwt` client assertions: the URL of an endpoint
+    /// another crate serves that authenticates clients (CIBA §7.1).
+    pub fn client_assertion_audience(mut self, url: impl Into<String>) -> Self {
+        self.assertion_audiences.push(url.into());
+        self
+    }
 
-    /// Builds the provider; fails if a required port is missing, the issuer is not a URL
-    /// without query or fragment (OIDC Discovery §3, RFC 8414 §2), or pushed authorization
-    /// requests are required (RFC 9126 §5) without a PAR endpoint to make them.
-    pub fn build(self) -> Result<Provider> {
-        let missing = |what: &str| Error::internal(format!("provider needs a {what}"));
-        let issuer = &self.config.issuer;
-        let rest = issuer
-            .strip_prefix("https://")
-            .or_else(|| issuer.strip_prefix("http://"))
-            .ok_or_else(|| Error::internal("issuer is not an http(s) URL"))?;
-        if rest.is_empty() || rest.contains(['?', '#']) || issuer.ends_with('/') {
-            return Err(Error::internal(
-                "issuer must have a host and no query, fragment or trailing slash",
-            ));
-        }
+    /// Builds the provider; fails if the configuration is invalid ([`Config::validate`]), a
+    /// required port is missing, or pushed authorization requests are required (RFC 9126 §5)
+    /// without a PAR endpoint to make them.
+    pub fn build(self) -> Result<Provider, ConfigError> {
+        self.config.validate()?;
         if self.config.require_pushed_authorization_requests
             && (self.pushed_requests.is_none()
                 || self.config.pushed_authorization_request_path.is_none())
         {
-            return Err(Error::internal(
+            return Err(ConfigError::Requires(
                 "require_pushed_authorization_requests needs a pushed request store and path",
             ));
         }
         let ctx = Arc::new(Context {
             config: self.config,
-            clients: self.clients.ok_or_else(|| missing("client store"))?,
-            grants: self.grants.ok_or_else(|| missing("grant store"))?,
-            claims: self.claims.ok_or_else(|| missing("claims source"))?,
+            clients: self
+                .clients
+                .ok_or(ConfigError::Requires("the provider needs a client store"))?,
+            grants: self
+                .grants
+                .ok_or(ConfigError::Requires("the provider needs a grant store"))?,
+            claims: self
+                .claims
+                .ok_or(ConfigError::Requires("the provider needs a claims source"))?,
             passwords: self.passwords,
-            keys: self.keys.ok_or_else(|| missing("key store"))?,
+            keys: self
+                .keys
+                .ok_or(ConfigError::Requires("the provider needs a key store"))?,
             pre_issue_id_token: self.pre_issue_id_token,
             pushed_requests: self.pushed_requests,
             clock: self.clock,
             rng: self.rng,
+            extra_assertion_audiences: self.assertion_audiences,
         });
-        let grant_types = self.registry.grant_types().map(str::to_owned).collect();
+        let registry = Arc::new(self.registry);
         let authorization = AuthorizationEndpoint::new(ctx.clone());
         Ok(Provider {
             pushed_authorization: PushedAuthorizationEndpoint::new(
@@ -163,20 +147,22 @@ impl ProviderBuilder {
                 authorization.clone(),
             ),
             authorization,
-            token: TokenEndpoint::new(ctx.clone(), self.registry),
+            token: TokenEndpoint::new(ctx.clone(), registry.clone()),
             userinfo: UserInfoEndpoint::new(ctx.clone()),
             introspection: IntrospectionEndpoint::new(ctx.clone()),
             revocation: RevocationEndpoint::new(ctx.clone()),
-            discovery: DiscoveryEndpoint::new(ctx.clone(), grant_types),
+            discovery: DiscoveryEndpoint::new(ctx.clone(), registry, self.contributors),
             ctx,
         })
     }
 }
 
 /// Every endpoint of an OpenID Provider, sharing one [`Context`].
-#[derive(Debug)]
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Provider {
-    /// Shared context.
+    /// Shared context (configuration and ports): what grant handlers and other crates use to
+    /// mint and resolve tokens.
     pub ctx: Arc<Context>,
     /// Authorization endpoint.
     pub authorization: AuthorizationEndpoint,
@@ -209,6 +195,8 @@ impl Provider {
             clock: Arc::new(SystemClock),
             rng: Arc::new(OsRng::new()),
             registry: GrantRegistry::with_builtin(),
+            contributors: Vec::new(),
+            assertion_audiences: Vec::new(),
         }
     }
 }

@@ -16,10 +16,11 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::model::{Params, Scopes};
-use crate::ports::{
-    ConsumeOutcome, Grant, GrantStore, PushedRequest, PushedRequestStore, RotateOutcome, TokenHash,
-    TokenKind, TokenRecord, TokenState,
+use crate::ports::{GrantStore, PushedRequestStore};
+use crate::records::{
+    ConsumeOutcome, Grant, PushedRequest, TokenContents, RotateOutcome, TokenKind, TokenRecord, TokenState,
 };
+use crate::secret::TokenHash;
 
 /// A fixed base time for the checks.
 pub const T0: i64 = 1_800_000_000;
@@ -51,6 +52,7 @@ pub fn grant(ttl: i64) -> Grant {
         claims: None,
         created_at: T0,
         expires_at: T0 + ttl,
+        contents: TokenContents::default(),
     }
 }
 

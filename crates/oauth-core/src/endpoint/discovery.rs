@@ -6,23 +6,57 @@ use std::sync::Arc;
 use idforge_jwe::{ContentEncryption, KeyManagementAlgorithm};
 use serde_json::{json, Map, Value};
 
-use crate::config::grant_type;
+use crate::claims::scope_claim_names;
+use crate::client::{ClientAuthMethod, ASYMMETRIC_ALGS};
+use crate::config::{grant_type, Config};
+use crate::context::Context;
 use crate::error::Result;
-use crate::provider::Context;
+use crate::grant::GrantRegistry;
 use crate::request_object::REQUEST_OBJECT_SIGNING_ALGS;
-use crate::tokens::scope_claim_names;
+
+/// A crate serving endpoints of its own (CIBA's backchannel authentication endpoint, ...) adds
+/// its discovery members (RFC 8414 §2, OIDC Discovery §3) through this. Members the provider
+/// sets itself are never replaced.
+pub trait DiscoveryContributor: Send + Sync {
+    /// Adds members to `metadata`.
+    fn contribute(&self, config: &Config, metadata: &mut Map<String, Value>);
+}
 
 /// Discovery metadata and the JWKS document.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DiscoveryEndpoint {
     ctx: Arc<Context>,
-    grant_types: Vec<String>,
+    registry: Arc<GrantRegistry>,
+    contributors: Vec<Arc<dyn DiscoveryContributor>>,
+}
+
+impl std::fmt::Debug for DiscoveryEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiscoveryEndpoint")
+            .field("registry", &self.registry)
+            .field("contributors", &self.contributors.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Registered names of `methods`.
+fn names(methods: &[ClientAuthMethod]) -> Vec<&'static str> {
+    methods.iter().map(|m| m.name()).collect()
 }
 
 impl DiscoveryEndpoint {
-    /// The endpoint over `ctx`; `grant_types` are those with a registered handler.
-    pub fn new(ctx: Arc<Context>, grant_types: Vec<String>) -> Self {
-        DiscoveryEndpoint { ctx, grant_types }
+    /// The endpoint over `ctx`: the grant types are those of `registry` that the configuration
+    /// enables, and `contributors` add their members.
+    pub fn new(
+        ctx: Arc<Context>,
+        registry: Arc<GrantRegistry>,
+        contributors: Vec<Arc<dyn DiscoveryContributor>>,
+    ) -> Self {
+        DiscoveryEndpoint {
+            ctx,
+            registry,
+            contributors,
+        }
     }
 
     /// The public JWK Set (RFC 7517 §5): current and retiring verification keys, public parts
@@ -43,9 +77,8 @@ impl DiscoveryEndpoint {
         let mut m = Map::new();
         m.insert("issuer".into(), json!(cfg.issuer));
         let grants: Vec<&str> = self
-            .grant_types
-            .iter()
-            .map(String::as_str)
+            .registry
+            .grant_types()
             .filter(|g| cfg.grant_enabled(g))
             .filter(|g| *g != grant_type::PASSWORD || ctx.passwords.is_some())
             .collect();
@@ -112,24 +145,21 @@ impl DiscoveryEndpoint {
         }
         m.insert("token_endpoint".into(), json!(cfg.token_endpoint()));
         m.insert("grant_types_supported".into(), json!(grants));
-        let auth_methods = [
-            "client_secret_basic",
-            "client_secret_post",
-            "private_key_jwt",
-            "none",
-        ];
-        m.insert(
-            "token_endpoint_auth_methods_supported".into(),
-            json!(auth_methods),
-        );
-        let assertion_algs = [
-            "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512",
-            "EdDSA",
-        ];
-        m.insert(
-            "token_endpoint_auth_signing_alg_values_supported".into(),
-            json!(assertion_algs),
-        );
+        // Derived from the enums, so what is advertised is what `client_auth` accepts.
+        let auth_methods = names(&ClientAuthMethod::ALL);
+        let assertion_algs: Vec<&str> = ASYMMETRIC_ALGS.iter().map(|a| a.name()).collect();
+        // RFC 8414 §2: `*_auth_signing_alg_values_supported` wherever `private_key_jwt` is
+        // listed (strict clients reject the document without it).
+        let with_auth = |m: &mut Map<String, Value>, endpoint: &str, methods: &[&str]| {
+            m.insert(format!("{endpoint}_auth_methods_supported"), json!(methods));
+            if methods.contains(&ClientAuthMethod::PrivateKeyJwt.name()) {
+                m.insert(
+                    format!("{endpoint}_auth_signing_alg_values_supported"),
+                    json!(assertion_algs),
+                );
+            }
+        };
+        with_auth(&mut m, "token_endpoint", &auth_methods);
         m.insert("jwks_uri".into(), json!(cfg.url(&cfg.jwks_path)));
         m.insert("scopes_supported".into(), json!(cfg.scopes_supported));
         m.insert("subject_types_supported".into(), json!(["public"]));
@@ -168,21 +198,17 @@ impl DiscoveryEndpoint {
         }
         if let Some(p) = &cfg.introspection_path {
             m.insert("introspection_endpoint".into(), json!(cfg.url(p)));
-            m.insert(
-                "introspection_endpoint_auth_methods_supported".into(),
-                json!([
-                    "client_secret_basic",
-                    "client_secret_post",
-                    "private_key_jwt"
-                ]),
-            );
+            // RFC 7662 §2.1: public clients may not introspect.
+            let confidential: Vec<&str> = auth_methods
+                .iter()
+                .copied()
+                .filter(|n| *n != ClientAuthMethod::None.name())
+                .collect();
+            with_auth(&mut m, "introspection_endpoint", &confidential);
         }
         if let Some(p) = &cfg.revocation_path {
             m.insert("revocation_endpoint".into(), json!(cfg.url(p)));
-            m.insert(
-                "revocation_endpoint_auth_methods_supported".into(),
-                json!(auth_methods),
-            );
+            with_auth(&mut m, "revocation_endpoint", &auth_methods);
         }
         let mut claims = vec![
             "sub",
@@ -201,6 +227,19 @@ impl DiscoveryEndpoint {
             claims.extend(scope_claim_names(scope));
         }
         m.insert("claims_supported".into(), json!(claims));
+        // Extensions last; they add members and never replace the provider's.
+        let mut extra = Map::new();
+        for handler in self.registry.handlers() {
+            if cfg.grant_enabled(handler.grant_type()) {
+                handler.discovery(cfg, &mut extra);
+            }
+        }
+        for c in &self.contributors {
+            c.contribute(cfg, &mut extra);
+        }
+        for (k, v) in extra {
+            m.entry(k).or_insert(v);
+        }
         Ok(Value::Object(m))
     }
 

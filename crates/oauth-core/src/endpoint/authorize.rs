@@ -7,7 +7,7 @@
 //!
 //! A request may carry its parameters in a signed request object (`request`, RFC 9101; see
 //! [`request_object`](crate::request_object)) or refer to parameters pushed beforehand
-//! (`request_uri` from the PAR endpoint, RFC 9126; see [`par`](crate::par)). Both go through the
+//! (`request_uri` from the PAR endpoint, RFC 9126; see [`par`](crate::endpoint::par)). Both go through the
 //! same validation as a plain query.
 
 use std::sync::Arc;
@@ -21,12 +21,11 @@ use crate::model::{
     is_pkce_value, AuthorizationRequest, ClaimsRequest, CodeChallengeMethod, Display, Params,
     Prompt, ResponseMode, Scopes,
 };
-use crate::ports::{
-    random_token, CodeBinding, Grant, TokenHash, TokenKind, TokenRecord, TokenState,
-};
-use crate::provider::Context;
+use crate::context::Context;
+use crate::pushed_request;
+use crate::records::{CodeBinding, Grant, TokenContents, TokenKind, TokenRecord, TokenState};
 use crate::request_object::request_object_params;
-use crate::tokens::SECRET_BYTES;
+use crate::secret::{random_token, TokenHash, SECRET_BYTES};
 
 /// What the host knows about the user's login session.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -310,7 +309,7 @@ impl AuthorizationEndpoint {
                     Error::InvalidRequest("request and request_uri cannot be combined".into()),
                 ));
             }
-            crate::par::redeem(&self.ctx, uri, &client)
+            pushed_request::redeem(&self.ctx, uri, &client)
                 .await
                 .map_err(|e| self.early(query, &client, e))?
         } else {
@@ -607,14 +606,14 @@ impl AuthorizationEndpoint {
         if hint.split('.').count() != 3 {
             return Err(bad("must be a signed (not encrypted) ID token"));
         }
-        let jwt = crate::tokens::own_jwt(&self.ctx, hint)
+        let jwt = crate::validate::own_jwt(&self.ctx, hint)
             .await
             .map_err(|_| bad("was not issued by this provider"))?;
         let claims = &jwt.claims;
         if claims.get("iss").and_then(serde_json::Value::as_str) != Some(&self.ctx.config.issuer) {
             return Err(bad("was not issued by this provider"));
         }
-        if crate::tokens::audience_names(claims, &[&client.client_id]) != Some(true) {
+        if crate::validate::audience_names(claims, &[&client.client_id]) != Some(true) {
             return Err(bad("was not issued to this client"));
         }
         claims
@@ -732,6 +731,7 @@ impl AuthorizationEndpoint {
             claims: request.claims.clone(),
             created_at: now,
             expires_at: now.saturating_add(ctx.config.refresh_token_ttl),
+            contents: TokenContents::default(),
         };
         let code = random_token(ctx.rng.as_ref(), SECRET_BYTES)?;
         let record = TokenRecord {

@@ -20,17 +20,15 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::authorize::{AuthorizationEndpoint, Rejected};
-use crate::client::authenticate_client;
+use crate::client_auth::authenticate_client;
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::model::{Params, TokenRequest};
-use crate::ports::{random_token, PushedRequest, TokenHash};
-use crate::provider::Context;
-use crate::tokens::SECRET_BYTES;
+use crate::pushed_request::REQUEST_URI_PREFIX;
+use crate::records::PushedRequest;
+use crate::secret::{random_token, TokenHash, SECRET_BYTES};
 
-/// The prefix of the `request_uri` values this provider issues (RFC 9126 §2.2, registered in
-/// RFC 9126 §7.1).
-pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+use super::authorize::{AuthorizationEndpoint, Rejected};
 
 /// The successful response of RFC 9126 §2.2 (HTTP 201, JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,33 +148,4 @@ impl PushedAuthorizationEndpoint {
             expires_in: ttl,
         })
     }
-}
-
-/// RFC 9126 §4: the parameters pushed under `request_uri`, consumed (single use). The
-/// `request_uri` must be one of ours, unexpired, and pushed by `client`. A `request_uri` shown
-/// by another client is spent all the same: a leaked one is worth nothing afterwards.
-pub(crate) async fn redeem(
-    ctx: &Context,
-    request_uri: &str,
-    client: &crate::Client,
-) -> Result<Params> {
-    let Some(secret) = request_uri.strip_prefix(REQUEST_URI_PREFIX) else {
-        return Err(Error::RequestUriNotSupported(
-            "only request_uri values from the pushed authorization request endpoint are accepted"
-                .into(),
-        ));
-    };
-    let invalid =
-        || Error::InvalidRequestUri("the request_uri is unknown, expired or already used".into());
-    let store = ctx.pushed_requests.as_ref().ok_or_else(invalid)?;
-    let pushed = store
-        .consume(&TokenHash::of(secret), ctx.clock.now())
-        .await?
-        .ok_or_else(invalid)?;
-    if pushed.client_id != client.client_id {
-        return Err(Error::InvalidRequestUri(
-            "the request_uri was not issued to this client".into(),
-        ));
-    }
-    Ok(pushed.params)
 }

@@ -2,13 +2,15 @@
 
 use std::sync::Arc;
 
-use idforge_jose::{jws, Header, JwsAlgorithm};
-use idforge_jwe::{nested::EncryptionPolicy, ContentEncryption, KeyManagementAlgorithm};
+use idforge_jose::{jws, Header};
+use idforge_jwe::{nested::EncryptionPolicy, ContentEncryption};
 use serde_json::{json, Value};
 
+use crate::claims::select_claims;
+use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::provider::Context;
-use crate::tokens::{resolve_access_token, select_claims};
+use crate::issue::id_token::encrypt_to_client;
+use crate::validate::resolve_access_token;
 
 /// A UserInfo response: JSON, or a signed (and possibly encrypted) JWT when the client
 /// registered `userinfo_signed_response_alg`/`userinfo_encrypted_response_alg` (OIDC Core
@@ -85,35 +87,23 @@ impl UserInfoEndpoint {
         // OIDC Core §5.3.2: a signed response carries `iss` and `aud`.
         claims.insert("iss".into(), json!(ctx.config.issuer));
         claims.insert("aud".into(), json!(client.client_id));
-        let alg = client
-            .userinfo_signed_response_alg
-            .as_deref()
-            .map(JwsAlgorithm::from_name)
-            .transpose()
-            .map_err(|_| Error::internal("userinfo_signed_response_alg unsupported"))?;
-        let signer = ctx.keys.signer(alg).await?;
+        let signer = ctx.keys.signer(client.userinfo_signed_response_alg).await?;
         let payload = serde_json::to_vec(&claims).map_err(Error::internal)?;
         let jws = jws::sign_compact_with(Header::new().with_typ("JWT"), &payload, signer.as_ref())
             .await?;
-        let Some(alg) = &client.userinfo_encrypted_response_alg else {
+        let Some(alg) = client.userinfo_encrypted_response_alg else {
             return Ok(UserInfoResponse::Jwt(jws));
         };
-        let alg = KeyManagementAlgorithm::from_name(alg)
-            .map_err(|_| Error::internal("userinfo_encrypted_response_alg unsupported"))?;
+        // OIDC Registration §2: enc defaults to A128CBC-HS256 when alg is set.
         let enc = client
             .userinfo_encrypted_response_enc
-            .as_deref()
-            .map(ContentEncryption::from_name)
-            .transpose()
-            .map_err(|_| Error::internal("userinfo_encrypted_response_enc unsupported"))?
             .unwrap_or(ContentEncryption::A128CbcHs256);
         let jwks = client
             .jwks
             .clone()
             .ok_or_else(|| Error::internal("client has no JWKS for encryption"))?;
-        Ok(UserInfoResponse::Jwt(
-            EncryptionPolicy::new(alg, enc, jwks).encrypt_jwt(&jws)?,
-        ))
+        let policy = EncryptionPolicy::new(alg, enc, jwks);
+        Ok(UserInfoResponse::Jwt(encrypt_to_client(ctx, &policy, &jws)?))
     }
 }
 

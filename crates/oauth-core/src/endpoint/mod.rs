@@ -1,0 +1,11 @@
+//! The protocol endpoints, one module each. Every endpoint holds the shared
+//! [`Context`](crate::Context) and turns a typed request into a typed outcome; the
+//! [`http`](crate::http) feature adapts them to `http::Request`/`http::Response`.
+
+pub mod authorize;
+pub mod discovery;
+pub mod introspect;
+pub mod par;
+pub mod revoke;
+pub mod token;
+pub mod userinfo;
