@@ -8,6 +8,7 @@ use common::*;
 use idforge_jose::{Header, JwsAlgorithm, JwsPolicy, KeySet, LocalSigner};
 use idforge_jwe::{nested, ContentEncryption, JwePolicy, KeyManagementAlgorithm};
 use idforge_oauth_core::{
+    TokenPersistence,
     AccessTokenFormat, Client, ClientAuthMethod, TokenRequest, UserInfoResponse,
 };
 use serde_json::{json, Value};
@@ -24,7 +25,7 @@ fn assertion_claims(jti: &str, aud: Value) -> Value {
 async fn cc_with_assertion(env: &Env, a: &str) -> Result<(), idforge_oauth_core::Error> {
     let body = format!(
         "grant_type=client_credentials&client_assertion_type={}&client_assertion={a}",
-        urlencode(idforge_oauth_core::client::JWT_BEARER_ASSERTION)
+        urlencode(idforge_oauth_core::client_auth::JWT_BEARER_ASSERTION)
     );
     env.provider
         .token
@@ -281,7 +282,7 @@ async fn opaque_tokens_and_scope_array() {
 
 #[tokio::test]
 async fn non_persistent_mode_writes_nothing_and_deny_list_works() {
-    let env = env_with(config().with_non_persistent(true));
+    let env = env_with(config().with_token_persistence(TokenPersistence::SelfContained));
     let cc = basic("cc-only", "cc-secret");
     let r = env
         .provider
@@ -380,8 +381,7 @@ async fn non_persistent_mode_writes_nothing_and_deny_list_works() {
 
 #[tokio::test]
 async fn non_persistent_without_deny_list_stores_nothing_at_all() {
-    let mut cfg = config().with_non_persistent(true);
-    cfg.deny_list = false;
+    let cfg = config().with_token_persistence(TokenPersistence::SelfContainedWithoutRevocation);
     let env = env_with(cfg);
     let cc = basic("cc-only", "cc-secret");
     let r = env
@@ -429,8 +429,8 @@ async fn encrypted_id_token_and_signed_userinfo() {
             keys: vec![env.client_key.public_jwk().unwrap()],
         })
         .with_consent_implied();
-    c.id_token_encrypted_response_alg = Some("ECDH-ES+A256KW".into());
-    c.userinfo_signed_response_alg = Some("ES256".into());
+    c.id_token_encrypted_response_alg = Some(KeyManagementAlgorithm::EcdhEsA256Kw);
+    c.userinfo_signed_response_alg = Some(JwsAlgorithm::ES256);
     env.clients.insert(c);
     let q = web_query().replace("client_id=web", "client_id=enc");
     let code = code_for(&env, &q).await;

@@ -12,7 +12,7 @@ use idforge_jose::{
     crypto::EcCurve, JwsAlgorithm, JwsPolicy, Key, KeyRing, KeySet, KeySpec, LocalSigner,
 };
 use idforge_oauth_core::memory::{MemoryClientStore, MemoryGrantStore, MemoryUserStore};
-use idforge_oauth_core::token::{issue_token_response, IssueOptions};
+use idforge_oauth_core::{issue_token_response, IssueOptions, TokenPersistence};
 use idforge_oauth_core::{
     Client, Config, Context, Decision, Error, Grant, GrantHandler, Interaction, Provider, Scopes,
     TokenRequest, TokenResponse,
@@ -36,31 +36,22 @@ impl GrantHandler for TrustedSubjectGrant {
     ) -> Result<TokenResponse, Error> {
         let subject = req.params.require("subject")?;
         let now = ctx.clock.now();
-        let grant = Grant {
-            id: format!("ext-{subject}-{now}"),
-            client_id: client.client_id.clone(),
-            subject: Some(subject.to_owned()),
-            scopes: Scopes::from_values(["openid", "email"]),
-            auth_time: Some(now),
-            acr: None,
-            amr: vec![],
-            sid: None,
-            nonce: None,
-            claims: None,
-            created_at: now,
-            expires_at: now + 600,
-        };
+        let grant = Grant::new(
+            format!("ext-{subject}-{now}"),
+            client.client_id.clone(),
+            Scopes::from_values(["openid", "email"]),
+            now,
+            now + 600,
+        )
+        .with_subject(subject)
+        .with_authentication(now, None, vec![]);
         ctx.grants.create_grant(grant.clone()).await?;
         let mut r = issue_token_response(
             ctx,
             client,
             &grant,
             &grant.scopes,
-            IssueOptions {
-                refresh_token: false,
-                id_token: true,
-                code: None,
-            },
+            IssueOptions::new().id_token(true),
         )
         .await?;
         r.extra.insert(
@@ -317,8 +308,7 @@ async fn userinfo_for_a_deleted_user_is_invalid_token() {
 
 #[tokio::test]
 async fn non_persistent_refresh_without_deny_list_cannot_detect_reuse() {
-    let mut cfg = config().with_non_persistent(true);
-    cfg.deny_list = false;
+    let cfg = config().with_token_persistence(TokenPersistence::SelfContainedWithoutRevocation);
     let env = env_with(cfg);
     let code = code_for(&env, &web_query()).await;
     let body = format!(
@@ -367,7 +357,7 @@ async fn private_key_jwt_at_introspection() {
     .unwrap();
     let body = format!(
         "token=nope&client_assertion_type={}&client_assertion={a}",
-        urlencode(idforge_oauth_core::client::JWT_BEARER_ASSERTION)
+        urlencode(idforge_oauth_core::client_auth::JWT_BEARER_ASSERTION)
     );
     let v = env
         .provider

@@ -77,11 +77,11 @@ async fn authorization_code_with_pkce_issues_all_tokens() {
     assert_eq!(id["exp"], NOW + 3600);
     assert_eq!(
         id["at_hash"],
-        idforge_oauth_core::tokens::half_hash(JwsAlgorithm::ES256, &resp.access_token)
+        idforge_oauth_core::issue::half_hash(JwsAlgorithm::ES256, &resp.access_token)
     );
     assert_eq!(
         id["c_hash"],
-        idforge_oauth_core::tokens::half_hash(JwsAlgorithm::ES256, &code)
+        idforge_oauth_core::issue::half_hash(JwsAlgorithm::ES256, &code)
     );
     assert_eq!(id["name"], "Alice Liddell");
     assert_eq!(id["email"], "alice@example.com");
@@ -569,8 +569,9 @@ async fn token_endpoint_error_branches() {
             None,
             "invalid_client",
         ),
+        // A private_key_jwt client never authenticates with a secret, even its own.
         (
-            "grant_type=client_credentials&client_id=web&client_secret=web-secret",
+            "grant_type=client_credentials&client_id=jwt&client_secret=unused",
             None,
             "invalid_client",
         ),
@@ -630,6 +631,22 @@ async fn token_endpoint_error_branches() {
         let e = exchange(&env, body, auth.as_deref()).await.unwrap_err();
         assert_eq!(e.code(), code, "{body}");
     }
+    // A client registered for client_secret_basic may send the same secret in the body
+    // (client_secret_post), and the other way round, as node-oidc-provider and Keycloak allow.
+    exchange(
+        &env,
+        "grant_type=client_credentials&client_id=web&client_secret=web-secret",
+        None,
+    )
+    .await
+    .unwrap();
+    exchange(
+        &env,
+        "grant_type=client_credentials",
+        Some(&basic("post", "post-secret")),
+    )
+    .await
+    .unwrap();
     let e = exchange(
         &env,
         "grant_type=client_credentials",
@@ -646,11 +663,18 @@ async fn token_endpoint_error_branches() {
     )
     .await
     .is_ok());
-    // ...and Basic does not (the registered method only).
-    let e = exchange(
+    // ...and so does Basic: both carry the same secret (RFC 6749 §2.3.1).
+    assert!(exchange(
         &env,
         "grant_type=client_credentials",
         Some(&basic("post", "post-secret")),
+    )
+    .await
+    .is_ok());
+    let e = exchange(
+        &env,
+        "grant_type=client_credentials",
+        Some(&basic("post", "web-secret")),
     )
     .await
     .unwrap_err();

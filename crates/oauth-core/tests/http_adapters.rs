@@ -148,7 +148,7 @@ async fn errors_and_metadata() {
     assert!(p
         .handle_http(Request::get("/nope").body(Vec::new()).unwrap())
         .await
-        .is_none());
+        .is_err());
     // An untrusted redirect URI: an HTML error page, escaped.
     let i = p
         .authorization

@@ -75,7 +75,7 @@ fn client_assertion(env: &Env, jti: &str) -> String {
 fn assertion_params(env: &Env, jti: &str) -> String {
     format!(
         "client_assertion_type={}&client_assertion={}",
-        urlencode(idforge_oauth_core::client::JWT_BEARER_ASSERTION),
+        urlencode(idforge_oauth_core::client_auth::JWT_BEARER_ASSERTION),
         client_assertion(env, jti)
     )
 }
@@ -297,13 +297,12 @@ async fn request_object_rules_for_the_client() {
     let env = env();
     // A client that registered ES384 may not sign with ES256 (RFC 9101 §10.5).
     let jwks = env.clients.client("jwt").await.unwrap().unwrap().jwks;
-    env.clients.insert(Client {
-        jwks: jwks.clone(),
-        ..Client::confidential("es384", "x")
-            .with_redirect_uri(RP_CB)
-            .with_consent_implied()
-            .with_request_object_signing_alg("ES384")
-    });
+    let mut es384 = Client::confidential("es384", "x")
+        .with_redirect_uri(RP_CB)
+        .with_consent_implied()
+        .with_request_object_signing_alg(JwsAlgorithm::ES384);
+    es384.jwks = jwks.clone();
+    env.clients.insert(es384);
     let claims = with(
         with(ro_claims("r1"), "client_id", json!("es384")),
         "iss",
@@ -313,13 +312,15 @@ async fn request_object_rules_for_the_client() {
     let r = redirect(start(&env, &q).await);
     assert_eq!(r.param("error"), Some("invalid_request_object"));
     // Registering HS256 does not make a symmetric request object acceptable.
-    env.clients.insert(Client {
-        jwks: jwks.clone(),
-        ..Client::confidential("hs", "x")
-            .with_redirect_uri(RP_CB)
-            .with_consent_implied()
-            .with_request_object_signing_alg("HS256")
-    });
+    let mut hs = Client::confidential("hs", "x")
+        .with_redirect_uri(RP_CB)
+        .with_consent_implied()
+        .with_request_object_signing_alg(JwsAlgorithm::HS256);
+    hs.jwks = jwks.clone();
+    // Refused when loaded...
+    assert!(hs.validate().is_err());
+    // ...and by the request object rules if a store skipped validation.
+    env.clients.insert(hs);
     let claims = with(
         with(ro_claims("r2"), "client_id", json!("hs")),
         "iss",
@@ -660,12 +661,12 @@ async fn require_pushed_authorization_requests() {
 
     // Per client (RFC 9126 §6).
     let env = common::env();
-    env.clients.insert(Client {
-        require_pushed_authorization_requests: true,
-        ..Client::confidential("web", "web-secret")
+    env.clients.insert(
+        Client::confidential("web", "web-secret")
             .with_redirect_uri(RP_CB)
             .with_consent_implied()
-    });
+            .with_require_pushed_authorization_requests(),
+    );
     let r = redirect(start(&env, &web_query()).await);
     assert_eq!(r.param("error"), Some("invalid_request"));
     let uri = push_web(&env).await;

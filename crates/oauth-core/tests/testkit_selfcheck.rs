@@ -9,9 +9,11 @@ use std::task::{Context, Poll};
 
 use async_trait::async_trait;
 use idforge_oauth_core::memory::MemoryGrantStore;
-use idforge_oauth_core::ports::{
-    ConsumeOutcome, Grant, GrantStore, RotateOutcome, TokenHash, TokenKind, TokenRecord, TokenState,
+use idforge_oauth_core::ports::GrantStore;
+use idforge_oauth_core::records::{
+    ConsumeOutcome, Grant, RotateOutcome, TokenKind, TokenRecord, TokenState,
 };
+use idforge_oauth_core::TokenHash;
 use idforge_oauth_core::Result;
 
 /// Returns `Pending` once, so concurrent callers interleave.

@@ -57,13 +57,11 @@ pub fn env_with(config: Config) -> Env {
             .with_redirect_uri(RP_CB)
             .with_grant_types(all_grants)
             .with_consent_implied(),
-        Client {
-            token_endpoint_auth_method: ClientAuthMethod::ClientSecretPost,
-            ..Client::confidential("post", "post-secret")
-                .with_redirect_uri(RP_CB)
-                .with_grant_types(all_grants)
-                .with_consent_implied()
-        },
+        Client::confidential("post", "post-secret")
+            .with_auth_method(ClientAuthMethod::ClientSecretPost)
+            .with_redirect_uri(RP_CB)
+            .with_grant_types(all_grants)
+            .with_consent_implied(),
         Client::public("spa")
             .with_redirect_uri("https://spa.example/cb")
             .with_redirect_uri("http://127.0.0.1/native")

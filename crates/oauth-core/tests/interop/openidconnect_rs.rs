@@ -63,7 +63,7 @@ async fn openidconnect_crate_completes_code_flow_with_pkce() {
             let op = op.clone();
             async move {
                 assert_eq!(req.uri().host(), Some("op.example"), "in-process only");
-                let resp = op.handle_http(req).await.unwrap_or_else(|| {
+                let resp = op.handle_http(req).await.unwrap_or_else(|_| {
                     let mut r = HttpResponse::new(b"not found".to_vec());
                     *r.status_mut() = http::StatusCode::NOT_FOUND;
                     r
