@@ -7,8 +7,11 @@ const issuer = process.argv[2];
 const redirect_uri = 'http://127.0.0.1:3000/callback';
 const insecure = { execute: [client.allowInsecureRequests] }; // loopback http only
 
+// The library's default client authentication: a client secret passed as the metadata
+// shorthand, with no ClientAuth, means client_secret_post. The demo client is registered as
+// client_secret_basic; the server accepts either form of the same secret.
 const config = await client.discovery(
-  new URL(issuer), 'demo-client', undefined, client.ClientSecretBasic('demo-secret'), insecure);
+  new URL(issuer), 'demo-client', 'demo-secret', undefined, insecure);
 const meta = config.serverMetadata();
 assert.equal(meta.issuer, issuer);
 

@@ -1,0 +1,178 @@
+//! # idforge-server
+//!
+//! The reference axum host for idforge: a TOML configuration ([`ServeConfig`]) becomes an
+//! OpenID Provider ([`build`]) and an [`axum::Router`] ([`router`]) that a Rust service merges
+//! into its own app, or that [`serve`] runs on its own (what `idforge serve` does).
+//!
+//! ```no_run
+//! use axum::{routing::get, Router};
+//! use idforge_server::{ClientConfig, ServeConfig};
+//!
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! let issuer = format!("http://{}", listener.local_addr()?);
+//! let config = ServeConfig::new().with_client(
+//!     ClientConfig::new("backend")
+//!         .with_secret("backend-secret")
+//!         .with_grant_types(["client_credentials"])
+//!         .with_scopes(["profile"]),
+//! );
+//! let idp = idforge_server::build(&config, &issuer)?;
+//! let app = Router::new()
+//!     .route("/hello", get(|| async { "hello" }))
+//!     .merge(idforge_server::router(&idp));
+//! axum::serve(listener, app).await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Modules: one per protocol crate that plugs its routes in (today OAuth 2.0 / OpenID Connect
+//! from `idforge-oauth-core`), and the HTML pages (login, consent, error; every value escaped).
+//! The stores are in memory: a restart forgets grants and tokens.
+#![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod config;
+mod oauth;
+mod pages;
+mod seal;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+
+pub use config::{
+    ClientAuth, ClientConfig, ConfigError, ServeConfig, TokenFormat, UserConfig,
+    ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
+};
+
+/// Why the server could not be built or run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServeError {
+    /// The configuration is invalid.
+    #[error("{0}")]
+    Config(#[from] ConfigError),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The operating system's reason.
+        source: std::io::Error,
+    },
+    /// An I/O error while serving.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    /// The signing key could not be generated or loaded into a signer.
+    #[error("signing key: {0}")]
+    Key(#[source] idforge_jose::Error),
+    /// The provider refused its configuration (for instance the issuer).
+    #[error("{0}")]
+    Provider(#[source] idforge_oauth_core::Error),
+    /// The random source failed.
+    #[error("random source unavailable")]
+    Random,
+}
+
+/// A built provider and the state its routes share. Cloning is cheap (one `Arc`).
+#[derive(Debug, Clone)]
+pub struct ServerState {
+    oauth: Arc<oauth::OAuth>,
+}
+
+impl ServerState {
+    /// The issuer identifier.
+    pub fn issuer(&self) -> &str {
+        self.oauth.issuer()
+    }
+
+    /// The OpenID Provider, for calling its endpoints directly (say, the token endpoint from a
+    /// test or an admin task).
+    pub fn provider(&self) -> &idforge_oauth_core::Provider {
+        &self.oauth.provider
+    }
+}
+
+/// Validates `config` and builds the provider with in-memory stores. `default_issuer` is the
+/// issuer when the configuration names none (`idforge serve` passes `http://ADDR`).
+pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, ServeError> {
+    Ok(ServerState {
+        oauth: Arc::new(oauth::build(config, default_issuer)?),
+    })
+}
+
+/// The provider's routes with their state applied: discovery, JWKS, authorize (login and
+/// consent pages), token, PAR, UserInfo, introspection, revocation.
+///
+/// The router has a fallback (the provider's non-interactive endpoints, else 404), so
+/// `.merge()` it into an app that has no fallback of its own, or `.nest()` it under a prefix
+/// that is also the issuer's path (`https://host/idp` nested at `/idp`).
+pub fn router(state: &ServerState) -> Router {
+    oauth::routes(state.oauth.clone())
+}
+
+/// Binds `addr`, builds the provider (issuer `http://ADDR` unless configured), prints where it
+/// listens, the issuer, the discovery URL, the clients and users on stdout, logs each request
+/// on stderr, and serves until the process stops.
+pub async fn serve(addr: SocketAddr, config: ServeConfig) -> Result<(), ServeError> {
+    run(addr, config, false).await
+}
+
+/// [`serve`] with the built-in demo configuration, printed first.
+pub async fn serve_demo(addr: SocketAddr) -> Result<(), ServeError> {
+    let config = ServeConfig::from_toml(DEMO_CONFIG)?;
+    run(addr, config, true).await
+}
+
+async fn run(addr: SocketAddr, config: ServeConfig, print_config: bool) -> Result<(), ServeError> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Listen { addr, source })?;
+    let bound = listener.local_addr()?;
+    let state = build(&config, &format!("http://{bound}"))?;
+    let issuer = state.issuer();
+    if print_config {
+        println!("{DEMO_CONFIG}");
+    }
+    println!("idforge serve: listening on http://{bound}");
+    println!("issuer: {issuer}");
+    println!("discovery: {issuer}/.well-known/openid-configuration");
+    for c in &config.clients {
+        println!(
+            "client: client_id={} client_secret={} redirect_uris={}",
+            c.client_id,
+            c.client_secret.as_deref().unwrap_or("(none)"),
+            c.redirect_uris.join(",")
+        );
+    }
+    for u in &config.users {
+        println!("user: {} / {}", u.username, u.password);
+    }
+    let app = router(&state).layer(middleware::from_fn(log_requests));
+    axum::serve(listener, app).await?;
+    Ok(())
+}
+
+/// One stderr line per request: method, path, status, milliseconds.
+async fn log_requests(req: Request, next: Next) -> Response {
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let start = Instant::now();
+    let resp = next.run(req).await;
+    eprintln!(
+        "{method} {path} {} {:.1}ms",
+        resp.status().as_u16(),
+        start.elapsed().as_secs_f64() * 1000.0
+    );
+    resp
+}
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

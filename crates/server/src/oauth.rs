@@ -1,0 +1,385 @@
+//! The `idforge-oauth-core` module: builds the OpenID Provider from a [`ServeConfig`] with the
+//! memory stores, and plugs its routes in: the interactive authorization endpoint (login and
+//! consent pages, GET and POST) and oauth-core's HTTP adapter as the fallback for every other
+//! endpoint (token, PAR, UserInfo, introspection, revocation, discovery, JWKS).
+//!
+//! Every use of oauth-core lives here, so changes to its API stay in one file.
+
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body, Bytes};
+use axum::extract::{RawQuery, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use idforge_jose::crypto::EcCurve;
+use idforge_jose::{JwsAlgorithm, Key, KeyRing, KeySpec, LocalSigner};
+use idforge_oauth_core::http::interaction_response;
+use idforge_oauth_core::memory::{
+    MemoryClientStore, MemoryGrantStore, MemoryPushedRequestStore, MemoryUserStore,
+};
+use idforge_oauth_core::{
+    AccessTokenFormat, AuthorizationRequest, Client, ClientAuthMethod, Config, Decision, Error,
+    Interaction, OsRng, Params, PasswordVerifier, Provider, Session,
+};
+
+use crate::config::{ClientAuth, ClientConfig, ConfigError, ServeConfig, TokenFormat};
+use crate::pages;
+use crate::seal::{Purpose, Sealer};
+use crate::ServeError;
+
+/// Largest body the fallback endpoints read (token, PAR, introspection, ... requests are small).
+const MAX_BODY: usize = 64 * 1024;
+
+/// The provider and what the pages need next to it.
+pub(crate) struct OAuth {
+    pub(crate) provider: Provider,
+    users: Arc<MemoryUserStore>,
+    sealer: Sealer,
+    /// The path the login and consent forms post to: the issuer's path (non-empty when the
+    /// provider is nested under a prefix) plus the authorization endpoint's path.
+    form_action: String,
+}
+
+impl std::fmt::Debug for OAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuth")
+            .field("issuer", &self.provider.ctx.config.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OAuth {
+    pub(crate) fn issuer(&self) -> &str {
+        &self.provider.ctx.config.issuer
+    }
+}
+
+/// The scopes the provider supports (a client's `scopes` must be among them).
+pub(crate) fn scopes_supported() -> Vec<String> {
+    Config::default().scopes_supported
+}
+
+/// Parses `signing_key` and picks the asymmetric algorithm it signs ID tokens with.
+pub(crate) fn signing_key(jwk: &str) -> Result<(Key, JwsAlgorithm), ConfigError> {
+    let key = Key::from_json(jwk).map_err(|e| ConfigError::SigningKey(e.to_string()))?;
+    let alg = JwsAlgorithm::fitting(&key)
+        .into_iter()
+        .find(|a| !a.is_symmetric())
+        .ok_or(ConfigError::SigningKeyNotAsymmetric)?;
+    Ok((key, alg))
+}
+
+fn generated_key() -> Result<Key, idforge_jose::Error> {
+    let key = Key::generate(KeySpec::Ec(EcCurve::P256))?;
+    let kid = key.jwk().thumbprint();
+    Key::from_jwk(key.jwk().clone().with_kid(kid))
+}
+
+fn client(c: &ClientConfig, supported: &[String]) -> Client {
+    let method = match c.auth_method() {
+        ClientAuth::ClientSecretBasic => ClientAuthMethod::ClientSecretBasic,
+        ClientAuth::ClientSecretPost => ClientAuthMethod::ClientSecretPost,
+        ClientAuth::None => ClientAuthMethod::None,
+    };
+    let mut client = match &c.client_secret {
+        Some(s) => Client::confidential(c.client_id.clone(), s),
+        None => Client::public(c.client_id.clone()),
+    }
+    .with_auth_method(method)
+    .with_grant_types(c.grant_types.clone())
+    // Consent is implicit for the clients of the configuration.
+    .with_consent_implied();
+    client.redirect_uris = c.redirect_uris.clone();
+    client.access_token_format = Some(match c.access_token_format.unwrap_or_default() {
+        TokenFormat::Jwt => AccessTokenFormat::Jwt,
+        TokenFormat::Opaque => AccessTokenFormat::Opaque,
+    });
+    client.scope_as_array = Some(c.scope_as_array);
+    // Never empty (validation refuses `scopes = []`, and the default keeps `openid`): in
+    // oauth-core an empty list would mean "any scope".
+    client.scopes = c.allowed_scopes(supported);
+    client
+}
+
+/// Builds the provider from a configuration; `default_issuer` is used when it names none.
+pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth, ServeError> {
+    config.validate()?;
+    let (key, alg) = match &config.signing_key {
+        Some(jwk) => signing_key(jwk)?,
+        None => (
+            generated_key().map_err(ServeError::Key)?,
+            JwsAlgorithm::ES256,
+        ),
+    };
+    let signer = LocalSigner::new(key, alg).map_err(ServeError::Key)?;
+    let mut oc = Config::new(config.issuer.as_deref().unwrap_or(default_issuer));
+    let supported = oc.scopes_supported.clone();
+    let clients = MemoryClientStore::new();
+    for c in &config.clients {
+        for g in &c.grant_types {
+            oc = oc.with_grant_type(g);
+        }
+        clients.insert(client(c, &supported));
+    }
+    let users = Arc::new(MemoryUserStore::new());
+    for u in &config.users {
+        users
+            .add_user(&u.username, &u.password, u.claims.clone(), &OsRng::new())
+            .map_err(ServeError::Provider)?;
+    }
+    let provider = Provider::builder(oc)
+        .clients(Arc::new(clients))
+        .grants(Arc::new(MemoryGrantStore::new()))
+        // Pushed authorization requests (RFC 9126), served by `handle_http` at /par.
+        .pushed_requests(Arc::new(MemoryPushedRequestStore::new()))
+        .claims(users.clone())
+        .passwords(users.clone())
+        .keys(Arc::new(KeyRing::new(signer)))
+        .build()
+        .map_err(ServeError::Provider)?;
+    let cfg = &provider.ctx.config;
+    let issuer_path = cfg
+        .issuer
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or("");
+    let form_action = format!("{issuer_path}{}", cfg.authorization_path);
+    Ok(OAuth {
+        provider,
+        users,
+        sealer: Sealer::random().ok_or(ServeError::Random)?,
+        form_action,
+    })
+}
+
+/// The routes of the OAuth / OpenID Connect provider, state applied: the authorization
+/// endpoint, and oauth-core's HTTP adapter as the fallback (404 when it has no such endpoint).
+pub(crate) fn routes(state: Arc<OAuth>) -> Router {
+    let authorization_path = state.provider.ctx.config.authorization_path.clone();
+    Router::new()
+        .route(&authorization_path, get(authorize_get).post(authorize_post))
+        .fallback(endpoints)
+        .with_state(state)
+}
+
+/// Every non-interactive endpoint, through `Provider::handle_http`.
+async fn endpoints(State(state): State<Arc<OAuth>>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
+        return (StatusCode::PAYLOAD_TOO_LARGE, "request too large").into_response();
+    };
+    let req = axum::http::Request::from_parts(parts, bytes.to_vec());
+    match state.provider.handle_http(req).await {
+        Some(resp) => resp.map(Body::from),
+        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+    }
+}
+
+async fn authorize_get(State(state): State<Arc<OAuth>>, RawQuery(query): RawQuery) -> Response {
+    let i = state
+        .provider
+        .authorization
+        .start(query.unwrap_or_default().as_bytes(), None)
+        .await;
+    interact(&state, i)
+}
+
+/// Renders an interaction: the login or consent page, an error page, or the library's
+/// redirect (303 or form_post).
+fn interact(state: &OAuth, i: Interaction) -> Response {
+    match i {
+        Interaction::Login { request, client_id } => login_page(state, &request, &client_id, None),
+        Interaction::Consent { request, session } => consent_page(state, &request, &session),
+        Interaction::ShowError(e) => error_page(&e),
+        other => match interaction_response(&other) {
+            Some(resp) => resp.map(Body::from),
+            None => server_error("unexpected interaction"),
+        },
+    }
+}
+
+fn error_page(e: &Error) -> Response {
+    pages::error(e.status(), e.code(), e.description())
+}
+
+/// A failure of the host itself (RFC 6749 §4.1.2.1 `server_error`), shown, not redirected.
+fn server_error(description: &str) -> Response {
+    pages::error(500, "server_error", description)
+}
+
+fn now(state: &OAuth) -> i64 {
+    state.provider.ctx.clock.now()
+}
+
+fn login_page(
+    state: &OAuth,
+    request: &AuthorizationRequest,
+    client_id: &str,
+    error: Option<&str>,
+) -> Response {
+    let Some(sealed) = state.sealer.seal(Purpose::Login, request, now(state)) else {
+        return server_error("cannot seal the login form");
+    };
+    pages::login(&pages::Login {
+        action: &state.form_action,
+        client_id,
+        scope: &request.scopes.to_param(),
+        sealed: &sealed,
+        login_hint: request.login_hint.as_deref().unwrap_or(""),
+        error,
+    })
+}
+
+fn consent_page(state: &OAuth, request: &AuthorizationRequest, session: &Session) -> Response {
+    let Some(sealed) = state
+        .sealer
+        .seal(Purpose::Consent, &(request, session), now(state))
+    else {
+        return server_error("cannot seal the consent form");
+    };
+    pages::consent(&pages::Consent {
+        action: &state.form_action,
+        client_id: &request.client_id,
+        subject: &session.subject,
+        scopes: request.scopes.values(),
+        sealed: &sealed,
+    })
+}
+
+fn altered() -> Response {
+    error_page(&Error::InvalidRequest(
+        "the login form was altered or expired".into(),
+    ))
+}
+
+/// POST to the authorization endpoint: the login form (`request`), the consent form
+/// (`consent`), or else an authorization request sent by POST (OIDC Core §3.1.2.1), which may
+/// carry a request object in `request` (a JWS or JWE, never shaped like a sealed value).
+async fn authorize_post(State(state): State<Arc<OAuth>>, body: Bytes) -> Response {
+    let params = match Params::parse(&body, &state.provider.ctx.config.limits) {
+        Ok(p) => p,
+        Err(e) => return error_page(&e),
+    };
+    if let Some(sealed) = params.get("consent") {
+        return consent_answer(&state, sealed, params.get("decision")).await;
+    }
+    match params.get("request") {
+        Some(sealed) if Sealer::looks_sealed(sealed) => {
+            let (username, password) = (
+                params.get("username").unwrap_or(""),
+                params.get("password").unwrap_or(""),
+            );
+            login_answer(&state, sealed, username, password).await
+        }
+        _ => {
+            let i = state
+                .provider
+                .authorization
+                .start_params(&params, None)
+                .await;
+            interact(&state, i)
+        }
+    }
+}
+
+async fn login_answer(state: &OAuth, sealed: &str, username: &str, password: &str) -> Response {
+    let Some(request) =
+        state
+            .sealer
+            .open::<AuthorizationRequest>(Purpose::Login, sealed, now(state))
+    else {
+        return altered();
+    };
+    let subject = match state.users.verify(username, password).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            return login_page(
+                state,
+                &request,
+                &request.client_id,
+                Some("wrong username or password"),
+            )
+        }
+        Err(e) => return error_page(&e),
+    };
+    let mut session = Session::new(subject, now(state));
+    session.amr = vec!["pwd".into()];
+    let i = state
+        .provider
+        .authorization
+        .resume(request, Decision::LoggedIn(session))
+        .await;
+    interact(state, i)
+}
+
+async fn consent_answer(state: &OAuth, sealed: &str, decision: Option<&str>) -> Response {
+    let Some((request, session)) =
+        state
+            .sealer
+            .open::<(AuthorizationRequest, Session)>(Purpose::Consent, sealed, now(state))
+    else {
+        return altered();
+    };
+    // Anything but an explicit approval is a refusal.
+    let granted = decision == Some("approve");
+    let i = state
+        .provider
+        .authorization
+        .resume(request, Decision::Consented { session, granted })
+        .await;
+    interact(state, i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::DEMO_CONFIG;
+
+    #[test]
+    fn demo_config_builds() {
+        let c = ServeConfig::from_toml(DEMO_CONFIG).expect("demo config");
+        let o = build(&c, "http://127.0.0.1:8080").expect("provider");
+        let cfg = &o.provider.ctx.config;
+        assert_eq!(cfg.issuer, "http://127.0.0.1:8080");
+        assert!(cfg.grant_enabled("client_credentials"));
+        assert_eq!(o.form_action, "/authorize");
+    }
+
+    #[test]
+    fn issuer_from_the_file_wins_and_its_path_prefixes_the_form() {
+        let c = ServeConfig::from_toml("issuer = \"https://op.example/tenant/\"").expect("toml");
+        let o = build(&c, "http://127.0.0.1:1").expect("provider");
+        assert_eq!(o.issuer(), "https://op.example/tenant");
+        assert_eq!(o.form_action, "/tenant/authorize");
+    }
+
+    #[test]
+    fn client_scopes_default_to_the_non_administrative_supported_ones() {
+        let supported: Vec<String> = ["openid", "email", "org_admin"].map(String::from).to_vec();
+        let c = client(&ClientConfig::new("app"), &supported);
+        assert_eq!(c.scopes, ["openid", "email"]);
+        assert!(!c.allows_scope("org_admin"));
+        let c = client(
+            &ClientConfig::new("app").with_scopes(["openid"]),
+            &supported,
+        );
+        assert!(c.allows_scope("openid") && !c.allows_scope("email"));
+    }
+
+    #[test]
+    fn build_validates_programmatic_configs() {
+        let c = ServeConfig::new()
+            .with_client(ClientConfig::new("x").with_auth_method(ClientAuth::ClientSecretPost));
+        assert!(matches!(
+            build(&c, "http://127.0.0.1:1"),
+            Err(ServeError::Config(ConfigError::MissingClientSecret { .. }))
+        ));
+        let c = ServeConfig::new().with_client(ClientConfig::new("x").with_scopes(["nope"]));
+        assert!(matches!(
+            build(&c, "http://127.0.0.1:1"),
+            Err(ServeError::Config(ConfigError::UnsupportedScope { .. }))
+        ));
+    }
+}

@@ -1,0 +1,143 @@
+//! Sealed form values: a pending request travels in a hidden form field as base64url JSON with an
+//! expiry, MACed (HMAC-SHA-256) under a per-process key together with its purpose, so it cannot
+//! be altered, replayed after it expires, or used as a value of another form.
+
+use idforge_jose::crypto::{ct_eq, hmac, random_bytes, HashAlg};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+/// How long a sealed form value stays valid, in seconds.
+pub(crate) const SEAL_TTL: i64 = 600;
+
+/// What a sealed value is for; a value sealed for one purpose never opens for another.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Purpose {
+    /// The login form's pending authorization request.
+    Login,
+    /// The consent form's pending request and session.
+    Consent,
+}
+
+impl Purpose {
+    fn label(self) -> &'static [u8] {
+        match self {
+            Purpose::Login => b"idforge-server login\0",
+            Purpose::Consent => b"idforge-server consent\0",
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope<T> {
+    exp: i64,
+    value: T,
+}
+
+/// Seals and opens form values with one random key.
+pub(crate) struct Sealer {
+    key: [u8; 32],
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer(..)")
+    }
+}
+
+impl Sealer {
+    /// A sealer with a fresh random key; `None` when the random source fails.
+    pub(crate) fn random() -> Option<Sealer> {
+        let mut key = [0u8; 32];
+        random_bytes(&mut key).ok()?;
+        Some(Sealer { key })
+    }
+
+    fn mac(&self, purpose: Purpose, body: &str) -> Option<Vec<u8>> {
+        let mut input = purpose.label().to_vec();
+        input.extend_from_slice(body.as_bytes());
+        hmac(HashAlg::Sha256, &self.key, &input).ok()
+    }
+
+    /// `BODY.MAC`, both base64url; valid until `now + SEAL_TTL`. `None` only if the value
+    /// cannot be serialized or the MAC computed.
+    pub(crate) fn seal<T: Serialize>(
+        &self,
+        purpose: Purpose,
+        value: &T,
+        now: i64,
+    ) -> Option<String> {
+        let json = serde_json::to_vec(&Envelope {
+            exp: now + SEAL_TTL,
+            value,
+        })
+        .ok()?;
+        let body = idforge_jose::b64::encode(json);
+        let mac = self.mac(purpose, &body)?;
+        Some(format!("{body}.{}", idforge_jose::b64::encode(mac)))
+    }
+
+    /// The value, if `sealed` was sealed by this sealer for `purpose` and has not expired.
+    pub(crate) fn open<T: DeserializeOwned>(
+        &self,
+        purpose: Purpose,
+        sealed: &str,
+        now: i64,
+    ) -> Option<T> {
+        let (body, mac) = sealed.split_once('.')?;
+        let mac = idforge_jose::b64::decode(mac, "mac").ok()?;
+        if !ct_eq(&self.mac(purpose, body)?, &mac) {
+            return None;
+        }
+        let json = idforge_jose::b64::decode(body, "sealed").ok()?;
+        let envelope: Envelope<T> = serde_json::from_slice(&json).ok()?;
+        (now < envelope.exp).then_some(envelope.value)
+    }
+
+    /// Whether `value` has the shape of a sealed value (exactly one `.`), as opposed to a
+    /// request object (a JWS or JWE has two or four).
+    pub(crate) fn looks_sealed(value: &str) -> bool {
+        value.bytes().filter(|b| *b == b'.').count() == 1
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_refusals() {
+        let s = Sealer::random().unwrap();
+        let sealed = s.seal(Purpose::Login, &"pending", 1_000).unwrap();
+        assert!(Sealer::looks_sealed(&sealed));
+        assert_eq!(
+            s.open::<String>(Purpose::Login, &sealed, 1_000).as_deref(),
+            Some("pending")
+        );
+        // Another purpose, another key, expiry, tampering.
+        assert_eq!(s.open::<String>(Purpose::Consent, &sealed, 1_000), None);
+        let other = Sealer::random().unwrap();
+        assert_eq!(other.open::<String>(Purpose::Login, &sealed, 1_000), None);
+        assert_eq!(
+            s.open::<String>(Purpose::Login, &sealed, 1_000 + SEAL_TTL),
+            None
+        );
+        let (body, mac) = sealed.split_once('.').unwrap();
+        let forged = idforge_jose::b64::encode(br#"{"exp":99999999999,"value":"other"}"#);
+        assert_eq!(
+            s.open::<String>(Purpose::Login, &format!("{forged}.{mac}"), 1_000),
+            None
+        );
+        assert_eq!(
+            s.open::<String>(Purpose::Login, &format!("{body}.{body}"), 1_000),
+            None
+        );
+        assert_eq!(s.open::<String>(Purpose::Login, "garbage", 1_000), None);
+    }
+
+    #[test]
+    fn request_objects_do_not_look_sealed() {
+        assert!(!Sealer::looks_sealed("eyJh.eyJi.c2ln"));
+        assert!(!Sealer::looks_sealed("a.b.c.d.e"));
+        assert!(!Sealer::looks_sealed("plain"));
+    }
+}
