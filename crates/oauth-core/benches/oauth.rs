@@ -18,7 +18,7 @@ use idforge_jose::{crypto::EcCurve, FixedClock, JwsAlgorithm, Key, KeyRing, KeyS
 use idforge_oauth_core::memory::{MemoryClientStore, MemoryGrantStore, MemoryUserStore};
 use idforge_oauth_core::{
     AccessTokenFormat, Client, Config, GrantStore, Interaction, OsRng, Provider, Session,
-    TokenRequest,
+    TokenPersistence, TokenRequest,
 };
 use serde_json::json;
 
@@ -32,10 +32,10 @@ struct Env {
 }
 
 fn env(format: AccessTokenFormat) -> Env {
-    env_mode(format, false)
+    env_mode(format, TokenPersistence::Stored)
 }
 
-fn env_mode(format: AccessTokenFormat, non_persistent: bool) -> Env {
+fn env_mode(format: AccessTokenFormat, persistence: TokenPersistence) -> Env {
     let key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
     let signer = LocalSigner::new(key, JwsAlgorithm::ES256).unwrap();
     let clients = MemoryClientStore::with_clients([
@@ -57,7 +57,7 @@ fn env_mode(format: AccessTokenFormat, non_persistent: bool) -> Env {
     let provider = Provider::builder(
         Config::new("https://op.example")
             .with_access_token_format(format)
-            .with_non_persistent(non_persistent),
+            .with_token_persistence(persistence),
     )
     .clients(Arc::new(clients))
     .grants(Arc::new(MemoryGrantStore::new()))
@@ -192,7 +192,7 @@ fn memory_per_grant() {
         let g = idforge_oauth_core::testkit::grant(3600);
         let (_, code) = idforge_oauth_core::testkit::token(
             &g,
-            idforge_oauth_core::ports::TokenKind::AuthorizationCode,
+            idforge_oauth_core::TokenKind::AuthorizationCode,
             idforge_oauth_core::testkit::T0,
             60,
         );
@@ -262,7 +262,7 @@ fn ratios() {
             black_box(jwt.signer.sign_sync(&at_input).unwrap());
         },
     );
-    let np = env_mode(AccessTokenFormat::Jwt, true);
+    let np = env_mode(AccessTokenFormat::Jwt, TokenPersistence::SelfContained);
     let r3 = interleaved(
         "client_credentials, non-persistent (JWT AT, ES256, nothing stored) / one ES256 signature",
         1000,

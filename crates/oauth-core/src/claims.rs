@@ -55,7 +55,6 @@ pub(crate) fn select_claims(
     out
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

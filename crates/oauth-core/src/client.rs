@@ -317,9 +317,18 @@ impl Client {
             _ => {}
         }
         let signing = [
-            ("id_token_signed_response_alg", self.id_token_signed_response_alg),
-            ("userinfo_signed_response_alg", self.userinfo_signed_response_alg),
-            ("request_object_signing_alg", self.request_object_signing_alg),
+            (
+                "id_token_signed_response_alg",
+                self.id_token_signed_response_alg,
+            ),
+            (
+                "userinfo_signed_response_alg",
+                self.userinfo_signed_response_alg,
+            ),
+            (
+                "request_object_signing_alg",
+                self.request_object_signing_alg,
+            ),
         ];
         for (name, alg) in signing {
             if alg.is_some_and(|a| !ASYMMETRIC_ALGS.contains(&a)) {
@@ -466,7 +475,6 @@ fn loopback_parts(uri: &str) -> Option<(&str, &str)> {
     Some((host, tail))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -500,5 +508,4 @@ mod tests {
         assert_eq!(c.match_redirect_uri("http://127.0.0.2:80/cb"), None);
         assert_eq!(c.match_redirect_uri("http://127.0.0.1:80/cb?x"), None);
     }
-
 }

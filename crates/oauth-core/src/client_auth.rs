@@ -58,7 +58,9 @@ pub enum Credentials {
 pub fn accepts(registered: ClientAuthMethod, presented: ClientAuthMethod) -> bool {
     use ClientAuthMethod::{ClientSecretBasic, ClientSecretPost};
     match registered {
-        ClientSecretBasic | ClientSecretPost => matches!(presented, ClientSecretBasic | ClientSecretPost),
+        ClientSecretBasic | ClientSecretPost => {
+            matches!(presented, ClientSecretBasic | ClientSecretPost)
+        }
         other => other == presented,
     }
 }
@@ -288,7 +290,6 @@ fn unverified_claim(jwt: &str, name: &str) -> Option<String> {
     v.get(name)?.as_str().map(str::to_owned)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,13 +332,34 @@ mod tests {
     #[test]
     fn secret_checks_in_constant_shape() {
         let basic = Client::confidential("c", "s");
-        let post = Client::confidential("c", "s").with_auth_method(ClientAuthMethod::ClientSecretPost);
+        let post =
+            Client::confidential("c", "s").with_auth_method(ClientAuthMethod::ClientSecretPost);
         let jwt = Client::confidential("c", "s").with_auth_method(ClientAuthMethod::PrivateKeyJwt);
-        assert!(secret_matches(Some(&basic), "s", ClientAuthMethod::ClientSecretPost));
-        assert!(secret_matches(Some(&post), "s", ClientAuthMethod::ClientSecretBasic));
-        assert!(!secret_matches(Some(&basic), "wrong", ClientAuthMethod::ClientSecretBasic));
-        assert!(!secret_matches(Some(&jwt), "s", ClientAuthMethod::ClientSecretPost));
-        assert!(!secret_matches(None, "s", ClientAuthMethod::ClientSecretBasic));
+        assert!(secret_matches(
+            Some(&basic),
+            "s",
+            ClientAuthMethod::ClientSecretPost
+        ));
+        assert!(secret_matches(
+            Some(&post),
+            "s",
+            ClientAuthMethod::ClientSecretBasic
+        ));
+        assert!(!secret_matches(
+            Some(&basic),
+            "wrong",
+            ClientAuthMethod::ClientSecretBasic
+        ));
+        assert!(!secret_matches(
+            Some(&jwt),
+            "s",
+            ClientAuthMethod::ClientSecretPost
+        ));
+        assert!(!secret_matches(
+            None,
+            "s",
+            ClientAuthMethod::ClientSecretBasic
+        ));
     }
 
     #[test]
@@ -352,7 +374,10 @@ mod tests {
             })
         );
         // RFC 6749 §2.3: one method per request.
-        let two = presented(&form(&[("client_id", "c"), ("client_secret", "s")], Some(basic)));
+        let two = presented(&form(
+            &[("client_id", "c"), ("client_secret", "s")],
+            Some(basic),
+        ));
         assert_eq!(two.unwrap_err().code(), "invalid_request");
         assert_eq!(
             presented(&form(&[("client_id", "p")], None)),

@@ -293,7 +293,9 @@ impl Config {
             }
         }
         if self.leeway < 0 || self.refresh_token_grace_seconds < 0 {
-            return Err(ConfigError::Lifetime("leeway / refresh_token_grace_seconds"));
+            return Err(ConfigError::Lifetime(
+                "leeway / refresh_token_grace_seconds",
+            ));
         }
         Ok(())
     }

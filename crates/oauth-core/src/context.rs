@@ -68,4 +68,3 @@ impl std::fmt::Debug for Context {
             .finish_non_exhaustive()
     }
 }
-

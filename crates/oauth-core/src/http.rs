@@ -12,10 +12,10 @@ use ::http::{header, Method, Request, Response, StatusCode};
 use serde_json::Value;
 
 use crate::endpoint::authorize::{html_escape, Interaction};
+use crate::endpoint::userinfo::{bearer_token, UserInfoResponse};
 use crate::error::Error;
 use crate::model::{ResponseMode, TokenRequest};
 use crate::provider::Provider;
-use crate::endpoint::userinfo::{bearer_token, UserInfoResponse};
 
 fn respond(status: u16, content_type: &str, body: Vec<u8>) -> Response<Vec<u8>> {
     let mut r = Response::new(body);

@@ -35,29 +35,29 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 // Model.
+pub mod client;
+pub mod config;
 mod error;
 pub mod model;
-pub mod config;
-pub mod secret;
-pub mod client;
 pub mod records;
+pub mod secret;
 // Ports.
-pub mod ports;
 pub mod context;
+pub mod ports;
 // Logic.
 pub mod claims;
 pub mod client_auth;
+pub mod grant;
 pub mod issue;
+pub mod pushed_request;
+pub mod request_object;
 pub mod revocation;
 pub mod validate;
-pub mod request_object;
-pub mod pushed_request;
-pub mod grant;
 // Endpoints.
 pub mod endpoint;
-pub mod provider;
 #[cfg(feature = "http")]
 pub mod http;
+pub mod provider;
 // Implementations.
 #[cfg(feature = "memory")]
 pub mod memory;
@@ -85,9 +85,7 @@ pub use ports::{
     PushedRequestStore,
 };
 pub use provider::{Provider, ProviderBuilder};
-pub use records::{
-    Grant, PushedRequest, TokenContents, TokenKind, TokenRecord, TokenType,
-};
+pub use records::{Grant, PushedRequest, TokenContents, TokenKind, TokenRecord, TokenType};
 pub use secret::{OsRng, Rng, TokenHash};
 pub use validate::{resolve_access_token, verify_own_jwt, AccessTokenInfo};
 

@@ -32,12 +32,17 @@ impl Default for Limits {
     }
 }
 
-/// Parameters of a request, each name at most once.
+/// Parameters that may repeat: RFC 8693 §2.1 `audience` and `resource`, RFC 8707 §2
+/// `resource`. Every other parameter "MUST NOT be included more than once" (RFC 6749 §3.1,
+/// §3.2).
+pub const REPEATABLE_PARAMS: [&str; 2] = ["audience", "resource"];
+
+/// Parameters of a request, each name at most once except [`REPEATABLE_PARAMS`].
 ///
 /// RFC 6749 §3.1/§3.2: "Request and response parameters MUST NOT be included more than once";
 /// parameters sent without a value are treated as omitted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Params(BTreeMap<String, String>);
+pub struct Params(BTreeMap<String, Vec<String>>);
 
 impl Params {
     /// Parses `application/x-www-form-urlencoded` bytes (a query string or a form body).
@@ -45,9 +50,10 @@ impl Params {
         if input.len() > limits.max_input_bytes {
             return Err(Error::InvalidRequest("request too large".into()));
         }
-        let mut map = BTreeMap::new();
+        let mut params = Params::default();
+        let mut count = 0usize;
         for (name, value) in form_urlencoded::parse(input) {
-            if map.len() >= limits.max_params {
+            if count >= limits.max_params {
                 return Err(Error::InvalidRequest("too many parameters".into()));
             }
             if value.len() > limits.max_value_bytes {
@@ -56,47 +62,56 @@ impl Params {
                     truncate(&name)
                 )));
             }
-            // RFC 6749 §3.1: parameters without a value are treated as omitted.
-            if value.is_empty() {
-                continue;
-            }
-            if map
-                .insert(name.clone().into_owned(), value.into_owned())
-                .is_some()
-            {
-                return Err(Error::InvalidRequest(format!(
-                    "parameter `{}` is repeated",
-                    truncate(&name)
-                )));
-            }
+            count += 1;
+            params.push(name.into_owned(), value.into_owned())?;
         }
-        Ok(Params(map))
+        Ok(params)
     }
 
     /// Builds parameters from pairs (a repeated name is an error, as in [`Params::parse`]).
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
     ) -> Result<Params> {
-        let mut map = BTreeMap::new();
+        let mut params = Params::default();
         for (k, v) in pairs {
-            let (k, v) = (k.into(), v.into());
-            if v.is_empty() {
-                continue;
-            }
-            if map.contains_key(&k) {
-                return Err(Error::InvalidRequest(format!(
-                    "parameter `{}` is repeated",
-                    truncate(&k)
-                )));
-            }
-            map.insert(k, v);
+            params.push(k.into(), v.into())?;
         }
-        Ok(Params(map))
+        Ok(params)
     }
 
-    /// The value of `name`, if present.
+    /// Adds one parameter: an empty value is omitted (RFC 6749 §3.1), a repeated name is
+    /// `invalid_request` unless it is one of [`REPEATABLE_PARAMS`].
+    fn push(&mut self, name: String, value: String) -> Result<()> {
+        if value.is_empty() {
+            return Ok(());
+        }
+        match self.0.get_mut(&name) {
+            Some(values) if REPEATABLE_PARAMS.contains(&name.as_str()) => values.push(value),
+            Some(_) => {
+                return Err(Error::InvalidRequest(format!(
+                    "parameter `{}` is repeated",
+                    truncate(&name)
+                )))
+            }
+            None => {
+                self.0.insert(name, vec![value]);
+            }
+        }
+        Ok(())
+    }
+
+    /// The value of `name`, if present (the first one of a repeatable parameter).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(name).map(String::as_str)
+        self.0
+            .get(name)
+            .and_then(|v| v.first())
+            .map(String::as_str)
+    }
+
+    /// Every value of `name`, in request order (more than one only for
+    /// [`REPEATABLE_PARAMS`]).
+    pub fn get_all(&self, name: &str) -> &[String] {
+        self.0.get(name).map(Vec::as_slice).unwrap_or_default()
     }
 
     /// The value of `name`, or `invalid_request` naming it.
@@ -105,14 +120,16 @@ impl Params {
             .ok_or_else(|| Error::InvalidRequest(format!("missing parameter `{name}`")))
     }
 
-    /// Every parameter.
+    /// Every parameter, a repeated one once per value.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.0
+            .iter()
+            .flat_map(|(k, vs)| vs.iter().map(move |v| (k.as_str(), v.as_str())))
     }
 
-    /// Removes and returns a parameter (used for client credentials in the body).
+    /// Removes and returns a parameter (the first value of a repeatable one).
     pub fn take(&mut self, name: &str) -> Option<String> {
-        self.0.remove(name)
+        self.0.remove(name).and_then(|v| v.into_iter().next())
     }
 }
 
@@ -484,6 +501,32 @@ mod tests {
         assert_eq!(p.get("b"), Some("x y"));
         let big = vec![b'a'; l.max_input_bytes + 1];
         assert!(Params::parse(&big, &l).is_err());
+    }
+
+    #[test]
+    fn audience_and_resource_may_repeat() {
+        // RFC 8693 §2.1 and RFC 8707 §2 allow several `audience` / `resource` values.
+        let l = Limits::default();
+        let p = Params::parse(
+            b"audience=a&resource=https%3A%2F%2Frs1&audience=b&resource=https%3A%2F%2Frs2",
+            &l,
+        )
+        .unwrap();
+        assert_eq!(p.get_all("audience"), ["a", "b"]);
+        assert_eq!(p.get_all("resource"), ["https://rs1", "https://rs2"]);
+        assert_eq!(p.get("audience"), Some("a"));
+        assert_eq!(p.iter().count(), 4);
+        assert!(p.get_all("scope").is_empty());
+        // Round trip through pairs keeps every value.
+        let again = Params::from_pairs(p.iter()).unwrap();
+        assert_eq!(again, p);
+        // The count limit counts every value.
+        let tight = Limits {
+            max_params: 3,
+            ..Limits::default()
+        };
+        assert!(Params::parse(b"audience=a&audience=b&audience=c&audience=d", &tight).is_err());
+        assert!(Params::parse(b"scope=a&scope=b", &l).is_err());
     }
 
     #[test]

@@ -107,4 +107,3 @@ pub trait PreIssueIdTokenAction: Send + Sync {
         lifetime: &mut i64,
     ) -> Result<()>;
 }
-

@@ -15,11 +15,7 @@ pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
 /// RFC 9126 §4: the parameters pushed under `request_uri`, consumed (single use). The
 /// `request_uri` must be one of ours, unexpired, and pushed by `client`. A `request_uri` shown
 /// by another client is spent all the same: a leaked one is worth nothing afterwards.
-pub async fn redeem(
-    ctx: &Context,
-    request_uri: &str,
-    client: &Client,
-) -> Result<Params> {
+pub async fn redeem(ctx: &Context, request_uri: &str, client: &Client) -> Result<Params> {
     let Some(secret) = request_uri.strip_prefix(REQUEST_URI_PREFIX) else {
         return Err(Error::RequestUriNotSupported(
             "only request_uri values from the pushed authorization request endpoint are accepted"

@@ -405,4 +405,3 @@ pub struct PushedRequest {
     /// When the `request_uri` expires (RFC 9126 §2.2 `expires_in`).
     pub expires_at: i64,
 }
-

@@ -24,9 +24,9 @@ use idforge_jose::{JwsAlgorithm, JwsPolicy, KeySet};
 use serde_json::{Map, Value};
 
 use crate::client::{Client, ASYMMETRIC_ALGS};
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::model::Params;
-use crate::context::Context;
 use crate::secret::TokenHash;
 
 /// The media type of RFC 9101 §10.8 (`typ` header `oauth-authz-req+jwt`).

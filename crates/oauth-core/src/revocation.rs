@@ -96,7 +96,12 @@ pub async fn revoke_family(ctx: &Context, grant_id: &str, until: i64) -> Result<
 /// Self-contained refresh-token rotation (RFC 9700 §4.14.2): marks `token` used until `exp`.
 /// `false` if it was used before: a replay, after which the caller revokes the family. Always
 /// `true` when revocations are not recorded (reuse cannot be detected then).
-pub async fn use_refresh_token_once(ctx: &Context, token: &str, exp: i64, now: i64) -> Result<bool> {
+pub async fn use_refresh_token_once(
+    ctx: &Context,
+    token: &str,
+    exp: i64,
+    now: i64,
+) -> Result<bool> {
     if !ctx.config.token_persistence.records_revocations() {
         return Ok(true);
     }

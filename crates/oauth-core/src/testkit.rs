@@ -18,7 +18,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::model::{Params, Scopes};
 use crate::ports::{GrantStore, PushedRequestStore};
 use crate::records::{
-    ConsumeOutcome, Grant, PushedRequest, TokenContents, RotateOutcome, TokenKind, TokenRecord, TokenState,
+    ConsumeOutcome, Grant, PushedRequest, RotateOutcome, TokenContents, TokenKind, TokenRecord,
+    TokenState,
 };
 use crate::secret::TokenHash;
 

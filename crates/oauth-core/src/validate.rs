@@ -206,7 +206,8 @@ fn self_contained_info(
                 .map_err(Error::from)?;
         }
     }
-    let mut grant = Grant::new(gid, client_id.clone(), scopes.clone(), iat, exp).with_contents(contents);
+    let mut grant =
+        Grant::new(gid, client_id.clone(), scopes.clone(), iat, exp).with_contents(contents);
     grant.subject = subject.clone();
     grant.auth_time = claims.get("auth_time").and_then(Value::as_i64);
     grant.acr = s("acr");
@@ -236,8 +237,14 @@ mod tests {
         let c = claims(json!({"aud": ["a", "b"]}));
         assert_eq!(audience_names(&c, &["b"]), Some(true));
         assert_eq!(audience_names(&c, &["c"]), Some(false));
-        assert_eq!(audience_names(&claims(json!({"aud": "a"})), &["a"]), Some(true));
-        assert_eq!(audience_names(&claims(json!({"aud": 7})), &["a"]), Some(false));
+        assert_eq!(
+            audience_names(&claims(json!({"aud": "a"})), &["a"]),
+            Some(true)
+        );
+        assert_eq!(
+            audience_names(&claims(json!({"aud": 7})), &["a"]),
+            Some(false)
+        );
         assert_eq!(audience_names(&claims(json!({})), &["a"]), None);
     }
 

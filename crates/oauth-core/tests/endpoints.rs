@@ -8,8 +8,7 @@ use common::*;
 use idforge_jose::{Header, JwsAlgorithm, JwsPolicy, KeySet, LocalSigner};
 use idforge_jwe::{nested, ContentEncryption, JwePolicy, KeyManagementAlgorithm};
 use idforge_oauth_core::{
-    TokenPersistence,
-    AccessTokenFormat, Client, ClientAuthMethod, TokenRequest, UserInfoResponse,
+    AccessTokenFormat, Client, ClientAuthMethod, TokenPersistence, TokenRequest, UserInfoResponse,
 };
 use serde_json::{json, Value};
 

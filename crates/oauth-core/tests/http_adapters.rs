@@ -163,3 +163,50 @@ async fn errors_and_metadata() {
         .unwrap()
         .contains("<script>"));
 }
+
+/// Another crate's endpoints (say CIBA's backchannel authentication endpoint).
+struct Backchannel;
+
+#[async_trait::async_trait]
+impl idforge_oauth_core::http::HttpEndpoints for Backchannel {
+    async fn handle_http(
+        &self,
+        req: Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, Request<Vec<u8>>> {
+        if req.uri().path() != "/bc-authorize" {
+            return Err(req);
+        }
+        let echoed = req.into_body();
+        Ok(http::Response::new(echoed))
+    }
+}
+
+#[tokio::test]
+async fn endpoint_sets_compose_without_copying_the_request() {
+    use idforge_oauth_core::http::{route, HttpEndpoints};
+    let env = env();
+    let handlers: [&dyn HttpEndpoints; 2] = [&env.provider, &Backchannel];
+    // oauth-core answers its own paths...
+    let r = route(
+        &handlers,
+        post(
+            "/token",
+            "grant_type=client_credentials",
+            Some(&basic("cc-only", "cc-secret")),
+        ),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // ...passes the others on, body and all...
+    let r = route(&handlers, post("/bc-authorize", "login_hint=alice", None))
+        .await
+        .unwrap();
+    assert_eq!(r.body(), b"login_hint=alice");
+    // ...and a path nobody serves comes back to the host unchanged.
+    let back = route(&handlers, post("/nope", "x=1", None))
+        .await
+        .unwrap_err();
+    assert_eq!(back.uri().path(), "/nope");
+    assert_eq!(back.body(), b"x=1");
+}

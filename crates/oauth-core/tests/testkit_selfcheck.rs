@@ -13,8 +13,8 @@ use idforge_oauth_core::ports::GrantStore;
 use idforge_oauth_core::records::{
     ConsumeOutcome, Grant, RotateOutcome, TokenKind, TokenRecord, TokenState,
 };
-use idforge_oauth_core::TokenHash;
 use idforge_oauth_core::Result;
+use idforge_oauth_core::TokenHash;
 
 /// Returns `Pending` once, so concurrent callers interleave.
 struct YieldOnce(bool);

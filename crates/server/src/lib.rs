@@ -75,6 +75,10 @@ pub enum ServeError {
     /// The provider refused its configuration (for instance the issuer).
     #[error("{0}")]
     Provider(#[source] idforge_oauth_core::Error),
+    /// The provider or a client registration refused its configuration (for instance the
+    /// issuer).
+    #[error("{0}")]
+    ProviderConfig(#[source] idforge_oauth_core::ConfigError),
     /// The random source failed.
     #[error("random source unavailable")]
     Random,

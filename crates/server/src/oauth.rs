@@ -121,7 +121,9 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
         for g in &c.grant_types {
             oc = oc.with_grant_type(g);
         }
-        clients.insert(client(c, &supported));
+        let client = client(c, &supported);
+        client.validate().map_err(ServeError::ProviderConfig)?;
+        clients.insert(client);
     }
     let users = Arc::new(MemoryUserStore::new());
     for u in &config.users {
@@ -138,7 +140,7 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
         .passwords(users.clone())
         .keys(Arc::new(KeyRing::new(signer)))
         .build()
-        .map_err(ServeError::Provider)?;
+        .map_err(ServeError::ProviderConfig)?;
     let cfg = &provider.ctx.config;
     let issuer_path = cfg
         .issuer
@@ -172,8 +174,8 @@ async fn endpoints(State(state): State<Arc<OAuth>>, req: Request) -> Response {
     };
     let req = axum::http::Request::from_parts(parts, bytes.to_vec());
     match state.provider.handle_http(req).await {
-        Some(resp) => resp.map(Body::from),
-        None => (StatusCode::NOT_FOUND, "not found").into_response(),
+        Ok(resp) => resp.map(Body::from),
+        Err(_) => (StatusCode::NOT_FOUND, "not found").into_response(),
     }
 }
 

@@ -16,12 +16,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
 use crate::config::grant_type;
+use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::model::{
     is_pkce_value, AuthorizationRequest, ClaimsRequest, CodeChallengeMethod, Display, Params,
     Prompt, ResponseMode, Scopes,
 };
-use crate::context::Context;
 use crate::pushed_request;
 use crate::records::{CodeBinding, Grant, TokenContents, TokenKind, TokenRecord, TokenState};
 use crate::request_object::request_object_params;

@@ -103,7 +103,9 @@ impl UserInfoEndpoint {
             .clone()
             .ok_or_else(|| Error::internal("client has no JWKS for encryption"))?;
         let policy = EncryptionPolicy::new(alg, enc, jwks);
-        Ok(UserInfoResponse::Jwt(encrypt_to_client(ctx, &policy, &jws)?))
+        Ok(UserInfoResponse::Jwt(encrypt_to_client(
+            ctx, &policy, &jws,
+        )?))
     }
 }
 

@@ -136,10 +136,16 @@ mod tests {
     #[test]
     fn pkce_and_redirect_uri_rules() {
         let app = Client::public("app");
-        let ok = params(&[("redirect_uri", "https://app/cb"), ("code_verifier", VERIFIER)]);
+        let ok = params(&[
+            ("redirect_uri", "https://app/cb"),
+            ("code_verifier", VERIFIER),
+        ]);
         assert!(check_redemption(&record(true, true), &app, &ok).is_ok());
         // RFC 7636 §4.6: wrong verifier.
-        let bad = params(&[("redirect_uri", "https://app/cb"), ("code_verifier", CHALLENGE)]);
+        let bad = params(&[
+            ("redirect_uri", "https://app/cb"),
+            ("code_verifier", CHALLENGE),
+        ]);
         assert!(check_redemption(&record(true, true), &app, &bad).is_err());
         // Missing verifier for a code with a challenge.
         let none = params(&[("redirect_uri", "https://app/cb")]);
@@ -150,13 +156,19 @@ mod tests {
         let no_uri = params(&[("code_verifier", VERIFIER)]);
         assert!(check_redemption(&record(true, true), &app, &no_uri).is_err());
         assert!(check_redemption(&record(true, false), &app, &no_uri).is_ok());
-        let other = params(&[("redirect_uri", "https://app/cb2"), ("code_verifier", VERIFIER)]);
+        let other = params(&[
+            ("redirect_uri", "https://app/cb2"),
+            ("code_verifier", VERIFIER),
+        ]);
         assert!(check_redemption(&record(true, true), &app, &other).is_err());
     }
 
     #[test]
     fn code_is_bound_to_client_and_kind() {
-        let ok = params(&[("redirect_uri", "https://app/cb"), ("code_verifier", VERIFIER)]);
+        let ok = params(&[
+            ("redirect_uri", "https://app/cb"),
+            ("code_verifier", VERIFIER),
+        ]);
         let e = check_redemption(&record(true, true), &Client::public("other"), &ok).unwrap_err();
         assert_eq!(e.code(), "invalid_grant");
         let mut r = record(true, true);

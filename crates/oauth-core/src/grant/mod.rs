@@ -112,7 +112,8 @@ impl GrantRegistry {
 
 /// Whether to issue a refresh token: the provider and the client both allow the grant.
 pub fn wants_refresh(config: &Config, client: &Client) -> bool {
-    config.grant_enabled(grant_type::REFRESH_TOKEN) && client.allows_grant(grant_type::REFRESH_TOKEN)
+    config.grant_enabled(grant_type::REFRESH_TOKEN)
+        && client.allows_grant(grant_type::REFRESH_TOKEN)
 }
 
 /// The scopes of a grant without an authorization step (RFC 6749 §3.3): the requested ones, or

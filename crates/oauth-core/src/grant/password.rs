@@ -45,9 +45,15 @@ impl GrantHandler for PasswordGrant {
         let now = ctx.clock.now();
         let id = random_token(ctx.rng.as_ref(), 16)?;
         let expires_at = now.saturating_add(ctx.config.refresh_token_ttl);
-        let grant = Grant::new(id, client.client_id.clone(), scopes.clone(), now, expires_at)
-            .with_subject(subject)
-            .with_authentication(now, None, vec!["pwd".into()]);
+        let grant = Grant::new(
+            id,
+            client.client_id.clone(),
+            scopes.clone(),
+            now,
+            expires_at,
+        )
+        .with_subject(subject)
+        .with_authentication(now, None, vec!["pwd".into()]);
         if persists(ctx, client) {
             ctx.grants.create_grant(grant.clone()).await?;
         }

@@ -64,7 +64,8 @@ pub struct IssuedAccessToken {
 
 /// Whether tokens of `client` are stored: always, except JWTs when tokens are self-contained.
 pub fn persists(ctx: &Context, client: &Client) -> bool {
-    !ctx.config.token_persistence.is_self_contained() || format_of(ctx, client) == AccessTokenFormat::Opaque
+    !ctx.config.token_persistence.is_self_contained()
+        || format_of(ctx, client) == AccessTokenFormat::Opaque
 }
 
 fn format_of(ctx: &Context, client: &Client) -> AccessTokenFormat {
