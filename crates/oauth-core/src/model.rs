@@ -102,10 +102,7 @@ impl Params {
 
     /// The value of `name`, if present (the first one of a repeatable parameter).
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .get(name)
-            .and_then(|v| v.first())
-            .map(String::as_str)
+        self.0.get(name).and_then(|v| v.first()).map(String::as_str)
     }
 
     /// Every value of `name`, in request order (more than one only for

@@ -21,9 +21,9 @@ use idforge_oauth_core::issue::{issue_token_response, persists, IssueOptions};
 use idforge_oauth_core::memory::{MemoryClientStore, MemoryGrantStore, MemoryUserStore};
 use idforge_oauth_core::records::{ConsumeOutcome, ACCESS_TOKEN_OWN_CLAIMS};
 use idforge_oauth_core::{
-    resolve_access_token, verify_own_jwt, Client, Config, Context, GrantStore,
-    DiscoveryContributor, Error, Grant, OsRng, Provider, Scopes, TokenContents, TokenHash,
-    TokenKind, TokenPersistence, TokenRecord, TokenRequest, TokenResponse,
+    resolve_access_token, verify_own_jwt, Client, Config, Context, DiscoveryContributor, Error,
+    Grant, GrantStore, OsRng, Provider, Scopes, TokenContents, TokenHash, TokenKind,
+    TokenPersistence, TokenRecord, TokenRequest, TokenResponse,
 };
 use serde_json::{json, Map, Value};
 
@@ -59,12 +59,10 @@ impl GrantHandler for DelegationGrant {
         for aud in req.params.get_all("audience") {
             if !allowed.iter().any(|a| a == aud) {
                 // RFC 8693 §2.2.2 `invalid_target`, with an extra member.
-                return Err(Error::protocol(
-                    "invalid_target",
-                    400,
-                    "the audience is not allowed",
-                )
-                .with_member("allowed_audiences", Value::Array(allowed)));
+                return Err(
+                    Error::protocol("invalid_target", 400, "the audience is not allowed")
+                        .with_member("allowed_audiences", Value::Array(allowed)),
+                );
             }
             contents = contents.with_audience(aud.clone());
         }
@@ -74,11 +72,20 @@ impl GrantHandler for DelegationGrant {
         contents.add_access_token_claim("authorization_details", details)?;
         contents.add_id_token_claim("delegated", json!(true))?;
         let now = ctx.now();
-        let id = format!("delegation-{subject}-{}", req.params.get("n").unwrap_or("0"));
-        let grant = Grant::new(id, client.client_id.clone(), Scopes::from_values(["openid"]), now, now + 3600)
-            .with_subject(subject)
-            .with_authentication(now, None, vec!["delegation".into()])
-            .with_contents(contents);
+        let id = format!(
+            "delegation-{subject}-{}",
+            req.params.get("n").unwrap_or("0")
+        );
+        let grant = Grant::new(
+            id,
+            client.client_id.clone(),
+            Scopes::from_values(["openid"]),
+            now,
+            now + 3600,
+        )
+        .with_subject(subject)
+        .with_authentication(now, None, vec!["delegation".into()])
+        .with_contents(contents);
         if persists(ctx, client) {
             ctx.grants.create_grant(grant.clone()).await?;
         }
@@ -101,7 +108,11 @@ impl ArtifactGrant {
     async fn redeem(&self, ctx: &Context, req: &TokenRequest) -> Result<TokenResponse, Error> {
         let code = req.params.require("artifact")?;
         let kind = TokenKind::Artifact(ARTIFACT.into());
-        let (_, grant) = match ctx.grants.consume(&TokenHash::of(code), kind, ctx.now()).await? {
+        let (_, grant) = match ctx
+            .grants
+            .consume(&TokenHash::of(code), kind, ctx.now())
+            .await?
+        {
             ConsumeOutcome::Consumed(record, grant) => (record, grant),
             _ => return Err(Error::InvalidGrant("artifact invalid or spent".into())),
         };
@@ -244,9 +255,16 @@ async fn introspect(op: &Op, token: &str) -> Value {
 
 /// What the grant put in must show in `v`, an access token's claims or its introspection.
 fn assert_shaped(v: &Value) {
-    assert_eq!(v["aud"], json!(["https://rs1.example", "https://rs2.example"]), "{v}");
+    assert_eq!(
+        v["aud"],
+        json!(["https://rs1.example", "https://rs2.example"]),
+        "{v}"
+    );
     assert_eq!(v["act"], json!({"sub": "agent-7"}), "{v}");
-    assert_eq!(v["authorization_details"][0]["type"], "payment_initiation", "{v}");
+    assert_eq!(
+        v["authorization_details"][0]["type"], "payment_initiation",
+        "{v}"
+    );
     assert_eq!(v["sub"], "alice");
     assert_eq!(v["iss"], ISSUER);
     assert_eq!(v["client_id"], "agent");
@@ -259,7 +277,10 @@ async fn shaped_tokens_survive_refresh(persistence: TokenPersistence) {
     assert_eq!(first.expires_in, 120, "the grant's access-token lifetime");
     let at = claims_of(&op, &first.access_token);
     assert_shaped(&at);
-    assert_eq!(at["exp"].as_i64().unwrap() - at["iat"].as_i64().unwrap(), 120);
+    assert_eq!(
+        at["exp"].as_i64().unwrap() - at["iat"].as_i64().unwrap(),
+        120
+    );
     let id = claims_of(&op, first.id_token.as_deref().unwrap());
     assert_eq!(id["delegated"], true);
     assert_eq!(id["aud"], "agent", "the ID token's aud stays the client");
@@ -285,7 +306,9 @@ async fn shaped_tokens_survive_refresh(persistence: TokenPersistence) {
 
     // Resource endpoints of other crates resolve the token to its grant and claims.
     let ctx = &op.provider.ctx;
-    let info = resolve_access_token(ctx, &second.access_token).await.unwrap();
+    let info = resolve_access_token(ctx, &second.access_token)
+        .await
+        .unwrap();
     assert_eq!(info.subject.as_deref(), Some("alice"));
     assert_eq!(info.extra_claims()["act"]["sub"], "agent-7");
     assert_eq!(
@@ -360,13 +383,23 @@ async fn a_grant_speaks_its_own_error_codes() {
 fn the_provider_owns_its_claims() {
     let mut contents = TokenContents::new();
     for owned in ACCESS_TOKEN_OWN_CLAIMS {
-        assert!(contents.add_access_token_claim(owned, json!("x")).is_err(), "{owned}");
+        assert!(
+            contents.add_access_token_claim(owned, json!("x")).is_err(),
+            "{owned}"
+        );
     }
-    for owned in ["iss", "sub", "aud", "exp", "iat", "nonce", "azp", "at_hash", "sid"] {
-        assert!(contents.add_id_token_claim(owned, json!("x")).is_err(), "{owned}");
+    for owned in [
+        "iss", "sub", "aud", "exp", "iat", "nonce", "azp", "at_hash", "sid",
+    ] {
+        assert!(
+            contents.add_id_token_claim(owned, json!("x")).is_err(),
+            "{owned}"
+        );
     }
     assert!(contents.is_empty());
-    contents.add_access_token_claim("cnf", json!({"jkt": "x"})).unwrap();
+    contents
+        .add_access_token_claim("cnf", json!({"jkt": "x"}))
+        .unwrap();
     assert!(!contents.is_empty());
 }
 
@@ -380,7 +413,11 @@ async fn discovery_gets_extension_members_but_keeps_its_own() {
     let grants = m["grant_types_supported"].as_array().unwrap();
     assert!(grants.iter().any(|g| g == DELEGATION));
     // RFC 8414 §2: signing algorithms wherever private_key_jwt is listed.
-    for endpoint in ["token_endpoint", "introspection_endpoint", "revocation_endpoint"] {
+    for endpoint in [
+        "token_endpoint",
+        "introspection_endpoint",
+        "revocation_endpoint",
+    ] {
         let methods = m[format!("{endpoint}_auth_methods_supported")]
             .as_array()
             .unwrap();
@@ -504,8 +541,8 @@ async fn client_assertions_may_name_other_endpoints() {
         let claims = json!({
             "iss": "signed", "sub": "signed", "aud": aud, "exp": NOW + 60, "iat": NOW, "jti": jti
         });
-        let a = idforge_jose::sign_jwt(Header::new(), claims.as_object().unwrap(), &signer)
-            .unwrap();
+        let a =
+            idforge_jose::sign_jwt(Header::new(), claims.as_object().unwrap(), &signer).unwrap();
         format!(
             "grant_type=client_credentials&client_assertion_type={}&client_assertion={a}",
             urlencode(idforge_oauth_core::client_auth::JWT_BEARER_ASSERTION)
