@@ -51,8 +51,7 @@ impl Params {
             return Err(Error::InvalidRequest("request too large".into()));
         }
         let mut params = Params::default();
-        let mut count = 0usize;
-        for (name, value) in form_urlencoded::parse(input) {
+        for (count, (name, value)) in form_urlencoded::parse(input).enumerate() {
             if count >= limits.max_params {
                 return Err(Error::InvalidRequest("too many parameters".into()));
             }
@@ -62,7 +61,6 @@ impl Params {
                     truncate(&name)
                 )));
             }
-            count += 1;
             params.push(name.into_owned(), value.into_owned())?;
         }
         Ok(params)
@@ -249,6 +247,24 @@ pub enum ResponseMode {
     FormPost,
 }
 
+impl ResponseMode {
+    /// Every mode, as discovery lists them (`response_modes_supported`).
+    pub const ALL: [ResponseMode; 2] = [ResponseMode::Query, ResponseMode::FormPost];
+
+    /// The registered name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ResponseMode::Query => "query",
+            ResponseMode::FormPost => "form_post",
+        }
+    }
+
+    /// The mode named `name`, if supported.
+    pub fn from_name(name: &str) -> Option<ResponseMode> {
+        Self::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
 /// A `prompt` value (OIDC Core §3.1.2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -261,6 +277,31 @@ pub enum Prompt {
     Consent,
     /// Let the user choose an account.
     SelectAccount,
+}
+
+impl Prompt {
+    /// Every value, as discovery lists them (`prompt_values_supported`).
+    pub const ALL: [Prompt; 4] = [
+        Prompt::None,
+        Prompt::Login,
+        Prompt::Consent,
+        Prompt::SelectAccount,
+    ];
+
+    /// The registered name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Prompt::None => "none",
+            Prompt::Login => "login",
+            Prompt::Consent => "consent",
+            Prompt::SelectAccount => "select_account",
+        }
+    }
+
+    /// The value named `name`, if supported.
+    pub fn from_name(name: &str) -> Option<Prompt> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
 }
 
 /// A validated authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1). The host keeps it
@@ -320,15 +361,25 @@ pub enum Display {
 }
 
 impl Display {
+    /// Every value, as discovery lists them (`display_values_supported`).
+    pub const ALL: [Display; 4] = [Display::Page, Display::Popup, Display::Touch, Display::Wap];
+
+    /// The registered name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Display::Page => "page",
+            Display::Popup => "popup",
+            Display::Touch => "touch",
+            Display::Wap => "wap",
+        }
+    }
+
     /// Parses a `display` value; unknown values are `invalid_request`.
     pub fn parse(v: &str) -> Result<Display> {
-        match v {
-            "page" => Ok(Display::Page),
-            "popup" => Ok(Display::Popup),
-            "touch" => Ok(Display::Touch),
-            "wap" => Ok(Display::Wap),
-            _ => Err(Error::InvalidRequest("unsupported display value".into())),
-        }
+        Self::ALL
+            .into_iter()
+            .find(|d| d.name() == v)
+            .ok_or_else(|| Error::InvalidRequest("unsupported display value".into()))
     }
 }
 

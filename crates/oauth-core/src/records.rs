@@ -221,12 +221,12 @@ impl TokenContents {
         name: impl Into<String>,
         value: Value,
     ) -> Result<(), ReservedClaim> {
-        let name = name.into();
-        if ACCESS_TOKEN_OWN_CLAIMS.contains(&name.as_str()) {
-            return Err(ReservedClaim(name));
-        }
-        self.access_token_claims.insert(name, value);
-        Ok(())
+        add_claim(
+            &mut self.access_token_claims,
+            &ACCESS_TOKEN_OWN_CLAIMS,
+            name.into(),
+            value,
+        )
     }
 
     /// Adds a claim to every ID token of the grant. Refuses the provider's own claims
@@ -236,12 +236,12 @@ impl TokenContents {
         name: impl Into<String>,
         value: Value,
     ) -> Result<(), ReservedClaim> {
-        let name = name.into();
-        if ID_TOKEN_OWN_CLAIMS.contains(&name.as_str()) {
-            return Err(ReservedClaim(name));
-        }
-        self.id_token_claims.insert(name, value);
-        Ok(())
+        add_claim(
+            &mut self.id_token_claims,
+            &ID_TOKEN_OWN_CLAIMS,
+            name.into(),
+            value,
+        )
     }
 
     /// The extra access-token claims.
@@ -253,6 +253,19 @@ impl TokenContents {
     pub fn id_token_claims(&self) -> &Map<String, Value> {
         &self.id_token_claims
     }
+}
+
+fn add_claim(
+    claims: &mut Map<String, Value>,
+    owned: &[&str],
+    name: String,
+    value: Value,
+) -> Result<(), ReservedClaim> {
+    if owned.contains(&name.as_str()) {
+        return Err(ReservedClaim(name));
+    }
+    claims.insert(name, value);
+    Ok(())
 }
 
 /// A grant tried to set a claim the provider owns.

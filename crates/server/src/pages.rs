@@ -4,20 +4,10 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-/// Escapes text for HTML element content and (double- or single-quoted) attribute values.
+/// Escapes text for HTML element content and (double- or single-quoted) attribute values:
+/// oauth-core's escaper, the one its own form_post and error pages use.
 pub(crate) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    idforge_oauth_core::endpoint::authorize::html_escape(s)
 }
 
 /// An HTML response that is never cached (it carries a sealed form value or an error).

@@ -438,10 +438,10 @@ impl AuthorizationEndpoint {
         };
         // The response mode decides how even errors are returned; an invalid one falls back to
         // query (and the error below reports it).
-        let mode = match p.get("response_mode") {
-            Some("form_post") => ResponseMode::FormPost,
-            _ => ResponseMode::Query,
-        };
+        let mode = p
+            .get("response_mode")
+            .and_then(ResponseMode::from_name)
+            .unwrap_or(ResponseMode::Query);
         Ok(ErrorTarget {
             redirect_uri,
             mode,
@@ -482,11 +482,12 @@ impl AuthorizationEndpoint {
                 "the client may not use the authorization code flow".into(),
             ));
         }
-        match p.get("response_mode") {
-            None | Some("query") | Some("form_post") => {}
-            // OAuth 2.0 Multiple Response Types §2.1: `fragment` is not allowed for `code`
-            // here (it would expose the code to scripts), nor is anything unknown.
-            Some(_) => return Err(Error::InvalidRequest("unsupported response_mode".into())),
+        // OAuth 2.0 Multiple Response Types §2.1: `fragment` is not allowed for `code` here (it
+        // would expose the code to scripts), nor is anything unknown.
+        if p.get("response_mode")
+            .is_some_and(|m| ResponseMode::from_name(m).is_none())
+        {
+            return Err(Error::InvalidRequest("unsupported response_mode".into()));
         }
         let scopes = Scopes::parse(p.get("scope").unwrap_or(""), &cfg.limits)?;
         for s in scopes.values() {
@@ -539,13 +540,8 @@ impl AuthorizationEndpoint {
             .split(' ')
             .filter(|v| !v.is_empty())
         {
-            let value = match v {
-                "none" => Prompt::None,
-                "login" => Prompt::Login,
-                "consent" => Prompt::Consent,
-                "select_account" => Prompt::SelectAccount,
-                _ => return Err(Error::InvalidRequest("unsupported prompt value".into())),
-            };
+            let value = Prompt::from_name(v)
+                .ok_or_else(|| Error::InvalidRequest("unsupported prompt value".into()))?;
             if !prompt.contains(&value) {
                 prompt.push(value);
             }

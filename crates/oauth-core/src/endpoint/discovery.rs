@@ -12,6 +12,7 @@ use crate::config::{grant_type, Config};
 use crate::context::Context;
 use crate::error::Result;
 use crate::grant::GrantRegistry;
+use crate::model::{CodeChallengeMethod, Display, Prompt, ResponseMode};
 use crate::request_object::REQUEST_OBJECT_SIGNING_ALGS;
 
 /// A crate serving endpoints of its own (CIBA's backchannel authentication endpoint, ...) adds
@@ -89,13 +90,11 @@ impl DiscoveryEndpoint {
                 json!(cfg.url(&cfg.authorization_path)),
             );
             m.insert("response_types_supported".into(), json!(["code"]));
-            m.insert(
-                "response_modes_supported".into(),
-                json!(["query", "form_post"]),
-            );
-            let mut pkce = vec!["S256"];
+            let modes: Vec<&str> = ResponseMode::ALL.iter().map(|m| m.name()).collect();
+            m.insert("response_modes_supported".into(), json!(modes));
+            let mut pkce = vec![CodeChallengeMethod::S256.name()];
             if cfg.allow_plain_pkce {
-                pkce.push("plain");
+                pkce.push(CodeChallengeMethod::Plain.name());
             }
             m.insert("code_challenge_methods_supported".into(), json!(pkce));
             // RFC 9207 §3.
@@ -130,15 +129,11 @@ impl DiscoveryEndpoint {
                 "require_pushed_authorization_requests".into(),
                 json!(cfg.require_pushed_authorization_requests),
             );
-            m.insert(
-                "prompt_values_supported".into(),
-                json!(["none", "login", "consent", "select_account"]),
-            );
+            let prompts: Vec<&str> = Prompt::ALL.iter().map(|p| p.name()).collect();
+            m.insert("prompt_values_supported".into(), json!(prompts));
             // OIDC Discovery §3; the host renders the pages, the request carries the value.
-            m.insert(
-                "display_values_supported".into(),
-                json!(["page", "popup", "touch", "wap"]),
-            );
+            let displays: Vec<&str> = Display::ALL.iter().map(|d| d.name()).collect();
+            m.insert("display_values_supported".into(), json!(displays));
         } else {
             // RFC 8414 §2 still requires the member; an empty list says "none".
             m.insert("response_types_supported".into(), json!([]));

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use idforge_jose::{jws, Header};
-use idforge_jwe::{nested::EncryptionPolicy, ContentEncryption};
 use serde_json::{json, Value};
 
 use crate::claims::select_claims;
@@ -94,18 +93,9 @@ impl UserInfoEndpoint {
         let Some(alg) = client.userinfo_encrypted_response_alg else {
             return Ok(UserInfoResponse::Jwt(jws));
         };
-        // OIDC Registration §2: enc defaults to A128CBC-HS256 when alg is set.
-        let enc = client
-            .userinfo_encrypted_response_enc
-            .unwrap_or(ContentEncryption::A128CbcHs256);
-        let jwks = client
-            .jwks
-            .clone()
-            .ok_or_else(|| Error::internal("client has no JWKS for encryption"))?;
-        let policy = EncryptionPolicy::new(alg, enc, jwks);
-        Ok(UserInfoResponse::Jwt(encrypt_to_client(
-            ctx, &policy, &jws,
-        )?))
+        let enc = client.userinfo_encrypted_response_enc;
+        let jwe = encrypt_to_client(ctx, &client, alg, enc, &jws)?;
+        Ok(UserInfoResponse::Jwt(jwe))
     }
 }
 

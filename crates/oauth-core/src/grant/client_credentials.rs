@@ -84,14 +84,7 @@ impl GrantHandler for ClientCredentialsGrant {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Params;
-
-    fn req(pairs: &[(&str, &str)]) -> TokenRequest {
-        TokenRequest {
-            params: Params::from_pairs(pairs.iter().copied()).unwrap(),
-            authorization: None,
-        }
-    }
+    use crate::grant::test_request as req;
 
     #[test]
     fn confidential_clients_without_openid() {

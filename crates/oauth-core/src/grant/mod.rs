@@ -137,16 +137,21 @@ pub fn requested_scopes(
     Ok(scopes)
 }
 
+/// A token request with `pairs` as its form and no `Authorization` header, for unit tests.
+#[cfg(test)]
+pub(crate) fn test_request(pairs: &[(&str, &str)]) -> TokenRequest {
+    TokenRequest {
+        params: crate::model::Params::from_pairs(pairs.iter().copied()).unwrap(),
+        authorization: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Params;
 
     fn req(pairs: &[(&str, &str)]) -> TokenRequest {
-        TokenRequest {
-            params: Params::from_pairs(pairs.iter().copied()).unwrap(),
-            authorization: None,
-        }
+        test_request(pairs)
     }
 
     #[test]

@@ -158,12 +158,11 @@ async fn handle_self_contained(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Params;
 
     fn req(scope: Option<&str>) -> TokenRequest {
-        TokenRequest {
-            params: Params::from_pairs(scope.map(|s| ("scope", s))).unwrap(),
-            authorization: None,
+        match scope {
+            Some(s) => crate::grant::test_request(&[("scope", s)]),
+            None => crate::grant::test_request(&[]),
         }
     }
 

@@ -1,6 +1,5 @@
 //! Access tokens: RFC 9068 JWTs or opaque 256-bit strings.
 
-use idforge_jose::{jws, Header};
 use serde_json::{Map, Value};
 
 use crate::client::Client;
@@ -109,13 +108,7 @@ pub async fn issue_access_token(
         AccessTokenFormat::Opaque => random_token(ctx.rng.as_ref(), SECRET_BYTES)?,
         AccessTokenFormat::Jwt => {
             let payload = jwt_payload(ctx, client, grant, scopes, now, exp, !stored)?;
-            let signer = ctx.keys.signer(None).await?;
-            jws::sign_compact_with(
-                Header::new().with_typ(idforge_jose::claims::typ::ACCESS_TOKEN),
-                &payload,
-                signer.as_ref(),
-            )
-            .await?
+            super::sign_own(ctx, idforge_jose::claims::typ::ACCESS_TOKEN, &payload).await?
         }
     };
     if stored {

@@ -2,7 +2,7 @@
 //! client (OIDC Core §10.2).
 
 use idforge_jose::{jws, Header, JwsAlgorithm};
-use idforge_jwe::{nested::EncryptionPolicy, ContentEncryption};
+use idforge_jwe::{nested::EncryptionPolicy, ContentEncryption, KeyManagementAlgorithm};
 use serde_json::{json, Map, Value};
 
 use crate::claims::select_claims;
@@ -15,10 +15,23 @@ use crate::secret::PortRng;
 
 use super::add_auth_context;
 
-/// Encrypts a signed JWT to the client as a nested JWT, with the CEK and IVs drawn from the
-/// provider's [`Rng`](crate::secret::Rng) port (ECDH-ES ephemeral keys come from the crypto
-/// backend's key generation).
-pub fn encrypt_to_client(ctx: &Context, policy: &EncryptionPolicy, jws: &str) -> Result<String> {
+/// Encrypts a signed JWT (an ID token or a UserInfo response) to `client` as a nested JWT
+/// with the `alg` it registered and `enc` (OIDC Registration §2: `A128CBC-HS256` when only
+/// `alg` is set). The CEK and IVs come from the provider's [`Rng`](crate::secret::Rng) port
+/// (ECDH-ES ephemeral keys from the crypto backend's key generation).
+pub fn encrypt_to_client(
+    ctx: &Context,
+    client: &Client,
+    alg: KeyManagementAlgorithm,
+    enc: Option<ContentEncryption>,
+    jws: &str,
+) -> Result<String> {
+    let enc = enc.unwrap_or(ContentEncryption::A128CbcHs256);
+    let jwks = client
+        .jwks
+        .clone()
+        .ok_or_else(|| Error::internal("the client asks for encryption but has no JWKS"))?;
+    let policy = EncryptionPolicy::new(alg, enc, jwks);
     let mut rng = PortRng::new(ctx.rng.as_ref());
     let jwe = policy.encrypt_jwt_with_rng(jws, &mut rng);
     rng.finish()?;
@@ -141,15 +154,8 @@ pub async fn issue_id_token(
     match client.id_token_encrypted_response_alg {
         None => Ok(jws),
         Some(alg) => {
-            // OIDC Registration §2: enc defaults to A128CBC-HS256 when alg is set.
-            let enc = client
-                .id_token_encrypted_response_enc
-                .unwrap_or(ContentEncryption::A128CbcHs256);
-            let jwks = client
-                .jwks
-                .clone()
-                .ok_or_else(|| Error::internal("client asks for encryption but has no JWKS"))?;
-            encrypt_to_client(ctx, &EncryptionPolicy::new(alg, enc, jwks), &jws)
+            let enc = client.id_token_encrypted_response_enc;
+            encrypt_to_client(ctx, client, alg, enc, &jws)
         }
     }
 }

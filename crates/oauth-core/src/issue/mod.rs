@@ -93,6 +93,14 @@ pub async fn issue_token_response(
     })
 }
 
+/// Signs `payload` with the provider's current key under a header with `typ` (access and
+/// refresh tokens; RFC 8725 §3.11 explicit typing).
+async fn sign_own(ctx: &Context, typ: &str, payload: &[u8]) -> Result<String> {
+    let signer = ctx.keys.signer(None).await?;
+    let header = idforge_jose::Header::new().with_typ(typ);
+    Ok(idforge_jose::jws::sign_compact_with(header, payload, signer.as_ref()).await?)
+}
+
 /// `auth_time`, `acr` and `amr` of the grant (OIDC Core §2).
 fn add_auth_context(claims: &mut Map<String, Value>, grant: &Grant) {
     if let Some(t) = grant.auth_time {

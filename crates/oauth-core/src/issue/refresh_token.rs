@@ -1,7 +1,6 @@
 //! Refresh tokens: stored 256-bit random strings, or self-contained signed JWTs that carry
 //! their grant (self-contained persistence).
 
-use idforge_jose::{jws, Header};
 use serde_json::{json, Map, Value};
 
 use crate::client::Client;
@@ -35,13 +34,7 @@ pub async fn issue_refresh_token(
     if ctx.config.token_persistence.is_self_contained() {
         let claims = self_contained_claims(ctx, client, grant, scopes, now, exp)?;
         let payload = serde_json::to_vec(&claims).map_err(Error::internal)?;
-        let signer = ctx.keys.signer(None).await?;
-        let token = jws::sign_compact_with(
-            Header::new().with_typ(REFRESH_TOKEN_TYP),
-            &payload,
-            signer.as_ref(),
-        )
-        .await?;
+        let token = super::sign_own(ctx, REFRESH_TOKEN_TYP, &payload).await?;
         return Ok((token, None));
     }
     let token = random_token(ctx.rng.as_ref(), SECRET_BYTES)?;
