@@ -76,7 +76,7 @@ pub use endpoint::par::{PushedAuthorizationEndpoint, PushedAuthorizationResponse
 pub use endpoint::revoke::RevocationEndpoint;
 pub use endpoint::token::TokenEndpoint;
 pub use endpoint::userinfo::{UserInfoEndpoint, UserInfoResponse};
-pub use error::{Error, Result};
+pub use error::{Error, ProtocolError, Result};
 pub use grant::{GrantHandler, GrantRegistry};
 pub use issue::{issue_token_response, IssueOptions};
 pub use model::{AuthorizationRequest, Limits, Params, Scopes, TokenRequest, TokenResponse};
