@@ -32,6 +32,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod ciba;
 mod config;
 mod oauth;
 mod pages;
@@ -47,7 +48,8 @@ use axum::response::Response;
 use axum::Router;
 
 pub use config::{
-    ClientAuth, ClientConfig, ConfigError, ServeConfig, TokenFormat, UserConfig,
+    ClientAuth, ClientConfig, ConfigError, NotificationsConfig, ServeConfig, TokenFormat,
+    UserConfig,
     ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
 };
 
@@ -106,9 +108,10 @@ impl ServerState {
 /// Validates `config` and builds the provider with in-memory stores. `default_issuer` is the
 /// issuer when the configuration names none (`idforge serve` passes `http://ADDR`).
 pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, ServeError> {
-    Ok(ServerState {
-        oauth: Arc::new(oauth::build(config, default_issuer)?),
-    })
+    let oauth = Arc::new(oauth::build(config, default_issuer)?);
+    // CIBA: expired requests are swept (and push / ping clients told) while the state lives.
+    ciba::spawn_sweeper(Arc::downgrade(&oauth));
+    Ok(ServerState { oauth })
 }
 
 /// The provider's routes with their state applied: discovery, JWKS, authorize (login and
@@ -147,6 +150,7 @@ async fn run(addr: SocketAddr, config: ServeConfig, print_config: bool) -> Resul
     println!("idforge serve: listening on http://{bound}");
     println!("issuer: {issuer}");
     println!("discovery: {issuer}/.well-known/openid-configuration");
+    println!("backchannel authentication: {issuer}/bc-authorize");
     for c in &config.clients {
         println!(
             "client: client_id={} client_secret={} redirect_uris={}",
