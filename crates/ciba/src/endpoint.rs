@@ -565,8 +565,14 @@ impl Ciba {
         client: &Client,
         req: &TokenRequest,
     ) -> Result<TokenResponse, Error> {
-        let cc = CibaClient::from_client(client)?;
-        if cc.delivery_mode == DeliveryMode::Push {
+        // Only the delivery mode matters here (the full registration is checked when the
+        // request is made); reading one member keeps the pending poll cheap.
+        let mode = client
+            .metadata(crate::model::metadata::DELIVERY_MODE)
+            .and_then(Value::as_str)
+            .and_then(DeliveryMode::from_name)
+            .unwrap_or_default();
+        if mode == DeliveryMode::Push {
             // §10.3: push clients receive the tokens at their notification endpoint.
             return Err(Error::UnauthorizedClient(
                 "push-mode clients do not poll".into(),
@@ -575,17 +581,16 @@ impl Ciba {
         let id = req.params.require("auth_req_id")?;
         let hash = TokenHash::of(id);
         let now = ctx.now();
-        let Some((record, check)) = self.inner.store.poll(&hash, &client.client_id, now).await?
-        else {
+        let Some(polled) = self.inner.store.poll(&hash, &client.client_id, now).await? else {
             return Err(spent());
         };
-        match record.state_at(now) {
-            StateName::Pending => Err(match check {
+        match polled.state {
+            StateName::Pending => Err(match polled.check {
                 PollCheck::TooFast => error(
                     codes::SLOW_DOWN,
                     "polling too fast; the interval grew by 5 seconds",
                 )
-                .with_member("interval", json!(record.interval)),
+                .with_member("interval", json!(polled.interval)),
                 PollCheck::InTime => error(
                     codes::AUTHORIZATION_PENDING,
                     "the user has not yet answered",

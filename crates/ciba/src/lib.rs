@@ -54,7 +54,7 @@ pub use model::{
 };
 pub use ports::{
     Actor, ActorResolver, CibaRequestStore, ClientNotification, DeliveryReport, HintResolution,
-    Notifier, Redemption, Transition, UserNotification, UserResolver,
+    Notifier, Polled, Redemption, Transition, UserNotification, UserResolver,
 };
 pub use validate::Hint;
 

@@ -9,9 +9,9 @@ use async_trait::async_trait;
 use idforge_jose::crypto::ct_eq;
 use idforge_oauth_core::{Error, TokenHash};
 
-use crate::model::{CibaRequest, PollCheck, Verdict};
+use crate::model::{CibaRequest, Verdict};
 use crate::ports::{
-    CibaRequestStore, ClientNotification, DeliveryReport, HintResolution, Notifier, Redemption,
+    CibaRequestStore, ClientNotification, DeliveryReport, HintResolution, Notifier, Polled, Redemption,
     Transition, UserNotification, UserResolver,
 };
 use crate::validate::Hint;
@@ -126,17 +126,12 @@ impl CibaRequestStore for MemoryCibaRequestStore {
         id: &TokenHash,
         client_id: &str,
         now: i64,
-    ) -> Result<Option<(CibaRequest, PollCheck)>, Error> {
+    ) -> Result<Option<Polled>, Error> {
         let mut g = self.lock();
-        let Some(r) = g
-            .by_id
+        Ok(g.by_id
             .get_mut(id)
             .filter(|r| !r.removable(now) && r.client_id == client_id)
-        else {
-            return Ok(None);
-        };
-        let check = r.poll(now);
-        Ok(Some((r.clone(), check)))
+            .map(|r| Polled::record(r, now)))
     }
 
     async fn decide(

@@ -6,7 +6,9 @@ use idforge_oauth_core::{Context, Error, TokenHash};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::model::{Approval, Channel, CibaRequest, DeliveryMode, PollCheck, TransitionError, Verdict};
+use crate::model::{
+    Approval, Channel, CibaRequest, DeliveryMode, PollCheck, StateName, TransitionError, Verdict,
+};
 use crate::validate::Hint;
 
 /// The outcome of an atomic transition in the store.
@@ -20,6 +22,31 @@ pub enum Transition {
     Refused(TransitionError),
     /// No such record (never stored, or dropped after its retention).
     NotFound,
+}
+
+/// What a poll saw ([`CibaRequestStore::poll`]): small, so a pending poll copies no strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Polled {
+    /// The state at the time of the poll ([`CibaRequest::state_at`]).
+    pub state: StateName,
+    /// The polling interval after this poll.
+    pub interval: i64,
+    /// Whether the poll respected the interval.
+    pub check: PollCheck,
+}
+
+impl Polled {
+    /// Records a poll on `request` at `now` ([`CibaRequest::poll`]) and describes it; stores
+    /// call it under their lock.
+    pub fn record(request: &mut CibaRequest, now: i64) -> Polled {
+        let check = request.poll(now);
+        Polled {
+            state: request.state_at(now),
+            interval: request.interval,
+            check,
+        }
+    }
 }
 
 /// The outcome of [`CibaRequestStore::redeem`].
@@ -55,14 +82,11 @@ pub trait CibaRequestStore: Send + Sync {
         approval: &TokenHash,
         now: i64,
     ) -> Result<Option<CibaRequest>, Error>;
-    /// Atomically records a poll by `client_id` ([`CibaRequest::poll`]); `None` when there is
-    /// no such request or it belongs to another client (which then changes nothing).
-    async fn poll(
-        &self,
-        id: &TokenHash,
-        client_id: &str,
-        now: i64,
-    ) -> Result<Option<(CibaRequest, PollCheck)>, Error>;
+    /// Atomically records a poll by `client_id` ([`CibaRequest::poll`]) and returns what the
+    /// token endpoint answers from; `None` when there is no such request or it belongs to
+    /// another client (which then changes nothing).
+    async fn poll(&self, id: &TokenHash, client_id: &str, now: i64)
+        -> Result<Option<Polled>, Error>;
     /// Atomically applies the user's verdict to the request of approval handle `approval`.
     async fn decide(
         &self,

@@ -19,7 +19,7 @@ use idforge_oauth_core::{Scopes, TokenHash};
 use crate::model::{
     Approval, CibaRequest, PollCheck, RequestState, StateName, Verdict, RETENTION_SECONDS,
 };
-use crate::ports::{CibaRequestStore, Redemption, Transition};
+use crate::ports::{CibaRequestStore, Polled, Redemption, Transition};
 
 /// A fixed base time for the checks.
 pub const T0: i64 = 1_800_000_000;
@@ -151,9 +151,11 @@ pub async fn polling_is_bound_to_the_client(store: &dyn CibaRequestStore) {
         ok(store.poll(&r.id, "other-client", T0).await, "poll").is_none(),
         "testkit: another client's poll must find nothing"
     );
-    let (after, check) = ok(store.poll(&r.id, "testkit-client", T0 + 1).await, "poll")
+    let polled = ok(store.poll(&r.id, "testkit-client", T0 + 1).await, "poll")
         .expect("testkit: the owner's poll finds the request");
-    assert_eq!(check, PollCheck::InTime, "testkit: the first poll is in time");
+    assert_eq!(polled.check, PollCheck::InTime, "testkit: the first poll is in time");
+    assert_eq!(polled.state, StateName::Pending);
+    let after = ok(store.get(&r.id, T0 + 1).await, "get").expect("testkit: found");
     assert_eq!(after.last_poll, Some(T0 + 1), "testkit: the poll is recorded");
 }
 
@@ -163,12 +165,15 @@ pub async fn slow_down(store: &dyn CibaRequestStore) {
     let r = request(120);
     ok(store.insert(r.clone()).await, "insert");
     let poll = |t| store.poll(&r.id, "testkit-client", t);
-    assert_eq!(ok(poll(T0).await, "poll").map(|p| p.1), Some(PollCheck::InTime));
-    let (rec, check) = ok(poll(T0 + 1).await, "poll").expect("testkit: found");
-    assert_eq!(check, PollCheck::TooFast, "testkit: a fast poll is slow_down");
-    assert_eq!(rec.interval, 10, "testkit: slow_down adds 5 seconds");
-    let (_, check) = ok(poll(T0 + 11).await, "poll").expect("testkit: found");
-    assert_eq!(check, PollCheck::InTime, "testkit: a poll after the new interval");
+    assert_eq!(
+        ok(poll(T0).await, "poll").map(|p| p.check),
+        Some(PollCheck::InTime)
+    );
+    let p = ok(poll(T0 + 1).await, "poll").expect("testkit: found");
+    assert_eq!(p.check, PollCheck::TooFast, "testkit: a fast poll is slow_down");
+    assert_eq!(p.interval, 10, "testkit: slow_down adds 5 seconds");
+    let p = ok(poll(T0 + 11).await, "poll").expect("testkit: found");
+    assert_eq!(p.check, PollCheck::InTime, "testkit: a poll after the new interval");
     // Concurrent polls at the same instant: exactly one is in time.
     let r = request(120);
     ok(store.insert(r.clone()).await, "insert");
@@ -181,7 +186,9 @@ pub async fn slow_down(store: &dyn CibaRequestStore) {
     let results = join_all(futures).await;
     let in_time = results
         .into_iter()
-        .filter(|r| matches!(r, Ok(Some((_, PollCheck::InTime)))))
+        .filter(|r: &Result<Option<Polled>, _>| {
+            matches!(r, Ok(Some(p)) if p.check == PollCheck::InTime)
+        })
         .count();
     assert_eq!(in_time, 1, "testkit: the last-poll check-and-update is atomic");
 }
@@ -266,9 +273,9 @@ pub async fn expiry_and_retention(store: &dyn CibaRequestStore) {
         "testkit: an expired request is reported once"
     );
     let late = end + RETENTION_SECONDS - 1;
-    let (rec, _) = ok(store.poll(&r.id, "testkit-client", late).await, "poll")
+    let p = ok(store.poll(&r.id, "testkit-client", late).await, "poll")
         .expect("testkit: the record lives RETENTION_SECONDS past expiry");
-    assert_eq!(rec.state_at(late), StateName::Expired);
+    assert_eq!(p.state, StateName::Expired);
     let approve = Verdict::Approve(Approval::new(late, vec![]));
     assert!(matches!(
         ok(store.decide(&r.approval, &approve, late).await, "decide"),
