@@ -143,23 +143,23 @@ fn ratios() {
         },
         issue,
     );
-    let ids: Vec<String> = (0..ROUNDS)
+    // The poll bodies arrive formed, as from the network: one pending request each.
+    let bodies: Vec<String> = (0..ROUNDS)
         .map(|_| {
-            rt.block_on(e.ciba.backchannel(&e.provider.ctx, &req))
+            let id = rt
+                .block_on(e.ciba.backchannel(&e.provider.ctx, &req))
                 .unwrap()
-                .auth_req_id
+                .auth_req_id;
+            format!("grant_type=urn%3Aopenid%3Aparams%3Agrant-type%3Aciba&auth_req_id={id}")
         })
         .collect();
     let poll_auth = basic("agent", "agent-secret");
-    let mut next = ids.iter();
+    let mut next = bodies.iter();
     let r2 = interleaved(
         "poll while pending / client_credentials ES256 JWT",
         ROUNDS,
         || {
-            let body = format!(
-                "grant_type=urn%3Aopenid%3Aparams%3Agrant-type%3Aciba&auth_req_id={}",
-                next.next().unwrap()
-            );
+            let body = next.next().unwrap();
             let r = rt.block_on(e.provider.token.handle_form(body.as_bytes(), Some(&poll_auth)));
             assert_eq!(r.unwrap_err().code(), "authorization_pending");
         },
