@@ -160,7 +160,11 @@ fn ratios() {
         ROUNDS,
         || {
             let body = next.next().unwrap();
-            let r = rt.block_on(e.provider.token.handle_form(body.as_bytes(), Some(&poll_auth)));
+            let r = rt.block_on(
+                e.provider
+                    .token
+                    .handle_form(body.as_bytes(), Some(&poll_auth)),
+            );
             assert_eq!(r.unwrap_err().code(), "authorization_pending");
         },
         issue,
@@ -188,7 +192,12 @@ fn benches(c: &mut Criterion) {
     });
     let req = bc_request();
     g.bench_function("backchannel_request", |b| {
-        b.iter(|| black_box(rt.block_on(e.ciba.backchannel(&e.provider.ctx, &req)).unwrap()))
+        b.iter(|| {
+            black_box(
+                rt.block_on(e.ciba.backchannel(&e.provider.ctx, &req))
+                    .unwrap(),
+            )
+        })
     });
     let id = rt
         .block_on(e.ciba.backchannel(&e.provider.ctx, &req))
@@ -198,7 +207,11 @@ fn benches(c: &mut Criterion) {
     let poll_auth = basic("agent", "agent-secret");
     g.bench_function("poll_while_pending", |b| {
         b.iter(|| {
-            let r = rt.block_on(e.provider.token.handle_form(body.as_bytes(), Some(&poll_auth)));
+            let r = rt.block_on(
+                e.provider
+                    .token
+                    .handle_form(body.as_bytes(), Some(&poll_auth)),
+            );
             black_box(r.unwrap_err())
         })
     });

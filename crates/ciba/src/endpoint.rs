@@ -478,7 +478,9 @@ impl Ciba {
             }
             DeliveryMode::Push => {
                 let Some(id) = record.notify_auth_req_id.clone() else {
-                    return Err(Error::Internal("push request without its auth_req_id".into()));
+                    return Err(Error::Internal(
+                        "push request without its auth_req_id".into(),
+                    ));
                 };
                 let body = if state == StateName::Approved {
                     let client = self.client_of(ctx, &record).await?;
@@ -703,7 +705,11 @@ async fn issue(
         now.saturating_add(ctx.config.refresh_token_ttl),
     )
     .with_subject(r.subject.clone())
-    .with_authentication(approval.auth_time, approval.acr.clone(), approval.amr.clone())
+    .with_authentication(
+        approval.auth_time,
+        approval.acr.clone(),
+        approval.amr.clone(),
+    )
     .with_contents(contents);
     if persists(ctx, client) {
         ctx.grants.create_grant(grant.clone()).await?;

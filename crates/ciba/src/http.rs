@@ -56,11 +56,13 @@ impl HttpEndpoints for CibaHttp {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(';').next())
-            .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"));
+            .is_some_and(|v| {
+                v.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            });
         if !is_form {
-            let e = Error::InvalidRequest(
-                "the body must be application/x-www-form-urlencoded".into(),
-            );
+            let e =
+                Error::InvalidRequest("the body must be application/x-www-form-urlencoded".into());
             return Ok(error_response(&e, used_basic));
         }
         let result = match TokenRequest::from_form(req.body(), auth, &self.ctx.config.limits) {

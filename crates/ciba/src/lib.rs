@@ -44,8 +44,8 @@ pub mod memory;
 pub mod testkit;
 
 pub use endpoint::{
-    AgentClientActors, ApprovalView, BackchannelResponse, BuildError, Ciba, CibaBuilder,
-    CibaGrant, DecisionOutcome,
+    AgentClientActors, ApprovalView, BackchannelResponse, BuildError, Ciba, CibaBuilder, CibaGrant,
+    DecisionOutcome,
 };
 pub use model::{
     ActorPolicy, Approval, BindingMessageRules, Channel, CharacterSet, CibaClient, CibaConfig,

@@ -11,8 +11,8 @@ use idforge_oauth_core::{Error, TokenHash};
 
 use crate::model::{CibaRequest, Verdict};
 use crate::ports::{
-    CibaRequestStore, ClientNotification, DeliveryReport, HintResolution, Notifier, Polled, Redemption,
-    Transition, UserNotification, UserResolver,
+    CibaRequestStore, ClientNotification, DeliveryReport, HintResolution, Notifier, Polled,
+    Redemption, Transition, UserNotification, UserResolver,
 };
 use crate::validate::Hint;
 

@@ -380,7 +380,9 @@ impl CibaClient {
             c.notification_endpoint = Some(url.to_owned());
         }
         if c.delivery_mode.notifies() && c.notification_endpoint.is_none() {
-            return Err(invalid_metadata("ping and push need a notification endpoint"));
+            return Err(invalid_metadata(
+                "ping and push need a notification endpoint",
+            ));
         }
         if let Some(v) = m(metadata::SIGNING_ALG) {
             let alg = v
@@ -785,13 +787,29 @@ impl CibaRequest {
     pub fn approximate_size(&self) -> usize {
         let strings = self.client_id.capacity()
             + self.subject.capacity()
-            + self.scopes.values().iter().map(|s| s.capacity() + 24).sum::<usize>()
-            + self.acr_values.iter().map(|s| s.capacity() + 24).sum::<usize>()
+            + self
+                .scopes
+                .values()
+                .iter()
+                .map(|s| s.capacity() + 24)
+                .sum::<usize>()
+            + self
+                .acr_values
+                .iter()
+                .map(|s| s.capacity() + 24)
+                .sum::<usize>()
             + self.binding_message.as_ref().map_or(0, String::capacity)
-            + self.resources.iter().map(|s| s.capacity() + 24).sum::<usize>()
+            + self
+                .resources
+                .iter()
+                .map(|s| s.capacity() + 24)
+                .sum::<usize>()
             + self.actor.as_ref().map_or(0, String::capacity)
             + self.notification_token.as_ref().map_or(0, String::capacity)
-            + self.notification_endpoint.as_ref().map_or(0, String::capacity)
+            + self
+                .notification_endpoint
+                .as_ref()
+                .map_or(0, String::capacity)
             + self.notify_auth_req_id.as_ref().map_or(0, String::capacity)
             + self
                 .authorization_details
@@ -939,10 +957,7 @@ mod tests {
     #[test]
     fn client_metadata_round_trip_and_rules() {
         let c = CibaClient::default()
-            .with_delivery(
-                DeliveryMode::Push,
-                Some("https://rp.example/cb".to_owned()),
-            )
+            .with_delivery(DeliveryMode::Push, Some("https://rp.example/cb".to_owned()))
             .with_channels([Channel::Email, Channel::Sms])
             .with_agent()
             .with_user_code()
@@ -957,8 +972,14 @@ mod tests {
         let bad = [
             ("backchannel_token_delivery_mode", json!("ping")),
             ("backchannel_token_delivery_mode", json!("fax")),
-            ("backchannel_client_notification_endpoint", json!("http://rp.example/cb")),
-            ("backchannel_authentication_request_signing_alg", json!("HS256")),
+            (
+                "backchannel_client_notification_endpoint",
+                json!("http://rp.example/cb"),
+            ),
+            (
+                "backchannel_authentication_request_signing_alg",
+                json!("HS256"),
+            ),
             ("ciba_channels", json!(["pigeon"])),
             ("ciba_channels", json!([])),
             ("ciba_expiry_seconds", json!(0)),
@@ -972,7 +993,9 @@ mod tests {
         assert!(notification_endpoint_ok("http://127.0.0.1:9/cb"));
         assert!(notification_endpoint_ok("http://localhost/cb"));
         assert!(notification_endpoint_ok("http://[::1]:8080/cb"));
-        assert!(!notification_endpoint_ok("http://127.0.0.1.evil.example/cb"));
+        assert!(!notification_endpoint_ok(
+            "http://127.0.0.1.evil.example/cb"
+        ));
         assert!(!notification_endpoint_ok("https://rp.example/cb#f"));
         assert!(!notification_endpoint_ok("ftp://rp.example"));
     }

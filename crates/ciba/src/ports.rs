@@ -85,8 +85,12 @@ pub trait CibaRequestStore: Send + Sync {
     /// Atomically records a poll by `client_id` ([`CibaRequest::poll`]) and returns what the
     /// token endpoint answers from; `None` when there is no such request or it belongs to
     /// another client (which then changes nothing).
-    async fn poll(&self, id: &TokenHash, client_id: &str, now: i64)
-        -> Result<Option<Polled>, Error>;
+    async fn poll(
+        &self,
+        id: &TokenHash,
+        client_id: &str,
+        now: i64,
+    ) -> Result<Option<Polled>, Error>;
     /// Atomically applies the user's verdict to the request of approval handle `approval`.
     async fn decide(
         &self,

@@ -125,7 +125,11 @@ pub async fn lookups(store: &dyn CibaRequestStore) {
     let (r, _, _) = request_with_secrets(120);
     ok(store.insert(r.clone()).await, "insert");
     let got = ok(store.get(&r.id, T0).await, "get");
-    assert_eq!(got.as_ref(), Some(&r), "testkit: get returns the stored request");
+    assert_eq!(
+        got.as_ref(),
+        Some(&r),
+        "testkit: get returns the stored request"
+    );
     let got = ok(store.by_approval(&r.approval, T0).await, "by_approval");
     assert_eq!(got.as_ref(), Some(&r), "testkit: by_approval finds it");
     // The approval handle is not an auth_req_id and vice versa.
@@ -153,10 +157,18 @@ pub async fn polling_is_bound_to_the_client(store: &dyn CibaRequestStore) {
     );
     let polled = ok(store.poll(&r.id, "testkit-client", T0 + 1).await, "poll")
         .expect("testkit: the owner's poll finds the request");
-    assert_eq!(polled.check, PollCheck::InTime, "testkit: the first poll is in time");
+    assert_eq!(
+        polled.check,
+        PollCheck::InTime,
+        "testkit: the first poll is in time"
+    );
     assert_eq!(polled.state, StateName::Pending);
     let after = ok(store.get(&r.id, T0 + 1).await, "get").expect("testkit: found");
-    assert_eq!(after.last_poll, Some(T0 + 1), "testkit: the poll is recorded");
+    assert_eq!(
+        after.last_poll,
+        Some(T0 + 1),
+        "testkit: the poll is recorded"
+    );
 }
 
 /// Polling sooner than the interval is `slow_down` and raises it by 5 s; the check and update
@@ -170,10 +182,18 @@ pub async fn slow_down(store: &dyn CibaRequestStore) {
         Some(PollCheck::InTime)
     );
     let p = ok(poll(T0 + 1).await, "poll").expect("testkit: found");
-    assert_eq!(p.check, PollCheck::TooFast, "testkit: a fast poll is slow_down");
+    assert_eq!(
+        p.check,
+        PollCheck::TooFast,
+        "testkit: a fast poll is slow_down"
+    );
     assert_eq!(p.interval, 10, "testkit: slow_down adds 5 seconds");
     let p = ok(poll(T0 + 11).await, "poll").expect("testkit: found");
-    assert_eq!(p.check, PollCheck::InTime, "testkit: a poll after the new interval");
+    assert_eq!(
+        p.check,
+        PollCheck::InTime,
+        "testkit: a poll after the new interval"
+    );
     // Concurrent polls at the same instant: exactly one is in time.
     let r = request(120);
     ok(store.insert(r.clone()).await, "insert");
@@ -190,7 +210,10 @@ pub async fn slow_down(store: &dyn CibaRequestStore) {
             matches!(r, Ok(Some(p)) if p.check == PollCheck::InTime)
         })
         .count();
-    assert_eq!(in_time, 1, "testkit: the last-poll check-and-update is atomic");
+    assert_eq!(
+        in_time, 1,
+        "testkit: the last-poll check-and-update is atomic"
+    );
 }
 
 /// Approve, then redeem once; the second redemption is refused.
@@ -207,7 +230,10 @@ pub async fn approve_then_redeem_once(store: &dyn CibaRequestStore) {
         Transition::Applied(rec) => assert_eq!(rec.state, RequestState::Approved(approval.clone())),
         other => panic!("testkit: approving a pending request must apply, got {other:?}"),
     }
-    match ok(store.decide(&r.approval, &Verdict::Deny, T0 + 6).await, "decide") {
+    match ok(
+        store.decide(&r.approval, &Verdict::Deny, T0 + 6).await,
+        "decide",
+    ) {
         Transition::Refused(e) => assert_eq!(e.from, StateName::Approved),
         other => panic!("testkit: a decided request cannot be decided again, got {other:?}"),
     }
@@ -233,7 +259,10 @@ pub async fn denial_is_final(store: &dyn CibaRequestStore) {
     let r = request(120);
     ok(store.insert(r.clone()).await, "insert");
     assert!(matches!(
-        ok(store.decide(&r.approval, &Verdict::Deny, T0).await, "decide"),
+        ok(
+            store.decide(&r.approval, &Verdict::Deny, T0).await,
+            "decide"
+        ),
         Transition::Applied(_)
     ));
     assert!(matches!(
@@ -246,7 +275,10 @@ pub async fn denial_is_final(store: &dyn CibaRequestStore) {
         Transition::Refused(_)
     ));
     assert!(matches!(
-        ok(store.decide(&TokenHash::of("x"), &approve, T0).await, "decide"),
+        ok(
+            store.decide(&TokenHash::of("x"), &approve, T0).await,
+            "decide"
+        ),
         Transition::NotFound
     ));
 }
@@ -264,7 +296,8 @@ pub async fn expiry_and_retention(store: &dyn CibaRequestStore) {
     );
     let due = ok(store.expire_due(end).await, "expire_due");
     assert!(
-        due.iter().any(|x| x.id == r.id && x.state == RequestState::Expired),
+        due.iter()
+            .any(|x| x.id == r.id && x.state == RequestState::Expired),
         "testkit: expire_due reports the expired request"
     );
     let again = ok(store.expire_due(end + 1).await, "expire_due");
@@ -307,7 +340,10 @@ pub async fn concurrent_redeem(store: &dyn CibaRequestStore, n: usize) {
         .iter()
         .filter(|r| matches!(r, Ok(Redemption::Redeemed(..))))
         .count();
-    assert_eq!(wins, 1, "testkit: exactly one concurrent redemption must win");
+    assert_eq!(
+        wins, 1,
+        "testkit: exactly one concurrent redemption must win"
+    );
 }
 
 /// `n` concurrent verdicts on one pending request: exactly one applies.
@@ -331,5 +367,8 @@ pub async fn concurrent_decide(store: &dyn CibaRequestStore, n: usize) {
         .iter()
         .filter(|r| matches!(r, Ok(Transition::Applied(_))))
         .count();
-    assert_eq!(applied, 1, "testkit: exactly one concurrent verdict must apply");
+    assert_eq!(
+        applied, 1,
+        "testkit: exactly one concurrent verdict must apply"
+    );
 }

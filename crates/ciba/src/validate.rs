@@ -155,7 +155,12 @@ pub fn backchannel_params(
     }
     let acr_values = params
         .get("acr_values")
-        .map(|v| v.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .map(|v| {
+            v.split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     let requested_expiry = match params.get("requested_expiry") {
         None => None,
@@ -175,7 +180,9 @@ pub fn backchannel_params(
                 ))
             }
             Some(t) if !is_b64token(t) || t.len() > MAX_NOTIFICATION_TOKEN => {
-                return Err(invalid("client_notification_token is not a valid bearer token"))
+                return Err(invalid(
+                    "client_notification_token is not a valid bearer token",
+                ))
             }
             Some(_) => {}
         }
@@ -313,9 +320,7 @@ pub fn claims_to_params(
             Value::Null => continue,
             Value::String(s) => s.clone(),
             // RFC 8707 `resource` may repeat: an array of strings becomes repeated values.
-            Value::Array(list)
-                if name == "resource" && list.iter().all(Value::is_string) =>
-            {
+            Value::Array(list) if name == "resource" && list.iter().all(Value::is_string) => {
                 for v in list {
                     pairs.push((name.clone(), v.as_str().unwrap_or_default().to_owned()));
                 }
@@ -408,13 +413,8 @@ pub async fn signed_request_params(
     let claims = idforge_jose::json::parse_object(&verified.payload, 16, "signed request")
         .map_err(|_| bad("the payload is not a JSON object"))?;
     let now = ctx.now();
-    let (jti, until) = check_request_claims(
-        &claims,
-        &client.client_id,
-        config,
-        ctx.config.leeway,
-        now,
-    )?;
+    let (jti, until) =
+        check_request_claims(&claims, &client.client_id, config, ctx.config.leeway, now)?;
     let key = idforge_oauth_core::TokenHash::namespaced(
         "ciba-request-jti",
         &format!("{}\0{jti}", client.client_id),
@@ -575,9 +575,15 @@ mod tests {
                 code(&with(&[("client_notification_token", "has space")]), &c),
                 ("invalid_request", 400)
             );
-            let p = parse(&with(&[("client_notification_token", "8d67dc78-7faa==")]), &c)
-                .unwrap();
-            assert_eq!(p.client_notification_token.as_deref(), Some("8d67dc78-7faa=="));
+            let p = parse(
+                &with(&[("client_notification_token", "8d67dc78-7faa==")]),
+                &c,
+            )
+            .unwrap();
+            assert_eq!(
+                p.client_notification_token.as_deref(),
+                Some("8d67dc78-7faa==")
+            );
         }
         assert!(is_b64token("abc/+~._-=="));
         assert!(!is_b64token("==="));
@@ -593,7 +599,14 @@ mod tests {
             p.authorization_details.unwrap()[0]["type"],
             json!("calendar_event")
         );
-        for bad in ["{", "{}", "[]", r#"[{"action":"x"}]"#, r#"[{"type":7}]"#, "[1]"] {
+        for bad in [
+            "{",
+            "{}",
+            "[]",
+            r#"[{"action":"x"}]"#,
+            r#"[{"type":7}]"#,
+            "[1]",
+        ] {
             assert_eq!(
                 code(&with(&[("authorization_details", bad)]), &d),
                 ("invalid_authorization_details", 400),
@@ -654,7 +667,9 @@ mod tests {
         assert!(!check_signed_presence(&plain, &d).unwrap());
         let must_sign = d.with_signing_alg(idforge_jose::JwsAlgorithm::ES256);
         assert_eq!(
-            check_signed_presence(&plain, &must_sign).unwrap_err().code(),
+            check_signed_presence(&plain, &must_sign)
+                .unwrap_err()
+                .code(),
             "invalid_request"
         );
     }

@@ -82,17 +82,13 @@ fn op() -> Op {
         ciba_client("other", CibaClient::default()),
         ciba_client(
             "pinger",
-            CibaClient::default().with_delivery(
-                DeliveryMode::Ping,
-                Some("https://rp.example/ping".into()),
-            ),
+            CibaClient::default()
+                .with_delivery(DeliveryMode::Ping, Some("https://rp.example/ping".into())),
         ),
         ciba_client(
             "pusher",
-            CibaClient::default().with_delivery(
-                DeliveryMode::Push,
-                Some("https://rp.example/push".into()),
-            ),
+            CibaClient::default()
+                .with_delivery(DeliveryMode::Push, Some("https://rp.example/push".into())),
         ),
         ciba_client("coded", CibaClient::default().with_user_code()),
         ciba_client(
@@ -112,8 +108,12 @@ fn op() -> Op {
     let mut claims = Map::new();
     claims.insert("email".into(), json!("alice@example.com"));
     claims.insert("phone_number".into(), json!("+15550100"));
-    users.add_user("alice", "pw", claims, &OsRng::new()).unwrap();
-    users.add_user("bob", "pw", Map::new(), &OsRng::new()).unwrap();
+    users
+        .add_user("alice", "pw", claims, &OsRng::new())
+        .unwrap();
+    users
+        .add_user("bob", "pw", Map::new(), &OsRng::new())
+        .unwrap();
     let resolver = Arc::new(MemoryUserResolver::new());
     resolver.add_login_hint("alice", "alice");
     resolver.add_login_hint("alice@example.com", "alice");
@@ -189,7 +189,11 @@ impl Op {
         url.split_once("handle=").unwrap().1.to_owned()
     }
 
-    async fn approve(&self, handle: &str, user: &str) -> Result<idforge_ciba::DecisionOutcome, Error> {
+    async fn approve(
+        &self,
+        handle: &str,
+        user: &str,
+    ) -> Result<idforge_ciba::DecisionOutcome, Error> {
         let a = Approval::new(self.clock_now(), vec!["pwd".into()]);
         self.ciba
             .decide(&self.provider.ctx, handle, user, Verdict::Approve(a))
@@ -248,7 +252,11 @@ async fn poll_mode_end_to_end() {
         "authorization_pending"
     );
     // The approval view shows what the user approves.
-    let view = op.ciba.approval_view(&handle, op.clock_now()).await.unwrap();
+    let view = op
+        .ciba
+        .approval_view(&handle, op.clock_now())
+        .await
+        .unwrap();
     assert_eq!(view.client_id, "other");
     assert_eq!(view.binding_message.as_deref(), Some("W4SCT"));
     assert_eq!(view.scopes, ["openid", "email"]);
@@ -291,7 +299,11 @@ async fn poll_mode_end_to_end() {
         "invalid_grant"
     );
     // The approval handle is spent too.
-    assert!(op.ciba.approval_view(&handle, op.clock_now()).await.is_err());
+    assert!(op
+        .ciba
+        .approval_view(&handle, op.clock_now())
+        .await
+        .is_err());
 }
 
 #[tokio::test]
@@ -337,10 +349,16 @@ async fn expiry_gives_expired_token_until_the_record_is_dropped() {
     assert_eq!(r["expires_in"], 600);
     op.clock.advance(59);
     op.ciba.expire_due(&op.provider.ctx).await.unwrap();
-    assert_eq!(op.poll("other", id).await.unwrap_err().code(), "expired_token");
+    assert_eq!(
+        op.poll("other", id).await.unwrap_err().code(),
+        "expired_token"
+    );
     op.clock.advance(1);
     op.ciba.expire_due(&op.provider.ctx).await.unwrap();
-    assert_eq!(op.poll("other", id).await.unwrap_err().code(), "invalid_grant");
+    assert_eq!(
+        op.poll("other", id).await.unwrap_err().code(),
+        "invalid_grant"
+    );
 }
 
 #[tokio::test]
@@ -367,10 +385,17 @@ async fn backchannel_endpoint_rules_s7_s13() {
         &op.provider.ctx.config.limits,
     )
     .unwrap();
-    let e = op.ciba.backchannel(&op.provider.ctx, &req).await.unwrap_err();
+    let e = op
+        .ciba
+        .backchannel(&op.provider.ctx, &req)
+        .await
+        .unwrap_err();
     assert_eq!((e.code(), e.status()), ("invalid_client", 401));
     // A client not registered for the grant.
-    assert_eq!(op.bc_err("web", BASIC_REQ).await, ("unauthorized_client", 400));
+    assert_eq!(
+        op.bc_err("web", BASIC_REQ).await,
+        ("unauthorized_client", 400)
+    );
     // §13 codes with their statuses.
     let cases: &[(&str, &str, (&str, u16))] = &[
         ("other", "login_hint=alice", ("invalid_scope", 400)),
@@ -433,14 +458,13 @@ async fn backchannel_endpoint_rules_s7_s13() {
         .unwrap();
     assert!(r["auth_req_id"].is_string());
     let r = op
-        .bc("other", "scope=openid&login_hint=alice%40example.com&acr_values=urn%3Amfa")
+        .bc(
+            "other",
+            "scope=openid&login_hint=alice%40example.com&acr_values=urn%3Amfa",
+        )
         .await
         .unwrap();
-    let view = op
-        .ciba
-        .approval_view(&op.handle_of(&r), NOW)
-        .await
-        .unwrap();
+    let view = op.ciba.approval_view(&op.handle_of(&r), NOW).await.unwrap();
     assert_eq!(view.acr_values, ["urn:mfa"]);
 }
 
@@ -448,7 +472,10 @@ async fn backchannel_endpoint_rules_s7_s13() {
 async fn email_and_sms_channels_send_messages_without_auth_url() {
     let op = op();
     let r = op.bc("mailer", BASIC_REQ).await.unwrap();
-    assert!(r.get("auth_url").is_none(), "only external puts auth_url in the response");
+    assert!(
+        r.get("auth_url").is_none(),
+        "only external puts auth_url in the response"
+    );
     let sent = op.notifier.user_notifications();
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].channel, Channel::Email);
@@ -472,7 +499,10 @@ async fn id_token_hint_may_be_expired_but_must_be_ours_for_this_client() {
     // Get an ID token for alice through a first CIBA round.
     let r = op.bc("other", BASIC_REQ).await.unwrap();
     op.approve(&op.handle_of(&r), "alice").await.unwrap();
-    let t = op.poll("other", r["auth_req_id"].as_str().unwrap()).await.unwrap();
+    let t = op
+        .poll("other", r["auth_req_id"].as_str().unwrap())
+        .await
+        .unwrap();
     let id_token = t.id_token.unwrap();
     // Expired by now.
     op.clock.advance(7200);
@@ -488,14 +518,20 @@ async fn id_token_hint_may_be_expired_but_must_be_ours_for_this_client() {
     assert_eq!(view.subject, "alice");
     // Issued to another client: refused.
     assert_eq!(
-        op.bc_err("assistant", &format!("scope=openid&id_token_hint={id_token}"))
-            .await,
+        op.bc_err(
+            "assistant",
+            &format!("scope=openid&id_token_hint={id_token}")
+        )
+        .await,
         ("invalid_request", 400)
     );
     // An access token is not an ID token.
     assert_eq!(
-        op.bc_err("other", &format!("scope=openid&id_token_hint={}", t.access_token))
-            .await,
+        op.bc_err(
+            "other",
+            &format!("scope=openid&id_token_hint={}", t.access_token)
+        )
+        .await,
         ("invalid_request", 400)
     );
 }
@@ -515,7 +551,10 @@ async fn on_behalf_of_an_agent_task_scoped_token() {
     let handle = op.handle_of(&r);
     let view = op.ciba.approval_view(&handle, NOW).await.unwrap();
     assert_eq!(view.actor.as_deref(), Some("assistant"));
-    assert_eq!(view.authorization_details.as_ref().unwrap()[0]["type"], "calendar_event");
+    assert_eq!(
+        view.authorization_details.as_ref().unwrap()[0]["type"],
+        "calendar_event"
+    );
     op.approve(&handle, "alice").await.unwrap();
     let t = op
         .poll("assistant", r["auth_req_id"].as_str().unwrap())
@@ -535,7 +574,10 @@ async fn on_behalf_of_an_agent_task_scoped_token() {
     let t2 = op
         .provider
         .token
-        .handle_form(body.as_bytes(), Some(&basic("assistant", "assistant-secret")))
+        .handle_form(
+            body.as_bytes(),
+            Some(&basic("assistant", "assistant-secret")),
+        )
         .await
         .unwrap();
     assert_eq!(op.claims(&t2.access_token)["act"]["sub"], "assistant");
@@ -560,7 +602,10 @@ async fn on_behalf_of_an_agent_task_scoped_token() {
         (t.access_token.as_str(), ACCESS_TOKEN_TYPE),
     ] {
         let body = format!("{BASIC_REQ}&actor_token={tok}&actor_token_type={}", enc(ty));
-        assert_eq!(op.bc_err("assistant", &body).await, ("invalid_request", 400));
+        assert_eq!(
+            op.bc_err("assistant", &body).await,
+            ("invalid_request", 400)
+        );
     }
 }
 
@@ -568,13 +613,19 @@ async fn on_behalf_of_an_agent_task_scoped_token() {
 async fn ping_mode_pings_then_the_client_polls() {
     let op = op();
     let r = op
-        .bc("pinger", &format!("{BASIC_REQ}&client_notification_token=ping-tok-1"))
+        .bc(
+            "pinger",
+            &format!("{BASIC_REQ}&client_notification_token=ping-tok-1"),
+        )
         .await
         .unwrap();
     let id = r["auth_req_id"].as_str().unwrap();
     assert_eq!(r["interval"], 5);
     let out = op.approve(&op.handle_of(&r), "alice").await.unwrap();
-    assert_eq!(out.delivery, Some(DeliveryReport::Delivered { attempts: 1 }));
+    assert_eq!(
+        out.delivery,
+        Some(DeliveryReport::Delivered { attempts: 1 })
+    );
     let sent = op.notifier.client_notifications();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].mode, DeliveryMode::Ping);
@@ -588,13 +639,19 @@ async fn ping_mode_pings_then_the_client_polls() {
 async fn push_mode_delivers_tokens_with_auth_req_id_at_hash_rt_hash() {
     let op = op();
     let r = op
-        .bc("pusher", &format!("{BASIC_REQ}&client_notification_token=push-tok"))
+        .bc(
+            "pusher",
+            &format!("{BASIC_REQ}&client_notification_token=push-tok"),
+        )
         .await
         .unwrap();
     assert!(r.get("interval").is_none(), "no polling in push mode");
     let id = r["auth_req_id"].as_str().unwrap().to_owned();
     // §10.3: push clients do not poll.
-    assert_eq!(op.poll("pusher", &id).await.unwrap_err().code(), "unauthorized_client");
+    assert_eq!(
+        op.poll("pusher", &id).await.unwrap_err().code(),
+        "unauthorized_client"
+    );
     let out = op.approve(&op.handle_of(&r), "alice").await.unwrap();
     assert_eq!(out.state, StateName::Redeemed);
     let sent = op.notifier.client_notifications();
@@ -607,12 +664,21 @@ async fn push_mode_delivers_tokens_with_auth_req_id_at_hash_rt_hash() {
     assert_eq!(idt["urn:openid:params:jwt:claim:auth_req_id"], id.as_str());
     let half = |v: &str| idforge_oauth_core::issue::half_hash(JwsAlgorithm::ES256, v);
     assert_eq!(idt["at_hash"], half(body["access_token"].as_str().unwrap()));
-    assert_eq!(idt["rt_hash"], half(body["refresh_token"].as_str().unwrap()));
-    assert_eq!(op.claims(body["access_token"].as_str().unwrap())["sub"], "alice");
+    assert_eq!(
+        idt["rt_hash"],
+        half(body["refresh_token"].as_str().unwrap())
+    );
+    assert_eq!(
+        op.claims(body["access_token"].as_str().unwrap())["sub"],
+        "alice"
+    );
 
     // Denial and expiry push the error payload (§12).
     let r = op
-        .bc("pusher", &format!("{BASIC_REQ}&client_notification_token=push-tok"))
+        .bc(
+            "pusher",
+            &format!("{BASIC_REQ}&client_notification_token=push-tok"),
+        )
         .await
         .unwrap();
     op.ciba
@@ -623,7 +689,10 @@ async fn push_mode_delivers_tokens_with_auth_req_id_at_hash_rt_hash() {
     assert_eq!(last.body["error"], "access_denied");
     assert_eq!(last.body["auth_req_id"], r["auth_req_id"]);
     let r = op
-        .bc("pusher", &format!("{BASIC_REQ}&client_notification_token=push-tok"))
+        .bc(
+            "pusher",
+            &format!("{BASIC_REQ}&client_notification_token=push-tok"),
+        )
         .await
         .unwrap();
     op.clock.advance(120);
@@ -662,27 +731,42 @@ async fn signed_requests_and_private_key_jwt_s7_1_1() {
     let send = |body: String| {
         let op = &op;
         async move {
-            let req = TokenRequest::from_form(body.as_bytes(), None, &op.provider.ctx.config.limits)
-                .unwrap();
+            let req =
+                TokenRequest::from_form(body.as_bytes(), None, &op.provider.ctx.config.limits)
+                    .unwrap();
             op.ciba.backchannel(&op.provider.ctx, &req).await
         }
     };
     // The client assertion names the backchannel endpoint as its audience (§7.1).
     let auth = client_assertion(&op, &format!("{ISSUER}/bc-authorize"), "a1");
-    let r = send(format!("{auth}&request={}", signed_request(&op, good("r1"))))
-        .await
-        .unwrap();
+    let r = send(format!(
+        "{auth}&request={}",
+        signed_request(&op, good("r1"))
+    ))
+    .await
+    .unwrap();
     let view = op
         .ciba
-        .approval_view(r.auth_url.as_deref().unwrap().split_once("handle=").unwrap().1, NOW)
+        .approval_view(
+            r.auth_url
+                .as_deref()
+                .unwrap()
+                .split_once("handle=")
+                .unwrap()
+                .1,
+            NOW,
+        )
         .await
         .unwrap();
     assert_eq!(view.binding_message.as_deref(), Some("SIGNED"));
     // jti reuse.
     let auth = client_assertion(&op, ISSUER, "a2");
-    let e = send(format!("{auth}&request={}", signed_request(&op, good("r1"))))
-        .await
-        .unwrap_err();
+    let e = send(format!(
+        "{auth}&request={}",
+        signed_request(&op, good("r1"))
+    ))
+    .await
+    .unwrap_err();
     assert_eq!(e.code(), "invalid_request");
     // Unsigned from a client that registered signing: refused.
     let auth = client_assertion(&op, ISSUER, "a3");
@@ -698,7 +782,10 @@ async fn signed_requests_and_private_key_jwt_s7_1_1() {
     .unwrap_err();
     assert_eq!(e.code(), "invalid_request");
     // Each required claim missing.
-    for (i, name) in ["iss", "aud", "exp", "iat", "nbf", "jti"].iter().enumerate() {
+    for (i, name) in ["iss", "aud", "exp", "iat", "nbf", "jti"]
+        .iter()
+        .enumerate()
+    {
         let mut c = good(&format!("m{i}"));
         c.as_object_mut().unwrap().remove(*name);
         let auth = client_assertion(&op, ISSUER, &format!("b{i}"));
@@ -732,11 +819,13 @@ async fn discovery_members_s4() {
         m["backchannel_token_delivery_modes_supported"],
         json!(["poll", "ping", "push"])
     );
-    assert!(m["backchannel_authentication_request_signing_alg_values_supported"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|a| a == "ES256"));
+    assert!(
+        m["backchannel_authentication_request_signing_alg_values_supported"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "ES256")
+    );
     assert_eq!(m["backchannel_user_code_parameter_supported"], true);
     assert!(m["grant_types_supported"]
         .as_array()

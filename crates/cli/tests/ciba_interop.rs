@@ -25,7 +25,9 @@ fn listen(listener: TcpListener, n: usize) -> std::thread::JoinHandle<Vec<String
     std::thread::spawn(move || {
         let mut got = Vec::new();
         while got.len() < n {
-            let Ok((mut s, _)) = listener.accept() else { break };
+            let Ok((mut s, _)) = listener.accept() else {
+                break;
+            };
             let mut buf = Vec::new();
             let mut chunk = [0u8; 4096];
             loop {

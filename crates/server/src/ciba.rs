@@ -33,8 +33,8 @@ use idforge_ciba::http::CibaHttp;
 use idforge_ciba::memory::MemoryCibaRequestStore;
 use idforge_ciba::{
     AgentClientActors, Approval, ApprovalView, Channel, Ciba, CibaClient, CibaConfig,
-    ClientNotification, DeliveryReport, Hint, HintResolution, Notifier,
-    UserNotification, UserResolver, Verdict,
+    ClientNotification, DeliveryReport, Hint, HintResolution, Notifier, UserNotification,
+    UserResolver, Verdict,
 };
 use idforge_oauth_core::memory::MemoryUserStore;
 use idforge_oauth_core::{Client, Context, Error, Params, PasswordVerifier};
@@ -43,10 +43,10 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::config::{ClientConfig, ConfigError, NotificationsConfig, ServeConfig};
-#[cfg(test)]
-use idforge_ciba::DeliveryMode;
 use crate::pages;
 use crate::seal::{Purpose, Sealer};
+#[cfg(test)]
+use idforge_ciba::DeliveryMode;
 
 /// Timeout of one ping or push attempt.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -164,11 +164,9 @@ impl Notifier for ServeNotifier {
     async fn notify_client(&self, n: &ClientNotification) -> DeliveryReport {
         let body = n.body.to_string();
         for attempt in 1..=DELIVERY_ATTEMPTS {
-            let sent = tokio::time::timeout(
-                DELIVERY_TIMEOUT,
-                post_json(&n.endpoint, &n.bearer, &body),
-            )
-            .await;
+            let sent =
+                tokio::time::timeout(DELIVERY_TIMEOUT, post_json(&n.endpoint, &n.bearer, &body))
+                    .await;
             match sent {
                 Ok(Ok(status)) if (200..300).contains(&status) => {
                     return DeliveryReport::Delivered { attempts: attempt }
@@ -210,7 +208,10 @@ async fn post_json(url: &str, bearer: &str, body: &str) -> std::io::Result<u16> 
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, "/"),
     };
-    let addr = if authority.rsplit(':').next().is_some_and(|p| p.parse::<u16>().is_ok())
+    let addr = if authority
+        .rsplit(':')
+        .next()
+        .is_some_and(|p| p.parse::<u16>().is_ok())
         && !authority.ends_with(']')
     {
         authority.to_owned()
@@ -400,7 +401,12 @@ async fn approve_get(
     login_page(&state, &handle, &view, None)
 }
 
-fn login_page(state: &AppState, handle: &str, view: &ApprovalView, error: Option<&str>) -> Response {
+fn login_page(
+    state: &AppState,
+    handle: &str,
+    view: &ApprovalView,
+    error: Option<&str>,
+) -> Response {
     let host = &state.ciba;
     let Some(sealed) = host.sealer.seal(Purpose::Login, &handle, now(state)) else {
         return pages::error(500, "server_error", "cannot seal the login form");
@@ -625,12 +631,18 @@ mod tests {
             let (mut s, _) = listener.accept().await.unwrap();
             let mut buf = vec![0u8; 4096];
             let n = s.read(&mut buf).await.unwrap();
-            s.write_all(b"HTTP/1.1 204 No Content\r\n\r\n").await.unwrap();
+            s.write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
+                .await
+                .unwrap();
             String::from_utf8_lossy(&buf[..n]).into_owned()
         });
-        let status = post_json(&format!("http://{addr}/cb"), "tok", r#"{"auth_req_id":"x"}"#)
-            .await
-            .unwrap();
+        let status = post_json(
+            &format!("http://{addr}/cb"),
+            "tok",
+            r#"{"auth_req_id":"x"}"#,
+        )
+        .await
+        .unwrap();
         assert_eq!(status, 204);
         let req = server.await.unwrap();
         assert!(req.starts_with("POST /cb HTTP/1.1\r\n"), "{req}");

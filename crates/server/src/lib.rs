@@ -49,8 +49,7 @@ use axum::Router;
 
 pub use config::{
     ClientAuth, ClientConfig, ConfigError, NotificationsConfig, ServeConfig, TokenFormat,
-    UserConfig,
-    ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
+    UserConfig, ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
 };
 
 /// Why the server could not be built or run.

@@ -73,7 +73,10 @@ fn outbox() -> std::path::PathBuf {
     let mut p = std::env::temp_dir();
     let mut r = [0u8; 8];
     idforge_jose::crypto::random_bytes(&mut r).unwrap();
-    p.push(format!("idforge-ciba-outbox-{}.jsonl", idforge_jose::b64::encode(r)));
+    p.push(format!(
+        "idforge-ciba-outbox-{}.jsonl",
+        idforge_jose::b64::encode(r)
+    ));
     p
 }
 
@@ -93,7 +96,12 @@ fn path_of(url: &str) -> String {
 }
 
 /// Opens `auth_url`, signs in as `user`, and answers `decision`; returns the last page.
-async fn approve_via_pages(app: &Router, auth_url: &str, user: &str, decision: &str) -> common::Resp {
+async fn approve_via_pages(
+    app: &Router,
+    auth_url: &str,
+    user: &str,
+    decision: &str,
+) -> common::Resp {
     let page = get(app, &path_of(auth_url)).await;
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("name=\"username\""));
@@ -121,8 +129,13 @@ async fn poll_with_approval_through_auth_url_and_obo() {
     let app = app(9, &out);
     // The agent's own client_credentials token is its actor_token.
     let auth = basic("assistant", "assistant-secret");
-    let cc = post_form(&app, "/token", &[("authorization", &auth)], "grant_type=client_credentials")
-        .await;
+    let cc = post_form(
+        &app,
+        "/token",
+        &[("authorization", &auth)],
+        "grant_type=client_credentials",
+    )
+    .await;
     let actor = cc.json()["access_token"].as_str().unwrap().to_owned();
     let details = r#"[{"type":"calendar_event","action":"create","title":"Sync with Bob"}]"#;
     let r = bc(
@@ -142,12 +155,17 @@ async fn poll_with_approval_through_auth_url_and_obo() {
     let auth_url = j["auth_url"].as_str().unwrap().to_owned();
     assert!(auth_url.starts_with("http://op.example/bc-approve?handle="));
     assert_eq!(j["interval"], 5);
-    assert_eq!(poll(&app, "assistant", &id).await.json()["error"], "authorization_pending");
+    assert_eq!(
+        poll(&app, "assistant", &id).await.json()["error"],
+        "authorization_pending"
+    );
 
     // bob cannot approve alice's request.
     let refused = approve_via_pages(&app, &auth_url, "bob", "approve").await;
     assert_eq!(refused.status, 401, "{}", refused.body);
-    assert!(refused.body.contains("sign in as the user this request is for"));
+    assert!(refused
+        .body
+        .contains("sign in as the user this request is for"));
 
     // The app-native JSON view.
     let view = call(
@@ -171,7 +189,10 @@ async fn poll_with_approval_through_auth_url_and_obo() {
     assert_eq!(at["act"], json!({"sub": "assistant"}));
     assert_eq!(at["aud"], "https://calendar.example/");
     assert_eq!(at["authorization_details"][0]["title"], "Sync with Bob");
-    assert_eq!(poll(&app, "assistant", &id).await.json()["error"], "invalid_grant");
+    assert_eq!(
+        poll(&app, "assistant", &id).await.json()["error"],
+        "invalid_grant"
+    );
 
     // Denial.
     let r = bc(&app, "assistant", "scope=openid&login_hint=alice").await;
@@ -179,11 +200,17 @@ async fn poll_with_approval_through_auth_url_and_obo() {
     let done = approve_via_pages(&app, j["auth_url"].as_str().unwrap(), "alice", "deny").await;
     assert!(done.body.contains("denied"), "{}", done.body);
     let e = poll(&app, "assistant", j["auth_req_id"].as_str().unwrap()).await;
-    assert_eq!((e.status, e.json()["error"].as_str()), (400, Some("access_denied")));
+    assert_eq!(
+        (e.status, e.json()["error"].as_str()),
+        (400, Some("access_denied"))
+    );
 
     // §13 errors over HTTP.
     let r = bc(&app, "assistant", "scope=openid&login_hint=nobody").await;
-    assert_eq!((r.status, r.json()["error"].as_str()), (400, Some("unknown_user_id")));
+    assert_eq!(
+        (r.status, r.json()["error"].as_str()),
+        (400, Some("unknown_user_id"))
+    );
     let r = post_form(&app, "/bc-authorize", &[], "scope=openid&login_hint=alice").await;
     assert_eq!(r.status, 401);
     // Discovery.
@@ -204,10 +231,18 @@ fn claims(jwt: &str) -> Value {
 async fn email_and_sms_go_to_the_outbox_and_the_json_approval_works() {
     let out = outbox();
     let app = app(9, &out);
-    let r = bc(&app, "mailer", "scope=openid&login_hint=alice&binding_message=W4SCT").await;
+    let r = bc(
+        &app,
+        "mailer",
+        "scope=openid&login_hint=alice&binding_message=W4SCT",
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let j = r.json();
-    assert!(j.get("auth_url").is_none(), "only the external channel has auth_url");
+    assert!(
+        j.get("auth_url").is_none(),
+        "only the external channel has auth_url"
+    );
     assert_eq!(j["expires_in"], 60);
     let lines: Vec<Value> = std::fs::read_to_string(&out)
         .unwrap()
@@ -222,17 +257,40 @@ async fn email_and_sms_go_to_the_outbox_and_the_json_approval_works() {
     let text = lines[0]["text"].as_str().unwrap();
     assert!(text.contains("W4SCT"));
     assert!(lines[0]["subject"].is_string());
-    let link = text.split_whitespace().find(|w| w.contains("/bc-approve?handle=")).unwrap();
+    let link = text
+        .split_whitespace()
+        .find(|w| w.contains("/bc-approve?handle="))
+        .unwrap();
     let handle = link.split_once("handle=").unwrap().1;
     // Wrong password, then the right one.
-    let body = json!({"handle": handle, "username": "alice", "password": "x", "decision": "approve"});
-    let r = call(&app, "POST", "/bc-approve", &[("content-type", "application/json")], &body.to_string()).await;
+    let body =
+        json!({"handle": handle, "username": "alice", "password": "x", "decision": "approve"});
+    let r = call(
+        &app,
+        "POST",
+        "/bc-approve",
+        &[("content-type", "application/json")],
+        &body.to_string(),
+    )
+    .await;
     assert_eq!(r.status, 403, "{}", r.body);
     let body = json!({"handle": handle, "username": "alice", "password": "alice-password", "decision": "approve"});
-    let r = call(&app, "POST", "/bc-approve", &[("content-type", "application/json")], &body.to_string()).await;
+    let r = call(
+        &app,
+        "POST",
+        "/bc-approve",
+        &[("content-type", "application/json")],
+        &body.to_string(),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["state"], "approved");
-    assert_eq!(poll(&app, "mailer", j["auth_req_id"].as_str().unwrap()).await.status, 200);
+    assert_eq!(
+        poll(&app, "mailer", j["auth_req_id"].as_str().unwrap())
+            .await
+            .status,
+        200
+    );
     let _ = std::fs::remove_file(out);
 }
 
@@ -280,13 +338,23 @@ async fn ping_and_push_are_real_http_posts() {
     let out = outbox();
     let app = app(port, &out);
     // Ping.
-    let r = bc(&app, "pinger", "scope=openid&login_hint=alice&client_notification_token=ping-token").await;
+    let r = bc(
+        &app,
+        "pinger",
+        "scope=openid&login_hint=alice&client_notification_token=ping-token",
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let j = r.json();
     let ping_id = j["auth_req_id"].as_str().unwrap().to_owned();
     approve_via_pages(&app, j["auth_url"].as_str().unwrap(), "alice", "approve").await;
     // Push (user_code = the user's password).
-    let r = bc(&app, "pusher", "scope=openid&login_hint=alice&client_notification_token=push-token&user_code=wrong").await;
+    let r = bc(
+        &app,
+        "pusher",
+        "scope=openid&login_hint=alice&client_notification_token=push-token&user_code=wrong",
+    )
+    .await;
     assert_eq!(r.json()["error"], "invalid_user_code");
     let r = bc(&app, "pusher", "scope=openid&login_hint=alice&client_notification_token=push-token&user_code=alice-password").await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -305,7 +373,10 @@ async fn ping_and_push_are_real_http_posts() {
     let body: Value = serde_json::from_str(push.split_once("\r\n\r\n").unwrap().1).unwrap();
     assert_eq!(body["auth_req_id"], push_id.as_str());
     let idt = claims(body["id_token"].as_str().unwrap());
-    assert_eq!(idt["urn:openid:params:jwt:claim:auth_req_id"], push_id.as_str());
+    assert_eq!(
+        idt["urn:openid:params:jwt:claim:auth_req_id"],
+        push_id.as_str()
+    );
     assert!(idt["at_hash"].is_string() && idt["rt_hash"].is_string());
     let _ = std::fs::remove_file(out);
 }
