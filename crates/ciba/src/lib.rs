@@ -21,18 +21,20 @@
 //!   in-memory ones; `testkit`: the store conformance suite; `http`: the endpoint as an
 //!   oauth-core `HttpEndpoints`.
 //!
-//! Layers, each importing only the ones above it: `model` → `validate`, `notify` → `ports` →
-//! `endpoint`, `http` → `memory` / `testkit`.
+//! Layers, each importing only the ones above it: `model` (configuration, client metadata, the
+//! request record and its state machine) → `validate` (the request rules, pure) → `ports` →
+//! `notify` (notification payloads, pure) → `endpoint`, `http` → `memory` / `testkit`.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 // Model.
 pub mod model;
-// Logic.
-pub mod notify;
+// Logic: the request rules.
 pub mod validate;
 // Ports.
 pub mod ports;
+// Logic: notification payloads (of the ports' types).
+pub mod notify;
 // Endpoints.
 pub mod endpoint;
 #[cfg(feature = "http")]

@@ -328,6 +328,7 @@ impl Notifier for RecordingNotifier {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "testkit")]
     #[tokio::test]
     async fn store_passes_the_conformance_suite() {
         crate::testkit::run_all(&MemoryCibaRequestStore::new()).await;
@@ -335,9 +336,20 @@ mod tests {
 
     #[tokio::test]
     async fn store_is_bounded() {
+        let request = |n: &str| {
+            CibaRequest::new(
+                TokenHash::of(n),
+                TokenHash::of(&format!("{n}-approval")),
+                "c",
+                "u",
+                idforge_oauth_core::Scopes::from_values(["openid"]),
+                0,
+                120,
+            )
+        };
         let s = MemoryCibaRequestStore::with_capacity(1);
-        s.insert(crate::testkit::request(120)).await.unwrap();
-        let e = s.insert(crate::testkit::request(120)).await.unwrap_err();
+        s.insert(request("a")).await.unwrap();
+        let e = s.insert(request("b")).await.unwrap_err();
         assert_eq!(e.code(), "temporarily_unavailable");
     }
 

@@ -861,7 +861,59 @@ async fn a_thousand_concurrent_polls_give_exactly_one_token_response() {
     assert_eq!((wins, spent), (1, 999));
 }
 
+#[cfg(feature = "testkit")]
 #[tokio::test]
 async fn the_memory_store_passes_the_conformance_suite() {
     idforge_ciba::testkit::run_all(&MemoryCibaRequestStore::new()).await;
+}
+
+#[cfg(feature = "http")]
+#[tokio::test]
+async fn the_http_adapter_routes_only_its_endpoint() {
+    use idforge_ciba::http::CibaHttp;
+    use idforge_oauth_core::http::{route, HttpEndpoints};
+    let op = op();
+    let h = CibaHttp::new(op.ciba.clone(), op.provider.ctx.clone());
+    let handlers: [&dyn HttpEndpoints; 2] = [op.provider.as_ref(), &h];
+    let req = |method: &str, path: &str, ct: &str, body: &str| {
+        http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", ct)
+            .header("authorization", basic("other", "other-secret"))
+            .body(body.as_bytes().to_vec())
+            .unwrap()
+    };
+    let form = "application/x-www-form-urlencoded";
+    let r = route(&handlers, req("POST", "/bc-authorize", form, BASIC_REQ))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = serde_json::from_slice(r.body()).unwrap();
+    assert!(body["auth_req_id"].is_string());
+    assert_eq!(r.headers()["cache-control"], "no-store");
+    let r = route(&handlers, req("GET", "/bc-authorize", form, ""))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    let r = route(
+        &handlers,
+        req("POST", "/bc-authorize", "application/json", "{}"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = route(
+        &handlers,
+        req("POST", "/bc-authorize", form, "scope=openid&login_hint=x"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = serde_json::from_slice(r.body()).unwrap();
+    assert_eq!(body["error"], "unknown_user_id");
+    // Not its path: given back.
+    assert!(route(&handlers, req("POST", "/elsewhere", form, ""))
+        .await
+        .is_err());
 }
