@@ -26,9 +26,9 @@
 //! # }
 //! ```
 //!
-//! Modules: one per protocol crate that plugs its routes in (today OAuth 2.0 / OpenID Connect
-//! from `idforge-oauth-core`), and the HTML pages (login, consent, error; every value escaped).
-//! The stores are in memory: a restart forgets grants and tokens.
+//! Modules: one per protocol crate that plugs its routes in (OAuth 2.0 / OpenID Connect from
+//! `idforge-oauth-core`, CIBA from `idforge-ciba`), and the HTML pages (login, consent, error;
+//! every value escaped). The stores are in memory: a restart forgets grants and tokens.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
