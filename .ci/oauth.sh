@@ -2,7 +2,9 @@
 # Installs the OAuth/OIDC interop peer (idempotent) for crates/cli/tests/oauth_interop.rs:
 #   npm `openid-client` v6 -> $IDFORGE_PEERS_DIR/node (npm install --prefix)
 # The test starts `idforge serve` on loopback and drives it with openid-client (discovery,
-# code + PKCE, UserInfo, refresh, introspection, revocation, client credentials). With
+# code + PKCE, UserInfo, refresh, introspection, revocation, client credentials);
+# crates/cli/tests/ciba_interop.rs drives CIBA with it (initiateBackchannelAuthentication +
+# pollBackchannelAuthenticationGrant, ping and push to a local listener, OBO). With
 # IDFORGE_INTEROP=require a missing peer fails the test instead of skipping it.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -8,6 +8,7 @@
 //! | `jose` | [`idforge_jose`] | JWK/JWKS, JWS, JWT claims validation, `Signer`/`Verifier`/`KeyStore`/`Clock` ports |
 //! | `jwe`  | [`idforge_jwe`]  | JWE compact and JSON serializations, nested (signed then encrypted) JWTs |
 //! | `oauth-core` | [`idforge_oauth_core`] | OAuth 2.0 / OpenID Connect authorization server: sans-IO endpoints, grant handlers, JWT/opaque tokens, ID tokens, discovery, memory stores |
+//! | `ciba` | [`idforge_ciba`] | OpenID CIBA: backchannel authentication in poll, ping and push modes, approval handles, on-behalf-of tokens with `act` for agents |
 //! | `sd-jwt` | [`idforge_sd_jwt`] | SD-JWT (RFC 9901) and SD-JWT VC: issuance, holder presentations with key binding, verification |
 //! | `saml-sp` | [`idforge_saml_sp`] | SAML 2.0 SP: XML parsing with limits, C14N, XML-DSig verification against signature wrapping, Response/Assertion validation, AuthnRequest, metadata and certificate refresh |
 #![forbid(unsafe_code)]
@@ -23,6 +24,10 @@ pub use idforge_jwe as jwe;
 #[cfg(feature = "oauth-core")]
 #[doc(inline)]
 pub use idforge_oauth_core as oauth_core;
+
+#[cfg(feature = "ciba")]
+#[doc(inline)]
+pub use idforge_ciba as ciba;
 
 #[cfg(feature = "sd-jwt")]
 #[doc(inline)]

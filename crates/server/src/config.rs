@@ -53,6 +53,20 @@ pub struct ServeConfig {
     /// Users who can log in (`[[users]]`).
     #[serde(default)]
     pub users: Vec<UserConfig>,
+    /// Where user notifications go (`[notifications]`, CIBA email and SMS channels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notifications: Option<NotificationsConfig>,
+}
+
+/// `[notifications]`: messages to users (CIBA `email` and `sms` channels).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct NotificationsConfig {
+    /// A file to which every message is appended as one JSON object a line (`channel`, `to`,
+    /// `subject`, `text`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outbox: Option<std::path::PathBuf>,
 }
 
 /// How a client authenticates at the token, introspection and revocation endpoints
@@ -130,6 +144,27 @@ pub struct ClientConfig {
     /// scope must be one the provider supports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
+    /// CIBA `backchannel_token_delivery_mode`: `poll` (default), `ping` or `push`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_token_delivery_mode: Option<idforge_ciba::DeliveryMode>,
+    /// CIBA `backchannel_client_notification_endpoint` (ping and push).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_client_notification_endpoint: Option<String>,
+    /// CIBA `backchannel_user_code_parameter`: requests carry the user's password as
+    /// `user_code`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backchannel_user_code_parameter: bool,
+    /// How users learn of this client's CIBA requests: `email`, `sms`, `external` (default
+    /// `["external"]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ciba_channels: Option<Vec<idforge_ciba::Channel>>,
+    /// Lifetime of this client's `auth_req_id` in seconds (default 120).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ciba_expiry_seconds: Option<i64>,
+    /// An agent identity: its `client_credentials` access token is accepted as CIBA
+    /// `actor_token`, giving `act.sub` = its `client_id`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub agent: bool,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -199,6 +234,15 @@ pub enum ConfigError {
         client_id: String,
         /// The scope.
         scope: String,
+    },
+    /// A CIBA client setting is inconsistent (ping or push without an endpoint, email or
+    /// SMS without an outbox, ...).
+    #[error("client {client_id}: {reason}")]
+    Ciba {
+        /// The client.
+        client_id: String,
+        /// What is wrong.
+        reason: String,
     },
     /// Two users share a `username`.
     #[error("user {username}: duplicate username")]
@@ -278,6 +322,7 @@ impl ServeConfig {
                     method,
                 });
             }
+            crate::ciba::validate_client(c, self.notifications.as_ref())?;
             if let Some(scopes) = &c.scopes {
                 if scopes.is_empty() {
                     return Err(ConfigError::EmptyScopes {
@@ -336,6 +381,12 @@ impl ClientConfig {
             access_token_format: None,
             scope_as_array: false,
             scopes: None,
+            backchannel_token_delivery_mode: None,
+            backchannel_client_notification_endpoint: None,
+            backchannel_user_code_parameter: false,
+            ciba_channels: None,
+            ciba_expiry_seconds: None,
+            agent: false,
         }
     }
 

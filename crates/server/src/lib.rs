@@ -26,12 +26,13 @@
 //! # }
 //! ```
 //!
-//! Modules: one per protocol crate that plugs its routes in (today OAuth 2.0 / OpenID Connect
-//! from `idforge-oauth-core`), and the HTML pages (login, consent, error; every value escaped).
-//! The stores are in memory: a restart forgets grants and tokens.
+//! Modules: one per protocol crate that plugs its routes in (OAuth 2.0 / OpenID Connect from
+//! `idforge-oauth-core`, CIBA from `idforge-ciba`), and the HTML pages (login, consent, error;
+//! every value escaped). The stores are in memory: a restart forgets grants and tokens.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod ciba;
 mod config;
 mod oauth;
 mod pages;
@@ -47,8 +48,8 @@ use axum::response::Response;
 use axum::Router;
 
 pub use config::{
-    ClientAuth, ClientConfig, ConfigError, ServeConfig, TokenFormat, UserConfig,
-    ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
+    ClientAuth, ClientConfig, ConfigError, NotificationsConfig, ServeConfig, TokenFormat,
+    UserConfig, ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
 };
 
 /// Why the server could not be built or run.
@@ -106,9 +107,10 @@ impl ServerState {
 /// Validates `config` and builds the provider with in-memory stores. `default_issuer` is the
 /// issuer when the configuration names none (`idforge serve` passes `http://ADDR`).
 pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, ServeError> {
-    Ok(ServerState {
-        oauth: Arc::new(oauth::build(config, default_issuer)?),
-    })
+    let oauth = Arc::new(oauth::build(config, default_issuer)?);
+    // CIBA: expired requests are swept (and push / ping clients told) while the state lives.
+    ciba::spawn_sweeper(Arc::downgrade(&oauth));
+    Ok(ServerState { oauth })
 }
 
 /// The provider's routes with their state applied: discovery, JWKS, authorize (login and
@@ -147,6 +149,7 @@ async fn run(addr: SocketAddr, config: ServeConfig, print_config: bool) -> Resul
     println!("idforge serve: listening on http://{bound}");
     println!("issuer: {issuer}");
     println!("discovery: {issuer}/.well-known/openid-configuration");
+    println!("backchannel authentication: {issuer}/bc-authorize");
     for c in &config.clients {
         println!(
             "client: client_id={} client_secret={} redirect_uris={}",

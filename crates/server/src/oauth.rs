@@ -15,7 +15,7 @@ use axum::routing::get;
 use axum::Router;
 use idforge_jose::crypto::EcCurve;
 use idforge_jose::{JwsAlgorithm, Key, KeyRing, KeySpec, LocalSigner};
-use idforge_oauth_core::http::interaction_response;
+use idforge_oauth_core::http::{interaction_response, route, HttpEndpoints};
 use idforge_oauth_core::memory::{
     MemoryClientStore, MemoryGrantStore, MemoryPushedRequestStore, MemoryUserStore,
 };
@@ -40,6 +40,8 @@ pub(crate) struct OAuth {
     /// The path the login and consent forms post to: the issuer's path (non-empty when the
     /// provider is nested under a prefix) plus the authorization endpoint's path.
     form_action: String,
+    /// CIBA (`idforge-ciba`): the backchannel endpoint and the approval pages.
+    pub(crate) ciba: crate::ciba::CibaHost,
 }
 
 impl std::fmt::Debug for OAuth {
@@ -100,7 +102,7 @@ fn client(c: &ClientConfig, supported: &[String]) -> Client {
     // Never empty (validation refuses `scopes = []`, and the default keeps `openid`): in
     // oauth-core an empty list would mean "any scope".
     client.scopes = c.allowed_scopes(supported);
-    client
+    crate::ciba::apply(c, client)
 }
 
 /// Builds the provider from a configuration; `default_issuer` is used when it names none.
@@ -131,16 +133,21 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
             .add_user(&u.username, &u.password, u.claims.clone(), &OsRng::new())
             .map_err(ServeError::Provider)?;
     }
-    let provider = Provider::builder(oc)
+    let mut ciba = crate::ciba::CibaHost::new(config, &oc.issuer, users.clone())?;
+    let builder = Provider::builder(oc)
         .clients(Arc::new(clients))
         .grants(Arc::new(MemoryGrantStore::new()))
         // Pushed authorization requests (RFC 9126), served by `handle_http` at /par.
         .pushed_requests(Arc::new(MemoryPushedRequestStore::new()))
         .claims(users.clone())
         .passwords(users.clone())
-        .keys(Arc::new(KeyRing::new(signer)))
+        .keys(Arc::new(KeyRing::new(signer)));
+    let provider = ciba
+        .ciba
+        .register(builder)
         .build()
         .map_err(ServeError::ProviderConfig)?;
+    ciba.attach(provider.ctx.clone());
     let cfg = &provider.ctx.config;
     let issuer_path = cfg
         .issuer
@@ -153,6 +160,7 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
         users,
         sealer: Sealer::random().ok_or(ServeError::Random)?,
         form_action,
+        ciba,
     })
 }
 
@@ -160,10 +168,11 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
 /// endpoint, and oauth-core's HTTP adapter as the fallback (404 when it has no such endpoint).
 pub(crate) fn routes(state: Arc<OAuth>) -> Router {
     let authorization_path = state.provider.ctx.config.authorization_path.clone();
-    Router::new()
+    let oauth = Router::new()
         .route(&authorization_path, get(authorize_get).post(authorize_post))
         .fallback(endpoints)
-        .with_state(state)
+        .with_state(state.clone());
+    crate::ciba::routes(state).merge(oauth)
 }
 
 /// Every non-interactive endpoint, through `Provider::handle_http`.
@@ -173,7 +182,11 @@ async fn endpoints(State(state): State<Arc<OAuth>>, req: Request) -> Response {
         return (StatusCode::PAYLOAD_TOO_LARGE, "request too large").into_response();
     };
     let req = axum::http::Request::from_parts(parts, bytes.to_vec());
-    match state.provider.handle_http(req).await {
+    let mut handlers: Vec<&dyn HttpEndpoints> = vec![&state.provider];
+    if let Some(ciba) = state.ciba.http() {
+        handlers.push(ciba);
+    }
+    match route(&handlers, req).await {
         Ok(resp) => resp.map(Body::from),
         Err(_) => (StatusCode::NOT_FOUND, "not found").into_response(),
     }

@@ -1,0 +1,693 @@
+//! The `idforge-ciba` module: CIBA (Client-Initiated Backchannel Authentication) for
+//! `idforge serve`.
+//!
+//! - `{issuer}/bc-authorize`: the backchannel authentication endpoint (the crate's
+//!   `HttpEndpoints`, routed next to the provider's).
+//! - `{issuer}/bc-approve?handle=...` (the `auth_url` and the link in messages): a login form
+//!   (`username`, `password`) for the hinted user, then the approval page with buttons named
+//!   `decision` (`approve` / `deny`). The same approval in JSON for a mobile app: `GET` with
+//!   `Accept: application/json`, `POST` a JSON object `{"handle", "username", "password",
+//!   "decision"}`.
+//! - Users: `login_hint` is a username or an email address matching a user's `email` claim;
+//!   `user_code` is the user's password.
+//! - Notifications: email and SMS appended to `[notifications] outbox` (one JSON object a
+//!   line); ping and push as HTTP/1.1 POSTs (plain `http` only: this host has no TLS client)
+//!   with a timeout and bounded retries; expired requests are swept every few seconds.
+//!
+//! Every use of `idforge-ciba` lives here.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use idforge_ciba::http::CibaHttp;
+use idforge_ciba::memory::MemoryCibaRequestStore;
+use idforge_ciba::{
+    AgentClientActors, Approval, ApprovalView, Channel, Ciba, CibaClient, CibaConfig,
+    ClientNotification, DeliveryReport, Hint, HintResolution, Notifier, UserNotification,
+    UserResolver, Verdict,
+};
+use idforge_oauth_core::memory::MemoryUserStore;
+use idforge_oauth_core::{Client, Context, Error, Params, PasswordVerifier};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::config::{ClientConfig, ConfigError, NotificationsConfig, ServeConfig};
+use crate::pages;
+use crate::seal::{Purpose, Sealer};
+#[cfg(test)]
+use idforge_ciba::DeliveryMode;
+
+/// Timeout of one ping or push attempt.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Attempts per ping or push.
+const DELIVERY_ATTEMPTS: u32 = 3;
+/// How often expired requests are swept (and push/ping clients told).
+const SWEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Checks a client's CIBA settings when the configuration is loaded.
+pub(crate) fn validate_client(
+    c: &ClientConfig,
+    notifications: Option<&NotificationsConfig>,
+) -> Result<(), ConfigError> {
+    let bad = |reason: &str| ConfigError::Ciba {
+        client_id: c.client_id.clone(),
+        reason: reason.to_owned(),
+    };
+    let client = apply(c, Client::confidential(c.client_id.clone(), "x"));
+    CibaClient::from_client(&client).map_err(|e| bad(e.description()))?;
+    let channels = c.ciba_channels.as_deref().unwrap_or(&[]);
+    let messages = channels.iter().any(|ch| *ch != Channel::External);
+    if messages && notifications.and_then(|n| n.outbox.as_ref()).is_none() {
+        return Err(bad(
+            "the email and sms channels need [notifications] outbox",
+        ));
+    }
+    let uses_ciba = c.grant_types.iter().any(|g| g == idforge_ciba::GRANT_TYPE);
+    if uses_ciba && c.client_secret.is_none() {
+        return Err(bad("CIBA is for confidential clients (client_secret)"));
+    }
+    Ok(())
+}
+
+/// Writes a client's CIBA settings into its registration.
+pub(crate) fn apply(c: &ClientConfig, client: Client) -> Client {
+    let mut cc = CibaClient::default().with_delivery(
+        c.backchannel_token_delivery_mode.unwrap_or_default(),
+        c.backchannel_client_notification_endpoint.clone(),
+    );
+    if let Some(ch) = &c.ciba_channels {
+        cc = cc.with_channels(ch.iter().copied());
+    }
+    if c.backchannel_user_code_parameter {
+        cc = cc.with_user_code();
+    }
+    if let Some(e) = c.ciba_expiry_seconds {
+        cc = cc.with_expiry(e);
+    }
+    if c.agent {
+        cc = cc.with_agent();
+    }
+    cc.apply(client)
+}
+
+/// Users of the configuration by login hint: username or `email` claim.
+struct ServeUsers {
+    /// hint -> (subject, username)
+    by_hint: HashMap<String, (String, String)>,
+    users: Arc<MemoryUserStore>,
+}
+
+#[async_trait]
+impl UserResolver for ServeUsers {
+    async fn resolve(&self, hint: &Hint, _now: i64) -> Result<HintResolution, Error> {
+        Ok(match hint {
+            Hint::LoginHint(h) => match self.by_hint.get(h) {
+                Some((subject, _)) => HintResolution::User(subject.clone()),
+                None => HintResolution::Unknown,
+            },
+            // `idforge serve` defines no login_hint_token format.
+            _ => HintResolution::Unknown,
+        })
+    }
+
+    async fn check_user_code(&self, subject: &str, code: &str) -> Result<bool, Error> {
+        let Some(username) = self.username_of(subject) else {
+            return Ok(false);
+        };
+        Ok(self.users.verify(&username, code).await?.as_deref() == Some(subject))
+    }
+}
+
+impl ServeUsers {
+    fn username_of(&self, subject: &str) -> Option<String> {
+        self.by_hint
+            .values()
+            .find(|(s, _)| s == subject)
+            .map(|(_, u)| u.clone())
+    }
+}
+
+/// Appends messages to the outbox and POSTs pings and pushes.
+struct ServeNotifier {
+    outbox: Option<Mutex<PathBuf>>,
+}
+
+#[async_trait]
+impl Notifier for ServeNotifier {
+    async fn notify_user(&self, n: &UserNotification) -> Result<(), Error> {
+        let Some(path) = &self.outbox else {
+            return Err(Error::Internal("no outbox configured".into()));
+        };
+        let line = json!({
+            "channel": n.channel.name(), "to": n.to, "subject": n.subject, "text": n.text,
+        });
+        let path = path.lock().unwrap_or_else(|e| e.into_inner());
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&*path)
+            .map_err(|e| Error::Internal(format!("outbox: {e}")))?;
+        writeln!(f, "{line}").map_err(|e| Error::Internal(format!("outbox: {e}")))
+    }
+
+    async fn notify_client(&self, n: &ClientNotification) -> DeliveryReport {
+        let body = n.body.to_string();
+        for attempt in 1..=DELIVERY_ATTEMPTS {
+            let sent =
+                tokio::time::timeout(DELIVERY_TIMEOUT, post_json(&n.endpoint, &n.bearer, &body))
+                    .await;
+            match sent {
+                Ok(Ok(status)) if (200..300).contains(&status) => {
+                    return DeliveryReport::Delivered { attempts: attempt }
+                }
+                Ok(Ok(status)) => eprintln!(
+                    "ciba: {} to {} answered {status} (attempt {attempt})",
+                    n.mode.name(),
+                    n.endpoint
+                ),
+                Ok(Err(e)) => eprintln!(
+                    "ciba: {} to {} failed: {e} (attempt {attempt})",
+                    n.mode.name(),
+                    n.endpoint
+                ),
+                Err(_) => eprintln!(
+                    "ciba: {} to {} timed out (attempt {attempt})",
+                    n.mode.name(),
+                    n.endpoint
+                ),
+            }
+            if attempt < DELIVERY_ATTEMPTS {
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+            }
+        }
+        DeliveryReport::Failed {
+            attempts: DELIVERY_ATTEMPTS,
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 POST of a JSON body with a bearer token (CIBA §10.2, §10.3) to an
+/// `http://` URL; returns the response status.
+async fn post_json(url: &str, bearer: &str, body: &str) -> std::io::Result<u16> {
+    let invalid = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, m.to_owned());
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| invalid("only http:// notification endpoints can be reached from serve"))?;
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let addr = if authority
+        .rsplit(':')
+        .next()
+        .is_some_and(|p| p.parse::<u16>().is_ok())
+        && !authority.ends_with(']')
+    {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    };
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer {bearer}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 512];
+    // The status line is enough.
+    while !head.windows(2).any(|w| w == b"\r\n") && head.len() < 4096 {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let line = String::from_utf8_lossy(&head);
+    line.split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| invalid("malformed HTTP response"))
+}
+
+/// CIBA next to the provider: the service, its HTTP endpoint, and what the pages need.
+pub(crate) struct CibaHost {
+    pub(crate) ciba: Ciba,
+    http: Option<CibaHttp>,
+    users: Arc<MemoryUserStore>,
+    usernames: HashMap<String, String>,
+    sealer: Sealer,
+    /// The approval page's path as the browser sees it (the issuer's path prefixed).
+    action: String,
+}
+
+impl std::fmt::Debug for CibaHost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CibaHost").finish_non_exhaustive()
+    }
+}
+
+impl CibaHost {
+    /// Builds the service for `issuer`; the HTTP endpoint is attached once the provider exists
+    /// ([`CibaHost::attach`]).
+    pub(crate) fn new(
+        config: &ServeConfig,
+        issuer: &str,
+        users: Arc<MemoryUserStore>,
+    ) -> Result<CibaHost, crate::ServeError> {
+        let mut by_hint = HashMap::new();
+        let mut usernames = HashMap::new();
+        for u in &config.users {
+            let subject = u
+                .claims
+                .get("sub")
+                .and_then(Value::as_str)
+                .unwrap_or(&u.username)
+                .to_owned();
+            if let Some(email) = u.claims.get("email").and_then(Value::as_str) {
+                by_hint.insert(email.to_owned(), (subject.clone(), u.username.clone()));
+            }
+            by_hint.insert(u.username.clone(), (subject.clone(), u.username.clone()));
+            usernames.insert(subject, u.username.clone());
+        }
+        let outbox = config
+            .notifications
+            .as_ref()
+            .and_then(|n| n.outbox.clone())
+            .map(Mutex::new);
+        let cfg = CibaConfig::new(issuer);
+        let issuer_path = cfg
+            .issuer
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned()))
+            .unwrap_or_default();
+        let action = format!("{issuer_path}{}", cfg.approval_path);
+        let ciba = Ciba::builder(cfg)
+            .store(Arc::new(MemoryCibaRequestStore::new()))
+            .users(Arc::new(ServeUsers {
+                by_hint,
+                users: users.clone(),
+            }))
+            .notifier(Arc::new(ServeNotifier { outbox }))
+            .actors(Arc::new(AgentClientActors))
+            .build()
+            .map_err(|e| crate::ServeError::Provider(Error::Internal(e.to_string())))?;
+        Ok(CibaHost {
+            ciba,
+            http: None,
+            users,
+            usernames,
+            sealer: Sealer::random().ok_or(crate::ServeError::Random)?,
+            action,
+        })
+    }
+
+    /// Attaches the provider's context.
+    pub(crate) fn attach(&mut self, ctx: Arc<Context>) {
+        self.http = Some(CibaHttp::new(self.ciba.clone(), ctx));
+    }
+
+    /// The backchannel endpoint, for `http::route`.
+    pub(crate) fn http(&self) -> Option<&CibaHttp> {
+        self.http.as_ref()
+    }
+}
+
+/// Sweeps expired requests every few seconds while the state lives (push and ping clients
+/// are told); needs a Tokio runtime, and stops when the state is dropped.
+pub(crate) fn spawn_sweeper(state: Weak<crate::oauth::OAuth>) {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return;
+    }
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(SWEEP_EVERY).await;
+            let Some(s) = state.upgrade() else { return };
+            if let Err(e) = s.ciba.ciba.expire_due(&s.provider.ctx).await {
+                eprintln!("ciba: sweeping expired requests failed: {e}");
+            }
+        }
+    });
+}
+
+type AppState = Arc<crate::oauth::OAuth>;
+
+/// The approval page's routes (GET shows it, POST answers the login and approval forms).
+pub(crate) fn routes(state: AppState) -> Router {
+    let path = state.ciba.ciba.config().approval_path.clone();
+    Router::new()
+        .route(&path, get(approve_get).post(approve_post))
+        .with_state(state)
+}
+
+fn now(state: &AppState) -> i64 {
+    state.provider.ctx.clock.now()
+}
+
+fn wants_json(headers: &HeaderMap, name: header::HeaderName) -> bool {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+fn json_response(status: u16, body: &Value) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+fn error_page(e: &Error) -> Response {
+    pages::error(e.status(), e.code(), e.description())
+}
+
+async fn approve_get(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let limits = &state.provider.ctx.config.limits;
+    let handle = Params::parse(query.unwrap_or_default().as_bytes(), limits)
+        .ok()
+        .and_then(|p| p.get("handle").map(str::to_owned))
+        .unwrap_or_default();
+    let json = wants_json(&headers, header::ACCEPT);
+    let view = match state.ciba.ciba.approval_view(&handle, now(&state)).await {
+        Ok(v) => v,
+        Err(e) if json => return json_response(e.status(), &e.to_json()),
+        Err(e) => return error_page(&e),
+    };
+    if json {
+        return json_response(200, &serde_json::to_value(&view).unwrap_or_default());
+    }
+    login_page(&state, &handle, &view, None)
+}
+
+fn login_page(
+    state: &AppState,
+    handle: &str,
+    view: &ApprovalView,
+    error: Option<&str>,
+) -> Response {
+    let host = &state.ciba;
+    let Some(sealed) = host.sealer.seal(Purpose::Login, &handle, now(state)) else {
+        return pages::error(500, "server_error", "cannot seal the login form");
+    };
+    let username = host
+        .usernames
+        .get(&view.subject)
+        .map(String::as_str)
+        .unwrap_or("");
+    pages::login(&pages::Login {
+        action: &host.action,
+        client_id: &view.client_id,
+        scope: &view.scopes.join(" "),
+        sealed: &sealed,
+        login_hint: username,
+        error,
+    })
+}
+
+/// The approval page: the client, the acting agent, the binding message, the scopes and the
+/// task (`authorization_details`, resources); buttons `decision` = `approve` / `deny`.
+fn approval_page(action: &str, sealed: &str, view: &ApprovalView) -> Response {
+    let e = pages::escape;
+    let mut items = String::new();
+    for s in &view.scopes {
+        items.push_str(&format!("<li><code>{}</code></li>", e(s)));
+    }
+    let agent = view
+        .actor
+        .as_deref()
+        .map(|a| format!("<p>Acting agent: <b>{}</b></p>", e(a)))
+        .unwrap_or_default();
+    let binding = view
+        .binding_message
+        .as_deref()
+        .map(|m| {
+            format!(
+                "<p>Check that the requesting device shows: <b class=\"binding\">{}</b></p>",
+                e(m)
+            )
+        })
+        .unwrap_or_default();
+    let task = view
+        .authorization_details
+        .as_ref()
+        .map(|d| {
+            let pretty = serde_json::to_string_pretty(d).unwrap_or_default();
+            format!("<p>For this task only:</p><pre>{}</pre>", e(&pretty))
+        })
+        .unwrap_or_default();
+    let resources = if view.resources.is_empty() {
+        String::new()
+    } else {
+        format!("<p>At: {}</p>", e(&view.resources.join(", ")))
+    };
+    let body = format!(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Approve a request - idforge</title></head><body>\
+         <h1>Approve a request?</h1><p><b>{client}</b> asks to act on your account <b>{subject}</b>.</p>\
+         {agent}{binding}<ul>{items}</ul>{task}{resources}\
+         <form method=\"post\" action=\"{action}\">\
+         <input type=\"hidden\" name=\"consent\" value=\"{sealed}\"/>\
+         <button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>\
+         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form></body></html>",
+        client = e(&view.client_id),
+        subject = e(&view.subject),
+        action = e(action),
+        sealed = e(sealed),
+    );
+    html(StatusCode::OK, body)
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// The app-native approval: one JSON request with the user's credentials and decision.
+#[derive(Deserialize)]
+struct JsonApproval {
+    handle: String,
+    username: String,
+    password: String,
+    decision: String,
+}
+
+async fn approve_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if wants_json(&headers, header::CONTENT_TYPE) {
+        return approve_json(&state, &body).await;
+    }
+    let params = match Params::parse(&body, &state.provider.ctx.config.limits) {
+        Ok(p) => p,
+        Err(e) => return error_page(&e),
+    };
+    let t = now(&state);
+    if let Some(sealed) = params.get("consent") {
+        let Some((handle, subject, auth_time)) =
+            state
+                .ciba
+                .sealer
+                .open::<(String, String, i64)>(Purpose::Consent, sealed, t)
+        else {
+            return altered();
+        };
+        let verdict = verdict(params.get("decision"), auth_time);
+        return match state
+            .ciba
+            .ciba
+            .decide(&state.provider.ctx, &handle, &subject, verdict)
+            .await
+        {
+            Ok(out) => html(
+                StatusCode::OK,
+                format!(
+                    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Done - idforge</title></head><body>\
+                     <h1>Request {}</h1><p>You can close this window.</p></body></html>",
+                    pages::escape(&out.state.to_string())
+                ),
+            ),
+            Err(e) => error_page(&e),
+        };
+    }
+    let Some(handle) = params
+        .get("request")
+        .and_then(|s| state.ciba.sealer.open::<String>(Purpose::Login, s, t))
+    else {
+        return altered();
+    };
+    let view = match state.ciba.ciba.approval_view(&handle, t).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&e),
+    };
+    let (username, password) = (
+        params.get("username").unwrap_or(""),
+        params.get("password").unwrap_or(""),
+    );
+    match login(&state, username, password, &view).await {
+        Ok(()) => {}
+        Err(msg) => return login_page(&state, &handle, &view, Some(msg)),
+    }
+    let Some(sealed) = state
+        .ciba
+        .sealer
+        .seal(Purpose::Consent, &(&handle, &view.subject, t), t)
+    else {
+        return pages::error(500, "server_error", "cannot seal the approval form");
+    };
+    approval_page(&state.ciba.action, &sealed, &view)
+}
+
+/// The approver must authenticate as the very user the hint resolved to.
+async fn login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    view: &ApprovalView,
+) -> Result<(), &'static str> {
+    match state.ciba.users.verify(username, password).await {
+        Ok(Some(subject)) if subject == view.subject => Ok(()),
+        Ok(Some(_)) => Err("sign in as the user this request is for"),
+        _ => Err("wrong username or password"),
+    }
+}
+
+/// Anything but an explicit approval is a denial.
+fn verdict(decision: Option<&str>, auth_time: i64) -> Verdict {
+    if decision == Some("approve") {
+        Verdict::Approve(Approval::new(auth_time, vec!["pwd".into()]))
+    } else {
+        Verdict::Deny
+    }
+}
+
+fn altered() -> Response {
+    error_page(&Error::InvalidRequest(
+        "the form was altered or expired".into(),
+    ))
+}
+
+async fn approve_json(state: &AppState, body: &[u8]) -> Response {
+    let Ok(req) = serde_json::from_slice::<JsonApproval>(body) else {
+        let e = Error::InvalidRequest("expected {handle, username, password, decision}".into());
+        return json_response(400, &e.to_json());
+    };
+    let t = now(state);
+    let view = match state.ciba.ciba.approval_view(&req.handle, t).await {
+        Ok(v) => v,
+        Err(e) => return json_response(e.status(), &e.to_json()),
+    };
+    if let Err(msg) = login(state, &req.username, &req.password, &view).await {
+        let e = Error::AccessDenied(msg.into());
+        return json_response(403, &e.to_json());
+    }
+    let verdict = verdict(Some(req.decision.as_str()), t);
+    match state
+        .ciba
+        .ciba
+        .decide(&state.provider.ctx, &req.handle, &view.subject, verdict)
+        .await
+    {
+        Ok(out) => json_response(200, &serde_json::to_value(out).unwrap_or_default()),
+        Err(e) => json_response(e.status(), &e.to_json()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+
+    #[tokio::test]
+    async fn post_json_speaks_http_1_1_with_a_bearer_token() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0u8; 4096];
+            let n = s.read(&mut buf).await.unwrap();
+            s.write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
+                .await
+                .unwrap();
+            String::from_utf8_lossy(&buf[..n]).into_owned()
+        });
+        let status = post_json(
+            &format!("http://{addr}/cb"),
+            "tok",
+            r#"{"auth_req_id":"x"}"#,
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 204);
+        let req = server.await.unwrap();
+        assert!(req.starts_with("POST /cb HTTP/1.1\r\n"), "{req}");
+        assert!(req.contains("Authorization: Bearer tok\r\n"));
+        assert!(req.ends_with(r#"{"auth_req_id":"x"}"#));
+        assert!(post_json("https://rp.example/cb", "t", "{}").await.is_err());
+    }
+
+    #[tokio::test]
+    async fn failed_deliveries_are_retried_a_bounded_number_of_times() {
+        // A port nobody listens on.
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let n = ServeNotifier { outbox: None };
+        let note: ClientNotification = serde_json::from_value(json!({
+            "mode": "ping", "endpoint": format!("http://{addr}/cb"), "bearer": "t",
+            "body": {"auth_req_id": "x"}
+        }))
+        .unwrap();
+        assert_eq!(
+            n.notify_client(&note).await,
+            DeliveryReport::Failed {
+                attempts: DELIVERY_ATTEMPTS
+            }
+        );
+    }
+
+    #[test]
+    fn client_settings_are_validated() {
+        let mut c = ClientConfig::new("agent").with_secret("s");
+        c.grant_types = vec![idforge_ciba::GRANT_TYPE.into()];
+        assert!(validate_client(&c, None).is_ok());
+        c.backchannel_token_delivery_mode = Some(DeliveryMode::Ping);
+        assert!(validate_client(&c, None).is_err());
+        c.backchannel_client_notification_endpoint = Some("http://127.0.0.1:9/cb".into());
+        assert!(validate_client(&c, None).is_ok());
+        c.ciba_channels = Some(vec![Channel::Email]);
+        assert!(validate_client(&c, None).is_err());
+        let outbox = NotificationsConfig {
+            outbox: Some("/tmp/outbox".into()),
+        };
+        assert!(validate_client(&c, Some(&outbox)).is_ok());
+        let mut public = ClientConfig::new("p");
+        public.grant_types = vec![idforge_ciba::GRANT_TYPE.into()];
+        assert!(validate_client(&public, None).is_err());
+    }
+}
