@@ -9,6 +9,7 @@
 //! | `jwe`  | [`idforge_jwe`]  | JWE compact and JSON serializations, nested (signed then encrypted) JWTs |
 //! | `oauth-core` | [`idforge_oauth_core`] | OAuth 2.0 / OpenID Connect authorization server: sans-IO endpoints, grant handlers, JWT/opaque tokens, ID tokens, discovery, memory stores |
 //! | `sd-jwt` | [`idforge_sd_jwt`] | SD-JWT (RFC 9901) and SD-JWT VC: issuance, holder presentations with key binding, verification |
+//! | `oid4vci` | [`idforge_oid4vci`] | OpenID for Verifiable Credential Issuance 1.0: credential templates, offers, pre-authorized code grant, nonce/credential/deferred/notification endpoints, Token Status Lists |
 //! | `saml-sp` | [`idforge_saml_sp`] | SAML 2.0 SP: XML parsing with limits, C14N, XML-DSig verification against signature wrapping, Response/Assertion validation, AuthnRequest, metadata and certificate refresh |
 #![forbid(unsafe_code)]
 
@@ -27,6 +28,10 @@ pub use idforge_oauth_core as oauth_core;
 #[cfg(feature = "sd-jwt")]
 #[doc(inline)]
 pub use idforge_sd_jwt as sd_jwt;
+
+#[cfg(feature = "oid4vci")]
+#[doc(inline)]
+pub use idforge_oid4vci as oid4vci;
 
 #[cfg(feature = "saml-sp")]
 #[doc(inline)]

@@ -42,7 +42,9 @@ pub fn parse_authorization_details(
             return Err(invalid_details("unsupported authorization details type"));
         }
         if o.contains_key("format") {
-            return Err(invalid_details("`format` entries are not supported; name a `credential_configuration_id`"));
+            return Err(invalid_details(
+                "`format` entries are not supported; name a `credential_configuration_id`",
+            ));
         }
         let id = o
             .get("credential_configuration_id")
@@ -56,7 +58,9 @@ pub fn parse_authorization_details(
                 .as_array()
                 .is_some_and(|l| l.iter().any(|x| x.as_str() == Some(issuer)));
             if !ok {
-                return Err(invalid_details("`locations` must name this credential issuer"));
+                return Err(invalid_details(
+                    "`locations` must name this credential issuer",
+                ));
             }
         }
         if !out.iter().any(|x| x == id) {
@@ -132,11 +136,13 @@ pub fn authorize(
                 return Err(CredentialErrorCode::UnknownCredentialConfiguration
                     .error("unknown credential configuration"));
             };
-            if let Some(e) = entries.iter().find(|e| config_of(e).as_deref() == Some(cid)) {
+            if let Some(e) = entries
+                .iter()
+                .find(|e| config_of(e).as_deref() == Some(cid))
+            {
                 if e.contains_key("credential_identifiers") {
-                    return Err(CredentialErrorCode::InvalidCredentialRequest.error(
-                        "use a `credential_identifier` from the token response",
-                    ));
+                    return Err(CredentialErrorCode::InvalidCredentialRequest
+                        .error("use a `credential_identifier` from the token response"));
                 }
                 return Ok(cid.clone());
             }
@@ -189,16 +195,29 @@ mod tests {
         let without = token_details(&["mdl".into()], false);
         let none = Scopes::default();
         let id = CredentialTarget::Identifier(credential_identifier("pid"));
-        assert_eq!(authorize(&id, Some(&with_ids), &none, scope_of).unwrap(), "pid");
-        let e = authorize(&CredentialTarget::Identifier("x".into()), Some(&with_ids), &none, scope_of);
+        assert_eq!(
+            authorize(&id, Some(&with_ids), &none, scope_of).unwrap(),
+            "pid"
+        );
+        let e = authorize(
+            &CredentialTarget::Identifier("x".into()),
+            Some(&with_ids),
+            &none,
+            scope_of,
+        );
         assert_eq!(e.unwrap_err().code(), "unknown_credential_identifier");
         let cfg = CredentialTarget::Configuration("pid".into());
         assert_eq!(
-            authorize(&cfg, Some(&with_ids), &none, scope_of).unwrap_err().code(),
+            authorize(&cfg, Some(&with_ids), &none, scope_of)
+                .unwrap_err()
+                .code(),
             "invalid_credential_request"
         );
         let mdl = CredentialTarget::Configuration("mdl".into());
-        assert_eq!(authorize(&mdl, Some(&without), &none, scope_of).unwrap(), "mdl");
+        assert_eq!(
+            authorize(&mdl, Some(&without), &none, scope_of).unwrap(),
+            "mdl"
+        );
         assert_eq!(
             authorize(&mdl, None, &none, scope_of).unwrap_err().code(),
             "unknown_credential_configuration"
@@ -208,9 +227,14 @@ mod tests {
             "pid"
         );
         assert_eq!(
-            authorize(&CredentialTarget::Configuration("zz".into()), None, &none, scope_of)
-                .unwrap_err()
-                .code(),
+            authorize(
+                &CredentialTarget::Configuration("zz".into()),
+                None,
+                &none,
+                scope_of
+            )
+            .unwrap_err()
+            .code(),
             "unknown_credential_configuration"
         );
     }

@@ -107,8 +107,14 @@ mod tests {
                 "credential_request_denied",
             ),
             (CredentialErrorCode::IssuancePending, "issuance_pending"),
-            (CredentialErrorCode::InvalidTransactionId, "invalid_transaction_id"),
-            (CredentialErrorCode::InvalidNotificationId, "invalid_notification_id"),
+            (
+                CredentialErrorCode::InvalidTransactionId,
+                "invalid_transaction_id",
+            ),
+            (
+                CredentialErrorCode::InvalidNotificationId,
+                "invalid_notification_id",
+            ),
             (
                 CredentialErrorCode::InvalidNotificationRequest,
                 "invalid_notification_request",

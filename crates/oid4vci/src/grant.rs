@@ -47,7 +47,8 @@ pub struct PreAuthorizedCodeGrant {
 
 impl std::fmt::Debug for PreAuthorizedCodeGrant {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PreAuthorizedCodeGrant").finish_non_exhaustive()
+        f.debug_struct("PreAuthorizedCodeGrant")
+            .finish_non_exhaustive()
     }
 }
 
@@ -91,18 +92,20 @@ impl PreAuthorizedCodeGrant {
         match (&offer.tx_code, req.params.get("tx_code")) {
             (None, None) => {}
             (None, Some(_)) => {
-                return Err(Error::InvalidRequest("no transaction code was expected".into()))
+                return Err(Error::InvalidRequest(
+                    "no transaction code was expected".into(),
+                ))
             }
-            (Some(_), None) => {
-                return Err(Error::InvalidRequest("`tx_code` is required".into()))
-            }
+            (Some(_), None) => return Err(Error::InvalidRequest("`tx_code` is required".into())),
             (Some(expected), Some(given)) => {
                 if ctx
                     .grants
                     .is_marked(&Self::attempt_key(code, max), now)
                     .await?
                 {
-                    return Err(Error::InvalidGrant("pre-authorized code invalid or expired".into()));
+                    return Err(Error::InvalidGrant(
+                        "pre-authorized code invalid or expired".into(),
+                    ));
                 }
                 if !ct_eq(&TokenHash::of(given).0, &expected.0) {
                     // Count this attempt: the first free attempt slot is ours, atomically.
@@ -135,25 +138,34 @@ impl PreAuthorizedCodeGrant {
             ConsumeOutcome::Consumed(_, grant) => grant,
             ConsumeOutcome::Replayed(record) => {
                 ctx.grants.revoke_grant(&record.grant_id).await?;
-                return Err(Error::InvalidGrant("pre-authorized code already used".into()));
+                return Err(Error::InvalidGrant(
+                    "pre-authorized code already used".into(),
+                ));
             }
             ConsumeOutcome::NotFound => {
-                return Err(Error::InvalidGrant("pre-authorized code invalid or expired".into()))
+                return Err(Error::InvalidGrant(
+                    "pre-authorized code invalid or expired".into(),
+                ))
             }
         };
-        let ids = requested.clone().unwrap_or_else(|| offer.configuration_ids.clone());
+        let ids = requested
+            .clone()
+            .unwrap_or_else(|| offer.configuration_ids.clone());
+        // The token's scopes are those of the authorized templates only (narrowed by
+        // `authorization_details`), so a scope cannot authorize what the details left out.
+        let mut scopes = Vec::new();
+        for id in &ids {
+            if let Some(t) = self.core.templates.template(id).await? {
+                scopes.extend(t.scope);
+            }
+        }
+        let scopes = idforge_oauth_core::Scopes::from_values(scopes);
         let details = token_details(&ids, requested.is_some());
         let mut contents = TokenContents::new();
         contents.add_access_token_claim("authorization_details", details.clone())?;
         let id = format!("oid4vci-{}", random_token(ctx.rng.as_ref(), 16)?);
-        let mut grant = Grant::new(
-            id,
-            client.client_id.clone(),
-            carrier.scopes.clone(),
-            now,
-            now + GRANT_TTL,
-        )
-        .with_contents(contents);
+        let mut grant = Grant::new(id, client.client_id.clone(), scopes, now, now + GRANT_TTL)
+            .with_contents(contents);
         if let Some(sub) = carrier.subject {
             grant = grant.with_subject(sub);
         }
@@ -184,15 +196,19 @@ impl GrantHandler for PreAuthorizedCodeGrant {
         self.redeem(ctx, client, req).await
     }
 
-    async fn handle_anonymous(&self, ctx: &Context, req: &TokenRequest) -> Result<TokenResponse, Error> {
+    async fn handle_anonymous(
+        &self,
+        ctx: &Context,
+        req: &TokenRequest,
+    ) -> Result<TokenResponse, Error> {
         let AnonymousAccess::Allowed { client_id } = &self.core.settings.anonymous_access else {
-            return Err(Error::InvalidClient("client authentication required".into()));
+            return Err(Error::InvalidClient(
+                "client authentication required".into(),
+            ));
         };
-        let client = ctx
-            .clients
-            .client(client_id)
-            .await?
-            .ok_or_else(|| Error::ServerError("the anonymous wallet client is not registered".into()))?;
+        let client = ctx.clients.client(client_id).await?.ok_or_else(|| {
+            Error::ServerError("the anonymous wallet client is not registered".into())
+        })?;
         self.redeem(ctx, &client, req).await
     }
 

@@ -15,8 +15,10 @@ fn respond(status: u16, content_type: &str, body: Vec<u8>) -> Response<Vec<u8>> 
     if let Ok(v) = content_type.parse() {
         r.headers_mut().insert(header::CONTENT_TYPE, v);
     }
-    r.headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     r
 }
 
@@ -54,7 +56,10 @@ impl HttpEndpoints for CredentialIssuer {
                 .headers()
                 .get(header::ACCEPT)
                 .and_then(|v| v.to_str().ok())
-                .is_some_and(|a| a.split(',').any(|t| t.trim().starts_with("application/jwt")));
+                .is_some_and(|a| {
+                    a.split(',')
+                        .any(|t| t.trim().starts_with("application/jwt"))
+                });
             return Ok(if wants_jwt {
                 match self.signed_metadata().await {
                     Ok(j) => respond(200, "application/jwt", j.into_bytes()),

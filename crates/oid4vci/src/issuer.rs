@@ -269,7 +269,9 @@ impl CredentialIssuer {
     /// keys sign the credentials.
     pub async fn jwt_vc_issuer_metadata(&self) -> Result<Value, Error> {
         let jwks = self.ctx.keys.public_jwks().await?;
-        Ok(json!({"issuer": self.issuer(), "jwks": serde_json::to_value(&jwks).unwrap_or(Value::Null)}))
+        Ok(
+            json!({"issuer": self.issuer(), "jwks": serde_json::to_value(&jwks).unwrap_or(Value::Null)}),
+        )
     }
 
     /// Creates a credential offer (§4.1). Every configuration must exist; the pre-authorized
@@ -284,7 +286,9 @@ impl CredentialIssuer {
             return Err(Error::InvalidRequest("empty subject".into()));
         }
         if req.configuration_ids.is_empty() {
-            return Err(Error::InvalidRequest("no credential configuration offered".into()));
+            return Err(Error::InvalidRequest(
+                "no credential configuration offered".into(),
+            ));
         }
         let mut scopes = Vec::new();
         for id in &req.configuration_ids {
@@ -328,15 +332,18 @@ impl CredentialIssuer {
                 record.pre_authorized_code = Some(TokenHash::of(&code));
                 let tx_code = match tx_code_length {
                     Some(n) if !(4..=12).contains(&n) => {
-                        return Err(Error::InvalidRequest("tx_code length must be 4..=12".into()))
+                        return Err(Error::InvalidRequest(
+                            "tx_code length must be 4..=12".into(),
+                        ))
                     }
                     Some(n) => {
                         let tx = numeric_code(ctx, n)?;
                         record.tx_code = Some(TokenHash::of(&tx));
                         tx_code_out = Some(tx);
-                        Some(TxCode::numeric(n).with_description(
-                            "Enter the transaction code you received",
-                        ))
+                        Some(
+                            TxCode::numeric(n)
+                                .with_description("Enter the transaction code you received"),
+                        )
                     }
                     None => None,
                 };
@@ -400,7 +407,11 @@ impl CredentialIssuer {
         let nonce = random_token(self.ctx.rng.as_ref(), 32)?;
         self.core
             .store
-            .insert_nonce(TokenHash::of(&nonce), self.ctx.now() + self.settings().nonce_ttl)
+            .insert_nonce(
+                TokenHash::of(&nonce),
+                self.ctx.now(),
+                self.ctx.now() + self.settings().nonce_ttl,
+            )
             .await?;
         Ok(json!({"c_nonce": nonce}))
     }
@@ -608,7 +619,9 @@ impl CredentialIssuer {
     ) -> Result<CredentialResponse, Error> {
         let info = self.token(authorization).await?;
         let Some(deferred) = &self.deferred else {
-            return Err(Error::InvalidRequest("deferred issuance is not enabled".into()));
+            return Err(Error::InvalidRequest(
+                "deferred issuance is not enabled".into(),
+            ));
         };
         if body.len() > MAX_SMALL_BODY {
             return Err(invalid_request("request too large"));
@@ -672,8 +685,7 @@ impl CredentialIssuer {
         body: &[u8],
     ) -> Result<(), Error> {
         let info = self.token(authorization).await?;
-        let bad =
-            |m: &str| CredentialErrorCode::InvalidNotificationRequest.error(m.to_owned());
+        let bad = |m: &str| CredentialErrorCode::InvalidNotificationRequest.error(m.to_owned());
         if body.len() > MAX_SMALL_BODY {
             return Err(bad("request too large"));
         }
@@ -691,7 +703,10 @@ impl CredentialIssuer {
             None => None,
             Some(Value::String(s))
                 if s.bytes().all(|b| {
-                    b == 0x20 || b == 0x21 || (0x23..=0x5b).contains(&b) || (0x5d..=0x7e).contains(&b)
+                    b == 0x20
+                        || b == 0x21
+                        || (0x23..=0x5b).contains(&b)
+                        || (0x5d..=0x7e).contains(&b)
                 }) =>
             {
                 Some(s.clone())
@@ -720,7 +735,11 @@ impl CredentialIssuer {
 
     /// The URI of status list `list`: `{issuer}{status_list_path}/{list}`.
     pub fn status_list_uri(&self, list: u64) -> String {
-        format!("{}{}/{list}", self.issuer(), self.settings().status_list_path)
+        format!(
+            "{}{}/{list}",
+            self.issuer(),
+            self.settings().status_list_path
+        )
     }
 
     fn list_of_uri(&self, uri: &str) -> Option<u64> {

@@ -174,11 +174,10 @@ impl IssuanceStore for MemoryIssuanceStore {
         let o = g.offers.swap_remove(i);
         Ok((o.expires_at > now).then_some(o))
     }
-    async fn insert_nonce(&self, nonce: TokenHash, expires_at: i64) -> Result<()> {
+    async fn insert_nonce(&self, nonce: TokenHash, now: i64, expires_at: i64) -> Result<()> {
         let mut g = self.lock();
         if g.nonces.len() >= self.limits.max_entries {
-            let now = expires_at - 1;
-            g.nonces.retain(|_, e| *e > now.min(i64::MAX));
+            g.nonces.retain(|_, e| *e > now);
             if g.nonces.len() >= self.limits.max_entries {
                 return Err(full());
             }

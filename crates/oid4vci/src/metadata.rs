@@ -274,21 +274,35 @@ mod tests {
             well_known_path("http://127.0.0.1:8080/a/b"),
             "/.well-known/openid-credential-issuer/a/b"
         );
-        assert_eq!(jwt_vc_issuer_path("https://i.example"), "/.well-known/jwt-vc-issuer");
+        assert_eq!(
+            jwt_vc_issuer_path("https://i.example"),
+            "/.well-known/jwt-vc-issuer"
+        );
     }
 
     #[test]
     fn settings_are_checked() {
         IssuerSettings::default().validate().unwrap();
-        assert!(IssuerSettings::default().with_batch_size(0).validate().is_err());
-        assert!(IssuerSettings::default().with_tx_code_max_attempts(0).validate().is_err());
+        assert!(IssuerSettings::default()
+            .with_batch_size(0)
+            .validate()
+            .is_err());
+        assert!(IssuerSettings::default()
+            .with_tx_code_max_attempts(0)
+            .validate()
+            .is_err());
         let mut s = IssuerSettings::default();
         s.nonce_path = s.credential_path.clone();
         assert!(s.validate().is_err());
-        let mut s = IssuerSettings::default();
-        s.nonce_ttl = 0;
+        let s = IssuerSettings {
+            nonce_ttl: 0,
+            ..IssuerSettings::default()
+        };
         assert!(s.validate().is_err());
-        assert!(IssuerSettings::default().with_anonymous_access("").validate().is_err());
+        assert!(IssuerSettings::default()
+            .with_anonymous_access("")
+            .validate()
+            .is_err());
     }
 
     #[test]
@@ -297,7 +311,10 @@ mod tests {
         let m = issuer_metadata("https://i.example", &s, &[], true);
         assert_eq!(m["credential_endpoint"], "https://i.example/credential");
         assert_eq!(m["nonce_endpoint"], "https://i.example/nonce");
-        assert_eq!(m["deferred_credential_endpoint"], "https://i.example/deferred_credential");
+        assert_eq!(
+            m["deferred_credential_endpoint"],
+            "https://i.example/deferred_credential"
+        );
         assert_eq!(m["notification_endpoint"], "https://i.example/notification");
         assert_eq!(m["batch_credential_issuance"]["batch_size"], 10);
         let m = issuer_metadata("https://i.example", &s.with_batch_size(1), &[], false);

@@ -128,7 +128,10 @@ pub enum InputMode {
 
 impl CredentialOffer {
     /// An offer of `ids` by `issuer`, without grants.
-    pub fn new<S: Into<String>>(issuer: impl Into<String>, ids: impl IntoIterator<Item = S>) -> Self {
+    pub fn new<S: Into<String>>(
+        issuer: impl Into<String>,
+        ids: impl IntoIterator<Item = S>,
+    ) -> Self {
         CredentialOffer {
             credential_issuer: issuer.into(),
             credential_configuration_ids: ids.into_iter().map(Into::into).collect(),
@@ -153,14 +156,20 @@ impl CredentialOffer {
     /// The checks of [`from_json`](Self::from_json) on an offer built in code.
     pub fn check(&self) -> Result<(), Error> {
         let bad = |m: &str| Err(Error::InvalidRequest(m.into()));
-        if !self.credential_issuer.starts_with("https://") && !is_loopback_http(&self.credential_issuer) {
+        if !self.credential_issuer.starts_with("https://")
+            && !is_loopback_http(&self.credential_issuer)
+        {
             return bad("`credential_issuer` must be an https URL");
         }
         let ids = &self.credential_configuration_ids;
         if ids.is_empty() || ids.len() > MAX_CONFIGURATION_IDS {
             return bad("`credential_configuration_ids` must have 1 to 64 entries");
         }
-        if ids.iter().enumerate().any(|(i, a)| a.is_empty() || ids[..i].contains(a)) {
+        if ids
+            .iter()
+            .enumerate()
+            .any(|(i, a)| a.is_empty() || ids[..i].contains(a))
+        {
             return bad("`credential_configuration_ids` must be unique and non-empty");
         }
         if let Some(p) = &self.grants.pre_authorized_code {
@@ -168,7 +177,10 @@ impl CredentialOffer {
                 return bad("empty `pre-authorized_code`");
             }
             if let Some(t) = &p.tx_code {
-                if t.description.as_ref().is_some_and(|d| d.chars().count() > MAX_TX_CODE_DESCRIPTION) {
+                if t.description
+                    .as_ref()
+                    .is_some_and(|d| d.chars().count() > MAX_TX_CODE_DESCRIPTION)
+                {
                     return bad("`tx_code.description` longer than 300 characters");
                 }
                 if t.length == Some(0) {
@@ -189,7 +201,10 @@ impl CredentialOffer {
 pub(crate) fn is_loopback_http(url: &str) -> bool {
     ["http://localhost", "http://127.0.0.1", "http://[::1]"]
         .iter()
-        .any(|p| url.strip_prefix(p).is_some_and(|r| r.is_empty() || r.starts_with([':', '/'])))
+        .any(|p| {
+            url.strip_prefix(p)
+                .is_some_and(|r| r.is_empty() || r.starts_with([':', '/']))
+        })
 }
 
 /// How an offer reaches the wallet (§4.1): the offer itself or a URL to fetch it from.
@@ -235,11 +250,15 @@ impl OfferDelivery {
             }
         }
         match (by_value, by_ref) {
-            (Some(v), None) => Ok(OfferDelivery::ByValue(CredentialOffer::from_json(v.as_bytes())?)),
+            (Some(v), None) => Ok(OfferDelivery::ByValue(CredentialOffer::from_json(
+                v.as_bytes(),
+            )?)),
             (None, Some(u)) if u.starts_with("https://") || is_loopback_http(&u) => {
                 Ok(OfferDelivery::ByReference(u))
             }
-            (None, Some(_)) => Err(Error::InvalidRequest("`credential_offer_uri` must be https".into())),
+            (None, Some(_)) => Err(Error::InvalidRequest(
+                "`credential_offer_uri` must be https".into(),
+            )),
             _ => Err(Error::InvalidRequest(
                 "exactly one of `credential_offer` and `credential_offer_uri` is required".into(),
             )),
@@ -270,16 +289,27 @@ mod tests {
         let o = CredentialOffer::from_json(SPEC_EXAMPLE.as_bytes()).unwrap();
         let p = o.grants.pre_authorized_code.as_ref().unwrap();
         assert_eq!(p.pre_authorized_code, "adhjhdjajkdkhjhdj");
-        assert_eq!(p.tx_code.as_ref().unwrap().input_mode, Some(InputMode::Numeric));
         assert_eq!(
-            o.grants.authorization_code.as_ref().unwrap().issuer_state.as_deref(),
+            p.tx_code.as_ref().unwrap().input_mode,
+            Some(InputMode::Numeric)
+        );
+        assert_eq!(
+            o.grants
+                .authorization_code
+                .as_ref()
+                .unwrap()
+                .issuer_state
+                .as_deref(),
             Some("eyJhbGciOiJSU0Et...FYUaBy")
         );
         let again = CredentialOffer::from_json(o.to_json().to_string().as_bytes()).unwrap();
         assert_eq!(again, o);
         let uri = OfferDelivery::ByValue(o.clone()).to_uri();
         assert!(uri.starts_with("openid-credential-offer://?credential_offer=%7B"));
-        assert_eq!(OfferDelivery::parse_uri(&uri).unwrap(), OfferDelivery::ByValue(o));
+        assert_eq!(
+            OfferDelivery::parse_uri(&uri).unwrap(),
+            OfferDelivery::ByValue(o)
+        );
         let r = OfferDelivery::ByReference("https://server.example.com/credential-offer/GkurKxf5T0Y-mnPFCHqWOMiZi4VS138cQO_V7PZHAdM".into());
         assert_eq!(OfferDelivery::parse_uri(&r.to_uri()).unwrap(), r);
     }
@@ -303,7 +333,10 @@ mod tests {
             "x".repeat(301)
         );
         assert!(CredentialOffer::from_json(long.as_bytes()).is_err());
-        assert!(OfferDelivery::parse_uri("openid-credential-offer://?credential_offer_uri=http%3A%2F%2Fevil").is_err());
+        assert!(OfferDelivery::parse_uri(
+            "openid-credential-offer://?credential_offer_uri=http%3A%2F%2Fevil"
+        )
+        .is_err());
         assert!(OfferDelivery::parse_uri("openid-credential-offer://?x=1").is_err());
         assert!(OfferDelivery::parse_uri(
             "openid-credential-offer://?credential_offer_uri=https%3A%2F%2Fa&credential_offer_uri=https%3A%2F%2Fb"

@@ -114,8 +114,9 @@ pub trait IssuanceStore: Send + Sync {
     async fn offer_by_reference(&self, reference: &TokenHash, now: i64) -> Result<Option<Value>>;
     /// Atomically removes and returns the unexpired offer whose `issuer_state` hashes to `state`.
     async fn take_issuer_state(&self, state: &TokenHash, now: i64) -> Result<Option<OfferRecord>>;
-    /// Stores a fresh `c_nonce` hash until `expires_at`.
-    async fn insert_nonce(&self, nonce: TokenHash, expires_at: i64) -> Result<()>;
+    /// Stores a fresh `c_nonce` hash, issued at `now`, until `expires_at`
+    /// (`temporarily_unavailable` when full of live nonces).
+    async fn insert_nonce(&self, nonce: TokenHash, now: i64, expires_at: i64) -> Result<()>;
     /// Atomically consumes a live `c_nonce`; `false` if unknown, expired or already used.
     async fn consume_nonce(&self, nonce: &TokenHash, now: i64) -> Result<bool>;
     /// Stores a notification id's record.

@@ -66,7 +66,9 @@ impl CredentialRequest {
             match obj.get(name) {
                 None => Ok(None),
                 Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
-                Some(_) => Err(invalid_request(format!("`{name}` must be a non-empty string"))),
+                Some(_) => Err(invalid_request(format!(
+                    "`{name}` must be a non-empty string"
+                ))),
             }
         };
         let target = match (
@@ -189,10 +191,14 @@ pub fn check_jwt_proof(jwt: &str, rules: &ProofRules<'_>) -> Result<ValidProof, 
         ));
     }
     let Some(Value::Object(jwk_obj)) = header.get("jwk") else {
-        return Err(invalid_proof("this issuer binds credentials with `jwk` only"));
+        return Err(invalid_proof(
+            "this issuer binds credentials with `jwk` only",
+        ));
     };
     if PRIVATE_JWK_MEMBERS.iter().any(|m| jwk_obj.contains_key(*m)) {
-        return Err(invalid_proof("the proof `jwk` contains private key material"));
+        return Err(invalid_proof(
+            "the proof `jwk` contains private key material",
+        ));
     }
     let jwk = Jwk::from_value(Value::Object(jwk_obj.clone()))
         .map_err(|_| invalid_proof("malformed `jwk`"))?;

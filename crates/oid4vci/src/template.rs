@@ -274,7 +274,10 @@ impl CredentialTemplate {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"._~-".contains(&b))
         {
-            return bad(format!("`id` {:?} must be 1..=128 of A-Za-z0-9._~-", self.id));
+            return bad(format!(
+                "`id` {:?} must be 1..=128 of A-Za-z0-9._~-",
+                self.id
+            ));
         }
         match &self.format {
             CredentialFormat::SdJwtVc { vct } if vct.trim().is_empty() => {
@@ -329,11 +332,7 @@ impl CredentialTemplate {
             for b in &self.claims[i + 1..] {
                 let n = a.path.len().min(b.path.len());
                 if a.path[..n] == b.path[..n] {
-                    return bad(format!(
-                        "claims `{}` and `{}` overlap",
-                        a.name(),
-                        b.name()
-                    ));
+                    return bad(format!("claims `{}` and `{}` overlap", a.name(), b.name()));
                 }
             }
         }
@@ -431,7 +430,10 @@ mod tests {
             m["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"],
             json!(["ES256"])
         );
-        assert_eq!(m["credential_metadata"]["claims"][1]["path"], json!(["address", "locality"]));
+        assert_eq!(
+            m["credential_metadata"]["claims"][1]["path"],
+            json!(["address", "locality"])
+        );
         assert_eq!(m["credential_metadata"]["claims"][0]["mandatory"], true);
         let back: CredentialTemplate =
             serde_json::from_value(serde_json::to_value(&t).unwrap()).unwrap();

@@ -43,22 +43,60 @@ pub async fn offers(store: &dyn IssuanceStore) {
     o.issuer_state = Some(TokenHash::of("state-1"));
     o.reference = Some((TokenHash::of("ref-1"), json!({"x": 1})));
     store.insert_offer(o.clone()).await.unwrap();
-    assert_eq!(store.offer_by_code(&TokenHash::of("code-1"), NOW).await.unwrap(), Some(o.clone()));
-    assert_eq!(store.offer_by_code(&TokenHash::of("code-1"), NOW + 60).await.unwrap(), None);
-    assert_eq!(store.offer_by_code(&TokenHash::of("other"), NOW).await.unwrap(), None);
     assert_eq!(
-        store.offer_by_reference(&TokenHash::of("ref-1"), NOW).await.unwrap(),
+        store
+            .offer_by_code(&TokenHash::of("code-1"), NOW)
+            .await
+            .unwrap(),
+        Some(o.clone())
+    );
+    assert_eq!(
+        store
+            .offer_by_code(&TokenHash::of("code-1"), NOW + 60)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .offer_by_code(&TokenHash::of("other"), NOW)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .offer_by_reference(&TokenHash::of("ref-1"), NOW)
+            .await
+            .unwrap(),
         Some(json!({"x": 1}))
     );
-    assert_eq!(store.offer_by_reference(&TokenHash::of("ref-1"), NOW + 61).await.unwrap(), None);
-    assert!(store.take_issuer_state(&TokenHash::of("state-1"), NOW).await.unwrap().is_some());
-    assert!(store.take_issuer_state(&TokenHash::of("state-1"), NOW).await.unwrap().is_none());
+    assert_eq!(
+        store
+            .offer_by_reference(&TokenHash::of("ref-1"), NOW + 61)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(store
+        .take_issuer_state(&TokenHash::of("state-1"), NOW)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(store
+        .take_issuer_state(&TokenHash::of("state-1"), NOW)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 /// Of 128 concurrent consumptions of one `c_nonce`, exactly one succeeds (§7.2 replay); an
 /// expired or unknown nonce never does.
 pub async fn nonces_are_single_use_under_concurrency(store: Arc<dyn IssuanceStore>) {
-    store.insert_nonce(TokenHash::of("n-1"), NOW + 60).await.unwrap();
+    store
+        .insert_nonce(TokenHash::of("n-1"), NOW, NOW + 60)
+        .await
+        .unwrap();
     let h = TokenHash::of("n-1");
     let futures: Vec<BoxFut<'_, bool>> = (0..128)
         .map(|_| -> BoxFut<'_, bool> {
@@ -68,15 +106,28 @@ pub async fn nonces_are_single_use_under_concurrency(store: Arc<dyn IssuanceStor
         .collect();
     let wins = join_all(futures).await.into_iter().filter(|w| *w).count();
     assert_eq!(wins, 1, "a nonce is consumed once");
-    store.insert_nonce(TokenHash::of("n-2"), NOW + 60).await.unwrap();
-    assert!(!store.consume_nonce(&TokenHash::of("n-2"), NOW + 60).await.unwrap());
-    assert!(!store.consume_nonce(&TokenHash::of("n-3"), NOW).await.unwrap());
+    store
+        .insert_nonce(TokenHash::of("n-2"), NOW, NOW + 60)
+        .await
+        .unwrap();
+    assert!(!store
+        .consume_nonce(&TokenHash::of("n-2"), NOW + 60)
+        .await
+        .unwrap());
+    assert!(!store
+        .consume_nonce(&TokenHash::of("n-3"), NOW)
+        .await
+        .unwrap());
 }
 
 /// Of 128 concurrent takes of one deferred transaction, exactly one gets it.
 pub async fn transactions_are_taken_once_under_concurrency(store: Arc<dyn IssuanceStore>) {
     store.insert_transaction(record("tx-1")).await.unwrap();
-    assert!(store.transaction(&TokenHash::of("tx-1"), NOW).await.unwrap().is_some());
+    assert!(store
+        .transaction(&TokenHash::of("tx-1"), NOW)
+        .await
+        .unwrap()
+        .is_some());
     let h = TokenHash::of("tx-1");
     let futures: Vec<BoxFut<'_, bool>> = (0..128)
         .map(|_| -> BoxFut<'_, bool> {
@@ -87,16 +138,28 @@ pub async fn transactions_are_taken_once_under_concurrency(store: Arc<dyn Issuan
     let wins = join_all(futures).await.into_iter().filter(|w| *w).count();
     assert_eq!(wins, 1);
     store.insert_transaction(record("tx-2")).await.unwrap();
-    assert!(store.take_transaction(&TokenHash::of("tx-2"), NOW + 60).await.unwrap().is_none());
+    assert!(store
+        .take_transaction(&TokenHash::of("tx-2"), NOW + 60)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 /// Notification ids are found (repeatedly) until they expire.
 pub async fn notifications(store: &dyn IssuanceStore) {
     store.insert_notification(record("note-1")).await.unwrap();
     for _ in 0..2 {
-        assert!(store.notification(&TokenHash::of("note-1"), NOW).await.unwrap().is_some());
+        assert!(store
+            .notification(&TokenHash::of("note-1"), NOW)
+            .await
+            .unwrap()
+            .is_some());
     }
-    assert!(store.notification(&TokenHash::of("note-1"), NOW + 60).await.unwrap().is_none());
+    assert!(store
+        .notification(&TokenHash::of("note-1"), NOW + 60)
+        .await
+        .unwrap()
+        .is_none());
     assert!(store.sweep(NOW + 3600).await.unwrap() >= 1);
 }
 
@@ -120,16 +183,24 @@ pub async fn status_entries_are_unique_under_concurrency(store: Arc<dyn Issuance
     assert_eq!(values.len(), 64);
     assert_eq!(values[idx as usize], 1);
     assert!(store.set_status(list, idx, 0).await.unwrap());
-    assert_eq!(store.status_list(list).await.unwrap().unwrap()[idx as usize], 0);
+    assert_eq!(
+        store.status_list(list).await.unwrap().unwrap()[idx as usize],
+        0
+    );
     assert!(!store.set_status(9_999, 0, 1).await.unwrap());
     assert!(store.status_list(9_999).await.unwrap().is_none());
 }
 
 /// A template that cannot be issued is refused by `put`; good ones round-trip.
 pub async fn templates_are_validated(store: &dyn TemplateStore) {
-    let good = CredentialTemplate::new("kit", CredentialFormat::SdJwtVc { vct: "urn:kit".into() })
-        .with_claim(ClaimTemplate::new(["name"]))
-        .with_selectively_disclosable(["name"]);
+    let good = CredentialTemplate::new(
+        "kit",
+        CredentialFormat::SdJwtVc {
+            vct: "urn:kit".into(),
+        },
+    )
+    .with_claim(ClaimTemplate::new(["name"]))
+    .with_selectively_disclosable(["name"]);
     store.put(good.clone()).await.unwrap();
     assert_eq!(store.template("kit").await.unwrap(), Some(good.clone()));
     assert!(store.templates().await.unwrap().contains(&good));
