@@ -18,6 +18,9 @@
 //! - Revocation through Token Status Lists ([`status_list`]): every credential has a
 //!   `status.status_list` entry; status list tokens (`statuslist+jwt`, zlib, 1 bit) are signed
 //!   on request; [`status_list::StatusListTokenResolver`] reads them for the `sd-jwt` verifier.
+//! - A sans-IO wallet client ([`wallet`]): offer and metadata resolution, pre-authorized and
+//!   authorization code (PKCE) flows, nonce, proofs, (batch) credential requests, deferred
+//!   polling, notifications.
 //! - Feature `memory` (default): in-memory ports; `testkit`: the storage conformance suite;
 //!   `http`: oauth-core's `HttpEndpoints` for every endpoint.
 //!
@@ -44,6 +47,7 @@ pub mod grant;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod issuer;
+pub mod wallet;
 // Implementations.
 #[cfg(feature = "memory")]
 pub mod memory;
