@@ -34,6 +34,7 @@
 
 mod config;
 mod oauth;
+pub mod oid4vci;
 mod pages;
 mod seal;
 
