@@ -531,14 +531,13 @@ impl CredentialIssuer {
             )));
         }
         let client_id = (!self.is_anonymous(info)).then_some(info.client_id.as_str());
-        let rules = ProofRules {
-            audience: self.issuer(),
+        let rules = ProofRules::new(
+            self.issuer(),
             client_id,
-            algorithms: &template.proof_signing_algorithms,
-            now: self.ctx.now(),
-            max_age: self.settings().proof_max_age,
-            leeway: self.settings().leeway,
-        };
+            &template.proof_signing_algorithms,
+            self.ctx.now(),
+        )
+        .with_window(self.settings().proof_max_age, self.settings().leeway);
         let checked: Vec<ValidProof> = proofs
             .iter()
             .map(|p| check_jwt_proof(p, &rules))

@@ -139,6 +139,33 @@ pub struct ProofRules<'a> {
     pub leeway: i64,
 }
 
+impl<'a> ProofRules<'a> {
+    /// Rules for `audience` and `client_id` (`None`: anonymous) with `algorithms`, at `now`,
+    /// accepting `iat` from 300 seconds back to 60 seconds ahead.
+    pub fn new(
+        audience: &'a str,
+        client_id: Option<&'a str>,
+        algorithms: &'a [JwsAlgorithm],
+        now: i64,
+    ) -> Self {
+        ProofRules {
+            audience,
+            client_id,
+            algorithms,
+            now,
+            max_age: 300,
+            leeway: 60,
+        }
+    }
+
+    /// With the accepted `iat` window: `max_age` seconds back, `leeway` ahead.
+    pub fn with_window(mut self, max_age: i64, leeway: i64) -> Self {
+        self.max_age = max_age;
+        self.leeway = leeway;
+        self
+    }
+}
+
 /// A proof whose signature and claims checked out: the holder key and the `c_nonce` it carries
 /// (still to be consumed by the caller, §7.2).
 #[derive(Debug, Clone, PartialEq)]
