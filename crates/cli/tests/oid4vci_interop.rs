@@ -169,3 +169,150 @@ fn openid4vc_wallet_sd_jwt_vc_python_and_jose_against_idforge_serve() {
     assert_eq!(claims["family_name"], "Liddell");
     assert_eq!(claims["vct"], "urn:eudi:pid:1");
 }
+
+/// Sends a wallet request over a plain HTTP/1.1 connection (loopback, `Connection: close`).
+fn send(r: &idforge_oid4vci::wallet::HttpRequest) -> (u16, Vec<u8>) {
+    use std::io::Read;
+    let rest = r.url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let mut s = std::net::TcpStream::connect(host).unwrap();
+    let mut head = format!(
+        "{} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        r.method,
+        r.body.len()
+    );
+    for (k, v) in &r.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    s.write_all(&r.body).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let status_line = String::from_utf8_lossy(&raw[..split]);
+    let status: u16 = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+    (status, raw[split + 4..].to_vec())
+}
+
+/// idforge's sans-IO wallet client against a stand-in issuer built on `@openid4vc/openid4vci`
+/// 0.4.x: offer by value, metadata, pre-authorized code with `tx_code` (anonymous), nonce, a
+/// proof signed through the `Signer` port, the credential; verified with `idforge-sd-jwt`.
+/// Unencrypted: 0.4.x's issuer classes still expect a draft-era `alg` inside
+/// `credential_response_encryption`.
+#[test]
+fn idforge_wallet_client_against_an_openid4vc_issuer() {
+    use idforge_jose::{crypto::EcCurve, JwsAlgorithm, Key, KeySpec, LocalSigner};
+    use idforge_oid4vci::wallet::{CredentialOutcome, WalletClient};
+    use idforge_oid4vci::CredentialTarget;
+
+    let node_dir = peers_dir().join("node");
+    if !node_dir
+        .join("node_modules/@openid4vc/openid4vci/package.json")
+        .exists()
+        || Command::new("node").arg("--version").output().is_err()
+    {
+        return skip("@openid4vc/openid4vci not installed");
+    }
+    let script = node_dir.join("idforge-openid4vci-issuer.mjs");
+    std::fs::write(&script, include_str!("interop/openid4vci_issuer.mjs")).unwrap();
+    let mut peer = Command::new("node")
+        .arg(&script)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(peer.stdout.take().unwrap()).lines();
+    let mut field = |name: &str| {
+        lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_owned))
+            .unwrap()
+    };
+    let issuer = field("issuer");
+    let offer_uri = field("offer");
+    let tx_code = field("tx_code");
+    let issuer_jwk = field("issuer_jwk");
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let offer = WalletClient::resolve_offer(&offer_uri).unwrap().unwrap();
+        assert_eq!(offer.credential_issuer, issuer);
+        let (s, b) = send(&WalletClient::metadata_request(&issuer));
+        let info = WalletClient::parse_metadata(&issuer, s, &b).unwrap();
+        let (s, b) = send(&WalletClient::authorization_server_request(
+            &info.authorization_server,
+        ));
+        let server =
+            WalletClient::parse_authorization_server(&info.authorization_server, s, &b).unwrap();
+        let wallet = WalletClient::new(None);
+        let (s, b) = send(
+            &wallet
+                .pre_authorized_token_request(&server, &offer, Some("0000"), None)
+                .unwrap(),
+        );
+        assert!(
+            WalletClient::parse_token(s, &b).is_err(),
+            "a wrong tx_code is refused"
+        );
+        let (s, b) = send(
+            &wallet
+                .pre_authorized_token_request(&server, &offer, Some(&tx_code), None)
+                .unwrap(),
+        );
+        let token = WalletClient::parse_token(s, &b).unwrap();
+        let (s, b) = send(&WalletClient::nonce_request(&info).unwrap());
+        let nonce = WalletClient::parse_nonce(s, &b).unwrap();
+        let holder = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
+        let signer = LocalSigner::new(holder.clone(), JwsAlgorithm::ES256).unwrap();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let proof = rt
+            .block_on(wallet.proof(
+                &info,
+                &signer,
+                &holder.public_jwk().unwrap(),
+                Some(&nonce),
+                now,
+            ))
+            .unwrap();
+        let r = WalletClient::credential_request(
+            &info,
+            &token,
+            &CredentialTarget::Configuration("pid".into()),
+            &[proof],
+        )
+        .unwrap();
+        let (s, b) = send(&r);
+        let CredentialOutcome::Issued {
+            credentials,
+            notification_id,
+        } = WalletClient::parse_credential(s, &b).unwrap()
+        else {
+            panic!("deferred")
+        };
+        assert_eq!(notification_id.as_deref(), Some("n-1"));
+        let key = Key::from_json(&issuer_jwk).unwrap();
+        let clock = idforge_jose::SystemClock;
+        let vc = idforge_sd_jwt::VcVerifier::default()
+            .verify(&credentials[0], &key, &clock)
+            .unwrap();
+        assert_eq!(vc.vct, "urn:example:pid");
+        assert_eq!(vc.sd_jwt.claims["given_name"], "Alice");
+        assert_eq!(
+            vc.sd_jwt.claims["cnf"]["jwk"],
+            holder.public_jwk().unwrap().to_value()
+        );
+    }));
+    let _ = peer.kill();
+    let _ = peer.wait();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
