@@ -66,6 +66,31 @@ pub struct CredentialInput<'a> {
     pub now: i64,
 }
 
+impl<'a> CredentialInput<'a> {
+    /// A credential of `issuer` about `claims`, issued at `now`, unbound and without status.
+    pub fn new(issuer: &'a str, claims: &'a Map<String, Value>, now: i64) -> Self {
+        CredentialInput {
+            issuer,
+            claims,
+            holder_key: None,
+            status: None,
+            now,
+        }
+    }
+
+    /// Bound to `jwk` (`cnf.jwk`).
+    pub fn with_holder_key(mut self, jwk: &'a Jwk) -> Self {
+        self.holder_key = Some(jwk);
+        self
+    }
+
+    /// With the status list entry `idx` of the list at `uri`.
+    pub fn with_status(mut self, idx: u64, uri: impl Into<String>) -> Self {
+        self.status = Some((idx, uri.into()));
+        self
+    }
+}
+
 /// Builds and signs one credential of `template`.
 ///
 /// - `dc+sd-jwt`: `iss`, `iat`, `exp`, `vct`, `cnf`, `status` are plain (never disclosable,

@@ -5,7 +5,7 @@ use http::{header, Method, Request, Response, StatusCode};
 use idforge_oauth_core::http::{error_response, json_response, HttpEndpoints};
 use idforge_oauth_core::Error;
 
-use crate::issuer::CredentialIssuer;
+use crate::issuer::{CredentialIssuer, CredentialReply};
 use crate::metadata::{issuer_path, jwt_vc_issuer_path, well_known_path};
 use crate::status_list::STATUS_LIST_MEDIA_TYPE;
 
@@ -26,6 +26,16 @@ fn err(e: &Error) -> Response<Vec<u8>> {
     error_response(e, false)
 }
 
+fn reply(r: Result<CredentialReply, Error>) -> Response<Vec<u8>> {
+    match r {
+        Ok(CredentialReply::Json(r)) => json_response(r.status(), &r.to_json()),
+        Ok(CredentialReply::Encrypted { status, jwe }) => {
+            respond(status, "application/jwt", jwe.into_bytes())
+        }
+        Err(e) => err(&e),
+    }
+}
+
 fn method_not_allowed() -> Response<Vec<u8>> {
     err(&Error::InvalidRequest("method not allowed".into()))
 }
@@ -43,6 +53,11 @@ impl HttpEndpoints for CredentialIssuer {
         let auth = req
             .headers()
             .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let is_post = req.method() == Method::POST;
@@ -91,21 +106,19 @@ impl HttpEndpoints for CredentialIssuer {
             if !is_post {
                 return Ok(method_not_allowed());
             }
-            return Ok(match self.credential(auth.as_deref(), req.body()).await {
-                Ok(r) => json_response(r.status(), &r.to_json()),
-                Err(e) => err(&e),
-            });
+            let r = self
+                .credential_reply(auth.as_deref(), content_type.as_deref(), req.body())
+                .await;
+            return Ok(reply(r));
         }
         if path == format!("{base}{}", s.deferred_credential_path) {
             if !is_post {
                 return Ok(method_not_allowed());
             }
-            return Ok(
-                match self.deferred_credential(auth.as_deref(), req.body()).await {
-                    Ok(r) => json_response(r.status(), &r.to_json()),
-                    Err(e) => err(&e),
-                },
-            );
+            let r = self
+                .deferred_credential_reply(auth.as_deref(), content_type.as_deref(), req.body())
+                .await;
+            return Ok(reply(r));
         }
         if path == format!("{base}{}", s.notification_path) {
             if !is_post {

@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 
 use crate::authorization::authorize;
 use crate::credential::{build_credential, map_claims, CredentialInput};
+use crate::encryption::{EncryptionSettings, ResponseEncryption};
 use crate::error::{invalid_proof, invalid_request, CredentialErrorCode, TemplateError};
 use crate::grant::artifact_kind;
 use crate::metadata::{issuer_metadata, AnonymousAccess, IssuerSettings};
@@ -165,6 +166,39 @@ impl CredentialResponse {
     }
 }
 
+/// A credential or deferred credential answer as sent: JSON, or a JWE when the wallet asked
+/// for response encryption (§10.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialReply {
+    /// `application/json`.
+    Json(CredentialResponse),
+    /// `application/jwt`: the JSON response encrypted to the wallet's key.
+    Encrypted {
+        /// 200 or 202.
+        status: u16,
+        /// The compact JWE.
+        jwe: String,
+    },
+}
+
+impl CredentialReply {
+    /// The HTTP status.
+    pub fn status(&self) -> u16 {
+        match self {
+            CredentialReply::Json(r) => r.status(),
+            CredentialReply::Encrypted { status, .. } => *status,
+        }
+    }
+}
+
+/// Whether a `Content-Type` is `application/jwt` (an encrypted request, §10.1).
+pub fn is_jwt_media_type(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|c| c.split(';').next())
+        .is_some_and(|c| c.trim().eq_ignore_ascii_case("application/jwt"))
+}
+
 /// The credential issuer: offers, nonce, credential, deferred credential and notification
 /// endpoints, metadata, and revocation through status lists.
 pub struct CredentialIssuer {
@@ -174,6 +208,7 @@ pub struct CredentialIssuer {
     pub core: Arc<IssuerCore>,
     deferred: Option<Arc<dyn DeferredIssuance>>,
     notifications: Option<Arc<dyn NotificationHandler>>,
+    encryption: Option<EncryptionSettings>,
 }
 
 impl std::fmt::Debug for CredentialIssuer {
@@ -202,7 +237,14 @@ impl CredentialIssuer {
             core,
             deferred: None,
             notifications: None,
+            encryption: None,
         }
+    }
+
+    /// With credential request and response encryption (§10), published in the metadata.
+    pub fn with_encryption(mut self, settings: EncryptionSettings) -> Self {
+        self.encryption = Some(settings);
+        self
     }
 
     /// With a deferred-issuance decision port (§9); also publishes the deferred endpoint.
@@ -236,12 +278,16 @@ impl CredentialIssuer {
     /// Credential Issuer Metadata (§12.2.4).
     pub async fn metadata(&self) -> Result<Value, Error> {
         let templates = self.core.templates.templates().await?;
-        Ok(issuer_metadata(
+        let mut m = issuer_metadata(
             self.issuer(),
             self.settings(),
             &templates,
             self.deferred.is_some(),
-        ))
+        );
+        if let (Some(e), Value::Object(obj)) = (&self.encryption, &mut m) {
+            obj.extend(e.metadata());
+        }
+        Ok(m)
     }
 
     /// Signed metadata (§12.2.3): a JWT with `typ` `openidvci-issuer-metadata+jwt`, the
@@ -436,17 +482,94 @@ impl CredentialIssuer {
     /// (`invalid_nonce`), claims (`credential_request_denied` without a subject or a mandatory
     /// claim), the deferral decision, and issuance: one credential per proof, each with its own
     /// status list entry.
+    ///
+    /// This method serves unencrypted exchanges: a request asking for response encryption, or
+    /// any request when encryption is required, is `invalid_encryption_parameters`; use
+    /// [`credential_reply`](Self::credential_reply) for both.
     pub async fn credential(
         &self,
         authorization: Option<&str>,
         body: &[u8],
     ) -> Result<CredentialResponse, Error> {
+        let (resp, enc) = self.credential_inner(authorization, body, false).await?;
+        match enc {
+            None => Ok(resp),
+            Some(_) => Err(CredentialErrorCode::InvalidEncryptionParameters
+                .error("use credential_reply for encrypted responses")),
+        }
+    }
+
+    /// The credential endpoint with encryption (§10): `content_type` `application/jwt` means an
+    /// encrypted request (decrypted with the issuer's keys); `credential_response_encryption`
+    /// in the request gives an encrypted reply. With `encryption_required`, both are required.
+    pub async fn credential_reply(
+        &self,
+        authorization: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<CredentialReply, Error> {
+        let plain;
+        let body = if is_jwt_media_type(content_type) {
+            let e = self.encryption.as_ref().ok_or_else(|| {
+                CredentialErrorCode::InvalidEncryptionParameters
+                    .error("request encryption is not supported")
+            })?;
+            plain = e.decrypt_request(body)?;
+            plain.as_slice()
+        } else {
+            body
+        };
+        let encrypted = is_jwt_media_type(content_type);
+        let (resp, enc) = self
+            .credential_inner(authorization, body, encrypted)
+            .await?;
+        self.seal(resp, enc)
+    }
+
+    fn seal(
+        &self,
+        resp: CredentialResponse,
+        enc: Option<ResponseEncryption>,
+    ) -> Result<CredentialReply, Error> {
+        Ok(match enc {
+            None => CredentialReply::Json(resp),
+            Some(e) => CredentialReply::Encrypted {
+                status: resp.status(),
+                jwe: e.encrypt(&resp.to_json(), self.ctx.rng.as_ref())?,
+            },
+        })
+    }
+
+    /// The response encryption asked for by `requested`, checked against the settings; with
+    /// `encryption_required`, an unencrypted request or response is refused (§10).
+    fn response_encryption(
+        &self,
+        requested: Option<&Value>,
+        request_encrypted: bool,
+    ) -> Result<Option<ResponseEncryption>, Error> {
+        let refuse =
+            |m: &str| Err(CredentialErrorCode::InvalidEncryptionParameters.error(m.to_owned()));
+        match (&self.encryption, requested) {
+            (None, None) => Ok(None),
+            (None, Some(_)) => refuse("credential response encryption is not supported"),
+            (Some(s), None) if s.required => refuse("response encryption is required"),
+            (Some(_), None) => Ok(None),
+            (Some(s), Some(_)) if s.required && !request_encrypted => {
+                refuse("request encryption is required")
+            }
+            (Some(s), Some(v)) => ResponseEncryption::parse(v, s).map(Some),
+        }
+    }
+
+    async fn credential_inner(
+        &self,
+        authorization: Option<&str>,
+        body: &[u8],
+        request_encrypted: bool,
+    ) -> Result<(CredentialResponse, Option<ResponseEncryption>), Error> {
         let info = self.token(authorization).await?;
         let req = CredentialRequest::from_json(body)?;
-        if req.response_encryption.is_some() {
-            return Err(CredentialErrorCode::InvalidEncryptionParameters
-                .error("credential response encryption is not supported"));
-        }
+        let enc = self.response_encryption(req.response_encryption.as_ref(), request_encrypted)?;
         let templates = self.core.templates.templates().await?;
         let config_id = authorize(
             &req.target,
@@ -489,13 +612,16 @@ impl CredentialIssuer {
                 let tx = random_token(self.ctx.rng.as_ref(), 32)?;
                 record.hash = TokenHash::of(&tx);
                 self.core.store.insert_transaction(record).await?;
-                return Ok(CredentialResponse::Deferred {
-                    transaction_id: tx,
-                    interval: interval.max(1),
-                });
+                return Ok((
+                    CredentialResponse::Deferred {
+                        transaction_id: tx,
+                        interval: interval.max(1),
+                    },
+                    enc,
+                ));
             }
         }
-        self.issue(&template, record, &user, &keys).await
+        Ok((self.issue(&template, record, &user, &keys).await?, enc))
     }
 
     async fn user_claims(
@@ -616,6 +742,44 @@ impl CredentialIssuer {
         authorization: Option<&str>,
         body: &[u8],
     ) -> Result<CredentialResponse, Error> {
+        let (resp, enc) = self.deferred_inner(authorization, body, false).await?;
+        match enc {
+            None => Ok(resp),
+            Some(_) => Err(CredentialErrorCode::InvalidEncryptionParameters
+                .error("use deferred_credential_reply for encrypted responses")),
+        }
+    }
+
+    /// The deferred credential endpoint with encryption (§9.1, §10), like
+    /// [`credential_reply`](Self::credential_reply).
+    pub async fn deferred_credential_reply(
+        &self,
+        authorization: Option<&str>,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<CredentialReply, Error> {
+        let plain;
+        let encrypted = is_jwt_media_type(content_type);
+        let body = if encrypted {
+            let e = self.encryption.as_ref().ok_or_else(|| {
+                CredentialErrorCode::InvalidEncryptionParameters
+                    .error("request encryption is not supported")
+            })?;
+            plain = e.decrypt_request(body)?;
+            plain.as_slice()
+        } else {
+            body
+        };
+        let (resp, enc) = self.deferred_inner(authorization, body, encrypted).await?;
+        self.seal(resp, enc)
+    }
+
+    async fn deferred_inner(
+        &self,
+        authorization: Option<&str>,
+        body: &[u8],
+        request_encrypted: bool,
+    ) -> Result<(CredentialResponse, Option<ResponseEncryption>), Error> {
         let info = self.token(authorization).await?;
         let Some(deferred) = &self.deferred else {
             return Err(Error::InvalidRequest(
@@ -627,10 +791,8 @@ impl CredentialIssuer {
         }
         let v: Value =
             serde_json::from_slice(body).map_err(|_| invalid_request("the body is not JSON"))?;
-        if v.get("credential_response_encryption").is_some() {
-            return Err(CredentialErrorCode::InvalidEncryptionParameters
-                .error("credential response encryption is not supported"));
-        }
+        let enc =
+            self.response_encryption(v.get("credential_response_encryption"), request_encrypted)?;
         let tx = v
             .get("transaction_id")
             .and_then(Value::as_str)
@@ -671,7 +833,7 @@ impl CredentialIssuer {
             .collect::<Result<_, _>>()
             .map_err(|_| Error::ServerError("stored holder key".into()))?;
         let user = self.user_claims(&record.subject, &template).await?;
-        self.issue(&template, record, &user, &keys).await
+        Ok((self.issue(&template, record, &user, &keys).await?, enc))
     }
 
     /// The notification endpoint (§11): `{"notification_id", "event", "event_description"?}`.

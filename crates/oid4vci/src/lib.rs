@@ -39,6 +39,7 @@ pub mod template;
 // Logic.
 pub mod authorization;
 pub mod credential;
+pub mod encryption;
 pub mod status_list;
 // Ports.
 pub mod ports;
@@ -57,7 +58,8 @@ pub mod testkit;
 pub use error::{CredentialErrorCode, TemplateError};
 pub use grant::PreAuthorizedCodeGrant;
 pub use issuer::{
-    CreatedOffer, CredentialIssuer, CredentialResponse, IssuerCore, OfferGrant, OfferRequest,
+    CreatedOffer, CredentialIssuer, CredentialReply, CredentialResponse, IssuerCore, OfferGrant,
+    OfferRequest,
 };
 pub use metadata::{AnonymousAccess, IssuerSettings};
 pub use offer::{CredentialOffer, OfferDelivery, TxCode, PRE_AUTHORIZED_CODE_GRANT};

@@ -36,6 +36,59 @@ pub struct HttpRequest {
 }
 
 impl HttpRequest {
+    /// Adds `credential_response_encryption` (§8.2) to a JSON credential or deferred request:
+    /// the wallet's public `jwk` (with its `alg`) and `enc`.
+    pub fn with_response_encryption(
+        mut self,
+        jwk: &Jwk,
+        alg: &str,
+        enc: &str,
+    ) -> Result<Self, Error> {
+        let mut body: Map<String, Value> = serde_json::from_slice(&self.body)
+            .map_err(|_| Error::InvalidRequest("not a JSON request".into()))?;
+        let mut key = jwk
+            .to_public()
+            .ok_or_else(|| Error::InvalidRequest("the key must be asymmetric".into()))?
+            .to_value();
+        key["alg"] = json!(alg);
+        body.insert(
+            "credential_response_encryption".into(),
+            json!({"jwk": key, "enc": enc}),
+        );
+        self.body = Value::Object(body).to_string().into_bytes();
+        Ok(self)
+    }
+
+    /// Encrypts the JSON body to the issuer's request encryption key (§10.1): the body becomes
+    /// a compact JWE and `Content-Type` `application/jwt`.
+    pub fn encrypted_to(
+        mut self,
+        issuer_key: &idforge_jose::Key,
+        alg: idforge_jwe::KeyManagementAlgorithm,
+        enc: idforge_jwe::ContentEncryption,
+        rng: &dyn Rng,
+    ) -> Result<Self, Error> {
+        let mut header = Header::new();
+        if let Some(kid) = issuer_key.kid() {
+            header.set("kid", kid);
+        }
+        let mut r = idforge_oauth_core::secret::PortRng::new(rng);
+        let jwe = idforge_jwe::Encryptor::new(enc)
+            .protected(header)
+            .recipient(idforge_jwe::Recipient::new(issuer_key, alg))
+            .encrypt_with_rng(&self.body, &mut r)
+            .and_then(|j| j.compact())
+            .map_err(|_| Error::InvalidRequest("request encryption failed".into()))?;
+        r.finish()?;
+        self.body = jwe.into_bytes();
+        for h in &mut self.headers {
+            if h.0 == "content-type" {
+                h.1 = "application/jwt".into();
+            }
+        }
+        Ok(self)
+    }
+
     /// The same request to another URL.
     pub fn with_url(mut self, url: impl Into<String>) -> Self {
         self.url = url.into();
@@ -582,6 +635,20 @@ impl WalletClient {
             Some(&token.access_token),
             &Value::Object(body),
         ))
+    }
+
+    /// Decrypts an encrypted credential or deferred response (§10.2) with the wallet's keys.
+    pub fn decrypt_response(
+        body: &[u8],
+        keys: &idforge_jose::KeySet,
+        policy: &idforge_jwe::JwePolicy,
+    ) -> Result<Vec<u8>, Error> {
+        let text = std::str::from_utf8(body)
+            .map_err(|_| Error::ServerError("the response is not a JWE".into()))?;
+        policy
+            .decrypt_compact(text.trim(), keys)
+            .map(|d| d.plaintext)
+            .map_err(|_| Error::ServerError("the response does not decrypt".into()))
     }
 
     /// Parses a credential or deferred credential response (§8.3, §9.2).

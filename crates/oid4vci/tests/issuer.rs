@@ -1048,3 +1048,319 @@ async fn deferred_issuance() {
         200
     );
 }
+
+mod encryption {
+    use super::*;
+    use idforge_jose::{crypto::EcCurve, Key, KeySpec};
+    use idforge_jwe::{
+        encrypt_compact, ContentEncryption as Enc, JwePolicy, KeyManagementAlgorithm as Alg,
+    };
+    use idforge_oid4vci::encryption::EncryptionSettings;
+    use idforge_oid4vci::CredentialReply;
+
+    fn enc_key(kid: &str, alg: &str) -> Key {
+        let k = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
+        Key::from_jwk(k.jwk().clone().with_kid(kid).with_alg(alg)).unwrap()
+    }
+
+    fn settings(key: &Key, required: bool) -> EncryptionSettings {
+        let s = EncryptionSettings::new(
+            vec![key.clone()],
+            [Alg::EcdhEs, Alg::EcdhEsA256Kw],
+            [Enc::A256Gcm, Enc::A128Gcm],
+        );
+        if required {
+            s.required()
+        } else {
+            s
+        }
+    }
+
+    fn encrypted_env(required: bool, deferred: bool) -> (Env, Key) {
+        let issuer_key = enc_key("issuer-enc-1", "ECDH-ES");
+        let mut env = if deferred {
+            env_with(
+                common::settings(),
+                Some(Arc::new(FixedDelay::new().with_delay("pid", 5))),
+            )
+        } else {
+            env()
+        };
+        env.issuer = std::mem::replace(
+            &mut env.issuer,
+            idforge_oid4vci::CredentialIssuer::new(
+                env.provider.ctx.clone(),
+                idforge_oid4vci::IssuerCore::new(
+                    common::settings(),
+                    Arc::new(idforge_oid4vci::memory::MemoryTemplateStore::new()),
+                    Arc::new(idforge_oid4vci::memory::MemoryIssuanceStore::new()),
+                )
+                .unwrap(),
+            ),
+        )
+        .with_encryption(settings(&issuer_key, required));
+        (env, issuer_key)
+    }
+
+    fn body_with_response_encryption(proof: &str, wallet: &Key, alg: &str, enc: &str) -> Value {
+        let mut jwk = wallet.public_jwk().unwrap().to_value();
+        jwk["alg"] = json!(alg);
+        let mut b = request("pid", &[proof.to_owned()]);
+        b["credential_response_encryption"] = json!({"jwk": jwk, "enc": enc});
+        b
+    }
+
+    #[tokio::test]
+    async fn metadata_response_and_request_encryption_round_trips() {
+        let (env, issuer_key) = encrypted_env(false, false);
+        let m = env.issuer.metadata().await.unwrap();
+        let jwks = &m["credential_request_encryption"]["jwks"]["keys"];
+        assert_eq!(jwks[0]["kid"], "issuer-enc-1");
+        assert!(jwks[0].get("d").is_none(), "public keys only");
+        assert_eq!(
+            m["credential_response_encryption"]["alg_values_supported"],
+            json!(["ECDH-ES", "ECDH-ES+A256KW"])
+        );
+        assert_eq!(
+            m["credential_response_encryption"]["encryption_required"],
+            false
+        );
+
+        let token = env.anonymous_token(&["pid"]).await;
+        let bearer = format!("Bearer {token}");
+        let wallet = enc_key("wallet-enc", "ECDH-ES+A256KW");
+        let policy = JwePolicy::new([Alg::EcdhEsA256Kw], [Enc::A128Gcm]);
+        // Response encryption only.
+        let nonce = env.nonce().await;
+        let body = body_with_response_encryption(
+            &proof(&holder(), &nonce),
+            &wallet,
+            "ECDH-ES+A256KW",
+            "A128GCM",
+        );
+        let reply = env
+            .issuer
+            .credential_reply(
+                Some(&bearer),
+                Some("application/json"),
+                body.to_string().as_bytes(),
+            )
+            .await
+            .unwrap();
+        let CredentialReply::Encrypted { status, jwe } = reply else {
+            panic!("not encrypted")
+        };
+        assert_eq!(status, 200);
+        let plain = policy
+            .decrypt_compact(&jwe, &KeySet::new(vec![wallet.clone()]))
+            .unwrap();
+        assert_eq!(plain.header.kid(), Some("wallet-enc"));
+        let v: Value = serde_json::from_slice(&plain.plaintext).unwrap();
+        assert!(v["credentials"][0]["credential"]
+            .as_str()
+            .unwrap()
+            .contains('~'));
+        // The plain entry point refuses to answer an encrypted exchange.
+        let nonce = env.nonce().await;
+        let body = body_with_response_encryption(
+            &proof(&holder(), &nonce),
+            &wallet,
+            "ECDH-ES+A256KW",
+            "A128GCM",
+        );
+        assert_eq!(
+            env.credential(&token, body).await.unwrap_err().code(),
+            "invalid_encryption_parameters"
+        );
+
+        // Encrypted request and response.
+        let nonce = env.nonce().await;
+        let body = body_with_response_encryption(
+            &proof(&holder(), &nonce),
+            &wallet,
+            "ECDH-ES+A256KW",
+            "A128GCM",
+        );
+        let public = issuer_key.to_public().unwrap();
+        let jwe_req = encrypt_compact(
+            body.to_string().as_bytes(),
+            &public,
+            Alg::EcdhEs,
+            Enc::A256Gcm,
+            idforge_jose::Header::new(),
+        )
+        .unwrap();
+        let reply = env
+            .issuer
+            .credential_reply(Some(&bearer), Some("application/jwt"), jwe_req.as_bytes())
+            .await
+            .unwrap();
+        let CredentialReply::Encrypted { jwe, .. } = reply else {
+            panic!("not encrypted")
+        };
+        policy
+            .decrypt_compact(&jwe, &KeySet::new(vec![wallet.clone()]))
+            .unwrap();
+
+        // A request that does not decrypt, or with a refused algorithm.
+        let e = env
+            .issuer
+            .credential_reply(Some(&bearer), Some("application/jwt"), b"not.a.jwe.at.all")
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "invalid_encryption_parameters");
+        let jwe_req = encrypt_compact(
+            body.to_string().as_bytes(),
+            &public,
+            Alg::EcdhEs,
+            Enc::A192Gcm,
+            idforge_jose::Header::new(),
+        )
+        .unwrap();
+        let e = env
+            .issuer
+            .credential_reply(Some(&bearer), Some("application/jwt"), jwe_req.as_bytes())
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "invalid_encryption_parameters");
+
+        // Bad `credential_response_encryption` parameters.
+        let nonce = env.nonce().await;
+        let p = proof(&holder(), &nonce);
+        for (alg, enc) in [
+            ("ECDH-ES", "A192GCM"),
+            ("RSA-OAEP", "A128GCM"),
+            ("nope", "A128GCM"),
+        ] {
+            let body = body_with_response_encryption(&p, &wallet, alg, enc);
+            let e = env
+                .issuer
+                .credential_reply(Some(&bearer), None, body.to_string().as_bytes())
+                .await
+                .unwrap_err();
+            assert_eq!(e.code(), "invalid_encryption_parameters", "{alg} {enc}");
+        }
+        let mut body = request("pid", std::slice::from_ref(&p));
+        let mut no_alg = wallet.public_jwk().unwrap().to_value();
+        no_alg.as_object_mut().unwrap().remove("alg");
+        body["credential_response_encryption"] = json!({"jwk": no_alg, "enc": "A128GCM"});
+        let e = env
+            .issuer
+            .credential_reply(Some(&bearer), None, body.to_string().as_bytes())
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "invalid_encryption_parameters", "no jwk.alg");
+        let mut private = wallet.jwk().to_value();
+        private["alg"] = json!("ECDH-ES");
+        body["credential_response_encryption"] = json!({"jwk": private, "enc": "A128GCM"});
+        let e = env
+            .issuer
+            .credential_reply(Some(&bearer), None, body.to_string().as_bytes())
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "invalid_encryption_parameters", "private jwk");
+        let mut body = body_with_response_encryption(&p, &wallet, "ECDH-ES", "A128GCM");
+        body["credential_response_encryption"]["zip"] = json!("DEF");
+        let e = env
+            .issuer
+            .credential_reply(Some(&bearer), None, body.to_string().as_bytes())
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "invalid_encryption_parameters", "zip");
+        // None of these refusals spent the nonce.
+        let CredentialReply::Json(r) = env
+            .issuer
+            .credential_reply(
+                Some(&bearer),
+                None,
+                request("pid", &[p]).to_string().as_bytes(),
+            )
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        assert_eq!(r.status(), 200);
+    }
+
+    #[tokio::test]
+    async fn required_encryption_and_deferred_replies() {
+        let (env, issuer_key) = encrypted_env(true, true);
+        let token = env.anonymous_token(&["pid"]).await;
+        let bearer = format!("Bearer {token}");
+        let wallet = enc_key("w", "ECDH-ES");
+        let nonce = env.nonce().await;
+        // Unencrypted request, or no response encryption: refused.
+        let e = env
+            .credential(&token, request("pid", &[proof(&holder(), &nonce)]))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "invalid_encryption_parameters");
+        let body =
+            body_with_response_encryption(&proof(&holder(), &nonce), &wallet, "ECDH-ES", "A256GCM");
+        let e = env
+            .issuer
+            .credential_reply(Some(&bearer), None, body.to_string().as_bytes())
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "invalid_encryption_parameters");
+        let public = issuer_key.to_public().unwrap();
+        let seal = |v: &Value| {
+            encrypt_compact(
+                v.to_string().as_bytes(),
+                &public,
+                Alg::EcdhEs,
+                Enc::A256Gcm,
+                idforge_jose::Header::new(),
+            )
+            .unwrap()
+        };
+        let reply = env
+            .issuer
+            .credential_reply(
+                Some(&bearer),
+                Some("application/jwt"),
+                seal(&body).as_bytes(),
+            )
+            .await
+            .unwrap();
+        let policy = JwePolicy::new([Alg::EcdhEs], [Enc::A256Gcm]);
+        let CredentialReply::Encrypted { status, jwe } = reply else {
+            panic!()
+        };
+        assert_eq!(status, 202);
+        let v: Value = serde_json::from_slice(
+            &policy
+                .decrypt_compact(&jwe, &KeySet::new(vec![wallet.clone()]))
+                .unwrap()
+                .plaintext,
+        )
+        .unwrap();
+        let tx = v["transaction_id"].as_str().unwrap().to_owned();
+        env.clock.advance(5);
+        let mut jwk = wallet.public_jwk().unwrap().to_value();
+        jwk["alg"] = json!("ECDH-ES");
+        let deferred = json!({"transaction_id": tx, "credential_response_encryption": {"jwk": jwk, "enc": "A256GCM"}});
+        let reply = env
+            .issuer
+            .deferred_credential_reply(
+                Some(&bearer),
+                Some("application/jwt"),
+                seal(&deferred).as_bytes(),
+            )
+            .await
+            .unwrap();
+        let CredentialReply::Encrypted { status, jwe } = reply else {
+            panic!()
+        };
+        assert_eq!(status, 200);
+        let v: Value = serde_json::from_slice(
+            &policy
+                .decrypt_compact(&jwe, &KeySet::new(vec![wallet]))
+                .unwrap()
+                .plaintext,
+        )
+        .unwrap();
+        assert!(v["credentials"][0]["credential"].is_string());
+    }
+}

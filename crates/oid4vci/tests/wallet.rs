@@ -255,3 +255,70 @@ async fn authorization_code_flow_with_pkce_issuer_state_and_deferral() {
 fn test_get(url: &str) -> HttpRequest {
     WalletClient::metadata_request("https://unused.example").with_url(url)
 }
+
+#[tokio::test]
+async fn encrypted_request_and_response_through_the_wallet_client() {
+    use idforge_jose::{crypto::EcCurve, Key, KeySet, KeySpec};
+    use idforge_jwe::{ContentEncryption as Enc, JwePolicy, KeyManagementAlgorithm as Alg};
+    use idforge_oid4vci::encryption::EncryptionSettings;
+
+    let mut env = env();
+    let issuer_key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
+    let issuer_key = Key::from_jwk(
+        issuer_key
+            .jwk()
+            .clone()
+            .with_kid("enc-1")
+            .with_alg("ECDH-ES"),
+    )
+    .unwrap();
+    let core = env.issuer.core.clone();
+    env.issuer = idforge_oid4vci::CredentialIssuer::new(env.provider.ctx.clone(), core)
+        .with_encryption(
+            EncryptionSettings::new(vec![issuer_key], [Alg::EcdhEs], [Enc::A256Gcm]).required(),
+        );
+    let token_str = env.anonymous_token(&["pid"]).await;
+    let (s, b) = send(&env, WalletClient::metadata_request(ISSUER)).await;
+    let info = WalletClient::parse_metadata(ISSUER, s, &b).unwrap();
+    let published = info.metadata["credential_request_encryption"]["jwks"]["keys"][0].clone();
+    let issuer_public = Key::from_jwk(idforge_jose::Jwk::from_value(published).unwrap()).unwrap();
+    let wallet = WalletClient::new(None);
+    let proof = holder_proof(&env, &wallet, &info).await;
+    let token = idforge_oid4vci::wallet::WalletClient::parse_token(
+        200,
+        json!({"access_token": token_str, "token_type": "Bearer"})
+            .to_string()
+            .as_bytes(),
+    )
+    .unwrap();
+    let wallet_key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
+    let r = WalletClient::credential_request(
+        &info,
+        &token,
+        &CredentialTarget::Configuration("pid".into()),
+        &[proof],
+    )
+    .unwrap()
+    .with_response_encryption(wallet_key.jwk(), "ECDH-ES", "A256GCM")
+    .unwrap()
+    .encrypted_to(&issuer_public, Alg::EcdhEs, Enc::A256Gcm, &OsRng::new())
+    .unwrap();
+    assert!(r
+        .headers
+        .iter()
+        .any(|(k, v)| *k == "content-type" && v == "application/jwt"));
+    let (s, b) = send(&env, r).await;
+    assert_eq!(s, 200);
+    let plain = WalletClient::decrypt_response(
+        &b,
+        &KeySet::new(vec![wallet_key]),
+        &JwePolicy::new([Alg::EcdhEs], [Enc::A256Gcm]),
+    )
+    .unwrap();
+    let CredentialOutcome::Issued { credentials, .. } =
+        WalletClient::parse_credential(200, &plain).unwrap()
+    else {
+        panic!("deferred")
+    };
+    assert_eq!(credentials.len(), 1);
+}
