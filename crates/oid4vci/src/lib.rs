@@ -15,6 +15,7 @@
 //!   `dc+sd-jwt` and `jwt_vc_json`), deferred credential (§9, [`DeferredIssuance`] port) and
 //!   notification (§11, [`NotificationHandler`] port) endpoints, with the error codes of
 //!   §8.3.1.2, §9.3, §11.3 ([`CredentialErrorCode`]).
+//! - Credential request and response encryption (§10, [`encryption`], through `idforge-jwe`).
 //! - Revocation through Token Status Lists ([`status_list`]): every credential has a
 //!   `status.status_list` entry; status list tokens (`statuslist+jwt`, zlib, 1 bit) are signed
 //!   on request; [`status_list::StatusListTokenResolver`] reads them for the `sd-jwt` verifier.
@@ -25,7 +26,8 @@
 //!   `http`: oauth-core's `HttpEndpoints` for every endpoint.
 //!
 //! Layers, each importing only the ones above it: model (`error`, `template`, `offer`,
-//! `metadata`, `request`) → logic (`authorization`, `credential`, `status_list`) → ports
+//! `metadata`, `request`) → logic (`authorization`, `credential`, `encryption`, `status_list`)
+//! → ports
 //! (`ports`) → endpoints (`grant`, `issuer`, `http`) → `memory` / `testkit`.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
