@@ -219,6 +219,115 @@ mod tests {
     }
 
     #[test]
+    fn jwt_vcs_verify_with_cnf_or_did_jwk() {
+        use idforge_jose::{crypto::EcCurve, FixedClock, JwsAlgorithm, Key, KeySpec, LocalSigner};
+        let issuer = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
+        let signer = LocalSigner::new(issuer.clone(), JwsAlgorithm::ES256).unwrap();
+        let holder = Key::generate(KeySpec::Ec(EcCurve::P256))
+            .unwrap()
+            .public_jwk()
+            .unwrap();
+        let t = CredentialTemplate::new(
+            "d",
+            CredentialFormat::JwtVcJson {
+                types: vec!["VerifiableCredential".into()],
+            },
+        );
+        let claims = Map::new();
+        let rng = idforge_oauth_core::OsRng::new();
+        let rt = |f| futures_lite(f);
+        let jwt = rt(build_credential(
+            &t,
+            &CredentialInput::new("https://i.example", &claims, 1_800_000_000)
+                .with_holder_key(&holder)
+                .with_status(3, "https://i.example/status-lists/1"),
+            &signer,
+            &rng,
+        ))
+        .unwrap();
+        let keys = issuer.to_public().unwrap();
+        let clock = FixedClock::new(1_800_000_100);
+        let v = verify_jwt_vc(
+            &jwt,
+            "https://i.example",
+            &keys,
+            &[JwsAlgorithm::ES256],
+            &clock,
+        )
+        .unwrap();
+        assert_eq!(v.holder_key.unwrap().thumbprint(), holder.thumbprint());
+        assert_eq!(v.status.unwrap().status_list.unwrap().idx, 3);
+        assert!(verify_jwt_vc(
+            &jwt,
+            "https://other.example",
+            &keys,
+            &[JwsAlgorithm::ES256],
+            &clock
+        )
+        .is_err());
+        // A did:jwk `sub` instead of `cnf`; and one naming another key than `cnf`.
+        let did = format!(
+            "did:jwk:{}",
+            idforge_jose::b64::encode(holder.to_json().as_bytes())
+        );
+        let sign = |c: Value| {
+            idforge_jose::jws::sign_compact(
+                idforge_jose::Header::new().with_typ("JWT"),
+                c.to_string().as_bytes(),
+                &signer,
+            )
+            .unwrap()
+        };
+        let base = json!({"iss": "https://i.example", "iat": 1_800_000_000, "exp": 1_900_000_000,
+                          "vc": {"type": ["VerifiableCredential"]}, "sub": did});
+        let v = verify_jwt_vc(
+            &sign(base.clone()),
+            "https://i.example",
+            &keys,
+            &[JwsAlgorithm::ES256],
+            &clock,
+        )
+        .unwrap();
+        assert_eq!(v.holder_key.unwrap().thumbprint(), holder.thumbprint());
+        let other = Key::generate(KeySpec::Ec(EcCurve::P256))
+            .unwrap()
+            .public_jwk()
+            .unwrap();
+        let mut both = base.clone();
+        both["cnf"] = json!({"jwk": other.to_value()});
+        assert!(verify_jwt_vc(
+            &sign(both),
+            "https://i.example",
+            &keys,
+            &[JwsAlgorithm::ES256],
+            &clock
+        )
+        .is_err());
+        let mut no_vc = base;
+        no_vc["vc"] = json!({"type": ["Diploma"]});
+        assert!(verify_jwt_vc(
+            &sign(no_vc),
+            "https://i.example",
+            &keys,
+            &[JwsAlgorithm::ES256],
+            &clock
+        )
+        .is_err());
+    }
+
+    /// Polls a future that never pends (local signer, no I/O).
+    fn futures_lite<F: std::future::Future>(f: F) -> F::Output {
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut f = std::pin::pin!(f);
+        loop {
+            if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+                return v;
+            }
+        }
+    }
+
+    #[test]
     fn claims_are_mapped_by_path() {
         let t = CredentialTemplate::new("t", CredentialFormat::SdJwtVc { vct: "v".into() })
             .with_claim(ClaimTemplate::new(["given_name"]).mandatory())
@@ -234,4 +343,102 @@ mod tests {
         let e = map_claims(&t, json!({"address": {}}).as_object().unwrap()).unwrap_err();
         assert_eq!(e.code(), "credential_request_denied");
     }
+}
+
+/// A `jwt_vc_json` credential whose signature and claims checked out.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct VerifiedJwtVc {
+    /// All claims of the JWT.
+    pub claims: Map<String, Value>,
+    /// `vc.type`.
+    pub types: Vec<String>,
+    /// The holder key: `cnf.jwk`, or the key of a `did:jwk` `sub`.
+    pub holder_key: Option<Jwk>,
+    /// The status list reference (`status.status_list`), if any.
+    pub status: Option<idforge_sd_jwt::StatusReference>,
+}
+
+/// Verifies a `jwt_vc_json` credential (Appendix A.1): signature with `keys` under
+/// `algorithms`, `iss` = `issuer`, `exp`/`nbf`/`iat` against `clock`, a `vc` object whose
+/// `type` includes `VerifiableCredential`, and the holder binding: `cnf.jwk`, or a `sub` that
+/// is a `did:jwk` DID (the key is decoded from it); both present must name the same key.
+pub fn verify_jwt_vc(
+    jwt: &str,
+    issuer: &str,
+    keys: &dyn idforge_jose::Verifier,
+    algorithms: &[idforge_jose::JwsAlgorithm],
+    clock: &dyn idforge_jose::Clock,
+) -> Result<VerifiedJwtVc, idforge_jose::Error> {
+    use idforge_jose::{claims::ClaimsValidation, ClaimsError, Error as JoseError};
+    let bad = |m: &str| JoseError::Claims(ClaimsError::Invalid(m.to_owned()));
+    let v = idforge_jose::verify_jwt(
+        jwt,
+        &idforge_jose::JwsPolicy::new(algorithms.iter().copied()),
+        keys,
+        &ClaimsValidation::default().issuer(issuer),
+        clock,
+    )?;
+    let vc = v
+        .claims
+        .get("vc")
+        .and_then(Value::as_object)
+        .ok_or_else(|| bad("`vc` is required"))?;
+    let types: Vec<String> = vc
+        .get("type")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    if !types.iter().any(|t| t == "VerifiableCredential") {
+        return Err(bad("`vc.type` must include VerifiableCredential"));
+    }
+    let cnf = match v.claims.get("cnf").and_then(|c| c.get("jwk")) {
+        Some(j) => Some(Jwk::from_value(j.clone())?),
+        None => None,
+    };
+    let did = match v.claims.get("sub").and_then(Value::as_str) {
+        Some(s) if s.starts_with("did:jwk:") => Some(did_jwk(s)?),
+        _ => None,
+    };
+    let holder_key = match (cnf, did) {
+        (Some(a), Some(b)) if a.thumbprint() != b.thumbprint() => {
+            return Err(bad("`cnf.jwk` and the did:jwk `sub` differ"))
+        }
+        (Some(a), _) => Some(a),
+        (None, b) => b,
+    };
+    if holder_key.as_ref().is_some_and(Jwk::is_private) {
+        return Err(bad("the holder key must be public"));
+    }
+    let status = v
+        .claims
+        .get("status")
+        .map(idforge_sd_jwt::StatusReference::from_value)
+        .transpose()
+        .map_err(|_| bad("malformed `status`"))?;
+    Ok(VerifiedJwtVc {
+        claims: v.claims,
+        types,
+        holder_key,
+        status,
+    })
+}
+
+/// The JWK of a `did:jwk` DID (`did:jwk:<base64url(JWK JSON)>`, optionally `#0`).
+fn did_jwk(did: &str) -> Result<Jwk, idforge_jose::Error> {
+    let encoded = did
+        .strip_prefix("did:jwk:")
+        .unwrap_or_default()
+        .split('#')
+        .next()
+        .unwrap_or_default();
+    let bytes = idforge_jose::b64::decode(encoded, "did:jwk")?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| idforge_jose::Error::InvalidKey("did:jwk is not UTF-8 JSON".into()))?;
+    Jwk::from_json(text)
 }
