@@ -22,7 +22,7 @@ use crate::ports::{
     Deferral, DeferredIssuance, IssuanceRecord, IssuanceStore, Notification, NotificationEvent,
     NotificationHandler, OfferRecord, TemplateStore,
 };
-use crate::request::{check_jwt_proof, CredentialRequest, ProofRules, ValidProof};
+use crate::request::{check_jwt_proof, CredentialRequest, CredentialTarget, ProofRules, ValidProof};
 use crate::template::CredentialTemplate;
 
 /// The signed metadata `typ` (§12.2.3).
@@ -570,25 +570,34 @@ impl CredentialIssuer {
         let info = self.token(authorization).await?;
         let req = CredentialRequest::from_json(body)?;
         let enc = self.response_encryption(req.response_encryption.as_ref(), request_encrypted)?;
-        let templates = self.core.templates.templates().await?;
+        // Only a `credential_configuration_id` needs its template's scope to be authorized.
+        let candidate = match &req.target {
+            CredentialTarget::Configuration(c) => self.core.templates.template(c).await?,
+            _ => None,
+        };
         let config_id = authorize(
             &req.target,
             info.extra_claims().get("authorization_details"),
             &info.scopes,
             |id| {
-                templates
-                    .iter()
-                    .find(|t| t.id == id)
+                candidate
+                    .as_ref()
+                    .filter(|t| t.id == id)
                     .map(|t| t.scope.clone())
             },
         )?;
-        let template = templates
-            .into_iter()
-            .find(|t| t.id == config_id)
-            .ok_or_else(|| {
-                CredentialErrorCode::UnknownCredentialConfiguration
-                    .error("unknown credential configuration")
-            })?;
+        let template = match candidate {
+            Some(t) if t.id == config_id => t,
+            _ => self
+                .core
+                .templates
+                .template(&config_id)
+                .await?
+                .ok_or_else(|| {
+                    CredentialErrorCode::UnknownCredentialConfiguration
+                        .error("unknown credential configuration")
+                })?,
+        };
         let keys = self.check_proofs(&info, &template, &req.proofs).await?;
         let subject = info.subject.clone().ok_or_else(|| {
             CredentialErrorCode::CredentialRequestDenied.error("the access token has no subject")

@@ -232,7 +232,7 @@ pub fn check_jwt_proof(jwt: &str, rules: &ProofRules<'_>) -> Result<ValidProof, 
     if jwk.is_private() {
         return Err(invalid_proof("the proof `jwk` must be a public key"));
     }
-    let key = Key::from_jwk(jwk.clone()).map_err(|_| invalid_proof("unusable `jwk`"))?;
+    let key = Key::from_jwk(jwk).map_err(|_| invalid_proof("unusable `jwk`"))?;
     let verified = JwsPolicy::new([alg])
         .verify_compact(jwt, &key)
         .map_err(|_| invalid_proof("the proof signature does not verify"))?;
@@ -274,5 +274,8 @@ pub fn check_jwt_proof(jwt: &str, rules: &ProofRules<'_>) -> Result<ValidProof, 
         Some(_) => return Err(CredentialErrorCode::InvalidNonce.error("malformed `nonce`")),
         None => return Err(invalid_proof("proof `nonce` is required")),
     };
-    Ok(ValidProof { jwk, nonce })
+    Ok(ValidProof {
+        jwk: key.jwk().clone(),
+        nonce,
+    })
 }
