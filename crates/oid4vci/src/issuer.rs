@@ -22,7 +22,9 @@ use crate::ports::{
     Deferral, DeferredIssuance, IssuanceRecord, IssuanceStore, Notification, NotificationEvent,
     NotificationHandler, OfferRecord, TemplateStore,
 };
-use crate::request::{check_jwt_proof, CredentialRequest, CredentialTarget, ProofRules, ValidProof};
+use crate::request::{
+    check_jwt_proof, CredentialRequest, CredentialTarget, ProofRules, ValidProof,
+};
 use crate::template::CredentialTemplate;
 
 /// The signed metadata `typ` (§12.2.3).
