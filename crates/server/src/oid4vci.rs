@@ -255,6 +255,11 @@ pub(crate) fn validate(config: &ServeConfig) -> Result<(), ConfigError> {
         t.to_template()?;
     }
     for c in &config.clients {
+        if config.credential_issuer.is_some() && c.client_id == ANONYMOUS_CLIENT {
+            return Err(bad(format!(
+                "client {ANONYMOUS_CLIENT}: the id is reserved for anonymous wallets"
+            )));
+        }
         if c.template == Some(ClientTemplate::Wallet) {
             if config.credential_issuer.is_none() {
                 return Err(bad(format!(

@@ -385,7 +385,10 @@ fn configuration_is_checked() {
     )
     .unwrap_err();
     assert!(e.to_string().contains("selectively"), "{e}");
-    // Without [credential_issuer], `credential_offers` is not a supported scope... it is an
-    // administrative scope only when the issuer is on.
+    let e = ServeConfig::from_toml(
+        "[credential_issuer]\n[[clients]]\nclient_id = \"oid4vci-anonymous-wallet\"\n",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("reserved"), "{e}");
     ServeConfig::from_toml(CONFIG).unwrap();
 }
