@@ -10,6 +10,7 @@
 //! | `oauth-core` | [`idforge_oauth_core`] | OAuth 2.0 / OpenID Connect authorization server: sans-IO endpoints, grant handlers, JWT/opaque tokens, ID tokens, discovery, memory stores |
 //! | `ciba` | [`idforge_ciba`] | OpenID CIBA: backchannel authentication in poll, ping and push modes, approval handles, on-behalf-of tokens with `act` for agents |
 //! | `sd-jwt` | [`idforge_sd_jwt`] | SD-JWT (RFC 9901) and SD-JWT VC: issuance, holder presentations with key binding, verification |
+//! | `oid4vci` | [`idforge_oid4vci`] | OpenID for Verifiable Credential Issuance 1.0: credential templates, offers, pre-authorized code grant, nonce/credential/deferred/notification endpoints, Token Status Lists |
 //! | `saml-sp` | [`idforge_saml_sp`] | SAML 2.0 SP: XML parsing with limits, C14N, XML-DSig verification against signature wrapping, Response/Assertion validation, AuthnRequest, metadata and certificate refresh |
 #![forbid(unsafe_code)]
 
@@ -32,6 +33,10 @@ pub use idforge_ciba as ciba;
 #[cfg(feature = "sd-jwt")]
 #[doc(inline)]
 pub use idforge_sd_jwt as sd_jwt;
+
+#[cfg(feature = "oid4vci")]
+#[doc(inline)]
+pub use idforge_oid4vci as oid4vci;
 
 #[cfg(feature = "saml-sp")]
 #[doc(inline)]

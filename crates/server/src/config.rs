@@ -53,6 +53,12 @@ pub struct ServeConfig {
     /// Users who can log in (`[[users]]`).
     #[serde(default)]
     pub users: Vec<UserConfig>,
+    /// `[credential_issuer]`: the OID4VCI credential issuer is on (see `crate::oid4vci`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential_issuer: Option<crate::oid4vci::CredentialIssuerConfig>,
+    /// `[[credential_templates]]`: what the credential issuer issues.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub credential_templates: Vec<crate::oid4vci::CredentialTemplateConfig>,
     /// Where user notifications go (`[notifications]`, CIBA email and SMS channels).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notifications: Option<NotificationsConfig>,
@@ -144,6 +150,9 @@ pub struct ClientConfig {
     /// scope must be one the provider supports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
+    /// `template = "wallet"`: an OID4VCI wallet (public, PKCE, pre-authorized code grant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<crate::oid4vci::ClientTemplate>,
     /// CIBA `backchannel_token_delivery_mode`: `poll` (default), `ping` or `push`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backchannel_token_delivery_mode: Option<idforge_ciba::DeliveryMode>,
@@ -235,6 +244,9 @@ pub enum ConfigError {
         /// The scope.
         scope: String,
     },
+    /// `[credential_issuer]`, `[[credential_templates]]` or a wallet client is inconsistent.
+    #[error("credential issuer: {0}")]
+    CredentialIssuer(String),
     /// A CIBA client setting is inconsistent (ping or push without an endpoint, email or
     /// SMS without an outbox, ...).
     #[error("client {client_id}: {reason}")]
@@ -307,7 +319,9 @@ impl ServeConfig {
         if let Some(jwk) = &self.signing_key {
             crate::oauth::signing_key(jwk)?;
         }
-        let supported = crate::oauth::scopes_supported();
+        let mut supported = crate::oauth::scopes_supported();
+        supported.extend(crate::oid4vci::extra_scopes(self));
+        crate::oid4vci::validate(self)?;
         let mut ids = HashSet::new();
         for c in &self.clients {
             if !ids.insert(c.client_id.as_str()) {
@@ -381,6 +395,7 @@ impl ClientConfig {
             access_token_format: None,
             scope_as_array: false,
             scopes: None,
+            template: None,
             backchannel_token_delivery_mode: None,
             backchannel_client_notification_endpoint: None,
             backchannel_user_code_parameter: false,

@@ -35,6 +35,7 @@
 mod ciba;
 mod config;
 mod oauth;
+pub mod oid4vci;
 mod pages;
 mod seal;
 

@@ -35,6 +35,8 @@ const MAX_BODY: usize = 64 * 1024;
 /// The provider and what the pages need next to it.
 pub(crate) struct OAuth {
     pub(crate) provider: Provider,
+    /// The OID4VCI credential issuer, when `[credential_issuer]` is configured.
+    pub(crate) oid4vci: Option<crate::oid4vci::Oid4vci>,
     users: Arc<MemoryUserStore>,
     sealer: Sealer,
     /// The path the login and consent forms post to: the issuer's path (non-empty when the
@@ -117,9 +119,13 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
     };
     let signer = LocalSigner::new(key, alg).map_err(ServeError::Key)?;
     let mut oc = Config::new(config.issuer.as_deref().unwrap_or(default_issuer));
+    oc.scopes_supported
+        .extend(crate::oid4vci::extra_scopes(config));
     let supported = oc.scopes_supported.clone();
     let clients = MemoryClientStore::new();
+    let prepared = crate::oid4vci::prepare(config)?;
     for c in &config.clients {
+        let c = &crate::oid4vci::effective_client(c);
         for g in &c.grant_types {
             oc = oc.with_grant_type(g);
         }
@@ -134,7 +140,14 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
             .map_err(ServeError::Provider)?;
     }
     let mut ciba = crate::ciba::CibaHost::new(config, &oc.issuer, users.clone())?;
-    let builder = Provider::builder(oc)
+    let mut builder = Provider::builder(oc);
+    if let Some(p) = &prepared {
+        if let Some(anonymous) = &p.anonymous_client {
+            clients.insert(anonymous.clone());
+        }
+        builder = builder.grant_handler(p.grant.clone());
+    }
+    let builder = builder
         .clients(Arc::new(clients))
         .grants(Arc::new(MemoryGrantStore::new()))
         // Pushed authorization requests (RFC 9126), served by `handle_http` at /par.
@@ -155,7 +168,9 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
         .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
         .unwrap_or("");
     let form_action = format!("{issuer_path}{}", cfg.authorization_path);
+    let oid4vci = prepared.map(|p| crate::oid4vci::Oid4vci::new(provider.ctx.clone(), p, config));
     Ok(OAuth {
+        oid4vci,
         provider,
         users,
         sealer: Sealer::random().ok_or(ServeError::Random)?,
@@ -170,6 +185,7 @@ pub(crate) fn routes(state: Arc<OAuth>) -> Router {
     let authorization_path = state.provider.ctx.config.authorization_path.clone();
     let oauth = Router::new()
         .route(&authorization_path, get(authorize_get).post(authorize_post))
+        .merge(crate::oid4vci::routes())
         .fallback(endpoints)
         .with_state(state.clone());
     crate::ciba::routes(state).merge(oauth)
@@ -186,10 +202,13 @@ async fn endpoints(State(state): State<Arc<OAuth>>, req: Request) -> Response {
     if let Some(ciba) = state.ciba.http() {
         handlers.push(ciba);
     }
-    match route(&handlers, req).await {
-        Ok(resp) => resp.map(Body::from),
-        Err(_) => (StatusCode::NOT_FOUND, "not found").into_response(),
+    if let Some(oid) = &state.oid4vci {
+        handlers.push(&oid.issuer);
     }
+    if let Ok(resp) = route(&handlers, req).await {
+        return resp.map(Body::from);
+    }
+    (StatusCode::NOT_FOUND, "not found").into_response()
 }
 
 async fn authorize_get(State(state): State<Arc<OAuth>>, RawQuery(query): RawQuery) -> Response {

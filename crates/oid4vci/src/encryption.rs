@@ -1,0 +1,163 @@
+//! Credential request and response encryption (OID4VCI 1.0 §10, metadata §12.2.4
+//! `credential_request_encryption` / `credential_response_encryption`), with `idforge-jwe`.
+//!
+//! - Request: the body is a compact JWE (`Content-Type: application/jwt`) whose plaintext is the
+//!   JSON credential request, encrypted to a key of the issuer's `jwks` (§10.1).
+//! - Response: when the request carries `credential_response_encryption` (`jwk` with its
+//!   `alg`, `enc`), the response body is a compact JWE to that key (§10.2).
+//!
+//! Every failure is `invalid_encryption_parameters` (§8.3.1.2).
+
+use idforge_jose::{Header, Jwk, JwkSet, Key, KeySet};
+use idforge_jwe::{ContentEncryption, Encryptor, JwePolicy, KeyManagementAlgorithm, Recipient};
+use idforge_oauth_core::secret::PortRng;
+use idforge_oauth_core::{Error, Rng};
+use serde_json::{json, Map, Value};
+
+use crate::error::CredentialErrorCode;
+
+fn bad(m: &str) -> Error {
+    CredentialErrorCode::InvalidEncryptionParameters.error(m.to_owned())
+}
+
+/// The issuer's encryption settings: its decryption keys (each with `alg`), the allowed
+/// algorithms, and whether encryption is required.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct EncryptionSettings {
+    /// Private keys requests are encrypted to (published, public part only, in
+    /// `credential_request_encryption.jwks`).
+    pub keys: KeySet,
+    /// Key management algorithms accepted for requests and used for responses.
+    pub algorithms: Vec<KeyManagementAlgorithm>,
+    /// Content encryption algorithms accepted.
+    pub encryptions: Vec<ContentEncryption>,
+    /// Whether requests and responses must be encrypted (`encryption_required`).
+    pub required: bool,
+}
+
+impl EncryptionSettings {
+    /// Settings over `keys` (private, with `kid` and `alg`), accepting `algorithms` and
+    /// `encryptions`, encryption optional.
+    pub fn new(
+        keys: Vec<Key>,
+        algorithms: impl IntoIterator<Item = KeyManagementAlgorithm>,
+        encryptions: impl IntoIterator<Item = ContentEncryption>,
+    ) -> Self {
+        EncryptionSettings {
+            keys: KeySet::new(keys),
+            algorithms: algorithms.into_iter().collect(),
+            encryptions: encryptions.into_iter().collect(),
+            required: false,
+        }
+    }
+
+    /// Encryption required for requests and responses.
+    pub fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+
+    /// The metadata members (§12.2.4).
+    pub fn metadata(&self) -> Map<String, Value> {
+        let jwks = JwkSet {
+            keys: self
+                .keys
+                .keys()
+                .iter()
+                .filter_map(Key::public_jwk)
+                .collect(),
+        };
+        let encs: Vec<&str> = self.encryptions.iter().map(|e| e.name()).collect();
+        let algs: Vec<&str> = self.algorithms.iter().map(|a| a.name()).collect();
+        let mut m = Map::new();
+        m.insert(
+            "credential_request_encryption".into(),
+            json!({"jwks": serde_json::to_value(&jwks).unwrap_or(Value::Null),
+                   "enc_values_supported": encs, "encryption_required": self.required}),
+        );
+        m.insert(
+            "credential_response_encryption".into(),
+            json!({"alg_values_supported": algs, "enc_values_supported": encs,
+                   "encryption_required": self.required}),
+        );
+        m
+    }
+
+    /// Decrypts an encrypted request body (§10.1) with the issuer's keys and the allowed
+    /// algorithms.
+    pub fn decrypt_request(&self, jwe: &[u8]) -> Result<Vec<u8>, Error> {
+        let text = std::str::from_utf8(jwe).map_err(|_| bad("the request is not a JWE"))?;
+        let policy = JwePolicy::new(
+            self.algorithms.iter().copied(),
+            self.encryptions.iter().copied(),
+        );
+        policy
+            .decrypt_compact(text.trim(), &self.keys)
+            .map(|d| d.plaintext)
+            .map_err(|_| bad("the request does not decrypt"))
+    }
+}
+
+/// The wallet's `credential_response_encryption` (§8.2): its public key (whose `alg` names the
+/// key management algorithm) and `enc`.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ResponseEncryption {
+    /// The wallet's public key.
+    pub key: Key,
+    /// Key management algorithm (`jwk.alg`).
+    pub alg: KeyManagementAlgorithm,
+    /// Content encryption.
+    pub enc: ContentEncryption,
+}
+
+impl ResponseEncryption {
+    /// Parses and checks `credential_response_encryption` against the issuer's settings: a
+    /// public `jwk` with an `alg` the issuer supports and that fits the key, a supported `enc`,
+    /// no `zip` (none is advertised).
+    pub fn parse(v: &Value, settings: &EncryptionSettings) -> Result<Self, Error> {
+        let obj = v.as_object().ok_or_else(|| bad("must be an object"))?;
+        if obj.contains_key("zip") {
+            return Err(bad("compression is not supported"));
+        }
+        let jwk_v = obj.get("jwk").ok_or_else(|| bad("`jwk` is required"))?;
+        let jwk = Jwk::from_value(jwk_v.clone()).map_err(|_| bad("malformed `jwk`"))?;
+        if jwk.is_private() {
+            return Err(bad("`jwk` must be a public key"));
+        }
+        let alg = jwk_v
+            .get("alg")
+            .and_then(Value::as_str)
+            .and_then(|a| KeyManagementAlgorithm::from_name(a).ok())
+            .filter(|a| settings.algorithms.contains(a))
+            .ok_or_else(|| bad("`jwk.alg` is missing or not supported"))?;
+        let enc = obj
+            .get("enc")
+            .and_then(Value::as_str)
+            .and_then(|e| ContentEncryption::from_name(e).ok())
+            .filter(|e| settings.encryptions.contains(e))
+            .ok_or_else(|| bad("`enc` is missing or not supported"))?;
+        let key = Key::from_jwk(jwk).map_err(|_| bad("unusable `jwk`"))?;
+        alg.check_key(&key)
+            .map_err(|_| bad("`jwk.alg` does not fit the key"))?;
+        Ok(ResponseEncryption { key, alg, enc })
+    }
+
+    /// Encrypts `body` to the wallet (compact JWE, `kid` copied from the key, §10.2).
+    pub fn encrypt(&self, body: &Value, rng: &dyn Rng) -> Result<String, Error> {
+        let mut header = Header::new();
+        if let Some(kid) = self.key.kid() {
+            header.set("kid", kid);
+        }
+        let mut r = PortRng::new(rng);
+        let jwe = Encryptor::new(self.enc)
+            .protected(header)
+            .recipient(Recipient::new(&self.key, self.alg))
+            .encrypt_with_rng(body.to_string().as_bytes(), &mut r)
+            .map_err(|_| Error::ServerError("response encryption failed".into()))?;
+        r.finish()?;
+        jwe.compact()
+            .map_err(|_| Error::ServerError("response encryption failed".into()))
+    }
+}

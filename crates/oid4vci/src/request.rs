@@ -1,0 +1,281 @@
+//! Credential requests (§8.2) and `jwt` key proofs (§8.2.1.1, Appendix F.1): parsing and the
+//! pure checks, with no store (the endpoint consumes the proofs' nonces afterwards).
+
+use idforge_jose::{jws, Jwk, JwsAlgorithm, JwsPolicy, Key};
+use serde_json::{Map, Value};
+
+use idforge_oauth_core::Error;
+
+use crate::error::{invalid_proof, invalid_request, CredentialErrorCode};
+
+/// The `typ` of a `jwt` key proof (Appendix F.1).
+pub const PROOF_TYP: &str = idforge_jose::claims::typ::OPENID4VCI_PROOF;
+/// Largest credential request body (bytes).
+pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
+/// Largest single proof JWT (bytes).
+pub const MAX_PROOF_BYTES: usize = 8 * 1024;
+/// Most proofs parsed in one request, whatever the batch size.
+pub const MAX_PROOFS: usize = 1000;
+
+/// Which credential is asked for (§8.2: exactly one of the two).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CredentialTarget {
+    /// `credential_identifier`, from the token response's `authorization_details`.
+    Identifier(String),
+    /// `credential_configuration_id`, when the token came from a scope or an offer without
+    /// `authorization_details`.
+    Configuration(String),
+}
+
+/// A parsed credential request (§8.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CredentialRequest {
+    /// What is asked for.
+    pub target: CredentialTarget,
+    /// `proofs.jwt`: one key proof per credential (§8.2, batch).
+    pub proofs: Vec<String>,
+    /// `credential_response_encryption`, when present (§8.2).
+    pub response_encryption: Option<Value>,
+}
+
+impl CredentialRequest {
+    /// Parses a JSON credential request. Rules (§8.2):
+    /// - a JSON object of at most [`MAX_REQUEST_BYTES`];
+    /// - exactly one of `credential_identifier` and `credential_configuration_id`, strings;
+    /// - `proof` (singular, removed before 1.0) is refused;
+    /// - `proofs` is an object with exactly one member, the proof type; `jwt` is a non-empty
+    ///   array of strings (at most [`MAX_PROOFS`]); any other proof type is `invalid_proof`.
+    ///
+    /// All failures are `invalid_credential_request` unless said otherwise (§8.3.1.2).
+    pub fn from_json(body: &[u8]) -> Result<Self, Error> {
+        if body.len() > MAX_REQUEST_BYTES {
+            return Err(invalid_request("request too large"));
+        }
+        let v: Value =
+            serde_json::from_slice(body).map_err(|_| invalid_request("the body is not JSON"))?;
+        let Value::Object(obj) = v else {
+            return Err(invalid_request("the body is not a JSON object"));
+        };
+        Self::from_object(&obj)
+    }
+
+    fn from_object(obj: &Map<String, Value>) -> Result<Self, Error> {
+        let str_member = |name: &str| -> Result<Option<String>, Error> {
+            match obj.get(name) {
+                None => Ok(None),
+                Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
+                Some(_) => Err(invalid_request(format!(
+                    "`{name}` must be a non-empty string"
+                ))),
+            }
+        };
+        let target = match (
+            str_member("credential_identifier")?,
+            str_member("credential_configuration_id")?,
+        ) {
+            (Some(i), None) => CredentialTarget::Identifier(i),
+            (None, Some(c)) => CredentialTarget::Configuration(c),
+            _ => {
+                return Err(invalid_request(
+                    "exactly one of `credential_identifier` and `credential_configuration_id` is required",
+                ))
+            }
+        };
+        if obj.contains_key("proof") {
+            return Err(invalid_request("`proof` is not supported; send `proofs`"));
+        }
+        let proofs = match obj.get("proofs") {
+            None => Vec::new(),
+            Some(Value::Object(p)) => {
+                if p.len() != 1 {
+                    return Err(invalid_request("`proofs` must have exactly one proof type"));
+                }
+                let Some(jwts) = p.get("jwt") else {
+                    return Err(invalid_proof("unsupported proof type"));
+                };
+                let Value::Array(items) = jwts else {
+                    return Err(invalid_request("`proofs.jwt` must be an array"));
+                };
+                if items.is_empty() || items.len() > MAX_PROOFS {
+                    return Err(invalid_request("`proofs.jwt` must have 1 to 1000 entries"));
+                }
+                items
+                    .iter()
+                    .map(|j| match j {
+                        Value::String(s) => Ok(s.clone()),
+                        _ => Err(invalid_request("`proofs.jwt` entries must be strings")),
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            Some(_) => return Err(invalid_request("`proofs` must be an object")),
+        };
+        let response_encryption = obj.get("credential_response_encryption").cloned();
+        Ok(CredentialRequest {
+            target,
+            proofs,
+            response_encryption,
+        })
+    }
+}
+
+/// What a proof is checked against (Appendix F.1).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ProofRules<'a> {
+    /// The Credential Issuer Identifier: the only accepted `aud`.
+    pub audience: &'a str,
+    /// The client id the token was issued to; `None` for anonymous pre-authorized access,
+    /// whose proofs must not carry `iss`.
+    pub client_id: Option<&'a str>,
+    /// The template's `proof_signing_alg_values_supported`.
+    pub algorithms: &'a [JwsAlgorithm],
+    /// Now (NumericDate).
+    pub now: i64,
+    /// Oldest accepted `iat` is `now - max_age`.
+    pub max_age: i64,
+    /// Newest accepted `iat` is `now + leeway`.
+    pub leeway: i64,
+}
+
+impl<'a> ProofRules<'a> {
+    /// Rules for `audience` and `client_id` (`None`: anonymous) with `algorithms`, at `now`,
+    /// accepting `iat` from 300 seconds back to 60 seconds ahead.
+    pub fn new(
+        audience: &'a str,
+        client_id: Option<&'a str>,
+        algorithms: &'a [JwsAlgorithm],
+        now: i64,
+    ) -> Self {
+        ProofRules {
+            audience,
+            client_id,
+            algorithms,
+            now,
+            max_age: 300,
+            leeway: 60,
+        }
+    }
+
+    /// With the accepted `iat` window: `max_age` seconds back, `leeway` ahead.
+    pub fn with_window(mut self, max_age: i64, leeway: i64) -> Self {
+        self.max_age = max_age;
+        self.leeway = leeway;
+        self
+    }
+}
+
+/// A proof whose signature and claims checked out: the holder key and the `c_nonce` it carries
+/// (still to be consumed by the caller, §7.2).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct ValidProof {
+    /// The public key the credential is bound to (`cnf.jwk`).
+    pub jwk: Jwk,
+    /// The `nonce` claim.
+    pub nonce: String,
+}
+
+/// JWK members that carry private or symmetric key material (RFC 7518 §6.2.2, §6.3.2, §6.4).
+const PRIVATE_JWK_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+
+/// Checks one `jwt` proof (§8.2.1.1, Appendix F.1). Every failure is `invalid_proof`:
+/// 1. at most [`MAX_PROOF_BYTES`], a compact JWS;
+/// 2. header `typ` is `openid4vci-proof+jwt`;
+/// 3. header `alg` is one of the template's proof algorithms (never `none` nor a MAC);
+/// 4. exactly one of `kid`, `jwk`, `x5c` (and `trust_chain`); this issuer binds with `jwk`
+///    (its only binding method), so `kid` and `x5c` are refused;
+/// 5. `jwk` holds no private key material, and is a public EC, OKP or RSA key;
+/// 6. the signature verifies with that key;
+/// 7. `aud` is the Credential Issuer Identifier;
+/// 8. `iat` is present, not older than `max_age`, not later than `now + leeway`; `exp`, if
+///    present, has not passed;
+/// 9. `iss`, when the client is identified, is absent or its `client_id`; absent under
+///    anonymous access;
+/// 10. `nonce` is present (the issuer has a Nonce Endpoint, §7) — whether it is live is the
+///     caller's check (`invalid_nonce`).
+pub fn check_jwt_proof(jwt: &str, rules: &ProofRules<'_>) -> Result<ValidProof, Error> {
+    if jwt.len() > MAX_PROOF_BYTES {
+        return Err(invalid_proof("proof too large"));
+    }
+    let header = jws::peek_header(jwt).map_err(|_| invalid_proof("malformed proof JWT"))?;
+    if header.typ() != Some(PROOF_TYP) {
+        return Err(invalid_proof("proof `typ` must be openid4vci-proof+jwt"));
+    }
+    let alg = header
+        .alg()
+        .and_then(|a| JwsAlgorithm::from_name(a).ok())
+        .filter(|a| rules.algorithms.contains(a) && !a.is_symmetric())
+        .ok_or_else(|| invalid_proof("proof `alg` is not supported"))?;
+    let key_members = ["kid", "jwk", "x5c", "trust_chain"]
+        .iter()
+        .filter(|m| header.get(m).is_some())
+        .count();
+    if key_members != 1 {
+        return Err(invalid_proof(
+            "the proof header must have exactly one of `kid`, `jwk`, `x5c`",
+        ));
+    }
+    let Some(Value::Object(jwk_obj)) = header.get("jwk") else {
+        return Err(invalid_proof(
+            "this issuer binds credentials with `jwk` only",
+        ));
+    };
+    if PRIVATE_JWK_MEMBERS.iter().any(|m| jwk_obj.contains_key(*m)) {
+        return Err(invalid_proof(
+            "the proof `jwk` contains private key material",
+        ));
+    }
+    let jwk = Jwk::from_value(Value::Object(jwk_obj.clone()))
+        .map_err(|_| invalid_proof("malformed `jwk`"))?;
+    if jwk.is_private() {
+        return Err(invalid_proof("the proof `jwk` must be a public key"));
+    }
+    let key = Key::from_jwk(jwk).map_err(|_| invalid_proof("unusable `jwk`"))?;
+    let verified = JwsPolicy::new([alg])
+        .verify_compact(jwt, &key)
+        .map_err(|_| invalid_proof("the proof signature does not verify"))?;
+    let claims: Map<String, Value> = serde_json::from_slice(&verified.payload)
+        .map_err(|_| invalid_proof("the proof payload is not a JSON object"))?;
+    let aud_ok = match claims.get("aud") {
+        Some(Value::String(a)) => a == rules.audience,
+        Some(Value::Array(a)) => a.len() == 1 && a[0] == rules.audience,
+        _ => false,
+    };
+    if !aud_ok {
+        return Err(invalid_proof("proof `aud` must be the credential issuer"));
+    }
+    let iat = claims
+        .get("iat")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| invalid_proof("proof `iat` is required"))?;
+    if iat < rules.now - rules.max_age || iat > rules.now + rules.leeway {
+        return Err(invalid_proof("proof `iat` is outside the accepted window"));
+    }
+    if let Some(exp) = claims.get("exp") {
+        match exp.as_i64() {
+            Some(exp) if exp + rules.leeway > rules.now => {}
+            _ => return Err(invalid_proof("the proof has expired")),
+        }
+    }
+    match (claims.get("iss"), rules.client_id) {
+        (None, _) => {}
+        (Some(Value::String(iss)), Some(client)) if iss == client => {}
+        (Some(_), Some(_)) => return Err(invalid_proof("proof `iss` must be the client id")),
+        (Some(_), None) => {
+            return Err(invalid_proof(
+                "proof `iss` must be omitted under anonymous pre-authorized access",
+            ))
+        }
+    }
+    let nonce = match claims.get("nonce") {
+        Some(Value::String(n)) if !n.is_empty() => n.clone(),
+        Some(_) => return Err(CredentialErrorCode::InvalidNonce.error("malformed `nonce`")),
+        None => return Err(invalid_proof("proof `nonce` is required")),
+    };
+    Ok(ValidProof {
+        jwk: key.jwk().clone(),
+        nonce,
+    })
+}

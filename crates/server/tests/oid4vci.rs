@@ -1,0 +1,394 @@
+//! The `idforge serve` OID4VCI contract: `[credential_issuer]`, `[[credential_templates]]`,
+//! wallet clients, `POST /credential-offers`, `POST /credential-status`, and the issuer's
+//! endpoints, driven in process.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use idforge_jose::{
+    crypto::EcCurve, jws, Header, JwsAlgorithm, JwsPolicy, Key, KeySpec, LocalSigner,
+};
+use idforge_server::{ConfigError, ServeConfig};
+use serde_json::{json, Value};
+
+const ISSUER: &str = "http://127.0.0.1:9";
+
+const CONFIG: &str = r#"
+[credential_issuer]
+batch_size = 2
+tx_code_max_attempts = 3
+
+[[credential_templates]]
+id = "pid"
+format = "dc+sd-jwt"
+vct = "urn:eudi:pid:1"
+scope = "pid"
+display_name = "Person ID"
+claims = [
+  { path = "given_name", mandatory = true, display_name = "Given name" },
+  { path = "family_name" },
+  { path = ["address", "locality"] },
+]
+selectively_disclosable = ["given_name", "family_name", "address.locality"]
+validity_days = 30
+
+[[credential_templates]]
+id = "diploma"
+format = "jwt_vc_json"
+types = ["UniversityDegreeCredential"]
+claims = [{ path = "given_name" }]
+
+[[credential_templates]]
+id = "slow"
+format = "dc+sd-jwt"
+vct = "urn:example:slow"
+claims = [{ path = "given_name" }]
+deferred_seconds = 3600
+
+[[clients]]
+client_id = "backoffice"
+client_secret = "backoffice-secret"
+grant_types = ["client_credentials"]
+scopes = ["credential_offers"]
+
+[[clients]]
+client_id = "eu-wallet"
+template = "wallet"
+redirect_uris = ["eu.wallet://callback"]
+
+[[users]]
+username = "alice"
+password = "alice-password"
+[users.claims]
+given_name = "Alice"
+family_name = "Liddell"
+address = { locality = "Oxford" }
+"#;
+
+fn app() -> (axum::Router, idforge_server::ServerState) {
+    let config = ServeConfig::from_toml(CONFIG).unwrap();
+    let state = idforge_server::build(&config, ISSUER).unwrap();
+    (idforge_server::router(&state), state)
+}
+
+async fn admin_token(app: &axum::Router) -> String {
+    let r = post_form(
+        app,
+        "/token",
+        &[("authorization", &basic("backoffice", "backoffice-secret"))],
+        "grant_type=client_credentials&scope=credential_offers",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn post_json(app: &axum::Router, uri: &str, token: &str, body: &Value) -> Resp {
+    let auth = format!("Bearer {token}");
+    call(
+        app,
+        "POST",
+        uri,
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        &body.to_string(),
+    )
+    .await
+}
+
+async fn nonce(app: &axum::Router) -> String {
+    let r = call(app, "POST", "/nonce", &[], "").await;
+    assert_eq!(r.headers["cache-control"], "no-store");
+    r.json()["c_nonce"].as_str().unwrap().to_owned()
+}
+
+fn proof(key: &Key, nonce: &str, iss: Option<&str>) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut claims = json!({"aud": ISSUER, "iat": now, "nonce": nonce});
+    if let Some(i) = iss {
+        claims["iss"] = json!(i);
+    }
+    jws::sign_compact(
+        Header::new()
+            .with_typ("openid4vci-proof+jwt")
+            .with("jwk", key.public_jwk().unwrap().to_value()),
+        claims.to_string().as_bytes(),
+        &LocalSigner::new(key.clone(), JwsAlgorithm::ES256).unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn metadata_and_scopes() {
+    let (app, _) = app();
+    let m = get(&app, "/.well-known/openid-credential-issuer")
+        .await
+        .json();
+    assert_eq!(m["credential_issuer"], ISSUER);
+    assert_eq!(m["batch_credential_issuance"]["batch_size"], 2);
+    assert_eq!(
+        m["credential_configurations_supported"]["pid"]["scope"],
+        "pid"
+    );
+    assert_eq!(
+        m["credential_configurations_supported"]["pid"]["credential_metadata"]["claims"][2]["path"],
+        json!(["address", "locality"])
+    );
+    assert!(m["deferred_credential_endpoint"].is_string());
+    let d = get(&app, "/.well-known/openid-configuration").await.json();
+    let scopes: Vec<&str> = d["scopes_supported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(scopes.contains(&"credential_offers") && scopes.contains(&"pid"));
+    assert_eq!(d["pre-authorized_grant_anonymous_access_supported"], true);
+    // Credentials are signed with a key published at /.well-known/jwt-vc-issuer and the JWKS.
+    let vc = get(&app, "/.well-known/jwt-vc-issuer").await.json();
+    let jwks = get(&app, "/jwks.json").await.json();
+    assert_eq!(vc["jwks"]["keys"][0]["kid"], jwks["keys"][0]["kid"]);
+    assert!(vc["jwks"]["keys"][0]["kid"].is_string());
+}
+
+#[tokio::test]
+async fn offer_pre_authorized_with_tx_code_credential_and_revocation() {
+    let (app, state) = app();
+    let admin = admin_token(&app).await;
+    // A token without the scope is refused.
+    let r = post_json(&app, "/credential-offers", "nope", &json!({})).await;
+    assert_eq!(r.status, 401);
+    let r = post_json(
+        &app,
+        "/credential-offers",
+        &admin,
+        &json!({"username": "alice", "credential_configuration_ids": ["pid"],
+                "pre_authorized": true, "tx_code": true}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let created = r.json();
+    let tx = created["tx_code"].as_str().unwrap().to_owned();
+    let offer = &created["credential_offer"];
+    let code = offer["grants"]["urn:ietf:params:oauth:grant-type:pre-authorized_code"]
+        ["pre-authorized_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = created["credential_offer_uri"]
+        .as_str()
+        .unwrap()
+        .strip_prefix(ISSUER)
+        .unwrap()
+        .to_owned();
+    assert_eq!(&get(&app, &path).await.json(), offer);
+
+    // Anonymous redemption; `resource` accepted, `user_pin` ignored.
+    let body = format!(
+        "grant_type={}&pre-authorized_code={}&tx_code={tx}&resource={}&user_pin=0000",
+        enc("urn:ietf:params:oauth:grant-type:pre-authorized_code"),
+        enc(&code),
+        enc(ISSUER)
+    );
+    let r = post_form(&app, "/token", &[], &body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let token = r.json()["access_token"].as_str().unwrap().to_owned();
+
+    let key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
+    let n = nonce(&app).await;
+    let r = post_json(
+        &app,
+        "/credential",
+        &token,
+        &json!({"credential_configuration_id": "pid", "proofs": {"jwt": [proof(&key, &n, None)]}}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let credential = r.json()["credentials"][0]["credential"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let issuer_key = {
+        let jwks = get(&app, "/jwks.json").await.json();
+        Key::from_jwk(idforge_jose::Jwk::from_value(jwks["keys"][0].clone()).unwrap()).unwrap()
+    };
+    let clock = idforge_jose::SystemClock;
+    let vc = idforge_sd_jwt::VcVerifier::default()
+        .verify(&credential, &issuer_key, &clock)
+        .unwrap();
+    assert_eq!(vc.sd_jwt.claims["given_name"], "Alice");
+    assert_eq!(vc.sd_jwt.claims["address"]["locality"], "Oxford");
+    let status = vc.status.unwrap().status_list.unwrap();
+
+    // Revocation through POST /credential-status; the status list token at its uri.
+    let r = post_json(
+        &app,
+        "/credential-status",
+        &admin,
+        &json!({"status_list": {"idx": status.idx, "uri": status.uri}, "status": "revoked"}),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let list_path = status.uri.strip_prefix(ISSUER).unwrap();
+    let r = get(&app, list_path).await;
+    assert_eq!(r.headers["content-type"], "application/statuslist+jwt");
+    let v = JwsPolicy::new([JwsAlgorithm::ES256])
+        .verify_compact(&r.body, &issuer_key)
+        .unwrap();
+    let claims: Value = serde_json::from_slice(&v.payload).unwrap();
+    assert_eq!(claims["sub"], status.uri);
+    let lst = claims["status_list"]["lst"].as_str().unwrap();
+    assert_eq!(
+        idforge_oid4vci::status_list::read_lst(lst, 1, status.idx).unwrap(),
+        1
+    );
+    let r = post_json(
+        &app,
+        "/credential-status",
+        &admin,
+        &json!({"status_list": {"idx": status.idx, "uri": status.uri}, "status": "lost"}),
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    drop(state);
+}
+
+#[tokio::test]
+async fn wallet_clients_tx_code_limits_and_deferral() {
+    let (app, _) = app();
+    let admin = admin_token(&app).await;
+    let offer = |ids: Value, tx: bool| {
+        let app = app.clone();
+        let admin = admin.clone();
+        async move {
+            let r = post_json(
+                &app,
+                "/credential-offers",
+                &admin,
+                &json!({"username": "alice", "credential_configuration_ids": ids,
+                        "pre_authorized": true, "tx_code": tx}),
+            )
+            .await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            let v = r.json();
+            (
+                v["credential_offer"]["grants"]
+                    ["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned(),
+                v["tx_code"].as_str().map(str::to_owned),
+            )
+        }
+    };
+    let grant = enc("urn:ietf:params:oauth:grant-type:pre-authorized_code");
+    // tx_code_max_attempts = 3: after three wrong codes, the right one is too late.
+    let (code, tx) = offer(json!(["pid"]), true).await;
+    for _ in 0..3 {
+        let r = post_form(
+            &app,
+            "/token",
+            &[],
+            &format!(
+                "grant_type={grant}&pre-authorized_code={}&tx_code=x",
+                enc(&code)
+            ),
+        )
+        .await;
+        assert_eq!(r.json()["error"], "invalid_grant");
+    }
+    let r = post_form(
+        &app,
+        "/token",
+        &[],
+        &format!(
+            "grant_type={grant}&pre-authorized_code={}&tx_code={}",
+            enc(&code),
+            tx.unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(r.json()["error"], "invalid_grant");
+
+    // A wallet client redeems with its client_id; its proofs carry `iss`.
+    let (code, _) = offer(json!(["slow"]), false).await;
+    let r = post_form(
+        &app,
+        "/token",
+        &[],
+        &format!(
+            "grant_type={grant}&pre-authorized_code={}&client_id=eu-wallet",
+            enc(&code)
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let token = r.json()["access_token"].as_str().unwrap().to_owned();
+    let key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
+    let n = nonce(&app).await;
+    let r = post_json(
+        &app,
+        "/credential",
+        &token,
+        &json!({"credential_configuration_id": "slow", "proofs": {"jwt": [proof(&key, &n, Some("eu-wallet"))]}}),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let tx = r.json()["transaction_id"].as_str().unwrap().to_owned();
+    let r = post_json(
+        &app,
+        "/deferred_credential",
+        &token,
+        &json!({"transaction_id": tx}),
+    )
+    .await;
+    assert_eq!(r.json()["error"], "issuance_pending");
+
+    // An offer with the authorization code grant carries issuer_state.
+    let r = post_json(
+        &app,
+        "/credential-offers",
+        &admin,
+        &json!({"username": "alice", "credential_configuration_ids": ["pid"], "pre_authorized": false}),
+    )
+    .await;
+    assert!(
+        r.json()["credential_offer"]["grants"]["authorization_code"]["issuer_state"].is_string()
+    );
+}
+
+#[test]
+fn configuration_is_checked() {
+    let e = ServeConfig::from_toml(
+        "[[credential_templates]]\nid = \"x\"\nformat = \"dc+sd-jwt\"\nvct = \"v\"\n",
+    )
+    .unwrap_err();
+    assert!(matches!(e, ConfigError::CredentialIssuer(_)), "{e}");
+    let e = ServeConfig::from_toml(
+        "[credential_issuer]\n[[credential_templates]]\nid = \"x\"\nformat = \"dc+sd-jwt\"\n",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("vct"), "{e}");
+    let e = ServeConfig::from_toml(
+        "[credential_issuer]\n[[clients]]\nclient_id = \"w\"\ntemplate = \"wallet\"\nclient_secret = \"s\"\n",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("public"), "{e}");
+    let e = ServeConfig::from_toml(
+        "[credential_issuer]\n[[credential_templates]]\nid = \"x\"\nformat = \"dc+sd-jwt\"\nvct = \"v\"\nclaims = [{path = \"a\"}]\nselectively_disclosable = [\"b\"]\n",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("selectively"), "{e}");
+    let e = ServeConfig::from_toml(
+        "[credential_issuer]\n[[clients]]\nclient_id = \"oid4vci-anonymous-wallet\"\n",
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("reserved"), "{e}");
+    ServeConfig::from_toml(CONFIG).unwrap();
+}
