@@ -37,6 +37,7 @@
 // Model.
 pub mod client;
 pub mod config;
+pub mod device;
 mod error;
 pub mod model;
 pub mod records;
@@ -70,6 +71,7 @@ pub use context::Context;
 pub use endpoint::authorize::{
     AuthorizationEndpoint, AuthorizationResponse, Decision, Interaction, Session,
 };
+pub use endpoint::device::{DeviceAuthorizationEndpoint, DeviceVerification};
 pub use endpoint::discovery::{DiscoveryContributor, DiscoveryEndpoint};
 pub use endpoint::introspect::IntrospectionEndpoint;
 pub use endpoint::par::{PushedAuthorizationEndpoint, PushedAuthorizationResponse};
@@ -77,12 +79,13 @@ pub use endpoint::revoke::RevocationEndpoint;
 pub use endpoint::token::TokenEndpoint;
 pub use endpoint::userinfo::{UserInfoEndpoint, UserInfoResponse};
 pub use error::{Error, Result};
+pub use grant::device_code::{DeviceCodeGrant, DeviceFlow};
 pub use grant::{GrantHandler, GrantRegistry};
 pub use issue::{issue_token_response, IssueOptions};
 pub use model::{AuthorizationRequest, Limits, Params, Scopes, TokenRequest, TokenResponse};
 pub use ports::{
-    ClaimsSource, ClientStore, GrantStore, PasswordVerifier, PreIssueIdTokenAction,
-    PushedRequestStore,
+    AttemptLimiter, ClaimsSource, ClientStore, DeviceCodeStore, GrantStore, PasswordVerifier,
+    PreIssueIdTokenAction, PushedRequestStore,
 };
 pub use provider::{Provider, ProviderBuilder};
 pub use records::{Grant, PushedRequest, TokenContents, TokenKind, TokenRecord, TokenType};
