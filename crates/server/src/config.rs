@@ -53,6 +53,43 @@ pub struct ServeConfig {
     /// Users who can log in (`[[users]]`).
     #[serde(default)]
     pub users: Vec<UserConfig>,
+    /// The device authorization grant (`[device]`, RFC 8628).
+    #[serde(default, skip_serializing_if = "DeviceConfig::is_default")]
+    pub device: DeviceConfig,
+}
+
+/// The `[device]` table: the device authorization grant's lifetimes (RFC 8628 §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct DeviceConfig {
+    /// Lifetime of device and user codes, in seconds (default 600).
+    pub expires_in_seconds: i64,
+    /// Minimum polling interval, in seconds (default 5).
+    pub interval_seconds: i64,
+}
+
+impl Default for DeviceConfig {
+    fn default() -> Self {
+        DeviceConfig {
+            expires_in_seconds: 600,
+            interval_seconds: 5,
+        }
+    }
+}
+
+impl DeviceConfig {
+    /// Codes living `expires_in_seconds`, polled every `interval_seconds` at most.
+    pub fn new(expires_in_seconds: i64, interval_seconds: i64) -> Self {
+        DeviceConfig {
+            expires_in_seconds,
+            interval_seconds,
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == DeviceConfig::default()
+    }
 }
 
 /// How a client authenticates at the token, introspection and revocation endpoints
@@ -130,6 +167,13 @@ pub struct ClientConfig {
     /// scope must be one the provider supports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
+    /// This client's device-code lifetime in seconds (RFC 8628), instead of
+    /// `[device] expires_in_seconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_code_expiry_seconds: Option<i64>,
+    /// May exchange tokens without an `actor_token` (RFC 8693 impersonation).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_impersonation: bool,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -200,6 +244,12 @@ pub enum ConfigError {
         /// The scope.
         scope: String,
     },
+    /// A lifetime or interval that is not a positive number of seconds.
+    #[error("{field}: must be a positive number of seconds")]
+    NotPositive {
+        /// The field.
+        field: String,
+    },
     /// Two users share a `username`.
     #[error("user {username}: duplicate username")]
     DuplicateUser {
@@ -247,6 +297,12 @@ impl ServeConfig {
         self
     }
 
+    /// Sets the `[device]` table.
+    pub fn with_device(mut self, device: DeviceConfig) -> Self {
+        self.device = device;
+        self
+    }
+
     /// Adds a user.
     pub fn with_user(mut self, user: UserConfig) -> Self {
         self.users.push(user);
@@ -263,6 +319,16 @@ impl ServeConfig {
         if let Some(jwk) = &self.signing_key {
             crate::oauth::signing_key(jwk)?;
         }
+        for (field, v) in [
+            ("device.expires_in_seconds", self.device.expires_in_seconds),
+            ("device.interval_seconds", self.device.interval_seconds),
+        ] {
+            if v <= 0 {
+                return Err(ConfigError::NotPositive {
+                    field: field.into(),
+                });
+            }
+        }
         let supported = crate::oauth::scopes_supported();
         let mut ids = HashSet::new();
         for c in &self.clients {
@@ -276,6 +342,11 @@ impl ServeConfig {
                 return Err(ConfigError::MissingClientSecret {
                     client_id: c.client_id.clone(),
                     method,
+                });
+            }
+            if c.device_code_expiry_seconds.is_some_and(|s| s <= 0) {
+                return Err(ConfigError::NotPositive {
+                    field: format!("client {}: device_code_expiry_seconds", c.client_id),
                 });
             }
             if let Some(scopes) = &c.scopes {
@@ -336,6 +407,8 @@ impl ClientConfig {
             access_token_format: None,
             scope_as_array: false,
             scopes: None,
+            device_code_expiry_seconds: None,
+            allow_impersonation: false,
         }
     }
 
@@ -366,6 +439,18 @@ impl ClientConfig {
     /// Sets the access token format.
     pub fn with_access_token_format(mut self, format: TokenFormat) -> Self {
         self.access_token_format = Some(format);
+        self
+    }
+
+    /// Sets this client's device-code lifetime in seconds.
+    pub fn with_device_code_expiry(mut self, seconds: i64) -> Self {
+        self.device_code_expiry_seconds = Some(seconds);
+        self
+    }
+
+    /// Lets the client exchange tokens without an `actor_token` (RFC 8693 impersonation).
+    pub fn with_impersonation(mut self) -> Self {
+        self.allow_impersonation = true;
         self
     }
 

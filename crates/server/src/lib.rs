@@ -33,6 +33,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod config;
+mod device;
 mod oauth;
 mod pages;
 mod seal;
@@ -47,7 +48,7 @@ use axum::response::Response;
 use axum::Router;
 
 pub use config::{
-    ClientAuth, ClientConfig, ConfigError, ServeConfig, TokenFormat, UserConfig,
+    ClientAuth, ClientConfig, ConfigError, DeviceConfig, ServeConfig, TokenFormat, UserConfig,
     ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
 };
 
@@ -159,7 +160,12 @@ async fn run(addr: SocketAddr, config: ServeConfig, print_config: bool) -> Resul
         println!("user: {} / {}", u.username, u.password);
     }
     let app = router(&state).layer(middleware::from_fn(log_requests));
-    axum::serve(listener, app).await?;
+    // Connect info: the client address keys the device page's attempt limit.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await?;
     Ok(())
 }
 

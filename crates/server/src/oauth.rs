@@ -36,6 +36,8 @@ const MAX_BODY: usize = 64 * 1024;
 pub(crate) struct OAuth {
     pub(crate) provider: Provider,
     users: Arc<MemoryUserStore>,
+    /// The device authorization grant's endpoints (RFC 8628).
+    pub(crate) device: crate::device::Device,
     sealer: Sealer,
     /// The path the login and consent forms post to: the issuer's path (non-empty when the
     /// provider is nested under a prefix) plus the authorization endpoint's path.
@@ -100,6 +102,15 @@ fn client(c: &ClientConfig, supported: &[String]) -> Client {
     // Never empty (validation refuses `scopes = []`, and the default keeps `openid`): in
     // oauth-core an empty list would mean "any scope".
     client.scopes = c.allowed_scopes(supported);
+    if let Some(seconds) = c.device_code_expiry_seconds {
+        client = client.with_metadata(
+            idforge_oauth_core::grant::device_code::CLIENT_EXPIRY_MEMBER,
+            serde_json::json!(seconds),
+        );
+    }
+    if c.allow_impersonation {
+        client = client.with_metadata("allow_impersonation", serde_json::json!(true));
+    }
     client
 }
 
@@ -131,6 +142,7 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
             .add_user(&u.username, &u.password, u.claims.clone(), &OsRng::new())
             .map_err(ServeError::Provider)?;
     }
+    let device_flow = crate::device::flow(config)?;
     let provider = Provider::builder(oc)
         .clients(Arc::new(clients))
         .grants(Arc::new(MemoryGrantStore::new()))
@@ -139,6 +151,7 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
         .claims(users.clone())
         .passwords(users.clone())
         .keys(Arc::new(KeyRing::new(signer)))
+        .grant_handler(device_flow.grant())
         .build()
         .map_err(ServeError::ProviderConfig)?;
     let cfg = &provider.ctx.config;
@@ -148,9 +161,11 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
         .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
         .unwrap_or("");
     let form_action = format!("{issuer_path}{}", cfg.authorization_path);
+    let device = crate::device::Device::new(&provider, device_flow, issuer_path);
     Ok(OAuth {
         provider,
         users,
+        device,
         sealer: Sealer::random().ok_or(ServeError::Random)?,
         form_action,
     })
@@ -162,6 +177,7 @@ pub(crate) fn routes(state: Arc<OAuth>) -> Router {
     let authorization_path = state.provider.ctx.config.authorization_path.clone();
     Router::new()
         .route(&authorization_path, get(authorize_get).post(authorize_post))
+        .merge(crate::device::routes(state.clone()))
         .fallback(endpoints)
         .with_state(state)
 }

@@ -79,7 +79,6 @@ pub struct DevicePrompt {
 
 /// The result of a decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum VerdictStatus {
     /// The device is now authorized.
     Approved,
