@@ -42,6 +42,7 @@ mod error;
 pub mod model;
 pub mod records;
 pub mod secret;
+pub mod token_exchange;
 // Ports.
 pub mod context;
 pub mod ports;
@@ -80,12 +81,13 @@ pub use endpoint::token::TokenEndpoint;
 pub use endpoint::userinfo::{UserInfoEndpoint, UserInfoResponse};
 pub use error::{Error, Result};
 pub use grant::device_code::{DeviceCodeGrant, DeviceFlow};
+pub use grant::token_exchange::TokenExchangeGrant;
 pub use grant::{GrantHandler, GrantRegistry};
 pub use issue::{issue_token_response, IssueOptions};
 pub use model::{AuthorizationRequest, Limits, Params, Scopes, TokenRequest, TokenResponse};
 pub use ports::{
-    AttemptLimiter, ClaimsSource, ClientStore, DeviceCodeStore, GrantStore, PasswordVerifier,
-    PreIssueIdTokenAction, PushedRequestStore,
+    AttemptLimiter, ClaimsSource, ClientStore, DeviceCodeStore, GrantStore, JwksFetcher,
+    PasswordVerifier, PreIssueIdTokenAction, PushedRequestStore, UserLookup,
 };
 pub use provider::{Provider, ProviderBuilder};
 pub use records::{Grant, PushedRequest, TokenContents, TokenKind, TokenRecord, TokenType};

@@ -18,7 +18,7 @@ use crate::device::{
 use crate::error::{Error, Result};
 use crate::ports::{
     AttemptLimiter, ClaimsSource, ClientStore, DeviceCodeStore, GrantStore, PasswordVerifier,
-    PushedRequestStore,
+    PushedRequestStore, UserLookup,
 };
 use crate::records::{
     ConsumeOutcome, Grant, PushedRequest, RotateOutcome, TokenKind, TokenRecord, TokenState,
@@ -873,6 +873,25 @@ impl MemoryUserStore {
             .unwrap_or_else(|e| e.into_inner())
             .get(username)
             .map(|u| (u.subject.clone(), u.claims.clone()))
+    }
+}
+
+/// Lookup by attribute: `username` is the login name, any other name a claim of the user
+/// (strings compared exactly).
+#[async_trait]
+impl UserLookup for MemoryUserStore {
+    async fn find_users(&self, attributes: &[(&str, &str)]) -> Result<Vec<String>> {
+        let users = self.by_username.read().unwrap_or_else(|e| e.into_inner());
+        Ok(users
+            .iter()
+            .filter(|(username, u)| {
+                attributes.iter().all(|(name, value)| match *name {
+                    "username" => username.as_str() == *value,
+                    _ => u.claims.get(*name).and_then(Value::as_str) == Some(*value),
+                })
+            })
+            .map(|(_, u)| u.subject.clone())
+            .collect())
     }
 }
 

@@ -154,3 +154,21 @@ pub trait AttemptLimiter: Send + Sync {
     /// when this attempt is over the limit (and must be refused). Atomic per key.
     async fn attempt(&self, key: &str, max: u32, window: i64, now: i64) -> Result<bool>;
 }
+
+/// Fetches a trusted issuer's JWK Set from its `jwks_uri` (RFC 8693 token exchange with trusted
+/// token issuers). The host does the HTTP (with its timeouts, size limits and TLS); the grant
+/// caches the result and fetches again when a token names an unknown `kid`.
+#[async_trait]
+pub trait JwksFetcher: Send + Sync {
+    /// The JWK Set at `jwks_uri`; a failure is an [`Error::Internal`](crate::Error::Internal)
+    /// (the exchange then fails as if the token did not verify).
+    async fn fetch(&self, jwks_uri: &str) -> Result<idforge_jose::JwkSet>;
+}
+
+/// Finds local users by attribute values (implicit account association of token exchange).
+#[async_trait]
+pub trait UserLookup: Send + Sync {
+    /// The subjects of every local user whose attributes equal all of `attributes` (name,
+    /// value). The caller treats anything but exactly one as no association.
+    async fn find_users(&self, attributes: &[(&str, &str)]) -> Result<Vec<String>>;
+}
