@@ -56,6 +56,69 @@ pub struct ServeConfig {
     /// The device authorization grant (`[device]`, RFC 8628).
     #[serde(default, skip_serializing_if = "DeviceConfig::is_default")]
     pub device: DeviceConfig,
+    /// Issuers whose JWTs token exchange accepts (`[[trusted_issuers]]`, RFC 8693).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_issuers: Vec<TrustedIssuerConfig>,
+}
+
+/// One `[[trusted_issuers]]` entry: an issuer whose JWTs token exchange accepts as
+/// `subject_token` or `actor_token` (RFC 8693; WSO2 IS 7.3 trusted token issuers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct TrustedIssuerConfig {
+    /// The `iss` value, compared exactly.
+    pub issuer: String,
+    /// Its keys: a JWK Set as a JSON string (exactly one of `jwks` and `jwks_uri`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<String>,
+    /// Where its keys are fetched (`http://` only: `idforge serve` has no TLS client).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// Accepted `aud` values; default: this provider's issuer and token endpoint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audience: Vec<String>,
+    /// Claims (at most 2) that find the local user: `username` is the login name, anything else
+    /// a user claim (`email`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lookup_attributes: Vec<String>,
+    /// Map the external subject to a local user by `lookup_attributes` (default true); false:
+    /// the external `sub` is the subject.
+    #[serde(default = "yes")]
+    pub implicit_association: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl TrustedIssuerConfig {
+    /// An issuer with an inline JWK Set (JSON text), associating users by `lookup_attributes`.
+    pub fn with_jwks(issuer: impl Into<String>, jwks: impl Into<String>) -> Self {
+        TrustedIssuerConfig {
+            issuer: issuer.into(),
+            jwks: Some(jwks.into()),
+            jwks_uri: None,
+            audience: Vec::new(),
+            lookup_attributes: Vec::new(),
+            implicit_association: true,
+        }
+    }
+
+    /// Sets the lookup attributes.
+    pub fn with_lookup_attributes<S: Into<String>>(
+        mut self,
+        attrs: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.lookup_attributes = attrs.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Turns implicit association off (the external `sub` is the subject).
+    pub fn without_association(mut self) -> Self {
+        self.implicit_association = false;
+        self
+    }
 }
 
 /// The `[device]` table: the device authorization grant's lifetimes (RFC 8628 §3.2).
@@ -250,6 +313,14 @@ pub enum ConfigError {
         /// The field.
         field: String,
     },
+    /// A `[[trusted_issuers]]` entry is unusable.
+    #[error("trusted issuer {issuer}: {reason}")]
+    TrustedIssuer {
+        /// The issuer.
+        issuer: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// Two users share a `username`.
     #[error("user {username}: duplicate username")]
     DuplicateUser {
@@ -294,6 +365,12 @@ impl ServeConfig {
     /// Adds a client.
     pub fn with_client(mut self, client: ClientConfig) -> Self {
         self.clients.push(client);
+        self
+    }
+
+    /// Adds a trusted token issuer.
+    pub fn with_trusted_issuer(mut self, issuer: TrustedIssuerConfig) -> Self {
+        self.trusted_issuers.push(issuer);
         self
     }
 
@@ -362,6 +439,9 @@ impl ServeConfig {
                     });
                 }
             }
+        }
+        for t in &self.trusted_issuers {
+            crate::token_exchange::trusted_issuer(t)?;
         }
         let mut names = HashSet::new();
         for u in &self.users {

@@ -37,6 +37,7 @@ mod device;
 mod oauth;
 mod pages;
 mod seal;
+mod token_exchange;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -48,8 +49,8 @@ use axum::response::Response;
 use axum::Router;
 
 pub use config::{
-    ClientAuth, ClientConfig, ConfigError, DeviceConfig, ServeConfig, TokenFormat, UserConfig,
-    ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
+    ClientAuth, ClientConfig, ConfigError, DeviceConfig, ServeConfig, TokenFormat,
+    TrustedIssuerConfig, UserConfig, ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
 };
 
 /// Why the server could not be built or run.

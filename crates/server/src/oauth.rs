@@ -152,6 +152,10 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
         .passwords(users.clone())
         .keys(Arc::new(KeyRing::new(signer)))
         .grant_handler(device_flow.grant())
+        .grant_handler(Arc::new(crate::token_exchange::grant(
+            config,
+            users.clone(),
+        )?))
         .build()
         .map_err(ServeError::ProviderConfig)?;
     let cfg = &provider.ctx.config;
