@@ -2,7 +2,7 @@
 //! §2.3, RFC 7523 §2.2 / OIDC Core §9 `private_key_jwt`).
 //!
 //! [`presented`] reads which credentials a request carries (a pure function of the request),
-//! [`accepts_secret`] decides whether a client registered with one method may use the presented
+//! [`accepts`] decides whether a client registered with one method may use the presented
 //! one, and [`authenticate_client`] is the thin async wrapper that looks the client up.
 
 use base64::engine::general_purpose::STANDARD;

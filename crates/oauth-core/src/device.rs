@@ -161,6 +161,8 @@ pub struct DeviceAuthorization {
 }
 
 /// What a poll of the token endpoint finds ([`DeviceAuthorization::poll`]).
+// Short-lived return values, moved once: boxing would cost an allocation per call for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum PollOutcome {
@@ -219,6 +221,7 @@ pub enum UserDecision {
 }
 
 /// What a user's decision did ([`DeviceAuthorization::decide`]).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DecideOutcome {

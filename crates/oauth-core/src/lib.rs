@@ -79,7 +79,7 @@ pub use endpoint::par::{PushedAuthorizationEndpoint, PushedAuthorizationResponse
 pub use endpoint::revoke::RevocationEndpoint;
 pub use endpoint::token::TokenEndpoint;
 pub use endpoint::userinfo::{UserInfoEndpoint, UserInfoResponse};
-pub use error::{Error, Result};
+pub use error::{Error, ProtocolError, Result};
 pub use grant::device_code::{DeviceCodeGrant, DeviceFlow};
 pub use grant::token_exchange::TokenExchangeGrant;
 pub use grant::{GrantHandler, GrantRegistry};

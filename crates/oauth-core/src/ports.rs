@@ -24,7 +24,7 @@ pub trait GrantStore: Send + Sync {
     async fn grant(&self, id: &str, now: i64) -> Result<Option<Grant>>;
     /// Stores a token of an existing grant (fails with `invalid_grant` if the grant is gone).
     async fn insert_token(&self, record: TokenRecord) -> Result<()>;
-    /// An unexpired token (in any [`TokenState`]) with its live grant; callers check the state.
+    /// An unexpired token (in any [`TokenState`](crate::records::TokenState)) with its live grant; callers check the state.
     async fn token(&self, hash: &TokenHash, now: i64) -> Result<Option<(TokenRecord, Grant)>>;
     /// Atomically marks a single-use artifact of `kind` consumed (a record of another kind is
     /// `NotFound` and left untouched).

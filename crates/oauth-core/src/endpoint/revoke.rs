@@ -1,5 +1,5 @@
 //! Token revocation (RFC 7009). What a revocation takes down and the deny-list are in
-//! [`revocation`](crate::revocation).
+//! [`revocation`].
 
 use std::sync::Arc;
 

@@ -1,6 +1,6 @@
 //! `refresh_token` (RFC 6749 §6): rotation with reuse detection (RFC 9700 §4.14.2), an optional
 //! grace window, scope narrowing. Stored refresh tokens rotate through the store's atomic
-//! `rotate`; self-contained ones through the deny-list ([`revocation`](crate::revocation)).
+//! `rotate`; self-contained ones through the deny-list ([`revocation`]).
 
 use async_trait::async_trait;
 use serde_json::Value;
