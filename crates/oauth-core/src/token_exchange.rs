@@ -186,7 +186,7 @@ impl TokenExchangeRequest {
 #[non_exhaustive]
 pub enum IssuerKeys {
     /// An inline JWK Set, validated when configured.
-    Inline(KeySet),
+    Inline(std::sync::Arc<KeySet>),
     /// A `jwks_uri` fetched through the [`JwksFetcher`](crate::ports::JwksFetcher) port,
     /// cached, and fetched again when a token names an unknown `kid`.
     Remote(String),
@@ -254,7 +254,7 @@ impl TrustedIssuer {
         let issuer = issuer.into();
         let keys = KeySet::from_jwk_set(&jwks.to_public())
             .map_err(|e| TrustedIssuerError::Jwks(issuer.clone(), e.to_string()))?;
-        Self::build(issuer, IssuerKeys::Inline(keys))
+        Self::build(issuer, IssuerKeys::Inline(std::sync::Arc::new(keys)))
     }
 
     /// An issuer whose keys are fetched from `jwks_uri`.

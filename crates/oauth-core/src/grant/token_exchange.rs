@@ -187,16 +187,24 @@ pub fn associate(matches: Vec<String>) -> Result<String> {
     }
 }
 
-/// The `iss` of a compact JWT, read without verification (to choose the keys).
-fn peek_issuer(token: &str) -> Option<String> {
+/// The claims of a compact JWT, read without verification (to choose the keys by `iss`; once
+/// the signature over the same payload segment verifies, they are the verified claims).
+fn peek_claims(token: &str) -> Option<Map<String, Value>> {
     let mut parts = token.split('.');
     let (_, payload, _) = (parts.next()?, parts.next()?, parts.next()?);
     if parts.next().is_some() {
         return None;
     }
     let bytes = idforge_jose::b64::decode(payload, "payload").ok()?;
-    let claims = idforge_jose::json::parse_object(&bytes, 32, "JWT claims").ok()?;
-    claims.get("iss").and_then(Value::as_str).map(str::to_owned)
+    idforge_jose::json::parse_object(&bytes, 32, "JWT claims").ok()
+}
+
+#[cfg(test)]
+fn peek_issuer(token: &str) -> Option<String> {
+    peek_claims(token)?
+        .get("iss")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
 }
 
 #[derive(Debug)]
@@ -276,7 +284,7 @@ impl TokenExchangeGrant {
         now: i64,
     ) -> Result<Arc<KeySet>> {
         let uri = match &issuer.keys {
-            IssuerKeys::Inline(k) => return Ok(Arc::new(k.clone())),
+            IssuerKeys::Inline(k) => return Ok(k.clone()),
             IssuerKeys::Remote(uri) => uri,
         };
         if let Some((keys, at)) = self.cached(uri) {
@@ -321,25 +329,34 @@ impl TokenExchangeGrant {
         which: &str,
     ) -> Result<VerifiedToken> {
         let token = presented.token.as_str();
-        let iss = peek_issuer(token);
-        let own = iss.as_deref().is_none_or(|i| i == ctx.config.issuer);
-        if own {
+        let peeked = peek_claims(token);
+        let iss = peeked
+            .as_ref()
+            .and_then(|c| c.get("iss"))
+            .and_then(Value::as_str);
+        if iss.is_none_or(|i| i == ctx.config.issuer) {
             return self.verify_own(ctx, client, presented, which).await;
         }
-        let iss = iss.unwrap_or_default();
         let issuer = self
             .issuers
             .iter()
-            .find(|t| t.issuer == iss)
+            .find(|t| Some(t.issuer.as_str()) == iss)
             .ok_or_else(|| unverified(which))?;
-        let header = idforge_jose::jws::peek_header(token).map_err(|_| unverified(which))?;
-        let keys = self.keys_for(issuer, header.kid(), ctx.now()).await?;
+        let kid = match &issuer.keys {
+            // Only a fetched key set needs the `kid` up front (refresh on an unknown one).
+            IssuerKeys::Remote(_) => idforge_jose::jws::peek_header(token)
+                .map_err(|_| unverified(which))?
+                .kid()
+                .map(str::to_owned),
+            IssuerKeys::Inline(_) => None,
+        };
+        let keys = self.keys_for(issuer, kid.as_deref(), ctx.now()).await?;
         let policy = JwsPolicy::new(issuer.algorithms.iter().copied());
         let verified = policy
             .verify_compact(token, keys.as_ref())
             .map_err(|_| unverified(which))?;
-        let claims = idforge_jose::json::parse_object(&verified.payload, 32, "JWT claims")
-            .map_err(|_| unverified(which))?;
+        // The signature covers the payload segment the claims were read from.
+        let claims = peeked.ok_or_else(|| unverified(which))?;
         ClaimsValidation::default()
             .issuer(issuer.issuer.clone())
             .leeway(ctx.config.leeway)
