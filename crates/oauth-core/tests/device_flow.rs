@@ -24,7 +24,7 @@ use idforge_oauth_core::memory::{
 };
 use idforge_oauth_core::{
     Client, Config, DeviceAuthorizationEndpoint, DeviceFlow, DeviceVerification, Error, OsRng,
-    Provider, TokenResponse,
+    Provider, TokenPersistence, TokenResponse,
 };
 use serde_json::{json, Map, Value};
 
@@ -39,6 +39,10 @@ struct Env {
 }
 
 fn env_with(settings: DeviceSettings) -> Env {
+    env_full(settings, Config::new(ISSUER))
+}
+
+fn env_full(settings: DeviceSettings, config: Config) -> Env {
     let key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
     let users = Arc::new(MemoryUserStore::new().with_iterations(1000));
     let mut claims = Map::new();
@@ -63,7 +67,7 @@ fn env_with(settings: DeviceSettings) -> Env {
     )
     .unwrap();
     let clock = Arc::new(FixedClock::new(NOW));
-    let provider = Provider::builder(Config::new(ISSUER))
+    let provider = Provider::builder(config)
         .clients(Arc::new(clients))
         .grants(Arc::new(MemoryGrantStore::new()))
         .claims(users.clone())
@@ -240,6 +244,34 @@ async fn approve_then_poll_issues_tokens_once() {
     assert_eq!(poll(&env, dc).await.unwrap_err().code(), "invalid_grant");
     let e = env.verification.lookup(uc, IP).await.unwrap_err();
     assert_eq!(e.code(), "invalid_grant");
+}
+
+#[tokio::test]
+async fn self_contained_tokens_work_too() {
+    let config = Config::new(ISSUER).with_token_persistence(TokenPersistence::SelfContained);
+    let env = env_full(DeviceSettings::new(), config);
+    let r = authorize(&env, "client_id=tv&scope=openid%20offline_access").await;
+    env.verification
+        .submit(
+            &submission(
+                r["user_code"].as_str().unwrap(),
+                "wonderland",
+                DecisionKind::Approve,
+            ),
+            IP,
+        )
+        .await
+        .unwrap();
+    let t = poll(&env, r["device_code"].as_str().unwrap())
+        .await
+        .unwrap();
+    // The self-contained refresh token works.
+    let body = format!(
+        "grant_type=refresh_token&client_id=tv&refresh_token={}",
+        urlencode(t.refresh_token.as_deref().unwrap())
+    );
+    let refreshed = env.provider.token.handle_form(body.as_bytes(), None).await;
+    assert!(refreshed.is_ok(), "{refreshed:?}");
 }
 
 #[tokio::test]

@@ -211,3 +211,62 @@ fn trusted_issuer_settings_are_validated() {
         ServeConfig::from_toml("[[trusted_issuers]]\nissuer = \"https://i\"\nbogus = 1").is_err()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_are_fetched_from_jwks_uri() {
+    let k = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
+    let k = Key::from_jwk(k.jwk().clone().with_kid("idp-1")).unwrap();
+    let jwks = JwkSet {
+        keys: vec![k.public_jwk().unwrap()],
+    }
+    .to_json();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let keys = Router::new().route(
+        "/jwks",
+        axum::routing::get(move || {
+            let jwks = jwks.clone();
+            async move { jwks }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, keys).await });
+    let config = format!(
+        r#"
+[[trusted_issuers]]
+issuer = "{IDP}"
+jwks_uri = "http://{addr}/jwks"
+implicit_association = false
+
+[[clients]]
+client_id = "rp"
+client_secret = "rp-secret"
+grant_types = ["{GRANT}"]
+allow_impersonation = true
+"#
+    );
+    let idp = idforge_server::build(
+        &ServeConfig::from_toml(&config).unwrap(),
+        "http://op.example",
+    )
+    .unwrap();
+    let app = idforge_server::router(&idp);
+    let body = format!(
+        "grant_type={}&subject_token={}&subject_token_type={}",
+        enc(GRANT),
+        subject_token(&k, "whoever@example.com"),
+        enc(JWT)
+    );
+    let r = post_form(
+        &app,
+        "/token",
+        &[("authorization", &basic("rp", "rp-secret"))],
+        &body,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Association off: the external subject.
+    assert_eq!(
+        payload(r.json()["access_token"].as_str().unwrap())["sub"],
+        "ext-123"
+    );
+}
