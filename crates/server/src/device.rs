@@ -290,9 +290,22 @@ fn page(device: &Device, p: &Page<'_>) -> Response {
             )
         })
         .unwrap_or_default();
+    // Without a known code, a first form looks the code up (GET), so the user sees the client
+    // and scopes before approving (RFC 8628 §5.4); the full form below also takes it at once.
+    let lookup = if p.prompt.is_none() {
+        format!(
+            "<form method=\"get\" action=\"{action}\">\
+             <label>Code shown on the device <input name=\"user_code\" value=\"{code}\" autocomplete=\"off\"/></label>\
+             <button type=\"submit\">Next</button></form><p>or sign in and decide at once:</p>",
+            action = escape(&device.form_action),
+            code = escape(p.user_code),
+        )
+    } else {
+        String::new()
+    };
     let body = format!(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Connect a device - idforge</title></head><body>\
-         <h1>Connect a device</h1>{about}{error}\
+         <h1>Connect a device</h1>{about}{error}{lookup}\
          <form method=\"post\" action=\"{action}\">\
          <label>Code shown on the device <input name=\"user_code\" value=\"{code}\" autocomplete=\"off\" autocapitalize=\"characters\"/></label>\
          <label>Username <input name=\"username\" autocomplete=\"username\"/></label>\

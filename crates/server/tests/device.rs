@@ -267,3 +267,29 @@ fn device_settings_are_validated() {
     assert_eq!(c.device.expires_in_seconds, 900);
     assert_eq!(c.device.interval_seconds, 5);
 }
+
+#[tokio::test]
+async fn the_blank_page_looks_the_code_up_first() {
+    let app = app();
+    let page = get(&app, "/device").await;
+    assert_eq!(page.status, 200);
+    assert!(page
+        .body
+        .contains("<form method=\"get\" action=\"/device\">"));
+    assert!(page.body.contains("name=\"decision\" value=\"approve\""));
+    let unknown = get(&app, "/device?user_code=BCDF-GHJK").await;
+    assert_eq!(unknown.status, 400);
+    assert!(unknown.body.contains("invalid_grant"));
+    // A prefilled, known code shows the client instead of the lookup form.
+    let r = start(&app, "openid").await;
+    let known = get(
+        &app,
+        &format!(
+            "/device?user_code={}",
+            enc(r["user_code"].as_str().unwrap())
+        ),
+    )
+    .await;
+    assert!(!known.body.contains("method=\"get\""));
+    assert!(known.body.contains("<code>tv</code>"));
+}
