@@ -37,10 +37,12 @@
 // Model.
 pub mod client;
 pub mod config;
+pub mod device;
 mod error;
 pub mod model;
 pub mod records;
 pub mod secret;
+pub mod token_exchange;
 // Ports.
 pub mod context;
 pub mod ports;
@@ -70,6 +72,7 @@ pub use context::Context;
 pub use endpoint::authorize::{
     AuthorizationEndpoint, AuthorizationResponse, Decision, Interaction, Session,
 };
+pub use endpoint::device::{DeviceAuthorizationEndpoint, DeviceVerification};
 pub use endpoint::discovery::{DiscoveryContributor, DiscoveryEndpoint};
 pub use endpoint::introspect::IntrospectionEndpoint;
 pub use endpoint::par::{PushedAuthorizationEndpoint, PushedAuthorizationResponse};
@@ -77,12 +80,14 @@ pub use endpoint::revoke::RevocationEndpoint;
 pub use endpoint::token::TokenEndpoint;
 pub use endpoint::userinfo::{UserInfoEndpoint, UserInfoResponse};
 pub use error::{Error, ProtocolError, Result};
+pub use grant::device_code::{DeviceCodeGrant, DeviceFlow};
+pub use grant::token_exchange::TokenExchangeGrant;
 pub use grant::{GrantHandler, GrantRegistry};
 pub use issue::{issue_token_response, IssueOptions};
 pub use model::{AuthorizationRequest, Limits, Params, Scopes, TokenRequest, TokenResponse};
 pub use ports::{
-    ClaimsSource, ClientStore, GrantStore, PasswordVerifier, PreIssueIdTokenAction,
-    PushedRequestStore,
+    AttemptLimiter, ClaimsSource, ClientStore, DeviceCodeStore, GrantStore, JwksFetcher,
+    PasswordVerifier, PreIssueIdTokenAction, PushedRequestStore, UserLookup,
 };
 pub use provider::{Provider, ProviderBuilder};
 pub use records::{Grant, PushedRequest, TokenContents, TokenKind, TokenRecord, TokenType};

@@ -12,8 +12,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::Client;
+use crate::device::{
+    DecideOutcome, DeviceAuthorization, PollOutcome, TransitionError, UserDecision,
+};
 use crate::error::{Error, Result};
-use crate::ports::{ClaimsSource, ClientStore, GrantStore, PasswordVerifier, PushedRequestStore};
+use crate::ports::{
+    AttemptLimiter, ClaimsSource, ClientStore, DeviceCodeStore, GrantStore, PasswordVerifier,
+    PushedRequestStore, UserLookup,
+};
 use crate::records::{
     ConsumeOutcome, Grant, PushedRequest, RotateOutcome, TokenKind, TokenRecord, TokenState,
 };
@@ -511,6 +517,226 @@ impl PushedRequestStore for MemoryPushedRequestStore {
     }
 }
 
+/// An in-memory [`DeviceCodeStore`] (RFC 8628): one mutex, so `poll` and `decide` are atomic
+/// read-modify-writes; bounded (`max_authorizations`; a full store sweeps, then refuses with
+/// `temporarily_unavailable`); records are swept after
+/// [`DeviceAuthorization::retain_until`], every 16 writes.
+#[derive(Debug)]
+pub struct MemoryDeviceCodeStore {
+    inner: Mutex<DeviceInner>,
+    max_authorizations: usize,
+}
+
+#[derive(Debug, Default)]
+struct DeviceInner {
+    by_device: HashMap<TokenHash, DeviceAuthorization>,
+    by_user: HashMap<TokenHash, TokenHash>,
+    queue: BinaryHeap<Reverse<(i64, TokenHash)>>,
+    writes: u64,
+}
+
+impl DeviceInner {
+    fn sweep(&mut self, now: i64) -> usize {
+        let mut removed = 0;
+        while let Some(Reverse((at, _))) = self.queue.peek() {
+            if *at > now {
+                break;
+            }
+            let Some(Reverse((_, h))) = self.queue.pop() else {
+                break;
+            };
+            if let Some(a) = self.by_device.remove(&h) {
+                self.by_user.remove(&a.user_code);
+                removed += 1;
+            }
+        }
+        removed
+    }
+}
+
+impl Default for MemoryDeviceCodeStore {
+    fn default() -> Self {
+        Self::with_capacity(100_000)
+    }
+}
+
+impl MemoryDeviceCodeStore {
+    /// A store holding at most 100 000 device authorizations.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store holding at most `max_authorizations`.
+    pub fn with_capacity(max_authorizations: usize) -> Self {
+        MemoryDeviceCodeStore {
+            inner: Mutex::default(),
+            max_authorizations,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, DeviceInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Number of retained authorizations.
+    pub fn len(&self) -> usize {
+        self.lock().by_device.len()
+    }
+
+    /// Whether none is retained.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[async_trait]
+impl DeviceCodeStore for MemoryDeviceCodeStore {
+    async fn insert(&self, authorization: DeviceAuthorization) -> Result<bool> {
+        let mut g = self.lock();
+        let now = authorization.created_at;
+        if g.by_device.len() >= self.max_authorizations {
+            g.sweep(now);
+            if g.by_device.len() >= self.max_authorizations {
+                return Err(Error::TemporarilyUnavailable(
+                    "the device code store is full".into(),
+                ));
+            }
+        }
+        if g.by_device.contains_key(&authorization.device_code)
+            || g.by_user.contains_key(&authorization.user_code)
+        {
+            return Ok(false);
+        }
+        let (d, u, until) = (
+            authorization.device_code,
+            authorization.user_code,
+            authorization.retain_until(),
+        );
+        g.by_device.insert(d, authorization);
+        g.by_user.insert(u, d);
+        g.queue.push(Reverse((until, d)));
+        g.writes += 1;
+        if g.writes >= 16 {
+            g.writes = 0;
+            g.sweep(now);
+        }
+        Ok(true)
+    }
+
+    async fn by_user_code(
+        &self,
+        user_code: &TokenHash,
+        now: i64,
+    ) -> Result<Option<DeviceAuthorization>> {
+        let g = self.lock();
+        Ok(g.by_user
+            .get(user_code)
+            .and_then(|d| g.by_device.get(d))
+            .filter(|a| a.retain_until() > now)
+            .cloned())
+    }
+
+    async fn poll(
+        &self,
+        device_code: &TokenHash,
+        client_id: &str,
+        now: i64,
+    ) -> Result<PollOutcome> {
+        let mut g = self.lock();
+        let Some(a) = g.by_device.get_mut(device_code) else {
+            return Ok(PollOutcome::NotFound);
+        };
+        if a.retain_until() <= now {
+            return Ok(PollOutcome::NotFound);
+        }
+        // Read, decide and write under one lock: the check-and-update is atomic.
+        let (next, outcome) = a.poll(client_id, now);
+        if let Some(next) = next {
+            *a = next;
+        }
+        Ok(outcome)
+    }
+
+    async fn decide(
+        &self,
+        user_code: &TokenHash,
+        decision: UserDecision,
+        now: i64,
+    ) -> Result<DecideOutcome> {
+        let mut g = self.lock();
+        let Some(d) = g.by_user.get(user_code).copied() else {
+            return Ok(DecideOutcome::NotFound);
+        };
+        let Some(a) = g.by_device.get_mut(&d) else {
+            return Ok(DecideOutcome::NotFound);
+        };
+        let approve = matches!(decision, UserDecision::Approve(_));
+        Ok(match a.decide(decision, now) {
+            Ok(next) => {
+                *a = next.clone();
+                if approve {
+                    DecideOutcome::Approved(next)
+                } else {
+                    DecideOutcome::Denied(next)
+                }
+            }
+            Err(TransitionError::Expired) => DecideOutcome::Expired,
+            Err(_) => DecideOutcome::NotFound,
+        })
+    }
+
+    async fn sweep(&self, now: i64) -> Result<usize> {
+        Ok(self.lock().sweep(now))
+    }
+}
+
+/// An in-memory [`AttemptLimiter`]: a fixed window per key (the window starts at a key's first
+/// attempt), bounded at `max_keys` (a full limiter drops expired windows, then refuses new keys,
+/// failing closed).
+#[derive(Debug)]
+pub struct MemoryAttemptLimiter {
+    windows: Mutex<HashMap<String, (i64, u32)>>,
+    max_keys: usize,
+}
+
+impl Default for MemoryAttemptLimiter {
+    fn default() -> Self {
+        MemoryAttemptLimiter {
+            windows: Mutex::default(),
+            max_keys: 100_000,
+        }
+    }
+}
+
+impl MemoryAttemptLimiter {
+    /// A limiter tracking at most 100 000 keys.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+#[async_trait]
+impl AttemptLimiter for MemoryAttemptLimiter {
+    async fn attempt(&self, key: &str, max: u32, window: i64, now: i64) -> Result<bool> {
+        let mut w = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        if !w.contains_key(key) && w.len() >= self.max_keys {
+            w.retain(|_, (start, _)| now < start.saturating_add(window));
+            if w.len() >= self.max_keys {
+                return Ok(false);
+            }
+        }
+        let entry = w.entry(key.to_owned()).or_insert((now, 0));
+        if now >= entry.0.saturating_add(window) {
+            *entry = (now, 0);
+        }
+        if entry.1 >= max {
+            return Ok(false);
+        }
+        entry.1 += 1;
+        Ok(true)
+    }
+}
+
 /// An in-memory [`ClientStore`].
 #[derive(Debug, Default)]
 pub struct MemoryClientStore {
@@ -647,6 +873,25 @@ impl MemoryUserStore {
             .unwrap_or_else(|e| e.into_inner())
             .get(username)
             .map(|u| (u.subject.clone(), u.claims.clone()))
+    }
+}
+
+/// Lookup by attribute: `username` is the login name, any other name a claim of the user
+/// (strings compared exactly).
+#[async_trait]
+impl UserLookup for MemoryUserStore {
+    async fn find_users(&self, attributes: &[(&str, &str)]) -> Result<Vec<String>> {
+        let users = self.by_username.read().unwrap_or_else(|e| e.into_inner());
+        Ok(users
+            .iter()
+            .filter(|(username, u)| {
+                attributes.iter().all(|(name, value)| match *name {
+                    "username" => username.as_str() == *value,
+                    _ => u.claims.get(*name).and_then(Value::as_str) == Some(*value),
+                })
+            })
+            .map(|(_, u)| u.subject.clone())
+            .collect())
     }
 }
 

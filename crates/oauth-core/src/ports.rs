@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use serde_json::{Map, Value};
 
 use crate::client::Client;
+use crate::device::{DecideOutcome, DeviceAuthorization, PollOutcome, UserDecision};
 use crate::error::Result;
 use crate::records::{ConsumeOutcome, Grant, PushedRequest, RotateOutcome, TokenKind, TokenRecord};
 use crate::secret::TokenHash;
@@ -106,4 +107,68 @@ pub trait PreIssueIdTokenAction: Send + Sync {
         claims: &mut Map<String, Value>,
         lifetime: &mut i64,
     ) -> Result<()>;
+}
+
+/// Storage of device authorization requests (RFC 8628).
+///
+/// [`poll`](Self::poll) and [`decide`](Self::decide) are atomic read-modify-writes: the store
+/// applies [`DeviceAuthorization::poll`] / [`DeviceAuthorization::decide`] to the current record
+/// and writes the result in one step (a transaction, a compare-and-set), so of concurrent polls
+/// at most one passes the interval check (RFC 8628 §3.5 `slow_down`) and exactly one redeems
+/// an approved code. Records stay readable until [`DeviceAuthorization::retain_until`], so a
+/// poll after expiry is answered `expired_token`.
+#[async_trait]
+pub trait DeviceCodeStore: Send + Sync {
+    /// Stores a new authorization. `Ok(false)` if its device code or user code is already in
+    /// use (the caller draws new codes); `temporarily_unavailable` when full.
+    async fn insert(&self, authorization: DeviceAuthorization) -> Result<bool>;
+    /// The authorization with this user-code hash, if still retained at `now`.
+    async fn by_user_code(
+        &self,
+        user_code: &TokenHash,
+        now: i64,
+    ) -> Result<Option<DeviceAuthorization>>;
+    /// Atomically applies one poll by `client_id` at `now` to the authorization with this
+    /// device-code hash ([`DeviceAuthorization::poll`]); unknown: [`PollOutcome::NotFound`].
+    async fn poll(&self, device_code: &TokenHash, client_id: &str, now: i64)
+        -> Result<PollOutcome>;
+    /// Atomically applies the user's decision to the authorization with this user-code hash
+    /// ([`DeviceAuthorization::decide`]); unknown: [`DecideOutcome::NotFound`].
+    async fn decide(
+        &self,
+        user_code: &TokenHash,
+        decision: UserDecision,
+        now: i64,
+    ) -> Result<DecideOutcome>;
+    /// Drops everything retained past [`DeviceAuthorization::retain_until`] at `now`; returns
+    /// how many went.
+    async fn sweep(&self, now: i64) -> Result<usize>;
+}
+
+/// Bounds attempts (RFC 8628 §5.1: user codes are guessable, so entry must be rate limited).
+/// The host backs it with its own limiter (shared across nodes); keys are opaque strings such
+/// as `ip:203.0.113.7` or `device:<hash>`.
+#[async_trait]
+pub trait AttemptLimiter: Send + Sync {
+    /// Counts one attempt under `key` at `now`, at most `max` per `window` seconds; `false`
+    /// when this attempt is over the limit (and must be refused). Atomic per key.
+    async fn attempt(&self, key: &str, max: u32, window: i64, now: i64) -> Result<bool>;
+}
+
+/// Fetches a trusted issuer's JWK Set from its `jwks_uri` (RFC 8693 token exchange with trusted
+/// token issuers). The host does the HTTP (with its timeouts, size limits and TLS); the grant
+/// caches the result and fetches again when a token names an unknown `kid`.
+#[async_trait]
+pub trait JwksFetcher: Send + Sync {
+    /// The JWK Set at `jwks_uri`; a failure is an [`Error::Internal`](crate::Error::Internal)
+    /// (the exchange then fails as if the token did not verify).
+    async fn fetch(&self, jwks_uri: &str) -> Result<idforge_jose::JwkSet>;
+}
+
+/// Finds local users by attribute values (implicit account association of token exchange).
+#[async_trait]
+pub trait UserLookup: Send + Sync {
+    /// The subjects of every local user whose attributes equal all of `attributes` (name,
+    /// value). The caller treats anything but exactly one as no association.
+    async fn find_users(&self, attributes: &[(&str, &str)]) -> Result<Vec<String>>;
 }

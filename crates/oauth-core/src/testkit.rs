@@ -15,8 +15,11 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::device::{
+    DecideOutcome, DeviceApproval, DeviceAuthorization, DeviceState, PollOutcome, UserDecision,
+};
 use crate::model::{Params, Scopes};
-use crate::ports::{GrantStore, PushedRequestStore};
+use crate::ports::{DeviceCodeStore, GrantStore, PushedRequestStore};
 use crate::records::{
     ConsumeOutcome, Grant, PushedRequest, RotateOutcome, TokenContents, TokenKind, TokenRecord,
     TokenState,
@@ -552,5 +555,358 @@ pub async fn pushed_concurrent_consume(store: &dyn PushedRequestStore, n: usize)
     assert_eq!(
         won, 1,
         "testkit: exactly one concurrent consume of a request_uri must win"
+    );
+}
+
+/// A pending device authorization (RFC 8628) of `testkit-client` made at [`T0`], living `ttl`
+/// seconds with a 5-second interval; returns its device code too.
+pub fn device_authorization(ttl: i64) -> (String, DeviceAuthorization) {
+    let device_code = fresh("device-code");
+    let user_code = fresh("user-code");
+    let a = DeviceAuthorization::new(
+        TokenHash::of(&device_code),
+        TokenHash::namespaced("user_code", &user_code),
+        "testkit-client",
+        Scopes::from_values(["openid", "profile"]),
+        T0,
+        ttl,
+        5,
+    );
+    (device_code, a)
+}
+
+fn approval() -> UserDecision {
+    UserDecision::Approve(DeviceApproval::new("testkit-user", T0, vec!["pwd".into()]))
+}
+
+/// Runs every check of a [`DeviceCodeStore`], including 100 concurrent polls.
+pub async fn run_all_device(store: &dyn DeviceCodeStore) {
+    device_insert_and_lookup(store).await;
+    device_poll_pending_and_slow_down(store).await;
+    device_decide_and_redeem_once(store).await;
+    device_deny(store).await;
+    device_expiry(store).await;
+    device_client_binding(store).await;
+    device_sweep(store).await;
+    device_concurrent_polls_pending(store, 100).await;
+    device_concurrent_redemption(store, 100).await;
+    device_concurrent_decisions(store, 100).await;
+}
+
+/// An inserted authorization is found by its user code, intact; a second one with the same
+/// device or user code is refused (`false`), leaving the first untouched.
+pub async fn device_insert_and_lookup(store: &dyn DeviceCodeStore) {
+    let (_, a) = device_authorization(600);
+    assert!(
+        ok(store.insert(a.clone()).await, "insert"),
+        "testkit: insert"
+    );
+    let found = ok(
+        store.by_user_code(&a.user_code, T0 + 1).await,
+        "by_user_code",
+    );
+    assert_eq!(
+        found.as_ref(),
+        Some(&a),
+        "testkit: a device authorization comes back as stored"
+    );
+    let (_, mut same_user) = device_authorization(600);
+    same_user.user_code = a.user_code;
+    assert!(
+        !ok(store.insert(same_user).await, "insert"),
+        "testkit: a user code in use must be refused"
+    );
+    let (_, mut same_device) = device_authorization(600);
+    same_device.device_code = a.device_code;
+    assert!(
+        !ok(store.insert(same_device).await, "insert"),
+        "testkit: a device code in use must be refused"
+    );
+    let again = ok(
+        store.by_user_code(&a.user_code, T0 + 1).await,
+        "by_user_code",
+    );
+    assert_eq!(
+        again.as_ref(),
+        Some(&a),
+        "testkit: a refused insert changed the record"
+    );
+    let (_, unknown) = device_authorization(600);
+    assert!(
+        ok(
+            store.by_user_code(&unknown.user_code, T0).await,
+            "by_user_code"
+        )
+        .is_none(),
+        "testkit: an unknown user code is not found"
+    );
+}
+
+/// RFC 8628 §3.5: pending polls are `authorization_pending`; one sooner than the interval is
+/// `slow_down` and the interval grows by 5 seconds, for all later polls too.
+pub async fn device_poll_pending_and_slow_down(store: &dyn DeviceCodeStore) {
+    let (_, a) = device_authorization(600);
+    ok(store.insert(a.clone()).await, "insert");
+    let h = a.device_code;
+    let c = "testkit-client";
+    assert_eq!(
+        ok(store.poll(&h, c, T0 + 5).await, "poll"),
+        PollOutcome::Pending
+    );
+    assert_eq!(
+        ok(store.poll(&h, c, T0 + 6).await, "poll"),
+        PollOutcome::SlowDown { interval: 10 },
+        "testkit: a poll within the interval is slow_down, +5 s"
+    );
+    assert_eq!(
+        ok(store.poll(&h, c, T0 + 14).await, "poll"),
+        PollOutcome::SlowDown { interval: 15 },
+        "testkit: the grown interval applies to later polls"
+    );
+    assert_eq!(
+        ok(store.poll(&h, c, T0 + 29).await, "poll"),
+        PollOutcome::Pending
+    );
+}
+
+/// `Pending → Approved → Redeemed`: the first poll after approval redeems, the next is
+/// `NotFound` (`invalid_grant`); a second decision is refused.
+pub async fn device_decide_and_redeem_once(store: &dyn DeviceCodeStore) {
+    let (_, a) = device_authorization(600);
+    ok(store.insert(a.clone()).await, "insert");
+    match ok(
+        store.decide(&a.user_code, approval(), T0 + 10).await,
+        "decide",
+    ) {
+        DecideOutcome::Approved(next) => assert!(
+            matches!(next.state, DeviceState::Approved(_)),
+            "testkit: approval is stored"
+        ),
+        other => panic!("testkit: approving a pending authorization gave {other:?}"),
+    }
+    assert_eq!(
+        ok(
+            store
+                .decide(&a.user_code, UserDecision::Deny, T0 + 11)
+                .await,
+            "decide"
+        ),
+        DecideOutcome::NotFound,
+        "testkit: a decided authorization cannot be decided again"
+    );
+    match ok(
+        store.poll(&a.device_code, "testkit-client", T0 + 20).await,
+        "poll",
+    ) {
+        PollOutcome::Redeemed(r, approval) => {
+            assert_eq!(approval.subject, "testkit-user");
+            assert_eq!(r.state, DeviceState::Redeemed { at: T0 + 20 });
+        }
+        other => panic!("testkit: polling an approved authorization gave {other:?}"),
+    }
+    assert_eq!(
+        ok(
+            store.poll(&a.device_code, "testkit-client", T0 + 30).await,
+            "poll"
+        ),
+        PollOutcome::NotFound,
+        "testkit: a device code is redeemed once"
+    );
+}
+
+/// A denied authorization polls as `access_denied` (RFC 8628 §3.5), every time.
+pub async fn device_deny(store: &dyn DeviceCodeStore) {
+    let (_, a) = device_authorization(600);
+    ok(store.insert(a.clone()).await, "insert");
+    assert!(matches!(
+        ok(
+            store.decide(&a.user_code, UserDecision::Deny, T0 + 1).await,
+            "decide"
+        ),
+        DecideOutcome::Denied(_)
+    ));
+    for t in [T0 + 10, T0 + 20] {
+        assert_eq!(
+            ok(
+                store.poll(&a.device_code, "testkit-client", t).await,
+                "poll"
+            ),
+            PollOutcome::Denied,
+            "testkit: a denied authorization polls as access_denied"
+        );
+    }
+}
+
+/// After expiry a poll is `expired_token`, not `invalid_grant` (RFC 8628 §3.5), and a decision
+/// is refused as expired.
+pub async fn device_expiry(store: &dyn DeviceCodeStore) {
+    let (_, a) = device_authorization(60);
+    ok(store.insert(a.clone()).await, "insert");
+    assert_eq!(
+        ok(
+            store.poll(&a.device_code, "testkit-client", T0 + 61).await,
+            "poll"
+        ),
+        PollOutcome::Expired,
+        "testkit: a poll after expiry must be answered expired_token"
+    );
+    assert_eq!(
+        ok(
+            store.decide(&a.user_code, approval(), T0 + 61).await,
+            "decide"
+        ),
+        DecideOutcome::Expired,
+        "testkit: an expired authorization cannot be approved"
+    );
+    assert_eq!(
+        ok(
+            store.poll(&a.device_code, "testkit-client", T0 + 600).await,
+            "poll"
+        ),
+        PollOutcome::Expired,
+        "testkit: expired_token stays answerable after expiry"
+    );
+}
+
+/// Another client's poll is `NotFound` and changes nothing (not even the poll time).
+pub async fn device_client_binding(store: &dyn DeviceCodeStore) {
+    let (_, a) = device_authorization(600);
+    ok(store.insert(a.clone()).await, "insert");
+    ok(
+        store.decide(&a.user_code, approval(), T0 + 1).await,
+        "decide",
+    );
+    assert_eq!(
+        ok(
+            store.poll(&a.device_code, "other-client", T0 + 5).await,
+            "poll"
+        ),
+        PollOutcome::NotFound,
+        "testkit: a device code is bound to its client"
+    );
+    assert!(
+        matches!(
+            ok(
+                store.poll(&a.device_code, "testkit-client", T0 + 6).await,
+                "poll"
+            ),
+            PollOutcome::Redeemed(..)
+        ),
+        "testkit: another client's poll must not spend the code"
+    );
+}
+
+/// Sweeping removes what is past its retention and keeps the rest.
+pub async fn device_sweep(store: &dyn DeviceCodeStore) {
+    let (_, short) = device_authorization(10);
+    let (_, long) = device_authorization(100_000);
+    ok(store.insert(short.clone()).await, "insert");
+    ok(store.insert(long.clone()).await, "insert");
+    let at = short.retain_until() + 1;
+    let removed = ok(store.sweep(at).await, "sweep");
+    assert!(removed >= 1, "testkit: sweep must report what it removed");
+    assert!(
+        ok(
+            store.by_user_code(&short.user_code, at).await,
+            "by_user_code"
+        )
+        .is_none(),
+        "testkit: swept authorization still there"
+    );
+    assert!(
+        ok(
+            store.by_user_code(&long.user_code, at).await,
+            "by_user_code"
+        )
+        .is_some(),
+        "testkit: sweep removed a live authorization"
+    );
+}
+
+type Boxed<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// `n` concurrent polls of a pending authorization at the same instant: exactly one passes as
+/// `authorization_pending`, every other one is `slow_down` (the check-and-update is atomic).
+pub async fn device_concurrent_polls_pending(store: &dyn DeviceCodeStore, n: usize) {
+    let (_, a) = device_authorization(600);
+    ok(store.insert(a.clone()).await, "insert");
+    let futures: Vec<Boxed<'_, _>> = (0..n)
+        .map(|_| {
+            let h = a.device_code;
+            Box::pin(async move { store.poll(&h, "testkit-client", T0 + 10).await }) as Boxed<'_, _>
+        })
+        .collect();
+    let results = join_all(futures).await;
+    let passed = results
+        .iter()
+        .filter(|r| matches!(r, Ok(PollOutcome::Pending)))
+        .count();
+    let slowed = results
+        .iter()
+        .filter(|r| matches!(r, Ok(PollOutcome::SlowDown { .. })))
+        .count();
+    assert_eq!(
+        passed, 1,
+        "testkit: two concurrent polls must not both pass"
+    );
+    assert_eq!(
+        slowed,
+        n - 1,
+        "testkit: the other concurrent polls are slow_down"
+    );
+}
+
+/// `n` concurrent polls of an approved authorization: exactly one redeems it.
+pub async fn device_concurrent_redemption(store: &dyn DeviceCodeStore, n: usize) {
+    let (_, a) = device_authorization(600);
+    ok(store.insert(a.clone()).await, "insert");
+    ok(
+        store.decide(&a.user_code, approval(), T0 + 1).await,
+        "decide",
+    );
+    let futures: Vec<Boxed<'_, _>> = (0..n)
+        .map(|_| {
+            let h = a.device_code;
+            Box::pin(async move { store.poll(&h, "testkit-client", T0 + 10).await }) as Boxed<'_, _>
+        })
+        .collect();
+    let results = join_all(futures).await;
+    let redeemed = results
+        .iter()
+        .filter(|r| matches!(r, Ok(PollOutcome::Redeemed(..))))
+        .count();
+    assert_eq!(
+        redeemed, 1,
+        "testkit: an approved device code is redeemed exactly once"
+    );
+    assert!(
+        results.iter().all(Result::is_ok),
+        "testkit: losing polls are answered, not errors"
+    );
+}
+
+/// `n` concurrent decisions on one user code: exactly one takes effect.
+pub async fn device_concurrent_decisions(store: &dyn DeviceCodeStore, n: usize) {
+    let (_, a) = device_authorization(600);
+    ok(store.insert(a.clone()).await, "insert");
+    let futures: Vec<Boxed<'_, _>> = (0..n)
+        .map(|i| {
+            let h = a.user_code;
+            let d = if i % 2 == 0 {
+                approval()
+            } else {
+                UserDecision::Deny
+            };
+            Box::pin(async move { store.decide(&h, d, T0 + 1).await }) as Boxed<'_, _>
+        })
+        .collect();
+    let results = join_all(futures).await;
+    let won = results
+        .iter()
+        .filter(|r| matches!(r, Ok(DecideOutcome::Approved(_) | DecideOutcome::Denied(_))))
+        .count();
+    assert_eq!(
+        won, 1,
+        "testkit: exactly one concurrent decision takes effect"
     );
 }

@@ -53,6 +53,12 @@ pub struct ServeConfig {
     /// Users who can log in (`[[users]]`).
     #[serde(default)]
     pub users: Vec<UserConfig>,
+    /// The device authorization grant (`[device]`, RFC 8628).
+    #[serde(default, skip_serializing_if = "DeviceConfig::is_default")]
+    pub device: DeviceConfig,
+    /// Issuers whose JWTs token exchange accepts (`[[trusted_issuers]]`, RFC 8693).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_issuers: Vec<TrustedIssuerConfig>,
     /// `[credential_issuer]`: the OID4VCI credential issuer is on (see `crate::oid4vci`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential_issuer: Option<crate::oid4vci::CredentialIssuerConfig>,
@@ -73,6 +79,100 @@ pub struct NotificationsConfig {
     /// `subject`, `text`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outbox: Option<std::path::PathBuf>,
+}
+
+/// One `[[trusted_issuers]]` entry: an issuer whose JWTs token exchange accepts as
+/// `subject_token` or `actor_token` (RFC 8693; WSO2 IS 7.3 trusted token issuers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct TrustedIssuerConfig {
+    /// The `iss` value, compared exactly.
+    pub issuer: String,
+    /// Its keys: a JWK Set as a JSON string (exactly one of `jwks` and `jwks_uri`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<String>,
+    /// Where its keys are fetched (`http://` only: `idforge serve` has no TLS client).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// Accepted `aud` values; default: this provider's issuer and token endpoint.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audience: Vec<String>,
+    /// Claims (at most 2) that find the local user: `username` is the login name, anything else
+    /// a user claim (`email`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lookup_attributes: Vec<String>,
+    /// Map the external subject to a local user by `lookup_attributes` (default true); false:
+    /// the external `sub` is the subject.
+    #[serde(default = "yes")]
+    pub implicit_association: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl TrustedIssuerConfig {
+    /// An issuer with an inline JWK Set (JSON text), associating users by `lookup_attributes`.
+    pub fn with_jwks(issuer: impl Into<String>, jwks: impl Into<String>) -> Self {
+        TrustedIssuerConfig {
+            issuer: issuer.into(),
+            jwks: Some(jwks.into()),
+            jwks_uri: None,
+            audience: Vec::new(),
+            lookup_attributes: Vec::new(),
+            implicit_association: true,
+        }
+    }
+
+    /// Sets the lookup attributes.
+    pub fn with_lookup_attributes<S: Into<String>>(
+        mut self,
+        attrs: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.lookup_attributes = attrs.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Turns implicit association off (the external `sub` is the subject).
+    pub fn without_association(mut self) -> Self {
+        self.implicit_association = false;
+        self
+    }
+}
+
+/// The `[device]` table: the device authorization grant's lifetimes (RFC 8628 §3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct DeviceConfig {
+    /// Lifetime of device and user codes, in seconds (default 600).
+    pub expires_in_seconds: i64,
+    /// Minimum polling interval, in seconds (default 5).
+    pub interval_seconds: i64,
+}
+
+impl Default for DeviceConfig {
+    fn default() -> Self {
+        DeviceConfig {
+            expires_in_seconds: 600,
+            interval_seconds: 5,
+        }
+    }
+}
+
+impl DeviceConfig {
+    /// Codes living `expires_in_seconds`, polled every `interval_seconds` at most.
+    pub fn new(expires_in_seconds: i64, interval_seconds: i64) -> Self {
+        DeviceConfig {
+            expires_in_seconds,
+            interval_seconds,
+        }
+    }
+
+    fn is_default(&self) -> bool {
+        *self == DeviceConfig::default()
+    }
 }
 
 /// How a client authenticates at the token, introspection and revocation endpoints
@@ -174,6 +274,13 @@ pub struct ClientConfig {
     /// `actor_token`, giving `act.sub` = its `client_id`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub agent: bool,
+    /// This client's device-code lifetime in seconds (RFC 8628), instead of
+    /// `[device] expires_in_seconds`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_code_expiry_seconds: Option<i64>,
+    /// May exchange tokens without an `actor_token` (RFC 8693 impersonation).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub allow_impersonation: bool,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -256,6 +363,20 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+    /// A lifetime or interval that is not a positive number of seconds.
+    #[error("{field}: must be a positive number of seconds")]
+    NotPositive {
+        /// The field.
+        field: String,
+    },
+    /// A `[[trusted_issuers]]` entry is unusable.
+    #[error("trusted issuer {issuer}: {reason}")]
+    TrustedIssuer {
+        /// The issuer.
+        issuer: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// Two users share a `username`.
     #[error("user {username}: duplicate username")]
     DuplicateUser {
@@ -303,6 +424,18 @@ impl ServeConfig {
         self
     }
 
+    /// Adds a trusted token issuer.
+    pub fn with_trusted_issuer(mut self, issuer: TrustedIssuerConfig) -> Self {
+        self.trusted_issuers.push(issuer);
+        self
+    }
+
+    /// Sets the `[device]` table.
+    pub fn with_device(mut self, device: DeviceConfig) -> Self {
+        self.device = device;
+        self
+    }
+
     /// Adds a user.
     pub fn with_user(mut self, user: UserConfig) -> Self {
         self.users.push(user);
@@ -318,6 +451,16 @@ impl ServeConfig {
         }
         if let Some(jwk) = &self.signing_key {
             crate::oauth::signing_key(jwk)?;
+        }
+        for (field, v) in [
+            ("device.expires_in_seconds", self.device.expires_in_seconds),
+            ("device.interval_seconds", self.device.interval_seconds),
+        ] {
+            if v <= 0 {
+                return Err(ConfigError::NotPositive {
+                    field: field.into(),
+                });
+            }
         }
         let mut supported = crate::oauth::scopes_supported();
         supported.extend(crate::oid4vci::extra_scopes(self));
@@ -337,6 +480,11 @@ impl ServeConfig {
                 });
             }
             crate::ciba::validate_client(c, self.notifications.as_ref())?;
+            if c.device_code_expiry_seconds.is_some_and(|s| s <= 0) {
+                return Err(ConfigError::NotPositive {
+                    field: format!("client {}: device_code_expiry_seconds", c.client_id),
+                });
+            }
             if let Some(scopes) = &c.scopes {
                 if scopes.is_empty() {
                     return Err(ConfigError::EmptyScopes {
@@ -350,6 +498,9 @@ impl ServeConfig {
                     });
                 }
             }
+        }
+        for t in &self.trusted_issuers {
+            crate::token_exchange::trusted_issuer(t)?;
         }
         let mut names = HashSet::new();
         for u in &self.users {
@@ -402,6 +553,8 @@ impl ClientConfig {
             ciba_channels: None,
             ciba_expiry_seconds: None,
             agent: false,
+            device_code_expiry_seconds: None,
+            allow_impersonation: false,
         }
     }
 
@@ -432,6 +585,18 @@ impl ClientConfig {
     /// Sets the access token format.
     pub fn with_access_token_format(mut self, format: TokenFormat) -> Self {
         self.access_token_format = Some(format);
+        self
+    }
+
+    /// Sets this client's device-code lifetime in seconds.
+    pub fn with_device_code_expiry(mut self, seconds: i64) -> Self {
+        self.device_code_expiry_seconds = Some(seconds);
+        self
+    }
+
+    /// Lets the client exchange tokens without an `actor_token` (RFC 8693 impersonation).
+    pub fn with_impersonation(mut self) -> Self {
+        self.allow_impersonation = true;
         self
     }
 

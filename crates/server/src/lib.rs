@@ -34,10 +34,12 @@
 
 mod ciba;
 mod config;
+mod device;
 mod oauth;
 pub mod oid4vci;
 mod pages;
 mod seal;
+mod token_exchange;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -49,8 +51,8 @@ use axum::response::Response;
 use axum::Router;
 
 pub use config::{
-    ClientAuth, ClientConfig, ConfigError, NotificationsConfig, ServeConfig, TokenFormat,
-    UserConfig, ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
+    ClientAuth, ClientConfig, ConfigError, DeviceConfig, NotificationsConfig, ServeConfig,
+    TokenFormat, TrustedIssuerConfig, UserConfig, ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
 };
 
 /// Why the server could not be built or run.
@@ -163,7 +165,12 @@ async fn run(addr: SocketAddr, config: ServeConfig, print_config: bool) -> Resul
         println!("user: {} / {}", u.username, u.password);
     }
     let app = router(&state).layer(middleware::from_fn(log_requests));
-    axum::serve(listener, app).await?;
+    // Connect info: the client address keys the device page's attempt limit.
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .await?;
     Ok(())
 }
 

@@ -38,6 +38,8 @@ pub(crate) struct OAuth {
     /// The OID4VCI credential issuer, when `[credential_issuer]` is configured.
     pub(crate) oid4vci: Option<crate::oid4vci::Oid4vci>,
     users: Arc<MemoryUserStore>,
+    /// The device authorization grant's endpoints (RFC 8628).
+    pub(crate) device: crate::device::Device,
     sealer: Sealer,
     /// The path the login and consent forms post to: the issuer's path (non-empty when the
     /// provider is nested under a prefix) plus the authorization endpoint's path.
@@ -104,6 +106,15 @@ fn client(c: &ClientConfig, supported: &[String]) -> Client {
     // Never empty (validation refuses `scopes = []`, and the default keeps `openid`): in
     // oauth-core an empty list would mean "any scope".
     client.scopes = c.allowed_scopes(supported);
+    if let Some(seconds) = c.device_code_expiry_seconds {
+        client = client.with_metadata(
+            idforge_oauth_core::grant::device_code::CLIENT_EXPIRY_MEMBER,
+            serde_json::json!(seconds),
+        );
+    }
+    if c.allow_impersonation {
+        client = client.with_metadata("allow_impersonation", serde_json::json!(true));
+    }
     crate::ciba::apply(c, client)
 }
 
@@ -139,6 +150,7 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
             .add_user(&u.username, &u.password, u.claims.clone(), &OsRng::new())
             .map_err(ServeError::Provider)?;
     }
+    let device_flow = crate::device::flow(config)?;
     let mut ciba = crate::ciba::CibaHost::new(config, &oc.issuer, users.clone())?;
     let mut builder = Provider::builder(oc);
     if let Some(p) = &prepared {
@@ -154,7 +166,12 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
         .pushed_requests(Arc::new(MemoryPushedRequestStore::new()))
         .claims(users.clone())
         .passwords(users.clone())
-        .keys(Arc::new(KeyRing::new(signer)));
+        .keys(Arc::new(KeyRing::new(signer)))
+        .grant_handler(device_flow.grant())
+        .grant_handler(Arc::new(crate::token_exchange::grant(
+            config,
+            users.clone(),
+        )?));
     let provider = ciba
         .ciba
         .register(builder)
@@ -169,10 +186,12 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
         .unwrap_or("");
     let form_action = format!("{issuer_path}{}", cfg.authorization_path);
     let oid4vci = prepared.map(|p| crate::oid4vci::Oid4vci::new(provider.ctx.clone(), p, config));
+    let device = crate::device::Device::new(&provider, device_flow, issuer_path);
     Ok(OAuth {
         oid4vci,
         provider,
         users,
+        device,
         sealer: Sealer::random().ok_or(ServeError::Random)?,
         form_action,
         ciba,
@@ -186,6 +205,7 @@ pub(crate) fn routes(state: Arc<OAuth>) -> Router {
     let oauth = Router::new()
         .route(&authorization_path, get(authorize_get).post(authorize_post))
         .merge(crate::oid4vci::routes())
+        .merge(crate::device::routes(state.clone()))
         .fallback(endpoints)
         .with_state(state.clone());
     crate::ciba::routes(state).merge(oauth)

@@ -3,6 +3,7 @@
 //! [`http`](crate::http) feature adapts them to `http::Request`/`http::Response`.
 
 pub mod authorize;
+pub mod device;
 pub mod discovery;
 pub mod introspect;
 pub mod par;

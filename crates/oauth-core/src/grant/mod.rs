@@ -7,8 +7,10 @@
 
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod device_code;
 pub mod password;
 pub mod refresh_token;
+pub mod token_exchange;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
