@@ -10,6 +10,7 @@
 //! | `oauth-core` | [`idforge_oauth_core`] | OAuth 2.0 / OpenID Connect authorization server: sans-IO endpoints, grant handlers, JWT/opaque tokens, ID tokens, discovery, memory stores |
 //! | `sd-jwt` | [`idforge_sd_jwt`] | SD-JWT (RFC 9901) and SD-JWT VC: issuance, holder presentations with key binding, verification |
 //! | `saml-sp` | [`idforge_saml_sp`] | SAML 2.0 SP: XML parsing with limits, C14N, XML-DSig verification against signature wrapping, Response/Assertion validation, AuthnRequest, metadata and certificate refresh |
+//! | `orgs` | [`idforge_orgs`] | B2B organizations: hierarchy, user sharing policies and roles, per-organization issuers with root governance, `organization_switch` grant, organization discovery, inherited settings |
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "jose")]
@@ -31,6 +32,10 @@ pub use idforge_sd_jwt as sd_jwt;
 #[cfg(feature = "saml-sp")]
 #[doc(inline)]
 pub use idforge_saml_sp as saml_sp;
+
+#[cfg(feature = "orgs")]
+#[doc(inline)]
+pub use idforge_orgs as orgs;
 
 /// The README's Rust examples, compiled and run as doctests so they cannot rot.
 #[cfg(doctest)]
