@@ -53,6 +53,12 @@ pub struct ServeConfig {
     /// Users who can log in (`[[users]]`).
     #[serde(default)]
     pub users: Vec<UserConfig>,
+    /// The implicit root organization (`[root]`, id and handle `root`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<crate::orgs::RootConfig>,
+    /// Organizations below the root (`[[organizations]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organizations: Vec<crate::orgs::OrganizationConfig>,
 }
 
 /// How a client authenticates at the token, introspection and revocation endpoints
@@ -130,6 +136,13 @@ pub struct ClientConfig {
     /// scope must be one the provider supports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,
+    /// The organization the client is registered in (default the root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// Organization ids the client is shared with; `"*"`: every organization below its own,
+    /// existing and future.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_with: Vec<String>,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -148,6 +161,12 @@ pub struct UserConfig {
     /// Claims released by UserInfo and ID tokens (`email`, `name`, ...).
     #[serde(default)]
     pub claims: Map<String, Value>,
+    /// The user's resident organization (default the root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// Shares into other organizations (`[[users.shares]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shares: Vec<crate::orgs::ShareConfig>,
 }
 
 /// A configuration that cannot be used: the file is not valid TOML for [`ServeConfig`], or a
@@ -206,6 +225,14 @@ pub enum ConfigError {
         /// The repeated name.
         username: String,
     },
+    /// An organization, a user's residency or share, or a client's organization is invalid.
+    #[error("organization {id}: {reason}")]
+    Organization {
+        /// The organization (or user, client) concerned.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl ServeConfig {
@@ -263,7 +290,10 @@ impl ServeConfig {
         if let Some(jwk) = &self.signing_key {
             crate::oauth::signing_key(jwk)?;
         }
-        let supported = crate::oauth::scopes_supported();
+        let mut supported = crate::oauth::scopes_supported();
+        if crate::orgs::enabled(self) {
+            supported.push(crate::orgs::ORG_ADMIN.to_owned());
+        }
         let mut ids = HashSet::new();
         for c in &self.clients {
             if !ids.insert(c.client_id.as_str()) {
@@ -299,6 +329,9 @@ impl ServeConfig {
                     username: u.username.clone(),
                 });
             }
+        }
+        if crate::orgs::enabled(self) {
+            crate::orgs::build(self)?;
         }
         Ok(())
     }
@@ -336,6 +369,8 @@ impl ClientConfig {
             access_token_format: None,
             scope_as_array: false,
             scopes: None,
+            organization: None,
+            shared_with: Vec::new(),
         }
     }
 
@@ -406,6 +441,8 @@ impl UserConfig {
             username: username.into(),
             password: password.into(),
             claims: Map::new(),
+            organization: None,
+            shares: Vec::new(),
         }
     }
 

@@ -34,6 +34,7 @@
 
 mod config;
 mod oauth;
+mod orgs;
 mod pages;
 mod seal;
 
@@ -49,6 +50,9 @@ use axum::Router;
 pub use config::{
     ClientAuth, ClientConfig, ConfigError, ServeConfig, TokenFormat, UserConfig,
     ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
+};
+pub use orgs::{
+    OrganizationConfig, OrganizationSettingsConfig, RootConfig, ShareConfig,
 };
 
 /// Why the server could not be built or run.
@@ -88,6 +92,10 @@ pub enum ServeError {
 #[derive(Debug, Clone)]
 pub struct ServerState {
     oauth: Arc<oauth::OAuth>,
+    /// The organization management API, when organizations are configured.
+    orgs: Option<Arc<orgs::ApiState>>,
+    /// The providers of self-issuing organizations, by organization id.
+    issuers: Vec<(String, Arc<oauth::OAuth>)>,
 }
 
 impl ServerState {
@@ -105,9 +113,51 @@ impl ServerState {
 
 /// Validates `config` and builds the provider with in-memory stores. `default_issuer` is the
 /// issuer when the configuration names none (`idforge serve` passes `http://ADDR`).
+///
+/// With organizations configured, the root provider also serves the `organization_switch`
+/// grant, supports the `org_admin` scope and the management API under `/api/`; each
+/// organization with `issuer = "self"` gets its own provider at `{issuer}/o/{org_id}` (own
+/// key, discovery, JWKS, authorize and token endpoints) serving the clients registered in it.
 pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, ServeError> {
+    if !orgs::enabled(config) {
+        return Ok(ServerState {
+            oauth: Arc::new(oauth::build(config, default_issuer)?),
+            orgs: None,
+            issuers: Vec::new(),
+        });
+    }
+    config.validate()?;
+    let stores = Arc::new(orgs::build(config)?);
+    let self_issuing = orgs::self_issuing(config);
+    let in_org = |c: &ClientConfig, id: &str| c.organization.as_deref() == Some(id);
+    let mut root_config = config.clone();
+    root_config
+        .clients
+        .retain(|c| !self_issuing.iter().any(|id| in_org(c, id)));
+    let root_id = idforge_orgs::OrgId::root();
+    let root = Arc::new(oauth::build_with(
+        &root_config,
+        default_issuer,
+        Some(stores.switch_grant(root_id)),
+    )?);
+    let mut issuers = Vec::new();
+    for id in self_issuing {
+        let mut c = config.clone();
+        c.issuer = Some(idforge_orgs::issuer::organization_issuer(root.issuer(), &idforge_orgs::OrgId::new(id.clone()).map_err(|e| ConfigError::Organization { id: id.clone(), reason: e.to_string() })?));
+        // Its own key: tokens of one organization never verify at another.
+        c.signing_key = None;
+        c.clients.retain(|cl| in_org(cl, &id));
+        let org_id = idforge_orgs::OrgId::new(id.clone()).map_err(|e| ConfigError::Organization { id: id.clone(), reason: e.to_string() })?;
+        let oauth = oauth::build_with(&c, default_issuer, Some(stores.switch_grant(org_id)))?;
+        issuers.push((id, Arc::new(oauth)));
+    }
     Ok(ServerState {
-        oauth: Arc::new(oauth::build(config, default_issuer)?),
+        orgs: Some(Arc::new(orgs::ApiState {
+            orgs: stores,
+            root: root.clone(),
+        })),
+        oauth: root,
+        issuers,
     })
 }
 
@@ -118,7 +168,11 @@ pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, 
 /// `.merge()` it into an app that has no fallback of its own, or `.nest()` it under a prefix
 /// that is also the issuer's path (`https://host/idp` nested at `/idp`).
 pub fn router(state: &ServerState) -> Router {
-    oauth::routes(state.oauth.clone())
+    let mut r = oauth::routes(state.oauth.clone());
+    if let Some(api) = &state.orgs {
+        r = r.merge(orgs::api_routes(api.clone()));
+    }
+    orgs::issuer_routes(r, &state.issuers)
 }
 
 /// Binds `addr`, builds the provider (issuer `http://ADDR` unless configured), prints where it

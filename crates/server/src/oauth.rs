@@ -105,6 +105,16 @@ fn client(c: &ClientConfig, supported: &[String]) -> Client {
 
 /// Builds the provider from a configuration; `default_issuer` is used when it names none.
 pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth, ServeError> {
+    build_with(config, default_issuer, None)
+}
+
+/// [`build`] with the organization switch grant (when organizations are configured, `org_admin`
+/// is also a supported scope).
+pub(crate) fn build_with(
+    config: &ServeConfig,
+    default_issuer: &str,
+    switch: Option<Arc<dyn idforge_oauth_core::GrantHandler>>,
+) -> Result<OAuth, ServeError> {
     config.validate()?;
     let (key, alg) = match &config.signing_key {
         Some(jwk) => signing_key(jwk)?,
@@ -115,6 +125,9 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
     };
     let signer = LocalSigner::new(key, alg).map_err(ServeError::Key)?;
     let mut oc = Config::new(config.issuer.as_deref().unwrap_or(default_issuer));
+    if crate::orgs::enabled(config) {
+        oc.scopes_supported.push(crate::orgs::ORG_ADMIN.to_owned());
+    }
     let supported = oc.scopes_supported.clone();
     let clients = MemoryClientStore::new();
     for c in &config.clients {
@@ -131,7 +144,11 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
             .add_user(&u.username, &u.password, u.claims.clone(), &OsRng::new())
             .map_err(ServeError::Provider)?;
     }
-    let provider = Provider::builder(oc)
+    let mut builder = Provider::builder(oc);
+    if let Some(switch) = switch {
+        builder = builder.grant_handler(switch);
+    }
+    let provider = builder
         .clients(Arc::new(clients))
         .grants(Arc::new(MemoryGrantStore::new()))
         // Pushed authorization requests (RFC 9126), served by `handle_http` at /par.
