@@ -213,7 +213,10 @@ fn users(c: &UserCriteria, limits: &ApiLimits) -> Result<Vec<String>> {
 
 fn role_names(refs: &[RoleRef], limits: &ApiLimits) -> Result<Vec<String>> {
     if refs.len() > limits.max_roles {
-        return Err(OrgError::invalid("roles", format!("at most {}", limits.max_roles)));
+        return Err(OrgError::invalid(
+            "roles",
+            format!("at most {}", limits.max_roles),
+        ));
     }
     let mut out: Vec<String> = Vec::with_capacity(refs.len());
     for r in refs {
@@ -235,7 +238,10 @@ fn assignment(a: Option<&RoleAssignment>, limits: &ApiLimits) -> Result<Vec<Stri
             if roles.is_empty() {
                 Ok(Vec::new())
             } else {
-                Err(OrgError::invalid("roleAssignment", "mode NONE takes no roles"))
+                Err(OrgError::invalid(
+                    "roleAssignment",
+                    "mode NONE takes no roles",
+                ))
             }
         }
         Some(RoleAssignment {
@@ -243,7 +249,10 @@ fn assignment(a: Option<&RoleAssignment>, limits: &ApiLimits) -> Result<Vec<Stri
             roles,
         }) => {
             if roles.is_empty() {
-                return Err(OrgError::invalid("roleAssignment", "mode SELECTED needs roles"));
+                return Err(OrgError::invalid(
+                    "roleAssignment",
+                    "mode SELECTED needs roles",
+                ));
             }
             role_names(roles, limits)
         }
@@ -270,7 +279,10 @@ impl ShareRequest {
         let mut entries: Vec<OrgShare> = Vec::with_capacity(self.organizations.len());
         for e in &self.organizations {
             if entries.iter().any(|x| x.org == e.org_id) {
-                return Err(OrgError::invalid("organizations", format!("{} repeated", e.org_id)));
+                return Err(OrgError::invalid(
+                    "organizations",
+                    format!("{} repeated", e.org_id),
+                ));
             }
             let roles = assignment(e.role_assignment.as_ref(), limits)?;
             entries.push(OrgShare::new(e.org_id.clone(), e.policy, roles));
@@ -317,8 +329,16 @@ impl UnshareRequest {
 /// case-insensitive per RFC 7643 §2.1) into the organization id. Any other shape — another
 /// attribute, another operator, a compound filter, a missing `.roles` — is `Invalid`.
 pub fn parse_roles_path(path: &str) -> Result<OrgId> {
-    let bad = |why: &str| OrgError::invalid("path", format!("{why}: expected organizations[orgId eq \"…\"].roles"));
-    let limits = Limits::default().with_max_len(1024).with_max_depth(2).with_max_comparisons(1);
+    let bad = |why: &str| {
+        OrgError::invalid(
+            "path",
+            format!("{why}: expected organizations[orgId eq \"…\"].roles"),
+        )
+    };
+    let limits = Limits::default()
+        .with_max_len(1024)
+        .with_max_depth(2)
+        .with_max_comparisons(1);
     let p = parse_patch_path_with(path, &limits).map_err(|e| bad(&e.to_string()))?;
     if p.attr.uri.is_some()
         || p.attr.sub_attr.is_some()
@@ -326,7 +346,11 @@ pub fn parse_roles_path(path: &str) -> Result<OrgId> {
     {
         return Err(bad("not the organizations attribute"));
     }
-    if !p.sub_attr.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("roles")) {
+    if !p
+        .sub_attr
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("roles"))
+    {
         return Err(bad("not the roles sub-attribute"));
     }
     match p.filter {
@@ -578,7 +602,10 @@ mod tests {
             &L,
         )
         .unwrap();
-        assert_eq!((u.len(), p, r.len()), (1, SharePolicy::AllExistingAndFutureOrgs, 1));
+        assert_eq!(
+            (u.len(), p, r.len()),
+            (1, SharePolicy::AllExistingAndFutureOrgs, 1)
+        );
         assert!(ShareWithAllRequest::from_json(
             br#"{"userCriteria":{"userIds":["u"]},"policy":"SELECTED_ORG_ONLY"}"#,
             &L
@@ -590,18 +617,26 @@ mod tests {
         )
         .unwrap();
         assert_eq!((u.len(), o.len()), (1, 2));
-        assert!(UnshareRequest::from_json(br#"{"userCriteria":{"userIds":["u"]},"orgIds":[]}"#, &L).is_err());
+        assert!(UnshareRequest::from_json(
+            br#"{"userCriteria":{"userIds":["u"]},"orgIds":[]}"#,
+            &L
+        )
+        .is_err());
     }
 
     #[test]
     fn patch_paths_through_scim_filter() {
         assert_eq!(
-            parse_roles_path(r#"organizations[orgId eq "acme-eu"].roles"#).unwrap().as_str(),
+            parse_roles_path(r#"organizations[orgId eq "acme-eu"].roles"#)
+                .unwrap()
+                .as_str(),
             "acme-eu"
         );
         // Attribute names and operators are case-insensitive (RFC 7643 §2.1, RFC 7644 §3.4.2.2).
         assert_eq!(
-            parse_roles_path(r#"Organizations[ORGID EQ "a"].Roles"#).unwrap().as_str(),
+            parse_roles_path(r#"Organizations[ORGID EQ "a"].Roles"#)
+                .unwrap()
+                .as_str(),
             "a"
         );
         for bad in [
@@ -631,7 +666,10 @@ mod tests {
         assert_eq!(patches[0].op, RoleOp::Add);
         assert_eq!(patches[0].roles, ["x", "y"]);
         assert_eq!(patches[1].op, RoleOp::Remove);
-        assert_eq!((patches[2].op, patches[2].roles.len()), (RoleOp::Replace, 0));
+        assert_eq!(
+            (patches[2].op, patches[2].roles.len()),
+            (RoleOp::Replace, 0)
+        );
         assert_eq!(patches[3].op, RoleOp::Replace);
         for bad in [
             &br#"{"userCriteria":{"userIds":["u"]},"Operations":[{"op":"move","path":"organizations[orgId eq \"a\"].roles","value":[]}]}"#[..],

@@ -61,14 +61,20 @@ impl DiscoveryRequest {
                 _ => continue,
             };
             if slot.replace(v.to_owned()).is_some() {
-                return Err(OrgError::invalid("discovery parameter", format!("`{k}` repeated")));
+                return Err(OrgError::invalid(
+                    "discovery parameter",
+                    format!("`{k}` repeated"),
+                ));
             }
         }
         let email = match kind.as_deref() {
             None => None,
             Some("emailDomain") => {
                 let hint = hint.ok_or_else(|| {
-                    OrgError::invalid("login_hint", "orgDiscoveryType=emailDomain needs login_hint")
+                    OrgError::invalid(
+                        "login_hint",
+                        "orgDiscoveryType=emailDomain needs login_hint",
+                    )
                 })?;
                 let domain = hint
                     .rsplit_once('@')
@@ -92,7 +98,10 @@ impl DiscoveryRequest {
             ways.push(DiscoveryBy::EmailDomain(d));
         }
         if ways.len() > 1 {
-            return Err(OrgError::invalid("discovery parameter", "more than one way given"));
+            return Err(OrgError::invalid(
+                "discovery parameter",
+                "more than one way given",
+            ));
         }
         Ok(ways.pop().map(|by| DiscoveryRequest { by, fidp }))
     }
@@ -122,7 +131,10 @@ pub async fn discover(store: &dyn OrganizationStore, req: &DiscoveryRequest) -> 
             None => {
                 let mut named = store.by_name(n).await?;
                 if named.len() > 1 {
-                    return Err(OrgError::invalid("org", "more than one organization has this name"));
+                    return Err(OrgError::invalid(
+                        "org",
+                        "more than one organization has this name",
+                    ));
                 }
                 named.pop().ok_or_else(|| unknown(n))?
             }
@@ -160,12 +172,17 @@ mod tests {
     #[test]
     fn parameters() {
         assert_eq!(parse(&[("client_id", "x")]).unwrap(), None);
-        let r = parse(&[("orgId", "acme"), ("fidp", "okta")]).unwrap().unwrap();
-        assert_eq!(r.by, DiscoveryBy::Id(OrgId::new("acme").unwrap()));
-        assert_eq!(r.fidp.as_deref(), Some("okta"));
-        let r = parse(&[("login_hint", "bob@Acme.COM"), ("orgDiscoveryType", "emailDomain")])
+        let r = parse(&[("orgId", "acme"), ("fidp", "okta")])
             .unwrap()
             .unwrap();
+        assert_eq!(r.by, DiscoveryBy::Id(OrgId::new("acme").unwrap()));
+        assert_eq!(r.fidp.as_deref(), Some("okta"));
+        let r = parse(&[
+            ("login_hint", "bob@Acme.COM"),
+            ("orgDiscoveryType", "emailDomain"),
+        ])
+        .unwrap()
+        .unwrap();
         assert_eq!(r.by, DiscoveryBy::EmailDomain("acme.com".into()));
         // A login_hint alone is not discovery.
         assert_eq!(parse(&[("login_hint", "bob@acme.com")]).unwrap(), None);

@@ -112,7 +112,11 @@ pub fn new_record(parent: &Organization, id: OrgId, new: &NewOrganization) -> Re
 
 /// Checks a move of `org` under `new_parent` (pure): never the root, never under itself or a
 /// descendant (which would make a cycle), never deeper than [`MAX_DEPTH`] for the subtree.
-pub fn check_move(org: &Organization, new_parent: &Organization, subtree_height: usize) -> Result<()> {
+pub fn check_move(
+    org: &Organization,
+    new_parent: &Organization,
+    subtree_height: usize,
+) -> Result<()> {
     if org.id.is_root() {
         return Err(OrgError::Root("moved"));
     }
@@ -253,7 +257,10 @@ pub async fn delete(
 }
 
 /// The ancestors of `org`, root first, in one store call.
-pub async fn ancestors(store: &dyn OrganizationStore, org: &Organization) -> Result<Vec<Organization>> {
+pub async fn ancestors(
+    store: &dyn OrganizationStore,
+    org: &Organization,
+) -> Result<Vec<Organization>> {
     let mut found = store.get_many(&org.ancestors).await?;
     found.sort_by_key(|o| o.depth());
     Ok(found)
@@ -283,7 +290,10 @@ pub async fn require_active(store: &dyn OrganizationStore, org: &Organization) -
 }
 
 /// The settings in force in `id` (one store call for the ancestors).
-pub async fn effective_settings(store: &dyn OrganizationStore, id: &OrgId) -> Result<EffectiveSettings> {
+pub async fn effective_settings(
+    store: &dyn OrganizationStore,
+    id: &OrgId,
+) -> Result<EffectiveSettings> {
     let org = require(store, id).await?;
     let ancestors = store.get_many(&org.ancestors).await?;
     Ok(settings::effective(&org, &ancestors))
@@ -340,7 +350,10 @@ mod tests {
         let b = Organization::child_of(&a, id("b"), "B", "b");
         assert!(check_active(&b, &[root.clone(), a.clone()]).is_ok());
         a.status = OrgStatus::Disabled;
-        assert_eq!(check_active(&b, &[root, a]), Err(OrgError::Disabled(id("a"))));
+        assert_eq!(
+            check_active(&b, &[root, a]),
+            Err(OrgError::Disabled(id("a")))
+        );
     }
 
     #[test]

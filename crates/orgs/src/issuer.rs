@@ -11,7 +11,11 @@ use crate::model::{IssuerMode, OrgId, Organization};
 
 /// Root-level governance of the root issuer for sub-organization applications.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE", tag = "policy", content = "organizations")]
+#[serde(
+    rename_all = "SCREAMING_SNAKE_CASE",
+    tag = "policy",
+    content = "organizations"
+)]
 pub enum RootIssuerPolicy {
     /// Every organization may (the default).
     #[default]
@@ -100,10 +104,16 @@ mod tests {
         let deny = RootIssuerPolicy::DenyAll;
         assert!(!deny.allows(&a) && !deny.allows(&b));
         for p in [all, imm, sel, deny] {
-            assert!(p.allows(&root), "the root's own applications always use the root issuer");
+            assert!(
+                p.allows(&root),
+                "the root's own applications always use the root issuer"
+            );
             assert_eq!(select(&root, &p), Ok(TokenIssuer::Root));
         }
-        assert_eq!(select(&a, &RootIssuerPolicy::AllowAll), Ok(TokenIssuer::Root));
+        assert_eq!(
+            select(&a, &RootIssuerPolicy::AllowAll),
+            Ok(TokenIssuer::Root)
+        );
         assert_eq!(
             select(&b, &RootIssuerPolicy::AllowImmediate),
             Err(OrgError::RootIssuerDenied(b.id.clone()))
@@ -123,7 +133,10 @@ mod tests {
             assert_eq!(t, TokenIssuer::Organization(a.id.clone()));
             assert_eq!(t.url("https://op.example"), "https://op.example/o/a");
         }
-        assert_eq!(TokenIssuer::Root.url("https://op.example"), "https://op.example");
+        assert_eq!(
+            TokenIssuer::Root.url("https://op.example"),
+            "https://op.example"
+        );
     }
 
     #[test]

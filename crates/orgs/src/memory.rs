@@ -9,7 +9,7 @@ use async_trait::async_trait;
 
 use crate::error::{OrgError, Result};
 use crate::model::{
-    Application, OrgId, OrgStatus, Organization, Resident, Role, SharedWith, ShareChange,
+    Application, OrgId, OrgStatus, Organization, Resident, Role, ShareChange, SharedWith,
     UserShares, MAX_DEPTH,
 };
 use crate::ports::{OrganizationStore, RoleStore, SharingStore};
@@ -145,11 +145,17 @@ impl OrganizationStore for MemoryOrganizationStore {
             .parent
             .clone()
             .ok_or_else(|| OrgError::invalid("parent", "only the root has no parent"))?;
-        let parent = t.by_id.get(&parent_id).ok_or_else(|| Tree::unknown(&parent_id))?;
+        let parent = t
+            .by_id
+            .get(&parent_id)
+            .ok_or_else(|| Tree::unknown(&parent_id))?;
         if parent.ancestors.len() + 1 != org.ancestors.len()
             || !org.ancestors.starts_with(&parent.ancestors)
         {
-            return Err(OrgError::invalid("parent", "the ancestor path changed; retry"));
+            return Err(OrgError::invalid(
+                "parent",
+                "the ancestor path changed; retry",
+            ));
         }
         t.check_unique(&org, None)?;
         t.index(&org);
@@ -172,7 +178,10 @@ impl OrganizationStore for MemoryOrganizationStore {
 
     async fn by_handle(&self, handle: &str) -> Result<Option<Organization>> {
         let t = read(&self.tree);
-        Ok(t.by_handle.get(handle).and_then(|i| t.by_id.get(i)).cloned())
+        Ok(t.by_handle
+            .get(handle)
+            .and_then(|i| t.by_id.get(i))
+            .cloned())
     }
 
     async fn by_name(&self, name: &str) -> Result<Vec<Organization>> {
@@ -187,7 +196,10 @@ impl OrganizationStore for MemoryOrganizationStore {
 
     async fn by_email_domain(&self, domain: &str) -> Result<Option<Organization>> {
         let t = read(&self.tree);
-        Ok(t.by_domain.get(domain).and_then(|i| t.by_id.get(i)).cloned())
+        Ok(t.by_domain
+            .get(domain)
+            .and_then(|i| t.by_id.get(i))
+            .cloned())
     }
 
     async fn children(&self, id: &OrgId) -> Result<Vec<Organization>> {
@@ -210,7 +222,11 @@ impl OrganizationStore for MemoryOrganizationStore {
 
     async fn update(&self, org: Organization) -> Result<()> {
         let mut t = write(&self.tree);
-        let old = t.by_id.get(&org.id).cloned().ok_or_else(|| Tree::unknown(&org.id))?;
+        let old = t
+            .by_id
+            .get(&org.id)
+            .cloned()
+            .ok_or_else(|| Tree::unknown(&org.id))?;
         let mut new = old.clone();
         new.name = org.name;
         new.handle = org.handle;
@@ -376,7 +392,11 @@ impl SharingStore for MemorySharingStore {
     }
 
     async fn shares(&self, user: &str) -> Result<UserShares> {
-        Ok(read(&self.inner).shares.get(user).cloned().unwrap_or_default())
+        Ok(read(&self.inner)
+            .shares
+            .get(user)
+            .cloned()
+            .unwrap_or_default())
     }
 
     async fn apply(&self, user: &str, change: ShareChange) -> Result<UserShares> {
@@ -462,7 +482,10 @@ impl RoleStore for MemoryRoleStore {
         let Some(defined) = r.defined.get(org) else {
             return Ok(Vec::new());
         };
-        Ok(names.iter().filter_map(|n| defined.get(n).cloned()).collect())
+        Ok(names
+            .iter()
+            .filter_map(|n| defined.get(n).cloned())
+            .collect())
     }
 
     async fn all_roles(&self, org: &OrgId) -> Result<Vec<Role>> {

@@ -281,7 +281,11 @@ impl Organization {
     }
 
     /// Adds a home-realm identifier routing to `idp`.
-    pub fn with_home_realm(mut self, identifier: impl Into<String>, idp: impl Into<String>) -> Self {
+    pub fn with_home_realm(
+        mut self,
+        identifier: impl Into<String>,
+        idp: impl Into<String>,
+    ) -> Self {
         self.home_realms.insert(identifier.into(), idp.into());
         self
     }
@@ -299,7 +303,10 @@ impl Organization {
             return Err(OrgError::invalid("parent", "the tree is too deep"));
         }
         if self.parent.as_ref() != self.ancestors.last() {
-            return Err(OrgError::invalid("parent", "does not end the ancestor path"));
+            return Err(OrgError::invalid(
+                "parent",
+                "does not end the ancestor path",
+            ));
         }
         if self.id.is_root() != self.parent.is_none() {
             return Err(OrgError::invalid("parent", "only the root has no parent"));
@@ -515,7 +522,10 @@ pub struct Role {
 
 impl Role {
     /// A role granting `scopes`.
-    pub fn new<S: Into<String>>(name: impl Into<String>, scopes: impl IntoIterator<Item = S>) -> Self {
+    pub fn new<S: Into<String>>(
+        name: impl Into<String>,
+        scopes: impl IntoIterator<Item = S>,
+    ) -> Self {
         Role {
             name: name.into(),
             scopes: scopes.into_iter().map(Into::into).collect(),

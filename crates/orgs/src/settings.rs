@@ -118,7 +118,11 @@ pub fn resolve<'a>(chain: impl IntoIterator<Item = &'a OrgSettings>) -> Effectiv
         array = array.or(s.scope_as_array);
         discovery = discovery.or(s.email_domains_discovery);
         for t in &s.trusted_token_issuers {
-            if !out.trusted_token_issuers.iter().any(|x| x.issuer == t.issuer) {
+            if !out
+                .trusted_token_issuers
+                .iter()
+                .any(|x| x.issuer == t.issuer)
+            {
                 out.trusted_token_issuers.push(t.clone());
             }
         }
@@ -152,7 +156,10 @@ pub fn effective(org: &Organization, ancestors: &[Organization]) -> EffectiveSet
 /// Which outbound provisioning connectors a change to a user of `settings`' organization
 /// made through `app` goes to: the organization's (inherited, merged) connectors, then the
 /// application's own, each once. The SCIM client that sends them is out of this crate.
-pub fn provisioning_targets(settings: &EffectiveSettings, app: Option<&Application>) -> Vec<String> {
+pub fn provisioning_targets(
+    settings: &EffectiveSettings,
+    app: Option<&Application>,
+) -> Vec<String> {
     let mut out = settings.outbound_connectors.clone();
     for c in app.map(|a| a.outbound_connectors.as_slice()).unwrap_or(&[]) {
         if !out.contains(c) {
@@ -172,19 +179,21 @@ mod tests {
         let mut root = Organization::root("Root");
         root.settings.totp_enrollment = Some(false);
         root.settings.outbound_connectors = vec!["scim-root".into()];
-        root.settings.trusted_token_issuers =
-            vec![TrustedTokenIssuer::new("https://idp.example", "https://idp.example/jwks")];
+        root.settings.trusted_token_issuers = vec![TrustedTokenIssuer::new(
+            "https://idp.example",
+            "https://idp.example/jwks",
+        )];
         let mut a = Organization::child_of(&root, OrgId::new("a").unwrap(), "A", "a");
         a.settings.scope_as_array = Some(true);
         a.settings.outbound_connectors = vec!["scim-a".into(), "scim-root".into()];
         let mut b = Organization::child_of(&a, OrgId::new("b").unwrap(), "B", "b");
         b.settings.totp_enrollment = Some(true);
         b.settings.email_domains_discovery = Some(true);
-        b.settings.trusted_token_issuers = vec![TrustedTokenIssuer::new(
-            "https://idp.example",
-            "https://idp.example/b-jwks",
-        )
-        .with_implicit_association(["email"])];
+        b.settings.trusted_token_issuers =
+            vec![
+                TrustedTokenIssuer::new("https://idp.example", "https://idp.example/b-jwks")
+                    .with_implicit_association(["email"]),
+            ];
         let mut c = Organization::child_of(&b, OrgId::new("c").unwrap(), "C", "c");
         c.settings.scope_as_array = Some(false);
         c.settings.preserve_sessions_on_password_update = Some(true);
@@ -196,7 +205,10 @@ mod tests {
         let root = Organization::root("Root");
         let s = effective(&root, &[]);
         assert_eq!(s, EffectiveSettings::default());
-        assert!(s.totp_enrollment, "TOTP progressive enrollment defaults to on");
+        assert!(
+            s.totp_enrollment,
+            "TOTP progressive enrollment defaults to on"
+        );
     }
 
     #[test]
@@ -211,7 +223,10 @@ mod tests {
         let a = at(1);
         assert!(!a.totp_enrollment && a.scope_as_array);
         assert_eq!(a.outbound_connectors, ["scim-a", "scim-root"]);
-        assert_eq!(a.trusted_token_issuers[0].jwks_uri, "https://idp.example/jwks");
+        assert_eq!(
+            a.trusted_token_issuers[0].jwks_uri,
+            "https://idp.example/jwks"
+        );
         // b: overrides TOTP, inherits scope_as_array from a; its trusted issuer wins on the
         // same issuer identifier.
         let b = at(2);
@@ -231,7 +246,8 @@ mod tests {
     fn provisioning_goes_to_org_and_app_connectors() {
         let t = tree();
         let s = effective(&t[3], &t);
-        let app = Application::new("app", t[3].id.clone()).with_outbound_connectors(["crm", "scim-a"]);
+        let app =
+            Application::new("app", t[3].id.clone()).with_outbound_connectors(["crm", "scim-a"]);
         assert_eq!(
             provisioning_targets(&s, Some(&app)),
             ["scim-a", "scim-root", "crm"]

@@ -10,9 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{OrgError, Result};
 use crate::hierarchy;
-use crate::model::{
-    OrgId, Organization, Reach, Resident, ShareChange, ShareRule, UserShares,
-};
+use crate::model::{OrgId, Organization, Reach, Resident, ShareChange, ShareRule, UserShares};
 use crate::ports::{OrganizationStore, RoleStore, SharingStore};
 
 /// A sharing policy (WSO2 v2 User Sharing API `policy`).
@@ -83,9 +81,8 @@ impl SharePolicy {
     /// The organizations below the anchor shared into as they exist now (snapshot).
     pub fn existing_reach(self) -> Option<Reach> {
         match self {
-            SharePolicy::AllExistingOrgsOnly | SharePolicy::SelectedOrgWithAllExistingChildrenOnly => {
-                Some(Reach::Descendants)
-            }
+            SharePolicy::AllExistingOrgsOnly
+            | SharePolicy::SelectedOrgWithAllExistingChildrenOnly => Some(Reach::Descendants),
             SharePolicy::ImmediateExistingOrgsOnly
             | SharePolicy::SelectedOrgWithExistingImmediateChildrenOnly => Some(Reach::Children),
             _ => None,
@@ -98,7 +95,9 @@ impl SharePolicy {
             SharePolicy::AllExistingAndFutureOrgs
             | SharePolicy::SelectedOrgWithAllExistingAndFutureChildren => Some(Reach::Descendants),
             SharePolicy::ImmediateExistingAndFutureOrgs
-            | SharePolicy::SelectedOrgWithExistingImmediateAndFutureChildren => Some(Reach::Children),
+            | SharePolicy::SelectedOrgWithExistingImmediateAndFutureChildren => {
+                Some(Reach::Children)
+            }
             _ => None,
         }
     }
@@ -169,14 +168,18 @@ pub fn plan(
                 Reach::Children => o.parent.as_ref() == Some(&anchor.id),
             };
             if reached {
-                change.add_explicit.insert(o.id.clone(), entry.roles.clone());
+                change
+                    .add_explicit
+                    .insert(o.id.clone(), entry.roles.clone());
             }
         }
     }
     if let Some(reach) = entry.policy.future_reach() {
-        change
-            .add_rules
-            .push(ShareRule::new(anchor.id.clone(), reach, entry.roles.clone()));
+        change.add_rules.push(ShareRule::new(
+            anchor.id.clone(),
+            reach,
+            entry.roles.clone(),
+        ));
     }
     Ok(change)
 }
@@ -389,7 +392,10 @@ pub async fn update_roles(
     let roles = match op {
         RoleOp::Replace => dedup(listed.to_vec()),
         RoleOp::Add => dedup(current.into_iter().chain(listed.iter().cloned()).collect()),
-        RoleOp::Remove => current.into_iter().filter(|r| !listed.contains(r)).collect(),
+        RoleOp::Remove => current
+            .into_iter()
+            .filter(|r| !listed.contains(r))
+            .collect(),
     };
     let mut change = ShareChange::new();
     change.add_explicit.insert(org_id.clone(), roles.clone());

@@ -32,7 +32,14 @@ use crate::sharing::{self, Membership};
 pub const GRANT_TYPE: &str = "organization_switch";
 
 /// Scopes that carry identity, not permissions: kept through a switch when the token had them.
-pub const IDENTITY_SCOPES: [&str; 6] = ["openid", "profile", "email", "address", "phone", "offline_access"];
+pub const IDENTITY_SCOPES: [&str; 6] = [
+    "openid",
+    "profile",
+    "email",
+    "address",
+    "phone",
+    "offline_access",
+];
 
 /// Why a switch is refused (pure decision outcome).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,10 +58,12 @@ impl SwitchRefusal {
     /// The token endpoint error (RFC 6749 §5.2).
     pub fn to_error(&self) -> Error {
         match self {
-            SwitchRefusal::NotDescendant => Error::InvalidGrant(
-                "the organization is not below the token's organization".into(),
-            ),
-            SwitchRefusal::Disabled(_) => Error::InvalidGrant("the organization is disabled".into()),
+            SwitchRefusal::NotDescendant => {
+                Error::InvalidGrant("the organization is not below the token's organization".into())
+            }
+            SwitchRefusal::Disabled(_) => {
+                Error::InvalidGrant("the organization is disabled".into())
+            }
             SwitchRefusal::ApplicationNotShared => Error::UnauthorizedClient(
                 "the application is not shared with the organization".into(),
             ),
@@ -210,7 +219,9 @@ impl GrantHandler for OrganizationSwitchGrant {
             .await
             .map_err(|_| Error::InvalidGrant("the token is invalid, expired or revoked".into()))?;
         if info.client_id != client.client_id {
-            return Err(Error::InvalidGrant("the token was issued to another client".into()));
+            return Err(Error::InvalidGrant(
+                "the token was issued to another client".into(),
+            ));
         }
         let user = info
             .subject
@@ -258,7 +269,10 @@ impl GrantHandler for OrganizationSwitchGrant {
         let mut id = [0u8; 16];
         ctx.rng.fill(&mut id)?;
         let gid: String = id.iter().map(|b| format!("{b:02x}")).collect();
-        let expires = info.grant.expires_at.min(now + ctx.config.refresh_token_ttl);
+        let expires = info
+            .grant
+            .expires_at
+            .min(now + ctx.config.refresh_token_ttl);
         let mut grant = Grant::new(gid, client.client_id.clone(), scopes.clone(), now, expires)
             .with_subject(user)
             .with_contents(contents);
@@ -269,7 +283,10 @@ impl GrantHandler for OrganizationSwitchGrant {
             ctx.grants.create_grant(grant.clone()).await?;
         }
         let options = IssueOptions::new()
-            .refresh_token(idforge_oauth_core::grant::wants_refresh(&ctx.config, client))
+            .refresh_token(idforge_oauth_core::grant::wants_refresh(
+                &ctx.config,
+                client,
+            ))
             .id_token(scopes.contains("openid"));
         issue_token_response(ctx, client, &grant, &scopes, options).await
     }
@@ -299,12 +316,24 @@ mod tests {
         assert!(decide(&OrgId::root(), &b, &anc, Some(&app), &shared).is_ok());
         assert!(decide(&id("a"), &b, &anc, Some(&app), &Membership::Resident).is_ok());
         // Not below the token's organization (itself, a sibling's child, upwards).
-        assert_eq!(decide(&id("b"), &b, &anc, Some(&app), &shared), Err(SwitchRefusal::NotDescendant));
-        assert_eq!(decide(&id("b"), &a, &anc[..1], Some(&app), &shared), Err(SwitchRefusal::NotDescendant));
+        assert_eq!(
+            decide(&id("b"), &b, &anc, Some(&app), &shared),
+            Err(SwitchRefusal::NotDescendant)
+        );
+        assert_eq!(
+            decide(&id("b"), &a, &anc[..1], Some(&app), &shared),
+            Err(SwitchRefusal::NotDescendant)
+        );
         let mut off = a.clone();
         off.status = crate::model::OrgStatus::Disabled;
         assert_eq!(
-            decide(&OrgId::root(), &b, &[root.clone(), off], Some(&app), &shared),
+            decide(
+                &OrgId::root(),
+                &b,
+                &[root.clone(), off],
+                Some(&app),
+                &shared
+            ),
             Err(SwitchRefusal::Disabled(id("a")))
         );
         let unshared = Application::new("app", OrgId::root());
@@ -312,15 +341,27 @@ mod tests {
             decide(&OrgId::root(), &b, &anc, Some(&unshared), &shared),
             Err(SwitchRefusal::ApplicationNotShared)
         );
-        assert_eq!(decide(&OrgId::root(), &b, &anc, None, &shared), Err(SwitchRefusal::ApplicationNotShared));
+        assert_eq!(
+            decide(&OrgId::root(), &b, &anc, None, &shared),
+            Err(SwitchRefusal::ApplicationNotShared)
+        );
         assert_eq!(
             decide(&OrgId::root(), &b, &anc, Some(&app), &Membership::NotMember),
             Err(SwitchRefusal::NotMember)
         );
         assert_eq!(SwitchRefusal::NotMember.to_error().code(), "invalid_grant");
-        assert_eq!(SwitchRefusal::NotDescendant.to_error().code(), "invalid_grant");
-        assert_eq!(SwitchRefusal::Disabled(id("a")).to_error().code(), "invalid_grant");
-        assert_eq!(SwitchRefusal::ApplicationNotShared.to_error().code(), "unauthorized_client");
+        assert_eq!(
+            SwitchRefusal::NotDescendant.to_error().code(),
+            "invalid_grant"
+        );
+        assert_eq!(
+            SwitchRefusal::Disabled(id("a")).to_error().code(),
+            "invalid_grant"
+        );
+        assert_eq!(
+            SwitchRefusal::ApplicationNotShared.to_error().code(),
+            "unauthorized_client"
+        );
     }
 
     #[test]
@@ -329,16 +370,27 @@ mod tests {
         let got = narrow_scopes(&token, None, &["orders:read".into()]).unwrap();
         assert_eq!(got.values(), ["openid", "email", "orders:read"]);
         let req = Scopes::from_values(["openid", "orders:write"]);
-        assert_eq!(narrow_scopes(&token, Some(&req), &[]).unwrap().values(), ["openid"]);
+        assert_eq!(
+            narrow_scopes(&token, Some(&req), &[]).unwrap().values(),
+            ["openid"]
+        );
         let wider = Scopes::from_values(["openid", "admin"]);
-        assert_eq!(narrow_scopes(&token, Some(&wider), &[]).unwrap_err().code(), "invalid_scope");
+        assert_eq!(
+            narrow_scopes(&token, Some(&wider), &[]).unwrap_err().code(),
+            "invalid_scope"
+        );
     }
 
     #[test]
     fn claims_for_users_and_agents() {
         let root = Organization::root("Root");
         let a = Organization::child_of(&root, id("a"), "Acme", "acme");
-        let c = organization_contents(&a, &Resident::new(OrgId::root(), IdentityKind::User), &["viewer".into()]).unwrap();
+        let c = organization_contents(
+            &a,
+            &Resident::new(OrgId::root(), IdentityKind::User),
+            &["viewer".into()],
+        )
+        .unwrap();
         let at = c.access_token_claims();
         assert_eq!(at["org_id"], "a");
         assert_eq!(at["org_name"], "Acme");
@@ -346,7 +398,8 @@ mod tests {
         assert_eq!(at["user_org"], "root");
         assert_eq!(at["roles"], json!(["viewer"]));
         assert_eq!(c.id_token_claims(), at);
-        let c = organization_contents(&a, &Resident::new(id("a"), IdentityKind::Agent), &[]).unwrap();
+        let c =
+            organization_contents(&a, &Resident::new(id("a"), IdentityKind::Agent), &[]).unwrap();
         assert_eq!(c.access_token_claims()["agent_org"], "a");
         assert!(!c.access_token_claims().contains_key("user_org"));
     }

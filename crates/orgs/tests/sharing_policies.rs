@@ -8,7 +8,9 @@ use idforge_oauth_core::OsRng;
 use idforge_orgs::hierarchy::{self, NewOrganization};
 use idforge_orgs::memory::{MemoryOrganizationStore, MemorySharingStore};
 use idforge_orgs::sharing::{self, Membership, OrgShare, SharePolicy};
-use idforge_orgs::{IdentityKind, OrgError, OrgId, OrgStatus, OrganizationStore, Resident, SharingStore};
+use idforge_orgs::{
+    IdentityKind, OrgError, OrgId, OrgStatus, OrganizationStore, Resident, SharingStore,
+};
 
 struct Env {
     orgs: MemoryOrganizationStore,
@@ -23,7 +25,9 @@ async fn add(env: &Env, name: &str, parent: &str) {
     let new = NewOrganization::new(name.to_uppercase(), name)
         .with_id(id(name))
         .with_parent(id(parent));
-    hierarchy::create(&env.orgs, &OsRng::new(), &new).await.unwrap();
+    hierarchy::create(&env.orgs, &OsRng::new(), &new)
+        .await
+        .unwrap();
 }
 
 /// root → a → a1 → a11 → a111 (depth 4), a → a2, root → b → b1; user `u` resident at root.
@@ -32,7 +36,15 @@ async fn env() -> Env {
         orgs: MemoryOrganizationStore::new("Root"),
         sharing: MemorySharingStore::new(),
     };
-    for (o, p) in [("a", "root"), ("a1", "a"), ("a11", "a1"), ("a111", "a11"), ("a2", "a"), ("b", "root"), ("b1", "b")] {
+    for (o, p) in [
+        ("a", "root"),
+        ("a1", "a"),
+        ("a11", "a1"),
+        ("a111", "a11"),
+        ("a2", "a"),
+        ("b", "root"),
+        ("b1", "b"),
+    ] {
         add(&env, o, p).await;
     }
     env.sharing
@@ -50,7 +62,10 @@ async fn shared(env: &Env) -> BTreeSet<&'static str> {
         if env.orgs.get(&id(o)).await.unwrap().is_none() {
             continue;
         }
-        if let Membership::Shared { roles } = sharing::resolve(&env.orgs, &env.sharing, "u", &id(o)).await.unwrap() {
+        if let Membership::Shared { roles } = sharing::resolve(&env.orgs, &env.sharing, "u", &id(o))
+            .await
+            .unwrap()
+        {
             assert_eq!(roles, ["member"], "{o}: the share's roles");
             out.insert(o);
         }
@@ -65,25 +80,58 @@ fn set(items: &[&'static str]) -> BTreeSet<&'static str> {
 /// Shares by `policy` at `anchor`, then checks the shared set initially (`s0`), after adding
 /// n1 under a1, n2 under a111 and n3 under a (`s1`), after moving b1 under a1 and a111 (with
 /// n2) under b (`s2`), and after disabling a1 (membership unchanged, a1's subtree unusable).
-async fn lifecycle(policy: SharePolicy, anchor: &str, s0: &[&'static str], s1: &[&'static str], s2: &[&'static str]) {
+async fn lifecycle(
+    policy: SharePolicy,
+    anchor: &str,
+    s0: &[&'static str],
+    s1: &[&'static str],
+    s2: &[&'static str],
+) {
     let env = env().await;
-    sharing::share(&env.orgs, &env.sharing, "u", &[OrgShare::new(id(anchor), policy, vec!["member".into()])])
-        .await
-        .unwrap();
-    assert_eq!(shared(&env).await, set(s0), "{policy:?}: existing organizations");
+    sharing::share(
+        &env.orgs,
+        &env.sharing,
+        "u",
+        &[OrgShare::new(id(anchor), policy, vec!["member".into()])],
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        shared(&env).await,
+        set(s0),
+        "{policy:?}: existing organizations"
+    );
     add(&env, "n1", "a1").await;
     add(&env, "n2", "a111").await;
     add(&env, "n3", "a").await;
-    assert_eq!(shared(&env).await, set(s1), "{policy:?}: after organizations were added");
-    hierarchy::move_to(&env.orgs, &id("b1"), &id("a1")).await.unwrap();
-    hierarchy::move_to(&env.orgs, &id("a111"), &id("b")).await.unwrap();
+    assert_eq!(
+        shared(&env).await,
+        set(s1),
+        "{policy:?}: after organizations were added"
+    );
+    hierarchy::move_to(&env.orgs, &id("b1"), &id("a1"))
+        .await
+        .unwrap();
+    hierarchy::move_to(&env.orgs, &id("a111"), &id("b"))
+        .await
+        .unwrap();
     assert_eq!(
         env.orgs.get(&id("n2")).await.unwrap().unwrap().ancestors,
         [id("root"), id("b"), id("a111")]
     );
-    assert_eq!(shared(&env).await, set(s2), "{policy:?}: after organizations were moved");
-    hierarchy::set_status(&env.orgs, &id("a1"), OrgStatus::Disabled).await.unwrap();
-    assert_eq!(shared(&env).await, set(s2), "{policy:?}: disabling keeps the shares");
+    assert_eq!(
+        shared(&env).await,
+        set(s2),
+        "{policy:?}: after organizations were moved"
+    );
+    hierarchy::set_status(&env.orgs, &id("a1"), OrgStatus::Disabled)
+        .await
+        .unwrap();
+    assert_eq!(
+        shared(&env).await,
+        set(s2),
+        "{policy:?}: disabling keeps the shares"
+    );
     for o in ["a1", "a11", "n1", "b1"] {
         let org = env.orgs.get(&id(o)).await.unwrap().unwrap();
         assert_eq!(
@@ -94,7 +142,9 @@ async fn lifecycle(policy: SharePolicy, anchor: &str, s0: &[&'static str], s1: &
     }
     let a2 = env.orgs.get(&id("a2")).await.unwrap().unwrap();
     assert!(hierarchy::require_active(&env.orgs, &a2).await.is_ok());
-    hierarchy::set_status(&env.orgs, &id("a1"), OrgStatus::Active).await.unwrap();
+    hierarchy::set_status(&env.orgs, &id("a1"), OrgStatus::Active)
+        .await
+        .unwrap();
     let a11 = env.orgs.get(&id("a11")).await.unwrap().unwrap();
     assert!(hierarchy::require_active(&env.orgs, &a11).await.is_ok());
 }
@@ -103,7 +153,14 @@ async fn lifecycle(policy: SharePolicy, anchor: &str, s0: &[&'static str], s1: &
 async fn all_existing_orgs_only() {
     let existing = ["a1", "a11", "a111", "a2"];
     // A snapshot: later organizations never join; a111 keeps its share after moving away.
-    lifecycle(SharePolicy::AllExistingOrgsOnly, "a", &existing, &existing, &existing).await;
+    lifecycle(
+        SharePolicy::AllExistingOrgsOnly,
+        "a",
+        &existing,
+        &existing,
+        &existing,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -121,7 +178,14 @@ async fn all_existing_and_future_orgs() {
 
 #[tokio::test]
 async fn immediate_existing_orgs_only() {
-    lifecycle(SharePolicy::ImmediateExistingOrgsOnly, "a", &["a1", "a2"], &["a1", "a2"], &["a1", "a2"]).await;
+    lifecycle(
+        SharePolicy::ImmediateExistingOrgsOnly,
+        "a",
+        &["a1", "a2"],
+        &["a1", "a2"],
+        &["a1", "a2"],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -138,13 +202,27 @@ async fn immediate_existing_and_future_orgs() {
 
 #[tokio::test]
 async fn selected_org_only() {
-    lifecycle(SharePolicy::SelectedOrgOnly, "a1", &["a1"], &["a1"], &["a1"]).await;
+    lifecycle(
+        SharePolicy::SelectedOrgOnly,
+        "a1",
+        &["a1"],
+        &["a1"],
+        &["a1"],
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn selected_org_with_all_existing_children_only() {
     let s = ["a1", "a11", "a111"];
-    lifecycle(SharePolicy::SelectedOrgWithAllExistingChildrenOnly, "a1", &s, &s, &s).await;
+    lifecycle(
+        SharePolicy::SelectedOrgWithAllExistingChildrenOnly,
+        "a1",
+        &s,
+        &s,
+        &s,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -162,7 +240,14 @@ async fn selected_org_with_all_existing_and_future_children() {
 #[tokio::test]
 async fn selected_org_with_existing_immediate_children_only() {
     let s = ["a1", "a11"];
-    lifecycle(SharePolicy::SelectedOrgWithExistingImmediateChildrenOnly, "a1", &s, &s, &s).await;
+    lifecycle(
+        SharePolicy::SelectedOrgWithExistingImmediateChildrenOnly,
+        "a1",
+        &s,
+        &s,
+        &s,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -186,22 +271,40 @@ async fn no_sharing_removes_the_share_at_that_organization() {
         &env.sharing,
         "u",
         &[
-            OrgShare::new(id("a1"), SharePolicy::SelectedOrgWithAllExistingAndFutureChildren, roles.clone()),
+            OrgShare::new(
+                id("a1"),
+                SharePolicy::SelectedOrgWithAllExistingAndFutureChildren,
+                roles.clone(),
+            ),
             OrgShare::new(id("b"), SharePolicy::SelectedOrgOnly, roles.clone()),
         ],
     )
     .await
     .unwrap();
     assert_eq!(shared(&env).await, set(&["a1", "a11", "a111", "b"]));
-    sharing::share(&env.orgs, &env.sharing, "u", &[OrgShare::new(id("a1"), SharePolicy::NoSharing, vec![])])
-        .await
-        .unwrap();
+    sharing::share(
+        &env.orgs,
+        &env.sharing,
+        "u",
+        &[OrgShare::new(id("a1"), SharePolicy::NoSharing, vec![])],
+    )
+    .await
+    .unwrap();
     assert_eq!(shared(&env).await, set(&["b"]));
     // Share-with-all NO_SHARING removes everything.
-    sharing::share_with_all(&env.orgs, &env.sharing, "u", SharePolicy::AllExistingAndFutureOrgs, roles)
-        .await
-        .unwrap();
-    assert_eq!(shared(&env).await, set(&["a", "a1", "a11", "a111", "a2", "b", "b1"]));
+    sharing::share_with_all(
+        &env.orgs,
+        &env.sharing,
+        "u",
+        SharePolicy::AllExistingAndFutureOrgs,
+        roles,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        shared(&env).await,
+        set(&["a", "a1", "a11", "a111", "a2", "b", "b1"])
+    );
     sharing::share_with_all(&env.orgs, &env.sharing, "u", SharePolicy::NoSharing, vec![])
         .await
         .unwrap();
@@ -212,17 +315,41 @@ async fn no_sharing_removes_the_share_at_that_organization() {
 async fn unsharing_one_organization_under_a_future_rule() {
     let env = env().await;
     let roles = vec!["member".to_owned()];
-    sharing::share(&env.orgs, &env.sharing, "u", &[OrgShare::new(id("a"), SharePolicy::AllExistingAndFutureOrgs, roles.clone())])
+    sharing::share(
+        &env.orgs,
+        &env.sharing,
+        "u",
+        &[OrgShare::new(
+            id("a"),
+            SharePolicy::AllExistingAndFutureOrgs,
+            roles.clone(),
+        )],
+    )
+    .await
+    .unwrap();
+    sharing::unshare(&env.sharing, "u", &[id("a11")])
         .await
         .unwrap();
-    sharing::unshare(&env.sharing, "u", &[id("a11")]).await.unwrap();
     assert_eq!(shared(&env).await, set(&["a1", "a111", "a2"]));
     add(&env, "n1", "a1").await;
-    assert_eq!(shared(&env).await, set(&["a1", "a111", "a2", "n1"]), "the rule still reaches new organizations");
+    assert_eq!(
+        shared(&env).await,
+        set(&["a1", "a111", "a2", "n1"]),
+        "the rule still reaches new organizations"
+    );
     // Sharing it again lifts the exclusion.
-    sharing::share(&env.orgs, &env.sharing, "u", &[OrgShare::new(id("a11"), SharePolicy::SelectedOrgOnly, roles)])
-        .await
-        .unwrap();
+    sharing::share(
+        &env.orgs,
+        &env.sharing,
+        "u",
+        &[OrgShare::new(
+            id("a11"),
+            SharePolicy::SelectedOrgOnly,
+            roles,
+        )],
+    )
+    .await
+    .unwrap();
     assert!(shared(&env).await.contains("a11"));
 }
 
@@ -234,7 +361,11 @@ async fn roles_are_per_target_organization_and_patchable() {
         &env.sharing,
         "u",
         &[
-            OrgShare::new(id("a"), SharePolicy::ImmediateExistingAndFutureOrgs, vec!["viewer".into()]),
+            OrgShare::new(
+                id("a"),
+                SharePolicy::ImmediateExistingAndFutureOrgs,
+                vec!["viewer".into()],
+            ),
             OrgShare::new(id("b"), SharePolicy::SelectedOrgOnly, vec!["admin".into()]),
         ],
     )
@@ -246,21 +377,57 @@ async fn roles_are_per_target_organization_and_patchable() {
     };
     let r = |o: &'static str| {
         let env = &env;
-        async move { sharing::resolve(&env.orgs, &env.sharing, "u", &id(o)).await.unwrap() }
+        async move {
+            sharing::resolve(&env.orgs, &env.sharing, "u", &id(o))
+                .await
+                .unwrap()
+        }
     };
     assert_eq!(roles(r("a1").await), ["viewer"]);
     assert_eq!(roles(r("b").await), ["admin"]);
     use idforge_orgs::sharing::RoleOp;
-    let got = sharing::update_roles(&env.orgs, &env.sharing, "u", &id("a1"), RoleOp::Add, &["editor".into()]).await.unwrap();
+    let got = sharing::update_roles(
+        &env.orgs,
+        &env.sharing,
+        "u",
+        &id("a1"),
+        RoleOp::Add,
+        &["editor".into()],
+    )
+    .await
+    .unwrap();
     assert_eq!(got, ["viewer", "editor"]);
     assert_eq!(roles(r("a1").await), ["viewer", "editor"]);
-    assert_eq!(roles(r("a2").await), ["viewer"], "other organizations keep the rule's roles");
-    sharing::update_roles(&env.orgs, &env.sharing, "u", &id("a1"), RoleOp::Remove, &["viewer".into()]).await.unwrap();
+    assert_eq!(
+        roles(r("a2").await),
+        ["viewer"],
+        "other organizations keep the rule's roles"
+    );
+    sharing::update_roles(
+        &env.orgs,
+        &env.sharing,
+        "u",
+        &id("a1"),
+        RoleOp::Remove,
+        &["viewer".into()],
+    )
+    .await
+    .unwrap();
     assert_eq!(roles(r("a1").await), ["editor"]);
-    sharing::update_roles(&env.orgs, &env.sharing, "u", &id("b"), RoleOp::Replace, &[]).await.unwrap();
+    sharing::update_roles(&env.orgs, &env.sharing, "u", &id("b"), RoleOp::Replace, &[])
+        .await
+        .unwrap();
     assert!(roles(r("b").await).is_empty());
     assert!(matches!(
-        sharing::update_roles(&env.orgs, &env.sharing, "u", &id("b1"), RoleOp::Add, &["x".into()]).await,
+        sharing::update_roles(
+            &env.orgs,
+            &env.sharing,
+            "u",
+            &id("b1"),
+            RoleOp::Add,
+            &["x".into()]
+        )
+        .await,
         Err(OrgError::NotMember { .. })
     ));
 }
@@ -268,22 +435,52 @@ async fn roles_are_per_target_organization_and_patchable() {
 #[tokio::test]
 async fn sharing_reaches_only_below_the_resident_organization() {
     let env = env().await;
-    env.sharing.set_resident("v", Resident::new(id("a"), IdentityKind::User)).await.unwrap();
+    env.sharing
+        .set_resident("v", Resident::new(id("a"), IdentityKind::User))
+        .await
+        .unwrap();
     let share = |o: &str, p| {
         let env = &env;
         let entry = OrgShare::new(id(o), p, vec![]);
         async move { sharing::share(&env.orgs, &env.sharing, "v", &[entry]).await }
     };
-    assert!(matches!(share("b", SharePolicy::SelectedOrgOnly).await, Err(OrgError::NotDescendant { .. })));
-    assert!(matches!(share("a", SharePolicy::SelectedOrgOnly).await, Err(OrgError::NotDescendant { .. })));
-    assert!(matches!(share("root", SharePolicy::AllExistingOrgsOnly).await, Err(OrgError::NotDescendant { .. })));
-    share("a", SharePolicy::AllExistingAndFutureOrgs).await.unwrap();
-    assert_eq!(sharing::resolve(&env.orgs, &env.sharing, "v", &id("a")).await.unwrap(), Membership::Resident);
-    assert!(sharing::resolve(&env.orgs, &env.sharing, "v", &id("a111")).await.unwrap().is_member());
-    assert!(!sharing::resolve(&env.orgs, &env.sharing, "v", &id("b1")).await.unwrap().is_member());
+    assert!(matches!(
+        share("b", SharePolicy::SelectedOrgOnly).await,
+        Err(OrgError::NotDescendant { .. })
+    ));
+    assert!(matches!(
+        share("a", SharePolicy::SelectedOrgOnly).await,
+        Err(OrgError::NotDescendant { .. })
+    ));
+    assert!(matches!(
+        share("root", SharePolicy::AllExistingOrgsOnly).await,
+        Err(OrgError::NotDescendant { .. })
+    ));
+    share("a", SharePolicy::AllExistingAndFutureOrgs)
+        .await
+        .unwrap();
+    assert_eq!(
+        sharing::resolve(&env.orgs, &env.sharing, "v", &id("a"))
+            .await
+            .unwrap(),
+        Membership::Resident
+    );
+    assert!(sharing::resolve(&env.orgs, &env.sharing, "v", &id("a111"))
+        .await
+        .unwrap()
+        .is_member());
+    assert!(!sharing::resolve(&env.orgs, &env.sharing, "v", &id("b1"))
+        .await
+        .unwrap()
+        .is_member());
     // A disabled organization takes no new shares.
-    hierarchy::set_status(&env.orgs, &id("a1"), OrgStatus::Disabled).await.unwrap();
-    assert_eq!(share("a11", SharePolicy::SelectedOrgOnly).await, Err(OrgError::Disabled(id("a1"))));
+    hierarchy::set_status(&env.orgs, &id("a1"), OrgStatus::Disabled)
+        .await
+        .unwrap();
+    assert_eq!(
+        share("a11", SharePolicy::SelectedOrgOnly).await,
+        Err(OrgError::Disabled(id("a1")))
+    );
     assert!(matches!(
         sharing::share(&env.orgs, &env.sharing, "nobody", &[]).await,
         Err(OrgError::UnknownUser(_))
@@ -296,33 +493,84 @@ async fn hierarchy_rules() {
     let rng = OsRng::new();
     // Handles are unique; moves never make cycles; the root is fixed; deletion needs empty.
     let dup = NewOrganization::new("X", "a1");
-    assert_eq!(hierarchy::create(&env.orgs, &rng, &dup).await, Err(OrgError::DuplicateHandle("a1".into())));
-    let generated = hierarchy::create(&env.orgs, &rng, &NewOrganization::new("Gen", "gen")).await.unwrap();
+    assert_eq!(
+        hierarchy::create(&env.orgs, &rng, &dup).await,
+        Err(OrgError::DuplicateHandle("a1".into()))
+    );
+    let generated = hierarchy::create(&env.orgs, &rng, &NewOrganization::new("Gen", "gen"))
+        .await
+        .unwrap();
     assert_eq!(generated.parent, Some(OrgId::root()));
-    assert!(matches!(hierarchy::move_to(&env.orgs, &id("a"), &id("a111")).await, Err(OrgError::Cycle { .. })));
-    assert_eq!(hierarchy::move_to(&env.orgs, &id("root"), &id("a")).await, Err(OrgError::Root("moved")));
-    assert_eq!(hierarchy::set_status(&env.orgs, &id("root"), OrgStatus::Disabled).await, Err(OrgError::Root("disabled")));
-    let renamed = hierarchy::rename(&env.orgs, &id("a2"), "Acme Two", Some("acme-two")).await.unwrap();
+    assert!(matches!(
+        hierarchy::move_to(&env.orgs, &id("a"), &id("a111")).await,
+        Err(OrgError::Cycle { .. })
+    ));
+    assert_eq!(
+        hierarchy::move_to(&env.orgs, &id("root"), &id("a")).await,
+        Err(OrgError::Root("moved"))
+    );
+    assert_eq!(
+        hierarchy::set_status(&env.orgs, &id("root"), OrgStatus::Disabled).await,
+        Err(OrgError::Root("disabled"))
+    );
+    let renamed = hierarchy::rename(&env.orgs, &id("a2"), "Acme Two", Some("acme-two"))
+        .await
+        .unwrap();
     assert_eq!(renamed.handle, "acme-two");
     assert!(env.orgs.by_handle("acme-two").await.unwrap().is_some());
     let roles = idforge_orgs::memory::MemoryRoleStore::new();
     use idforge_orgs::DeletePolicy;
     assert_eq!(
-        hierarchy::delete(&env.orgs, &env.sharing, &roles, &id("a1"), DeletePolicy::OnlyIfEmpty).await,
+        hierarchy::delete(
+            &env.orgs,
+            &env.sharing,
+            &roles,
+            &id("a1"),
+            DeletePolicy::OnlyIfEmpty
+        )
+        .await,
         Err(OrgError::NotEmpty(id("a1")))
     );
-    env.sharing.set_resident("w", Resident::new(id("a2"), IdentityKind::User)).await.unwrap();
+    env.sharing
+        .set_resident("w", Resident::new(id("a2"), IdentityKind::User))
+        .await
+        .unwrap();
     assert_eq!(
-        hierarchy::delete(&env.orgs, &env.sharing, &roles, &id("a2"), DeletePolicy::OnlyIfEmpty).await,
+        hierarchy::delete(
+            &env.orgs,
+            &env.sharing,
+            &roles,
+            &id("a2"),
+            DeletePolicy::OnlyIfEmpty
+        )
+        .await,
         Err(OrgError::NotEmpty(id("a2"))),
         "resident users make an organization non-empty"
     );
-    let (gone, users) = hierarchy::delete(&env.orgs, &env.sharing, &roles, &id("a1"), DeletePolicy::Cascade).await.unwrap();
+    let (gone, users) = hierarchy::delete(
+        &env.orgs,
+        &env.sharing,
+        &roles,
+        &id("a1"),
+        DeletePolicy::Cascade,
+    )
+    .await
+    .unwrap();
     assert_eq!(gone.len(), 3);
     assert!(users.is_empty());
-    let (_, users) = hierarchy::delete(&env.orgs, &env.sharing, &roles, &id("a2"), DeletePolicy::Cascade).await.unwrap();
+    let (_, users) = hierarchy::delete(
+        &env.orgs,
+        &env.sharing,
+        &roles,
+        &id("a2"),
+        DeletePolicy::Cascade,
+    )
+    .await
+    .unwrap();
     assert_eq!(users, ["w"]);
     // Settings inherit through the store in one call.
-    let s = hierarchy::effective_settings(&env.orgs, &id("b1")).await.unwrap();
+    let s = hierarchy::effective_settings(&env.orgs, &id("b1"))
+        .await
+        .unwrap();
     assert!(s.totp_enrollment);
 }

@@ -51,9 +51,7 @@ pub use config::{
     ClientAuth, ClientConfig, ConfigError, ServeConfig, TokenFormat, UserConfig,
     ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
 };
-pub use orgs::{
-    OrganizationConfig, OrganizationSettingsConfig, RootConfig, ShareConfig,
-};
+pub use orgs::{OrganizationConfig, OrganizationSettingsConfig, RootConfig, ShareConfig};
 
 /// Why the server could not be built or run.
 #[derive(Debug, thiserror::Error)]
@@ -143,11 +141,21 @@ pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, 
     let mut issuers = Vec::new();
     for id in self_issuing {
         let mut c = config.clone();
-        c.issuer = Some(idforge_orgs::issuer::organization_issuer(root.issuer(), &idforge_orgs::OrgId::new(id.clone()).map_err(|e| ConfigError::Organization { id: id.clone(), reason: e.to_string() })?));
+        c.issuer = Some(idforge_orgs::issuer::organization_issuer(
+            root.issuer(),
+            &idforge_orgs::OrgId::new(id.clone()).map_err(|e| ConfigError::Organization {
+                id: id.clone(),
+                reason: e.to_string(),
+            })?,
+        ));
         // Its own key: tokens of one organization never verify at another.
         c.signing_key = None;
         c.clients.retain(|cl| in_org(cl, &id));
-        let org_id = idforge_orgs::OrgId::new(id.clone()).map_err(|e| ConfigError::Organization { id: id.clone(), reason: e.to_string() })?;
+        let org_id =
+            idforge_orgs::OrgId::new(id.clone()).map_err(|e| ConfigError::Organization {
+                id: id.clone(),
+                reason: e.to_string(),
+            })?;
         let oauth = oauth::build_with(&c, default_issuer, Some(stores.switch_grant(org_id)))?;
         issuers.push((id, Arc::new(oauth)));
     }

@@ -26,9 +26,8 @@ use idforge_orgs::hierarchy::{self, NewOrganization};
 use idforge_orgs::memory::{MemoryOrganizationStore, MemoryRoleStore, MemorySharingStore};
 use idforge_orgs::sharing::{self, OrgShare, SharePolicy};
 use idforge_orgs::{
-    Application, IdentityKind, IssuerMode, OrgError, OrgId, OrgSettings, OrgStatus,
-    Organization, OrganizationStore, OrganizationSwitchGrant, Resident, SharedWith,
-    SharingStore,
+    Application, IdentityKind, IssuerMode, OrgError, OrgId, OrgSettings, OrgStatus, Organization,
+    OrganizationStore, OrganizationSwitchGrant, Resident, SharedWith, SharingStore,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -135,7 +134,11 @@ pub struct ShareConfig {
 
 impl ShareConfig {
     /// A share.
-    pub fn new<S: Into<String>>(policy: SharePolicy, organizations: impl IntoIterator<Item = S>, roles: impl IntoIterator<Item = S>) -> Self {
+    pub fn new<S: Into<String>>(
+        policy: SharePolicy,
+        organizations: impl IntoIterator<Item = S>,
+        roles: impl IntoIterator<Item = S>,
+    ) -> Self {
         ShareConfig {
             policy,
             organizations: organizations.into_iter().map(Into::into).collect(),
@@ -149,8 +152,14 @@ impl ShareConfig {
 pub(crate) fn enabled(config: &ServeConfig) -> bool {
     config.root.is_some()
         || !config.organizations.is_empty()
-        || config.users.iter().any(|u| u.organization.is_some() || !u.shares.is_empty())
-        || config.clients.iter().any(|c| c.organization.is_some() || !c.shared_with.is_empty())
+        || config
+            .users
+            .iter()
+            .any(|u| u.organization.is_some() || !u.shares.is_empty())
+        || config
+            .clients
+            .iter()
+            .any(|c| c.organization.is_some() || !c.shared_with.is_empty())
 }
 
 /// Runs a future of the memory stores, which never suspend, to completion.
@@ -186,7 +195,12 @@ impl std::fmt::Debug for Orgs {
 impl Orgs {
     /// The switch grant for the provider of organization `home`.
     pub(crate) fn switch_grant(&self, home: OrgId) -> Arc<dyn GrantHandler> {
-        Arc::new(OrganizationSwitchGrant::new(self.orgs.clone(), self.sharing.clone(), self.roles.clone(), home))
+        Arc::new(OrganizationSwitchGrant::new(
+            self.orgs.clone(),
+            self.sharing.clone(),
+            self.roles.clone(),
+            home,
+        ))
     }
 }
 
@@ -197,9 +211,21 @@ fn org_id(id: &str) -> Result<OrgId, ConfigError> {
 /// Builds (and so validates) the stores: organizations in parent-first order (a missing
 /// parent or a cycle is an error), residents, shares, applications.
 pub(crate) fn build(config: &ServeConfig) -> Result<Orgs, ConfigError> {
-    let mut root = Organization::root(config.root.as_ref().and_then(|r| r.name.clone()).unwrap_or_else(|| "Root".into()));
+    let mut root = Organization::root(
+        config
+            .root
+            .as_ref()
+            .and_then(|r| r.name.clone())
+            .unwrap_or_else(|| "Root".into()),
+    );
     root.validate().map_err(|e| bad("root", e))?;
-    let orgs = Arc::new(MemoryOrganizationStore::with_root(std::mem::replace(&mut root, Organization::root("Root"))).map_err(|e| bad("root", e))?);
+    let orgs = Arc::new(
+        MemoryOrganizationStore::with_root(std::mem::replace(
+            &mut root,
+            Organization::root("Root"),
+        ))
+        .map_err(|e| bad("root", e))?,
+    );
     let sharing = Arc::new(MemorySharingStore::new());
     let roles = Arc::new(MemoryRoleStore::new());
     let rng = OsRng::new();
@@ -209,13 +235,18 @@ pub(crate) fn build(config: &ServeConfig) -> Result<Orgs, ConfigError> {
         let mut rest = Vec::new();
         for o in pending {
             let parent = org_id(o.parent.as_deref().unwrap_or("root"))?;
-            if ready(orgs.get(&parent)).and_then(|r| r).map_err(|e| bad(&o.id, e))?.is_none() {
+            if ready(orgs.get(&parent))
+                .and_then(|r| r)
+                .map_err(|e| bad(&o.id, e))?
+                .is_none()
+            {
                 rest.push(o);
                 continue;
             }
             let mut settings = OrgSettings::default();
             settings.totp_enrollment = o.settings.totp_enrollment;
-            settings.preserve_sessions_on_password_update = o.settings.preserve_sessions_on_password_update;
+            settings.preserve_sessions_on_password_update =
+                o.settings.preserve_sessions_on_password_update;
             settings.scope_as_array = o.settings.scope_as_array;
             settings.email_domains_discovery = o.settings.email_domains_discovery;
             let new = NewOrganization::new(o.name.clone(), o.handle.clone())
@@ -230,14 +261,27 @@ pub(crate) fn build(config: &ServeConfig) -> Result<Orgs, ConfigError> {
         }
         if rest.len() == before {
             let o = rest[0];
-            return Err(bad(&o.id, format!("parent {} is unknown (or the parents form a cycle)", o.parent.as_deref().unwrap_or("root"))));
+            return Err(bad(
+                &o.id,
+                format!(
+                    "parent {} is unknown (or the parents form a cycle)",
+                    o.parent.as_deref().unwrap_or("root")
+                ),
+            ));
         }
         pending = rest;
     }
     for u in &config.users {
         let org = org_id(u.organization.as_deref().unwrap_or("root"))?;
-        if ready(orgs.get(&org)).and_then(|r| r).map_err(|e| bad(org.as_str(), e))?.is_none() {
-            return Err(bad(org.as_str(), format!("user {}: unknown organization", u.username)));
+        if ready(orgs.get(&org))
+            .and_then(|r| r)
+            .map_err(|e| bad(org.as_str(), e))?
+            .is_none()
+        {
+            return Err(bad(
+                org.as_str(),
+                format!("user {}: unknown organization", u.username),
+            ));
         }
         ready(sharing.set_resident(&u.username, Resident::new(org, IdentityKind::User)))
             .and_then(|r| r)
@@ -251,15 +295,27 @@ pub(crate) fn build(config: &ServeConfig) -> Result<Orgs, ConfigError> {
             }
         }
         if !entries.is_empty() {
-            ready(sharing::share(orgs.as_ref(), sharing.as_ref(), &u.username, &entries))
-                .and_then(|r| r)
-                .map_err(|e| bad(&u.username, format!("user {}: {e}", u.username)))?;
+            ready(sharing::share(
+                orgs.as_ref(),
+                sharing.as_ref(),
+                &u.username,
+                &entries,
+            ))
+            .and_then(|r| r)
+            .map_err(|e| bad(&u.username, format!("user {}: {e}", u.username)))?;
         }
     }
     for c in &config.clients {
         let org = org_id(c.organization.as_deref().unwrap_or("root"))?;
-        if ready(orgs.get(&org)).and_then(|r| r).map_err(|e| bad(org.as_str(), e))?.is_none() {
-            return Err(bad(org.as_str(), format!("client {}: unknown organization", c.client_id)));
+        if ready(orgs.get(&org))
+            .and_then(|r| r)
+            .map_err(|e| bad(org.as_str(), e))?
+            .is_none()
+        {
+            return Err(bad(
+                org.as_str(),
+                format!("client {}: unknown organization", c.client_id),
+            ));
         }
         let shared_with = if c.shared_with.iter().any(|s| s == "*") {
             SharedWith::All
@@ -269,18 +325,34 @@ pub(crate) fn build(config: &ServeConfig) -> Result<Orgs, ConfigError> {
             let mut set = BTreeSet::new();
             for s in &c.shared_with {
                 let id = org_id(s)?;
-                if ready(orgs.get(&id)).and_then(|r| r).map_err(|e| bad(s, e))?.is_none() {
-                    return Err(bad(s, format!("client {}: shared_with names an unknown organization", c.client_id)));
+                if ready(orgs.get(&id))
+                    .and_then(|r| r)
+                    .map_err(|e| bad(s, e))?
+                    .is_none()
+                {
+                    return Err(bad(
+                        s,
+                        format!(
+                            "client {}: shared_with names an unknown organization",
+                            c.client_id
+                        ),
+                    ));
                 }
                 set.insert(id);
             }
             SharedWith::Selected(set)
         };
-        ready(sharing.put_application(Application::new(c.client_id.clone(), org).with_shared_with(shared_with)))
-            .and_then(|r| r)
-            .map_err(|e| bad(&c.client_id, e))?;
+        ready(sharing.put_application(
+            Application::new(c.client_id.clone(), org).with_shared_with(shared_with),
+        ))
+        .and_then(|r| r)
+        .map_err(|e| bad(&c.client_id, e))?;
     }
-    Ok(Orgs { orgs, sharing, roles })
+    Ok(Orgs {
+        orgs,
+        sharing,
+        roles,
+    })
 }
 
 /// The organizations whose applications get their own issuer, with the clients registered
@@ -313,11 +385,22 @@ pub(crate) struct ApiState {
 }
 
 fn json_response(status: StatusCode, v: Value) -> Response {
-    (status, [(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-store")], v.to_string()).into_response()
+    (
+        status,
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        v.to_string(),
+    )
+        .into_response()
 }
 
 fn error(e: &OrgError) -> Response {
-    json_response(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST), e.to_json())
+    json_response(
+        StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
+        e.to_json(),
+    )
 }
 
 /// RFC 6750 §3: a bearer token with the `org_admin` scope.
@@ -332,7 +415,10 @@ async fn admin(state: &ApiState, headers: &HeaderMap) -> Result<Administrator, R
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .ok_or_else(|| challenge(StatusCode::UNAUTHORIZED, "invalid_token"))?;
     let info = resolve_access_token(&state.root.provider.ctx, token)
         .await
@@ -340,7 +426,13 @@ async fn admin(state: &ApiState, headers: &HeaderMap) -> Result<Administrator, R
     if !info.scopes.contains(ORG_ADMIN) {
         return Err(challenge(StatusCode::FORBIDDEN, "insufficient_scope"));
     }
-    Ok(Administrator::new(OrgId::root(), [Permission::SharedUserManagement, Permission::OrganizationManagement]))
+    Ok(Administrator::new(
+        OrgId::root(),
+        [
+            Permission::SharedUserManagement,
+            Permission::OrganizationManagement,
+        ],
+    ))
 }
 
 fn org_json(o: &Organization) -> Value {
@@ -365,6 +457,8 @@ struct CreateOrg {
     parent: Option<OrgId>,
 }
 
+// A response is the handler's answer either way; boxing it would only add an allocation.
+#[allow(clippy::result_large_err)]
 fn parse<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, Response> {
     if body.len() > ApiLimits::default().max_body {
         return Err(error(&OrgError::invalid("body", "too large")));
@@ -389,7 +483,11 @@ async fn create_org(State(s): State<Arc<ApiState>>, headers: HeaderMap, body: By
     }
 }
 
-async fn get_org(State(s): State<Arc<ApiState>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn get_org(
+    State(s): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     if let Err(r) = admin(&s, &headers).await {
         return r;
     }
@@ -415,7 +513,12 @@ struct PatchOrg {
     name: Option<String>,
 }
 
-async fn patch_org(State(s): State<Arc<ApiState>>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+async fn patch_org(
+    State(s): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     if let Err(r) = admin(&s, &headers).await {
         return r;
     }
@@ -430,7 +533,10 @@ async fn patch_org(State(s): State<Arc<ApiState>>, headers: HeaderMap, Path(id):
         return error(&OrgError::invalid("body", "one of parent, status, name"));
     }
     let store = s.orgs.orgs.as_ref();
-    let mut result = store.get(&id).await.and_then(|o| o.ok_or_else(|| OrgError::UnknownOrganization(id.to_string())));
+    let mut result = store
+        .get(&id)
+        .await
+        .and_then(|o| o.ok_or_else(|| OrgError::UnknownOrganization(id.to_string())));
     if let (Ok(_), Some(name)) = (&result, &req.name) {
         result = hierarchy::rename(store, &id, name, None).await;
     }
@@ -462,19 +568,43 @@ async fn share(State(s): State<Arc<ApiState>>, headers: HeaderMap, body: Bytes) 
         Ok(v) => v,
         Err(e) => return error(&e),
     };
-    done(api::share(s.orgs.orgs.as_ref(), s.orgs.sharing.as_ref(), &admin, &users, &entries).await)
+    done(
+        api::share(
+            s.orgs.orgs.as_ref(),
+            s.orgs.sharing.as_ref(),
+            &admin,
+            &users,
+            &entries,
+        )
+        .await,
+    )
 }
 
-async fn share_with_all(State(s): State<Arc<ApiState>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn share_with_all(
+    State(s): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let admin = match admin(&s, &headers).await {
         Ok(a) => a,
         Err(r) => return r,
     };
-    let (users, policy, roles) = match ShareWithAllRequest::from_json(&body, &ApiLimits::default()) {
+    let (users, policy, roles) = match ShareWithAllRequest::from_json(&body, &ApiLimits::default())
+    {
         Ok(v) => v,
         Err(e) => return error(&e),
     };
-    done(api::share_with_all(s.orgs.orgs.as_ref(), s.orgs.sharing.as_ref(), &admin, &users, policy, &roles).await)
+    done(
+        api::share_with_all(
+            s.orgs.orgs.as_ref(),
+            s.orgs.sharing.as_ref(),
+            &admin,
+            &users,
+            policy,
+            &roles,
+        )
+        .await,
+    )
 }
 
 async fn unshare(State(s): State<Arc<ApiState>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -486,7 +616,16 @@ async fn unshare(State(s): State<Arc<ApiState>>, headers: HeaderMap, body: Bytes
         Ok(v) => v,
         Err(e) => return error(&e),
     };
-    done(api::unshare(s.orgs.orgs.as_ref(), s.orgs.sharing.as_ref(), &admin, &users, &orgs).await)
+    done(
+        api::unshare(
+            s.orgs.orgs.as_ref(),
+            s.orgs.sharing.as_ref(),
+            &admin,
+            &users,
+            &orgs,
+        )
+        .await,
+    )
 }
 
 async fn patch_share(State(s): State<Arc<ApiState>>, headers: HeaderMap, body: Bytes) -> Response {
@@ -498,11 +637,23 @@ async fn patch_share(State(s): State<Arc<ApiState>>, headers: HeaderMap, body: B
         Ok(v) => v,
         Err(e) => return error(&e),
     };
-    done(api::patch(s.orgs.orgs.as_ref(), s.orgs.sharing.as_ref(), &admin, &users, &patches).await)
+    done(
+        api::patch(
+            s.orgs.orgs.as_ref(),
+            s.orgs.sharing.as_ref(),
+            &admin,
+            &users,
+            &patches,
+        )
+        .await,
+    )
 }
 
 /// The providers of self-issuing organizations, nested at `/o/{org_id}`.
-pub(crate) fn issuer_routes(router: Router, issuers: &[(String, Arc<crate::oauth::OAuth>)]) -> Router {
+pub(crate) fn issuer_routes(
+    router: Router,
+    issuers: &[(String, Arc<crate::oauth::OAuth>)],
+) -> Router {
     issuers.iter().fold(router, |r, (id, oauth)| {
         r.nest(&format!("/o/{id}"), crate::oauth::routes(oauth.clone()))
     })
