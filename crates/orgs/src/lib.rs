@@ -47,7 +47,7 @@ pub use model::{
 pub use ports::{OrganizationStore, RoleStore, SharingStore};
 pub use settings::{EffectiveSettings, OrgSettings, TrustedTokenIssuer};
 pub use sharing::{Membership, OrgShare, SharePolicy};
-pub use switch::OrganizationSwitchGrant;
+pub use switch::{OrganizationParameter, OrganizationSwitchGrant};
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

@@ -266,9 +266,7 @@ impl GrantHandler for OrganizationSwitchGrant {
         let scopes = narrow_scopes(&info.scopes, requested.as_ref(), &role_scopes)?;
         let contents = organization_contents(&target, &resident, &role_names)?;
         let now = ctx.now();
-        let mut id = [0u8; 16];
-        ctx.rng.fill(&mut id)?;
-        let gid: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        let gid = hex_id(ctx)?;
         let expires = info
             .grant
             .expires_at
@@ -293,6 +291,203 @@ impl GrantHandler for OrganizationSwitchGrant {
 
     fn discovery(&self, _config: &Config, metadata: &mut serde_json::Map<String, Value>) {
         metadata.insert("organization_switch_supported".into(), json!(true));
+    }
+}
+
+/// The `organization` parameter (WSO2 IS 7.3): a `password` or `client_credentials` request
+/// carrying `organization=<id>` gets tokens scoped to that organization directly, without a
+/// switch. Wraps the built-in handler of the same grant type, which still serves requests
+/// without the parameter.
+///
+/// The organization must be the provider's own or below it and active, and the application
+/// usable there (`unauthorized_client` otherwise); for `password` the user must be resident or
+/// shared there (`invalid_grant`) and the scopes are narrowed to the user's roles. An unknown
+/// organization is `invalid_request`.
+pub struct OrganizationParameter {
+    inner: Arc<dyn GrantHandler>,
+    orgs: Arc<dyn OrganizationStore>,
+    sharing: Arc<dyn SharingStore>,
+    roles: Arc<dyn RoleStore>,
+    home: OrgId,
+}
+
+impl std::fmt::Debug for OrganizationParameter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrganizationParameter")
+            .field("grant_type", &self.inner.grant_type())
+            .field("home", &self.home)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OrganizationParameter {
+    /// Wraps `inner` (oauth-core's `PasswordGrant` or `ClientCredentialsGrant`) for the
+    /// provider of organization `home`.
+    pub fn new(
+        inner: Arc<dyn GrantHandler>,
+        orgs: Arc<dyn OrganizationStore>,
+        sharing: Arc<dyn SharingStore>,
+        roles: Arc<dyn RoleStore>,
+        home: OrgId,
+    ) -> Self {
+        OrganizationParameter {
+            inner,
+            orgs,
+            sharing,
+            roles,
+            home,
+        }
+    }
+
+    async fn target(&self, id: &str) -> Result<(Organization, Vec<Organization>), Error> {
+        let unknown = || Error::InvalidRequest("unknown organization".into());
+        let id = OrgId::new(id).map_err(|_| unknown())?;
+        let org = self
+            .orgs
+            .get(&id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(unknown)?;
+        if !org.is_within(&self.home) {
+            return Err(Error::InvalidRequest("unknown organization".into()));
+        }
+        let ancestors = self.orgs.get_many(&org.ancestors).await.map_err(internal)?;
+        if hierarchy::check_active(&org, &ancestors).is_err() {
+            return Err(SwitchRefusal::Disabled(org.id.clone()).to_error());
+        }
+        Ok((org, ancestors))
+    }
+
+    async fn app_usable(&self, client: &Client, org: &Organization) -> Result<(), Error> {
+        let app = self
+            .sharing
+            .application(&client.client_id)
+            .await
+            .map_err(internal)?;
+        if app.is_some_and(|a| a.usable_in(org)) {
+            Ok(())
+        } else {
+            Err(SwitchRefusal::ApplicationNotShared.to_error())
+        }
+    }
+}
+
+fn hex_id(ctx: &Context) -> Result<String, Error> {
+    let mut id = [0u8; 16];
+    ctx.rng.fill(&mut id)?;
+    Ok(id.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[async_trait]
+impl GrantHandler for OrganizationParameter {
+    fn grant_type(&self) -> &str {
+        self.inner.grant_type()
+    }
+
+    async fn handle(
+        &self,
+        ctx: &Context,
+        client: &Client,
+        req: &TokenRequest,
+    ) -> Result<TokenResponse, Error> {
+        let Some(org_param) = req.params.get("organization") else {
+            return self.inner.handle(ctx, client, req).await;
+        };
+        let (org, _) = self.target(org_param).await?;
+        let now = ctx.now();
+        match self.inner.grant_type() {
+            "client_credentials" => {
+                self.app_usable(client, &org).await?;
+                let scopes = idforge_oauth_core::grant::client_credentials::decide(
+                    &ctx.config,
+                    client,
+                    req,
+                )?;
+                let mut contents = TokenContents::new();
+                for (name, value) in [
+                    ("org_id", json!(org.id)),
+                    ("org_name", json!(org.name)),
+                    ("org_handle", json!(org.handle)),
+                ] {
+                    contents.add_access_token_claim(name, value)?;
+                }
+                let grant = Grant::new(
+                    hex_id(ctx)?,
+                    client.client_id.clone(),
+                    scopes.clone(),
+                    now,
+                    now + ctx.config.access_token_ttl,
+                )
+                .with_contents(contents);
+                if persists(ctx, client) {
+                    ctx.grants.create_grant(grant.clone()).await?;
+                }
+                issue_token_response(ctx, client, &grant, &scopes, IssueOptions::new()).await
+            }
+            "password" => {
+                let verifier = ctx.passwords.as_ref().ok_or_else(|| {
+                    Error::UnsupportedGrantType("grant_type not supported".into())
+                })?;
+                let username = req.params.require("username")?;
+                let password = req.params.require("password")?;
+                let requested =
+                    idforge_oauth_core::grant::requested_scopes(&ctx.config, client, req, &[])?;
+                let user = verifier.verify(username, password).await?.ok_or_else(|| {
+                    Error::InvalidGrant("invalid resource owner credentials".into())
+                })?;
+                self.app_usable(client, &org).await?;
+                let resident = self
+                    .sharing
+                    .resident(&user)
+                    .await
+                    .map_err(internal)?
+                    .ok_or_else(|| SwitchRefusal::NotMember.to_error())?;
+                let shares = self.sharing.shares(&user).await.map_err(internal)?;
+                let membership = sharing::membership(&resident, &shares, &org);
+                if !membership.is_member() {
+                    return Err(SwitchRefusal::NotMember.to_error());
+                }
+                let role_names =
+                    sharing::roles_in(self.roles.as_ref(), &membership, &org.id, &user)
+                        .await
+                        .map_err(internal)?;
+                let role_scopes: Vec<String> = self
+                    .roles
+                    .roles(&org.id, &role_names)
+                    .await
+                    .map_err(internal)?
+                    .into_iter()
+                    .flat_map(|r| r.scopes)
+                    .collect();
+                let scopes = narrow_scopes(&requested, None, &role_scopes)?;
+                let contents = organization_contents(&org, &resident, &role_names)?;
+                let grant = Grant::new(
+                    hex_id(ctx)?,
+                    client.client_id.clone(),
+                    scopes.clone(),
+                    now,
+                    now + ctx.config.refresh_token_ttl,
+                )
+                .with_subject(user)
+                .with_authentication(now, None, vec!["pwd".into()])
+                .with_contents(contents);
+                if persists(ctx, client) {
+                    ctx.grants.create_grant(grant.clone()).await?;
+                }
+                let options = IssueOptions::new()
+                    .refresh_token(idforge_oauth_core::grant::wants_refresh(
+                        &ctx.config,
+                        client,
+                    ))
+                    .id_token(scopes.contains("openid"));
+                issue_token_response(ctx, client, &grant, &scopes, options).await
+            }
+            _ => self.inner.handle(ctx, client, req).await,
+        }
+    }
+
+    fn discovery(&self, config: &Config, metadata: &mut serde_json::Map<String, Value>) {
+        self.inner.discovery(config, metadata);
     }
 }
 

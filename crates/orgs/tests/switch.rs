@@ -9,6 +9,7 @@ use idforge_jose::{
     crypto::EcCurve, FixedClock, JwsAlgorithm, JwsPolicy, Key, KeyRing, KeySet, KeySpec,
     LocalSigner,
 };
+use idforge_oauth_core::grant::{ClientCredentialsGrant, PasswordGrant};
 use idforge_oauth_core::memory::{MemoryClientStore, MemoryGrantStore, MemoryUserStore};
 use idforge_oauth_core::{Client, Config, OsRng, Provider, TokenResponse};
 use idforge_orgs::discovery::{self, DiscoveryRequest};
@@ -16,8 +17,8 @@ use idforge_orgs::hierarchy::{self, NewOrganization};
 use idforge_orgs::memory::{MemoryOrganizationStore, MemoryRoleStore, MemorySharingStore};
 use idforge_orgs::sharing::{self, OrgShare, SharePolicy};
 use idforge_orgs::{
-    Application, IdentityKind, OrgId, OrgSettings, OrgStatus, OrganizationSwitchGrant, Resident,
-    Role, RoleStore, SharedWith, SharingStore,
+    Application, IdentityKind, OrgId, OrgSettings, OrgStatus, OrganizationParameter,
+    OrganizationSwitchGrant, Resident, Role, RoleStore, SharedWith, SharingStore,
 };
 use serde_json::{json, Map, Value};
 
@@ -98,7 +99,12 @@ async fn env() -> Env {
     config
         .scopes_supported
         .extend(["orders:read".to_owned(), "orders:write".to_owned()]);
-    let grants = ["password", "refresh_token", "organization_switch"];
+    let grants = [
+        "password",
+        "refresh_token",
+        "organization_switch",
+        "client_credentials",
+    ];
     let clients = MemoryClientStore::with_clients([
         Client::confidential("app", "app-secret").with_grant_types(grants),
         Client::confidential("local", "local-secret").with_grant_types(grants),
@@ -114,6 +120,20 @@ async fn env() -> Env {
         )))
         .clock(Arc::new(FixedClock::new(NOW)))
         .grant_handler(Arc::new(OrganizationSwitchGrant::new(
+            orgs.clone(),
+            sharing.clone(),
+            roles.clone(),
+            OrgId::root(),
+        )))
+        .grant_handler(Arc::new(OrganizationParameter::new(
+            Arc::new(PasswordGrant),
+            orgs.clone(),
+            sharing.clone(),
+            roles.clone(),
+            OrgId::root(),
+        )))
+        .grant_handler(Arc::new(OrganizationParameter::new(
+            Arc::new(ClientCredentialsGrant),
             orgs.clone(),
             sharing.clone(),
             roles,
@@ -363,4 +383,103 @@ async fn email_domain_discovery_routes_but_never_grants_membership() {
         .unwrap()
         .unwrap();
     assert!(discovery::discover(env.orgs.as_ref(), &req).await.is_err());
+}
+
+#[tokio::test]
+async fn the_organization_parameter_gets_tokens_for_a_sub_organization_directly() {
+    let env = env().await;
+    let body = "grant_type=password&username=alice&password=pw&scope=openid%20orders:write%20orders:read&organization=a11";
+    let r = token(&env, "app", body).await.unwrap();
+    let c = claims(&env, &r.access_token);
+    assert_eq!(
+        (
+            c["org_id"].clone(),
+            c["user_org"].clone(),
+            c["roles"].clone()
+        ),
+        (json!("a11"), json!("root"), json!(["editor"]))
+    );
+    assert_eq!(c["scope"], "openid orders:write");
+    assert_eq!(
+        claims(&env, r.id_token.as_deref().unwrap())["org_id"],
+        "a11"
+    );
+    // Without the parameter the built-in grant answers, unchanged.
+    let plain = token(
+        &env,
+        "app",
+        "grant_type=password&username=alice&password=pw&scope=openid",
+    )
+    .await
+    .unwrap();
+    assert!(claims(&env, &plain.access_token).get("org_id").is_none());
+    // Refusals: not a member, unknown, application not shared, disabled, wrong password.
+    let e = |b: &'static str, client: &'static str| {
+        let env = &env;
+        async move { token(env, client, b).await.unwrap_err().code() }
+    };
+    assert_eq!(
+        e(
+            "grant_type=password&username=bob&password=pw&organization=a1",
+            "app"
+        )
+        .await,
+        "invalid_grant"
+    );
+    assert_eq!(
+        e(
+            "grant_type=password&username=alice&password=pw&organization=nowhere",
+            "app"
+        )
+        .await,
+        "invalid_request"
+    );
+    assert_eq!(
+        e(
+            "grant_type=password&username=alice&password=pw&organization=a1",
+            "local"
+        )
+        .await,
+        "unauthorized_client"
+    );
+    assert_eq!(
+        e(
+            "grant_type=password&username=alice&password=no&organization=a1",
+            "app"
+        )
+        .await,
+        "invalid_grant"
+    );
+    hierarchy::set_status(env.orgs.as_ref(), &id("a"), OrgStatus::Disabled)
+        .await
+        .unwrap();
+    assert_eq!(
+        e(
+            "grant_type=password&username=alice&password=pw&organization=a11",
+            "app"
+        )
+        .await,
+        "invalid_grant"
+    );
+    hierarchy::set_status(env.orgs.as_ref(), &id("a"), OrgStatus::Active)
+        .await
+        .unwrap();
+    // Client credentials: the organization's claims, no user.
+    let r = token(
+        &env,
+        "app",
+        "grant_type=client_credentials&scope=orders:read&organization=b",
+    )
+    .await
+    .unwrap();
+    let c = claims(&env, &r.access_token);
+    assert_eq!(
+        (c["org_id"].clone(), c["sub"].clone()),
+        (json!("b"), json!("app"))
+    );
+    assert!(c.get("user_org").is_none());
+    assert_eq!(
+        e("grant_type=client_credentials&organization=b", "local").await,
+        "unauthorized_client"
+    );
 }

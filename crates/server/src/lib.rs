@@ -132,31 +132,33 @@ pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, 
     root_config
         .clients
         .retain(|c| !self_issuing.iter().any(|id| in_org(c, id)));
+    orgs::apply_settings(&mut root_config, &stores);
     let root_id = idforge_orgs::OrgId::root();
     let root = Arc::new(oauth::build_with(
         &root_config,
         default_issuer,
-        Some(stores.switch_grant(root_id)),
+        stores.grant_handlers(&root_id),
     )?);
     let mut issuers = Vec::new();
     for id in self_issuing {
-        let mut c = config.clone();
-        c.issuer = Some(idforge_orgs::issuer::organization_issuer(
-            root.issuer(),
-            &idforge_orgs::OrgId::new(id.clone()).map_err(|e| ConfigError::Organization {
-                id: id.clone(),
-                reason: e.to_string(),
-            })?,
-        ));
-        // Its own key: tokens of one organization never verify at another.
-        c.signing_key = None;
-        c.clients.retain(|cl| in_org(cl, &id));
         let org_id =
             idforge_orgs::OrgId::new(id.clone()).map_err(|e| ConfigError::Organization {
                 id: id.clone(),
                 reason: e.to_string(),
             })?;
-        let oauth = oauth::build_with(&c, default_issuer, Some(stores.switch_grant(org_id)))?;
+        let mut c = config.clone();
+        c.issuer = Some(idforge_orgs::issuer::organization_issuer(
+            root.issuer(),
+            &org_id,
+        ));
+        // Its own key: tokens of one organization never verify at another.
+        c.signing_key = None;
+        c.clients.retain(|cl| in_org(cl, &id));
+        // Only the organization's members (resident or shared when the server starts) log in
+        // at its issuer.
+        c.users.retain(|u| stores.is_member(&u.username, &org_id));
+        orgs::apply_settings(&mut c, &stores);
+        let oauth = oauth::build_with(&c, default_issuer, stores.grant_handlers(&org_id))?;
         issuers.push((id, Arc::new(oauth)));
     }
     Ok(ServerState {

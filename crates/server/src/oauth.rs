@@ -105,15 +105,15 @@ fn client(c: &ClientConfig, supported: &[String]) -> Client {
 
 /// Builds the provider from a configuration; `default_issuer` is used when it names none.
 pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth, ServeError> {
-    build_with(config, default_issuer, None)
+    build_with(config, default_issuer, Vec::new())
 }
 
-/// [`build`] with the organization switch grant (when organizations are configured, `org_admin`
-/// is also a supported scope).
+/// [`build`] with more grant handlers (the organization switch, the `organization`
+/// parameter); when organizations are configured, `org_admin` is also a supported scope.
 pub(crate) fn build_with(
     config: &ServeConfig,
     default_issuer: &str,
-    switch: Option<Arc<dyn idforge_oauth_core::GrantHandler>>,
+    handlers: Vec<Arc<dyn idforge_oauth_core::GrantHandler>>,
 ) -> Result<OAuth, ServeError> {
     config.validate()?;
     let (key, alg) = match &config.signing_key {
@@ -145,8 +145,8 @@ pub(crate) fn build_with(
             .map_err(ServeError::Provider)?;
     }
     let mut builder = Provider::builder(oc);
-    if let Some(switch) = switch {
-        builder = builder.grant_handler(switch);
+    for h in handlers {
+        builder = builder.grant_handler(h);
     }
     let provider = builder
         .clients(Arc::new(clients))

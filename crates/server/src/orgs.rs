@@ -16,7 +16,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use idforge_oauth_core::grant::GrantHandler;
+use idforge_oauth_core::grant::{ClientCredentialsGrant, GrantHandler, PasswordGrant};
 use idforge_oauth_core::{resolve_access_token, OsRng};
 use idforge_orgs::api::{
     self, Administrator, ApiLimits, PatchShareRequest, Permission, ShareRequest,
@@ -27,7 +27,8 @@ use idforge_orgs::memory::{MemoryOrganizationStore, MemoryRoleStore, MemoryShari
 use idforge_orgs::sharing::{self, OrgShare, SharePolicy};
 use idforge_orgs::{
     Application, IdentityKind, IssuerMode, OrgError, OrgId, OrgSettings, OrgStatus, Organization,
-    OrganizationStore, OrganizationSwitchGrant, Resident, SharedWith, SharingStore,
+    OrganizationParameter, OrganizationStore, OrganizationSwitchGrant, Resident, RootIssuerPolicy,
+    SharedWith, SharingStore,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -45,6 +46,11 @@ pub struct RootConfig {
     /// Its name (default "Root").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// Which organizations' applications may use the root issuer (`[root.root_issuer]` with
+    /// `policy = "ALLOW_ALL" | "ALLOW_IMMEDIATE" | "ALLOW_SELECTED" | "DENY_ALL"` and, for
+    /// `ALLOW_SELECTED`, `organizations = [...]`); default `ALLOW_ALL`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root_issuer: Option<RootIssuerPolicy>,
 }
 
 /// `[organizations.settings]`: absent keys inherit from the parent organization.
@@ -193,14 +199,43 @@ impl std::fmt::Debug for Orgs {
 }
 
 impl Orgs {
-    /// The switch grant for the provider of organization `home`.
-    pub(crate) fn switch_grant(&self, home: OrgId) -> Arc<dyn GrantHandler> {
-        Arc::new(OrganizationSwitchGrant::new(
-            self.orgs.clone(),
-            self.sharing.clone(),
-            self.roles.clone(),
-            home,
-        ))
+    /// The grants of the provider of organization `home`: the organization switch, and
+    /// `password` and `client_credentials` taking the `organization` parameter.
+    pub(crate) fn grant_handlers(&self, home: &OrgId) -> Vec<Arc<dyn GrantHandler>> {
+        let wrap = |inner: Arc<dyn GrantHandler>| -> Arc<dyn GrantHandler> {
+            Arc::new(OrganizationParameter::new(
+                inner,
+                self.orgs.clone(),
+                self.sharing.clone(),
+                self.roles.clone(),
+                home.clone(),
+            ))
+        };
+        vec![
+            Arc::new(OrganizationSwitchGrant::new(
+                self.orgs.clone(),
+                self.sharing.clone(),
+                self.roles.clone(),
+                home.clone(),
+            )),
+            wrap(Arc::new(PasswordGrant)),
+            wrap(Arc::new(ClientCredentialsGrant)),
+        ]
+    }
+
+    /// Whether `user` is resident or shared in `org` now.
+    pub(crate) fn is_member(&self, user: &str, org: &OrgId) -> bool {
+        matches!(
+            ready(sharing::resolve(self.orgs.as_ref(), self.sharing.as_ref(), user, org)),
+            Ok(Ok(m)) if m.is_member()
+        )
+    }
+
+    /// The settings in force in `org`.
+    pub(crate) fn settings(&self, org: &OrgId) -> Option<idforge_orgs::EffectiveSettings> {
+        ready(hierarchy::effective_settings(self.orgs.as_ref(), org))
+            .ok()?
+            .ok()
     }
 }
 
@@ -342,6 +377,19 @@ pub(crate) fn build(config: &ServeConfig) -> Result<Orgs, ConfigError> {
             }
             SharedWith::Selected(set)
         };
+        // Root governance: may this organization's applications use the root issuer?
+        let record = ready(orgs.get(&org))
+            .and_then(|r| r)
+            .map_err(|e| bad(org.as_str(), e))?;
+        if let Some(record) = record {
+            let policy = config
+                .root
+                .as_ref()
+                .and_then(|r| r.root_issuer.clone())
+                .unwrap_or_default();
+            idforge_orgs::issuer::select(&record, &policy)
+                .map_err(|e| bad(org.as_str(), format!("client {}: {e}", c.client_id)))?;
+        }
         ready(sharing.put_application(
             Application::new(c.client_id.clone(), org).with_shared_with(shared_with),
         ))
@@ -353,6 +401,19 @@ pub(crate) fn build(config: &ServeConfig) -> Result<Orgs, ConfigError> {
         sharing,
         roles,
     })
+}
+
+/// Applies inherited organization settings to the clients registered in each organization:
+/// `scope_as_array` in force there turns the client's `scope` claim into an array.
+pub(crate) fn apply_settings(config: &mut ServeConfig, stores: &Orgs) {
+    for c in &mut config.clients {
+        let Ok(org) = OrgId::new(c.organization.clone().unwrap_or_else(|| "root".into())) else {
+            continue;
+        };
+        if stores.settings(&org).is_some_and(|s| s.scope_as_array) {
+            c.scope_as_array = true;
+        }
+    }
 }
 
 /// The organizations whose applications get their own issuer, with the clients registered

@@ -36,6 +36,7 @@ issuer = "self"
 email_domains = ["partner.example"]
 [organizations.settings]
 email_domains_discovery = true
+scope_as_array = true
 
 [[clients]]
 client_id = "app"
@@ -465,6 +466,27 @@ fn organization_config_errors() {
     ] {
         let e = ServeConfig::from_toml(bad).unwrap_err().to_string();
         assert!(e.contains(what), "{bad}: {e}");
+    }
+    // Root governance: applications of organizations that use the root issuer.
+    let governed = |policy: &str| {
+        format!(
+            "[root.root_issuer]\n{policy}\n[[organizations]]\nid = \"a\"\nname = \"A\"\nhandle = \"a\"\n[[organizations]]\nid = \"b\"\nname = \"B\"\nhandle = \"b\"\nparent = \"a\"\n[[organizations]]\nid = \"s\"\nname = \"S\"\nhandle = \"s\"\nparent = \"a\"\nissuer = \"self\"\n[[clients]]\nclient_id = \"c\"\norganization = \"b\"\n[[clients]]\nclient_id = \"d\"\norganization = \"s\""
+        )
+    };
+    assert!(ServeConfig::from_toml(&governed("policy = \"ALLOW_ALL\"")).is_ok());
+    assert!(ServeConfig::from_toml(&governed(
+        "policy = \"ALLOW_SELECTED\"\norganizations = [\"b\"]"
+    ))
+    .is_ok());
+    for refused in [
+        "policy = \"DENY_ALL\"",
+        "policy = \"ALLOW_IMMEDIATE\"",
+        "policy = \"ALLOW_SELECTED\"\norganizations = [\"a\"]",
+    ] {
+        let e = ServeConfig::from_toml(&governed(refused))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("may not use the root issuer"), "{refused}: {e}");
     }
     // org_admin is supported once organizations are configured.
     assert!(ServeConfig::from_toml(
