@@ -18,7 +18,7 @@ use idforge_jose::{
     LocalSigner,
 };
 use idforge_oauth_core::memory::{MemoryClientStore, MemoryGrantStore, MemoryUserStore};
-use idforge_oauth_core::{Client, Config, OsRng, Provider};
+use idforge_oauth_core::{Client, Config, OsRng, Provider, TokenPersistence};
 use idforge_orgs::memory::{MemoryOrganizationStore, MemoryRoleStore, MemorySharingStore};
 use idforge_orgs::model::Organization;
 use idforge_orgs::sharing::{self, OrgShare, SharePolicy};
@@ -57,10 +57,14 @@ fn tree() -> (MemoryOrganizationStore, MemorySharingStore, OrgId) {
     }
     let deepest = parent.id.clone();
     for i in 0..(10_000 - 11) {
-        let p = all[(i * 7919) % all.len()].clone();
-        if p.depth() >= 12 {
-            continue;
-        }
+        let mut k = i * 7919;
+        let p = loop {
+            let p = &all[k % all.len()];
+            if p.depth() < 12 {
+                break p.clone();
+            }
+            k += 1;
+        };
         let o = Organization::child_of(
             &p,
             OrgId::new(format!("o{i}")).unwrap(),
@@ -111,6 +115,12 @@ fn resolution(c: &mut Criterion) {
 }
 
 fn switch(c: &mut Criterion) {
+    for persistence in [TokenPersistence::Stored, TokenPersistence::SelfContained] {
+        switch_with(c, persistence);
+    }
+}
+
+fn switch_with(c: &mut Criterion, persistence: TokenPersistence) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
@@ -146,7 +156,8 @@ fn switch(c: &mut Criterion) {
     let provider = Provider::builder(
         Config::new("https://op.example")
             .with_grant_type("password")
-            .with_grant_type("organization_switch"),
+            .with_grant_type("organization_switch")
+            .with_token_persistence(persistence),
     )
     .clients(Arc::new(MemoryClientStore::with_clients([
         Client::confidential("app", "app-secret")
@@ -184,14 +195,13 @@ fn switch(c: &mut Criterion) {
         black_box(policy.verify_compact(&at, &keys).unwrap());
         black_box(idforge_jose::sign_jwt(Header::new(), &claims, &signer).unwrap());
     };
-    let r = ratio::interleaved(
-        "organization switch / (ES256 verify + ES256 sign)",
-        2000,
-        &mut wrapped,
-        &mut raw,
+    let name = format!("organization switch ({persistence:?}) / (ES256 verify + ES256 sign)");
+    let r = ratio::interleaved(&name, 3000, &mut wrapped, &mut raw);
+    println!("switch ratio ({persistence:?}) {r:.3}x (target <= 1.3x)");
+    c.bench_function(
+        &format!("orgs/organization switch ({persistence:?})"),
+        |b| b.iter(&mut wrapped),
     );
-    println!("switch ratio {r:.3}x (target <= 1.3x)");
-    c.bench_function("orgs/organization switch", |b| b.iter(&mut wrapped));
     c.bench_function("orgs/raw ES256 verify + sign", |b| b.iter(&mut raw));
 }
 
