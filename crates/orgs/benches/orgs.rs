@@ -195,6 +195,21 @@ fn switch_with(c: &mut Criterion, persistence: TokenPersistence) {
         black_box(policy.verify_compact(&at, &keys).unwrap());
         black_box(idforge_jose::sign_jwt(Header::new(), &claims, &signer).unwrap());
     };
+    // Where the time goes: oauth-core's own token resolution against the raw verification.
+    let ctx = provider.ctx.clone();
+    ratio::interleaved(
+        "  breakdown: oauth-core resolve_access_token / raw ES256 verify",
+        1000,
+        || {
+            black_box(
+                rt.block_on(idforge_oauth_core::resolve_access_token(&ctx, &at))
+                    .unwrap(),
+            );
+        },
+        || {
+            black_box(policy.verify_compact(&at, &keys).unwrap());
+        },
+    );
     let name = format!("organization switch ({persistence:?}) / (ES256 verify + ES256 sign)");
     let r = ratio::interleaved(&name, 3000, &mut wrapped, &mut raw);
     println!("switch ratio ({persistence:?}) {r:.3}x (target <= 1.3x)");

@@ -138,6 +138,7 @@ pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, 
         &root_config,
         default_issuer,
         stores.grant_handlers(&root_id),
+        None,
     )?);
     let mut issuers = Vec::new();
     for id in self_issuing {
@@ -154,11 +155,18 @@ pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, 
         // Its own key: tokens of one organization never verify at another.
         c.signing_key = None;
         c.clients.retain(|cl| in_org(cl, &id));
-        // Only the organization's members (resident or shared when the server starts) log in
-        // at its issuer.
-        c.users.retain(|u| stores.is_member(&u.username, &org_id));
         orgs::apply_settings(&mut c, &stores);
-        let oauth = oauth::build_with(&c, default_issuer, stores.grant_handlers(&org_id))?;
+        // Only the organization's members (resident or shared, as the stores say at login time)
+        // log in at its issuer.
+        let (members, member_org) = (stores.clone(), org_id.clone());
+        let filter: oauth::LoginFilter =
+            Arc::new(move |subject: &str| members.is_member(subject, &member_org));
+        let oauth = oauth::build_with(
+            &c,
+            default_issuer,
+            stores.grant_handlers(&org_id),
+            Some(filter),
+        )?;
         issuers.push((id, Arc::new(oauth)));
     }
     Ok(ServerState {

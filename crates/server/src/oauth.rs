@@ -35,7 +35,9 @@ const MAX_BODY: usize = 64 * 1024;
 /// The provider and what the pages need next to it.
 pub(crate) struct OAuth {
     pub(crate) provider: Provider,
-    users: Arc<MemoryUserStore>,
+    /// Verifies the login form's credentials (the user store, or only an organization's
+    /// members at an organization's issuer).
+    users: Arc<dyn PasswordVerifier>,
     sealer: Sealer,
     /// The path the login and consent forms post to: the issuer's path (non-empty when the
     /// provider is nested under a prefix) plus the authorization endpoint's path.
@@ -105,7 +107,31 @@ fn client(c: &ClientConfig, supported: &[String]) -> Client {
 
 /// Builds the provider from a configuration; `default_issuer` is used when it names none.
 pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth, ServeError> {
-    build_with(config, default_issuer, Vec::new())
+    build_with(config, default_issuer, Vec::new(), None)
+}
+
+/// Who may log in: a predicate on the subject, checked after the password.
+pub(crate) type LoginFilter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// The user store's passwords, accepted only for subjects the filter lets in.
+struct FilteredPasswords {
+    users: Arc<MemoryUserStore>,
+    allow: LoginFilter,
+}
+
+#[async_trait::async_trait]
+impl PasswordVerifier for FilteredPasswords {
+    async fn verify(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> idforge_oauth_core::Result<Option<String>> {
+        Ok(self
+            .users
+            .verify(username, password)
+            .await?
+            .filter(|subject| (self.allow)(subject)))
+    }
 }
 
 /// [`build`] with more grant handlers (the organization switch, the `organization`
@@ -114,6 +140,7 @@ pub(crate) fn build_with(
     config: &ServeConfig,
     default_issuer: &str,
     handlers: Vec<Arc<dyn idforge_oauth_core::GrantHandler>>,
+    login_filter: Option<LoginFilter>,
 ) -> Result<OAuth, ServeError> {
     config.validate()?;
     let (key, alg) = match &config.signing_key {
@@ -144,6 +171,13 @@ pub(crate) fn build_with(
             .add_user(&u.username, &u.password, u.claims.clone(), &OsRng::new())
             .map_err(ServeError::Provider)?;
     }
+    let passwords: Arc<dyn PasswordVerifier> = match login_filter {
+        Some(allow) => Arc::new(FilteredPasswords {
+            users: users.clone(),
+            allow,
+        }),
+        None => users.clone(),
+    };
     let mut builder = Provider::builder(oc);
     for h in handlers {
         builder = builder.grant_handler(h);
@@ -154,7 +188,7 @@ pub(crate) fn build_with(
         // Pushed authorization requests (RFC 9126), served by `handle_http` at /par.
         .pushed_requests(Arc::new(MemoryPushedRequestStore::new()))
         .claims(users.clone())
-        .passwords(users.clone())
+        .passwords(passwords.clone())
         .keys(Arc::new(KeyRing::new(signer)))
         .build()
         .map_err(ServeError::ProviderConfig)?;
@@ -167,7 +201,7 @@ pub(crate) fn build_with(
     let form_action = format!("{issuer_path}{}", cfg.authorization_path);
     Ok(OAuth {
         provider,
-        users,
+        users: passwords,
         sealer: Sealer::random().ok_or(ServeError::Random)?,
         form_action,
     })

@@ -185,6 +185,20 @@ async fn a_shared_user_switches_into_a_sub_organization() {
         (e.status, e.json()["error"].clone()),
         (400, json!("invalid_grant"))
     );
+    // The `organization` parameter: tokens for a sub-organization directly.
+    let body = "grant_type=password&username=alice&password=pw&scope=openid&organization=eu-sales";
+    let r = token(&app, "/token", "app", body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let c = payload(r.json()["access_token"].as_str().unwrap());
+    assert_eq!(
+        (c["org_id"].clone(), c["roles"].clone()),
+        (json!("eu-sales"), json!(["sales"]))
+    );
+    let body = "grant_type=password&username=bob&password=pw&organization=eu-sales";
+    assert_eq!(
+        token(&app, "/token", "app", body).await.json()["error"],
+        "invalid_grant"
+    );
     let disc = call(&app, "GET", "/.well-known/openid-configuration", &[], "")
         .await
         .json();
@@ -452,6 +466,29 @@ async fn a_self_issuing_organization_has_its_own_issuer() {
     )
     .await;
     assert_eq!(r.json()["error"], "invalid_client");
+    // Only the organization's members log in at its issuer, as the stores say at login time:
+    // a share made through the API lets bob in.
+    let bob = "grant_type=password&username=bob&password=pw";
+    let r = token(&app, "/o/partner/token", "partner-app", bob).await;
+    assert_eq!(r.json()["error"], "invalid_grant");
+    let admin = admin_token(&app).await;
+    let body = json!({
+        "userCriteria": {"userIds": ["bob"]},
+        "organizations": [{"orgId": "partner", "policy": "SELECTED_ORG_ONLY"}]
+    });
+    let shared = api(&app, "POST", "/api/users/share", &admin, body).await;
+    assert_eq!(shared.status, 200, "{}", shared.body);
+    assert_eq!(
+        token(&app, "/o/partner/token", "partner-app", bob)
+            .await
+            .status,
+        200
+    );
+    // Its inherited settings: scope_as_array is on in partner.
+    let body = "grant_type=password&username=pat&password=pw&scope=openid%20profile";
+    let r = token(&app, "/o/partner/token", "partner-app", body).await;
+    let scope = payload(r.json()["access_token"].as_str().unwrap())["scope"].clone();
+    assert_eq!(scope, json!(["openid", "profile"]));
 }
 
 #[test]
