@@ -372,10 +372,17 @@ impl OrganizationParameter {
     }
 }
 
+/// A 128-bit random grant id, hex.
 fn hex_id(ctx: &Context) -> Result<String, Error> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut id = [0u8; 16];
     ctx.rng.fill(&mut id)?;
-    Ok(id.iter().map(|b| format!("{b:02x}")).collect())
+    let mut s = String::with_capacity(32);
+    for b in id {
+        s.push(char::from(HEX[usize::from(b >> 4)]));
+        s.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    Ok(s)
 }
 
 #[async_trait]
