@@ -382,7 +382,13 @@ pub async fn update_roles(
 ) -> Result<Vec<String>> {
     let current = match resolve(orgs, sharing, user, org_id).await? {
         Membership::Shared { roles } => roles,
-        _ => {
+        Membership::Resident => {
+            return Err(OrgError::invalid(
+                "organization",
+                "the user is resident there: assign resident roles through the RoleStore",
+            ))
+        }
+        Membership::NotMember => {
             return Err(OrgError::NotMember {
                 user: user.to_owned(),
                 org: org_id.clone(),

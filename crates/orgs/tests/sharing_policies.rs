@@ -430,6 +430,16 @@ async fn roles_are_per_target_organization_and_patchable() {
         .await,
         Err(OrgError::NotMember { .. })
     ));
+    // A resident's roles are not share roles.
+    let e = sharing::update_roles(
+        &env.orgs,
+        &env.sharing,
+        "u",
+        &OrgId::root(),
+        RoleOp::Add,
+        &[],
+    );
+    assert_eq!(e.await.unwrap_err().status(), 400);
 }
 
 #[tokio::test]

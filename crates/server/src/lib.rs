@@ -219,6 +219,9 @@ async fn run(addr: SocketAddr, config: ServeConfig, print_config: bool) -> Resul
     println!("idforge serve: listening on http://{bound}");
     println!("issuer: {issuer}");
     println!("discovery: {issuer}/.well-known/openid-configuration");
+    for (id, org) in &state.issuers {
+        println!("organization {id}: issuer {}", org.issuer());
+    }
     for c in &config.clients {
         println!(
             "client: client_id={} client_secret={} redirect_uris={}",
