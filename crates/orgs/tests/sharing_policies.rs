@@ -431,15 +431,11 @@ async fn roles_are_per_target_organization_and_patchable() {
         Err(OrgError::NotMember { .. })
     ));
     // A resident's roles are not share roles.
-    let e = sharing::update_roles(
-        &env.orgs,
-        &env.sharing,
-        "u",
-        &OrgId::root(),
-        RoleOp::Add,
-        &[],
-    );
-    assert_eq!(e.await.unwrap_err().status(), 400);
+    let root = OrgId::root();
+    let e = sharing::update_roles(&env.orgs, &env.sharing, "u", &root, RoleOp::Add, &[])
+        .await
+        .unwrap_err();
+    assert_eq!(e.status(), 400);
 }
 
 #[tokio::test]
