@@ -54,7 +54,7 @@ scopes = ["org_admin"]
 client_id = "partner-app"
 client_secret = "partner-app-secret"
 organization = "partner"
-grant_types = ["password"]
+grant_types = ["password", "client_credentials"]
 
 [[users]]
 username = "alice"
@@ -466,6 +466,20 @@ async fn a_self_issuing_organization_has_its_own_issuer() {
     )
     .await;
     assert_eq!(r.json()["error"], "invalid_client");
+    // Client credentials for the organization's application, at its issuer.
+    let r = token(
+        &app,
+        "/o/partner/token",
+        "partner-app",
+        "grant_type=client_credentials",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let c = payload(r.json()["access_token"].as_str().unwrap());
+    assert_eq!(
+        (c["iss"].clone(), c["sub"].clone()),
+        (json!("http://idp.test/o/partner"), json!("partner-app"))
+    );
     // Only the organization's members log in at its issuer, as the stores say at login time:
     // a share made through the API lets bob in.
     let bob = "grant_type=password&username=bob&password=pw";
