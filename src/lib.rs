@@ -12,6 +12,7 @@
 //! | `sd-jwt` | [`idforge_sd_jwt`] | SD-JWT (RFC 9901) and SD-JWT VC: issuance, holder presentations with key binding, verification |
 //! | `oid4vci` | [`idforge_oid4vci`] | OpenID for Verifiable Credential Issuance 1.0: credential templates, offers, pre-authorized code grant, nonce/credential/deferred/notification endpoints, Token Status Lists |
 //! | `saml-sp` | [`idforge_saml_sp`] | SAML 2.0 SP: XML parsing with limits, C14N, XML-DSig verification against signature wrapping, Response/Assertion validation, AuthnRequest, metadata and certificate refresh |
+//! | `orgs` | [`idforge_orgs`] | B2B organizations: hierarchy, user sharing policies and roles, per-organization issuers with root governance, `organization_switch` grant, organization discovery, inherited settings |
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "jose")]
@@ -41,6 +42,10 @@ pub use idforge_oid4vci as oid4vci;
 #[cfg(feature = "saml-sp")]
 #[doc(inline)]
 pub use idforge_saml_sp as saml_sp;
+
+#[cfg(feature = "orgs")]
+#[doc(inline)]
+pub use idforge_orgs as orgs;
 
 /// The README's Rust examples, compiled and run as doctests so they cannot rot.
 #[cfg(doctest)]

@@ -53,6 +53,12 @@ pub struct ServeConfig {
     /// Users who can log in (`[[users]]`).
     #[serde(default)]
     pub users: Vec<UserConfig>,
+    /// The implicit root organization (`[root]`, id and handle `root`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<crate::orgs::RootConfig>,
+    /// Organizations below the root (`[[organizations]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub organizations: Vec<crate::orgs::OrganizationConfig>,
     /// The device authorization grant (`[device]`, RFC 8628).
     #[serde(default, skip_serializing_if = "DeviceConfig::is_default")]
     pub device: DeviceConfig,
@@ -281,6 +287,13 @@ pub struct ClientConfig {
     /// May exchange tokens without an `actor_token` (RFC 8693 impersonation).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub allow_impersonation: bool,
+    /// The organization the client is registered in (default the root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// Organization ids the client is shared with; `"*"`: every organization below its own,
+    /// existing and future.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_with: Vec<String>,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -299,6 +312,12 @@ pub struct UserConfig {
     /// Claims released by UserInfo and ID tokens (`email`, `name`, ...).
     #[serde(default)]
     pub claims: Map<String, Value>,
+    /// The user's resident organization (default the root).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<String>,
+    /// Shares into other organizations (`[[users.shares]]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shares: Vec<crate::orgs::ShareConfig>,
 }
 
 /// A configuration that cannot be used: the file is not valid TOML for [`ServeConfig`], or a
@@ -383,6 +402,14 @@ pub enum ConfigError {
         /// The repeated name.
         username: String,
     },
+    /// An organization, a user's residency or share, or a client's organization is invalid.
+    #[error("organization {id}: {reason}")]
+    Organization {
+        /// The organization (or user, client) concerned.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl ServeConfig {
@@ -465,6 +492,9 @@ impl ServeConfig {
         let mut supported = crate::oauth::scopes_supported();
         supported.extend(crate::oid4vci::extra_scopes(self));
         crate::oid4vci::validate(self)?;
+        if crate::orgs::enabled(self) {
+            supported.push(crate::orgs::ORG_ADMIN.to_owned());
+        }
         let mut ids = HashSet::new();
         for c in &self.clients {
             if !ids.insert(c.client_id.as_str()) {
@@ -509,6 +539,9 @@ impl ServeConfig {
                     username: u.username.clone(),
                 });
             }
+        }
+        if crate::orgs::enabled(self) {
+            crate::orgs::build(self)?;
         }
         Ok(())
     }
@@ -555,6 +588,8 @@ impl ClientConfig {
             agent: false,
             device_code_expiry_seconds: None,
             allow_impersonation: false,
+            organization: None,
+            shared_with: Vec::new(),
         }
     }
 
@@ -637,6 +672,8 @@ impl UserConfig {
             username: username.into(),
             password: password.into(),
             claims: Map::new(),
+            organization: None,
+            shares: Vec::new(),
         }
     }
 

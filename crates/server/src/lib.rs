@@ -37,6 +37,7 @@ mod config;
 mod device;
 mod oauth;
 pub mod oid4vci;
+mod orgs;
 mod pages;
 mod seal;
 mod token_exchange;
@@ -54,6 +55,7 @@ pub use config::{
     ClientAuth, ClientConfig, ConfigError, DeviceConfig, NotificationsConfig, ServeConfig,
     TokenFormat, TrustedIssuerConfig, UserConfig, ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
 };
+pub use orgs::{OrganizationConfig, OrganizationSettingsConfig, RootConfig, ShareConfig};
 
 /// Why the server could not be built or run.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +94,10 @@ pub enum ServeError {
 #[derive(Debug, Clone)]
 pub struct ServerState {
     oauth: Arc<oauth::OAuth>,
+    /// The organization management API, when organizations are configured.
+    orgs: Option<Arc<orgs::ApiState>>,
+    /// The providers of self-issuing organizations, by organization id.
+    issuers: Vec<(String, Arc<oauth::OAuth>)>,
 }
 
 impl ServerState {
@@ -109,11 +115,78 @@ impl ServerState {
 
 /// Validates `config` and builds the provider with in-memory stores. `default_issuer` is the
 /// issuer when the configuration names none (`idforge serve` passes `http://ADDR`).
+///
+/// With organizations configured, the root provider also serves the `organization_switch`
+/// grant, supports the `org_admin` scope and the management API under `/api/`; each
+/// organization with `issuer = "self"` gets its own provider at `{issuer}/o/{org_id}` (own
+/// key, discovery, JWKS, authorize and token endpoints) serving the clients registered in it.
 pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, ServeError> {
-    let oauth = Arc::new(oauth::build(config, default_issuer)?);
-    // CIBA: expired requests are swept (and push / ping clients told) while the state lives.
-    ciba::spawn_sweeper(Arc::downgrade(&oauth));
-    Ok(ServerState { oauth })
+    if !orgs::enabled(config) {
+        let oauth = Arc::new(oauth::build(config, default_issuer)?);
+        // CIBA: expired requests are swept (and push / ping clients told) while the state lives.
+        ciba::spawn_sweeper(Arc::downgrade(&oauth));
+        return Ok(ServerState {
+            oauth,
+            orgs: None,
+            issuers: Vec::new(),
+        });
+    }
+    config.validate()?;
+    let stores = Arc::new(orgs::build(config)?);
+    let self_issuing = orgs::self_issuing(config);
+    let in_org = |c: &ClientConfig, id: &str| c.organization.as_deref() == Some(id);
+    let mut root_config = config.clone();
+    root_config
+        .clients
+        .retain(|c| !self_issuing.iter().any(|id| in_org(c, id)));
+    orgs::apply_settings(&mut root_config, &stores);
+    let root_id = idforge_orgs::OrgId::root();
+    let root = Arc::new(oauth::build_with(
+        &root_config,
+        default_issuer,
+        stores.grant_handlers(&root_id),
+        None,
+    )?);
+    let mut issuers = Vec::new();
+    for id in self_issuing {
+        let org_id =
+            idforge_orgs::OrgId::new(id.clone()).map_err(|e| ConfigError::Organization {
+                id: id.clone(),
+                reason: e.to_string(),
+            })?;
+        let mut c = config.clone();
+        c.issuer = Some(idforge_orgs::issuer::organization_issuer(
+            root.issuer(),
+            &org_id,
+        ));
+        // Its own key: tokens of one organization never verify at another.
+        c.signing_key = None;
+        c.clients.retain(|cl| in_org(cl, &id));
+        orgs::apply_settings(&mut c, &stores);
+        // Only the organization's members (resident or shared, as the stores say at login time)
+        // log in at its issuer.
+        let (members, member_org) = (stores.clone(), org_id.clone());
+        let filter: oauth::LoginFilter =
+            Arc::new(move |subject: &str| members.is_member(subject, &member_org));
+        let oauth = oauth::build_with(
+            &c,
+            default_issuer,
+            stores.grant_handlers(&org_id),
+            Some(filter),
+        )?;
+        let oauth = Arc::new(oauth);
+        ciba::spawn_sweeper(Arc::downgrade(&oauth));
+        issuers.push((id, oauth));
+    }
+    ciba::spawn_sweeper(Arc::downgrade(&root));
+    Ok(ServerState {
+        orgs: Some(Arc::new(orgs::ApiState {
+            orgs: stores,
+            root: root.clone(),
+        })),
+        oauth: root,
+        issuers,
+    })
 }
 
 /// The provider's routes with their state applied: discovery, JWKS, authorize (login and
@@ -123,7 +196,11 @@ pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, 
 /// `.merge()` it into an app that has no fallback of its own, or `.nest()` it under a prefix
 /// that is also the issuer's path (`https://host/idp` nested at `/idp`).
 pub fn router(state: &ServerState) -> Router {
-    oauth::routes(state.oauth.clone())
+    let mut r = oauth::routes(state.oauth.clone());
+    if let Some(api) = &state.orgs {
+        r = r.merge(orgs::api_routes(api.clone()));
+    }
+    orgs::issuer_routes(r, &state.issuers)
 }
 
 /// Binds `addr`, builds the provider (issuer `http://ADDR` unless configured), prints where it
@@ -153,6 +230,9 @@ async fn run(addr: SocketAddr, config: ServeConfig, print_config: bool) -> Resul
     println!("issuer: {issuer}");
     println!("discovery: {issuer}/.well-known/openid-configuration");
     println!("backchannel authentication: {issuer}/bc-authorize");
+    for (id, org) in &state.issuers {
+        println!("organization {id}: issuer {}", org.issuer());
+    }
     for c in &config.clients {
         println!(
             "client: client_id={} client_secret={} redirect_uris={}",

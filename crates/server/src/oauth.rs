@@ -37,7 +37,9 @@ pub(crate) struct OAuth {
     pub(crate) provider: Provider,
     /// The OID4VCI credential issuer, when `[credential_issuer]` is configured.
     pub(crate) oid4vci: Option<crate::oid4vci::Oid4vci>,
-    users: Arc<MemoryUserStore>,
+    /// Verifies the login form's credentials (the user store, or only an organization's
+    /// members at an organization's issuer).
+    users: Arc<dyn PasswordVerifier>,
     /// The device authorization grant's endpoints (RFC 8628).
     pub(crate) device: crate::device::Device,
     sealer: Sealer,
@@ -120,6 +122,41 @@ fn client(c: &ClientConfig, supported: &[String]) -> Client {
 
 /// Builds the provider from a configuration; `default_issuer` is used when it names none.
 pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth, ServeError> {
+    build_with(config, default_issuer, Vec::new(), None)
+}
+
+/// Who may log in: a predicate on the subject, checked after the password.
+pub(crate) type LoginFilter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// The user store's passwords, accepted only for subjects the filter lets in.
+struct FilteredPasswords {
+    users: Arc<MemoryUserStore>,
+    allow: LoginFilter,
+}
+
+#[async_trait::async_trait]
+impl PasswordVerifier for FilteredPasswords {
+    async fn verify(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> idforge_oauth_core::Result<Option<String>> {
+        Ok(self
+            .users
+            .verify(username, password)
+            .await?
+            .filter(|subject| (self.allow)(subject)))
+    }
+}
+
+/// [`build`] with more grant handlers (the organization switch, the `organization`
+/// parameter); when organizations are configured, `org_admin` is also a supported scope.
+pub(crate) fn build_with(
+    config: &ServeConfig,
+    default_issuer: &str,
+    handlers: Vec<Arc<dyn idforge_oauth_core::GrantHandler>>,
+    login_filter: Option<LoginFilter>,
+) -> Result<OAuth, ServeError> {
     config.validate()?;
     let (key, alg) = match &config.signing_key {
         Some(jwk) => signing_key(jwk)?,
@@ -132,6 +169,9 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
     let mut oc = Config::new(config.issuer.as_deref().unwrap_or(default_issuer));
     oc.scopes_supported
         .extend(crate::oid4vci::extra_scopes(config));
+    if crate::orgs::enabled(config) {
+        oc.scopes_supported.push(crate::orgs::ORG_ADMIN.to_owned());
+    }
     let supported = oc.scopes_supported.clone();
     let clients = MemoryClientStore::new();
     let prepared = crate::oid4vci::prepare(config)?;
@@ -150,6 +190,13 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
             .add_user(&u.username, &u.password, u.claims.clone(), &OsRng::new())
             .map_err(ServeError::Provider)?;
     }
+    let passwords: Arc<dyn PasswordVerifier> = match login_filter {
+        Some(allow) => Arc::new(FilteredPasswords {
+            users: users.clone(),
+            allow,
+        }),
+        None => users.clone(),
+    };
     let device_flow = crate::device::flow(config)?;
     let mut ciba = crate::ciba::CibaHost::new(config, &oc.issuer, users.clone())?;
     let mut builder = Provider::builder(oc);
@@ -159,13 +206,16 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
         }
         builder = builder.grant_handler(p.grant.clone());
     }
+    for h in handlers {
+        builder = builder.grant_handler(h);
+    }
     let builder = builder
         .clients(Arc::new(clients))
         .grants(Arc::new(MemoryGrantStore::new()))
         // Pushed authorization requests (RFC 9126), served by `handle_http` at /par.
         .pushed_requests(Arc::new(MemoryPushedRequestStore::new()))
         .claims(users.clone())
-        .passwords(users.clone())
+        .passwords(passwords.clone())
         .keys(Arc::new(KeyRing::new(signer)))
         .grant_handler(device_flow.grant())
         .grant_handler(Arc::new(crate::token_exchange::grant(
@@ -190,7 +240,7 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
     Ok(OAuth {
         oid4vci,
         provider,
-        users,
+        users: passwords,
         device,
         sealer: Sealer::random().ok_or(ServeError::Random)?,
         form_action,

@@ -1,0 +1,251 @@
+//! Criterion benches, each printed beside its target:
+//! - whether a user is shared into an organization at depth 10 of a 10,000-organization tree,
+//!   on the memory stores (target ≤ 5 µs);
+//! - the organization switch through the token endpoint vs one ES256 verification plus one
+//!   ES256 signature, interleaved (target ≤ 1.3×).
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[path = "../../../benches/support/ratio.rs"]
+mod ratio;
+
+use criterion::{black_box, Criterion};
+use idforge_jose::{
+    crypto::EcCurve, FixedClock, Header, JwsAlgorithm, JwsPolicy, Key, KeyRing, KeySet, KeySpec,
+    LocalSigner,
+};
+use idforge_oauth_core::memory::{MemoryClientStore, MemoryGrantStore, MemoryUserStore};
+use idforge_oauth_core::{Client, Config, OsRng, Provider, TokenPersistence};
+use idforge_orgs::memory::{MemoryOrganizationStore, MemoryRoleStore, MemorySharingStore};
+use idforge_orgs::model::Organization;
+use idforge_orgs::sharing::{self, OrgShare, SharePolicy};
+use idforge_orgs::{
+    Application, IdentityKind, OrgId, OrganizationStore, OrganizationSwitchGrant, Resident,
+    SharedWith, SharingStore,
+};
+use serde_json::Map;
+
+/// Runs a future of the memory stores (they never suspend).
+fn ready<F: Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match f.as_mut().poll(&mut cx) {
+        std::task::Poll::Ready(v) => v,
+        std::task::Poll::Pending => panic!("memory store suspended"),
+    }
+}
+
+/// 10,000 organizations: a chain of depth 10 (c1..c10) and 9,990 others spread below the
+/// chain's members and each other.
+fn tree() -> (MemoryOrganizationStore, MemorySharingStore, OrgId) {
+    let orgs = MemoryOrganizationStore::new("Root");
+    let mut parent = ready(orgs.get(&OrgId::root())).unwrap().unwrap();
+    let mut all = vec![parent.clone()];
+    for i in 1..=10 {
+        let o = Organization::child_of(
+            &parent,
+            OrgId::new(format!("c{i}")).unwrap(),
+            format!("C{i}"),
+            format!("c{i}"),
+        );
+        ready(orgs.insert(o.clone())).unwrap();
+        all.push(o.clone());
+        parent = o;
+    }
+    let deepest = parent.id.clone();
+    for i in 0..(10_000 - 11) {
+        let mut k = i * 7919;
+        let p = loop {
+            let p = &all[k % all.len()];
+            if p.depth() < 12 {
+                break p.clone();
+            }
+            k += 1;
+        };
+        let o = Organization::child_of(
+            &p,
+            OrgId::new(format!("o{i}")).unwrap(),
+            format!("O{i}"),
+            format!("o{i}"),
+        );
+        ready(orgs.insert(o.clone())).unwrap();
+        all.push(o);
+    }
+    let sharing = MemorySharingStore::new();
+    ready(sharing.set_resident("u", Resident::new(OrgId::root(), IdentityKind::User))).unwrap();
+    let entries = [
+        OrgShare::new(
+            OrgId::new("c3").unwrap(),
+            SharePolicy::SelectedOrgWithAllExistingAndFutureChildren,
+            vec!["member".into()],
+        ),
+        OrgShare::new(
+            OrgId::new("o5").unwrap(),
+            SharePolicy::SelectedOrgOnly,
+            vec!["viewer".into()],
+        ),
+    ];
+    ready(sharing::share(&orgs, &sharing, "u", &entries)).unwrap();
+    (orgs, sharing, deepest)
+}
+
+fn resolution(c: &mut Criterion) {
+    let (orgs, sharing, deepest) = tree();
+    println!(
+        "tree: {} organizations, target at depth {}",
+        orgs.len(),
+        ready(orgs.get(&deepest)).unwrap().unwrap().depth()
+    );
+    assert!(ready(sharing::resolve(&orgs, &sharing, "u", &deepest))
+        .unwrap()
+        .is_member());
+    // The median of 400 batches of 100 calls: robust against a busy machine's preemptions.
+    let mut batches: Vec<std::time::Duration> = (0..400)
+        .map(|_| {
+            let start = Instant::now();
+            for _ in 0..100 {
+                black_box(
+                    ready(sharing::resolve(&orgs, &sharing, "u", black_box(&deepest))).unwrap(),
+                );
+            }
+            start.elapsed() / 100
+        })
+        .collect();
+    batches.sort_unstable();
+    let per = batches[batches.len() / 2];
+    println!("shared-user resolution at depth 10 of 10,000: {per:?} per call (target <= 5us)");
+    c.bench_function("orgs/resolve shared user at depth 10 of 10k", |b| {
+        b.iter(|| ready(sharing::resolve(&orgs, &sharing, "u", black_box(&deepest))).unwrap())
+    });
+}
+
+fn switch(c: &mut Criterion) {
+    for persistence in [TokenPersistence::Stored, TokenPersistence::SelfContained] {
+        switch_with(c, persistence);
+    }
+}
+
+fn switch_with(c: &mut Criterion, persistence: TokenPersistence) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let orgs = Arc::new(MemoryOrganizationStore::new("Root"));
+    let sharing = Arc::new(MemorySharingStore::new());
+    let root = ready(orgs.get(&OrgId::root())).unwrap().unwrap();
+    let a = Organization::child_of(&root, OrgId::new("a").unwrap(), "A", "a");
+    ready(orgs.insert(a.clone())).unwrap();
+    ready(sharing.set_resident("alice", Resident::new(OrgId::root(), IdentityKind::User))).unwrap();
+    ready(sharing::share(
+        orgs.as_ref(),
+        sharing.as_ref(),
+        "alice",
+        &[OrgShare::new(
+            a.id.clone(),
+            SharePolicy::SelectedOrgOnly,
+            vec!["member".into()],
+        )],
+    ))
+    .unwrap();
+    ready(
+        sharing.put_application(
+            Application::new("app", OrgId::root()).with_shared_with(SharedWith::All),
+        ),
+    )
+    .unwrap();
+    let users = Arc::new(MemoryUserStore::new().with_iterations(1000));
+    users
+        .add_user("alice", "pw", Map::new(), &OsRng::new())
+        .unwrap();
+    let key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
+    let signer = LocalSigner::new(key.clone(), JwsAlgorithm::ES256).unwrap();
+    let provider = Provider::builder(
+        Config::new("https://op.example")
+            .with_grant_type("password")
+            .with_grant_type("organization_switch")
+            .with_grant_type("client_credentials")
+            .with_token_persistence(persistence),
+    )
+    .clients(Arc::new(MemoryClientStore::with_clients([
+        Client::confidential("app", "app-secret").with_grant_types([
+            "password",
+            "organization_switch",
+            "client_credentials",
+        ]),
+    ])))
+    .grants(Arc::new(MemoryGrantStore::new()))
+    .claims(users.clone())
+    .passwords(users)
+    .keys(Arc::new(KeyRing::new(signer.clone())))
+    .clock(Arc::new(FixedClock::new(1_800_000_000)))
+    .grant_handler(Arc::new(OrganizationSwitchGrant::new(
+        orgs,
+        sharing,
+        Arc::new(MemoryRoleStore::new()),
+        OrgId::root(),
+    )))
+    .build()
+    .unwrap();
+    let at = rt
+        .block_on(provider.token.handle_form(b"grant_type=password&username=alice&password=pw&scope=profile&client_id=app&client_secret=app-secret", None))
+        .unwrap()
+        .access_token;
+    let body = format!("grant_type=organization_switch&token={at}&switching_organization=a&client_id=app&client_secret=app-secret");
+    let keys = KeySet::new(vec![key.to_public().unwrap()]);
+    let policy = JwsPolicy::new([JwsAlgorithm::ES256]);
+    let claims = serde_json::json!({"iss": "https://op.example", "sub": "alice", "org_id": "a", "scope": "profile"});
+    let claims = claims.as_object().unwrap().clone();
+    let mut wrapped = || {
+        black_box(
+            rt.block_on(provider.token.handle_form(body.as_bytes(), None))
+                .unwrap(),
+        );
+    };
+    let mut raw = || {
+        black_box(policy.verify_compact(&at, &keys).unwrap());
+        black_box(idforge_jose::sign_jwt(Header::new(), &claims, &signer).unwrap());
+    };
+    // Where the time goes: oauth-core's own token resolution against the raw verification.
+    let ctx = provider.ctx.clone();
+    ratio::interleaved(
+        "  breakdown: oauth-core resolve_access_token / raw ES256 verify",
+        1000,
+        || {
+            black_box(
+                rt.block_on(idforge_oauth_core::resolve_access_token(&ctx, &at))
+                    .unwrap(),
+            );
+        },
+        || {
+            black_box(policy.verify_compact(&at, &keys).unwrap());
+        },
+    );
+    let cc = b"grant_type=client_credentials&scope=profile&client_id=app&client_secret=app-secret";
+    ratio::interleaved(
+        "  breakdown: oauth-core client_credentials (one JWT) / raw ES256 sign",
+        1000,
+        || {
+            black_box(rt.block_on(provider.token.handle_form(cc, None)).unwrap());
+        },
+        || {
+            black_box(idforge_jose::sign_jwt(Header::new(), &claims, &signer).unwrap());
+        },
+    );
+    let name = format!("organization switch ({persistence:?}) / (ES256 verify + ES256 sign)");
+    let r = ratio::interleaved(&name, 3000, &mut wrapped, &mut raw);
+    println!("switch ratio ({persistence:?}) {r:.3}x (target <= 1.3x)");
+    c.bench_function(
+        &format!("orgs/organization switch ({persistence:?})"),
+        |b| b.iter(&mut wrapped),
+    );
+    c.bench_function("orgs/raw ES256 verify + sign", |b| b.iter(&mut raw));
+}
+
+fn main() {
+    let mut c = Criterion::default().configure_from_args();
+    resolution(&mut c);
+    switch(&mut c);
+    c.final_summary();
+}

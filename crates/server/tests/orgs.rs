@@ -1,0 +1,547 @@
+//! The `idforge serve` organizations contract, in process: `[[organizations]]`, users' shares,
+//! clients' `shared_with`, the organization switch, the JSON management API (a future share
+//! reaching an organization created live, moves, disabling, share/patch/unshare), and a
+//! self-issuing organization at `{issuer}/o/{org_id}`.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use base64::Engine;
+use common::{call, Resp};
+use idforge_server::ServeConfig;
+use serde_json::{json, Value};
+
+const CONFIG: &str = r#"
+issuer = "http://idp.test"
+
+[root]
+name = "Acme Root"
+
+[[organizations]]
+id = "eu"
+name = "Acme EU"
+handle = "acme-eu"
+
+[[organizations]]
+id = "eu-sales"
+name = "Acme EU Sales"
+handle = "eu-sales"
+parent = "eu"
+
+[[organizations]]
+id = "partner"
+name = "Partner"
+handle = "partner"
+issuer = "self"
+email_domains = ["partner.example"]
+[organizations.settings]
+email_domains_discovery = true
+scope_as_array = true
+
+[[clients]]
+client_id = "app"
+client_secret = "app-secret"
+grant_types = ["password", "refresh_token", "organization_switch"]
+shared_with = ["*"]
+
+[[clients]]
+client_id = "admin"
+client_secret = "admin-secret"
+grant_types = ["client_credentials"]
+scopes = ["org_admin"]
+
+[[clients]]
+client_id = "partner-app"
+client_secret = "partner-app-secret"
+organization = "partner"
+grant_types = ["password", "client_credentials"]
+
+[[users]]
+username = "alice"
+password = "pw"
+[[users.shares]]
+policy = "SELECTED_ORG_WITH_ALL_EXISTING_AND_FUTURE_CHILDREN"
+organizations = ["eu"]
+roles = ["sales"]
+
+[[users]]
+username = "bob"
+password = "pw"
+
+[[users]]
+username = "pat"
+password = "pw"
+organization = "partner"
+"#;
+
+fn app() -> axum::Router {
+    let config = ServeConfig::from_toml(CONFIG).unwrap();
+    let state = idforge_server::build(&config, "http://127.0.0.1:1").unwrap();
+    idforge_server::router(&state)
+}
+
+fn payload(jwt: &str) -> Value {
+    let part = jwt.split('.').nth(1).unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(part)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+async fn token(app: &axum::Router, path: &str, client: &str, body: &str) -> Resp {
+    let body = format!("{body}&client_id={client}&client_secret={client}-secret");
+    call(
+        app,
+        "POST",
+        path,
+        &[("content-type", "application/x-www-form-urlencoded")],
+        &body,
+    )
+    .await
+}
+
+async fn login(app: &axum::Router, user: &str) -> String {
+    let r = token(
+        app,
+        "/token",
+        "app",
+        &format!("grant_type=password&username={user}&password=pw&scope=openid"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn switch(app: &axum::Router, at: &str, org: &str) -> Resp {
+    token(
+        app,
+        "/token",
+        "app",
+        &format!("grant_type=organization_switch&token={at}&switching_organization={org}"),
+    )
+    .await
+}
+
+async fn admin_token(app: &axum::Router) -> String {
+    let r = token(
+        app,
+        "/token",
+        "admin",
+        "grant_type=client_credentials&scope=org_admin",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    format!("Bearer {}", r.json()["access_token"].as_str().unwrap())
+}
+
+async fn api(app: &axum::Router, method: &str, path: &str, bearer: &str, body: Value) -> Resp {
+    call(
+        app,
+        method,
+        path,
+        &[
+            ("authorization", bearer),
+            ("content-type", "application/json"),
+        ],
+        &body.to_string(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_shared_user_switches_into_a_sub_organization() {
+    let app = app();
+    let at = login(&app, "alice").await;
+    let r = switch(&app, &at, "eu-sales").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let c = payload(r.json()["access_token"].as_str().unwrap());
+    assert_eq!(c["iss"], "http://idp.test");
+    assert_eq!(
+        (
+            c["org_id"].clone(),
+            c["org_name"].clone(),
+            c["org_handle"].clone()
+        ),
+        (json!("eu-sales"), json!("Acme EU Sales"), json!("eu-sales"))
+    );
+    assert_eq!(c["user_org"], "root");
+    assert_eq!(c["roles"], json!(["sales"]));
+    let id = payload(r.json()["id_token"].as_str().unwrap());
+    assert_eq!(id["org_id"], "eu-sales");
+    // Refusals with their errors.
+    assert_eq!(
+        switch(&app, &at, "nowhere").await.json()["error"],
+        "invalid_request"
+    );
+    let bob = login(&app, "bob").await;
+    assert_eq!(
+        switch(&app, &bob, "eu").await.json()["error"],
+        "invalid_grant"
+    );
+    let e = switch(&app, &at, "partner").await;
+    assert_eq!(
+        (e.status, e.json()["error"].clone()),
+        (400, json!("invalid_grant"))
+    );
+    // The `organization` parameter: tokens for a sub-organization directly.
+    let body = "grant_type=password&username=alice&password=pw&scope=openid&organization=eu-sales";
+    let r = token(&app, "/token", "app", body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let c = payload(r.json()["access_token"].as_str().unwrap());
+    assert_eq!(
+        (c["org_id"].clone(), c["roles"].clone()),
+        (json!("eu-sales"), json!(["sales"]))
+    );
+    let body = "grant_type=password&username=bob&password=pw&organization=eu-sales";
+    assert_eq!(
+        token(&app, "/token", "app", body).await.json()["error"],
+        "invalid_grant"
+    );
+    let disc = call(&app, "GET", "/.well-known/openid-configuration", &[], "")
+        .await
+        .json();
+    assert!(disc["scopes_supported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "org_admin"));
+    assert!(disc["grant_types_supported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|s| s == "organization_switch"));
+}
+
+#[tokio::test]
+async fn the_management_api_shows_future_shares_live() {
+    let app = app();
+    // Authorization: a bearer token with org_admin.
+    let none = api(
+        &app,
+        "POST",
+        "/api/organizations",
+        "",
+        json!({"name": "X", "handle": "x"}),
+    )
+    .await;
+    assert_eq!(none.status, 401);
+    let alice = login(&app, "alice").await;
+    let weak = api(
+        &app,
+        "POST",
+        "/api/organizations",
+        &format!("Bearer {alice}"),
+        json!({"name": "X", "handle": "x"}),
+    )
+    .await;
+    assert_eq!(weak.status, 403);
+    let admin = admin_token(&app).await;
+    // A new organization below eu: alice's future share reaches it at once.
+    let r = api(
+        &app,
+        "POST",
+        "/api/organizations",
+        &admin,
+        json!({"id": "eu-new", "name": "EU New", "handle": "eu-new", "parent": "eu"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        r.json(),
+        json!({"id": "eu-new", "name": "EU New", "handle": "eu-new", "parent": "eu", "status": "active", "issuer": "root"})
+    );
+    let ok = switch(&app, &alice, "eu-new").await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    assert_eq!(
+        payload(ok.json()["access_token"].as_str().unwrap())["roles"],
+        json!(["sales"])
+    );
+    // Conflicts and unknowns.
+    assert_eq!(
+        api(
+            &app,
+            "POST",
+            "/api/organizations",
+            &admin,
+            json!({"name": "Y", "handle": "eu-new"})
+        )
+        .await
+        .status,
+        409
+    );
+    assert_eq!(
+        api(&app, "GET", "/api/organizations/ghost", &admin, json!({}))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(
+        api(
+            &app,
+            "PATCH",
+            "/api/organizations/eu",
+            &admin,
+            json!({"parent": "eu-new"})
+        )
+        .await
+        .json()["error"],
+        "cycle"
+    );
+    // Moved out from under eu: the future share no longer reaches it.
+    let moved = api(
+        &app,
+        "PATCH",
+        "/api/organizations/eu-new",
+        &admin,
+        json!({"parent": "root"}),
+    )
+    .await;
+    assert_eq!(
+        (moved.status, moved.json()["parent"].clone()),
+        (200, json!("root"))
+    );
+    assert_eq!(
+        switch(&app, &alice, "eu-new").await.json()["error"],
+        "invalid_grant"
+    );
+    // Disabled: refused; enabled again: allowed.
+    let off = api(
+        &app,
+        "PATCH",
+        "/api/organizations/eu-sales",
+        &admin,
+        json!({"status": "disabled"}),
+    )
+    .await;
+    assert_eq!(off.json()["status"], "disabled");
+    assert_eq!(
+        switch(&app, &alice, "eu-sales").await.json()["error"],
+        "invalid_grant"
+    );
+    assert_eq!(
+        api(
+            &app,
+            "GET",
+            "/api/organizations/eu-sales",
+            &admin,
+            json!({})
+        )
+        .await
+        .json()["status"],
+        "disabled"
+    );
+    api(
+        &app,
+        "PATCH",
+        "/api/organizations/eu-sales",
+        &admin,
+        json!({"status": "active"}),
+    )
+    .await;
+    assert_eq!(switch(&app, &alice, "eu-sales").await.status, 200);
+}
+
+#[tokio::test]
+async fn share_patch_and_unshare_through_the_api() {
+    let app = app();
+    let admin = admin_token(&app).await;
+    let bob = login(&app, "bob").await;
+    let r = api(&app, "POST", "/api/users/share", &admin, json!({
+        "userCriteria": {"userIds": ["bob"]},
+        "organizations": [{"orgId": "eu", "policy": "SELECTED_ORG_ONLY", "roleAssignment": {"mode": "SELECTED", "roles": ["viewer"]}}]
+    })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let s = switch(&app, &bob, "eu").await;
+    assert_eq!(
+        payload(s.json()["access_token"].as_str().unwrap())["roles"],
+        json!(["viewer"])
+    );
+    assert_eq!(
+        switch(&app, &bob, "eu-sales").await.json()["error"],
+        "invalid_grant",
+        "SELECTED_ORG_ONLY"
+    );
+    let r = api(&app, "PATCH", "/api/users/share", &admin, json!({
+        "userCriteria": {"userIds": ["bob"]},
+        "Operations": [{"op": "replace", "path": "organizations[orgId eq \"eu\"].roles", "value": ["editor"]}]
+    })).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let s = switch(&app, &bob, "eu").await;
+    assert_eq!(
+        payload(s.json()["access_token"].as_str().unwrap())["roles"],
+        json!(["editor"])
+    );
+    let bad = api(&app, "PATCH", "/api/users/share", &admin, json!({
+        "userCriteria": {"userIds": ["bob"]},
+        "Operations": [{"op": "replace", "path": "organizations[name eq \"eu\"].roles", "value": []}]
+    })).await;
+    assert_eq!(bad.status, 400);
+    let r = api(
+        &app,
+        "POST",
+        "/api/users/unshare",
+        &admin,
+        json!({"userCriteria": {"userIds": ["bob"]}, "orgIds": ["eu"]}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        switch(&app, &bob, "eu").await.json()["error"],
+        "invalid_grant"
+    );
+    let r = api(
+        &app,
+        "POST",
+        "/api/users/share",
+        &admin,
+        json!({
+            "userCriteria": {"userIds": ["nobody"]},
+            "organizations": [{"orgId": "eu", "policy": "SELECTED_ORG_ONLY"}]
+        }),
+    )
+    .await;
+    assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn a_self_issuing_organization_has_its_own_issuer() {
+    let app = app();
+    let d = call(
+        &app,
+        "GET",
+        "/o/partner/.well-known/openid-configuration",
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(d.status, 200, "{}", d.body);
+    let d = d.json();
+    assert_eq!(d["issuer"], "http://idp.test/o/partner");
+    assert_eq!(d["token_endpoint"], "http://idp.test/o/partner/token");
+    assert_eq!(
+        d["jwks_uri"].as_str().unwrap(),
+        "http://idp.test/o/partner/jwks.json"
+    );
+    let keys = call(&app, "GET", "/o/partner/jwks.json", &[], "")
+        .await
+        .json();
+    let root_keys = call(&app, "GET", "/jwks.json", &[], "").await.json();
+    assert_ne!(
+        keys["keys"][0]["kid"], root_keys["keys"][0]["kid"],
+        "its own keys"
+    );
+    // Organizations using the root issuer have no discovery of their own.
+    assert_eq!(
+        call(
+            &app,
+            "GET",
+            "/o/eu/.well-known/openid-configuration",
+            &[],
+            ""
+        )
+        .await
+        .status,
+        404
+    );
+    // Its application gets tokens there, not at the root.
+    let r = token(
+        &app,
+        "/o/partner/token",
+        "partner-app",
+        "grant_type=password&username=pat&password=pw&scope=openid",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        payload(r.json()["access_token"].as_str().unwrap())["iss"],
+        "http://idp.test/o/partner"
+    );
+    let r = token(
+        &app,
+        "/token",
+        "partner-app",
+        "grant_type=password&username=pat&password=pw",
+    )
+    .await;
+    assert_eq!(r.json()["error"], "invalid_client");
+    // Client credentials for the organization's application, at its issuer.
+    let r = token(
+        &app,
+        "/o/partner/token",
+        "partner-app",
+        "grant_type=client_credentials",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let c = payload(r.json()["access_token"].as_str().unwrap());
+    assert_eq!(
+        (c["iss"].clone(), c["sub"].clone()),
+        (json!("http://idp.test/o/partner"), json!("partner-app"))
+    );
+    // Only the organization's members log in at its issuer, as the stores say at login time:
+    // a share made through the API lets bob in.
+    let bob = "grant_type=password&username=bob&password=pw";
+    let r = token(&app, "/o/partner/token", "partner-app", bob).await;
+    assert_eq!(r.json()["error"], "invalid_grant");
+    let admin = admin_token(&app).await;
+    let body = json!({
+        "userCriteria": {"userIds": ["bob"]},
+        "organizations": [{"orgId": "partner", "policy": "SELECTED_ORG_ONLY"}]
+    });
+    let shared = api(&app, "POST", "/api/users/share", &admin, body).await;
+    assert_eq!(shared.status, 200, "{}", shared.body);
+    assert_eq!(
+        token(&app, "/o/partner/token", "partner-app", bob)
+            .await
+            .status,
+        200
+    );
+    // Its inherited settings: scope_as_array is on in partner.
+    let body = "grant_type=password&username=pat&password=pw&scope=openid%20profile";
+    let r = token(&app, "/o/partner/token", "partner-app", body).await;
+    let scope = payload(r.json()["access_token"].as_str().unwrap())["scope"].clone();
+    assert_eq!(scope, json!(["openid", "profile"]));
+}
+
+#[test]
+fn organization_config_errors() {
+    for (bad, what) in [
+        ("[[organizations]]\nid = \"a\"\nname = \"A\"\nhandle = \"a\"\nparent = \"ghost\"", "ghost"),
+        ("[[organizations]]\nid = \"a\"\nname = \"A\"\nhandle = \"a\"\n[[organizations]]\nid = \"b\"\nname = \"B\"\nhandle = \"a\"", "handle"),
+        ("[[organizations]]\nid = \"a/b\"\nname = \"A\"\nhandle = \"a\"", "organization id"),
+        ("[[users]]\nusername = \"u\"\npassword = \"p\"\norganization = \"ghost\"", "ghost"),
+        ("[[clients]]\nclient_id = \"c\"\nshared_with = [\"ghost\"]\n[[organizations]]\nid = \"a\"\nname = \"A\"\nhandle = \"a\"", "ghost"),
+        ("[[organizations]]\nid = \"a\"\nname = \"A\"\nhandle = \"a\"\n[organizations.settings]\nbogus = true", "bogus"),
+    ] {
+        let e = ServeConfig::from_toml(bad).unwrap_err().to_string();
+        assert!(e.contains(what), "{bad}: {e}");
+    }
+    // Root governance: applications of organizations that use the root issuer.
+    let governed = |policy: &str| {
+        format!(
+            "[root.root_issuer]\n{policy}\n[[organizations]]\nid = \"a\"\nname = \"A\"\nhandle = \"a\"\n[[organizations]]\nid = \"b\"\nname = \"B\"\nhandle = \"b\"\nparent = \"a\"\n[[organizations]]\nid = \"s\"\nname = \"S\"\nhandle = \"s\"\nparent = \"a\"\nissuer = \"self\"\n[[clients]]\nclient_id = \"c\"\norganization = \"b\"\n[[clients]]\nclient_id = \"d\"\norganization = \"s\""
+        )
+    };
+    assert!(ServeConfig::from_toml(&governed("policy = \"ALLOW_ALL\"")).is_ok());
+    assert!(ServeConfig::from_toml(&governed(
+        "policy = \"ALLOW_SELECTED\"\norganizations = [\"b\"]"
+    ))
+    .is_ok());
+    for refused in [
+        "policy = \"DENY_ALL\"",
+        "policy = \"ALLOW_IMMEDIATE\"",
+        "policy = \"ALLOW_SELECTED\"\norganizations = [\"a\"]",
+    ] {
+        let e = ServeConfig::from_toml(&governed(refused))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("may not use the root issuer"), "{refused}: {e}");
+    }
+    // org_admin is supported once organizations are configured.
+    assert!(ServeConfig::from_toml(
+        "[root]\n[[clients]]\nclient_id = \"c\"\nscopes = [\"org_admin\"]"
+    )
+    .is_ok());
+}
