@@ -6,8 +6,8 @@ use idforge_jose::{Clock, KeyStore};
 
 use crate::config::Config;
 use crate::ports::{
-    ClaimsSource, ClientStore, GrantStore, PasswordVerifier, PreIssueIdTokenAction,
-    PushedRequestStore,
+    AuthorizationExtension, ClaimsSource, ClientStore, GrantStore, PasswordVerifier,
+    PreIssueIdTokenAction, PushedRequestStore,
 };
 use crate::secret::Rng;
 
@@ -36,6 +36,8 @@ pub struct Context {
     /// URLs of endpoints that other crates serve and that accept `private_key_jwt` client
     /// assertions (e.g. CIBA's backchannel authentication endpoint, CIBA §7.1).
     pub extra_assertion_audiences: Vec<String>,
+    /// Extensions of the authorization code flow (RFC 9396 `authorization_details`, ...).
+    pub authorization_extensions: Vec<Arc<dyn AuthorizationExtension>>,
 }
 
 impl Context {

@@ -86,8 +86,8 @@ pub use grant::{GrantHandler, GrantRegistry};
 pub use issue::{issue_token_response, IssueOptions};
 pub use model::{AuthorizationRequest, Limits, Params, Scopes, TokenRequest, TokenResponse};
 pub use ports::{
-    AttemptLimiter, ClaimsSource, ClientStore, DeviceCodeStore, GrantStore, JwksFetcher,
-    PasswordVerifier, PreIssueIdTokenAction, PushedRequestStore, UserLookup,
+    AttemptLimiter, AuthorizationExtension, ClaimsSource, ClientStore, DeviceCodeStore, GrantStore,
+    JwksFetcher, PasswordVerifier, PreIssueIdTokenAction, PushedRequestStore, UserLookup,
 };
 pub use provider::{Provider, ProviderBuilder};
 pub use records::{Grant, PushedRequest, TokenContents, TokenKind, TokenRecord, TokenType};

@@ -344,6 +344,12 @@ pub struct AuthorizationRequest {
     /// to be logged in. Checked against the session before anything is issued.
     #[serde(default)]
     pub id_token_hint_subject: Option<String>,
+    /// Parameters of other specifications that a registered
+    /// [`AuthorizationExtension`](crate::ports::AuthorizationExtension) reads (RFC 9396
+    /// `authorization_details`, RFC 8707 `resource`, OID4VCI `issuer_state`, ...), kept with
+    /// the request through login and consent.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub extension_params: BTreeMap<String, Vec<String>>,
 }
 
 /// The `display` values of OIDC Core §3.1.2.1.
@@ -384,6 +390,14 @@ impl Display {
 }
 
 impl AuthorizationRequest {
+    /// The first value of an extension parameter.
+    pub fn extension_param(&self, name: &str) -> Option<&str> {
+        self.extension_params
+            .get(name)
+            .and_then(|v| v.first())
+            .map(String::as_str)
+    }
+
     /// Whether this is an OpenID Connect request (`openid` scope, OIDC Core §3.1.2.1).
     pub fn is_openid(&self) -> bool {
         self.scopes.contains("openid")

@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use crate::client::Client;
 use crate::device::{DecideOutcome, DeviceAuthorization, PollOutcome, UserDecision};
 use crate::error::Result;
+use crate::model::AuthorizationRequest;
 use crate::records::{ConsumeOutcome, Grant, PushedRequest, RotateOutcome, TokenKind, TokenRecord};
 use crate::secret::TokenHash;
 
@@ -88,6 +89,35 @@ pub trait PasswordVerifier: Send + Sync {
     /// The subject identifier if `password` is right for `username`, else `None`. Must take
     /// the same time for unknown users as for wrong passwords.
     async fn verify(&self, username: &str, password: &str) -> Result<Option<String>>;
+}
+
+/// Extends the authorization code flow with parameters of other specifications (RFC 9396
+/// `authorization_details`, RFC 8707 `resource`, OID4VCI `issuer_state`, an organization):
+/// checked when the authorization request arrives, turned into the grant's
+/// [`TokenContents`](crate::records::TokenContents) when the code is issued. Registered with
+/// [`ProviderBuilder::authorization_extension`](crate::ProviderBuilder::authorization_extension).
+///
+/// The authorization endpoint keeps the [`parameters`](Self::parameters) it names in
+/// [`AuthorizationRequest::extension_params`] (pushed requests and request objects included),
+/// so they survive the host's login and consent pages.
+#[async_trait]
+pub trait AuthorizationExtension: Send + Sync {
+    /// The request parameters this extension reads.
+    fn parameters(&self) -> Vec<&'static str>;
+
+    /// Checks them for `client` before the user is asked anything; an error is returned to the
+    /// client at its redirect URI (RFC 6749 §4.1.2.1), e.g. RFC 9396 §5
+    /// `invalid_authorization_details`.
+    async fn check(&self, client: &Client, request: &AuthorizationRequest) -> Result<()>;
+
+    /// Shapes the grant of the code being issued (its subject is the logged-in user): adds
+    /// audience values and token claims to `grant.contents`.
+    async fn shape_grant(
+        &self,
+        client: &Client,
+        request: &AuthorizationRequest,
+        grant: &mut Grant,
+    ) -> Result<()>;
 }
 
 /// A hook run before every ID token is signed (the WSO2 "pre-issue ID token" action): it may

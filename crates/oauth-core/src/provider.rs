@@ -16,8 +16,8 @@ use crate::endpoint::token::TokenEndpoint;
 use crate::endpoint::userinfo::UserInfoEndpoint;
 use crate::grant::{GrantHandler, GrantRegistry};
 use crate::ports::{
-    ClaimsSource, ClientStore, GrantStore, PasswordVerifier, PreIssueIdTokenAction,
-    PushedRequestStore,
+    AuthorizationExtension, ClaimsSource, ClientStore, GrantStore, PasswordVerifier,
+    PreIssueIdTokenAction, PushedRequestStore,
 };
 use crate::secret::{OsRng, Rng};
 
@@ -36,6 +36,7 @@ pub struct ProviderBuilder {
     registry: GrantRegistry,
     contributors: Vec<Arc<dyn DiscoveryContributor>>,
     assertion_audiences: Vec<String>,
+    authorization_extensions: Vec<Arc<dyn AuthorizationExtension>>,
 }
 
 impl ProviderBuilder {
@@ -98,6 +99,12 @@ impl ProviderBuilder {
         self.contributors.push(c);
         self
     }
+    /// Adds an extension of the authorization code flow: parameters of another specification
+    /// checked at the authorization endpoint and turned into the grant's token contents.
+    pub fn authorization_extension(mut self, e: Arc<dyn AuthorizationExtension>) -> Self {
+        self.authorization_extensions.push(e);
+        self
+    }
     /// Accepts `url` as the `aud` of `private_key_jwt` client assertions: the URL of an endpoint
     /// another crate serves that authenticates clients (CIBA §7.1).
     pub fn client_assertion_audience(mut self, url: impl Into<String>) -> Self {
@@ -138,6 +145,7 @@ impl ProviderBuilder {
             clock: self.clock,
             rng: self.rng,
             extra_assertion_audiences: self.assertion_audiences,
+            authorization_extensions: self.authorization_extensions,
         });
         let registry = Arc::new(self.registry);
         let authorization = AuthorizationEndpoint::new(ctx.clone());
@@ -197,6 +205,7 @@ impl Provider {
             registry: GrantRegistry::with_builtin(),
             contributors: Vec::new(),
             assertion_audiences: Vec::new(),
+            authorization_extensions: Vec::new(),
         }
     }
 }

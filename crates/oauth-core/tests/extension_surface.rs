@@ -21,9 +21,10 @@ use idforge_oauth_core::issue::{issue_token_response, persists, IssueOptions};
 use idforge_oauth_core::memory::{MemoryClientStore, MemoryGrantStore, MemoryUserStore};
 use idforge_oauth_core::records::{ConsumeOutcome, ACCESS_TOKEN_OWN_CLAIMS};
 use idforge_oauth_core::{
-    resolve_access_token, verify_own_jwt, Client, Config, Context, DiscoveryContributor, Error,
-    Grant, GrantStore, OsRng, Provider, Scopes, TokenContents, TokenHash, TokenKind,
-    TokenPersistence, TokenRecord, TokenRequest, TokenResponse,
+    resolve_access_token, verify_own_jwt, AuthorizationExtension, AuthorizationRequest, Client,
+    Config, Context, DiscoveryContributor, Error, Grant, GrantStore, Interaction, OsRng, Provider,
+    Scopes, Session, TokenContents, TokenHash, TokenKind, TokenPersistence, TokenRecord,
+    TokenRequest, TokenResponse,
 };
 use serde_json::{json, Map, Value};
 
@@ -147,6 +148,56 @@ impl GrantHandler for ArtifactGrant {
     }
 }
 
+/// RFC 9396 rich authorization requests for the code flow: `authorization_details` of type
+/// `payment_initiation` and RFC 8707 `resource`, checked at the authorization endpoint and
+/// carried into the grant's tokens.
+struct PaymentDetails;
+
+#[async_trait]
+impl AuthorizationExtension for PaymentDetails {
+    fn parameters(&self) -> Vec<&'static str> {
+        vec!["authorization_details", "resource"]
+    }
+
+    async fn check(&self, _client: &Client, request: &AuthorizationRequest) -> Result<(), Error> {
+        let Some(text) = request.extension_param("authorization_details") else {
+            return Ok(());
+        };
+        let bad = |why: &str| Error::protocol("invalid_authorization_details", 400, why);
+        let details: Vec<Value> =
+            serde_json::from_str(text).map_err(|_| bad("not a JSON array"))?;
+        // RFC 9396 §5: unknown types are refused.
+        if details.iter().any(|d| d["type"] != "payment_initiation") {
+            return Err(bad("unsupported type"));
+        }
+        Ok(())
+    }
+
+    async fn shape_grant(
+        &self,
+        _client: &Client,
+        request: &AuthorizationRequest,
+        grant: &mut Grant,
+    ) -> Result<(), Error> {
+        if let Some(text) = request.extension_param("authorization_details") {
+            let details: Value = serde_json::from_str(text)
+                .map_err(|_| Error::InvalidRequest("authorization_details".into()))?;
+            grant
+                .contents
+                .add_access_token_claim("authorization_details", details)?;
+        }
+        for resource in request
+            .extension_params
+            .get("resource")
+            .into_iter()
+            .flatten()
+        {
+            grant.contents = grant.contents.clone().with_audience(resource.clone());
+        }
+        Ok(())
+    }
+}
+
 /// A crate serving its own endpoint publishes it in discovery.
 struct Backchannel;
 
@@ -197,6 +248,9 @@ fn op(persistence: TokenPersistence) -> Op {
             stored,
             jwt_client,
             Client::confidential("web", "web-secret").with_redirect_uri("https://rp.example/cb"),
+            Client::confidential("shop", "shop-secret")
+                .with_redirect_uri("https://shop.example/cb")
+                .with_consent_implied(),
         ])))
         .grants(grants.clone())
         .claims(users)
@@ -207,6 +261,7 @@ fn op(persistence: TokenPersistence) -> Op {
         .grant_handler(Arc::new(DelegationGrant))
         .grant_handler(Arc::new(ArtifactGrant))
         .discovery_contributor(Arc::new(Backchannel))
+        .authorization_extension(Arc::new(PaymentDetails))
         .client_assertion_audience(BACKCHANNEL)
         .build()
         .unwrap();
@@ -580,4 +635,77 @@ async fn client_assertions_may_name_other_endpoints() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), "invalid_client");
+}
+
+fn code_query(details: &str) -> String {
+    format!(
+        "response_type=code&client_id=shop&redirect_uri={}&scope=openid&state=s&authorization_details={}&resource={}&resource={}",
+        urlencode("https://shop.example/cb"),
+        urlencode(details),
+        urlencode("https://bank.example/payments"),
+        urlencode("https://bank.example/accounts"),
+    )
+}
+
+#[tokio::test]
+async fn authorization_extensions_shape_the_code_flow() {
+    let op = op(TokenPersistence::Stored);
+    let session = Session::new("alice", NOW - 5);
+    let details =
+        r#"[{"type":"payment_initiation","instructedAmount":{"currency":"EUR","amount":"12.00"}}]"#;
+    let i = op
+        .provider
+        .authorization
+        .start(code_query(details).as_bytes(), Some(&session))
+        .await;
+    let Interaction::Redirect(r) = i else {
+        panic!("expected a redirect, got {i:?}")
+    };
+    let code = r.param("code").unwrap().to_owned();
+    let body = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={}",
+        urlencode("https://shop.example/cb")
+    );
+    let t = op
+        .provider
+        .token
+        .handle_form(body.as_bytes(), Some(&basic("shop", "shop-secret")))
+        .await
+        .unwrap();
+    // RFC 9396 §7.1: the token response carries the granted details...
+    assert_eq!(
+        t.extra["authorization_details"][0]["instructedAmount"]["amount"],
+        "12.00"
+    );
+    assert_eq!(
+        t.to_json()["authorization_details"][0]["type"],
+        "payment_initiation"
+    );
+    // ...and so does the access token, whose audience is the resources (RFC 8707 §2).
+    let at = claims_of(&op, &t.access_token);
+    assert_eq!(at["authorization_details"][0]["type"], "payment_initiation");
+    assert_eq!(
+        at["aud"],
+        json!([
+            "https://bank.example/payments",
+            "https://bank.example/accounts"
+        ])
+    );
+    assert_eq!(at["sub"], "alice");
+
+    // RFC 9396 §5: an unsupported type is redirected to the client as
+    // `invalid_authorization_details`.
+    let i = op
+        .provider
+        .authorization
+        .start(
+            code_query(r#"[{"type":"unknown"}]"#).as_bytes(),
+            Some(&session),
+        )
+        .await;
+    let Interaction::Redirect(r) = i else {
+        panic!("expected a redirect, got {i:?}")
+    };
+    assert_eq!(r.param("error"), Some("invalid_authorization_details"));
+    assert_eq!(r.param("state"), Some("s"));
 }

@@ -346,6 +346,11 @@ impl AuthorizationEndpoint {
                 Err(e) => return Err(Rejected::Redirect(target, e)),
             }
         }
+        for ext in &self.ctx.authorization_extensions {
+            if let Err(e) = ext.check(&client, &request).await {
+                return Err(Rejected::Redirect(target, e));
+            }
+        }
         Ok(Resolved {
             client,
             request,
@@ -399,13 +404,13 @@ impl AuthorizationEndpoint {
                         session,
                     }
                 } else {
-                    self.issue(&request, &session, &target).await
+                    self.issue(&request, &client, &session, &target).await
                 }
             }
             Decision::Consented {
                 session,
                 granted: true,
-            } => self.issue(&request, &session, &target).await,
+            } => self.issue(&request, &client, &session, &target).await,
         }
     }
 
@@ -586,7 +591,22 @@ impl AuthorizationEndpoint {
             display: p.get("display").map(Display::parse).transpose()?,
             // Set by `start_params` once the hint's signature is checked.
             id_token_hint_subject: None,
+            extension_params: self.extension_params(p),
         })
+    }
+
+    /// The values of the parameters registered extensions read.
+    fn extension_params(&self, p: &Params) -> std::collections::BTreeMap<String, Vec<String>> {
+        let mut out = std::collections::BTreeMap::new();
+        for ext in &self.ctx.authorization_extensions {
+            for name in ext.parameters() {
+                let values = p.get_all(name);
+                if !values.is_empty() {
+                    out.insert(name.to_owned(), values.to_vec());
+                }
+            }
+        }
+        out
     }
 
     /// OIDC Core §3.1.2.1 `id_token_hint`: an ID token this OP issued to this client, passed
@@ -675,7 +695,7 @@ impl AuthorizationEndpoint {
                         session: session.clone(),
                     };
                 }
-                self.issue(&request, session, &target).await
+                self.issue(&request, client, session, &target).await
             }
             None => Interaction::ShowError(Error::internal("unreachable: no session")),
         }
@@ -686,10 +706,11 @@ impl AuthorizationEndpoint {
     async fn issue(
         &self,
         request: &AuthorizationRequest,
+        client: &Client,
         session: &Session,
         target: &ErrorTarget,
     ) -> Interaction {
-        match self.issue_code(request, session).await {
+        match self.issue_code(request, client, session).await {
             Ok(code) => {
                 let mut params = vec![("code".to_owned(), code)];
                 if let Some(state) = &request.state {
@@ -710,11 +731,12 @@ impl AuthorizationEndpoint {
     async fn issue_code(
         &self,
         request: &AuthorizationRequest,
+        client: &Client,
         session: &Session,
     ) -> Result<String> {
         let ctx = &self.ctx;
         let now = ctx.clock.now();
-        let grant = Grant {
+        let mut grant = Grant {
             id: random_token(ctx.rng.as_ref(), 16)?,
             client_id: request.client_id.clone(),
             subject: Some(session.subject.clone()),
@@ -729,6 +751,10 @@ impl AuthorizationEndpoint {
             expires_at: now.saturating_add(ctx.config.refresh_token_ttl),
             contents: TokenContents::default(),
         };
+        // Extensions shape what the grant's tokens carry (RFC 9396 `authorization_details`, ...).
+        for ext in &ctx.authorization_extensions {
+            ext.shape_grant(client, request, &mut grant).await?;
+        }
         let code = random_token(ctx.rng.as_ref(), SECRET_BYTES)?;
         let record = TokenRecord {
             hash: TokenHash::of(&code),

@@ -82,6 +82,15 @@ pub async fn issue_token_response(
     } else {
         None
     };
+    // RFC 9396 §7.1: the token response carries the authorization details granted.
+    let mut extra = Map::new();
+    if let Some(details) = grant
+        .contents
+        .access_token_claims()
+        .get("authorization_details")
+    {
+        extra.insert("authorization_details".into(), details.clone());
+    }
     Ok(TokenResponse {
         access_token: at.token,
         token_type: at.token_type.name().into(),
@@ -89,7 +98,7 @@ pub async fn issue_token_response(
         refresh_token,
         scope: Some(scopes.to_param()),
         id_token,
-        extra: Map::new(),
+        extra,
     })
 }
 
