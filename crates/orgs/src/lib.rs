@@ -26,6 +26,7 @@ pub mod settings;
 pub mod ports;
 // Logic.
 pub mod api;
+pub mod authorize;
 pub mod discovery;
 pub mod hierarchy;
 pub mod issuer;
@@ -37,6 +38,7 @@ pub mod memory;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
+pub use authorize::OrganizationAuthorization;
 pub use error::{OrgError, Result};
 pub use hierarchy::{DeletePolicy, NewOrganization};
 pub use issuer::{RootIssuerPolicy, TokenIssuer};

@@ -132,6 +132,18 @@ pub fn organization_contents(
     roles: &[String],
 ) -> Result<TokenContents, Error> {
     let mut c = TokenContents::new();
+    add_organization_claims(&mut c, org, resident, roles)?;
+    Ok(c)
+}
+
+/// Adds the organization claims of [`organization_contents`] to `contents` (which may carry
+/// other claims already, e.g. another authorization extension's).
+pub fn add_organization_claims(
+    contents: &mut TokenContents,
+    org: &Organization,
+    resident: &Resident,
+    roles: &[String],
+) -> Result<(), Error> {
     let claims: [(&str, Value); 5] = [
         ("org_id", json!(org.id)),
         ("org_name", json!(org.name)),
@@ -140,10 +152,10 @@ pub fn organization_contents(
         ("roles", json!(roles)),
     ];
     for (name, value) in claims {
-        c.add_access_token_claim(name, value.clone())?;
-        c.add_id_token_claim(name, value)?;
+        contents.add_access_token_claim(name, value.clone())?;
+        contents.add_id_token_claim(name, value)?;
     }
-    Ok(c)
+    Ok(())
 }
 
 fn internal(e: OrgError) -> Error {

@@ -1,0 +1,276 @@
+//! Organization claims on authorization-code tokens: an oauth-core
+//! [`AuthorizationExtension`] registered on the provider of one organization (the root, or a
+//! self-issuing organization).
+//!
+//! - At an organization's own issuer, every code is scoped to that organization: its tokens
+//!   carry `org_id`, `org_name`, `org_handle`, `user_org` (or `agent_org`) and `roles` in the
+//!   access and the ID token, as the switch grant's do.
+//! - The `organization` request parameter (WSO2 IS 7.3 "organization login" with
+//!   `organization=<id>`) scopes the code to that organization instead, by the same rules as the
+//!   `organization_switch` grant: the organization is the provider's own or below it, active,
+//!   the application usable there, the user resident or shared there; the scopes are narrowed
+//!   to the identity scopes and those the user's roles there grant.
+//!
+//! Refusals are redirected to the client with the authorization endpoint's registered codes
+//! (RFC 6749 §4.1.2.1): an unknown organization (or one outside the provider's) is
+//! `invalid_request`, an application not shared there `unauthorized_client`, a disabled
+//! organization or a user who is not a member `access_denied`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use idforge_oauth_core::{AuthorizationExtension, AuthorizationRequest, Client, Error, Grant};
+
+use crate::error::OrgError;
+use crate::hierarchy;
+use crate::model::{Application, OrgId, Organization};
+use crate::ports::{OrganizationStore, RoleStore, SharingStore};
+use crate::sharing;
+use crate::switch::{self, SwitchRefusal};
+
+/// The authorization request parameter naming the organization (WSO2 IS 7.3).
+pub const PARAMETER: &str = "organization";
+
+/// Where the code of an authorization request is scoped (pure decision outcome).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeScope {
+    /// No organization: a root-issuer code without the `organization` parameter.
+    Unscoped,
+    /// The provider's own organization (a self-issuing organization's issuer); the scopes the
+    /// organization's own client was granted are kept.
+    Home(OrgId),
+    /// The organization the `organization` parameter names; scopes narrowed to its roles.
+    Requested(OrgId),
+}
+
+/// Where a request's code is scoped (pure): the `organization` parameter if present, else the
+/// provider's own organization unless it is the root.
+pub fn code_scope(home: &OrgId, parameter: Option<&str>) -> Result<CodeScope, Error> {
+    match parameter {
+        Some(p) => OrgId::new(p)
+            .map(CodeScope::Requested)
+            .map_err(|_| unknown()),
+        None if home.is_root() => Ok(CodeScope::Unscoped),
+        None => Ok(CodeScope::Home(home.clone())),
+    }
+}
+
+/// The checks made before the user is asked anything (pure), in order: the organization is
+/// `home` or below it, active (with its `ancestors`), and the application usable there.
+pub fn check_target(
+    home: &OrgId,
+    target: &Organization,
+    ancestors: &[Organization],
+    app: Option<&Application>,
+) -> Result<(), Error> {
+    if !target.is_within(home) {
+        return Err(unknown());
+    }
+    if let Err(OrgError::Disabled(id)) = hierarchy::check_active(target, ancestors) {
+        return Err(to_authorization_error(&SwitchRefusal::Disabled(id)));
+    }
+    if !app.is_some_and(|a| a.usable_in(target)) {
+        return Err(to_authorization_error(&SwitchRefusal::ApplicationNotShared));
+    }
+    Ok(())
+}
+
+/// A switch refusal as an authorization endpoint error (RFC 6749 §4.1.2.1 registers no
+/// `invalid_grant` there): an application not shared is `unauthorized_client`, anything about
+/// the organization or the user `access_denied`.
+pub fn to_authorization_error(r: &SwitchRefusal) -> Error {
+    match r {
+        SwitchRefusal::ApplicationNotShared => {
+            Error::UnauthorizedClient("the application is not shared with the organization".into())
+        }
+        SwitchRefusal::Disabled(_) => Error::AccessDenied("the organization is disabled".into()),
+        SwitchRefusal::NotMember => {
+            Error::AccessDenied("the user is not a member of the organization".into())
+        }
+        SwitchRefusal::NotDescendant => unknown(),
+    }
+}
+
+fn unknown() -> Error {
+    Error::InvalidRequest("unknown organization".into())
+}
+
+fn internal(e: OrgError) -> Error {
+    match e {
+        OrgError::Store(s) => Error::ServerError(s),
+        other => Error::ServerError(other.to_string()),
+    }
+}
+
+/// The extension, for the provider of organization `home`.
+pub struct OrganizationAuthorization {
+    orgs: Arc<dyn OrganizationStore>,
+    sharing: Arc<dyn SharingStore>,
+    roles: Arc<dyn RoleStore>,
+    home: OrgId,
+}
+
+impl std::fmt::Debug for OrganizationAuthorization {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrganizationAuthorization")
+            .field("home", &self.home)
+            .finish_non_exhaustive()
+    }
+}
+
+impl OrganizationAuthorization {
+    /// The extension over the stores, for the provider of organization `home` (the root, or
+    /// a self-issuing organization whose issuer serves its own clients).
+    pub fn new(
+        orgs: Arc<dyn OrganizationStore>,
+        sharing: Arc<dyn SharingStore>,
+        roles: Arc<dyn RoleStore>,
+        home: OrgId,
+    ) -> Self {
+        OrganizationAuthorization {
+            orgs,
+            sharing,
+            roles,
+            home,
+        }
+    }
+
+    /// The organization a request's code is scoped to, checked against the stores as they
+    /// are now (so a change between the request and the login is seen).
+    async fn target(
+        &self,
+        client: &Client,
+        request: &AuthorizationRequest,
+    ) -> Result<Option<(Organization, bool)>, Error> {
+        let (id, narrow) = match code_scope(&self.home, request.extension_param(PARAMETER))? {
+            CodeScope::Unscoped => return Ok(None),
+            CodeScope::Home(id) => (id, false),
+            CodeScope::Requested(id) => (id, true),
+        };
+        let org = self
+            .orgs
+            .get(&id)
+            .await
+            .map_err(internal)?
+            .ok_or_else(unknown)?;
+        let ancestors = self.orgs.get_many(&org.ancestors).await.map_err(internal)?;
+        let app = self
+            .sharing
+            .application(&client.client_id)
+            .await
+            .map_err(internal)?;
+        check_target(&self.home, &org, &ancestors, app.as_ref())?;
+        Ok(Some((org, narrow)))
+    }
+}
+
+#[async_trait]
+impl AuthorizationExtension for OrganizationAuthorization {
+    fn parameters(&self) -> Vec<&'static str> {
+        vec![PARAMETER]
+    }
+
+    async fn check(&self, client: &Client, request: &AuthorizationRequest) -> Result<(), Error> {
+        self.target(client, request).await.map(|_| ())
+    }
+
+    async fn shape_grant(
+        &self,
+        client: &Client,
+        request: &AuthorizationRequest,
+        grant: &mut Grant,
+    ) -> Result<(), Error> {
+        let Some((org, narrow)) = self.target(client, request).await? else {
+            return Ok(());
+        };
+        let not_member = || to_authorization_error(&SwitchRefusal::NotMember);
+        let user = grant.subject.clone().ok_or_else(not_member)?;
+        let resident = self
+            .sharing
+            .resident(&user)
+            .await
+            .map_err(internal)?
+            .ok_or_else(not_member)?;
+        let shares = self.sharing.shares(&user).await.map_err(internal)?;
+        let membership = sharing::membership(&resident, &shares, &org);
+        if !membership.is_member() {
+            return Err(not_member());
+        }
+        let role_names = sharing::roles_in(self.roles.as_ref(), &membership, &org.id, &user)
+            .await
+            .map_err(internal)?;
+        if narrow {
+            let role_scopes: Vec<String> = self
+                .roles
+                .roles(&org.id, &role_names)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .flat_map(|r| r.scopes)
+                .collect();
+            grant.scopes = switch::narrow_scopes(&grant.scopes, None, &role_scopes)?;
+        }
+        switch::add_organization_claims(&mut grant.contents, &org, &resident, &role_names)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SharedWith;
+
+    fn id(s: &str) -> OrgId {
+        OrgId::new(s).unwrap()
+    }
+
+    #[test]
+    fn where_codes_are_scoped() {
+        let root = OrgId::root();
+        assert_eq!(code_scope(&root, None).unwrap(), CodeScope::Unscoped);
+        assert_eq!(
+            code_scope(&id("a"), None).unwrap(),
+            CodeScope::Home(id("a"))
+        );
+        assert_eq!(
+            code_scope(&root, Some("b")).unwrap(),
+            CodeScope::Requested(id("b"))
+        );
+        assert_eq!(
+            code_scope(&root, Some("a/b")).unwrap_err().code(),
+            "invalid_request"
+        );
+    }
+
+    #[test]
+    fn target_checks_and_codes() {
+        let root = Organization::root("Root");
+        let a = Organization::child_of(&root, id("a"), "A", "a");
+        let b = Organization::child_of(&a, id("b"), "B", "b");
+        let c = Organization::child_of(&root, id("c"), "C", "c");
+        let all = Application::new("app", OrgId::root()).with_shared_with(SharedWith::All);
+        let anc_b = [root.clone(), a.clone()];
+        assert!(check_target(&OrgId::root(), &b, &anc_b, Some(&all)).is_ok());
+        assert!(check_target(&id("a"), &b, &anc_b, Some(&all)).is_ok());
+        // The provider's own organization is within it.
+        let own = Application::new("app", id("a"));
+        assert!(check_target(&id("a"), &a, &[root.clone()], Some(&own)).is_ok());
+        // Outside the provider's organization: unknown there.
+        let e = check_target(&id("a"), &c, &[root.clone()], Some(&all)).unwrap_err();
+        assert_eq!(e.code(), "invalid_request");
+        let mut off = a.clone();
+        off.status = crate::model::OrgStatus::Disabled;
+        let e = check_target(&OrgId::root(), &b, &[root.clone(), off], Some(&all)).unwrap_err();
+        assert_eq!(e.code(), "access_denied");
+        let unshared = Application::new("app", OrgId::root());
+        for app in [Some(&unshared), None] {
+            let e = check_target(&OrgId::root(), &b, &anc_b, app).unwrap_err();
+            assert_eq!(e.code(), "unauthorized_client");
+        }
+        assert_eq!(
+            to_authorization_error(&SwitchRefusal::NotMember).code(),
+            "access_denied"
+        );
+    }
+}
