@@ -145,6 +145,7 @@ pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, 
         &root_config,
         default_issuer,
         stores.grant_handlers(&root_id),
+        stores.authorization_extensions(&root_id),
         None,
     )?);
     let mut issuers = Vec::new();
@@ -172,6 +173,7 @@ pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, 
             &c,
             default_issuer,
             stores.grant_handlers(&org_id),
+            stores.authorization_extensions(&org_id),
             Some(filter),
         )?;
         let oauth = Arc::new(oauth);

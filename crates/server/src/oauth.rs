@@ -122,7 +122,7 @@ fn client(c: &ClientConfig, supported: &[String]) -> Client {
 
 /// Builds the provider from a configuration; `default_issuer` is used when it names none.
 pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth, ServeError> {
-    build_with(config, default_issuer, Vec::new(), None)
+    build_with(config, default_issuer, Vec::new(), Vec::new(), None)
 }
 
 /// Who may log in: a predicate on the subject, checked after the password.
@@ -150,11 +150,13 @@ impl PasswordVerifier for FilteredPasswords {
 }
 
 /// [`build`] with more grant handlers (the organization switch, the `organization`
-/// parameter); when organizations are configured, `org_admin` is also a supported scope.
+/// parameter) and authorization extensions (organization claims on authorization-code
+/// tokens); when organizations are configured, `org_admin` is also a supported scope.
 pub(crate) fn build_with(
     config: &ServeConfig,
     default_issuer: &str,
     handlers: Vec<Arc<dyn idforge_oauth_core::GrantHandler>>,
+    extensions: Vec<Arc<dyn idforge_oauth_core::AuthorizationExtension>>,
     login_filter: Option<LoginFilter>,
 ) -> Result<OAuth, ServeError> {
     config.validate()?;
@@ -208,6 +210,9 @@ pub(crate) fn build_with(
     }
     for h in handlers {
         builder = builder.grant_handler(h);
+    }
+    for e in extensions {
+        builder = builder.authorization_extension(e);
     }
     let builder = builder
         .clients(Arc::new(clients))

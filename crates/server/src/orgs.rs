@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use idforge_oauth_core::grant::{ClientCredentialsGrant, GrantHandler, PasswordGrant};
-use idforge_oauth_core::{resolve_access_token, OsRng};
+use idforge_oauth_core::{resolve_access_token, AuthorizationExtension, OsRng};
 use idforge_orgs::api::{
     self, Administrator, ApiLimits, PatchShareRequest, Permission, ShareRequest,
     ShareWithAllRequest, UnshareRequest,
@@ -27,8 +27,8 @@ use idforge_orgs::memory::{MemoryOrganizationStore, MemoryRoleStore, MemoryShari
 use idforge_orgs::sharing::{self, OrgShare, SharePolicy};
 use idforge_orgs::{
     Application, IdentityKind, IssuerMode, OrgError, OrgId, OrgSettings, OrgStatus, Organization,
-    OrganizationParameter, OrganizationStore, OrganizationSwitchGrant, Resident, RootIssuerPolicy,
-    SharedWith, SharingStore,
+    OrganizationAuthorization, OrganizationParameter, OrganizationStore, OrganizationSwitchGrant,
+    Resident, RootIssuerPolicy, SharedWith, SharingStore,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -221,6 +221,21 @@ impl Orgs {
             wrap(Arc::new(PasswordGrant)),
             wrap(Arc::new(ClientCredentialsGrant)),
         ]
+    }
+
+    /// The authorization extensions of the provider of organization `home`: organization
+    /// claims on authorization-code tokens (its own organization's at a self-issuing
+    /// organization's issuer; the one the `organization` parameter names anywhere).
+    pub(crate) fn authorization_extensions(
+        &self,
+        home: &OrgId,
+    ) -> Vec<Arc<dyn AuthorizationExtension>> {
+        vec![Arc::new(OrganizationAuthorization::new(
+            self.orgs.clone(),
+            self.sharing.clone(),
+            self.roles.clone(),
+            home.clone(),
+        ))]
     }
 
     /// Whether `user` is resident or shared in `org` now.

@@ -1,13 +1,14 @@
 //! The `idforge serve` organizations contract, in process: `[[organizations]]`, users' shares,
 //! clients' `shared_with`, the organization switch, the JSON management API (a future share
 //! reaching an organization created live, moves, disabling, share/patch/unshare), and a
-//! self-issuing organization at `{issuer}/o/{org_id}`.
+//! self-issuing organization at `{issuer}/o/{org_id}`, organization claims on
+//! authorization-code tokens (its own issuer's, and the `organization` parameter's at the root).
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use base64::Engine;
-use common::{call, Resp};
+use common::{call, enc, get, hidden, param, post_form, Resp, CHALLENGE, VERIFIER};
 use idforge_server::ServeConfig;
 use serde_json::{json, Value};
 
@@ -41,7 +42,8 @@ scope_as_array = true
 [[clients]]
 client_id = "app"
 client_secret = "app-secret"
-grant_types = ["password", "refresh_token", "organization_switch"]
+grant_types = ["password", "refresh_token", "organization_switch", "authorization_code"]
+redirect_uris = ["http://127.0.0.1:3000/callback"]
 shared_with = ["*"]
 
 [[clients]]
@@ -54,7 +56,8 @@ scopes = ["org_admin"]
 client_id = "partner-app"
 client_secret = "partner-app-secret"
 organization = "partner"
-grant_types = ["password", "client_credentials"]
+grant_types = ["password", "client_credentials", "authorization_code"]
+redirect_uris = ["http://127.0.0.1:3000/callback"]
 
 [[users]]
 username = "alice"
@@ -544,4 +547,104 @@ fn organization_config_errors() {
         "[root]\n[[clients]]\nclient_id = \"c\"\nscopes = [\"org_admin\"]"
     )
     .is_ok());
+}
+
+const CB: &str = "http://127.0.0.1:3000/callback";
+
+/// The code flow at the provider mounted at `prefix` ("" for the root): the login page, the
+/// login form (`user`, password `pw`), and the authorization endpoint's redirect.
+async fn code_redirect(
+    app: &axum::Router,
+    prefix: &str,
+    client: &str,
+    user: &str,
+    extra: &str,
+) -> String {
+    let uri = format!(
+        "{prefix}/authorize?response_type=code&client_id={client}&redirect_uri={}&scope=openid%20profile&state=st&nonce=nn&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
+        enc(CB)
+    );
+    let page = get(app, &uri).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let body = format!(
+        "request={}&username={user}&password=pw",
+        enc(&hidden(&page.body, "request"))
+    );
+    let r = post_form(app, &format!("{prefix}/authorize"), &[], &body).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(r.location().starts_with(CB), "{}", r.location());
+    assert_eq!(param(r.location(), "state").as_deref(), Some("st"));
+    r.location().to_owned()
+}
+
+async fn redeem(app: &axum::Router, prefix: &str, client: &str, location: &str) -> Value {
+    let code = param(location, "code").unwrap_or_else(|| panic!("no code: {location}"));
+    let body = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={}&code_verifier={VERIFIER}",
+        enc(CB)
+    );
+    let r = token(app, &format!("{prefix}/token"), client, &body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()
+}
+
+#[tokio::test]
+async fn authorization_code_tokens_carry_the_organization() {
+    let app = app();
+    // At a self-issuing organization's issuer, every code is scoped to it.
+    let at = code_redirect(&app, "/o/partner", "partner-app", "pat", "").await;
+    let t = redeem(&app, "/o/partner", "partner-app", &at).await;
+    let c = payload(t["access_token"].as_str().unwrap());
+    assert_eq!(c["iss"], "http://idp.test/o/partner");
+    assert_eq!(c["org_id"], "partner");
+    assert_eq!(c["org_name"], "Partner");
+    assert_eq!(c["org_handle"], "partner");
+    assert_eq!(c["user_org"], "partner");
+    assert_eq!(c["roles"], json!([]));
+    let id = payload(t["id_token"].as_str().unwrap());
+    assert_eq!(
+        (id["org_id"].clone(), id["nonce"].clone()),
+        (json!("partner"), json!("nn"))
+    );
+
+    // At the root, without the parameter: no organization.
+    let at = code_redirect(&app, "", "app", "alice", "").await;
+    let t = redeem(&app, "", "app", &at).await;
+    assert!(payload(t["access_token"].as_str().unwrap())
+        .get("org_id")
+        .is_none());
+
+    // With `organization` (WSO2 IS 7.3): alice is shared into eu-sales through eu's future
+    // children policy, with role sales there.
+    let at = code_redirect(&app, "", "app", "alice", "&organization=eu-sales").await;
+    let t = redeem(&app, "", "app", &at).await;
+    let c = payload(t["access_token"].as_str().unwrap());
+    assert_eq!(c["iss"], "http://idp.test");
+    assert_eq!(c["org_id"], "eu-sales");
+    assert_eq!(c["org_handle"], "eu-sales");
+    assert_eq!(c["user_org"], "root");
+    assert_eq!(c["roles"], json!(["sales"]));
+    assert_eq!(
+        payload(t["id_token"].as_str().unwrap())["org_id"],
+        "eu-sales"
+    );
+
+    // bob is not a member there: refused after the login (RFC 6749 §4.1.2.1).
+    let r = code_redirect(&app, "", "app", "bob", "&organization=eu-sales").await;
+    assert_eq!(param(&r, "error").as_deref(), Some("access_denied"));
+    assert!(param(&r, "code").is_none());
+    // An unknown organization is refused before any login page.
+    let r = get(
+        &app,
+        &format!(
+            "/authorize?response_type=code&client_id=app&redirect_uri={}&scope=openid&state=st&code_challenge={CHALLENGE}&code_challenge_method=S256&organization=ghost",
+            enc(CB)
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        param(r.location(), "error").as_deref(),
+        Some("invalid_request")
+    );
 }
