@@ -2,7 +2,8 @@
 //! user shared into a sub-organization logs in at the root (code + PKCE), switches with
 //! `genericGrantRequest('organization_switch')`, and the new tokens carry the
 //! sub-organization's claims and roles; an application of a self-issuing organization is
-//! discovered and used at `{issuer}/o/{org_id}`.
+//! discovered and used at `{issuer}/o/{org_id}`, its code-flow tokens carrying the
+//! organization's claims.
 //!
 //! The peer is installed by `.ci/oauth.sh` into `$IDFORGE_PEERS_DIR/node`. Without it the test
 //! skips, unless `IDFORGE_INTEROP=require`.
@@ -122,4 +123,5 @@ fn openid_client_v6_switches_organizations() {
     assert_eq!(report["org_id"], "eu-sales");
     assert_eq!(report["roles"], serde_json::json!(["sales"]));
     assert_eq!(report["org_issuer"], format!("{issuer}/o/partner"));
+    assert_eq!(report["partner_org_id"], "partner");
 }

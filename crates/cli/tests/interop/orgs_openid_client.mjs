@@ -4,7 +4,8 @@
 //     logs in at the root with code + PKCE, then switches to eu-sales with
 //     genericGrantRequest('organization_switch'); the new tokens carry eu-sales's claims.
 //  2. partner-app, registered in the self-issuing organization `partner`, discovers
-//     {issuer}/o/partner and pat logs in there; the tokens come from that issuer.
+//     {issuer}/o/partner and pat logs in there; the tokens come from that issuer and carry
+//     partner's organization claims.
 import * as client from 'openid-client';
 import assert from 'node:assert/strict';
 
@@ -75,10 +76,17 @@ assert.equal(partner.serverMetadata().issuer, orgIssuer);
 const pt = await login(partner, issuer, 'pat', 'openid');
 assert.equal(pt.claims().iss, orgIssuer);
 assert.equal(pt.claims().sub, 'pat');
-assert.equal(payload(pt.access_token).iss, orgIssuer);
+const pat = payload(pt.access_token);
+assert.equal(pat.iss, orgIssuer);
+// Its authorization-code tokens carry the organization's claims.
+assert.equal(pat.org_id, 'partner');
+assert.equal(pat.org_handle, 'partner');
+assert.equal(pat.user_org, 'partner');
+assert.equal(pt.claims().org_id, 'partner');
 const info = await client.fetchUserInfo(partner, pt.access_token, 'pat');
 assert.equal(info.sub, 'pat');
 
 console.log(JSON.stringify({
   ok: true, org_id: at.org_id, roles: at.roles, user_org: at.user_org, org_issuer: pt.claims().iss,
+  partner_org_id: pat.org_id,
 }));
