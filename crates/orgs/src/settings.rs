@@ -8,8 +8,9 @@ use serde::{Deserialize, Serialize};
 use crate::model::{Application, Organization};
 
 /// A trusted token issuer for RFC 8693 token exchange: whose `subject_token`s the
-/// organization accepts. Data only here: the token-exchange grant that consumes it is another
-/// crate's work.
+/// organization accepts. Data here: the token-exchange grant is oauth-core's, and a host
+/// builds it per organization from the merged list (`idforge serve` keeps the entries in its
+/// own configuration shape and merges them with [`merge_nearest`], the same rule).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct TrustedTokenIssuer {
@@ -105,6 +106,26 @@ impl Default for EffectiveSettings {
     }
 }
 
+/// The merge rule of list settings (pure): the lists of `chain` (the organization's first,
+/// then its parent's, up to the root's) concatenated, keeping only the nearest entry for each
+/// `key`. Hosts use it for list settings they keep in their own shape (`idforge serve`'s
+/// per-organization `trusted_issuers`).
+pub fn merge_nearest<'a, T: Clone + 'a, K: PartialEq>(
+    chain: impl IntoIterator<Item = &'a [T]>,
+    key: impl Fn(&T) -> K,
+) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for list in chain {
+        for t in list {
+            let k = key(t);
+            if !out.iter().any(|x| key(x) == k) {
+                out.push(t.clone());
+            }
+        }
+    }
+    out
+}
+
 /// Resolves settings along `chain`: the organization first, then its parent, up to the root.
 pub fn resolve<'a>(chain: impl IntoIterator<Item = &'a OrgSettings>) -> EffectiveSettings {
     let mut totp = None;
@@ -112,26 +133,20 @@ pub fn resolve<'a>(chain: impl IntoIterator<Item = &'a OrgSettings>) -> Effectiv
     let mut array = None;
     let mut discovery = None;
     let mut out = EffectiveSettings::default();
+    let mut issuers: Vec<&[TrustedTokenIssuer]> = Vec::new();
     for s in chain {
+        issuers.push(&s.trusted_token_issuers);
         totp = totp.or(s.totp_enrollment);
         preserve = preserve.or(s.preserve_sessions_on_password_update);
         array = array.or(s.scope_as_array);
         discovery = discovery.or(s.email_domains_discovery);
-        for t in &s.trusted_token_issuers {
-            if !out
-                .trusted_token_issuers
-                .iter()
-                .any(|x| x.issuer == t.issuer)
-            {
-                out.trusted_token_issuers.push(t.clone());
-            }
-        }
         for c in &s.outbound_connectors {
             if !out.outbound_connectors.contains(c) {
                 out.outbound_connectors.push(c.clone());
             }
         }
     }
+    out.trusted_token_issuers = merge_nearest(issuers, |t| t.issuer.clone());
     let d = EffectiveSettings::default();
     out.totp_enrollment = totp.unwrap_or(d.totp_enrollment);
     out.preserve_sessions_on_password_update =
@@ -240,6 +255,19 @@ mod tests {
         assert!(c.preserve_sessions_on_password_update);
         assert!(!b.preserve_sessions_on_password_update);
         assert_eq!(c.outbound_connectors, ["scim-a", "scim-root"]);
+    }
+
+    #[test]
+    fn lists_merge_nearest_first_once_per_key() {
+        let own = [("iss-a", 1), ("iss-b", 1)];
+        let parent = [("iss-b", 2), ("iss-c", 2)];
+        let root = [("iss-a", 3), ("iss-d", 3)];
+        let merged = merge_nearest([&own[..], &parent[..], &root[..]], |t| t.0);
+        assert_eq!(
+            merged,
+            [("iss-a", 1), ("iss-b", 1), ("iss-c", 2), ("iss-d", 3)]
+        );
+        assert!(merge_nearest::<(&str, i32), &str>([], |t| t.0).is_empty());
     }
 
     #[test]

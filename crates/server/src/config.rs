@@ -532,6 +532,13 @@ impl ServeConfig {
         for t in &self.trusted_issuers {
             crate::token_exchange::trusted_issuer(t)?;
         }
+        for t in self
+            .organizations
+            .iter()
+            .flat_map(|o| &o.settings.trusted_issuers)
+        {
+            crate::token_exchange::trusted_issuer(t)?;
+        }
         let mut names = HashSet::new();
         for u in &self.users {
             if !names.insert(u.username.as_str()) {

@@ -162,6 +162,8 @@ pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, 
         ));
         // Its own key: tokens of one organization never verify at another.
         c.signing_key = None;
+        // Token exchange trusts the organization's inherited trusted issuers.
+        c.trusted_issuers = orgs::trusted_issuers(config, &stores, &org_id)?;
         c.clients.retain(|cl| in_org(cl, &id));
         orgs::apply_settings(&mut c, &stores);
         // Only the organization's members (resident or shared, as the stores say at login time)

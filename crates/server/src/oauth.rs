@@ -21,7 +21,7 @@ use idforge_oauth_core::memory::{
 };
 use idforge_oauth_core::{
     AccessTokenFormat, AuthorizationRequest, Client, ClientAuthMethod, Config, Decision, Error,
-    Interaction, OsRng, Params, PasswordVerifier, Provider, Session,
+    Interaction, OsRng, Params, PasswordVerifier, Provider, Session, UserLookup,
 };
 
 use crate::config::{ClientAuth, ClientConfig, ConfigError, ServeConfig, TokenFormat};
@@ -128,7 +128,8 @@ pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth,
 /// Who may log in: a predicate on the subject, checked after the password.
 pub(crate) type LoginFilter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 
-/// The user store's passwords, accepted only for subjects the filter lets in.
+/// The user store's passwords, accepted only for subjects the filter lets in; and its
+/// attribute lookup (token exchange's implicit association), finding only those subjects.
 struct FilteredPasswords {
     users: Arc<MemoryUserStore>,
     allow: LoginFilter,
@@ -146,6 +147,18 @@ impl PasswordVerifier for FilteredPasswords {
             .verify(username, password)
             .await?
             .filter(|subject| (self.allow)(subject)))
+    }
+}
+
+#[async_trait::async_trait]
+impl UserLookup for FilteredPasswords {
+    async fn find_users(
+        &self,
+        attributes: &[(&str, &str)],
+    ) -> idforge_oauth_core::Result<Vec<String>> {
+        let mut found = self.users.find_users(attributes).await?;
+        found.retain(|subject| (self.allow)(subject));
+        Ok(found)
     }
 }
 
@@ -192,12 +205,15 @@ pub(crate) fn build_with(
             .add_user(&u.username, &u.password, u.claims.clone(), &OsRng::new())
             .map_err(ServeError::Provider)?;
     }
-    let passwords: Arc<dyn PasswordVerifier> = match login_filter {
-        Some(allow) => Arc::new(FilteredPasswords {
-            users: users.clone(),
-            allow,
-        }),
-        None => users.clone(),
+    let (passwords, lookup): (Arc<dyn PasswordVerifier>, Arc<dyn UserLookup>) = match login_filter {
+        Some(allow) => {
+            let filtered = Arc::new(FilteredPasswords {
+                users: users.clone(),
+                allow,
+            });
+            (filtered.clone(), filtered)
+        }
+        None => (users.clone(), users.clone()),
     };
     let device_flow = crate::device::flow(config)?;
     let mut ciba = crate::ciba::CibaHost::new(config, &oc.issuer, users.clone())?;
@@ -223,10 +239,7 @@ pub(crate) fn build_with(
         .passwords(passwords.clone())
         .keys(Arc::new(KeyRing::new(signer)))
         .grant_handler(device_flow.grant())
-        .grant_handler(Arc::new(crate::token_exchange::grant(
-            config,
-            users.clone(),
-        )?));
+        .grant_handler(Arc::new(crate::token_exchange::grant(config, lookup)?));
     let provider = ciba
         .ciba
         .register(builder)

@@ -33,7 +33,7 @@ use idforge_orgs::{
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::config::{ConfigError, ServeConfig};
+use crate::config::{ConfigError, ServeConfig, TrustedIssuerConfig};
 
 /// The administrative scope of the management API.
 pub(crate) const ORG_ADMIN: &str = "org_admin";
@@ -70,6 +70,13 @@ pub struct OrganizationSettingsConfig {
     /// Organization discovery by email domain (default off).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email_domains_discovery: Option<bool>,
+    /// `[[organizations.settings.trusted_issuers]]`: issuers whose JWTs token exchange
+    /// (RFC 8693) accepts at the issuer of this organization and of the self-issuing
+    /// organizations below it, in addition to the inherited ones (merged up the tree to the
+    /// top-level `[[trusted_issuers]]`, the root's; the nearest entry wins per `issuer`). Same
+    /// fields as `[[trusted_issuers]]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_issuers: Vec<TrustedIssuerConfig>,
 }
 
 /// One `[[organizations]]` entry.
@@ -416,6 +423,38 @@ pub(crate) fn build(config: &ServeConfig) -> Result<Orgs, ConfigError> {
         sharing,
         roles,
     })
+}
+
+/// The trusted issuers of the token exchange at the issuer of organization `org`: its own
+/// `trusted_issuers`, then its parent's, up to the top-level `[[trusted_issuers]]` (the
+/// root's), the nearest entry winning per `issuer` (`idforge_orgs::settings::merge_nearest`,
+/// the rule of every inherited list setting). Computed from the configured tree when the
+/// provider is built.
+pub(crate) fn trusted_issuers(
+    config: &ServeConfig,
+    stores: &Orgs,
+    org: &OrgId,
+) -> Result<Vec<TrustedIssuerConfig>, ConfigError> {
+    let record = ready(stores.orgs.get(org))
+        .and_then(|r| r)
+        .map_err(|e| bad(org.as_str(), e))?
+        .ok_or_else(|| bad(org.as_str(), "unknown organization"))?;
+    let own = |id: &OrgId| -> &[TrustedIssuerConfig] {
+        if id.is_root() {
+            return &config.trusted_issuers;
+        }
+        config
+            .organizations
+            .iter()
+            .find(|o| o.id == id.as_str())
+            .map_or(&[], |o| &o.settings.trusted_issuers)
+    };
+    let chain = std::iter::once(&record.id)
+        .chain(record.ancestors.iter().rev())
+        .map(own);
+    Ok(idforge_orgs::settings::merge_nearest(chain, |t| {
+        t.issuer.clone()
+    }))
 }
 
 /// Applies inherited organization settings to the clients registered in each organization:

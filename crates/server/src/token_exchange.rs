@@ -1,5 +1,7 @@
 //! Token exchange (RFC 8693) in `idforge serve`: `[[trusted_issuers]]` become oauth-core
-//! [`TrustedIssuer`]s, users are associated through the memory user store, and `jwks_uri` is
+//! [`TrustedIssuer`]s (at a self-issuing organization's issuer, its inherited ones), users
+//! are associated through the memory user store (at an organization's issuer, only its
+//! members), and `jwks_uri` is
 //! fetched with hyper's HTTP/1 client (plain `http://`, 5 s timeout, 1 MiB limit). The grant
 //! itself is oauth-core's, served at the token endpoint.
 
@@ -11,9 +13,8 @@ use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use idforge_jose::JwkSet;
-use idforge_oauth_core::memory::MemoryUserStore;
 use idforge_oauth_core::token_exchange::TrustedIssuer;
-use idforge_oauth_core::{Error, JwksFetcher, TokenExchangeGrant};
+use idforge_oauth_core::{Error, JwksFetcher, TokenExchangeGrant, UserLookup};
 
 use crate::config::{ConfigError, ServeConfig, TrustedIssuerConfig};
 use crate::ServeError;
@@ -65,7 +66,7 @@ pub(crate) fn trusted_issuer(c: &TrustedIssuerConfig) -> Result<TrustedIssuer, C
 /// The token-exchange grant of the configuration.
 pub(crate) fn grant(
     config: &ServeConfig,
-    users: Arc<MemoryUserStore>,
+    users: Arc<dyn UserLookup>,
 ) -> Result<TokenExchangeGrant, ServeError> {
     let mut grant = TokenExchangeGrant::new()
         .with_user_lookup(users)

@@ -648,3 +648,169 @@ async fn authorization_code_tokens_carry_the_organization() {
         Some("invalid_request")
     );
 }
+
+mod per_organization_trust {
+    //! Token exchange (RFC 8693) at a self-issuing organization's issuer trusts the
+    //! organization's inherited `trusted_issuers` (merged up to the top-level ones).
+    use super::*;
+    use idforge_jose::{
+        crypto::EcCurve, sign_jwt, Header, JwkSet, JwsAlgorithm, Key, KeySpec, LocalSigner,
+    };
+
+    const GRANT: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+    const JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
+    const AUD: &str = "urn:acme:exchange";
+
+    fn key(kid: &str) -> (Key, String) {
+        let k = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
+        let k = Key::from_jwk(k.jwk().clone().with_kid(kid)).unwrap();
+        let jwks = JwkSet {
+            keys: vec![k.public_jwk().unwrap()],
+        }
+        .to_json();
+        (k, jwks)
+    }
+
+    fn subject_token(k: &Key, kid: &str, iss: &str, email: &str) -> String {
+        let signer = LocalSigner::new(k.clone(), JwsAlgorithm::ES256).unwrap();
+        let claims = json!({
+            "iss": iss, "sub": "ext-1", "aud": AUD, "email": email,
+            "exp": 4_000_000_000_i64, "iat": 1_700_000_000, "scope": "openid"
+        });
+        sign_jwt(
+            Header::new().with_kid(kid),
+            claims.as_object().unwrap(),
+            &signer,
+        )
+        .unwrap()
+    }
+
+    /// root trusts corp; org x (self) trusts x-idp; x-sub (self, below x) inherits; y (self)
+    /// trusts nothing of its own.
+    fn setup() -> (axum::Router, Key, Key) {
+        let (corp, corp_jwks) = key("corp-1");
+        let (xk, x_jwks) = key("x-1");
+        let trusted = |iss: &str, jwks: &str| {
+            format!("issuer = \"{iss}\"\njwks = '{jwks}'\naudience = [\"{AUD}\"]\nlookup_attributes = [\"email\"]\n")
+        };
+        let mut config = format!(
+            "issuer = \"http://idp.test\"\n[[trusted_issuers]]\n{}",
+            trusted("https://corp.example", &corp_jwks)
+        );
+        for (id, parent, own) in [
+            ("x", "root", true),
+            ("x-sub", "x", false),
+            ("y", "root", false),
+        ] {
+            config.push_str(&format!(
+                "[[organizations]]\nid = \"{id}\"\nname = \"{id}\"\nhandle = \"{id}\"\nparent = \"{parent}\"\nissuer = \"self\"\n"
+            ));
+            if own {
+                config.push_str(&format!(
+                    "[[organizations.settings.trusted_issuers]]\n{}",
+                    trusted("https://x-idp.example", &x_jwks)
+                ));
+            }
+        }
+        for (client, org) in [
+            ("rp", None),
+            ("x-rp", Some("x")),
+            ("xs-rp", Some("x-sub")),
+            ("y-rp", Some("y")),
+        ] {
+            config.push_str(&format!(
+                "[[clients]]\nclient_id = \"{client}\"\nclient_secret = \"{client}-secret\"\ngrant_types = [\"{GRANT}\"]\nallow_impersonation = true\n"
+            ));
+            if let Some(org) = org {
+                config.push_str(&format!("organization = \"{org}\"\n"));
+            }
+        }
+        for (user, org) in [
+            ("root-user", "root"),
+            ("xu", "x"),
+            ("xsu", "x-sub"),
+            ("yu", "y"),
+        ] {
+            config.push_str(&format!(
+                "[[users]]\nusername = \"{user}\"\npassword = \"pw\"\norganization = \"{org}\"\n[users.claims]\nemail = \"{user}@example.com\"\n"
+            ));
+        }
+        let config = ServeConfig::from_toml(&config).unwrap();
+        let state = idforge_server::build(&config, "http://127.0.0.1:1").unwrap();
+        (idforge_server::router(&state), corp, xk)
+    }
+
+    async fn exchange(app: &axum::Router, prefix: &str, client: &str, token_: &str) -> Resp {
+        let body = format!(
+            "grant_type={}&subject_token={token_}&subject_token_type={}",
+            enc(GRANT),
+            enc(JWT)
+        );
+        token(app, &format!("{prefix}/token"), client, &body).await
+    }
+
+    #[tokio::test]
+    async fn an_issuer_trusted_in_an_organization_is_accepted_only_there_and_below() {
+        let (app, corp, xk) = setup();
+        let x_token = |user: &str| {
+            subject_token(
+                &xk,
+                "x-1",
+                "https://x-idp.example",
+                &format!("{user}@example.com"),
+            )
+        };
+        // Trusted in x: accepted at x's issuer, for x's member.
+        let r = exchange(&app, "/o/x", "x-rp", &x_token("xu")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let at = payload(r.json()["access_token"].as_str().unwrap());
+        assert_eq!(
+            (at["iss"].clone(), at["sub"].clone()),
+            (json!("http://idp.test/o/x"), json!("xu"))
+        );
+        // Inherited by the self-issuing organization below x.
+        let r = exchange(&app, "/o/x-sub", "xs-rp", &x_token("xsu")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            payload(r.json()["access_token"].as_str().unwrap())["sub"],
+            "xsu"
+        );
+        // Refused at the root and at a sibling: the issuer is not trusted there.
+        for (prefix, client, user) in [("", "rp", "root-user"), ("/o/y", "y-rp", "yu")] {
+            let r = exchange(&app, prefix, client, &x_token(user)).await;
+            assert_eq!(r.status, 400, "{prefix}: {}", r.body);
+            assert_eq!(r.json()["error"], "invalid_request", "{prefix}");
+        }
+        // The root's trusted issuers are inherited by every organization.
+        let corp_token = |user: &str| {
+            subject_token(
+                &corp,
+                "corp-1",
+                "https://corp.example",
+                &format!("{user}@example.com"),
+            )
+        };
+        for (prefix, client, user) in [
+            ("", "rp", "root-user"),
+            ("/o/x", "x-rp", "xu"),
+            ("/o/y", "y-rp", "yu"),
+        ] {
+            let r = exchange(&app, prefix, client, &corp_token(user)).await;
+            assert_eq!(r.status, 200, "{prefix}: {}", r.body);
+        }
+        // An organization's issuer associates only its members.
+        let r = exchange(&app, "/o/x", "x-rp", &corp_token("yu")).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert_eq!(r.json()["error"], "invalid_grant");
+    }
+
+    #[test]
+    fn organization_trusted_issuers_are_validated() {
+        let e = ServeConfig::from_toml(
+            "[[organizations]]\nid = \"x\"\nname = \"x\"\nhandle = \"x\"\n[[organizations.settings.trusted_issuers]]\nissuer = \"https://x-idp.example\"\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("exactly one of jwks and jwks_uri"), "{e}");
+    }
+}
