@@ -8,7 +8,7 @@
 
 use crate::error::{OrgError, Result};
 use crate::hierarchy;
-use crate::model::{normalize_email_domain, OrgId, Organization};
+use crate::model::{normalize_email_domain, Application, IssuerMode, OrgId, Organization};
 use crate::ports::OrganizationStore;
 
 /// Longest parameter value read.
@@ -161,9 +161,82 @@ pub async fn discover(store: &dyn OrganizationStore, req: &DiscoveryRequest) -> 
     })
 }
 
+/// The parameters that select an organization by discovery; a host that routes a login
+/// elsewhere drops them from the forwarded request (`login_hint` and `fidp` are kept: they
+/// still describe the user and the home realm).
+pub const DISCOVERY_PARAMETERS: [&str; 4] = ["orgId", "orgHandle", "org", "orgDiscoveryType"];
+
+/// Why a discovered organization cannot take the login of a client.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RouteRefusal {
+    /// The organization uses the root issuer: it has no authorization endpoint of its own
+    /// (ask the root with `organization=<id>` to scope the login to it).
+    #[error("organization {0} has no issuer of its own: send organization={0} to this authorization endpoint instead")]
+    RootIssued(OrgId),
+    /// The client is not one of the organization's own applications, which are the only ones
+    /// its issuer serves.
+    #[error("client {client_id} is not registered in organization {org}")]
+    ClientNotThere {
+        /// The organization.
+        org: OrgId,
+        /// The client.
+        client_id: String,
+    },
+}
+
+/// Whether a login that discovery found for `org` goes to `org`'s own issuer (pure): the
+/// organization issues its own tokens (`IssuerMode::SelfIssued`) and `app` (the client's
+/// application record) is registered in it. Routing never grants membership: the
+/// organization's issuer lets only its members log in.
+pub fn route_to_issuer(
+    org: &Organization,
+    client_id: &str,
+    app: Option<&Application>,
+) -> std::result::Result<OrgId, RouteRefusal> {
+    if org.issuer != IssuerMode::SelfIssued {
+        return Err(RouteRefusal::RootIssued(org.id.clone()));
+    }
+    if !app.is_some_and(|a| a.organization == org.id) {
+        return Err(RouteRefusal::ClientNotThere {
+            org: org.id.clone(),
+            client_id: client_id.to_owned(),
+        });
+    }
+    Ok(org.id.clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routes_only_to_a_self_issuing_organization_of_the_client() {
+        let root = Organization::root("Root");
+        let id = OrgId::new("p").unwrap();
+        let mut p = Organization::child_of(&root, id.clone(), "P", "p");
+        let own = Application::new("p-app", id.clone());
+        let shared =
+            Application::new("app", OrgId::root()).with_shared_with(crate::model::SharedWith::All);
+        assert_eq!(
+            route_to_issuer(&p, "p-app", Some(&own)),
+            Err(RouteRefusal::RootIssued(id.clone()))
+        );
+        p.issuer = IssuerMode::SelfIssued;
+        assert_eq!(route_to_issuer(&p, "p-app", Some(&own)), Ok(id.clone()));
+        for (client, app) in [("app", Some(&shared)), ("ghost", None)] {
+            assert_eq!(
+                route_to_issuer(&p, client, app),
+                Err(RouteRefusal::ClientNotThere {
+                    org: id.clone(),
+                    client_id: client.into()
+                })
+            );
+        }
+        assert!(RouteRefusal::RootIssued(id)
+            .to_string()
+            .contains("organization=p"));
+    }
 
     fn parse(pairs: &[(&str, &str)]) -> Result<Option<DiscoveryRequest>> {
         DiscoveryRequest::from_params(pairs.iter().copied())

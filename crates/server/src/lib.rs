@@ -202,6 +202,8 @@ pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, 
 pub fn router(state: &ServerState) -> Router {
     let mut r = oauth::routes(state.oauth.clone());
     if let Some(api) = &state.orgs {
+        // Organization discovery at the root's /authorize routes to organizations' issuers.
+        r = orgs::discovery_routing(r, api.clone());
         r = r.merge(orgs::api_routes(api.clone()));
     }
     orgs::issuer_routes(r, &state.issuers)

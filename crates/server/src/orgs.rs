@@ -22,6 +22,7 @@ use idforge_orgs::api::{
     self, Administrator, ApiLimits, PatchShareRequest, Permission, ShareRequest,
     ShareWithAllRequest, UnshareRequest,
 };
+use idforge_orgs::discovery::{self, DiscoveryRequest};
 use idforge_orgs::hierarchy::{self, NewOrganization};
 use idforge_orgs::memory::{MemoryOrganizationStore, MemoryRoleStore, MemorySharingStore};
 use idforge_orgs::sharing::{self, OrgShare, SharePolicy};
@@ -762,6 +763,85 @@ async fn patch_share(State(s): State<Arc<ApiState>>, headers: HeaderMap, body: B
         )
         .await,
     )
+}
+
+/// Organization discovery at the root's authorization endpoint (`orgId`, `orgHandle`, `org`,
+/// `login_hint` + `orgDiscoveryType=emailDomain`): a GET authorization request carrying one
+/// is redirected (303) to the authorization endpoint of the organization's own issuer, with
+/// the same parameters less the discovery ones, when the organization is self-issuing and the
+/// client one of its applications (`discovery::route_to_issuer`). Otherwise an error page
+/// (400): the client's redirect URI is not trusted for that organization (RFC 6749 §4.1.2.1).
+/// Discovery only routes: the organization's issuer lets only its members log in. Requests
+/// without discovery parameters go on to the root's endpoint.
+pub(crate) fn discovery_routing(router: Router, state: Arc<ApiState>) -> Router {
+    router.layer(axum::middleware::from_fn_with_state(
+        state,
+        discovery_redirect,
+    ))
+}
+
+async fn discovery_redirect(
+    State(s): State<Arc<ApiState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let root = &s.root.provider.ctx.config;
+    if req.method() != axum::http::Method::GET || req.uri().path() != root.authorization_path {
+        return next.run(req).await;
+    }
+    let query = req.uri().query().unwrap_or("").to_owned();
+    if query.len() > root.limits.max_input_bytes {
+        return next.run(req).await;
+    }
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let refused = |code: &str, description: &str| crate::pages::error(400, code, description);
+    let wanted = DiscoveryRequest::from_params(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let wanted = match wanted {
+        Ok(None) => return next.run(req).await,
+        Ok(Some(w)) => w,
+        Err(e) => return refused("invalid_request", &e.to_string()),
+    };
+    let Some(client_id) = pairs.iter().find(|(k, _)| k == "client_id").map(|(_, v)| v) else {
+        return refused("invalid_request", "client_id is missing");
+    };
+    let org = match discovery::discover(s.orgs.orgs.as_ref(), &wanted).await {
+        Ok(found) => found.organization,
+        Err(OrgError::Disabled(id)) => {
+            return refused("access_denied", &format!("organization {id} is disabled"))
+        }
+        Err(OrgError::Store(_)) => return crate::pages::error(500, "server_error", "store"),
+        Err(_) => return refused("invalid_request", "unknown organization"),
+    };
+    let app = match s.orgs.sharing.application(client_id).await {
+        Ok(app) => app,
+        Err(_) => return crate::pages::error(500, "server_error", "store"),
+    };
+    let id = match discovery::route_to_issuer(&org, client_id, app.as_ref()) {
+        Ok(id) => id,
+        Err(r) => return refused("invalid_request", &r.to_string()),
+    };
+    let mut forwarded = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in &pairs {
+        if !discovery::DISCOVERY_PARAMETERS.contains(&k.as_str()) {
+            forwarded.append_pair(k, v);
+        }
+    }
+    let location = format!(
+        "{}{}?{}",
+        idforge_orgs::issuer::organization_issuer(s.root.issuer(), &id),
+        root.authorization_path,
+        forwarded.finish()
+    );
+    (
+        StatusCode::SEE_OTHER,
+        [
+            (header::LOCATION, location),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+    )
+        .into_response()
 }
 
 /// The providers of self-issuing organizations, nested at `/o/{org_id}`.

@@ -814,3 +814,103 @@ mod per_organization_trust {
         assert!(e.contains("exactly one of jwks and jwks_uri"), "{e}");
     }
 }
+
+/// `/authorize` at the root with `extra` (discovery parameters) for `client`.
+fn discovery_uri(client: &str, extra: &str) -> String {
+    format!(
+        "/authorize?response_type=code&client_id={client}&redirect_uri={}&scope=openid&state=st&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
+        enc(CB)
+    )
+}
+
+#[tokio::test]
+async fn discovery_at_the_root_routes_to_the_organizations_issuer() {
+    let app = app();
+    for extra in [
+        "&orgId=partner",
+        "&orgHandle=partner",
+        "&org=Partner",
+        "&login_hint=pat%40partner.example&orgDiscoveryType=emailDomain",
+    ] {
+        let r = get(&app, &discovery_uri("partner-app", extra)).await;
+        assert_eq!(r.status, 303, "{extra}: {}", r.body);
+        let to = r.location();
+        let rest = to
+            .strip_prefix("http://idp.test/o/partner/authorize?")
+            .unwrap_or_else(|| panic!("{extra}: {to}"));
+        // The request goes on unchanged but for the discovery parameters.
+        assert_eq!(param(to, "client_id").as_deref(), Some("partner-app"));
+        assert_eq!(param(to, "state").as_deref(), Some("st"));
+        assert_eq!(param(to, "redirect_uri").as_deref(), Some(CB));
+        for gone in ["orgId", "orgHandle", "org", "orgDiscoveryType"] {
+            assert!(param(to, gone).is_none(), "{extra}: {to}");
+        }
+        if extra.contains("login_hint") {
+            assert_eq!(
+                param(to, "login_hint").as_deref(),
+                Some("pat@partner.example")
+            );
+        }
+        // The organization's issuer shows its login page.
+        let page = get(&app, &format!("/o/partner/authorize?{rest}")).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+    }
+    // Routing never grants membership: bob is no member of partner and cannot log in there.
+    let r = get(&app, &discovery_uri("partner-app", "&orgId=partner")).await;
+    let rest = r.location().split_once('?').unwrap().1.to_owned();
+    let page = get(&app, &format!("/o/partner/authorize?{rest}")).await;
+    let body = format!(
+        "request={}&username=bob&password=pw",
+        enc(&hidden(&page.body, "request"))
+    );
+    let r = post_form(&app, "/o/partner/authorize", &[], &body).await;
+    assert_ne!(r.status, 303, "{}", r.body);
+    // ...while pat gets a code from the organization's issuer.
+    let body = format!(
+        "request={}&username=pat&password=pw",
+        enc(&hidden(&page.body, "request"))
+    );
+    let r = post_form(&app, "/o/partner/authorize", &[], &body).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        param(r.location(), "iss").as_deref(),
+        Some("http://idp.test/o/partner")
+    );
+    assert!(param(r.location(), "code").is_some());
+}
+
+#[tokio::test]
+async fn discovery_refusals_are_clear_errors() {
+    let app = app();
+    for (client, extra, says) in [
+        // A root client is not served at the organization's issuer.
+        (
+            "app",
+            "&orgId=partner",
+            "client app is not registered in organization partner",
+        ),
+        // eu uses the root issuer: the organization parameter is the way there.
+        ("app", "&orgId=eu", "send organization=eu"),
+        ("app", "&orgId=ghost", "unknown organization"),
+        ("app", "&orgHandle=acme-eu&orgId=eu", "more than one way"),
+        // Email-domain discovery is off by default (eu has none), so no organization.
+        (
+            "app",
+            "&login_hint=a%40eu.example&orgDiscoveryType=emailDomain",
+            "unknown organization",
+        ),
+        (
+            "app",
+            "&login_hint=alice&orgDiscoveryType=emailDomain",
+            "not an email address",
+        ),
+    ] {
+        let r = get(&app, &discovery_uri(client, extra)).await;
+        assert_eq!(r.status, 400, "{extra}: {}", r.body);
+        assert!(r.body.contains(says), "{extra}: {}", r.body);
+        assert!(!r.headers.contains_key("location"));
+    }
+    // Without discovery parameters the root's endpoint answers as before (its login page).
+    let r = get(&app, &discovery_uri("app", "&login_hint=alice")).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
