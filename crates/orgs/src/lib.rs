@@ -4,11 +4,14 @@
 //! organizations to any depth, users resident in one organization and shared into others by
 //! WSO2's sharing policies (future organizations included) with roles per organization,
 //! applications per organization with token issuer selection under root governance, the
-//! `organization_switch` grant with organization claims, organization and home-realm
-//! discovery, and settings inherited down the tree.
+//! `organization_switch` grant with organization claims, organization claims on
+//! authorization-code tokens (`OrganizationAuthorization`, an oauth-core
+//! `AuthorizationExtension`), organization and home-realm discovery, and settings inherited
+//! down the tree.
 //!
 //! Layers, each importing only the ones above it: model (`error`, `model`, `settings`) →
-//! ports (`ports`) → logic (`hierarchy`, `sharing`, `issuer`, `discovery`, `api`, `switch`)
+//! ports (`ports`) → logic (`hierarchy`, `sharing`, `issuer`, `discovery`, `api`, `switch`,
+//! `authorize`)
 //! → `memory` / `testkit`. Decisions are pure functions (`hierarchy::check_move`,
 //! `sharing::plan`, `sharing::membership`, `issuer::select`, `switch::decide`,
 //! `settings::resolve`); the async functions around them only read and write the ports.
