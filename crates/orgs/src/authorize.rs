@@ -255,9 +255,9 @@ mod tests {
         assert!(check_target(&id("a"), &b, &anc_b, Some(&all)).is_ok());
         // The provider's own organization is within it.
         let own = Application::new("app", id("a"));
-        assert!(check_target(&id("a"), &a, &[root.clone()], Some(&own)).is_ok());
+        assert!(check_target(&id("a"), &a, std::slice::from_ref(&root), Some(&own)).is_ok());
         // Outside the provider's organization: unknown there.
-        let e = check_target(&id("a"), &c, &[root.clone()], Some(&all)).unwrap_err();
+        let e = check_target(&id("a"), &c, std::slice::from_ref(&root), Some(&all)).unwrap_err();
         assert_eq!(e.code(), "invalid_request");
         let mut off = a.clone();
         off.status = crate::model::OrgStatus::Disabled;

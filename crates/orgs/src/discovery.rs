@@ -197,7 +197,8 @@ pub fn route_to_issuer(
     if org.issuer != IssuerMode::SelfIssued {
         return Err(RouteRefusal::RootIssued(org.id.clone()));
     }
-    if !app.is_some_and(|a| a.organization == org.id) {
+    let registered_there = matches!(app, Some(a) if a.organization == org.id);
+    if !registered_there {
         return Err(RouteRefusal::ClientNotThere {
             org: org.id.clone(),
             client_id: client_id.to_owned(),
