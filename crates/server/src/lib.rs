@@ -119,7 +119,9 @@ impl ServerState {
 /// With organizations configured, the root provider also serves the `organization_switch`
 /// grant, supports the `org_admin` scope and the management API under `/api/`; each
 /// organization with `issuer = "self"` gets its own provider at `{issuer}/o/{org_id}` (own
-/// key, discovery, JWKS, authorize and token endpoints) serving the clients registered in it.
+/// key, discovery, JWKS, authorize and token endpoints) serving the clients registered in it,
+/// its authorization codes carrying the organization's claims and its token exchange trusting
+/// the organization's inherited trusted issuers.
 pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, ServeError> {
     if !orgs::enabled(config) {
         let oauth = Arc::new(oauth::build(config, default_issuer)?);
