@@ -384,3 +384,20 @@ async fn issuer_state_is_checked_again_when_the_code_is_issued() {
         Err("invalid_request".to_owned())
     );
 }
+
+/// RFC 6749 §3.1: a request kept by the host between login and issuance that carries a
+/// parameter twice is refused when the code would be issued.
+#[tokio::test]
+async fn a_repeated_parameter_is_refused_at_issuance() {
+    let env = env();
+    let mut request = login_page(&env, &details(&["pid"])).await;
+    request
+        .extension_params
+        .get_mut("authorization_details")
+        .unwrap()
+        .push(r#"[{"type":"openid_credential","credential_configuration_id":"diploma"}]"#.into());
+    assert_eq!(
+        log_in(&env, request, "alice").await,
+        Err("invalid_request".to_owned())
+    );
+}
