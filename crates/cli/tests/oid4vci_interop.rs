@@ -132,6 +132,16 @@ fn openid4vc_wallet_sd_jwt_vc_python_and_jose_against_idforge_serve() {
     assert_eq!(report["jwt_vc_cnf_matches"], true);
     assert_eq!(report["jwt_vc_kid"], report["issuer_jwk"]["kid"]);
     assert_eq!(report["code_flow_credentials"], 1);
+    // authorization_details in the code flow: granted with credential_identifiers (§6.2),
+    // which the credential endpoint takes (§8.2); the issuer_state is single use (§5.1.3).
+    assert_eq!(
+        report["code_flow_details"],
+        serde_json::json!([{"type": "openid_credential", "credential_configuration_id": "pid",
+                            "credential_identifiers": ["pid#1"]}])
+    );
+    assert_eq!(report["code_flow_details_status"], 200);
+    assert_eq!(report["code_flow_details_credentials"], 1);
+    assert_eq!(report["code_flow_reused_issuer_state"], "invalid_request");
     // Revocation shows in the status list token.
     assert_eq!(
         report["status_list_content_type"],

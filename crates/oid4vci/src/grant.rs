@@ -174,8 +174,14 @@ impl PreAuthorizedCodeGrant {
         }
         let options = IssueOptions::new().refresh_token(false).id_token(false);
         let mut resp = issue_token_response(ctx, client, &grant, &grant.scopes, options).await?;
+        // §6.2: the token response lists `authorization_details` (with their
+        // `credential_identifiers`) only when the wallet sent them; otherwise the token's own
+        // entries (the offered configurations, without identifiers) stay inside the token and
+        // the wallet names a `credential_configuration_id` (§8.2).
         if requested.is_some() {
             resp.extra.insert("authorization_details".into(), details);
+        } else {
+            resp.extra.remove("authorization_details");
         }
         Ok(resp)
     }

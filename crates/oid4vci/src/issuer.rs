@@ -441,6 +441,8 @@ impl CredentialIssuer {
 
     /// Redeems an `issuer_state` (§5.1.3) sent in an authorization request: once, before it
     /// expires. The host checks that the logged-in user is the returned record's `subject`.
+    /// Hosts that register [`CredentialAuthorization`](crate::CredentialAuthorization) with
+    /// their provider leave this to it (it redeems the state when the code is issued).
     pub async fn take_issuer_state(&self, state: &str) -> Result<OfferRecord, Error> {
         self.core
             .store

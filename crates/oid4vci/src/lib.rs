@@ -11,6 +11,10 @@
 //! - The pre-authorized code grant ([`PreAuthorizedCodeGrant`], an oauth-core `GrantHandler`
 //!   over `TokenKind::Artifact` single-use records) and `authorization_details` of type
 //!   `openid_credential` carried into the access token (§5.1.1, §6.2).
+//! - The authorization code flow (§5): [`CredentialAuthorization`], an oauth-core
+//!   `AuthorizationExtension` checking `authorization_details` (§5.1.1) and redeeming
+//!   `issuer_state` (§5.1.3) for the offer's user, with `credential_identifiers` (§6.2) in the
+//!   access token.
 //! - Nonce (§7), credential (§8: every proof rule of §8.2.1.1 / Appendix F.1, batch,
 //!   `dc+sd-jwt` and `jwt_vc_json`), deferred credential (§9, [`DeferredIssuance`] port) and
 //!   notification (§11, [`NotificationHandler`] port) endpoints, with the error codes of
@@ -28,7 +32,7 @@
 //! Layers, each importing only the ones above it: model (`error`, `template`, `offer`,
 //! `metadata`, `request`) → logic (`authorization`, `credential`, `encryption`, `status_list`)
 //! → ports
-//! (`ports`) → endpoints (`grant`, `issuer`, `http`) → `memory` / `testkit`.
+//! (`ports`) → endpoints (`code_flow`, `grant`, `issuer`, `http`) → `memory` / `testkit`.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -46,6 +50,7 @@ pub mod status_list;
 // Ports.
 pub mod ports;
 // Endpoints.
+pub mod code_flow;
 pub mod grant;
 #[cfg(feature = "http")]
 pub mod http;
@@ -57,6 +62,7 @@ pub mod memory;
 #[cfg(feature = "testkit")]
 pub mod testkit;
 
+pub use code_flow::{CredentialAuthorization, WalletClients};
 pub use error::{CredentialErrorCode, TemplateError};
 pub use grant::PreAuthorizedCodeGrant;
 pub use issuer::{

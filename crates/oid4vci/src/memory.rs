@@ -162,6 +162,18 @@ impl IssuanceStore for MemoryIssuanceStore {
             _ => None,
         }))
     }
+    async fn offer_by_issuer_state(
+        &self,
+        state: &TokenHash,
+        now: i64,
+    ) -> Result<Option<OfferRecord>> {
+        Ok(self
+            .lock()
+            .offers
+            .iter()
+            .find(|o| o.expires_at > now && o.issuer_state.as_ref() == Some(state))
+            .cloned())
+    }
     async fn take_issuer_state(&self, state: &TokenHash, now: i64) -> Result<Option<OfferRecord>> {
         let mut g = self.lock();
         let Some(i) = g

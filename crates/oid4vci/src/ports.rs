@@ -112,6 +112,13 @@ pub trait IssuanceStore: Send + Sync {
     async fn offer_by_code(&self, code: &TokenHash, now: i64) -> Result<Option<OfferRecord>>;
     /// The unexpired offer JSON stored under reference hash `reference`.
     async fn offer_by_reference(&self, reference: &TokenHash, now: i64) -> Result<Option<Value>>;
+    /// The unexpired offer whose `issuer_state` hashes to `state`, without redeeming it (the
+    /// authorization endpoint checks it before the user logs in, §5.1.3).
+    async fn offer_by_issuer_state(
+        &self,
+        state: &TokenHash,
+        now: i64,
+    ) -> Result<Option<OfferRecord>>;
     /// Atomically removes and returns the unexpired offer whose `issuer_state` hashes to `state`.
     async fn take_issuer_state(&self, state: &TokenHash, now: i64) -> Result<Option<OfferRecord>>;
     /// Stores a fresh `c_nonce` hash, issued at `now`, until `expires_at`

@@ -31,6 +31,7 @@ pub async fn run_all(store: Arc<dyn IssuanceStore>, templates: &dyn TemplateStor
     offers(store.as_ref()).await;
     nonces_are_single_use_under_concurrency(store.clone()).await;
     transactions_are_taken_once_under_concurrency(store.clone()).await;
+    issuer_states_are_taken_once_under_concurrency(store.clone()).await;
     notifications(store.as_ref()).await;
     status_entries_are_unique_under_concurrency(store.clone()).await;
     templates_are_validated(templates).await;
@@ -78,11 +79,36 @@ pub async fn offers(store: &dyn IssuanceStore) {
             .unwrap(),
         None
     );
+    // Looking an `issuer_state` up does not redeem it; expired ones are not found.
+    for _ in 0..2 {
+        assert_eq!(
+            store
+                .offer_by_issuer_state(&TokenHash::of("state-1"), NOW)
+                .await
+                .unwrap(),
+            Some(o.clone())
+        );
+    }
+    assert_eq!(
+        store
+            .offer_by_issuer_state(&TokenHash::of("state-1"), NOW + 60)
+            .await
+            .unwrap(),
+        None
+    );
     assert!(store
         .take_issuer_state(&TokenHash::of("state-1"), NOW)
         .await
         .unwrap()
         .is_some());
+    assert_eq!(
+        store
+            .offer_by_issuer_state(&TokenHash::of("state-1"), NOW)
+            .await
+            .unwrap(),
+        None,
+        "a redeemed issuer_state is gone"
+    );
     assert!(store
         .take_issuer_state(&TokenHash::of("state-1"), NOW)
         .await
@@ -143,6 +169,22 @@ pub async fn transactions_are_taken_once_under_concurrency(store: Arc<dyn Issuan
         .await
         .unwrap()
         .is_none());
+}
+
+/// Of 128 concurrent redemptions of one `issuer_state` (§5.1.3), exactly one gets the offer.
+pub async fn issuer_states_are_taken_once_under_concurrency(store: Arc<dyn IssuanceStore>) {
+    let mut o = OfferRecord::new("alice", vec!["pid".into()], "g-is", NOW + 60);
+    o.issuer_state = Some(TokenHash::of("state-c"));
+    store.insert_offer(o).await.unwrap();
+    let h = TokenHash::of("state-c");
+    let futures: Vec<BoxFut<'_, bool>> = (0..128)
+        .map(|_| -> BoxFut<'_, bool> {
+            let s = store.clone();
+            Box::pin(async move { s.take_issuer_state(&h, NOW).await.unwrap().is_some() })
+        })
+        .collect();
+    let wins = join_all(futures).await.into_iter().filter(|w| *w).count();
+    assert_eq!(wins, 1);
 }
 
 /// Notification ids are found (repeatedly) until they expire.

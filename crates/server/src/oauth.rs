@@ -217,12 +217,15 @@ pub(crate) fn build_with(
     };
     let device_flow = crate::device::flow(config)?;
     let mut ciba = crate::ciba::CibaHost::new(config, &oc.issuer, users.clone())?;
+    let oc_issuer = oc.issuer.clone();
     let mut builder = Provider::builder(oc);
     if let Some(p) = &prepared {
         if let Some(anonymous) = &p.anonymous_client {
             clients.insert(anonymous.clone());
         }
-        builder = builder.grant_handler(p.grant.clone());
+        builder = builder
+            .grant_handler(p.grant.clone())
+            .authorization_extension(p.authorization_extension(&oc_issuer, config));
     }
     for h in handlers {
         builder = builder.grant_handler(h);

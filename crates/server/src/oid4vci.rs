@@ -6,6 +6,8 @@
 //!   `HttpEndpoints`, after the provider's.
 //! - `POST /credential-offers` and `POST /credential-status` for clients holding the
 //!   `credential_offers` scope.
+//! - The authorization code flow's `authorization_details` and `issuer_state` (OID4VCI §5),
+//!   through the crate's `CredentialAuthorization`, for `wallet` clients only.
 //! - `[[clients]]` with `template = "wallet"`: public, PKCE (oauth-core requires it of public
 //!   clients), `authorization_code` and the pre-authorized code grant, any redirect URI scheme.
 //!
@@ -20,13 +22,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
+use idforge_jose::SystemClock;
 use idforge_oauth_core::http::error_response;
 use idforge_oauth_core::{resolve_access_token, Client, Context, Error};
 use idforge_oid4vci::memory::{MemoryIssuanceStore, MemoryTemplateStore};
 use idforge_oid4vci::{
-    ClaimTemplate, CredentialFormat, CredentialIssuer, CredentialTemplate, Display, FixedDelay,
-    IssuerCore, IssuerSettings, OfferGrant, OfferRequest, PreAuthorizedCodeGrant,
-    PRE_AUTHORIZED_CODE_GRANT,
+    ClaimTemplate, CredentialAuthorization, CredentialFormat, CredentialIssuer, CredentialTemplate,
+    Display, FixedDelay, IssuerCore, IssuerSettings, OfferGrant, OfferRequest,
+    PreAuthorizedCodeGrant, WalletClients, PRE_AUTHORIZED_CODE_GRANT,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -335,6 +338,27 @@ pub(crate) fn prepare(config: &ServeConfig) -> Result<Option<Prepared>, ConfigEr
         }),
         core,
     }))
+}
+
+impl Prepared {
+    /// The authorization code flow's `authorization_details` and `issuer_state` (§5), for the
+    /// `wallet` clients only, on the provider's (system) clock.
+    pub(crate) fn authorization_extension(
+        &self,
+        issuer: &str,
+        config: &ServeConfig,
+    ) -> Arc<CredentialAuthorization> {
+        let wallets = config
+            .clients
+            .iter()
+            .filter(|c| c.template == Some(ClientTemplate::Wallet))
+            .map(|c| c.client_id.clone())
+            .collect();
+        Arc::new(
+            CredentialAuthorization::new(self.core.clone(), issuer, Arc::new(SystemClock))
+                .with_wallet_clients(WalletClients::Only(wallets)),
+        )
+    }
 }
 
 /// The running credential issuer.

@@ -57,6 +57,12 @@ client_id = "eu-wallet"
 template = "wallet"
 redirect_uris = ["eu.wallet://callback"]
 
+[[clients]]
+client_id = "portal"
+client_secret = "portal-secret"
+redirect_uris = ["https://portal.example/cb"]
+grant_types = ["authorization_code"]
+
 [[users]]
 username = "alice"
 password = "alice-password"
@@ -64,6 +70,10 @@ password = "alice-password"
 given_name = "Alice"
 family_name = "Liddell"
 address = { locality = "Oxford" }
+
+[[users]]
+username = "bob"
+password = "bob-password"
 "#;
 
 fn app() -> (axum::Router, idforge_server::ServerState) {
@@ -391,4 +401,127 @@ fn configuration_is_checked() {
     .unwrap_err();
     assert!(e.to_string().contains("reserved"), "{e}");
     ServeConfig::from_toml(CONFIG).unwrap();
+}
+
+const WALLET_CB: &str = "eu.wallet://callback";
+
+fn wallet_authorize_uri(client_id: &str, cb: &str, extra: &str) -> String {
+    format!(
+        "/authorize?response_type=code&client_id={client_id}&redirect_uri={}&state=st&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
+        enc(cb)
+    )
+}
+
+/// The login page of `uri`, signed in as `user`: where the browser is sent.
+async fn sign_in_as(app: &axum::Router, uri: &str, user: &str) -> String {
+    let page = get(app, uri).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let body = format!(
+        "request={}&username={user}&password={user}-password",
+        enc(&hidden(&page.body, "request"))
+    );
+    let r = post_form(app, "/authorize", &[], &body).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    r.location().to_owned()
+}
+
+/// OID4VCI §5: the authorization code flow with `issuer_state` and `authorization_details`
+/// through the login form; the token response's `credential_identifiers` (§6.2) at the
+/// credential endpoint.
+#[tokio::test]
+async fn authorization_code_flow_with_authorization_details_and_issuer_state() {
+    let (app, _state) = app();
+    let admin = admin_token(&app).await;
+    let r = post_json(
+        &app,
+        "/credential-offers",
+        &admin,
+        &json!({"username": "alice", "credential_configuration_ids": ["pid"], "pre_authorized": false}),
+    )
+    .await;
+    let issuer_state = r.json()["credential_offer"]["grants"]["authorization_code"]["issuer_state"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let details = json!([{"type": "openid_credential", "credential_configuration_id": "pid"}]);
+    let extra = format!(
+        "&issuer_state={}&authorization_details={}",
+        enc(&issuer_state),
+        enc(&details.to_string())
+    );
+    let uri = wallet_authorize_uri("eu-wallet", WALLET_CB, &extra);
+
+    // The offer was made for alice: bob is refused, and the offer survives.
+    let location = sign_in_as(&app, &uri, "bob").await;
+    assert!(location.starts_with(WALLET_CB), "{location}");
+    assert_eq!(param(&location, "error").as_deref(), Some("access_denied"));
+
+    let location = sign_in_as(&app, &uri, "alice").await;
+    let code = param(&location, "code").expect(&location);
+    let r = post_form(
+        &app,
+        "/token",
+        &[],
+        &format!(
+            "grant_type=authorization_code&code={code}&redirect_uri={}&client_id=eu-wallet&code_verifier={VERIFIER}",
+            enc(WALLET_CB)
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let t = r.json();
+    assert_eq!(
+        t["authorization_details"],
+        json!([{"type": "openid_credential", "credential_configuration_id": "pid",
+                "credential_identifiers": ["pid#1"]}])
+    );
+    let token = t["access_token"].as_str().unwrap();
+    let key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
+    let n = nonce(&app).await;
+    let r = post_json(
+        &app,
+        "/credential",
+        token,
+        &json!({"credential_identifier": "pid#1", "proofs": {"jwt": [proof(&key, &n, None)]}}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.json()["credentials"][0]["credential"].is_string());
+
+    // The issuer_state was redeemed: a second request is refused before login.
+    let r = get(&app, &uri).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        param(r.location(), "error").as_deref(),
+        Some("invalid_request")
+    );
+
+    // Unknown configurations, and clients that are not wallets, are refused before login.
+    let bad = json!([{"type": "openid_credential", "credential_configuration_id": "passport"}]);
+    let r = get(
+        &app,
+        &wallet_authorize_uri(
+            "eu-wallet",
+            WALLET_CB,
+            &format!("&authorization_details={}", enc(&bad.to_string())),
+        ),
+    )
+    .await;
+    assert_eq!(
+        param(r.location(), "error").as_deref(),
+        Some("invalid_authorization_details")
+    );
+    let r = get(
+        &app,
+        &wallet_authorize_uri(
+            "portal",
+            "https://portal.example/cb",
+            &format!("&authorization_details={}", enc(&details.to_string())),
+        ),
+    )
+    .await;
+    assert_eq!(
+        param(r.location(), "error").as_deref(),
+        Some("unauthorized_client")
+    );
 }

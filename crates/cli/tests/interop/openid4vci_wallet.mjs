@@ -37,6 +37,9 @@ const pre = await admin('/credential-offers', {
 const byCode = await admin('/credential-offers', {
   username: 'alice', credential_configuration_ids: ['pid'], pre_authorized: false,
 });
+const byCodeDetails = await admin('/credential-offers', {
+  username: 'alice', credential_configuration_ids: ['pid'], pre_authorized: false,
+});
 const offerUri = (o) => `openid-credential-offer://?credential_offer_uri=${encodeURIComponent(o.credential_offer_uri)}`;
 const [preOfferUri, txCode, codeOfferUri] = [offerUri(pre), pre.tx_code, offerUri(byCode)];
 
@@ -135,6 +138,67 @@ const issuerJwk = vcIssuer.jwks.keys[0];
   });
   const pid = await credentialsFor(client, issuerMetadata, accessTokenResponse.access_token, 'pid', clientId);
   report.code_flow_credentials = pid.credentials.length;
+}
+
+// 2b. Authorization code flow with `authorization_details` (OID4VCI §5.1.1) and the offer's
+// `issuer_state`: the library 0.4.x sends the details through `additionalRequestPayload` and
+// parses them from the token response (§6.2), but its `retrieveCredentials` always sends
+// `credential_configuration_id`, so the credential request naming the granted
+// `credential_identifier` (§8.2) is posted directly, with the library's proof.
+{
+  const clientId = 'eu-wallet';
+  const redirectUri = 'eu.wallet://callback';
+  const client = new Openid4vciClient({ callbacks: callbacks(clientAuthenticationNone({ clientId })) });
+  const offer = await client.resolveCredentialOffer(offerUri(byCodeDetails));
+  const issuerMetadata = await client.resolveIssuerMetadata(offer.credential_issuer);
+  const { authorizationRequestUrl, pkce } = await client.createAuthorizationRequestUrlFromOffer({
+    credentialOffer: offer, issuerMetadata, clientId, redirectUri,
+    additionalRequestPayload: {
+      authorization_details: [{ type: 'openid_credential', credential_configuration_id: 'pid' }],
+    },
+  });
+  const page = await (await fetch(authorizationRequestUrl, { redirect: 'manual' })).text();
+  const sealed = /name="request" value="([^"]+)"/.exec(page)?.[1]?.replaceAll('&quot;', '"').replaceAll('&amp;', '&');
+  if (!sealed) throw new Error(`no login form: ${page.slice(0, 300)}`);
+  const action = /action="([^"]+)"/.exec(page)[1];
+  const login = await fetch(new URL(action, issuer), {
+    method: 'POST', redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ request: sealed, username: 'alice', password: 'alice-password' }),
+  });
+  const location = login.headers.get('location');
+  const code = new URL(location).searchParams.get('code');
+  if (!code) throw new Error(`no code: ${location}`);
+  const { accessTokenResponse } = await client.retrieveAuthorizationCodeAccessTokenFromOffer({
+    credentialOffer: offer, issuerMetadata, authorizationCode: code,
+    pkceCodeVerifier: pkce?.codeVerifier, redirectUri,
+  });
+  const details = accessTokenResponse.authorization_details ?? [];
+  report.code_flow_details = details;
+  const identifier = details[0]?.credential_identifiers?.[0];
+  const { c_nonce } = await client.requestNonce({ issuerMetadata });
+  const { jwt } = await client.createCredentialRequestJwtProof({
+    issuerMetadata, signer, nonce: c_nonce, credentialConfigurationId: 'pid', clientId,
+  });
+  const r = await fetch(issuerMetadata.credentialIssuer.credential_endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessTokenResponse.access_token}` },
+    body: JSON.stringify({ credential_identifier: identifier, proofs: { jwt: [jwt] } }),
+  });
+  const body = await r.json();
+  report.code_flow_details_status = r.status;
+  report.code_flow_details_credentials = body.credentials?.length ?? 0;
+  // The issuer_state was redeemed: a new request with it is refused (§5.1.3), at the
+  // pushed authorization request endpoint or at the authorization endpoint.
+  try {
+    const { authorizationRequestUrl: url } = await client.createAuthorizationRequestUrlFromOffer({
+      credentialOffer: offer, issuerMetadata, clientId, redirectUri, scope: 'pid',
+    });
+    const again = await fetch(url, { redirect: 'manual' });
+    report.code_flow_reused_issuer_state = new URL(again.headers.get('location')).searchParams.get('error');
+  } catch (e) {
+    report.code_flow_reused_issuer_state = e.errorResponse?.error ?? String(e);
+  }
 }
 
 // 3. Revocation: the status list token at the credential's `status.status_list.uri` has its bit.

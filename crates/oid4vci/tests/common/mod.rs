@@ -13,10 +13,10 @@ use idforge_oauth_core::{Client, Config, Error, OsRng, Provider, TokenResponse};
 use idforge_oid4vci::memory::{MemoryIssuanceStore, MemoryTemplateStore};
 use idforge_oid4vci::request::PROOF_TYP;
 use idforge_oid4vci::{
-    ClaimTemplate, CreatedOffer, CredentialFormat, CredentialIssuer, CredentialResponse,
-    CredentialTemplate, DeferredIssuance, Display, IssuerCore, IssuerSettings, Notification,
-    NotificationHandler, OfferGrant, OfferRequest, PreAuthorizedCodeGrant,
-    PRE_AUTHORIZED_CODE_GRANT,
+    ClaimTemplate, CreatedOffer, CredentialAuthorization, CredentialFormat, CredentialIssuer,
+    CredentialResponse, CredentialTemplate, DeferredIssuance, Display, IssuerCore, IssuerSettings,
+    Notification, NotificationHandler, OfferGrant, OfferRequest, PreAuthorizedCodeGrant,
+    WalletClients, PRE_AUTHORIZED_CODE_GRANT,
 };
 use serde_json::{json, Map, Value};
 
@@ -24,6 +24,7 @@ pub const ISSUER: &str = "https://issuer.example";
 pub const NOW: i64 = 1_800_000_000;
 pub const ANON: &str = "oid4vci-anonymous";
 pub const WALLET_CB: &str = "eu.wallet://cb";
+pub const WEB_CB: &str = "https://web.example/cb";
 
 #[derive(Default)]
 pub struct Notes(pub Mutex<Vec<Notification>>);
@@ -116,6 +117,10 @@ pub fn env_with(settings: IssuerSettings, deferred: Option<Arc<dyn DeferredIssua
             .with_grant_types([PRE_AUTHORIZED_CODE_GRANT, "authorization_code"])
             .with_consent_implied(),
         Client::public(ANON).with_grant_types([PRE_AUTHORIZED_CODE_GRANT]),
+        Client::public("web")
+            .with_redirect_uri(WEB_CB)
+            .with_grant_types(["authorization_code"])
+            .with_consent_implied(),
     ]));
     let users = Arc::new(MemoryUserStore::new().with_iterations(1000));
     let alice = json!({"given_name": "Erika", "family_name": "Mustermann",
@@ -149,6 +154,10 @@ pub fn env_with(settings: IssuerSettings, deferred: Option<Arc<dyn DeferredIssua
         .keys(Arc::new(ring))
         .clock(clock.clone())
         .grant_handler(Arc::new(PreAuthorizedCodeGrant::new(core.clone())))
+        .authorization_extension(Arc::new(
+            CredentialAuthorization::new(core.clone(), ISSUER, clock.clone())
+                .with_wallet_clients(WalletClients::Only(vec!["wallet".into()])),
+        ))
         .build()
         .unwrap();
     let notes = Arc::new(Notes::default());
