@@ -7,18 +7,12 @@
 //! test skips, unless `IDFORGE_INTEROP=require`.
 #![allow(clippy::unwrap_used)] // a test aborts on setup failure by design
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+mod interop_common;
 
-fn peers_dir() -> PathBuf {
-    std::env::var_os("IDFORGE_PEERS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/peers"))
-        })
-}
+use std::io::{Read, Write};
+use std::net::TcpListener;
+
+use interop_common::{missing_npm, node_report, node_script, peers_ready, Serve};
 
 /// Accepts HTTP requests until `n` arrived; answers each 204; returns them whole.
 fn listen(listener: TcpListener, n: usize) -> std::thread::JoinHandle<Vec<String>> {
@@ -55,20 +49,14 @@ fn listen(listener: TcpListener, n: usize) -> std::thread::JoinHandle<Vec<String
 
 #[test]
 fn openid_client_v6_ciba_against_idforge_serve() {
-    let node_dir = peers_dir().join("node");
-    if !node_dir
-        .join("node_modules/openid-client/package.json")
-        .exists()
-        || Command::new("node").arg("--version").output().is_err()
-    {
-        if std::env::var("IDFORGE_INTEROP").is_ok_and(|v| v == "require") {
-            panic!("openid-client is not installed (IDFORGE_INTEROP=require; run .ci/oauth.sh)");
-        }
-        eprintln!("SKIP CIBA interop with openid-client: not installed; run .ci/oauth.sh");
+    let test = "CIBA interop with openid-client";
+    if !peers_ready(test, missing_npm(&["openid-client"]), ".ci/oauth.sh") {
         return;
     }
-    let script = node_dir.join("idforge-ciba-interop.mjs");
-    std::fs::write(&script, include_str!("interop/ciba_openid_client.mjs")).unwrap();
+    let script = node_script(
+        "idforge-ciba-interop.mjs",
+        include_str!("interop/ciba_openid_client.mjs"),
+    );
 
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -103,38 +91,9 @@ password = "alice-password"
 email = "alice@example.com"
 "#
     );
-    let config_path = node_dir.join("idforge-ciba-interop.toml");
-    std::fs::write(&config_path, config).unwrap();
-
-    let mut server = Command::new(env!("CARGO_BIN_EXE_idforge"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--config"])
-        .arg(&config_path)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let issuer = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| l.strip_prefix("issuer: ").map(str::to_owned))
-        .unwrap();
-    std::thread::spawn(move || for _ in lines {});
-
-    let out = Command::new("node")
-        .arg(&script)
-        .arg(&issuer)
-        .output()
-        .unwrap();
-    let _ = server.kill();
-    let _ = server.wait();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "openid-client failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let server = Serve::start("ciba-interop", Some(&config));
+    let report = node_report("openid-client", &script, &[&server.issuer]);
+    drop(server);
     assert_eq!(report["ok"], true);
     assert_eq!(report["sub"], "alice");
     assert_eq!(report["id_token_validated"], true);

@@ -8,9 +8,12 @@
 //! Without them the test skips, unless `IDFORGE_INTEROP=require`.
 #![allow(clippy::unwrap_used)] // a test aborts on setup failure by design
 
+mod interop_common;
+
 use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
+
+use interop_common::{missing_npm, node_report, node_script, peers_dir, peers_ready, Serve};
 
 const CONFIG: &str = r#"
 [credential_issuer]
@@ -49,79 +52,28 @@ family_name = "Liddell"
 address = { locality = "Oxford" }
 "#;
 
-fn peers_dir() -> PathBuf {
-    std::env::var_os("IDFORGE_PEERS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/peers"))
-        })
-}
+const INSTALL: &str = ".ci/oid4vci.sh";
 
-fn skip(why: &str) {
-    if std::env::var("IDFORGE_INTEROP").is_ok_and(|v| v == "require") {
-        panic!(
-            "OID4VCI interop peers missing ({why}); IDFORGE_INTEROP=require; run .ci/oid4vci.sh"
-        );
-    }
-    eprintln!("SKIP OID4VCI interop: {why}; run .ci/oid4vci.sh");
+/// The first missing peer of the wallet leg, Python's `sd-jwt` included.
+fn missing_wallet_peers() -> Option<String> {
+    missing_npm(&["@openid4vc/openid4vci", "@sd-jwt/sd-jwt-vc", "jose"]).or_else(|| {
+        (!peers_dir().join("python/sd_jwt/verifier.py").exists())
+            .then(|| "python sd-jwt".to_owned())
+    })
 }
 
 #[test]
 fn openid4vc_wallet_sd_jwt_vc_python_and_jose_against_idforge_serve() {
-    let peers = peers_dir();
-    let node_dir = peers.join("node");
-    let python_dir = peers.join("python");
-    for needed in [
-        "@openid4vc/openid4vci/package.json",
-        "@sd-jwt/sd-jwt-vc/package.json",
-        "jose/package.json",
-    ] {
-        if !node_dir.join("node_modules").join(needed).exists() {
-            return skip(&format!("{needed} not installed"));
-        }
+    if !peers_ready("OID4VCI interop", missing_wallet_peers(), INSTALL) {
+        return;
     }
-    if !python_dir.join("sd_jwt/verifier.py").exists() {
-        return skip("python sd-jwt not installed");
-    }
-    if Command::new("node").arg("--version").output().is_err() {
-        return skip("node not found");
-    }
-    // The script sits beside node_modules so its imports resolve there.
-    let script = node_dir.join("idforge-openid4vci-wallet.mjs");
-    std::fs::write(&script, include_str!("interop/openid4vci_wallet.mjs")).unwrap();
-    let config = std::env::temp_dir().join(format!("idforge-oid4vci-{}.toml", std::process::id()));
-    std::fs::write(&config, CONFIG).unwrap();
-
-    let mut server = Command::new(env!("CARGO_BIN_EXE_idforge"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let issuer = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| l.strip_prefix("issuer: ").map(str::to_owned))
-        .unwrap();
-    std::thread::spawn(move || for _ in lines {});
-
-    let out = Command::new("node")
-        .arg(&script)
-        .arg(&issuer)
-        .output()
-        .unwrap();
-    let _ = server.kill();
-    let _ = server.wait();
-    let _ = std::fs::remove_file(&config);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "@openid4vc wallet failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let script = node_script(
+        "idforge-openid4vci-wallet.mjs",
+        include_str!("interop/openid4vci_wallet.mjs"),
     );
-    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let server = Serve::start("oid4vci-interop", Some(CONFIG));
+    let report = node_report("@openid4vc wallet", &script, &[&server.issuer]);
+    drop(server);
     assert_eq!(report["ok"], true);
     // @sd-jwt/sd-jwt-vc verified the SD-JWT VC and disclosed everything.
     assert_eq!(report["sd_jwt_vct"], "urn:eudi:pid:1");
@@ -156,7 +108,7 @@ fn openid4vc_wallet_sd_jwt_vc_python_and_jose_against_idforge_serve() {
             env!("CARGO_MANIFEST_DIR"),
             "/tests/interop/sd_jwt_verify.py"
         ))
-        .env("PYTHONPATH", &python_dir)
+        .env("PYTHONPATH", peers_dir().join("python"))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -217,16 +169,14 @@ fn idforge_wallet_client_against_an_openid4vc_issuer() {
     use idforge_oid4vci::wallet::{CredentialOutcome, WalletClient};
     use idforge_oid4vci::CredentialTarget;
 
-    let node_dir = peers_dir().join("node");
-    if !node_dir
-        .join("node_modules/@openid4vc/openid4vci/package.json")
-        .exists()
-        || Command::new("node").arg("--version").output().is_err()
-    {
-        return skip("@openid4vc/openid4vci not installed");
+    let missing = missing_npm(&["@openid4vc/openid4vci"]);
+    if !peers_ready("OID4VCI issuer interop", missing, INSTALL) {
+        return;
     }
-    let script = node_dir.join("idforge-openid4vci-issuer.mjs");
-    std::fs::write(&script, include_str!("interop/openid4vci_issuer.mjs")).unwrap();
+    let script = node_script(
+        "idforge-openid4vci-issuer.mjs",
+        include_str!("interop/openid4vci_issuer.mjs"),
+    );
     let mut peer = Command::new("node")
         .arg(&script)
         .stdout(Stdio::piped())

@@ -9,9 +9,9 @@
 //! skips, unless `IDFORGE_INTEROP=require`.
 #![allow(clippy::unwrap_used)] // a test aborts on setup failure by design
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+mod interop_common;
+
+use interop_common::{missing_npm, node_report, node_script, peers_ready, Serve};
 
 const CONFIG: &str = r#"
 [root]
@@ -62,63 +62,19 @@ password = "pat-password"
 organization = "partner"
 "#;
 
-fn peers_dir() -> PathBuf {
-    std::env::var_os("IDFORGE_PEERS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../target/peers"))
-        })
-}
-
 #[test]
 fn openid_client_v6_switches_organizations() {
-    let node_dir = peers_dir().join("node");
-    if !node_dir
-        .join("node_modules/openid-client/package.json")
-        .exists()
-        || Command::new("node").arg("--version").output().is_err()
-    {
-        if std::env::var("IDFORGE_INTEROP").is_ok_and(|v| v == "require") {
-            panic!("openid-client is not installed (IDFORGE_INTEROP=require; run .ci/oauth.sh)");
-        }
-        eprintln!("SKIP organizations interop with openid-client: not installed; run .ci/oauth.sh");
+    let test = "organizations interop with openid-client";
+    if !peers_ready(test, missing_npm(&["openid-client"]), ".ci/oauth.sh") {
         return;
     }
-    let script = node_dir.join("idforge-orgs-interop.mjs");
-    std::fs::write(&script, include_str!("interop/orgs_openid_client.mjs")).unwrap();
-    let config = std::env::temp_dir().join(format!("idforge-orgs-{}.toml", std::process::id()));
-    std::fs::write(&config, CONFIG).unwrap();
-
-    let mut server = Command::new(env!("CARGO_BIN_EXE_idforge"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--config"])
-        .arg(&config)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stdout.take().unwrap()).lines();
-    let issuer = lines
-        .by_ref()
-        .map_while(Result::ok)
-        .find_map(|l| l.strip_prefix("issuer: ").map(str::to_owned))
-        .unwrap();
-    std::thread::spawn(move || for _ in lines {});
-
-    let out = Command::new("node")
-        .arg(&script)
-        .arg(&issuer)
-        .output()
-        .unwrap();
-    let _ = server.kill();
-    let _ = server.wait();
-    let _ = std::fs::remove_file(&config);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "openid-client failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    let script = node_script(
+        "idforge-orgs-interop.mjs",
+        include_str!("interop/orgs_openid_client.mjs"),
     );
-    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let server = Serve::start("orgs-interop", Some(CONFIG));
+    let issuer = server.issuer.clone();
+    let report = node_report("openid-client", &script, &[&issuer]);
     assert_eq!(report["ok"], true);
     assert_eq!(report["org_id"], "eu-sales");
     assert_eq!(report["roles"], serde_json::json!(["sales"]));
