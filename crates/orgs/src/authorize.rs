@@ -27,7 +27,7 @@ use crate::hierarchy;
 use crate::model::{Application, OrgId, Organization};
 use crate::ports::{OrganizationStore, RoleStore, SharingStore};
 use crate::sharing;
-use crate::switch::{self, SwitchRefusal};
+use crate::switch::{self, internal, SwitchRefusal};
 
 /// The authorization request parameter naming the organization (WSO2 IS 7.3).
 pub const PARAMETER: &str = "organization";
@@ -94,13 +94,6 @@ pub fn to_authorization_error(r: &SwitchRefusal) -> Error {
 
 fn unknown() -> Error {
     Error::InvalidRequest("unknown organization".into())
-}
-
-fn internal(e: OrgError) -> Error {
-    match e {
-        OrgError::Store(s) => Error::ServerError(s),
-        other => Error::ServerError(other.to_string()),
-    }
 }
 
 /// The extension, for the provider of organization `home`.

@@ -158,11 +158,10 @@ pub fn add_organization_claims(
     Ok(())
 }
 
-fn internal(e: OrgError) -> Error {
-    match e {
-        OrgError::Store(s) => Error::ServerError(s),
-        other => Error::ServerError(other.to_string()),
-    }
+/// A store or model failure: oauth-core's internal error, reported as `server_error` without
+/// its detail (which is for logs only).
+pub(crate) fn internal(e: OrgError) -> Error {
+    Error::Internal(format!("orgs: {e}"))
 }
 
 /// The `organization_switch` grant handler, registered on the provider of one organization
