@@ -12,6 +12,7 @@
 //!
 //! Every check panics with a message naming the rule it saw broken; times are explicit.
 
+use idforge_oauth_core::testkit::{join_all, ok};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use idforge_oauth_core::{Scopes, TokenHash};
@@ -58,53 +59,6 @@ pub fn request_with_secrets(ttl: i64) -> (CibaRequest, String, String) {
     r.binding_message = Some("W4SCT".into());
     r.actor = Some("testkit-agent".into());
     (r, id, handle)
-}
-
-fn ok<T, E: std::fmt::Debug>(r: Result<T, E>, what: &str) -> T {
-    match r {
-        Ok(v) => v,
-        Err(e) => panic!("testkit: {what} failed: {e:?}"),
-    }
-}
-
-/// Polls all `futures` concurrently inside the current task (no runtime needed, no spawning),
-/// interleaving at every `.await` where a store suspends.
-async fn join_all<'a, T>(
-    futures: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>>,
-) -> Vec<T> {
-    struct JoinAll<'a, T> {
-        futures: Vec<Option<std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>>>,
-        out: Vec<Option<T>>,
-    }
-    impl<T> Unpin for JoinAll<'_, T> {}
-    impl<T> std::future::Future for JoinAll<'_, T> {
-        type Output = Vec<T>;
-        fn poll(
-            self: std::pin::Pin<&mut Self>,
-            cx: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Vec<T>> {
-            let this = self.get_mut();
-            for (slot, out) in this.futures.iter_mut().zip(this.out.iter_mut()) {
-                if let Some(f) = slot {
-                    if let std::task::Poll::Ready(v) = f.as_mut().poll(cx) {
-                        *out = Some(v);
-                        *slot = None;
-                    }
-                }
-            }
-            if this.futures.iter().all(Option::is_none) {
-                std::task::Poll::Ready(this.out.iter_mut().filter_map(Option::take).collect())
-            } else {
-                std::task::Poll::Pending
-            }
-        }
-    }
-    let n = futures.len();
-    JoinAll {
-        futures: futures.into_iter().map(Some).collect(),
-        out: (0..n).map(|_| None).collect(),
-    }
-    .await
 }
 
 /// Runs every check.

@@ -77,18 +77,21 @@ pub fn token(grant: &Grant, kind: TokenKind, at: i64, ttl: i64) -> (String, Toke
     (secret, record)
 }
 
-fn ok<T, E: std::fmt::Debug>(r: Result<T, E>, what: &str) -> T {
+/// The value of `r`, or a panic naming `what` (a conformance check failed).
+pub fn ok<T, E: std::fmt::Debug>(r: Result<T, E>, what: &str) -> T {
     match r {
         Ok(v) => v,
         Err(e) => panic!("testkit: {what} failed: {e:?}"),
     }
 }
 
+/// A boxed future, as [`join_all`] takes them.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
 /// Polls all `futures` concurrently inside the current task (no runtime needed, no spawning):
 /// each is driven until it completes, interleaving at every `.await` where a store suspends.
-async fn join_all<'a, T>(
-    futures: Vec<std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>>,
-) -> Vec<T> {
+/// The conformance suites of other crates' stores use it for their concurrency checks.
+pub async fn join_all<'a, T>(futures: Vec<BoxFuture<'a, T>>) -> Vec<T> {
     struct JoinAll<'a, T> {
         futures: Vec<Option<std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>>>,
         out: Vec<Option<T>>,

@@ -2,6 +2,7 @@
 //! SQL, your own). Run it from a test: `idforge_oid4vci::testkit::run_all(&store, &templates).await`.
 #![allow(clippy::unwrap_used, clippy::panic)]
 
+use idforge_oauth_core::testkit::{join_all, BoxFuture};
 use std::sync::Arc;
 
 use idforge_oauth_core::TokenHash;
@@ -124,8 +125,8 @@ pub async fn nonces_are_single_use_under_concurrency(store: Arc<dyn IssuanceStor
         .await
         .unwrap();
     let h = TokenHash::of("n-1");
-    let futures: Vec<BoxFut<'_, bool>> = (0..128)
-        .map(|_| -> BoxFut<'_, bool> {
+    let futures: Vec<BoxFuture<'_, bool>> = (0..128)
+        .map(|_| -> BoxFuture<'_, bool> {
             let s = store.clone();
             Box::pin(async move { s.consume_nonce(&h, NOW).await.unwrap() })
         })
@@ -155,8 +156,8 @@ pub async fn transactions_are_taken_once_under_concurrency(store: Arc<dyn Issuan
         .unwrap()
         .is_some());
     let h = TokenHash::of("tx-1");
-    let futures: Vec<BoxFut<'_, bool>> = (0..128)
-        .map(|_| -> BoxFut<'_, bool> {
+    let futures: Vec<BoxFuture<'_, bool>> = (0..128)
+        .map(|_| -> BoxFuture<'_, bool> {
             let s = store.clone();
             Box::pin(async move { s.take_transaction(&h, NOW).await.unwrap().is_some() })
         })
@@ -177,8 +178,8 @@ pub async fn issuer_states_are_taken_once_under_concurrency(store: Arc<dyn Issua
     o.issuer_state = Some(TokenHash::of("state-c"));
     store.insert_offer(o).await.unwrap();
     let h = TokenHash::of("state-c");
-    let futures: Vec<BoxFut<'_, bool>> = (0..128)
-        .map(|_| -> BoxFut<'_, bool> {
+    let futures: Vec<BoxFuture<'_, bool>> = (0..128)
+        .map(|_| -> BoxFuture<'_, bool> {
             let s = store.clone();
             Box::pin(async move { s.take_issuer_state(&h, NOW).await.unwrap().is_some() })
         })
@@ -208,8 +209,8 @@ pub async fn notifications(store: &dyn IssuanceStore) {
 /// 200 concurrent allocations give 200 distinct entries across lists of 64; statuses are set
 /// and read back; unallocated entries cannot be set.
 pub async fn status_entries_are_unique_under_concurrency(store: Arc<dyn IssuanceStore>) {
-    let futures: Vec<BoxFut<'_, (u64, u64)>> = (0..200)
-        .map(|_| -> BoxFut<'_, (u64, u64)> {
+    let futures: Vec<BoxFuture<'_, (u64, u64)>> = (0..200)
+        .map(|_| -> BoxFuture<'_, (u64, u64)> {
             let s = store.clone();
             Box::pin(async move { s.allocate_status(64).await.unwrap() })
         })
@@ -251,45 +252,4 @@ pub async fn templates_are_validated(store: &dyn TemplateStore) {
     assert_eq!(store.template("kit").await.unwrap(), Some(good));
     assert!(store.delete("kit").await.unwrap());
     assert!(!store.delete("kit").await.unwrap());
-}
-
-type BoxFut<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-
-/// Polls all `futures` concurrently inside the current task (no runtime needed, no spawning):
-/// each is driven until it completes, interleaving at every `.await` where a store suspends.
-async fn join_all<'a, T>(futures: Vec<BoxFut<'a, T>>) -> Vec<T> {
-    struct JoinAll<'a, T> {
-        futures: Vec<Option<BoxFut<'a, T>>>,
-        out: Vec<Option<T>>,
-    }
-    // The futures are boxed and the outputs are plain values: nothing is pinned in place.
-    impl<T> Unpin for JoinAll<'_, T> {}
-    impl<T> std::future::Future for JoinAll<'_, T> {
-        type Output = Vec<T>;
-        fn poll(
-            self: std::pin::Pin<&mut Self>,
-            cx: &mut std::task::Context<'_>,
-        ) -> std::task::Poll<Vec<T>> {
-            let this = self.get_mut();
-            for (slot, out) in this.futures.iter_mut().zip(this.out.iter_mut()) {
-                if let Some(f) = slot {
-                    if let std::task::Poll::Ready(v) = f.as_mut().poll(cx) {
-                        *out = Some(v);
-                        *slot = None;
-                    }
-                }
-            }
-            if this.futures.iter().all(Option::is_none) {
-                std::task::Poll::Ready(this.out.iter_mut().filter_map(Option::take).collect())
-            } else {
-                std::task::Poll::Pending
-            }
-        }
-    }
-    let n = futures.len();
-    JoinAll {
-        futures: futures.into_iter().map(Some).collect(),
-        out: (0..n).map(|_| None).collect(),
-    }
-    .await
 }

@@ -18,8 +18,7 @@
 //! checked with 100 attempts polled together: one of many inserts of the same handle wins, and
 //! opposite concurrent moves never make a cycle; concurrent share changes are never lost.
 
-use std::future::Future;
-use std::pin::Pin;
+use idforge_oauth_core::testkit::{join_all, ok, BoxFuture};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::OrgError;
@@ -36,49 +35,6 @@ fn fresh(prefix: &str) -> String {
     let _ = idforge_oauth_core::Rng::fill(&idforge_oauth_core::OsRng::new(), &mut r);
     let hex: String = r.iter().map(|b| format!("{b:02x}")).collect();
     format!("{prefix}{}-{hex}", COUNTER.fetch_add(1, Ordering::Relaxed))
-}
-
-fn ok<T, E: std::fmt::Debug>(r: Result<T, E>, what: &str) -> T {
-    match r {
-        Ok(v) => v,
-        Err(e) => panic!("testkit: {what} failed: {e:?}"),
-    }
-}
-
-type Boxed<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// Polls all `futures` together inside the current task (no runtime needed).
-async fn join_all<'a, T>(futures: Vec<Boxed<'a, T>>) -> Vec<T> {
-    struct JoinAll<'a, T> {
-        futures: Vec<Option<Boxed<'a, T>>>,
-        out: Vec<Option<T>>,
-    }
-    impl<T> Unpin for JoinAll<'_, T> {}
-    impl<T> Future for JoinAll<'_, T> {
-        type Output = Vec<T>;
-        fn poll(self: Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Vec<T>> {
-            let this = self.get_mut();
-            for (slot, out) in this.futures.iter_mut().zip(this.out.iter_mut()) {
-                if let Some(f) = slot {
-                    if let std::task::Poll::Ready(v) = f.as_mut().poll(cx) {
-                        *out = Some(v);
-                        *slot = None;
-                    }
-                }
-            }
-            if this.futures.iter().all(Option::is_none) {
-                std::task::Poll::Ready(this.out.iter_mut().filter_map(Option::take).collect())
-            } else {
-                std::task::Poll::Pending
-            }
-        }
-    }
-    let n = futures.len();
-    JoinAll {
-        futures: futures.into_iter().map(Some).collect(),
-        out: (0..n).map(|_| None).collect(),
-    }
-    .await
 }
 
 async fn child(store: &dyn OrganizationStore, parent: &Organization) -> Organization {
@@ -261,7 +217,7 @@ pub async fn organization_store(store: &dyn OrganizationStore) {
 pub async fn concurrent_handles(store: &dyn OrganizationStore, n: usize) {
     let root = root(store).await;
     let handle = fresh("h");
-    let futures: Vec<Boxed<'_, bool>> = (0..n)
+    let futures: Vec<BoxFuture<'_, bool>> = (0..n)
         .map(|_| {
             let org = Organization::child_of(
                 &root,
@@ -269,7 +225,7 @@ pub async fn concurrent_handles(store: &dyn OrganizationStore, n: usize) {
                 "C",
                 handle.clone(),
             );
-            Box::pin(async move { store.insert(org).await.is_ok() }) as Boxed<'_, bool>
+            Box::pin(async move { store.insert(org).await.is_ok() }) as BoxFuture<'_, bool>
         })
         .collect();
     let wins = join_all(futures).await.into_iter().filter(|w| *w).count();
@@ -284,7 +240,7 @@ pub async fn concurrent_moves(store: &dyn OrganizationStore, n: usize) {
     let root = root(store).await;
     let x = child(store, &root).await;
     let y = child(store, &root).await;
-    let futures: Vec<Boxed<'_, ()>> = (0..n)
+    let futures: Vec<BoxFuture<'_, ()>> = (0..n)
         .map(|i| {
             let (from, to) = if i % 2 == 0 {
                 (x.id.clone(), y.id.clone())
@@ -293,7 +249,7 @@ pub async fn concurrent_moves(store: &dyn OrganizationStore, n: usize) {
             };
             Box::pin(async move {
                 let _ = store.move_subtree(&from, &to).await;
-            }) as Boxed<'_, ()>
+            }) as BoxFuture<'_, ()>
         })
         .collect();
     join_all(futures).await;
@@ -367,13 +323,13 @@ pub async fn sharing_store(orgs: &dyn OrganizationStore, store: &dyn SharingStor
     let targets: Vec<OrgId> = (0..100)
         .map(|_| OrgId::new(fresh("t")).unwrap_or_else(|_| OrgId::root()))
         .collect();
-    let futures: Vec<Boxed<'_, bool>> = targets
+    let futures: Vec<BoxFuture<'_, bool>> = targets
         .iter()
         .map(|t| {
             let mut c = ShareChange::new();
             c.add_explicit.insert(t.clone(), Vec::new());
             let user = user.clone();
-            Box::pin(async move { store.apply(&user, c).await.is_ok() }) as Boxed<'_, bool>
+            Box::pin(async move { store.apply(&user, c).await.is_ok() }) as BoxFuture<'_, bool>
         })
         .collect();
     assert!(join_all(futures).await.into_iter().all(|x| x));
