@@ -994,7 +994,10 @@ async fn id_token_hint_names_the_user_who_must_be_logged_in() {
 
     // Hints this OP did not issue to this client are invalid_request.
     let (head, sig) = hint.rsplit_once('.').unwrap();
-    let flipped = format!("{head}.{}", sig.replace('A', "B").replace('Q', "A"));
+    // Change the signature's first character for certain (a replace of some letters left it
+    // unchanged whenever the signature happened to contain none of them).
+    let first = if sig.starts_with('A') { "B" } else { "A" };
+    let flipped = format!("{head}.{first}{}", &sig[1..]);
     let other_issuer = {
         let key = idforge_jose::Key::generate(idforge_jose::KeySpec::Ec(
             idforge_jose::crypto::EcCurve::P256,
