@@ -382,12 +382,11 @@ pub fn ec_public(curve: EcCurve, x: &[u8], y: &[u8]) -> Result<PublicKey> {
         return Err(invalid("EC point is not on the curve"));
     }
     let mut point = EcPoint::new(group).map_err(|_| Error::Backend)?;
+    // `EC_POINT_set_affine_coordinates` refuses a point that is not on the curve
+    // (`EC_R_POINT_IS_NOT_ON_CURVE`, OpenSSL 1.1.1 and later): that is the check, made once.
     point
         .set_affine_coordinates_gfp(group, &x, &y, &mut ctx)
         .map_err(|_| invalid("EC point is not on the curve"))?;
-    if !point.is_on_curve(group, &mut ctx).unwrap_or(false) {
-        return Err(invalid("EC point is not on the curve"));
-    }
     let ec = EcKey::from_public_key(group, &point).map_err(|_| Error::Backend)?;
     let pkey = PKey::from_ec_key(ec).map_err(|_| Error::Backend)?;
     Ok(PublicKey { pkey })

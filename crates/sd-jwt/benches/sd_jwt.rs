@@ -4,16 +4,19 @@
 //! - issue a VC with 20 selectively disclosable claims ≤ 1.3 × one raw ES256 signature;
 //! - verify a presentation with key binding ≤ 1.3 × two raw ES256 verifications.
 //!
-//! The raw primitive is `idforge_jose::crypto::sign`/`verify` on the same key (OpenSSL). The
+//! The raw primitive is OpenSSL's `ECDSA_do_sign`/`ECDSA_do_verify` on the same key, called
+//! directly (`benches/support/raw.rs`), not through idforge's own crypto helpers. The
 //! OWF `sd-jwt-rs` crate is timed on the same work by the separate bench package in
 //! `benches/sd-jwt-rs/` (see its README for why it is not a dev-dependency here).
 
 #![allow(missing_docs)] // criterion_group! generates undocumented items
 #[path = "../../../benches/support/ratio.rs"]
 mod ratio;
+#[path = "../../../benches/support/raw.rs"]
+mod raw;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
-use idforge_jose::crypto::{self, EcCurve, HashAlg, SignatureScheme};
+use idforge_jose::crypto::EcCurve;
 use idforge_jose::{b64, FixedClock, JwsAlgorithm, Key, KeySpec, LocalSigner};
 use idforge_sd_jwt::{
     ClaimPath, Credential, Issuance, IssuerConfig, KeyBindingInput, VcIssuer, VcPolicy, VcVerifier,
@@ -23,7 +26,6 @@ use rand::SeedableRng;
 use serde_json::{json, Map, Value};
 
 const NOW: i64 = 1_700_000_000;
-const SCHEME: SignatureScheme = SignatureScheme::Ecdsa(HashAlg::Sha256, EcCurve::P256);
 
 /// A PID-like credential: 20 selectively disclosable claims plus the fixed VC claims.
 pub fn claims() -> Map<String, Value> {
@@ -65,7 +67,7 @@ fn bench(c: &mut Criterion) {
         .next()
         .map_or(0, |jwt| jwt.rfind('.').unwrap_or(0));
     let raw_input = vec![b'a'; input_len];
-    let private = issuer.private_key().expect("private");
+    let raw_issuer = raw::RawEs256::from_key(&issuer);
 
     // Interleaved medians: the ratio the issue's target is about, stable under load.
     let r = ratio::interleaved(
@@ -79,7 +81,7 @@ fn bench(c: &mut Criterion) {
             );
         },
         || {
-            black_box(crypto::sign(private, SCHEME, black_box(&raw_input)).expect("sign"));
+            black_box(raw_issuer.sign(black_box(&raw_input)));
         },
     );
     println!(
@@ -89,7 +91,7 @@ fn bench(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("issue_vc_20_sd_claims");
     g.bench_function("raw ES256 sign (same input size)", |b| {
-        b.iter(|| crypto::sign(private, SCHEME, black_box(&raw_input)).expect("sign"))
+        b.iter(|| raw_issuer.sign(black_box(&raw_input)))
     });
     g.bench_function("idforge VcIssuer::issue", |b| {
         b.iter(|| {
@@ -132,13 +134,20 @@ fn bench(c: &mut Criterion) {
         let i = t.rfind('.').expect("dot");
         (
             t.as_bytes()[..i].to_vec(),
-            b64::decode(&t[i + 1..], "sig").expect("sig"),
+            {
+                let rs = b64::decode(&t[i + 1..], "sig").expect("sig");
+                openssl::ecdsa::EcdsaSig::from_private_components(
+                    openssl::bn::BigNum::from_slice(&rs[..32]).expect("r"),
+                    openssl::bn::BigNum::from_slice(&rs[32..]).expect("s"),
+                )
+                .expect("sig")
+            },
         )
     };
     let (jwt_input, jwt_sig) = split(jwt);
     let (kb_input, kb_sig) = split(kb);
-    let issuer_pk = issuer.public_key().expect("public");
-    let holder_pk = holder.public_key().expect("public");
+    let issuer_pk = raw::RawEs256::from_key(&issuer_public);
+    let holder_pk = raw::RawEs256::from_key(&holder);
 
     let r = ratio::interleaved(
         "verify presentation with KB / two ES256 verifications",
@@ -149,12 +158,8 @@ fn bench(c: &mut Criterion) {
                 .expect("verify");
         },
         || {
-            assert!(
-                crypto::verify(issuer_pk, SCHEME, black_box(&jwt_input), &jwt_sig).expect("verify")
-            );
-            assert!(
-                crypto::verify(holder_pk, SCHEME, black_box(&kb_input), &kb_sig).expect("verify")
-            );
+            assert!(issuer_pk.verify(black_box(&jwt_input), &jwt_sig));
+            assert!(holder_pk.verify(black_box(&kb_input), &kb_sig));
         },
     );
     println!(
@@ -165,12 +170,8 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("verify_presentation_with_kb");
     g.bench_function("raw 2x ES256 verify", |b| {
         b.iter(|| {
-            assert!(
-                crypto::verify(issuer_pk, SCHEME, black_box(&jwt_input), &jwt_sig).expect("verify")
-            );
-            assert!(
-                crypto::verify(holder_pk, SCHEME, black_box(&kb_input), &kb_sig).expect("verify")
-            );
+            assert!(issuer_pk.verify(black_box(&jwt_input), &jwt_sig));
+            assert!(holder_pk.verify(black_box(&kb_input), &kb_sig));
         })
     });
     g.bench_function("idforge VcVerifier::verify", |b| {

@@ -257,8 +257,11 @@ impl Issuer {
             disclosures: Disclosures::with_capacity(issuance.disclose.len()),
             reached: 0,
             spare: Vec::new(),
+            salts: vec![0u8; SALT_BYTES * policy.disclosed_count()],
+            salts_used: 0,
             rng,
         };
+        b.rng.fill_bytes(&mut b.salts);
         let mut payload = Vec::with_capacity(256 + 64 * issuance.disclose.len());
         b.write_object(claims, &policy, &mut payload)?;
         if b.reached != policy.disclosed_count() {
@@ -490,7 +493,30 @@ struct Builder<'a, R: ?Sized> {
     reached: usize,
     /// Reused JSON buffers for Disclosures under construction (one per nesting level).
     spare: Vec<Vec<u8>>,
+    /// The salts of the Disclosures the policy names, drawn from `rng` in one call (one
+    /// call per salt costs more than the rest of a Disclosure when the RNG is a port with a
+    /// lock, as oauth-core's is); taken in order, wiped once used.
+    salts: Vec<u8>,
+    /// How much of `salts` has been used.
+    salts_used: usize,
     rng: &'a mut R,
+}
+
+impl<R: RngCore + ?Sized> Builder<'_, R> {
+    /// The next 128-bit salt (RFC 9901 §4.2.1, §9.3): from the pool while it lasts, then
+    /// drawn one by one.
+    fn next_salt(&mut self) -> [u8; SALT_BYTES] {
+        let mut salt = [0u8; SALT_BYTES];
+        match self.salts.get_mut(self.salts_used..self.salts_used + SALT_BYTES) {
+            Some(pooled) => {
+                salt.copy_from_slice(pooled);
+                pooled.fill(0);
+                self.salts_used += SALT_BYTES;
+            }
+            None => self.rng.fill_bytes(&mut salt),
+        }
+        salt
+    }
 }
 
 impl<R: RngCore + CryptoRng + ?Sized> Builder<'_, R> {
@@ -618,8 +644,7 @@ impl<R: RngCore + CryptoRng + ?Sized> Builder<'_, R> {
         self.reached += 1;
         let mut json = self.spare.pop().unwrap_or_else(|| Vec::with_capacity(128));
         json.clear();
-        let mut salt = [0u8; SALT_BYTES];
-        self.rng.fill_bytes(&mut salt);
+        let salt = self.next_salt();
         // 16 bytes encode to 22 characters; the base64url alphabet needs no JSON escaping.
         let mut salt_text = [0u8; 22];
         let n = b64::encode_to_slice(&salt, &mut salt_text).unwrap_or(0);
@@ -771,6 +796,60 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The salts come from one draw of the RNG (the pool), are 128 bits each (RFC 9901
+    /// §9.3) and all different; nested Disclosures get theirs from the same pool.
+    #[test]
+    fn salts_are_drawn_in_one_call_and_all_differ() {
+        struct Counting(rand_chacha::ChaCha20Rng, usize);
+        impl RngCore for Counting {
+            fn next_u32(&mut self) -> u32 {
+                self.1 += 1;
+                self.0.next_u32()
+            }
+            fn next_u64(&mut self) -> u64 {
+                self.1 += 1;
+                self.0.next_u64()
+            }
+            fn fill_bytes(&mut self, dest: &mut [u8]) {
+                self.1 += 1;
+                self.0.fill_bytes(dest)
+            }
+            fn try_fill_bytes(&mut self, dest: &mut [u8]) -> std::result::Result<(), rand::Error> {
+                self.fill_bytes(dest);
+                Ok(())
+            }
+        }
+        impl CryptoRng for Counting {}
+        use rand::SeedableRng;
+        let mut claims = Map::new();
+        for i in 0..12 {
+            claims.insert(format!("c{i}"), Value::from(format!("v{i}")));
+        }
+        claims.insert("address".into(), serde_json::json!({"street": "s", "city": "c"}));
+        let mut paths: Vec<String> = (0..12).map(|i| format!("/c{i}")).collect();
+        paths.extend(["/address".into(), "/address/street".into()]);
+        let issuance = Issuance::new(claims).disclose(&paths).unwrap();
+        let mut issuer = Issuer::default();
+        issuer.config.decoys = 0;
+        let mut rng = Counting(rand_chacha::ChaCha20Rng::seed_from_u64(9), 0);
+        let prepared = issuer
+            .prepare(&issuance, idforge_jose::JwsAlgorithm::ES256, None, &mut rng)
+            .unwrap();
+        assert_eq!(rng.1, 1, "one draw for all salts");
+        let salts: std::collections::HashSet<String> = prepared
+            .disclosures
+            .iter()
+            .map(|d| {
+                crate::disclosure::Disclosure::parse(d, 8)
+                    .unwrap()
+                    .salt()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(salts.len(), 14);
+        assert!(salts.iter().all(|s| s.len() == 22));
     }
 
     #[test]
