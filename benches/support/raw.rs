@@ -6,7 +6,7 @@
 //! ES256: SHA-256 with the low-level hasher and `ECDSA_do_sign` / `ECDSA_do_verify` on a
 //! prepared `EC_KEY` (decisions 0009 and 0013: the fastest calls OpenSSL offers; EVP adds a
 //! per-call fetch and context, and DER encoding).
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)] // bench support: setup failures abort by design
 
 use idforge_jose::{Key, KeyParams};
 use openssl::bn::BigNum;
@@ -28,7 +28,10 @@ impl RawEs256 {
             panic!("not an EC key")
         };
         let group = EcGroup::from_curve_name(Nid::X9_62_PRIME256V1).unwrap();
-        let (x, y) = (BigNum::from_slice(x).unwrap(), BigNum::from_slice(y).unwrap());
+        let (x, y) = (
+            BigNum::from_slice(x).unwrap(),
+            BigNum::from_slice(y).unwrap(),
+        );
         let public = EcKey::from_public_key_affine_coordinates(&group, &x, &y).unwrap();
         let private = d.as_ref().map(|d| {
             EcKey::from_private_components(

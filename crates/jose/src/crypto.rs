@@ -449,6 +449,23 @@ pub fn ec_coordinates(key: &PublicKey, curve: EcCurve) -> Result<(Vec<u8>, Vec<u
     Ok((pad_left(x, n), pad_left(y, n)))
 }
 
+/// The affine coordinates of an EC private key's public point, padded to the curve length,
+/// without building a separate public key first (ECDH-ES publishes a fresh ephemeral key's
+/// point in `epk` on every encryption).
+pub fn ec_private_coordinates(key: &PrivateKey, curve: EcCurve) -> Result<(Vec<u8>, Vec<u8>)> {
+    let ec = key.pkey.ec_key().map_err(|_| invalid("not an EC key"))?;
+    let (x, y) = affine(ec.group(), ec.public_key())?;
+    let n = curve.coordinate_len();
+    Ok((pad_left(x, n), pad_left(y, n)))
+}
+
+/// The raw 32-byte public key of an OKP private key.
+pub fn okp_private_public_bytes(key: &PrivateKey) -> Result<Vec<u8>> {
+    key.pkey
+        .raw_public_key()
+        .map_err(|_| invalid("not an OKP key"))
+}
+
 /// Builds an Ed25519/X25519 public key from its 32 raw bytes.
 pub fn okp_public(curve: OkpCurve, x: &[u8]) -> Result<PublicKey> {
     if x.len() != 32 {
@@ -1937,7 +1954,9 @@ mod tests {
             let fast = key.public_key().expect("public");
             let der = key.pkey.public_key_to_der().expect("der");
             assert_eq!(fast.pkey.public_key_to_der().expect("der"), der);
-            assert!(fast.pkey.public_eq(&PKey::public_key_from_der(&der).expect("pub")));
+            assert!(fast
+                .pkey
+                .public_eq(&PKey::public_key_from_der(&der).expect("pub")));
         }
     }
 

@@ -86,18 +86,19 @@ pub(crate) struct Ephemeral {
     pub(crate) epk: Value,
 }
 
-fn epk_value(public: &PublicKey, curve: AgreementCurve) -> Result<Value> {
+/// The `epk` JWK of the ephemeral key, its public part taken straight from the private key.
+fn epk_value(private: &PrivateKey, curve: AgreementCurve) -> Result<Value> {
     let mut m = Map::new();
     match curve {
         AgreementCurve::Ec(c) => {
-            let (x, y) = crypto::ec_coordinates(public, c)?;
+            let (x, y) = crypto::ec_private_coordinates(private, c)?;
             m.insert("kty".into(), "EC".into());
             m.insert("crv".into(), c.name().into());
             m.insert("x".into(), b64::encode(x).into());
             m.insert("y".into(), b64::encode(y).into());
         }
         AgreementCurve::X25519 => {
-            let x = crypto::okp_public_bytes(public)?;
+            let x = crypto::okp_private_public_bytes(private)?;
             m.insert("kty".into(), "OKP".into());
             m.insert("crv".into(), "X25519".into());
             m.insert("x".into(), b64::encode(x).into());
@@ -125,7 +126,7 @@ pub(crate) fn ephemeral(recipient: &Key, injected: Option<&Key>) -> Result<Ephem
         }
         None => crypto::ephemeral_like(public).map_err(|_| Error::Backend)?,
     };
-    let epk = epk_value(&private.public_key()?, curve)?;
+    let epk = epk_value(&private, curve)?;
     Ok(Ephemeral { private, epk })
 }
 

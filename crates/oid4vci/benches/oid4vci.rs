@@ -231,9 +231,7 @@ fn benches(c: &mut Criterion) {
     let r = raw(&env);
     let mut g = c.benchmark_group("oid4vci");
     g.measurement_time(Duration::from_secs(4));
-    g.bench_function("raw_es256_verify_and_sign", |b| {
-        b.iter(|| raw_once(&r))
-    });
+    g.bench_function("raw_es256_verify_and_sign", |b| b.iter(|| raw_once(&r)));
     g.bench_function("credential_endpoint_dc_sd_jwt_10_claims", |b| {
         b.iter_custom(|iters| {
             let all = bodies(&env, iters as usize);

@@ -132,17 +132,14 @@ fn bench(c: &mut Criterion) {
     let kb = presentation.rsplit('~').next().expect("kb");
     let split = |t: &str| {
         let i = t.rfind('.').expect("dot");
-        (
-            t.as_bytes()[..i].to_vec(),
-            {
-                let rs = b64::decode(&t[i + 1..], "sig").expect("sig");
-                openssl::ecdsa::EcdsaSig::from_private_components(
-                    openssl::bn::BigNum::from_slice(&rs[..32]).expect("r"),
-                    openssl::bn::BigNum::from_slice(&rs[32..]).expect("s"),
-                )
-                .expect("sig")
-            },
-        )
+        (t.as_bytes()[..i].to_vec(), {
+            let rs = b64::decode(&t[i + 1..], "sig").expect("sig");
+            openssl::ecdsa::EcdsaSig::from_private_components(
+                openssl::bn::BigNum::from_slice(&rs[..32]).expect("r"),
+                openssl::bn::BigNum::from_slice(&rs[32..]).expect("s"),
+            )
+            .expect("sig")
+        })
     };
     let (jwt_input, jwt_sig) = split(jwt);
     let (kb_input, kb_sig) = split(kb);

@@ -507,7 +507,10 @@ impl<R: RngCore + ?Sized> Builder<'_, R> {
     /// drawn one by one.
     fn next_salt(&mut self) -> [u8; SALT_BYTES] {
         let mut salt = [0u8; SALT_BYTES];
-        match self.salts.get_mut(self.salts_used..self.salts_used + SALT_BYTES) {
+        match self
+            .salts
+            .get_mut(self.salts_used..self.salts_used + SALT_BYTES)
+        {
             Some(pooled) => {
                 salt.copy_from_slice(pooled);
                 pooled.fill(0);
@@ -827,7 +830,10 @@ mod tests {
         for i in 0..12 {
             claims.insert(format!("c{i}"), Value::from(format!("v{i}")));
         }
-        claims.insert("address".into(), serde_json::json!({"street": "s", "city": "c"}));
+        claims.insert(
+            "address".into(),
+            serde_json::json!({"street": "s", "city": "c"}),
+        );
         let mut paths: Vec<String> = (0..12).map(|i| format!("/c{i}")).collect();
         paths.extend(["/address".into(), "/address/street".into()]);
         let issuance = Issuance::new(claims).disclose(&paths).unwrap();
