@@ -392,6 +392,29 @@ pub fn ec_public(curve: EcCurve, x: &[u8], y: &[u8]) -> Result<PublicKey> {
     Ok(PublicKey { pkey })
 }
 
+/// Builds an EC public key from its SEC 1 encoding (SEC 1 v2 §2.3.4: `04 || x || y`
+/// uncompressed, or `02`/`03 || x` compressed, as `did:key` carries P-256 keys). The point is
+/// decoded by OpenSSL, which refuses one that is not on the curve (and the point at
+/// infinity, `00`, is refused here).
+pub fn ec_public_sec1(curve: EcCurve, bytes: &[u8]) -> Result<PublicKey> {
+    let n = curve.coordinate_len();
+    let ok_len = match bytes.first() {
+        Some(4) => bytes.len() == 1 + 2 * n,
+        Some(2 | 3) => bytes.len() == 1 + n,
+        _ => false,
+    };
+    if !ok_len {
+        return Err(invalid("malformed SEC 1 EC point"));
+    }
+    let group = curve.group()?;
+    let mut ctx = BigNumContext::new().map_err(|_| Error::Backend)?;
+    let point = EcPoint::from_bytes(&group, bytes, &mut ctx)
+        .map_err(|_| invalid("EC point is not on the curve"))?;
+    let ec = EcKey::from_public_key(&group, &point).map_err(|_| Error::Backend)?;
+    let pkey = PKey::from_ec_key(ec).map_err(|_| Error::Backend)?;
+    Ok(PublicKey { pkey })
+}
+
 /// Builds an EC private key and checks that `d` matches the public point.
 pub fn ec_private(curve: EcCurve, x: &[u8], y: &[u8], d: &[u8]) -> Result<PrivateKey> {
     let group = curve.group()?;
@@ -1994,6 +2017,32 @@ mod tests {
         let ed = okp_private(OkpCurve::Ed25519, &x, &d).expect("ed");
         let scheme = SignatureScheme::Ecdsa(HashAlg::Sha256, EcCurve::P256);
         assert!(sign(&ed, scheme, b"m").is_err());
+        assert!(openssl::error::ErrorStack::get().errors().is_empty());
+    }
+
+    /// SEC 1 points: compressed and uncompressed forms give the same key; off-curve points,
+    /// wrong lengths and the point at infinity are refused.
+    #[test]
+    fn sec1_points() {
+        let (x, y, _) = ec_generate(EcCurve::P256).expect("ec");
+        let mut full = vec![4u8];
+        full.extend_from_slice(&x);
+        full.extend_from_slice(&y);
+        let mut short = vec![2 + (y[31] & 1)];
+        short.extend_from_slice(&x);
+        for enc in [&full, &short] {
+            let key = ec_public_sec1(EcCurve::P256, enc).expect("point");
+            assert_eq!(
+                ec_coordinates(&key, EcCurve::P256).expect("xy"),
+                (x.clone(), y.clone())
+            );
+        }
+        let mut off = full.clone();
+        off[64] ^= 1;
+        assert!(ec_public_sec1(EcCurve::P256, &off).is_err());
+        assert!(ec_public_sec1(EcCurve::P256, &full[..64]).is_err());
+        assert!(ec_public_sec1(EcCurve::P256, &[0]).is_err());
+        assert!(ec_public_sec1(EcCurve::P384, &short).is_err());
         assert!(openssl::error::ErrorStack::get().errors().is_empty());
     }
 

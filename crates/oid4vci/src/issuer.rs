@@ -676,7 +676,9 @@ impl CredentialIssuer {
             &template.proof_signing_algorithms,
             self.ctx.now(),
         )
-        .with_window(self.settings().proof_max_age, self.settings().leeway);
+        .with_window(self.settings().proof_max_age, self.settings().leeway)
+        .with_binding_methods(&template.binding_methods)
+        .with_trust_anchors(&self.settings().proof_trust_anchors);
         let checked: Vec<ValidProof> = proofs
             .iter()
             .map(|p| check_jwt_proof(p, &rules))

@@ -40,6 +40,7 @@
 mod error;
 pub mod metadata;
 pub mod offer;
+pub mod proof_key;
 pub mod request;
 pub mod template;
 // Logic.

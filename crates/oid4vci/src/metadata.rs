@@ -70,6 +70,11 @@ pub struct IssuerSettings {
     pub status_list_ttl: i64,
     /// Issuer `display` (§12.2.4).
     pub display: Vec<Display>,
+    /// Trust anchors (DER X.509 certificates) for proofs whose key comes in `x5c`
+    /// (Appendix F.1): the chain must validate to one of them. Empty (the default) refuses
+    /// `x5c` proofs. Not part of the serialized settings (certificates are configured apart).
+    #[serde(skip)]
+    pub proof_trust_anchors: Vec<Vec<u8>>,
 }
 
 impl Default for IssuerSettings {
@@ -93,6 +98,7 @@ impl Default for IssuerSettings {
             status_list_size: 1 << 17,
             status_list_ttl: 300,
             display: Vec::new(),
+            proof_trust_anchors: Vec::new(),
         }
     }
 }
@@ -103,6 +109,12 @@ impl IssuerSettings {
         self.anonymous_access = AnonymousAccess::Allowed {
             client_id: client_id.into(),
         };
+        self
+    }
+
+    /// With trust anchors (DER certificates) for `x5c` proofs (Appendix F.1).
+    pub fn with_proof_trust_anchors(mut self, anchors: impl IntoIterator<Item = Vec<u8>>) -> Self {
+        self.proof_trust_anchors = anchors.into_iter().collect();
         self
     }
 

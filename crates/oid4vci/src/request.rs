@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use idforge_oauth_core::Error;
 
 use crate::error::{invalid_proof, invalid_request, CredentialErrorCode};
+use crate::template::BindingMethod;
 
 /// The `typ` of a `jwt` key proof (Appendix F.1).
 pub const PROOF_TYP: &str = idforge_jose::claims::typ::OPENID4VCI_PROOF;
@@ -137,6 +138,11 @@ pub struct ProofRules<'a> {
     pub max_age: i64,
     /// Newest accepted `iat` is `now + leeway`.
     pub leeway: i64,
+    /// The template's binding methods (§12.2.4): which of `jwk`/`x5c` (method `jwk`) and
+    /// DID URL `kid`s (`did:jwk`, `did:key`) a proof may use.
+    pub binding_methods: &'a [BindingMethod],
+    /// Trust anchors (DER certificates) for proofs with `x5c`; empty refuses `x5c`.
+    pub trust_anchors: &'a [Vec<u8>],
 }
 
 impl<'a> ProofRules<'a> {
@@ -155,7 +161,21 @@ impl<'a> ProofRules<'a> {
             now,
             max_age: 300,
             leeway: 60,
+            binding_methods: &[BindingMethod::Jwk],
+            trust_anchors: &[],
         }
+    }
+
+    /// With the template's binding methods (default: `jwk` only).
+    pub fn with_binding_methods(mut self, methods: &'a [BindingMethod]) -> Self {
+        self.binding_methods = methods;
+        self
+    }
+
+    /// With trust anchors (DER) for `x5c` proofs (default: none, `x5c` refused).
+    pub fn with_trust_anchors(mut self, anchors: &'a [Vec<u8>]) -> Self {
+        self.trust_anchors = anchors;
+        self
     }
 
     /// With the accepted `iat` window: `max_age` seconds back, `leeway` ahead.
@@ -184,9 +204,11 @@ const PRIVATE_JWK_MEMBERS: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", 
 /// 1. at most [`MAX_PROOF_BYTES`], a compact JWS;
 /// 2. header `typ` is `openid4vci-proof+jwt`;
 /// 3. header `alg` is one of the template's proof algorithms (never `none` nor a MAC);
-/// 4. exactly one of `kid`, `jwk`, `x5c` (and `trust_chain`); this issuer binds with `jwk`
-///    (its only binding method), so `kid` and `x5c` are refused;
-/// 5. `jwk` holds no private key material, and is a public EC, OKP or RSA key;
+/// 4. exactly one of `kid`, `jwk`, `x5c` (and `trust_chain`, which is refused), resolved by
+///    [`crate::proof_key`]: `jwk` and `x5c` need the template's `jwk` binding method, `x5c`
+///    also trust anchors and a chain that validates to one at `now`; `kid` must be a DID URL
+///    of a method the template lists (`did:jwk`, `did:key`);
+/// 5. the key holds no private key material, and is a public EC, OKP or RSA key;
 /// 6. the signature verifies with that key;
 /// 7. `aud` is the Credential Issuer Identifier;
 /// 8. `iat` is present, not older than `max_age`, not later than `now + leeway`; `exp`, if
@@ -217,18 +239,31 @@ pub fn check_jwt_proof(jwt: &str, rules: &ProofRules<'_>) -> Result<ValidProof, 
             "the proof header must have exactly one of `kid`, `jwk`, `x5c`",
         ));
     }
-    let Some(Value::Object(jwk_obj)) = header.get("jwk") else {
-        return Err(invalid_proof(
-            "this issuer binds credentials with `jwk` only",
-        ));
+    let jwk_binding = rules.binding_methods.contains(&BindingMethod::Jwk);
+    let jwk = match (header.get("kid"), header.get("jwk"), header.get("x5c")) {
+        (_, Some(Value::Object(jwk_obj)), _) => {
+            if !jwk_binding {
+                return Err(invalid_proof("this credential is not bound to `jwk` keys"));
+            }
+            if PRIVATE_JWK_MEMBERS.iter().any(|m| jwk_obj.contains_key(*m)) {
+                return Err(invalid_proof(
+                    "the proof `jwk` contains private key material",
+                ));
+            }
+            Jwk::from_value(Value::Object(jwk_obj.clone()))
+                .map_err(|_| invalid_proof("malformed `jwk`"))?
+        }
+        (Some(Value::String(kid)), None, None) => {
+            crate::proof_key::did_url_jwk(kid, rules.binding_methods)?
+        }
+        (None, None, Some(_)) => {
+            if !jwk_binding {
+                return Err(invalid_proof("this credential is not bound to `x5c` keys"));
+            }
+            crate::proof_key::x5c_jwk(&header, rules.trust_anchors, rules.now)?
+        }
+        _ => return Err(invalid_proof("malformed proof key (`kid`, `jwk` or `x5c`)")),
     };
-    if PRIVATE_JWK_MEMBERS.iter().any(|m| jwk_obj.contains_key(*m)) {
-        return Err(invalid_proof(
-            "the proof `jwk` contains private key material",
-        ));
-    }
-    let jwk = Jwk::from_value(Value::Object(jwk_obj.clone()))
-        .map_err(|_| invalid_proof("malformed `jwk`"))?;
     if jwk.is_private() {
         return Err(invalid_proof("the proof `jwk` must be a public key"));
     }

@@ -66,9 +66,19 @@ impl CredentialFormat {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum BindingMethod {
-    /// `jwk`: the proof's JWK goes into the credential's `cnf.jwk` (RFC 7800).
+    /// `jwk`: the proof's JWK goes into the credential's `cnf.jwk` (RFC 7800). Proofs carry
+    /// the key in `jwk`, or in `x5c` when the issuer has trust anchors for proof certificates
+    /// (Appendix F.1); the leaf key is bound the same way.
     #[serde(rename = "jwk")]
     Jwk,
+    /// `did:jwk`: the proof's `kid` is a `did:jwk` DID URL (§12.2.4: a DID method is
+    /// advertised as `did:` + method name; Appendix F.1 `kid`); the key it encodes is bound.
+    #[serde(rename = "did:jwk")]
+    DidJwk,
+    /// `did:key`: the proof's `kid` is a `did:key` DID URL of a P-256 key (multicodec
+    /// `p256-pub`); the key it encodes is bound.
+    #[serde(rename = "did:key")]
+    DidKey,
 }
 
 /// A display entry (§12.2.4 `display`, claim `display`).
@@ -241,6 +251,16 @@ impl CredentialTemplate {
         algs: impl IntoIterator<Item = JwsAlgorithm>,
     ) -> Self {
         self.proof_signing_algorithms = algs.into_iter().collect();
+        self
+    }
+
+    /// With these holder binding methods (§12.2.4 `cryptographic_binding_methods_supported`),
+    /// replacing the default `jwk`.
+    pub fn with_binding_methods(
+        mut self,
+        methods: impl IntoIterator<Item = BindingMethod>,
+    ) -> Self {
+        self.binding_methods = methods.into_iter().collect();
         self
     }
 

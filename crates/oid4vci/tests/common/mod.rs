@@ -13,10 +13,10 @@ use idforge_oauth_core::{Client, Config, Error, OsRng, Provider, TokenResponse};
 use idforge_oid4vci::memory::{MemoryIssuanceStore, MemoryTemplateStore};
 use idforge_oid4vci::request::PROOF_TYP;
 use idforge_oid4vci::{
-    ClaimTemplate, CreatedOffer, CredentialAuthorization, CredentialFormat, CredentialIssuer,
-    CredentialResponse, CredentialTemplate, DeferredIssuance, Display, IssuerCore, IssuerSettings,
-    Notification, NotificationHandler, OfferGrant, OfferRequest, PreAuthorizedCodeGrant,
-    WalletClients, PRE_AUTHORIZED_CODE_GRANT,
+    BindingMethod, ClaimTemplate, CreatedOffer, CredentialAuthorization, CredentialFormat,
+    CredentialIssuer, CredentialResponse, CredentialTemplate, DeferredIssuance, Display,
+    IssuerCore, IssuerSettings, Notification, NotificationHandler, OfferGrant, OfferRequest,
+    PreAuthorizedCodeGrant, WalletClients, PRE_AUTHORIZED_CODE_GRANT,
 };
 use serde_json::{json, Map, Value};
 
@@ -97,6 +97,22 @@ pub fn badge() -> CredentialTemplate {
     .without_binding()
 }
 
+/// A PID bound by DID URL proofs as well as by `jwk`/`x5c` (OID4VCI 1.0 Appendix F.1).
+pub fn pid_did() -> CredentialTemplate {
+    CredentialTemplate::new(
+        "pid-did",
+        CredentialFormat::SdJwtVc {
+            vct: "urn:eudi:pid:1".into(),
+        },
+    )
+    .with_claim(ClaimTemplate::new(["given_name"]).mandatory())
+    .with_binding_methods([
+        BindingMethod::Jwk,
+        BindingMethod::DidJwk,
+        BindingMethod::DidKey,
+    ])
+}
+
 pub fn settings() -> IssuerSettings {
     IssuerSettings::default()
         .with_anonymous_access(ANON)
@@ -139,8 +155,9 @@ pub fn env_with(settings: IssuerSettings, deferred: Option<Arc<dyn DeferredIssua
         .unwrap();
     let grants = Arc::new(MemoryGrantStore::new());
     let clock = Arc::new(FixedClock::new(NOW));
-    let templates =
-        Arc::new(MemoryTemplateStore::with_templates([pid(), diploma(), badge()]).unwrap());
+    let templates = Arc::new(
+        MemoryTemplateStore::with_templates([pid(), diploma(), badge(), pid_did()]).unwrap(),
+    );
     let core = IssuerCore::new(settings, templates, Arc::new(MemoryIssuanceStore::new())).unwrap();
     let mut config = Config::new(ISSUER);
     config
