@@ -8,13 +8,18 @@
 //!
 //! Every failure is `invalid_encryption_parameters` (§8.3.1.2).
 
-use idforge_jose::{Header, Jwk, JwkSet, Key, KeySet};
-use idforge_jwe::{ContentEncryption, Encryptor, JwePolicy, KeyManagementAlgorithm, Recipient};
+use idforge_jose::crypto::EcCurve;
+use idforge_jose::{Header, Jwk, JwkSet, Key, KeySet, KeySpec};
+use idforge_jwe::{Encryptor, JwePolicy, Recipient};
 use idforge_oauth_core::secret::PortRng;
 use idforge_oauth_core::{Error, Rng};
 use serde_json::{json, Map, Value};
 
 use crate::error::CredentialErrorCode;
+
+/// The JWE algorithm enums the settings are made of (from `idforge-jwe`), so hosts configure
+/// encryption without depending on that crate themselves.
+pub use idforge_jwe::{ContentEncryption, KeyManagementAlgorithm};
 
 fn bad(m: &str) -> Error {
     CredentialErrorCode::InvalidEncryptionParameters.error(m.to_owned())
@@ -50,6 +55,57 @@ impl EncryptionSettings {
             encryptions: encryptions.into_iter().collect(),
             required: false,
         }
+    }
+
+    /// Settings accepting `algorithms` and `encryptions`, with freshly generated decryption
+    /// keys for requests (§10.1): one P-256 key when an `ECDH-ES*` algorithm is listed, one
+    /// RSA-2048 key when an `RSA-OAEP*` one is, each with a `kid` and the first listed `alg`
+    /// of its family. For hosts without key management of their own (the keys last as long
+    /// as the settings; wallets read them from the metadata). Symmetric algorithms (`dir`,
+    /// `A*KW`, `A*GCMKW`, `PBES2-*`) are refused: the wallet shares no secret with the issuer.
+    pub fn generate(
+        algorithms: impl IntoIterator<Item = KeyManagementAlgorithm>,
+        encryptions: impl IntoIterator<Item = ContentEncryption>,
+    ) -> Result<Self, Error> {
+        use KeyManagementAlgorithm as A;
+        let algorithms: Vec<KeyManagementAlgorithm> = algorithms.into_iter().collect();
+        let encryptions: Vec<ContentEncryption> = encryptions.into_iter().collect();
+        if algorithms.is_empty() || encryptions.is_empty() {
+            return Err(Error::ServerError(
+                "encryption needs at least one alg and one enc".into(),
+            ));
+        }
+        let mut ec = None;
+        let mut rsa = None;
+        for a in &algorithms {
+            match a {
+                A::EcdhEs | A::EcdhEsA128Kw | A::EcdhEsA192Kw | A::EcdhEsA256Kw => {
+                    ec.get_or_insert(*a);
+                }
+                A::RsaOaep | A::RsaOaep256 | A::RsaOaep384 | A::RsaOaep512 => {
+                    rsa.get_or_insert(*a);
+                }
+                other => {
+                    return Err(Error::ServerError(format!(
+                        "`{}` needs a shared secret; use ECDH-ES or RSA-OAEP",
+                        other.name()
+                    )))
+                }
+            }
+        }
+        let backend = |_| Error::ServerError("key generation failed".into());
+        let mut keys = Vec::new();
+        for (alg, spec, kid) in [
+            (ec, KeySpec::Ec(EcCurve::P256), "credential-request-ec"),
+            (rsa, KeySpec::Rsa(2048), "credential-request-rsa"),
+        ] {
+            if let Some(alg) = alg {
+                let key = Key::generate(spec).map_err(backend)?;
+                let jwk = key.jwk().clone().with_kid(kid).with_alg(alg.name());
+                keys.push(Key::from_jwk(jwk).map_err(backend)?);
+            }
+        }
+        Ok(EncryptionSettings::new(keys, algorithms, encryptions))
     }
 
     /// Encryption required for requests and responses.
@@ -159,5 +215,47 @@ impl ResponseEncryption {
         r.finish()?;
         jwe.compact()
             .map_err(|_| Error::ServerError("response encryption failed".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use KeyManagementAlgorithm as A;
+
+    /// Generated settings publish one key per family with its `alg`, decrypt requests
+    /// encrypted to either, and refuse symmetric algorithms and empty lists.
+    #[test]
+    fn generated_settings() {
+        let s = EncryptionSettings::generate(
+            [A::EcdhEsA256Kw, A::EcdhEs, A::RsaOaep256],
+            [ContentEncryption::A128Gcm],
+        )
+        .unwrap();
+        let m = s.metadata();
+        let jwks = &m["credential_request_encryption"]["jwks"]["keys"];
+        assert_eq!(jwks.as_array().unwrap().len(), 2);
+        assert_eq!(jwks[0]["alg"], "ECDH-ES+A256KW");
+        assert_eq!(jwks[1]["alg"], "RSA-OAEP-256");
+        assert!(jwks[0].get("d").is_none(), "public keys only");
+        assert_eq!(
+            m["credential_response_encryption"]["alg_values_supported"],
+            serde_json::json!(["ECDH-ES+A256KW", "ECDH-ES", "RSA-OAEP-256"])
+        );
+        for (i, alg) in [(0, A::EcdhEsA256Kw), (1, A::RsaOaep256)] {
+            let public = Key::from_jwk(Jwk::from_value(jwks[i].clone()).unwrap()).unwrap();
+            let jwe = Encryptor::new(ContentEncryption::A128Gcm)
+                .recipient(Recipient::new(&public, alg))
+                .encrypt(b"{}")
+                .unwrap()
+                .compact()
+                .unwrap();
+            assert_eq!(s.decrypt_request(jwe.as_bytes()).unwrap(), b"{}");
+        }
+        for bad_alg in [A::Dir, A::A128Kw, A::A256GcmKw, A::Pbes2Hs256A128Kw] {
+            assert!(EncryptionSettings::generate([bad_alg], [ContentEncryption::A128Gcm]).is_err());
+        }
+        assert!(EncryptionSettings::generate([], [ContentEncryption::A128Gcm]).is_err());
+        assert!(EncryptionSettings::generate([A::EcdhEs], []).is_err());
     }
 }

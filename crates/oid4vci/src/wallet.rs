@@ -104,7 +104,9 @@ impl HttpRequest {
         }
     }
 
-    fn post_json(url: &str, token: Option<&str>, body: &Value) -> Self {
+    /// A JSON `POST` to `url`, with the bearer `token` when given (for requests the client
+    /// does not build itself, e.g. to encrypt with [`HttpRequest::encrypted_to`]).
+    pub fn post_json(url: &str, token: Option<&str>, body: &Value) -> Self {
         let mut headers = vec![("content-type", "application/json".to_owned())];
         if let Some(t) = token {
             headers.push(("authorization", format!("Bearer {t}")));

@@ -25,6 +25,7 @@ use axum::Router;
 use idforge_jose::SystemClock;
 use idforge_oauth_core::http::error_response;
 use idforge_oauth_core::{resolve_access_token, Client, Context, Error};
+use idforge_oid4vci::encryption::{ContentEncryption, EncryptionSettings, KeyManagementAlgorithm};
 use idforge_oid4vci::memory::{MemoryIssuanceStore, MemoryTemplateStore};
 use idforge_oid4vci::{
     ClaimTemplate, CredentialAuthorization, CredentialFormat, CredentialIssuer, CredentialTemplate,
@@ -58,6 +59,138 @@ pub struct CredentialIssuerConfig {
     /// Wrong `tx_code` attempts after which the pre-authorized code is dead (default 5).
     #[serde(default = "default_attempts")]
     pub tx_code_max_attempts: u32,
+    /// `request_encryption = { algs, encs, required }`: encrypted credential requests
+    /// (OID4VCI 1.0 §10.1, metadata `credential_request_encryption`); the issuer's
+    /// decryption keys (one per key family of `algs`) are generated when the server starts
+    /// and published in the metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_encryption: Option<EncryptionConfig>,
+    /// `response_encryption = { algs, encs, required }`: encrypted credential responses
+    /// (§10.2, metadata `credential_response_encryption`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_encryption: Option<EncryptionConfig>,
+}
+
+/// `request_encryption` / `response_encryption` in `[credential_issuer]`: the JWE algorithms
+/// accepted (`algs`: `alg` names, default `["ECDH-ES"]`; `encs`: `enc` names, default
+/// `["A128GCM"]`) and whether encryption is `required` (default false). Names are checked
+/// when the configuration is loaded.
+///
+/// idforge-oid4vci has one set of algorithms and one `encryption_required` switch for both
+/// directions: the server accepts and offers the union of the two tables' algorithms, and
+/// requires encryption both ways when either table says `required = true`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct EncryptionConfig {
+    /// Key management algorithms (`ECDH-ES*`, `RSA-OAEP*`).
+    #[serde(default = "default_algs")]
+    pub algs: Vec<JweAlg>,
+    /// Content encryption algorithms.
+    #[serde(default = "default_encs")]
+    pub encs: Vec<JweEnc>,
+    /// Encryption required.
+    #[serde(default)]
+    pub required: bool,
+}
+
+impl Default for EncryptionConfig {
+    fn default() -> Self {
+        EncryptionConfig {
+            algs: default_algs(),
+            encs: default_encs(),
+            required: false,
+        }
+    }
+}
+
+fn default_algs() -> Vec<JweAlg> {
+    vec![JweAlg(KeyManagementAlgorithm::EcdhEs)]
+}
+fn default_encs() -> Vec<JweEnc> {
+    vec![JweEnc(ContentEncryption::A128Gcm)]
+}
+
+/// A JWE `alg` (RFC 7518 §4.1), written by its name in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JweAlg(pub KeyManagementAlgorithm);
+
+/// A JWE `enc` (RFC 7518 §5.1), written by its name in the configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JweEnc(pub ContentEncryption);
+
+impl Serialize for JweAlg {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for JweAlg {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        KeyManagementAlgorithm::from_name(&name)
+            .map(JweAlg)
+            .map_err(|_| serde::de::Error::custom(format!("unknown JWE alg `{name}`")))
+    }
+}
+
+impl Serialize for JweEnc {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.0.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for JweEnc {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        ContentEncryption::from_name(&name)
+            .map(JweEnc)
+            .map_err(|_| serde::de::Error::custom(format!("unknown JWE enc `{name}`")))
+    }
+}
+
+impl CredentialIssuerConfig {
+    /// The library's encryption settings for both tables (see [`EncryptionConfig`]), with
+    /// freshly generated request decryption keys; `None` without either table.
+    fn encryption(&self) -> Result<Option<EncryptionSettings>, ConfigError> {
+        let tables: Vec<&EncryptionConfig> = [&self.request_encryption, &self.response_encryption]
+            .into_iter()
+            .flatten()
+            .collect();
+        if tables.is_empty() {
+            return Ok(None);
+        }
+        let mut algs: Vec<KeyManagementAlgorithm> = Vec::new();
+        let mut encs: Vec<ContentEncryption> = Vec::new();
+        for t in &tables {
+            if t.algs.is_empty() || t.encs.is_empty() {
+                return Err(bad(
+                    "[credential_issuer] encryption: `algs` and `encs` must not be empty",
+                ));
+            }
+            for a in &t.algs {
+                if !algs.contains(&a.0) {
+                    algs.push(a.0);
+                }
+            }
+            for e in &t.encs {
+                if !encs.contains(&e.0) {
+                    encs.push(e.0);
+                }
+            }
+        }
+        let settings = EncryptionSettings::generate(algs, encs).map_err(|e| {
+            bad(format!(
+                "[credential_issuer] encryption: {}",
+                e.description()
+            ))
+        })?;
+        Ok(Some(if tables.iter().any(|t| t.required) {
+            settings.required()
+        } else {
+            settings
+        }))
+    }
 }
 
 fn default_batch_size() -> u32 {
@@ -76,6 +209,8 @@ impl Default for CredentialIssuerConfig {
             batch_size: default_batch_size(),
             anonymous_pre_authorized: true,
             tx_code_max_attempts: default_attempts(),
+            request_encryption: None,
+            response_encryption: None,
         }
     }
 }
@@ -173,6 +308,41 @@ pub enum ClientTemplate {
     Wallet,
 }
 
+/// The encryption tables' algorithms can be used without a shared secret (checked at load,
+/// without generating keys).
+fn check_encryption(ci: &CredentialIssuerConfig) -> Result<(), ConfigError> {
+    use KeyManagementAlgorithm as A;
+    for t in [&ci.request_encryption, &ci.response_encryption]
+        .into_iter()
+        .flatten()
+    {
+        if t.algs.is_empty() || t.encs.is_empty() {
+            return Err(bad(
+                "[credential_issuer] encryption: `algs` and `encs` must not be empty",
+            ));
+        }
+        for a in &t.algs {
+            if !matches!(
+                a.0,
+                A::EcdhEs
+                    | A::EcdhEsA128Kw
+                    | A::EcdhEsA192Kw
+                    | A::EcdhEsA256Kw
+                    | A::RsaOaep
+                    | A::RsaOaep256
+                    | A::RsaOaep384
+                    | A::RsaOaep512
+            ) {
+                return Err(bad(format!(
+                    "[credential_issuer] encryption: `{}` needs a shared secret; use ECDH-ES or RSA-OAEP",
+                    a.0.name()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn bad(m: impl Into<String>) -> ConfigError {
     ConfigError::CredentialIssuer(m.into())
 }
@@ -248,6 +418,7 @@ pub(crate) fn validate(config: &ServeConfig) -> Result<(), ConfigError> {
     }
     if let Some(ci) = &config.credential_issuer {
         settings(ci).validate().map_err(|e| bad(e.to_string()))?;
+        check_encryption(ci)?;
     }
     let mut ids = Vec::new();
     for t in &config.credential_templates {
@@ -310,6 +481,7 @@ fn settings(ci: &CredentialIssuerConfig) -> IssuerSettings {
 /// What the provider needs before it is built: the grant handler and the anonymous client.
 pub(crate) struct Prepared {
     core: Arc<IssuerCore>,
+    encryption: Option<EncryptionSettings>,
     pub(crate) grant: Arc<PreAuthorizedCodeGrant>,
     pub(crate) anonymous_client: Option<Client>,
 }
@@ -332,6 +504,7 @@ pub(crate) fn prepare(config: &ServeConfig) -> Result<Option<Prepared>, ConfigEr
     )
     .map_err(|e| bad(e.to_string()))?;
     Ok(Some(Prepared {
+        encryption: ci.encryption()?,
         grant: Arc::new(PreAuthorizedCodeGrant::new(core.clone())),
         anonymous_client: ci.anonymous_pre_authorized.then(|| {
             Client::public(ANONYMOUS_CLIENT).with_grant_types([PRE_AUTHORIZED_CODE_GRANT])
@@ -379,6 +552,9 @@ impl Oid4vci {
             }
         }
         let mut issuer = CredentialIssuer::new(ctx, prepared.core);
+        if let Some(e) = prepared.encryption {
+            issuer = issuer.with_encryption(e);
+        }
         if deferred {
             issuer = issuer.with_deferred(Arc::new(delays));
         }

@@ -9,6 +9,7 @@ use common::*;
 use idforge_jose::{
     crypto::EcCurve, jws, Header, JwsAlgorithm, JwsPolicy, Key, KeySpec, LocalSigner,
 };
+use idforge_oid4vci::encryption::{ContentEncryption, KeyManagementAlgorithm};
 use idforge_server::{ConfigError, ServeConfig};
 use serde_json::{json, Value};
 
@@ -523,5 +524,164 @@ async fn authorization_code_flow_with_authorization_details_and_issuer_state() {
     assert_eq!(
         param(r.location(), "error").as_deref(),
         Some("unauthorized_client")
+    );
+}
+
+/// `[credential_issuer]` `request_encryption` / `response_encryption` (OID4VCI 1.0 §10,
+/// metadata §12.2.4): advertised, honoured, `required` enforced, names checked at load.
+#[tokio::test]
+async fn credential_encryption_configuration() {
+    let with = |tables: &str| {
+        CONFIG.replacen(
+            "tx_code_max_attempts = 3\n",
+            &format!("tx_code_max_attempts = 3\n{tables}"),
+            1,
+        )
+    };
+    let config = ServeConfig::from_toml(&with(
+        "request_encryption = { algs = [\"RSA-OAEP-256\"], encs = [\"A256GCM\"] }\n\
+         response_encryption = { algs = [\"ECDH-ES\"], encs = [\"A128GCM\"], required = true }\n",
+    ))
+    .unwrap();
+    let state = idforge_server::build(&config, ISSUER).unwrap();
+    let app = idforge_server::router(&state);
+    let m = get(&app, "/.well-known/openid-credential-issuer")
+        .await
+        .json();
+    let req = &m["credential_request_encryption"];
+    // One decryption key per key family of the (united) algorithms, public parts only.
+    let keys = req["jwks"]["keys"].as_array().unwrap();
+    let algs: Vec<(&str, &str)> = keys
+        .iter()
+        .map(|k| (k["kty"].as_str().unwrap(), k["alg"].as_str().unwrap()))
+        .collect();
+    assert_eq!(algs, [("EC", "ECDH-ES"), ("RSA", "RSA-OAEP-256")]);
+    assert!(keys.iter().all(|k| k.get("d").is_none()));
+    assert_eq!(req["encryption_required"], true);
+    let resp = &m["credential_response_encryption"];
+    assert_eq!(
+        resp["alg_values_supported"],
+        json!(["RSA-OAEP-256", "ECDH-ES"])
+    );
+    assert_eq!(resp["enc_values_supported"], json!(["A256GCM", "A128GCM"]));
+    assert_eq!(resp["encryption_required"], true);
+
+    // A pre-authorized offer, redeemed anonymously.
+    let admin = admin_token(&app).await;
+    let r = post_json(
+        &app,
+        "/credential-offers",
+        &admin,
+        &json!({"username": "alice", "credential_configuration_ids": ["pid"]}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let code = r.json()["credential_offer"]["grants"]
+        ["urn:ietf:params:oauth:grant-type:pre-authorized_code"]["pre-authorized_code"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = format!(
+        "grant_type={}&pre-authorized_code={}",
+        enc("urn:ietf:params:oauth:grant-type:pre-authorized_code"),
+        enc(&code)
+    );
+    let r = post_form(&app, "/token", &[], &body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let token = r.json()["access_token"].as_str().unwrap().to_owned();
+
+    // Encryption is required: a plain request asking for a plain response is refused.
+    let key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
+    let plain = json!({"credential_configuration_id": "pid",
+                       "proofs": {"jwt": [proof(&key, &nonce(&app).await, None)]}});
+    let r = post_json(&app, "/credential", &token, &plain).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["error"], "invalid_encryption_parameters");
+
+    // The request encrypted to the issuer's RSA key (RSA-OAEP-256, A256GCM), asking for
+    // `credential_response_encryption` (ECDH-ES, A128GCM): the answer is a JWE to the
+    // wallet's key.
+    let wallet = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
+    let mut jwk = wallet.public_jwk().unwrap().to_value();
+    jwk["alg"] = json!("ECDH-ES");
+    jwk["kid"] = json!("wallet-enc");
+    let mut asked = json!({"credential_configuration_id": "pid",
+                           "proofs": {"jwt": [proof(&key, &nonce(&app).await, None)]}});
+    asked["credential_response_encryption"] = json!({"jwk": jwk, "enc": "A128GCM"});
+    let issuer_key = Key::from_json(&keys[1].to_string()).unwrap();
+    let encrypt = |body: &Value| {
+        idforge_oid4vci::wallet::HttpRequest::post_json(
+            &format!("{ISSUER}/credential"),
+            Some(&token),
+            body,
+        )
+        .encrypted_to(
+            &issuer_key,
+            KeyManagementAlgorithm::RsaOaep256,
+            ContentEncryption::A256Gcm,
+            &idforge_oauth_core::OsRng::new(),
+        )
+        .unwrap()
+    };
+    let send = |req: idforge_oid4vci::wallet::HttpRequest| {
+        let app = &app;
+        let auth = format!("Bearer {token}");
+        async move {
+            call(
+                app,
+                "POST",
+                "/credential",
+                &[
+                    ("authorization", &auth),
+                    ("content-type", "application/jwt"),
+                ],
+                std::str::from_utf8(&req.body).unwrap(),
+            )
+            .await
+        }
+    };
+    let r = send(encrypt(&asked)).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.headers["content-type"].starts_with("application/jwt"));
+    assert_eq!(r.body.split('.').count(), 5, "a compact JWE");
+    use base64::Engine;
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(r.body.split('.').next().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["alg"], "ECDH-ES");
+    assert_eq!(header["enc"], "A128GCM");
+    assert_eq!(header["kid"], "wallet-enc");
+    // An `enc` the issuer does not offer is refused.
+    asked["credential_response_encryption"]["enc"] = json!("A192GCM");
+    asked["proofs"]["jwt"] = json!([proof(&key, &nonce(&app).await, None)]);
+    let r = send(encrypt(&asked)).await;
+    assert_eq!(r.json()["error"], "invalid_encryption_parameters");
+
+    // Unknown names and symmetric algorithms are refused when the configuration is loaded.
+    for bad in [
+        "response_encryption = { algs = [\"ECDH-ES+A512KW\"] }\n",
+        "response_encryption = { encs = [\"A128CBC\"] }\n",
+        "request_encryption = { algs = [\"A128KW\"] }\n",
+        "request_encryption = { algs = [\"dir\"] }\n",
+        "response_encryption = { algs = [] }\n",
+    ] {
+        assert!(ServeConfig::from_toml(&with(bad)).is_err(), "{bad}");
+    }
+    // Defaults: ECDH-ES, A128GCM, not required.
+    let config = ServeConfig::from_toml(&with("response_encryption = {}\n")).unwrap();
+    let state = idforge_server::build(&config, ISSUER).unwrap();
+    let m = get(
+        &idforge_server::router(&state),
+        "/.well-known/openid-credential-issuer",
+    )
+    .await
+    .json();
+    assert_eq!(
+        m["credential_response_encryption"],
+        json!({"alg_values_supported": ["ECDH-ES"], "enc_values_supported": ["A128GCM"],
+               "encryption_required": false})
     );
 }
