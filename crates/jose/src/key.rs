@@ -84,6 +84,11 @@ impl Key {
         &self.jwk
     }
 
+    /// The JWK this key was built from, by value (no copy).
+    pub fn into_jwk(self) -> Jwk {
+        self.jwk
+    }
+
     /// The key id, if any.
     pub fn kid(&self) -> Option<&str> {
         self.jwk.kid.as_deref()

@@ -4,7 +4,7 @@
 use idforge_jose::{jws, Header, Jwk, Signer};
 use idforge_oauth_core::secret::PortRng;
 use idforge_oauth_core::{Error, Rng};
-use idforge_sd_jwt::{Issuance, IssuerConfig, VcIssuer};
+use idforge_sd_jwt::{ClaimPath, Issuance, IssuerConfig, VcIssuer};
 use serde_json::{json, Map, Value};
 
 use crate::error::CredentialErrorCode;
@@ -118,18 +118,20 @@ pub async fn build_credential(
             if let Some(s) = status {
                 claims.insert("status".into(), s);
             }
-            let paths: Vec<String> = template
+            // Paths as tokens, not RFC 6901 text: a claim name holding `/` or `~` stays one
+            // name.
+            let paths = template
                 .claims
                 .iter()
                 .filter(|c| {
-                    template.selectively_disclosable.contains(&c.name())
+                    template
+                        .selectively_disclosable
+                        .iter()
+                        .any(|n| c.is_named(n))
                         && has_path(input.claims, &c.path)
                 })
-                .map(|c| format!("/{}", c.path.join("/")))
-                .collect();
-            let mut issuance = Issuance::new(claims)
-                .disclose(paths)
-                .map_err(|_| Error::ServerError("disclosure policy".into()))?;
+                .map(|c| ClaimPath::from_tokens(c.path.iter().cloned()));
+            let mut issuance = Issuance::new(claims).disclose_paths(paths);
             if let Some(k) = input.holder_key {
                 issuance = issuance.holder_key(k.clone());
             }

@@ -310,7 +310,7 @@ pub fn check_jwt_proof(jwt: &str, rules: &ProofRules<'_>) -> Result<ValidProof, 
         None => return Err(invalid_proof("proof `nonce` is required")),
     };
     Ok(ValidProof {
-        jwk: key.jwk().clone(),
+        jwk: key.into_jwk(),
         nonce,
     })
 }

@@ -152,6 +152,12 @@ impl ClaimTemplate {
     pub fn name(&self) -> String {
         self.path.join(".")
     }
+
+    /// Whether the dotted name `dotted` is this claim's [`name`](Self::name), without
+    /// building the name.
+    pub(crate) fn is_named(&self, dotted: &str) -> bool {
+        dotted.split('.').eq(self.path.iter().map(String::as_str))
+    }
 }
 
 /// A credential template: one entry of `credential_configurations_supported` (§12.2.4).

@@ -104,6 +104,11 @@ impl Issuance {
         }
         Ok(self)
     }
+    /// Adds selectively disclosable paths given as [`ClaimPath`]s (no text to parse).
+    pub fn disclose_paths(mut self, paths: impl IntoIterator<Item = ClaimPath>) -> Self {
+        self.disclose.extend(paths);
+        self
+    }
     /// Binds to the holder's key.
     pub fn holder_key(mut self, jwk: Jwk) -> Self {
         self.holder_key = Some(jwk);

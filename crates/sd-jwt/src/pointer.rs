@@ -14,6 +14,12 @@ impl ClaimPath {
         ClaimPath(Vec::new())
     }
 
+    /// The path through these member names or array indices, unescaped (no RFC 6901 `~0`,
+    /// `~1` processing: a token is taken as it is, so names holding `/` or `~` need no care).
+    pub fn from_tokens<T: Into<String>>(tokens: impl IntoIterator<Item = T>) -> Self {
+        ClaimPath(tokens.into_iter().map(Into::into).collect())
+    }
+
     /// Parses RFC 6901 text. The empty string is the root; anything else starts with `/`.
     pub fn parse(text: &str) -> Result<Self> {
         if text.is_empty() {
