@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 use crate::alg::JwsAlgorithm;
 use crate::json::parse_object;
 use crate::signer::{LocalSigner, Signer, Verifier};
-use crate::{b64, Error, Result};
+use crate::{b64, Error, Key, Result};
 
 /// A JOSE header: an ordered JSON object with typed accessors for the registered members.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -395,6 +395,15 @@ fn check_b64_member(header: &Header) -> Result<()> {
     }
 }
 
+/// A compact JWS parsed and checked up to its signature.
+struct Compact<'t> {
+    parsed: Parsed,
+    protected_b64: &'t str,
+    segment: Cow<'t, [u8]>,
+    payload: Vec<u8>,
+    signature: Vec<u8>,
+}
+
 struct Parsed {
     header: Header,
     alg: JwsAlgorithm,
@@ -491,12 +500,51 @@ impl JwsPolicy {
         self.verify_compact_inner(token, Some(payload), verifier)
     }
 
+    /// Verifies a compact JWS whose key comes from its own protected header (a `jwk`, an
+    /// `x5c` chain, a DID URL in `kid`: OID4VCI key proofs, DPoP proofs). `resolve` sees the
+    /// header once the policy's checks have passed (size, `alg` allow-list, `crit`, `b64`) and
+    /// returns the key to verify with, which comes back with the result. The header is parsed
+    /// once, where [`peek_header`] followed by [`verify_compact`](Self::verify_compact) parses
+    /// it twice.
+    pub fn verify_compact_with_header_key(
+        &self,
+        token: &str,
+        resolve: impl FnOnce(&Header) -> Result<Key>,
+    ) -> Result<(Verified, Key)> {
+        let c = self.parse_compact(token, None)?;
+        let key = resolve(&c.parsed.header)?;
+        let verified = self.finish(
+            c.parsed,
+            c.protected_b64,
+            &c.segment,
+            c.payload,
+            &c.signature,
+            0,
+            &key,
+        )?;
+        Ok((verified, key))
+    }
+
     fn verify_compact_inner(
         &self,
         token: &str,
         detached: Option<&[u8]>,
         verifier: &dyn Verifier,
     ) -> Result<Verified> {
+        let c = self.parse_compact(token, detached)?;
+        self.finish(
+            c.parsed,
+            c.protected_b64,
+            &c.segment,
+            c.payload,
+            &c.signature,
+            0,
+            verifier,
+        )
+    }
+
+    /// Splits and parses a compact JWS up to, not including, the signature check.
+    fn parse_compact<'t>(&self, token: &'t str, detached: Option<&'t [u8]>) -> Result<Compact<'t>> {
         self.check_size(token.len())?;
         let token = token.trim_end_matches(['\r', '\n']);
         let mut parts = token.splitn(3, '.');
@@ -524,7 +572,13 @@ impl JwsPolicy {
             (None, true) => (Cow::Borrowed(p.as_bytes()), p.as_bytes().to_vec()),
             (None, false) => (Cow::Borrowed(p.as_bytes()), b64::decode(p, "payload")?),
         };
-        self.finish(parsed, h, &segment, payload, &signature, 0, verifier)
+        Ok(Compact {
+            parsed,
+            protected_b64: h,
+            segment,
+            payload,
+            signature,
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -663,4 +717,54 @@ pub fn peek_header(token: &str) -> Result<Header> {
         Limits::default().max_json_depth,
         "protected header",
     )?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::EcCurve;
+    use crate::KeySpec;
+
+    /// The key comes from the header; the resolver runs only after the policy's header
+    /// checks, its error is the result, and the signature is still checked.
+    #[test]
+    fn verify_compact_with_header_key() {
+        let key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
+        let signer = LocalSigner::new(key.clone(), JwsAlgorithm::ES256).unwrap();
+        let header = Header::new().with("jwk", key.public_jwk().unwrap().to_value());
+        let token = sign_compact(header, b"{}", &signer).unwrap();
+        let from_header = |h: &Header| {
+            let jwk = crate::Jwk::from_value(h.get("jwk").cloned().unwrap_or_default())?;
+            Key::from_jwk(jwk)
+        };
+        let policy = JwsPolicy::new([JwsAlgorithm::ES256]);
+        let (v, k) = policy
+            .verify_compact_with_header_key(&token, from_header)
+            .unwrap();
+        assert_eq!(v.payload, b"{}");
+        assert_eq!(k.jwk(), &key.public_jwk().unwrap());
+        // Another key in the header: the signature does not verify.
+        let other = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
+        let forged = sign_compact(
+            Header::new().with("jwk", key.public_jwk().unwrap().to_value()),
+            b"{}",
+            &LocalSigner::new(other, JwsAlgorithm::ES256).unwrap(),
+        )
+        .unwrap();
+        assert!(policy
+            .verify_compact_with_header_key(&forged, from_header)
+            .is_err());
+        // The resolver's error is the result.
+        let e = policy
+            .verify_compact_with_header_key(&token, |_| Err(Error::InvalidKey("no".into())))
+            .unwrap_err();
+        assert!(matches!(e, Error::InvalidKey(m) if m == "no"));
+        // An algorithm outside the policy fails before the resolver runs.
+        let mut called = false;
+        let r = JwsPolicy::new([JwsAlgorithm::ES384]).verify_compact_with_header_key(&token, |h| {
+            called = true;
+            from_header(h)
+        });
+        assert!(r.is_err() && !called);
+    }
 }

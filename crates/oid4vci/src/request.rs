@@ -1,7 +1,7 @@
 //! Credential requests (§8.2) and `jwt` key proofs (§8.2.1.1, Appendix F.1): parsing and the
 //! pure checks, with no store (the endpoint consumes the proofs' nonces afterwards).
 
-use idforge_jose::{jws, Jwk, JwsAlgorithm, JwsPolicy, Key};
+use idforge_jose::{Jwk, JwsAlgorithm, JwsPolicy, Key};
 use serde_json::{Map, Value};
 
 use idforge_oauth_core::Error;
@@ -221,56 +221,33 @@ pub fn check_jwt_proof(jwt: &str, rules: &ProofRules<'_>) -> Result<ValidProof, 
     if jwt.len() > MAX_PROOF_BYTES {
         return Err(invalid_proof("proof too large"));
     }
-    let header = jws::peek_header(jwt).map_err(|_| invalid_proof("malformed proof JWT"))?;
-    if header.typ() != Some(PROOF_TYP) {
-        return Err(invalid_proof("proof `typ` must be openid4vci-proof+jwt"));
-    }
-    let alg = header
-        .alg()
-        .and_then(|a| JwsAlgorithm::from_name(a).ok())
-        .filter(|a| rules.algorithms.contains(a) && !a.is_symmetric())
-        .ok_or_else(|| invalid_proof("proof `alg` is not supported"))?;
-    let key_members = ["kid", "jwk", "x5c", "trust_chain"]
-        .iter()
-        .filter(|m| header.get(m).is_some())
-        .count();
-    if key_members != 1 {
-        return Err(invalid_proof(
-            "the proof header must have exactly one of `kid`, `jwk`, `x5c`",
-        ));
-    }
-    let jwk_binding = rules.binding_methods.contains(&BindingMethod::Jwk);
-    let jwk = match (header.get("kid"), header.get("jwk"), header.get("x5c")) {
-        (_, Some(Value::Object(jwk_obj)), _) => {
-            if !jwk_binding {
-                return Err(invalid_proof("this credential is not bound to `jwk` keys"));
-            }
-            if PRIVATE_JWK_MEMBERS.iter().any(|m| jwk_obj.contains_key(*m)) {
-                return Err(invalid_proof(
-                    "the proof `jwk` contains private key material",
-                ));
-            }
-            Jwk::from_value(Value::Object(jwk_obj.clone()))
-                .map_err(|_| invalid_proof("malformed `jwk`"))?
-        }
-        (Some(Value::String(kid)), None, None) => {
-            crate::proof_key::did_url_jwk(kid, rules.binding_methods)?
-        }
-        (None, None, Some(_)) => {
-            if !jwk_binding {
-                return Err(invalid_proof("this credential is not bound to `x5c` keys"));
-            }
-            crate::proof_key::x5c_jwk(&header, rules.trust_anchors, rules.now)?
-        }
-        _ => return Err(invalid_proof("malformed proof key (`kid`, `jwk` or `x5c`)")),
-    };
-    if jwk.is_private() {
-        return Err(invalid_proof("the proof `jwk` must be a public key"));
-    }
-    let key = Key::from_jwk(jwk).map_err(|_| invalid_proof("unusable `jwk`"))?;
-    let verified = JwsPolicy::new([alg])
-        .verify_compact(jwt, &key)
-        .map_err(|_| invalid_proof("the proof signature does not verify"))?;
+    // The header is parsed once: the policy checks size, `alg` (the template's, never
+    // symmetric), `crit` and `b64`, then `proof_key` sees the header and names the key.
+    let policy = JwsPolicy::new(
+        rules
+            .algorithms
+            .iter()
+            .copied()
+            .filter(|a| !a.is_symmetric()),
+    );
+    let mut refusal = None;
+    let (verified, key) = policy
+        .verify_compact_with_header_key(jwt, |header| {
+            proof_key(header, rules).map_err(|e| {
+                refusal = Some(e);
+                idforge_jose::Error::InvalidKey(String::new())
+            })
+        })
+        .map_err(|e| {
+            refusal.take().unwrap_or_else(|| match e {
+                idforge_jose::Error::InvalidSignature => {
+                    invalid_proof("the proof signature does not verify")
+                }
+                _ => invalid_proof(
+                    "malformed proof JWT, or its `alg` is not one of the proof algorithms",
+                ),
+            })
+        })?;
     let claims: Map<String, Value> = serde_json::from_slice(&verified.payload)
         .map_err(|_| invalid_proof("the proof payload is not a JSON object"))?;
     let aud_ok = match claims.get("aud") {
@@ -313,4 +290,50 @@ pub fn check_jwt_proof(jwt: &str, rules: &ProofRules<'_>) -> Result<ValidProof, 
         jwk: key.into_jwk(),
         nonce,
     })
+}
+
+/// Rules 2, 4 and 5 on the proof's header: `typ`, exactly one key member, the key it names
+/// (public, usable).
+fn proof_key(header: &idforge_jose::Header, rules: &ProofRules<'_>) -> Result<Key, Error> {
+    if header.typ() != Some(PROOF_TYP) {
+        return Err(invalid_proof("proof `typ` must be openid4vci-proof+jwt"));
+    }
+    let key_members = ["kid", "jwk", "x5c", "trust_chain"]
+        .iter()
+        .filter(|m| header.get(m).is_some())
+        .count();
+    if key_members != 1 {
+        return Err(invalid_proof(
+            "the proof header must have exactly one of `kid`, `jwk`, `x5c`",
+        ));
+    }
+    let jwk_binding = rules.binding_methods.contains(&BindingMethod::Jwk);
+    let jwk = match (header.get("kid"), header.get("jwk"), header.get("x5c")) {
+        (_, Some(Value::Object(jwk_obj)), _) => {
+            if !jwk_binding {
+                return Err(invalid_proof("this credential is not bound to `jwk` keys"));
+            }
+            if PRIVATE_JWK_MEMBERS.iter().any(|m| jwk_obj.contains_key(*m)) {
+                return Err(invalid_proof(
+                    "the proof `jwk` contains private key material",
+                ));
+            }
+            Jwk::from_value(Value::Object(jwk_obj.clone()))
+                .map_err(|_| invalid_proof("malformed `jwk`"))?
+        }
+        (Some(Value::String(kid)), None, None) => {
+            crate::proof_key::did_url_jwk(kid, rules.binding_methods)?
+        }
+        (None, None, Some(_)) => {
+            if !jwk_binding {
+                return Err(invalid_proof("this credential is not bound to `x5c` keys"));
+            }
+            crate::proof_key::x5c_jwk(header, rules.trust_anchors, rules.now)?
+        }
+        _ => return Err(invalid_proof("malformed proof key (`kid`, `jwk` or `x5c`)")),
+    };
+    if jwk.is_private() {
+        return Err(invalid_proof("the proof `jwk` must be a public key"));
+    }
+    Key::from_jwk(jwk).map_err(|_| invalid_proof("unusable `jwk`"))
 }
