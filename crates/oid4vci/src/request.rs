@@ -59,14 +59,15 @@ impl CredentialRequest {
         let Value::Object(obj) = v else {
             return Err(invalid_request("the body is not a JSON object"));
         };
-        Self::from_object(&obj)
+        Self::from_object(obj)
     }
 
-    fn from_object(obj: &Map<String, Value>) -> Result<Self, Error> {
-        let str_member = |name: &str| -> Result<Option<String>, Error> {
-            match obj.get(name) {
+    /// The members are moved out of `obj`, not copied (proofs are most of a request).
+    fn from_object(mut obj: Map<String, Value>) -> Result<Self, Error> {
+        let mut str_member = |name: &str| -> Result<Option<String>, Error> {
+            match obj.remove(name) {
                 None => Ok(None),
-                Some(Value::String(s)) if !s.is_empty() => Ok(Some(s.clone())),
+                Some(Value::String(s)) if !s.is_empty() => Ok(Some(s)),
                 Some(_) => Err(invalid_request(format!(
                     "`{name}` must be a non-empty string"
                 ))),
@@ -87,13 +88,13 @@ impl CredentialRequest {
         if obj.contains_key("proof") {
             return Err(invalid_request("`proof` is not supported; send `proofs`"));
         }
-        let proofs = match obj.get("proofs") {
+        let proofs = match obj.remove("proofs") {
             None => Vec::new(),
-            Some(Value::Object(p)) => {
+            Some(Value::Object(mut p)) => {
                 if p.len() != 1 {
                     return Err(invalid_request("`proofs` must have exactly one proof type"));
                 }
-                let Some(jwts) = p.get("jwt") else {
+                let Some(jwts) = p.remove("jwt") else {
                     return Err(invalid_proof("unsupported proof type"));
                 };
                 let Value::Array(items) = jwts else {
@@ -103,16 +104,16 @@ impl CredentialRequest {
                     return Err(invalid_request("`proofs.jwt` must have 1 to 1000 entries"));
                 }
                 items
-                    .iter()
+                    .into_iter()
                     .map(|j| match j {
-                        Value::String(s) => Ok(s.clone()),
+                        Value::String(s) => Ok(s),
                         _ => Err(invalid_request("`proofs.jwt` entries must be strings")),
                     })
                     .collect::<Result<_, _>>()?
             }
             Some(_) => return Err(invalid_request("`proofs` must be an object")),
         };
-        let response_encryption = obj.get("credential_response_encryption").cloned();
+        let response_encryption = obj.remove("credential_response_encryption");
         Ok(CredentialRequest {
             target,
             proofs,
