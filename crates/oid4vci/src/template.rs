@@ -156,7 +156,10 @@ impl ClaimTemplate {
     /// Whether the dotted name `dotted` is this claim's [`name`](Self::name), without
     /// building the name.
     pub(crate) fn is_named(&self, dotted: &str) -> bool {
-        dotted.split('.').eq(self.path.iter().map(String::as_str))
+        match self.path.as_slice() {
+            [one] => dotted == one,
+            _ => dotted.split('.').eq(self.path.iter().map(String::as_str)),
+        }
     }
 }
 
@@ -430,6 +433,19 @@ impl CredentialTemplate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn claim_names_match_their_dotted_form() {
+        let one = ClaimTemplate::new(["given_name"]);
+        assert!(one.is_named("given_name"));
+        assert!(!one.is_named("given"));
+        assert!(!one.is_named("given_name.x"));
+        let two = ClaimTemplate::new(["address", "locality"]);
+        assert!(two.is_named("address.locality"));
+        assert!(!two.is_named("address"));
+        assert!(!two.is_named("address.locality.x"));
+        assert_eq!(two.name(), "address.locality");
+    }
 
     fn pid() -> CredentialTemplate {
         CredentialTemplate::new(
