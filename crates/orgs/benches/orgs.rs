@@ -23,7 +23,7 @@ use idforge_orgs::memory::{MemoryOrganizationStore, MemoryRoleStore, MemoryShari
 use idforge_orgs::model::Organization;
 use idforge_orgs::sharing::{self, OrgShare, SharePolicy};
 use idforge_orgs::{
-    Application, IdentityKind, OrgId, OrganizationStore, OrganizationSwitchGrant, Resident,
+    Application, IdentityKind, OrgHome, OrgId, OrganizationStore, OrganizationSwitchGrant, Resident,
     SharedWith, SharingStore,
 };
 use serde_json::Map;
@@ -180,12 +180,12 @@ fn switch_with(c: &mut Criterion, persistence: TokenPersistence) {
     .passwords(users)
     .keys(Arc::new(KeyRing::new(signer.clone())))
     .clock(Arc::new(FixedClock::new(1_800_000_000)))
-    .grant_handler(Arc::new(OrganizationSwitchGrant::new(
+    .grant_handler(Arc::new(OrganizationSwitchGrant::new(OrgHome::new(
         orgs,
         sharing,
         Arc::new(MemoryRoleStore::new()),
         OrgId::root(),
-    )))
+    ))))
     .build()
     .unwrap();
     let at = rt

@@ -18,7 +18,7 @@ use idforge_orgs::hierarchy::{self, NewOrganization};
 use idforge_orgs::memory::{MemoryOrganizationStore, MemoryRoleStore, MemorySharingStore};
 use idforge_orgs::sharing::{self, OrgShare, SharePolicy};
 use idforge_orgs::{
-    Application, IdentityKind, OrgId, OrgStatus, OrganizationAuthorization, Resident, Role,
+    Application, IdentityKind, OrgHome, OrgId, OrgStatus, OrganizationAuthorization, Resident, Role,
     RoleStore, SharedWith, SharingStore,
 };
 use serde_json::{json, Map, Value};
@@ -71,12 +71,12 @@ fn op(
             LocalSigner::new(key.clone(), JwsAlgorithm::ES256).unwrap(),
         )))
         .clock(Arc::new(FixedClock::new(NOW)))
-        .authorization_extension(Arc::new(OrganizationAuthorization::new(
+        .authorization_extension(Arc::new(OrganizationAuthorization::new(OrgHome::new(
             stores.0.clone(),
             stores.1.clone(),
             stores.2.clone(),
             home,
-        )))
+        ))))
         .build()
         .unwrap();
     Op { provider, key }
