@@ -748,6 +748,9 @@ mod per_organization_trust {
                 "[[users]]\nusername = \"{user}\"\npassword = \"pw\"\norganization = \"{org}\"\n[users.claims]\nemail = \"{user}@example.com\"\n"
             ));
         }
+        config.push_str(
+            "[[clients]]\nclient_id = \"admin\"\nclient_secret = \"admin-secret\"\ngrant_types = [\"client_credentials\"]\nscopes = [\"org_admin\"]\n",
+        );
         let config = ServeConfig::from_toml(&config).unwrap();
         let state = idforge_server::build(&config, "http://127.0.0.1:1").unwrap();
         (idforge_server::router(&state), corp, xk)
@@ -815,6 +818,71 @@ mod per_organization_trust {
         let r = exchange(&app, "/o/x", "x-rp", &corp_token("yu")).await;
         assert_eq!(r.status, 400, "{}", r.body);
         assert_eq!(r.json()["error"], "invalid_grant");
+    }
+
+    #[tokio::test]
+    async fn trust_lists_follow_the_tree_as_it_is_now() {
+        let (app, _, xk) = setup();
+        let x_token = |user: &str| {
+            subject_token(
+                &xk,
+                "x-1",
+                "https://x-idp.example",
+                &format!("{user}@example.com"),
+            )
+        };
+        assert_eq!(
+            exchange(&app, "/o/x-sub", "xs-rp", &x_token("xsu"))
+                .await
+                .status,
+            200
+        );
+        // x-sub moved under y: it no longer inherits x's issuer...
+        let admin = admin_token(&app).await;
+        let r = api(
+            &app,
+            "PATCH",
+            "/api/organizations/x-sub",
+            &admin,
+            json!({"parent": "y"}),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = exchange(&app, "/o/x-sub", "xs-rp", &x_token("xsu")).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert_eq!(r.json()["error"], "invalid_request");
+        // ...until it is moved back.
+        let r = api(
+            &app,
+            "PATCH",
+            "/api/organizations/x-sub",
+            &admin,
+            json!({"parent": "x"}),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            exchange(&app, "/o/x-sub", "xs-rp", &x_token("xsu"))
+                .await
+                .status,
+            200
+        );
+        // y moved under x inherits it at once (for y's own members).
+        let r = api(
+            &app,
+            "PATCH",
+            "/api/organizations/y",
+            &admin,
+            json!({"parent": "x"}),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = exchange(&app, "/o/y", "y-rp", &x_token("yu")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            payload(r.json()["access_token"].as_str().unwrap())["sub"],
+            "yu"
+        );
     }
 
     #[test]
