@@ -23,8 +23,8 @@ use idforge_orgs::memory::{MemoryOrganizationStore, MemoryRoleStore, MemoryShari
 use idforge_orgs::model::Organization;
 use idforge_orgs::sharing::{self, OrgShare, SharePolicy};
 use idforge_orgs::{
-    Application, IdentityKind, OrgHome, OrgId, OrganizationStore, OrganizationSwitchGrant, Resident,
-    SharedWith, SharingStore,
+    Application, IdentityKind, OrgHome, OrgId, OrganizationStore, OrganizationSwitchGrant,
+    Resident, SharedWith, SharingStore,
 };
 use serde_json::Map;
 

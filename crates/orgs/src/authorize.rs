@@ -130,7 +130,12 @@ impl OrganizationAuthorization {
 
     /// Adds the claims of `org` for the grant's user (who must be a member there), narrowing
     /// the scopes to the user's roles there when `narrow`.
-    async fn scope_to(&self, org: &Organization, narrow: bool, grant: &mut Grant) -> Result<(), Error> {
+    async fn scope_to(
+        &self,
+        org: &Organization,
+        narrow: bool,
+        grant: &mut Grant,
+    ) -> Result<(), Error> {
         let not_member = || to_authorization_error(&SwitchRefusal::NotMember);
         let user = grant.subject.as_deref().ok_or_else(not_member)?;
         let standing = self.home.standing(user, org).await?;

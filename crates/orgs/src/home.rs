@@ -8,10 +8,10 @@ use std::sync::Arc;
 
 use idforge_oauth_core::Error;
 
+use crate::error::internal;
 use crate::model::{Application, OrgId, Organization, Resident};
 use crate::ports::{OrganizationStore, RoleStore, SharingStore};
 use crate::sharing::{self, Membership};
-use crate::error::internal;
 
 /// The organization, sharing and role stores, and the organization whose provider uses them.
 /// Cloning is cheap (three `Arc`s and an id).

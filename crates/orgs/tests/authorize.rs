@@ -18,8 +18,8 @@ use idforge_orgs::hierarchy::{self, NewOrganization};
 use idforge_orgs::memory::{MemoryOrganizationStore, MemoryRoleStore, MemorySharingStore};
 use idforge_orgs::sharing::{self, OrgShare, SharePolicy};
 use idforge_orgs::{
-    Application, IdentityKind, OrgHome, OrgId, OrgStatus, OrganizationAuthorization, Resident, Role,
-    RoleStore, SharedWith, SharingStore,
+    Application, IdentityKind, OrgHome, OrgId, OrgStatus, OrganizationAuthorization, Resident,
+    Role, RoleStore, SharedWith, SharingStore,
 };
 use serde_json::{json, Map, Value};
 

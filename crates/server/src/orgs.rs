@@ -964,8 +964,7 @@ async fn patch_org(
 ) -> ApiResult {
     let req: PatchOrg = parse(&body)?;
     let id = path_id(id)?;
-    if req.parent.is_none() && req.status.is_none() && req.name.is_none() && req.issuer.is_none()
-    {
+    if req.parent.is_none() && req.status.is_none() && req.name.is_none() && req.issuer.is_none() {
         return Err(OrgError::invalid("body", "one of parent, status, name, issuer").into());
     }
     let store = s.orgs.orgs.as_ref();
@@ -990,11 +989,7 @@ async fn patch_org(
 
 /// `DELETE /api/organizations/{id}`: an empty organization (no sub-organizations, no resident
 /// users; 409 `not_empty` otherwise) goes, with the shares into it and its issuer (204).
-async fn delete_org(
-    State(s): State<Arc<ApiState>>,
-    _: Admin,
-    Path(id): Path<String>,
-) -> ApiResult {
+async fn delete_org(State(s): State<Arc<ApiState>>, _: Admin, Path(id): Path<String>) -> ApiResult {
     let id = path_id(id)?;
     let o = &s.orgs;
     let (deleted, _) = hierarchy::delete(
@@ -1021,14 +1016,18 @@ async fn share(State(s): State<Arc<ApiState>>, Admin(a): Admin, body: Bytes) -> 
     Ok(completed())
 }
 
-async fn share_with_all(
-    State(s): State<Arc<ApiState>>,
-    Admin(a): Admin,
-    body: Bytes,
-) -> ApiResult {
+async fn share_with_all(State(s): State<Arc<ApiState>>, Admin(a): Admin, body: Bytes) -> ApiResult {
     let (users, policy, roles) = ShareWithAllRequest::from_json(&body, &ApiLimits::default())?;
     let o = &s.orgs;
-    api::share_with_all(o.orgs.as_ref(), o.sharing.as_ref(), &a, &users, policy, &roles).await?;
+    api::share_with_all(
+        o.orgs.as_ref(),
+        o.sharing.as_ref(),
+        &a,
+        &users,
+        policy,
+        &roles,
+    )
+    .await?;
     Ok(completed())
 }
 

@@ -1106,7 +1106,14 @@ async fn organizations_become_issuers_at_run_time() {
     assert_eq!(status, 200);
     assert_ne!(again, Some(kid));
     // The API needs org_admin.
-    let r = api(&app, "DELETE", "/api/organizations/newco", "Bearer nope", json!({})).await;
+    let r = api(
+        &app,
+        "DELETE",
+        "/api/organizations/newco",
+        "Bearer nope",
+        json!({}),
+    )
+    .await;
     assert_eq!(r.status, 401);
 }
 
