@@ -144,6 +144,19 @@ pub fn add_organization_claims(
     resident: &Resident,
     roles: &[String],
 ) -> Result<(), Error> {
+    claims_into(contents, org, resident, roles, true)
+}
+
+/// The organization claims, into the ID token's claims too when `id_token` (a grant whose
+/// scopes lack `openid` never gets an ID token, OIDC Core §3.1.2.1, not even on refresh: its
+/// scopes cannot widen, RFC 6749 §6).
+fn claims_into(
+    contents: &mut TokenContents,
+    org: &Organization,
+    resident: &Resident,
+    roles: &[String],
+    id_token: bool,
+) -> Result<(), Error> {
     let claims: [(&str, Value); 5] = [
         ("org_id", json!(org.id)),
         ("org_name", json!(org.name)),
@@ -152,10 +165,24 @@ pub fn add_organization_claims(
         ("roles", json!(roles)),
     ];
     for (name, value) in claims {
-        contents.add_access_token_claim(name, value.clone())?;
-        contents.add_id_token_claim(name, value)?;
+        if id_token {
+            contents.add_id_token_claim(name, value.clone())?;
+        }
+        contents.add_access_token_claim(name, value)?;
     }
     Ok(())
+}
+
+/// The organization claims of a grant with `scopes`.
+fn contents_for(
+    org: &Organization,
+    resident: &Resident,
+    roles: &[String],
+    scopes: &Scopes,
+) -> Result<TokenContents, Error> {
+    let mut c = TokenContents::new();
+    claims_into(&mut c, org, resident, roles, scopes.contains("openid"))?;
+    Ok(c)
 }
 
 /// The `organization_switch` grant handler, registered on the provider of one organization
@@ -231,7 +258,7 @@ impl GrantHandler for OrganizationSwitchGrant {
             .roles_and_scopes(&standing.membership, &target.id, user)
             .await?;
         let scopes = narrow_scopes(&info.scopes, requested.as_ref(), &role_scopes)?;
-        let contents = organization_contents(&target, &resident, &role_names)?;
+        let contents = contents_for(&target, &resident, &role_names, &scopes)?;
         let now = ctx.now();
         let gid = hex_id(ctx)?;
         let expires = info
@@ -398,7 +425,7 @@ impl GrantHandler for OrganizationParameter {
                     .roles_and_scopes(&standing.membership, &org.id, &user)
                     .await?;
                 let scopes = narrow_scopes(&requested, None, &role_scopes)?;
-                let contents = organization_contents(&org, &resident, &role_names)?;
+                let contents = contents_for(&org, &resident, &role_names, &scopes)?;
                 let grant = Grant::new(
                     hex_id(ctx)?,
                     client.client_id.clone(),

@@ -147,9 +147,12 @@ pub(crate) struct Additions {
     pub(crate) client_filter: Option<ClientFilter>,
     /// The token-exchange grant, given the user lookup (an organization's live trust list);
     /// default: `[[trusted_issuers]]`.
-    pub(crate) token_exchange:
-        Option<Box<dyn FnOnce(Arc<dyn UserLookup>) -> Arc<dyn idforge_oauth_core::GrantHandler>>>,
+    pub(crate) token_exchange: Option<MakeGrant>,
 }
+
+/// Makes a grant handler given the provider's user lookup.
+pub(crate) type MakeGrant =
+    Box<dyn FnOnce(Arc<dyn UserLookup>) -> Arc<dyn idforge_oauth_core::GrantHandler>>;
 
 /// The configured clients, of which only those the filter lets through are found.
 struct FilteredClients {
