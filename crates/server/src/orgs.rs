@@ -1,10 +1,11 @@
 //! The `idforge-orgs` module: `[[organizations]]`, `[root]`, users' resident organizations and
 //! shares, clients' organizations and sharing become the orgs crate's memory stores; the root
 //! provider gets the `organization_switch` grant and the `org_admin` scope; every
-//! organization with `issuer = "self"` gets its own provider (own issuer `{issuer}/o/{org_id}`,
-//! own key, discovery, JWKS, authorize and token endpoints); and the JSON management API
-//! (WSO2 v2 shapes) is served under `{issuer}/api/`, authorized by a bearer token with scope
-//! `org_admin`.
+//! organization that is self-issuing and active *now* has its own provider (own issuer
+//! `{issuer}/o/{org_id}`, own key, discovery, JWKS, authorize, token, device and CIBA
+//! endpoints), built when first asked for ([`Issuers`]), serving the applications whose
+//! organization's current issuer it is; and the JSON management API (WSO2 v2 shapes) is
+//! served under `{issuer}/api/`, authorized by a bearer token with scope `org_admin`.
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
