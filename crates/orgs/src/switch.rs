@@ -291,7 +291,9 @@ impl GrantHandler for OrganizationSwitchGrant {
 /// The `organization` parameter (WSO2 IS 7.3): a `password` or `client_credentials` request
 /// carrying `organization=<id>` gets tokens scoped to that organization directly, without a
 /// switch. Wraps the built-in handler of the same grant type, which still serves requests
-/// without the parameter.
+/// without the parameter at the root; at a self-issuing organization's own provider, requests
+/// without it are scoped to that organization (its claims; the scopes the client asked for
+/// within its registration, not narrowed to roles), as its authorization codes are.
 ///
 /// The organization must be the provider's own or below it and active, and the application
 /// usable there (`unauthorized_client` otherwise); for `password` the user must be resident or
@@ -369,8 +371,13 @@ impl GrantHandler for OrganizationParameter {
         client: &Client,
         req: &TokenRequest,
     ) -> Result<TokenResponse, Error> {
-        let Some(org_param) = req.params.get("organization") else {
-            return self.inner.handle(ctx, client, req).await;
+        // Without the parameter: unscoped at the root; at a self-issuing organization's own
+        // issuer, scoped to it like its codes (scopes kept: they come from the client's
+        // registration there).
+        let (org_param, narrow) = match req.params.get("organization") {
+            Some(p) => (p, true),
+            None if self.home.home.is_root() => return self.inner.handle(ctx, client, req).await,
+            None => (self.home.home.as_str(), false),
         };
         let org = self.target(org_param).await?;
         let now = ctx.now();
@@ -424,7 +431,11 @@ impl GrantHandler for OrganizationParameter {
                     .home
                     .roles_and_scopes(&standing.membership, &org.id, &user)
                     .await?;
-                let scopes = narrow_scopes(&requested, None, &role_scopes)?;
+                let scopes = if narrow {
+                    narrow_scopes(&requested, None, &role_scopes)?
+                } else {
+                    requested
+                };
                 let contents = contents_for(&org, &resident, &role_names, &scopes)?;
                 let grant = Grant::new(
                     hex_id(ctx)?,

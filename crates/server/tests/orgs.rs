@@ -470,9 +470,20 @@ async fn a_self_issuing_organization_has_its_own_issuer() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
+    let c = payload(r.json()["access_token"].as_str().unwrap());
+    assert_eq!(c["iss"], "http://idp.test/o/partner");
+    // Scoped to the organization, as its codes are.
     assert_eq!(
-        payload(r.json()["access_token"].as_str().unwrap())["iss"],
-        "http://idp.test/o/partner"
+        (
+            c["org_id"].clone(),
+            c["user_org"].clone(),
+            c["roles"].clone()
+        ),
+        (json!("partner"), json!("partner"), json!([]))
+    );
+    assert_eq!(
+        payload(r.json()["id_token"].as_str().unwrap())["org_handle"],
+        "partner"
     );
     let r = token(
         &app,
@@ -493,8 +504,12 @@ async fn a_self_issuing_organization_has_its_own_issuer() {
     assert_eq!(r.status, 200, "{}", r.body);
     let c = payload(r.json()["access_token"].as_str().unwrap());
     assert_eq!(
-        (c["iss"].clone(), c["sub"].clone()),
-        (json!("http://idp.test/o/partner"), json!("partner-app"))
+        (c["iss"].clone(), c["sub"].clone(), c["org_id"].clone()),
+        (
+            json!("http://idp.test/o/partner"),
+            json!("partner-app"),
+            json!("partner")
+        )
     );
     // Only the organization's members log in at its issuer, as the stores say at login time:
     // a share made through the API lets bob in.
