@@ -239,15 +239,19 @@ fn switch_with(c: &mut Criterion, persistence: TokenPersistence) {
                 .unwrap();
             let scopes =
                 idforge_orgs::switch::narrow_scopes(&token_scopes, None, &role_scopes).unwrap();
-            black_box((
-                scopes,
-                idforge_orgs::switch::organization_contents(
-                    &target,
-                    standing.resident.as_ref().unwrap(),
-                    &names,
-                )
-                .unwrap(),
-            ));
+            // As the switch builds them for a grant without `openid`: access-token claims.
+            let resident = standing.resident.as_ref().unwrap();
+            let mut contents = idforge_oauth_core::TokenContents::new();
+            for (name, value) in [
+                ("org_id", serde_json::json!(target.id)),
+                ("org_name", serde_json::json!(target.name)),
+                ("org_handle", serde_json::json!(target.handle)),
+                (resident.kind.org_claim(), serde_json::json!(resident.org)),
+                ("roles", serde_json::json!(names)),
+            ] {
+                contents.add_access_token_claim(name, value).unwrap();
+            }
+            black_box((scopes, contents));
         })
     };
     let start = Instant::now();

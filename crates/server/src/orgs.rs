@@ -1145,7 +1145,11 @@ async fn to_issuer(State(s): State<Arc<ApiState>>, mut req: Request) -> Response
     let issuer = match s.issuers.current(id) {
         Ok(Some(i)) => i,
         Ok(None) => return not_found(),
-        Err(e) => return crate::pages::error(500, "server_error", &e.to_string()),
+        Err(e) => {
+            // The detail is for the operator, not the client.
+            eprintln!("organization {id}: its issuer could not be built: {e}");
+            return crate::pages::error(500, "server_error", "the issuer is unavailable");
+        }
     };
     let tail = if tail.is_empty() { "/" } else { tail };
     let path_and_query = match req.uri().query() {
