@@ -12,9 +12,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, BenchmarkId, Criterion};
-use idforge_scim_filter::{
-    compile, matches, parse_filter, parse_filter_with, Limits, Schema,
-};
+use idforge_scim_filter::{compile, matches, parse_filter, parse_filter_with, Limits, Schema};
 
 const TYPICAL: &str = r#"userName eq "bjensen" and (emails[type eq "work" and value co "@example.com"] or meta.lastModified ge "2011-05-13T04:42:34Z")"#;
 

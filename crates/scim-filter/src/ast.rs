@@ -549,6 +549,9 @@ mod tests {
         };
         assert_eq!(items.len(), 5);
         assert!(matches!(items[4], Filter::Or(..)));
-        assert_eq!(g.to_string(), "a0 pr and a1 pr and a2 pr and a3 pr and (a4 pr or a5 pr)");
+        assert_eq!(
+            g.to_string(),
+            "a0 pr and a1 pr and a2 pr and a3 pr and (a4 pr or a5 pr)"
+        );
     }
 }

@@ -149,7 +149,10 @@ pub struct CompiledFilter<'a> {
 #[derive(Debug, Clone)]
 enum Node<'a> {
     /// `attrPath pr`.
-    Present { target: Resolved<'a>, in_scope: bool },
+    Present {
+        target: Resolved<'a>,
+        in_scope: bool,
+    },
     /// `attrPath eq null` (`absent == true`) or `attrPath ne null` (RFC 7643 §2.5).
     NullTest {
         target: Resolved<'a>,
