@@ -49,7 +49,10 @@ fn main() {
         base64::engine::general_purpose::STANDARD.encode("rs:rs-secret")
     );
     for (name, persistence) in [
-        ("self-contained (nothing stored)", TokenPersistence::SelfContained),
+        (
+            "self-contained (nothing stored)",
+            TokenPersistence::SelfContained,
+        ),
         ("stored (grant + token record)", TokenPersistence::Stored),
     ] {
         let store = Arc::new(MemoryGrantStore::new());

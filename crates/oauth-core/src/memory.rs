@@ -16,11 +16,11 @@ use crate::device::{
     DecideOutcome, DeviceAuthorization, PollOutcome, TransitionError, UserDecision,
 };
 use crate::error::{Error, Result};
+use crate::model::{ClaimsRequest, Scopes};
 use crate::ports::{
     AttemptLimiter, ClaimsSource, ClientStore, DeviceCodeStore, GrantStore, PasswordVerifier,
     PushedRequestStore, UserLookup,
 };
-use crate::model::{ClaimsRequest, Scopes};
 use crate::records::{
     CodeBinding, ConsumeOutcome, Grant, PushedRequest, RotateOutcome, TokenContents, TokenKind,
     TokenRecord, TokenState,
@@ -334,7 +334,14 @@ impl Inner {
 
     /// [`Inner::wrote`] for a token: a token its grant outlives gets its own queue entry; one
     /// that ends with its grant (every `client_credentials` access token) is swept with it.
-    fn wrote_token(&mut self, now: i64, every: u64, expires_at: i64, hash: TokenHash, covered: bool) {
+    fn wrote_token(
+        &mut self,
+        now: i64,
+        every: u64,
+        expires_at: i64,
+        hash: TokenHash,
+        covered: bool,
+    ) {
         if covered {
             self.writes += 1;
             if self.writes >= every {
@@ -451,7 +458,12 @@ impl GrantStore for MemoryGrantStore {
     async fn create_grant(&self, grant: Grant) -> Result<()> {
         let mut g = self.lock();
         let now = grant.created_at;
-        g.room(|i| i.grants.len(), self.limits.max_grants, Full::Grants, now)?;
+        g.room(
+            |i| i.grants.len(),
+            self.limits.max_grants,
+            Full::Grants,
+            now,
+        )?;
         let expires_at = grant.expires_at;
         let (id, entry) = GrantEntry::new(grant);
         g.grants.insert(id.clone(), entry);
@@ -476,7 +488,12 @@ impl GrantStore for MemoryGrantStore {
     async fn insert_token(&self, record: TokenRecord) -> Result<()> {
         let mut g = self.lock();
         let now = record.issued_at;
-        g.room(|i| i.tokens.len(), self.limits.max_tokens, Full::Tokens, now)?;
+        g.room(
+            |i| i.tokens.len(),
+            self.limits.max_tokens,
+            Full::Tokens,
+            now,
+        )?;
         let hash = record.hash;
         let stored = match g.grants.get_key_value(record.grant_id.as_str()) {
             Some((id, e)) if e.expires_at > now => StoredToken::new(record, id.clone(), e),
@@ -535,7 +552,12 @@ impl GrantStore for MemoryGrantStore {
             }
             _ => return Ok(RotateOutcome::NotFound),
         };
-        g.room(|i| i.tokens.len(), self.limits.max_tokens, Full::Tokens, now)?;
+        g.room(
+            |i| i.tokens.len(),
+            self.limits.max_tokens,
+            Full::Tokens,
+            now,
+        )?;
         let hash = new.hash;
         let Some((id, e)) = g.grants.get_key_value(new.grant_id.as_str()) else {
             return Ok(RotateOutcome::NotFound);
@@ -1249,10 +1271,16 @@ mod tests {
                 .unwrap_err();
             assert_eq!(e, Error::from(Full::Tokens));
             assert!(store.mark(&TokenHash::of("a"), T0 + 10, T0).await.unwrap());
-            let e = store.mark(&TokenHash::of("b"), T0 + 10, T0).await.unwrap_err();
+            let e = store
+                .mark(&TokenHash::of("b"), T0 + 10, T0)
+                .await
+                .unwrap_err();
             assert_eq!(e, Error::from(Full::Marks));
             // Expired entries are swept to make room.
-            assert!(store.mark(&TokenHash::of("b"), T0 + 20, T0 + 10).await.unwrap());
+            assert!(store
+                .mark(&TokenHash::of("b"), T0 + 20, T0 + 10)
+                .await
+                .unwrap());
         });
     }
 
