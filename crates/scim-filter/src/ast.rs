@@ -438,25 +438,19 @@ enum Junction {
 /// The operand list of `left OP right` with nested `OP`s flattened. `left`'s own list is reused
 /// (pushed onto), so building a chain never moves the earlier operands again.
 fn flatten(left: Filter, right: Filter, op: Junction) -> Vec<Filter> {
-    let take = |f: Filter| -> Result<Vec<Filter>, Filter> {
-        match (op, f) {
-            (Junction::And, Filter::And(items, _)) | (Junction::Or, Filter::Or(items, _)) => {
-                Ok(items)
-            }
-            (_, f) => Err(f),
-        }
-    };
-    let mut items = match take(left) {
-        Ok(items) => items,
-        Err(f) => {
+    let mut items = match (op, left) {
+        (Junction::And, Filter::And(items, _)) | (Junction::Or, Filter::Or(items, _)) => items,
+        (_, f) => {
             let mut v = Vec::with_capacity(2);
             v.push(f);
             v
         }
     };
-    match take(right) {
-        Ok(more) => items.extend(more),
-        Err(f) => items.push(f),
+    match (op, right) {
+        (Junction::And, Filter::And(more, _)) | (Junction::Or, Filter::Or(more, _)) => {
+            items.extend(more)
+        }
+        (_, f) => items.push(f),
     }
     items
 }

@@ -549,7 +549,7 @@ mod tests {
         ));
         // Schema errors surface once, from `compile`, with the same error as `matches`.
         let bad = parse_filter(r#"userName eq "x" or active gt true"#).expect("parses");
-        let e = compile(&bad, &schema).unwrap_err();
+        let e = compile(&bad, &schema).expect_err("active gt true is refused");
         assert!(matches!(e, Error::OperatorNotAllowed { offset: 19, .. }));
         assert_eq!(matches(&bad, &json!({}), &schema), Err(e));
     }
