@@ -5,9 +5,11 @@
 //! multi-threaded tokio runtime, as `idforge serve` does; its stderr access log drained through a
 //! pipe like a supervisor's), drives it with a keep-alive HTTP/1.1 load client over a few
 //! connections from this process, and reads the server's user + system CPU time from
-//! `/proc/<pid>/stat` before and after. The client's own CPU is not counted. Also printed: the
-//! same request through the router in process (no socket), and through the provider alone
-//! (`handle_form`). Linux only (reads `/proc`); prints why it skipped elsewhere.
+//! `/proc/<pid>/stat` before and after. The client's own CPU is not counted; the signature and
+//! the in-process figures are CPU time too, so other load on the machine does not count. Also
+//! printed: the same request in process through the provider alone and through the router (no
+//! socket), and the server's RSS growth per live access token (issue 19 §4). Linux only (reads
+//! `/proc`); prints why it skipped elsewhere.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::io::{BufRead, BufReader, Read};
@@ -65,6 +67,14 @@ fn cpu_of(pid: u32, tick: f64) -> Option<Duration> {
     let f: Vec<&str> = rest.split_whitespace().collect();
     let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
     Some(Duration::from_secs_f64(ticks / tick))
+}
+
+/// Resident memory of `pid` in bytes (`VmRSS` of `/proc/<pid>/status`).
+fn rss_of(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 fn clock_ticks() -> f64 {
@@ -135,13 +145,22 @@ fn es256_signature(tick: f64) -> Duration {
     })
 }
 
-/// CPU per request through the router in process (no socket, no HTTP parsing).
-fn in_process(rt: &tokio::runtime::Runtime, tick: f64) -> Duration {
+/// CPU per request in process: through the provider alone (`handle_form`), then through the
+/// router (no socket, no HTTP parsing).
+fn in_process(rt: &tokio::runtime::Runtime, tick: f64) -> (Duration, Duration) {
     let config = ServeConfig::from_toml(CONFIG).unwrap();
     let idp = idforge_server::build(&config, "http://127.0.0.1:40000").unwrap();
     let app = idforge_server::router(&idp);
     let auth = auth();
-    cpu_per_call(tick, 20_000, || {
+    let provider = cpu_per_call(tick, 20_000, || {
+        let r = rt.block_on(
+            idp.provider()
+                .token
+                .handle_form(BODY.as_bytes(), Some(&auth)),
+        );
+        std::hint::black_box(r.unwrap());
+    });
+    let router = cpu_per_call(tick, 20_000, || {
         let req = axum::http::Request::post("/token")
             .header("authorization", &auth)
             .header("content-type", "application/x-www-form-urlencoded")
@@ -150,7 +169,8 @@ fn in_process(rt: &tokio::runtime::Runtime, tick: f64) -> Duration {
         let resp = rt.block_on(app.clone().oneshot(req)).unwrap();
         assert_eq!(resp.status(), 200);
         std::hint::black_box(rt.block_on(resp.into_body().collect()).unwrap());
-    })
+    });
+    (provider, router)
 }
 
 fn main() {
@@ -199,8 +219,9 @@ fn main() {
         .unwrap();
     let tick = clock_ticks();
     let sig = es256_signature(tick);
-    let router = in_process(&rt, tick);
+    let (provider, router) = in_process(&rt, tick);
     rt.block_on(load(addr, WARMUP));
+    let rss_before = rss_of(pid).unwrap_or(0);
     let mut per_request = Vec::new();
     for _ in 0..3 {
         let before = cpu_of(pid, tick).unwrap();
@@ -214,14 +235,23 @@ fn main() {
         );
         per_request.push(per);
     }
+    // Every access token lives an hour in the memory grant store (persistence `stored`).
+    let rss_growth = rss_of(pid).unwrap_or(0).saturating_sub(rss_before);
+    println!(
+        "serve RSS growth: {} KiB for {} live access tokens, {} bytes per token",
+        rss_growth / 1024,
+        3 * REQUESTS,
+        rss_growth / (3 * REQUESTS) as u64
+    );
     server.kill().unwrap();
     let _ = server.wait();
     let lines = drain.join().unwrap_or(0);
     per_request.sort_unstable();
     let per = per_request[1];
     println!(
-        "ratio serve CPU per client_credentials request / one ES256 signature: {per:.2?} / {sig:.2?} = {:.2}x (target <= 1.5x); in process through the router {router:.2?} ({:.2}x); access log lines {lines}",
+        "ratio serve CPU per client_credentials request / one ES256 signature: {per:.2?} / {sig:.2?} = {:.2}x (target <= 1.5x); in process through the router {router:.2?} ({:.2}x), through the provider alone (handle_form) {provider:.2?} ({:.2}x); access log lines {lines}",
         per.as_secs_f64() / sig.as_secs_f64(),
         router.as_secs_f64() / sig.as_secs_f64(),
+        provider.as_secs_f64() / sig.as_secs_f64(),
     );
 }
