@@ -412,7 +412,7 @@ impl From<Full> for Error {
 /// An in-memory [`GrantStore`].
 ///
 /// Memory per live entry is kept small (issue 19 §4): a grant without OIDC session facts and
-/// its one JWT access token (`client_credentials`) cost about 0.5 KiB together, measured by
+/// its one JWT access token (`client_credentials`) cost about 0.65 KB together, measured by
 /// `cargo bench -p idforge-oauth-core --bench memory`. Bound the total with [`MemoryLimits`];
 /// a full store answers [`Full`] as `temporarily_unavailable`.
 #[derive(Debug, Default)]
