@@ -74,6 +74,13 @@ pub struct ServeConfig {
     /// Where user notifications go (`[notifications]`, CIBA email and SMS channels).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notifications: Option<NotificationsConfig>,
+    /// `[token_store]`: token persistence and the memory grant store's bounds (see
+    /// `crate::token_store`).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::token_store::TokenStoreConfig::is_default"
+    )]
+    pub token_store: crate::token_store::TokenStoreConfig,
 }
 
 /// `[notifications]`: messages to users (CIBA `email` and `sms` channels).
@@ -388,6 +395,14 @@ pub enum ConfigError {
         /// The field.
         field: String,
     },
+    /// A `[token_store]` value is unusable.
+    #[error("token_store.{field}: {reason}")]
+    TokenStore {
+        /// The field.
+        field: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
     /// A `[[trusted_issuers]]` entry is unusable.
     #[error("trusted issuer {issuer}: {reason}")]
     TrustedIssuer {
@@ -489,6 +504,7 @@ impl ServeConfig {
                 });
             }
         }
+        self.token_store.validate()?;
         let mut supported = crate::oauth::scopes_supported();
         supported.extend(crate::oid4vci::extra_scopes(self));
         crate::oid4vci::validate(self)?;

@@ -32,6 +32,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod access_log;
 mod ciba;
 mod config;
 mod device;
@@ -41,12 +42,13 @@ mod orgs;
 mod pages;
 mod seal;
 mod token_exchange;
+mod token_store;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
@@ -56,6 +58,7 @@ pub use config::{
     TokenFormat, TrustedIssuerConfig, UserConfig, ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
 };
 pub use orgs::{OrganizationConfig, OrganizationSettingsConfig, RootConfig, ShareConfig};
+pub use token_store::TokenStoreConfig;
 
 /// Why the server could not be built or run.
 #[derive(Debug, thiserror::Error)]
@@ -157,7 +160,8 @@ pub fn router(state: &ServerState) -> Router {
 
 /// Binds `addr`, builds the provider (issuer `http://ADDR` unless configured), prints where it
 /// listens, the issuer, the discovery URL, the clients and users on stdout, logs each request
-/// on stderr, and serves until the process stops.
+/// on stderr (one line each, buffered and written at least every 100 ms), and serves until the
+/// process stops.
 pub async fn serve(addr: SocketAddr, config: ServeConfig) -> Result<(), ServeError> {
     run(addr, config, false).await
 }
@@ -196,7 +200,11 @@ async fn run(addr: SocketAddr, config: ServeConfig, print_config: bool) -> Resul
     for u in &config.users {
         println!("user: {} / {}", u.username, u.password);
     }
-    let app = router(&state).layer(middleware::from_fn(log_requests));
+    // The access log is buffered and written in batches (issue 19 §3), not once per request.
+    let log = Arc::new(access_log::AccessLog::default());
+    log.clone()
+        .flush_every(std::time::Duration::from_millis(100));
+    let app = router(&state).layer(middleware::from_fn_with_state(log, log_requests));
     // Connect info: the client address keys the device page's attempt limit.
     axum::serve(
         listener,
@@ -206,15 +214,22 @@ async fn run(addr: SocketAddr, config: ServeConfig, print_config: bool) -> Resul
     Ok(())
 }
 
-/// One stderr line per request: method, path, status, milliseconds.
-async fn log_requests(req: Request, next: Next) -> Response {
-    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+/// One stderr line per request: method, path, status, milliseconds (buffered, see
+/// `access_log`).
+async fn log_requests(
+    State(log): State<Arc<access_log::AccessLog>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    // Both clones are reference-count increments, not copies of the path.
+    let (method, uri) = (req.method().clone(), req.uri().clone());
     let start = Instant::now();
     let resp = next.run(req).await;
-    eprintln!(
-        "{method} {path} {} {:.1}ms",
+    log.record(
+        method.as_str(),
+        uri.path(),
         resp.status().as_u16(),
-        start.elapsed().as_secs_f64() * 1000.0
+        start.elapsed(),
     );
     resp
 }

@@ -227,7 +227,8 @@ pub(crate) fn build_with(
         ),
     };
     let signer = LocalSigner::new(key, alg).map_err(ServeError::Key)?;
-    let mut oc = Config::new(config.issuer.as_deref().unwrap_or(default_issuer));
+    let mut oc = Config::new(config.issuer.as_deref().unwrap_or(default_issuer))
+        .with_token_persistence(config.token_store.persistence);
     oc.scopes_supported
         .extend(crate::oid4vci::extra_scopes(config));
     if crate::orgs::enabled(config) {
@@ -286,7 +287,9 @@ pub(crate) fn build_with(
     };
     let mut builder = builder
         .clients(clients)
-        .grants(Arc::new(MemoryGrantStore::new()))
+        .grants(Arc::new(MemoryGrantStore::with_limits(
+            config.token_store.memory_limits(),
+        )))
         // Pushed authorization requests (RFC 9126), served by `handle_http` at /par.
         .pushed_requests(Arc::new(MemoryPushedRequestStore::new()))
         .claims(users.clone())
