@@ -349,9 +349,8 @@ impl Client {
             return Err(bad("an _enc member needs its _alg member"));
         }
         for uri in &self.redirect_uris {
-            check_redirect_uri(uri, self.is_public()).map_err(|reason| {
-                bad(&format!("redirect URI {uri}: {reason}"))
-            })?;
+            check_redirect_uri(uri, self.is_public())
+                .map_err(|reason| bad(&format!("redirect URI {uri}: {reason}")))?;
         }
         if let Some(g) = self.grant_types.iter().find(|g| !is_grant_type_name(g)) {
             return Err(bad(&format!(
@@ -473,7 +472,10 @@ const FORBIDDEN_SCHEMES: [&str; 8] = [
 pub(crate) fn check_redirect_uri(uri: &str, public: bool) -> Result<(), &'static str> {
     // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then ":".
     let (scheme, rest) = uri.split_once(':').ok_or("not an absolute URI")?;
-    let well_formed = scheme.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+    let well_formed = scheme
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
         && scheme
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
@@ -489,7 +491,9 @@ pub(crate) fn check_redirect_uri(uri: &str, public: bool) -> Result<(), &'static
     }
     match scheme.as_str() {
         "https" | "http" => {
-            let authority = rest.strip_prefix("//").ok_or("an http(s) URI needs a host")?;
+            let authority = rest
+                .strip_prefix("//")
+                .ok_or("an http(s) URI needs a host")?;
             let authority = &authority[..authority.find(['/', '?']).unwrap_or(authority.len())];
             if authority.contains('@') {
                 return Err("a redirect URI must not carry user information");
@@ -527,8 +531,7 @@ pub(crate) fn check_redirect_uri(uri: &str, public: bool) -> Result<(), &'static
 fn is_grant_type_name(g: &str) -> bool {
     let name = |s: &str| {
         !s.is_empty()
-            && s
-                .bytes()
+            && s.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
     };
     if name(g) {
@@ -536,7 +539,10 @@ fn is_grant_type_name(g: &str) -> bool {
     }
     match g.split_once(':') {
         Some((scheme, rest)) => {
-            scheme.bytes().next().is_some_and(|b| b.is_ascii_alphabetic())
+            scheme
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic())
                 && scheme
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
@@ -631,7 +637,10 @@ mod tests {
     fn validate_applies_the_redirect_and_grant_type_rules() {
         let c = Client::confidential("web", "s").with_redirect_uri("javascript:alert(1)");
         let e = c.validate().unwrap_err().to_string();
-        assert!(e.contains("javascript:alert(1)") && e.contains("scheme"), "{e}");
+        assert!(
+            e.contains("javascript:alert(1)") && e.contains("scheme"),
+            "{e}"
+        );
         let c = Client::public("native").with_redirect_uri("com.example.app:/cb");
         assert!(c.validate().is_ok());
         let c = Client::public("x").with_grant_types(["authorization code"]);

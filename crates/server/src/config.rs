@@ -76,7 +76,10 @@ pub struct ServeConfig {
     pub notifications: Option<NotificationsConfig>,
     /// `[limits]`: connection and request bounds (`idforge serve`'s accept loop and every
     /// route).
-    #[serde(default, skip_serializing_if = "crate::limits::LimitsConfig::is_default")]
+    #[serde(
+        default,
+        skip_serializing_if = "crate::limits::LimitsConfig::is_default"
+    )]
     pub limits: crate::limits::LimitsConfig,
     /// `[login]`: the login form's lifetime and password attempt limits.
     #[serde(default, skip_serializing_if = "crate::login::LoginConfig::is_default")]

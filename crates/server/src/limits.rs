@@ -197,10 +197,7 @@ pub fn layer(router: Router, limits: &LimitsConfig) -> Router {
 }
 
 async fn bounded(limits: LimitsConfig, req: Request, next: Next) -> Response {
-    let uri_len = req
-        .uri()
-        .path_and_query()
-        .map_or(0, |pq| pq.as_str().len());
+    let uri_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     if uri_len > limits.max_uri_bytes {
         return json_error(
             StatusCode::URI_TOO_LONG,
@@ -271,7 +268,11 @@ fn as_json_error(resp: Response) -> Response {
         None => true,
         Some(v) => v
             .to_str()
-            .map(|t| t.trim_start().to_ascii_lowercase().starts_with("text/plain"))
+            .map(|t| {
+                t.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("text/plain")
+            })
             .unwrap_or(true),
     };
     if !plain {
@@ -281,9 +282,10 @@ fn as_json_error(resp: Response) -> Response {
         StatusCode::NOT_FOUND => ("invalid_request", "no such endpoint"),
         StatusCode::METHOD_NOT_ALLOWED => ("invalid_request", "method not allowed"),
         StatusCode::PAYLOAD_TOO_LARGE => ("invalid_request", "the request body is too large"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ("invalid_request", "the request content type is not supported")
-        }
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "invalid_request",
+            "the request content type is not supported",
+        ),
         StatusCode::UNAUTHORIZED => ("invalid_client", "authentication failed"),
         StatusCode::SERVICE_UNAVAILABLE => (
             "temporarily_unavailable",
@@ -429,7 +431,9 @@ mod tests {
         let app = app(&LimitsConfig::default());
         let (s, r) = call(
             &app,
-            axum::http::Request::post("/get").body(Body::empty()).unwrap(),
+            axum::http::Request::post("/get")
+                .body(Body::empty())
+                .unwrap(),
         )
         .await;
         assert_eq!(s, StatusCode::METHOD_NOT_ALLOWED);
@@ -438,7 +442,9 @@ mod tests {
 
         let (s, r) = call(
             &app,
-            axum::http::Request::get("/nope").body(Body::empty()).unwrap(),
+            axum::http::Request::get("/nope")
+                .body(Body::empty())
+                .unwrap(),
         )
         .await;
         assert_eq!(s, StatusCode::NOT_FOUND);
@@ -447,7 +453,9 @@ mod tests {
         let big = vec![b'a'; MAX_BODY + 1];
         let (s, r) = call(
             &app,
-            axum::http::Request::post("/echo").body(Body::from(big)).unwrap(),
+            axum::http::Request::post("/echo")
+                .body(Body::from(big))
+                .unwrap(),
         )
         .await;
         assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
@@ -488,7 +496,9 @@ mod tests {
         let app = app(&LimitsConfig::default().with_request_timeout(Duration::from_millis(50)));
         let (s, r) = call(
             &app,
-            axum::http::Request::get("/slow").body(Body::empty()).unwrap(),
+            axum::http::Request::get("/slow")
+                .body(Body::empty())
+                .unwrap(),
         )
         .await;
         assert_eq!(s, StatusCode::REQUEST_TIMEOUT);
@@ -499,7 +509,9 @@ mod tests {
     async fn read_body_tells_too_large_from_malformed() {
         let r = read_body(Body::from(vec![0u8; 10]), 5).await.unwrap_err();
         assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
-        let r = read_body(Body::new(Failing(false)), 1000).await.unwrap_err();
+        let r = read_body(Body::new(Failing(false)), 1000)
+            .await
+            .unwrap_err();
         assert_eq!(r.status(), StatusCode::BAD_REQUEST);
         assert_eq!(json(r).await["error"], "invalid_request");
     }

@@ -127,9 +127,15 @@ mod tests {
         let ip: Option<IpAddr> = "192.0.2.1".parse().ok();
         assert!(allow_attempt(&l, &c, "i", "alice", ip, 0).await);
         assert!(allow_attempt(&l, &c, "i", "alice", ip, 0).await);
-        assert!(!allow_attempt(&l, &c, "i", "alice", ip, 0).await, "per user");
+        assert!(
+            !allow_attempt(&l, &c, "i", "alice", ip, 0).await,
+            "per user"
+        );
         // Another user from the same address: the address's third attempt was spent above.
-        assert!(!allow_attempt(&l, &c, "i", "bob", ip, 1).await, "per address");
+        assert!(
+            !allow_attempt(&l, &c, "i", "bob", ip, 1).await,
+            "per address"
+        );
         let other: Option<IpAddr> = "192.0.2.2".parse().ok();
         assert!(allow_attempt(&l, &c, "i", "bob", other, 1).await);
         // The window passes.

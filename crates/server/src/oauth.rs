@@ -20,15 +20,14 @@ use idforge_oauth_core::memory::{
     MemoryClientStore, MemoryGrantStore, MemoryPushedRequestStore, MemoryUserStore,
 };
 use idforge_oauth_core::{
-    AccessTokenFormat, AuthorizationRequest, Client, ClientAuthMethod, Config, Decision, Error,
-    AttemptLimiter, Interaction, OsRng, Params, PasswordVerifier, Provider, Session, UserLookup,
+    AccessTokenFormat, AttemptLimiter, AuthorizationRequest, Client, ClientAuthMethod, Config,
+    Decision, Error, Interaction, OsRng, Params, PasswordVerifier, Provider, Session, UserLookup,
 };
 
 use crate::config::{ClientAuth, ClientConfig, ConfigError, ServeConfig, TokenFormat};
 use crate::pages;
 use crate::seal::{Purpose, Sealer};
 use crate::ServeError;
-
 
 /// The provider and what the pages need next to it.
 pub(crate) struct OAuth {
@@ -465,7 +464,8 @@ async fn login_answer(
         );
         *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         if let Ok(v) = state.login.attempt_window_seconds.to_string().parse() {
-            resp.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
         }
         return resp;
     }
@@ -492,11 +492,11 @@ async fn login_answer(
 }
 
 async fn consent_answer(state: &OAuth, sealed: &str, decision: Option<&str>) -> Response {
-    let Some((request, session)) =
-        state
-            .sealer
-            .open_once::<(AuthorizationRequest, Session)>(Purpose::Consent, sealed, now(state))
-    else {
+    let Some((request, session)) = state.sealer.open_once::<(AuthorizationRequest, Session)>(
+        Purpose::Consent,
+        sealed,
+        now(state),
+    ) else {
         return altered();
     };
     // Anything but an explicit approval is a refusal.

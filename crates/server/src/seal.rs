@@ -209,7 +209,9 @@ mod tests {
         let fresh = s.seal(Purpose::Login, &"pending", 1_000).unwrap();
         assert_ne!(fresh, sealed, "every sealing has its own id");
         assert_eq!(s.open_once::<String>(Purpose::Login, &fresh, 1_060), None);
-        assert!(s.open_once::<String>(Purpose::Login, &fresh, 1_059).is_some());
+        assert!(s
+            .open_once::<String>(Purpose::Login, &fresh, 1_059)
+            .is_some());
     }
 
     #[test]

@@ -180,10 +180,24 @@ async fn userinfo_answers_a_malformed_bearer_per_rfc_6750() {
         );
     }
     // A well-formed unknown token stays invalid_token; another scheme stays a bare challenge.
-    let r = call(&app, "GET", "/userinfo", &[("authorization", "Bearer abc")], "").await;
+    let r = call(
+        &app,
+        "GET",
+        "/userinfo",
+        &[("authorization", "Bearer abc")],
+        "",
+    )
+    .await;
     assert_eq!(r.status, 401);
     assert_eq!(r.json()["error"], "invalid_token");
-    let r = call(&app, "GET", "/userinfo", &[("authorization", "Basic YTpi")], "").await;
+    let r = call(
+        &app,
+        "GET",
+        "/userinfo",
+        &[("authorization", "Basic YTpi")],
+        "",
+    )
+    .await;
     assert_eq!(r.status, 401);
     assert_eq!(r.headers["www-authenticate"], "Bearer");
 }
@@ -247,9 +261,8 @@ fn login_and_limits_values_are_checked_when_loaded() {
 
 #[test]
 fn unsafe_redirect_uris_and_unknown_grant_types_are_refused_at_load() {
-    let client = |extra: &str| {
-        format!("[[clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n{extra}\n")
-    };
+    let client =
+        |extra: &str| format!("[[clients]]\nclient_id = \"c\"\nclient_secret = \"s\"\n{extra}\n");
     for (extra, says) in [
         ("redirect_uris = [\"javascript:alert(1)\"]", "scheme"),
         ("redirect_uris = [\"data:text/html,x\"]", "scheme"),

@@ -156,7 +156,15 @@ mod tests {
         assert_eq!(parse_bearer("bearer  abc "), Token("abc"));
         assert_eq!(parse_bearer("Basic YTpi"), Absent);
         assert_eq!(parse_bearer(""), Absent);
-        for bad in ["Bearer", "Bearer ", "Bearer a b", "Bearer a,b", "Bearer ==", "Bearer a=b", "Bearer \"a\""] {
+        for bad in [
+            "Bearer",
+            "Bearer ",
+            "Bearer a b",
+            "Bearer a,b",
+            "Bearer ==",
+            "Bearer a=b",
+            "Bearer \"a\"",
+        ] {
             assert_eq!(parse_bearer(bad), Malformed, "{bad}");
         }
     }
