@@ -131,7 +131,11 @@ pub(crate) fn run(cmd: JwkCommand) -> Result<Vec<u8>, CliError> {
         } => {
             let mut jwk = Jwk::generate(spec(kty, crv.as_deref(), size))?;
             if let Some(alg) = alg {
-                let key = Key::from_jwk(jwk.clone())?;
+                // Checked with `alg` set: PBES2 fits an oct key only when its `alg` names it
+                // (`--kty oct --alg PBES2-HS256+A128KW` makes a password key for `jwe encrypt`).
+                let mut named = jwk.clone();
+                named.alg = Some(alg.clone());
+                let key = Key::from_jwk(named)?;
                 if !alg_fits(&alg, &key) {
                     return Err(CliError::new(
                         "key_mismatch",

@@ -21,6 +21,26 @@ use time::OffsetDateTime;
 use crate::io::{line, read_stdin};
 use crate::CliError;
 
+/// An absolute `http` or `https` URL with a host, nothing else: the endpoints a browser is sent
+/// to (SAML Bindings §3.4, §3.5: HTTP Redirect and POST), so never `javascript:` or `data:`.
+fn http_url(text: &str) -> Result<String, String> {
+    let lower = text.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or_else(|| format!("{text}: not an http(s) URL"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || host.contains('@') {
+        return Err(format!(
+            "{text}: an http(s) URL needs a host (and no user information)"
+        ));
+    }
+    if text.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err(format!("{text}: spaces or control characters"));
+    }
+    Ok(text.to_owned())
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum SamlCommand {
     /// Validate a SAML Response read on stdin (raw XML or the base64 `SAMLResponse` form value);
@@ -44,7 +64,7 @@ pub(crate) enum SamlCommand {
         #[arg(long)]
         sp_entity_id: String,
         /// This SP's Assertion Consumer Service URL (Destination and Recipient).
-        #[arg(long)]
+        #[arg(long, value_parser = http_url)]
         acs_url: String,
         /// The AuthnRequest ID the response must answer.
         #[arg(long)]
@@ -68,10 +88,10 @@ pub(crate) enum SamlCommand {
         #[arg(long)]
         sp_entity_id: String,
         /// The ACS URL the IdP must answer to.
-        #[arg(long)]
+        #[arg(long, value_parser = http_url)]
         acs_url: String,
         /// The IdP SSO endpoint.
-        #[arg(long, required_unless_present = "idp_metadata")]
+        #[arg(long, required_unless_present = "idp_metadata", value_parser = http_url)]
         idp_sso_url: Option<String>,
         /// IdP metadata XML file (the SSO endpoint for the chosen binding is used).
         #[arg(long)]
@@ -116,10 +136,10 @@ pub(crate) enum SamlCommand {
         #[arg(long)]
         sp_entity_id: String,
         /// ACS URL (repeatable; the first is the default).
-        #[arg(long, required = true)]
+        #[arg(long, required = true, value_parser = http_url)]
         acs_url: Vec<String>,
         /// Single Logout URL (HTTP-Redirect binding).
-        #[arg(long)]
+        #[arg(long, value_parser = http_url)]
         slo_url: Option<String>,
         /// PEM signing certificate.
         #[arg(long)]
@@ -292,8 +312,11 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Vec<u8>, CliError> {
                         Binding::Redirect => BINDING_REDIRECT,
                         Binding::Post => idforge_saml_sp::authn::BINDING_POST,
                     };
-                    md.sso_location(b).map(str::to_owned).ok_or_else(|| {
+                    let location = md.sso_location(b).ok_or_else(|| {
                         CliError::new("metadata", "the IdP has no SSO endpoint for that binding")
+                    })?;
+                    http_url(location).map_err(|e| {
+                        CliError::new("metadata", format!("the IdP's SSO endpoint: {e}"))
                     })?
                 }
                 (None, None) => {

@@ -131,3 +131,191 @@ fn serve_accepts_localhost_and_prints_what_it_runs_with() {
     assert!(text.contains("listening on http://127.0.0.1:"), "{text}");
     assert!(text.contains("/jwks.json"), "{text}");
 }
+
+#[test]
+fn sd_jwt_verify_without_aud_and_nonce_says_so() {
+    let dir = std::env::temp_dir().join(format!("idforge-hardening-sd-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = |n: &str| dir.join(n).to_str().unwrap().to_owned();
+    let out = |args: &[&str], stdin: &str| {
+        let o = run(args, stdin);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let issuer = out(&["jwk", "generate", "--kty", "EC"], "");
+    std::fs::write(path("issuer.json"), &issuer).unwrap();
+    std::fs::write(path("issuer.pub.json"), out(&["jwk", "public"], &issuer)).unwrap();
+    std::fs::write(
+        path("holder.json"),
+        out(&["jwk", "generate", "--kty", "EC"], ""),
+    )
+    .unwrap();
+    std::fs::write(path("claims.json"), r#"{"given_name":"Erika"}"#).unwrap();
+    let cred = out(
+        &[
+            "sd-jwt",
+            "issue",
+            "--key",
+            &path("issuer.json"),
+            "--claims",
+            &path("claims.json"),
+            "--sd",
+            "/given_name",
+            "--holder-key",
+            &path("holder.json"),
+        ],
+        "",
+    );
+    let presentation = out(
+        &[
+            "sd-jwt",
+            "present",
+            "--disclose",
+            "/given_name",
+            "--holder-key",
+            &path("holder.json"),
+            "--aud",
+            "https://verifier.example",
+            "--nonce",
+            "n-1",
+        ],
+        &cred,
+    );
+    let unbound = run(
+        &["sd-jwt", "verify", "--issuer-key", &path("issuer.pub.json")],
+        &presentation,
+    );
+    assert_eq!(unbound.status.code(), Some(0), "{}", stderr(&unbound));
+    assert!(
+        stderr(&unbound).contains("checked without an audience or nonce"),
+        "{}",
+        stderr(&unbound)
+    );
+    let bound = run(
+        &[
+            "sd-jwt",
+            "verify",
+            "--issuer-key",
+            &path("issuer.pub.json"),
+            "--aud",
+            "https://verifier.example",
+            "--nonce",
+            "n-1",
+        ],
+        &presentation,
+    );
+    assert_eq!(bound.status.code(), Some(0), "{}", stderr(&bound));
+    assert!(stderr(&bound).is_empty(), "{}", stderr(&bound));
+}
+
+#[test]
+fn saml_urls_must_be_http_or_https() {
+    for (flag, value) in [
+        ("--acs-url", "javascript:alert(1)"),
+        ("--idp-sso-url", "data:text/html,x"),
+        ("--acs-url", "https://"),
+    ] {
+        let mut args = vec![
+            "saml",
+            "authn-request",
+            "--sp-entity-id",
+            "https://sp.example",
+            "--acs-url",
+            "https://sp.example/acs",
+            "--idp-sso-url",
+            "https://idp.example/sso",
+        ];
+        let at = args.iter().position(|a| *a == flag).unwrap();
+        args[at + 1] = value;
+        let o = run(&args, "");
+        assert_eq!(o.status.code(), Some(2), "{flag} {value}: {}", stderr(&o));
+        assert!(o.stdout.is_empty());
+    }
+    let o = run(
+        &[
+            "saml",
+            "sp-metadata",
+            "--sp-entity-id",
+            "https://sp.example",
+            "--acs-url",
+            "vbscript:x",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
+fn sign_and_encrypt_refuse_what_verify_and_decrypt_would() {
+    let dir = std::env::temp_dir().join(format!("idforge-hardening-size-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("oct.json");
+    let o = run(&["jwk", "generate", "--kty", "oct"], "");
+    std::fs::write(&key, &o.stdout).unwrap();
+    let key = key.to_str().unwrap();
+    let big = "a".repeat(900 * 1024);
+    let o = run(&["jws", "sign", "--key", key, "--alg", "HS256"], &big);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("error: limit_exceeded: "),
+        "{}",
+        stderr(&o)
+    );
+    assert!(o.stdout.is_empty());
+    let o = run(
+        &[
+            "jwe", "encrypt", "--key", key, "--alg", "dir", "--enc", "A256GCM",
+        ],
+        &big,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with("error: limit_exceeded: "),
+        "{}",
+        stderr(&o)
+    );
+    // Below the limit both round-trip.
+    let o = run(&["jws", "sign", "--key", key, "--alg", "HS256"], "small");
+    assert_eq!(o.status.code(), Some(0));
+    let token = String::from_utf8(o.stdout).unwrap();
+    let o = run(&["jws", "verify", "--key", key], &token);
+    assert_eq!(o.stdout, b"small");
+}
+
+#[test]
+fn pbes2_is_reachable_from_the_cli() {
+    let dir = std::env::temp_dir().join(format!("idforge-hardening-pbes2-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let key = dir.join("password.json");
+    let o = run(
+        &[
+            "jwk",
+            "generate",
+            "--kty",
+            "oct",
+            "--alg",
+            "PBES2-HS256+A128KW",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    std::fs::write(&key, &o.stdout).unwrap();
+    let key = key.to_str().unwrap();
+    let o = run(
+        &[
+            "jwe",
+            "encrypt",
+            "--key",
+            key,
+            "--alg",
+            "PBES2-HS256+A128KW",
+            "--enc",
+            "A128GCM",
+        ],
+        "secret",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let token = String::from_utf8(o.stdout).unwrap();
+    let o = run(&["jwe", "decrypt", "--key", key], &token);
+    assert_eq!(o.stdout, b"secret", "{}", stderr(&o));
+}
