@@ -319,3 +319,70 @@ fn pbes2_is_reachable_from_the_cli() {
     let o = run(&["jwe", "decrypt", "--key", key], &token);
     assert_eq!(o.stdout, b"secret", "{}", stderr(&o));
 }
+
+#[test]
+fn saml_test_idp_files_verify_end_to_end() {
+    let dir = std::env::temp_dir().join(format!("idforge-hardening-saml-{}", std::process::id()));
+    let out = dir.to_str().unwrap();
+    let o = run(
+        &[
+            "saml",
+            "test-idp",
+            "--out",
+            out,
+            "--sp-entity-id",
+            "https://sp.example.com",
+            "--acs-url",
+            "https://sp.example.com/acs",
+            "--request-id",
+            "_abc123",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("idforge saml verify-response"));
+    let response = std::fs::read_to_string(dir.join("response.b64")).unwrap();
+    let metadata = dir.join("idp-metadata.xml");
+    let cert = dir.join("idp.pem");
+    for trust in [
+        ["--idp-metadata", metadata.to_str().unwrap()],
+        ["--idp-cert", cert.to_str().unwrap()],
+    ] {
+        let o = run(
+            &[
+                "saml",
+                "verify-response",
+                trust[0],
+                trust[1],
+                "--sp-entity-id",
+                "https://sp.example.com",
+                "--acs-url",
+                "https://sp.example.com/acs",
+                "--request-id",
+                "_abc123",
+            ],
+            &response,
+        );
+        assert_eq!(o.status.code(), Some(0), "{trust:?}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(v["name_id"], "alice@example.org");
+    }
+    // Another request id: refused.
+    let o = run(
+        &[
+            "saml",
+            "verify-response",
+            "--idp-metadata",
+            metadata.to_str().unwrap(),
+            "--sp-entity-id",
+            "https://sp.example.com",
+            "--acs-url",
+            "https://sp.example.com/acs",
+            "--request-id",
+            "_other",
+        ],
+        &response,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let _ = std::fs::remove_dir_all(&dir);
+}
