@@ -20,8 +20,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde::{Deserialize, Serialize};
 
-/// Largest request body any route reads (token, PAR, form posts are small).
-pub(crate) const MAX_BODY: usize = 64 * 1024;
+/// Largest request body any route reads by default (token, PAR, form posts are small).
+const MAX_BODY: usize = 64 * 1024;
 
 /// `[limits]`: bounds on connections and requests. Every field has a default fit for a public
 /// deployment; the values must be positive.

@@ -44,6 +44,8 @@ pub(crate) struct OAuth {
     login: crate::login::LoginConfig,
     /// Counts password attempts per user name and client address.
     login_limiter: Arc<dyn AttemptLimiter>,
+    /// `[limits] max_body_bytes`: the largest body the endpoints read.
+    max_body: usize,
     /// The path the login and consent forms post to: the issuer's path (non-empty when the
     /// provider is nested under a prefix) plus the authorization endpoint's path.
     form_action: String,
@@ -279,6 +281,7 @@ pub(crate) fn build_with(
         sealer: Sealer::with_ttl(config.login.ttl_seconds()).ok_or(ServeError::Random)?,
         login: config.login,
         login_limiter,
+        max_body: config.limits.max_body_bytes,
         form_action,
         ciba,
     })
@@ -300,7 +303,7 @@ pub(crate) fn routes(state: Arc<OAuth>) -> Router {
 /// Every non-interactive endpoint, through `Provider::handle_http`.
 async fn endpoints(State(state): State<Arc<OAuth>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let bytes = match crate::limits::read_body(body, crate::limits::MAX_BODY).await {
+    let bytes = match crate::limits::read_body(body, state.max_body).await {
         Ok(b) => b,
         Err(resp) => return resp,
     };
@@ -400,7 +403,7 @@ fn altered() -> Response {
 /// carry a request object in `request` (a JWS or JWE, never shaped like a sealed value).
 async fn authorize_post(State(state): State<Arc<OAuth>>, req: Request) -> Response {
     let address = crate::limits::client_addr(req.extensions()).map(|a| a.ip());
-    let body = match crate::limits::read_body(req.into_body(), crate::limits::MAX_BODY).await {
+    let body = match crate::limits::read_body(req.into_body(), state.max_body).await {
         Ok(b) => b,
         Err(resp) => return resp,
     };
