@@ -118,6 +118,22 @@ pub trait AuthorizationExtension: Send + Sync {
         request: &AuthorizationRequest,
         grant: &mut Grant,
     ) -> Result<()>;
+
+    /// Shapes the grant of a decoupled flow, approved by the user away from the authorization
+    /// endpoint (RFC 8628 device authorization, OpenID CIBA), before it is stored and its
+    /// tokens are issued; `grant_type` names the flow. There is no authorization request, so
+    /// only what the extension knows itself applies (an organization's own issuer scoping
+    /// every grant to it). An error fails the token request (or the CIBA push) with that
+    /// error. Default: the grant is left unchanged.
+    async fn shape_decoupled_grant(
+        &self,
+        client: &Client,
+        grant_type: &str,
+        grant: &mut Grant,
+    ) -> Result<()> {
+        let _ = (client, grant_type, grant);
+        Ok(())
+    }
 }
 
 /// A hook run before every ID token is signed (the WSO2 "pre-issue ID token" action): it may

@@ -98,10 +98,9 @@ pub enum ServeError {
 #[derive(Debug, Clone)]
 pub struct ServerState {
     oauth: Arc<oauth::OAuth>,
-    /// The organization management API, when organizations are configured.
+    /// The organization management API and the organizations' own issuers, when
+    /// organizations are configured.
     orgs: Option<Arc<orgs::ApiState>>,
-    /// The providers of self-issuing organizations, by organization id.
-    issuers: Vec<(String, Arc<oauth::OAuth>)>,
     /// `[limits]`: applied by [`router`] (request bounds) and [`serve`] (connections).
     limits: LimitsConfig,
 }
@@ -124,10 +123,11 @@ impl ServerState {
 ///
 /// With organizations configured, the root provider also serves the `organization_switch`
 /// grant, supports the `org_admin` scope and the management API under `/api/`; each
-/// organization with `issuer = "self"` gets its own provider at `{issuer}/o/{org_id}` (own
-/// key, discovery, JWKS, authorize and token endpoints) serving the clients registered in it,
-/// its authorization codes carrying the organization's claims and its token exchange trusting
-/// the organization's inherited trusted issuers.
+/// organization with `issuer = "self"` (configured, or made so through the API while serving)
+/// gets its own provider at `{issuer}/o/{org_id}` (own key, discovery, JWKS, authorize, token,
+/// device and CIBA endpoints) serving the clients registered in it, its authorization-code,
+/// device-code and CIBA tokens carrying the organization's claims and its token exchange
+/// trusting the organization's inherited trusted issuers.
 pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, ServeError> {
     build_with_login_limiter(
         config,
@@ -151,71 +151,14 @@ pub fn build_with_login_limiter(
         return Ok(ServerState {
             oauth,
             orgs: None,
-            issuers: Vec::new(),
             limits: config.limits,
         });
     }
-    config.validate()?;
-    let stores = Arc::new(orgs::build(config)?);
-    let self_issuing = orgs::self_issuing(config);
-    let in_org = |c: &ClientConfig, id: &str| c.organization.as_deref() == Some(id);
-    let mut root_config = config.clone();
-    root_config
-        .clients
-        .retain(|c| !self_issuing.iter().any(|id| in_org(c, id)));
-    orgs::apply_settings(&mut root_config, &stores);
-    let root_id = idforge_orgs::OrgId::root();
-    let root = Arc::new(oauth::build_with(
-        &root_config,
-        default_issuer,
-        stores.grant_handlers(&root_id),
-        stores.authorization_extensions(&root_id),
-        None,
-        login_limiter.clone(),
-    )?);
-    let mut issuers = Vec::new();
-    for id in self_issuing {
-        let org_id =
-            idforge_orgs::OrgId::new(id.clone()).map_err(|e| ConfigError::Organization {
-                id: id.clone(),
-                reason: e.to_string(),
-            })?;
-        let mut c = config.clone();
-        c.issuer = Some(idforge_orgs::issuer::organization_issuer(
-            root.issuer(),
-            &org_id,
-        ));
-        // Its own key: tokens of one organization never verify at another.
-        c.signing_key = None;
-        // Token exchange trusts the organization's inherited trusted issuers.
-        c.trusted_issuers = orgs::trusted_issuers(config, &stores, &org_id)?;
-        c.clients.retain(|cl| in_org(cl, &id));
-        orgs::apply_settings(&mut c, &stores);
-        // Only the organization's members (resident or shared, as the stores say at login time)
-        // log in at its issuer.
-        let (members, member_org) = (stores.clone(), org_id.clone());
-        let filter: oauth::LoginFilter =
-            Arc::new(move |subject: &str| members.is_member(subject, &member_org));
-        let oauth = oauth::build_with(
-            &c,
-            default_issuer,
-            stores.grant_handlers(&org_id),
-            stores.authorization_extensions(&org_id),
-            Some(filter),
-            login_limiter.clone(),
-        )?;
-        let oauth = Arc::new(oauth);
-        ciba::spawn_sweeper(Arc::downgrade(&oauth));
-        issuers.push((id, oauth));
-    }
+    let (root, api) = orgs::providers(config, default_issuer, login_limiter)?;
     ciba::spawn_sweeper(Arc::downgrade(&root));
     Ok(ServerState {
-        orgs: Some(Arc::new(orgs::ApiState {
-            orgs: stores,
-            root: root.clone(),
-        })),
         oauth: root,
-        issuers,
+        orgs: Some(api),
         limits: config.limits,
     })
 }
@@ -235,9 +178,11 @@ pub fn router(state: &ServerState) -> Router {
     if let Some(api) = &state.orgs {
         // Organization discovery at the root's /authorize routes to organizations' issuers.
         r = orgs::discovery_routing(r, api.clone());
-        r = r.merge(orgs::api_routes(api.clone()));
+        r = r
+            .merge(orgs::api_routes(api.clone()))
+            .merge(orgs::issuer_routes(api.clone()));
     }
-    limits::layer(orgs::issuer_routes(r, &state.issuers), &state.limits)
+    limits::layer(r, &state.limits)
 }
 
 /// Binds `addr`, builds the provider (issuer `http://ADDR` unless configured), prints where it
@@ -273,8 +218,8 @@ async fn run(addr: SocketAddr, config: ServeConfig, print_config: bool) -> Resul
         l.max_connections, l.header_read_timeout_ms, l.request_timeout_ms, l.max_body_bytes
     );
     println!("backchannel authentication: {issuer}/bc-authorize");
-    for (id, org) in &state.issuers {
-        println!("organization {id}: issuer {}", org.issuer());
+    for (id, org_issuer) in state.orgs.iter().flat_map(|o| o.issuers.built()) {
+        println!("organization {id}: issuer {org_issuer}");
     }
     for c in &config.clients {
         println!(

@@ -132,15 +132,60 @@ pub(crate) fn build(
     build_with(
         config,
         default_issuer,
-        Vec::new(),
-        Vec::new(),
-        None,
-        login_limiter,
+        Additions {
+            login_limiter: Some(login_limiter),
+            ..Additions::default()
+        },
     )
 }
 
 /// Who may log in: a predicate on the subject, checked after the password.
 pub(crate) type LoginFilter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// Which of the configured clients the provider serves now: a predicate on the `client_id`,
+/// checked at each lookup (an organization's issuer serves its organization's applications
+/// while it issues its own tokens).
+pub(crate) type ClientFilter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// What the organizations module adds to a provider.
+#[derive(Default)]
+pub(crate) struct Additions {
+    /// More grant handlers (the organization switch, the `organization` parameter), registered
+    /// last so they replace a built-in of the same grant type.
+    pub(crate) handlers: Vec<Arc<dyn idforge_oauth_core::GrantHandler>>,
+    /// Authorization extensions (organization claims).
+    pub(crate) extensions: Vec<Arc<dyn idforge_oauth_core::AuthorizationExtension>>,
+    /// Who may log in.
+    pub(crate) login_filter: Option<LoginFilter>,
+    /// Which clients are served.
+    pub(crate) client_filter: Option<ClientFilter>,
+    /// The token-exchange grant, given the user lookup (an organization's live trust list);
+    /// default: `[[trusted_issuers]]`.
+    pub(crate) token_exchange: Option<MakeGrant>,
+    /// Counts login form password attempts (shared by every provider of one server);
+    /// default: an in-memory limiter of the provider's own.
+    pub(crate) login_limiter: Option<Arc<dyn AttemptLimiter>>,
+}
+
+/// Makes a grant handler given the provider's user lookup.
+pub(crate) type MakeGrant =
+    Box<dyn FnOnce(Arc<dyn UserLookup>) -> Arc<dyn idforge_oauth_core::GrantHandler>>;
+
+/// The configured clients, of which only those the filter lets through are found.
+struct FilteredClients {
+    clients: MemoryClientStore,
+    allow: ClientFilter,
+}
+
+#[async_trait::async_trait]
+impl idforge_oauth_core::ClientStore for FilteredClients {
+    async fn client(&self, client_id: &str) -> idforge_oauth_core::Result<Option<Client>> {
+        if !(self.allow)(client_id) {
+            return Ok(None);
+        }
+        idforge_oauth_core::ClientStore::client(&self.clients, client_id).await
+    }
+}
 
 /// The user store's passwords, accepted only for subjects the filter lets in; and its
 /// attribute lookup (token exchange's implicit association), finding only those subjects.
@@ -176,17 +221,23 @@ impl UserLookup for FilteredPasswords {
     }
 }
 
-/// [`build`] with more grant handlers (the organization switch, the `organization`
-/// parameter) and authorization extensions (organization claims on authorization-code
-/// tokens); when organizations are configured, `org_admin` is also a supported scope.
+/// [`build`] with the organizations module's [`Additions`]; when organizations are
+/// configured, `org_admin` is also a supported scope.
 pub(crate) fn build_with(
     config: &ServeConfig,
     default_issuer: &str,
-    handlers: Vec<Arc<dyn idforge_oauth_core::GrantHandler>>,
-    extensions: Vec<Arc<dyn idforge_oauth_core::AuthorizationExtension>>,
-    login_filter: Option<LoginFilter>,
-    login_limiter: Arc<dyn AttemptLimiter>,
+    additions: Additions,
 ) -> Result<OAuth, ServeError> {
+    let Additions {
+        handlers,
+        extensions,
+        login_filter,
+        client_filter,
+        token_exchange,
+        login_limiter,
+    } = additions;
+    let login_limiter = login_limiter
+        .unwrap_or_else(|| Arc::new(idforge_oauth_core::memory::MemoryAttemptLimiter::new()));
     config.validate()?;
     let (key, alg) = match &config.signing_key {
         Some(jwk) => signing_key(jwk)?,
@@ -242,14 +293,19 @@ pub(crate) fn build_with(
             .grant_handler(p.grant.clone())
             .authorization_extension(p.authorization_extension(&oc_issuer, config));
     }
-    for h in handlers {
-        builder = builder.grant_handler(h);
-    }
     for e in extensions {
         builder = builder.authorization_extension(e);
     }
-    let builder = builder
-        .clients(Arc::new(clients))
+    let exchange: Arc<dyn idforge_oauth_core::GrantHandler> = match token_exchange {
+        Some(make) => make(lookup),
+        None => Arc::new(crate::token_exchange::grant(config, lookup)?),
+    };
+    let clients: Arc<dyn idforge_oauth_core::ClientStore> = match client_filter {
+        Some(allow) => Arc::new(FilteredClients { clients, allow }),
+        None => Arc::new(clients),
+    };
+    let mut builder = builder
+        .clients(clients)
         .grants(Arc::new(MemoryGrantStore::new()))
         // Pushed authorization requests (RFC 9126), served by `handle_http` at /par.
         .pushed_requests(Arc::new(MemoryPushedRequestStore::new()))
@@ -257,7 +313,10 @@ pub(crate) fn build_with(
         .passwords(passwords.clone())
         .keys(Arc::new(KeyRing::new(signer)))
         .grant_handler(device_flow.grant())
-        .grant_handler(Arc::new(crate::token_exchange::grant(config, lookup)?));
+        .grant_handler(exchange);
+    for h in handlers {
+        builder = builder.grant_handler(h);
+    }
     let provider = ciba
         .ciba
         .register(builder)
