@@ -348,6 +348,15 @@ impl Client {
             // OIDC Registration §2: "If *_enc is specified, *_alg MUST also be provided."
             return Err(bad("an _enc member needs its _alg member"));
         }
+        for uri in &self.redirect_uris {
+            check_redirect_uri(uri, self.is_public())
+                .map_err(|reason| bad(&format!("redirect URI {uri}: {reason}")))?;
+        }
+        if let Some(g) = self.grant_types.iter().find(|g| !is_grant_type_name(g)) {
+            return Err(bad(&format!(
+                "grant type `{g}` is not a grant type name (RFC 6749 §4.5: a registered name or an absolute URI)"
+            )));
+        }
         Ok(())
     }
 
@@ -404,12 +413,16 @@ impl Client {
 
     /// Finds the registered redirect URI `requested` matches.
     ///
-    /// RFC 9700 §4.1.3: exact string comparison. RFC 8252 §7.3: for a loopback IP literal
-    /// (`http://127.0.0.1`, `http://[::1]`) the port is ignored, since native apps get an
-    /// ephemeral port at run time. `localhost` gets no such leniency (RFC 8252 §8.3).
+    /// RFC 9700 §4.1.3: exact string comparison. RFC 8252 §7.3: for a native app (a public
+    /// client) and a loopback IP literal (`http://127.0.0.1`, `http://[::1]`) the port is
+    /// ignored, since native apps get an ephemeral port at run time; a confidential (web)
+    /// client gets exact matching only. `localhost` gets no such leniency (RFC 8252 §8.3).
     pub fn match_redirect_uri<'a>(&'a self, requested: &'a str) -> Option<&'a str> {
         if let Some(exact) = self.redirect_uris.iter().find(|r| *r == requested) {
             return Some(exact);
+        }
+        if !self.is_public() {
+            return None;
         }
         let (req_host, req_rest) = loopback_parts(requested)?;
         self.redirect_uris
@@ -434,6 +447,111 @@ pub const ASYMMETRIC_ALGS: [JwsAlgorithm; 10] = [
     JwsAlgorithm::ES512,
     JwsAlgorithm::EdDSA,
 ];
+
+/// Schemes that never navigate to a client: they run script in the provider's origin
+/// (`javascript:`, `vbscript:`), render attacker content (`data:`, `blob:`), or read local
+/// state (`file:`, `about:`, `filesystem:`, `view-source:`).
+const FORBIDDEN_SCHEMES: [&str; 8] = [
+    "javascript",
+    "vbscript",
+    "data",
+    "blob",
+    "file",
+    "about",
+    "filesystem",
+    "view-source",
+];
+
+/// The registration rules for one redirect URI:
+/// - RFC 6749 §3.1.2: an absolute URI without a fragment;
+/// - no script-capable or non-navigable scheme ([`FORBIDDEN_SCHEMES`]);
+/// - RFC 9700 §2.6 / RFC 8252 §8.3: `http` only for a loopback host (`127.0.0.0/8`, `[::1]`,
+///   `localhost`), otherwise `https`;
+/// - RFC 8252 §7.1: a private-use (custom) scheme only for a native app, which is a public
+///   client (RFC 8252 §8.4).
+pub(crate) fn check_redirect_uri(uri: &str, public: bool) -> Result<(), &'static str> {
+    // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then ":".
+    let (scheme, rest) = uri.split_once(':').ok_or("not an absolute URI")?;
+    let well_formed = scheme
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    if !well_formed || uri.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err("not an absolute URI");
+    }
+    if uri.contains('#') {
+        return Err("a redirect URI must not have a fragment (RFC 6749 §3.1.2)");
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    if FORBIDDEN_SCHEMES.contains(&scheme.as_str()) {
+        return Err("the scheme cannot be a redirect target");
+    }
+    match scheme.as_str() {
+        "https" | "http" => {
+            let authority = rest
+                .strip_prefix("//")
+                .ok_or("an http(s) URI needs a host")?;
+            let authority = &authority[..authority.find(['/', '?']).unwrap_or(authority.len())];
+            if authority.contains('@') {
+                return Err("a redirect URI must not carry user information");
+            }
+            let host = match authority.strip_prefix('[') {
+                Some(v6) => v6.split(']').next().unwrap_or(""),
+                None => authority.split(':').next().unwrap_or(""),
+            };
+            if host.is_empty() {
+                return Err("an http(s) URI needs a host");
+            }
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host
+                    .parse::<std::net::Ipv4Addr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+                || host
+                    .parse::<std::net::Ipv6Addr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if scheme == "http" && !loopback {
+                return Err("http is allowed only for a loopback host; use https");
+            }
+        }
+        _ if !public => {
+            return Err(
+                "a private-use scheme is only for native apps, which are public clients (RFC 8252 §7.1)",
+            );
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// RFC 6749 §4.5 / RFC 7591 §2: a grant type is a registered name (`[a-z0-9_]`) or an
+/// absolute URI (extension grants, `urn:ietf:params:oauth:grant-type:...`).
+fn is_grant_type_name(g: &str) -> bool {
+    let name = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    };
+    if name(g) {
+        return true;
+    }
+    match g.split_once(':') {
+        Some((scheme, rest)) => {
+            scheme
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic())
+                && scheme
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+                && !rest.is_empty()
+                && rest.bytes().all(|b| b.is_ascii_graphic())
+        }
+        None => false,
+    }
+}
 
 /// Splits `http://HOST[:PORT]REST` when HOST is a loopback IP literal (`127.0.0.1`-style IPv4
 /// or `[::1]`), returning the host and everything after the port (path, query). No user info,
@@ -478,6 +596,68 @@ fn loopback_parts(uri: &str) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rule(uri: &str, public: bool) -> Result<(), &'static str> {
+        check_redirect_uri(uri, public)
+    }
+
+    #[test]
+    fn script_capable_and_non_navigable_redirect_uris_are_refused() {
+        for uri in [
+            "javascript:alert(1)",
+            "JavaScript:alert(document.domain)//",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:msgbox(1)",
+            "file:///etc/passwd",
+            "about:blank",
+            "blob:https://a.example/x",
+            "view-source:https://a.example",
+        ] {
+            assert!(rule(uri, true).is_err(), "{uri}");
+            assert!(rule(uri, false).is_err(), "{uri}");
+        }
+        assert!(rule("/relative/cb", true).is_err());
+        assert!(rule("https://app.example/cb#frag", false).is_err());
+        assert!(rule("https://app.example/cb#", false).is_err());
+    }
+
+    #[test]
+    fn http_only_for_loopback_and_custom_schemes_only_for_public_clients() {
+        assert!(rule("https://app.example/cb", false).is_ok());
+        assert!(rule("http://app.example/cb", false).is_err());
+        assert!(rule("http://127.0.0.1:3000/cb", false).is_ok());
+        assert!(rule("http://[::1]/cb", false).is_ok());
+        assert!(rule("http://localhost:3000/cb", false).is_ok());
+        assert!(rule("com.example.app:/cb", true).is_ok());
+        assert!(rule("eu.wallet://callback", true).is_ok());
+        assert!(rule("com.example.app:/cb", false).is_err());
+    }
+
+    #[test]
+    fn validate_applies_the_redirect_and_grant_type_rules() {
+        let c = Client::confidential("web", "s").with_redirect_uri("javascript:alert(1)");
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("javascript:alert(1)") && e.contains("scheme"),
+            "{e}"
+        );
+        let c = Client::public("native").with_redirect_uri("com.example.app:/cb");
+        assert!(c.validate().is_ok());
+        let c = Client::public("x").with_grant_types(["authorization code"]);
+        assert!(c.validate().unwrap_err().to_string().contains("grant type"));
+        let c = Client::public("x").with_grant_types([
+            "urn:ietf:params:oauth:grant-type:device_code",
+            "organization_switch",
+        ]);
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn any_port_loopback_is_for_public_clients_only() {
+        let web = Client::confidential("web", "s").with_redirect_uri("http://127.0.0.1/cb");
+        assert_eq!(web.match_redirect_uri("http://127.0.0.1:51004/cb"), None);
+        assert!(web.match_redirect_uri("http://127.0.0.1/cb").is_some());
+    }
 
     #[test]
     fn redirect_uri_exact_and_loopback() {

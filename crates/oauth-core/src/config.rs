@@ -20,6 +20,10 @@ pub enum ConfigError {
     /// A setting needs a port or another setting that is missing.
     #[error("{0}")]
     Requires(&'static str),
+    /// A grant type is enabled (by the configuration or a client) that no grant handler
+    /// serves: a typo or a missing extension crate.
+    #[error("grant type `{0}` is enabled but no grant handler serves it")]
+    UnknownGrantType(String),
     /// A client registration is unusable.
     #[error("client {client_id}: {reason}")]
     Client {

@@ -117,6 +117,16 @@ impl ProviderBuilder {
     /// without a PAR endpoint to make them.
     pub fn build(self) -> Result<Provider, ConfigError> {
         self.config.validate()?;
+        // An enabled grant type nobody serves would only fail at the token endpoint
+        // (`unsupported_grant_type`): refuse it when the provider is built.
+        if let Some(g) = self
+            .config
+            .grant_types
+            .iter()
+            .find(|g| self.registry.get(g).is_none())
+        {
+            return Err(ConfigError::UnknownGrantType(g.clone()));
+        }
         if self.config.require_pushed_authorization_requests
             && (self.pushed_requests.is_none()
                 || self.config.pushed_authorization_request_path.is_none())

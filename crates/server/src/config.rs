@@ -81,6 +81,16 @@ pub struct ServeConfig {
         skip_serializing_if = "crate::token_store::TokenStoreConfig::is_default"
     )]
     pub token_store: crate::token_store::TokenStoreConfig,
+    /// `[limits]`: connection and request bounds (`idforge serve`'s accept loop and every
+    /// route).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::limits::LimitsConfig::is_default"
+    )]
+    pub limits: crate::limits::LimitsConfig,
+    /// `[login]`: the login form's lifetime and password attempt limits.
+    #[serde(default, skip_serializing_if = "crate::login::LoginConfig::is_default")]
+    pub login: crate::login::LoginConfig,
 }
 
 /// `[notifications]`: messages to users (CIBA `email` and `sms` channels).
@@ -335,6 +345,12 @@ pub enum ConfigError {
     /// Not TOML, an unknown key, or a value of the wrong type (the parser's message).
     #[error("{0}")]
     Parse(String),
+    /// A `[limits]` or `[login]` value out of range.
+    #[error("{reason}")]
+    Limit {
+        /// What is out of range.
+        reason: String,
+    },
     /// The issuer is not an http(s) URL with a host and without query or fragment.
     #[error("issuer {issuer}: {reason}")]
     Issuer {
@@ -494,6 +510,8 @@ impl ServeConfig {
         if let Some(jwk) = &self.signing_key {
             crate::oauth::signing_key(jwk)?;
         }
+        self.limits.validate()?;
+        self.login.validate()?;
         for (field, v) in [
             ("device.expires_in_seconds", self.device.expires_in_seconds),
             ("device.interval_seconds", self.device.interval_seconds),

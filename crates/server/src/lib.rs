@@ -36,6 +36,8 @@ mod access_log;
 mod ciba;
 mod config;
 mod device;
+pub mod limits;
+mod login;
 mod oauth;
 pub mod oid4vci;
 mod orgs;
@@ -57,6 +59,8 @@ pub use config::{
     ClientAuth, ClientConfig, ConfigError, DeviceConfig, NotificationsConfig, ServeConfig,
     TokenFormat, TrustedIssuerConfig, UserConfig, ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
 };
+pub use limits::{serve_with_limits, LimitsConfig};
+pub use login::LoginConfig;
 pub use orgs::{OrganizationConfig, OrganizationSettingsConfig, RootConfig, ShareConfig};
 pub use token_store::TokenStoreConfig;
 
@@ -100,6 +104,8 @@ pub struct ServerState {
     /// The organization management API and the organizations' own issuers, when
     /// organizations are configured.
     orgs: Option<Arc<orgs::ApiState>>,
+    /// `[limits]`: applied by [`router`] (request bounds) and [`serve`] (connections).
+    limits: LimitsConfig,
 }
 
 impl ServerState {
@@ -126,22 +132,46 @@ impl ServerState {
 /// device-code and CIBA tokens carrying the organization's claims and its token exchange
 /// trusting the organization's inherited trusted issuers.
 pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, ServeError> {
+    build_with_login_limiter(
+        config,
+        default_issuer,
+        Arc::new(idforge_oauth_core::memory::MemoryAttemptLimiter::new()),
+    )
+}
+
+/// [`build`] with the host's own limiter counting login form password attempts (per user name
+/// and per client address, `[login]`): a deployment of several nodes passes its shared one.
+/// [`build`] uses an in-memory limiter.
+pub fn build_with_login_limiter(
+    config: &ServeConfig,
+    default_issuer: &str,
+    login_limiter: Arc<dyn idforge_oauth_core::AttemptLimiter>,
+) -> Result<ServerState, ServeError> {
     if !orgs::enabled(config) {
-        let oauth = Arc::new(oauth::build(config, default_issuer)?);
+        let oauth = Arc::new(oauth::build(config, default_issuer, login_limiter)?);
         // CIBA: expired requests are swept (and push / ping clients told) while the state lives.
         ciba::spawn_sweeper(Arc::downgrade(&oauth));
-        return Ok(ServerState { oauth, orgs: None });
+        return Ok(ServerState {
+            oauth,
+            orgs: None,
+            limits: config.limits,
+        });
     }
-    let (root, api) = orgs::providers(config, default_issuer)?;
+    let (root, api) = orgs::providers(config, default_issuer, login_limiter)?;
     ciba::spawn_sweeper(Arc::downgrade(&root));
     Ok(ServerState {
         oauth: root,
         orgs: Some(api),
+        limits: config.limits,
     })
 }
 
 /// The provider's routes with their state applied: discovery, JWKS, authorize (login and
 /// consent pages), token, PAR, UserInfo, introspection, revocation.
+///
+/// Every route is under the request bounds of `[limits]` ([`limits::layer`]): URI and header
+/// sizes, body size, a request timeout; every error without a body of its own is the RFC 6749
+/// §5.2 JSON object, and HTML pages are never framed or cached.
 ///
 /// The router has a fallback (the provider's non-interactive endpoints, else 404), so
 /// `.merge()` it into an app that has no fallback of its own, or `.nest()` it under a prefix
@@ -155,13 +185,13 @@ pub fn router(state: &ServerState) -> Router {
             .merge(orgs::api_routes(api.clone()))
             .merge(orgs::issuer_routes(api.clone()));
     }
-    r
+    limits::layer(r, &state.limits)
 }
 
 /// Binds `addr`, builds the provider (issuer `http://ADDR` unless configured), prints where it
-/// listens, the issuer, the discovery URL, the clients and users on stdout, logs each request
-/// on stderr (one line each, buffered and written at least every 100 ms), and serves until the
-/// process stops.
+/// listens, the issuer, the discovery and JWKS URLs, the limits, the clients and users on
+/// stdout, logs each request on stderr (one line each, buffered and written at least every
+/// 100 ms), and serves until the process stops.
 pub async fn serve(addr: SocketAddr, config: ServeConfig) -> Result<(), ServeError> {
     run(addr, config, false).await
 }
@@ -185,6 +215,12 @@ async fn run(addr: SocketAddr, config: ServeConfig, print_config: bool) -> Resul
     println!("idforge serve: listening on http://{bound}");
     println!("issuer: {issuer}");
     println!("discovery: {issuer}/.well-known/openid-configuration");
+    println!("jwks: {issuer}{}", state.provider().ctx.config.jwks_path);
+    let l = &config.limits;
+    println!(
+        "limits: {} connections, headers within {} ms, requests within {} ms, bodies up to {} bytes",
+        l.max_connections, l.header_read_timeout_ms, l.request_timeout_ms, l.max_body_bytes
+    );
     println!("backchannel authentication: {issuer}/bc-authorize");
     for (id, org_issuer) in state.orgs.iter().flat_map(|o| o.issuers.built()) {
         println!("organization {id}: issuer {org_issuer}");
@@ -205,12 +241,8 @@ async fn run(addr: SocketAddr, config: ServeConfig, print_config: bool) -> Resul
     log.clone()
         .flush_every(std::time::Duration::from_millis(100));
     let app = router(&state).layer(middleware::from_fn_with_state(log, log_requests));
-    // Connect info: the client address keys the device page's attempt limit.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await?;
+    // Connection bounds; the client address (connect info) keys the attempt limits.
+    serve_with_limits(listener, app, &config.limits).await?;
     Ok(())
 }
 

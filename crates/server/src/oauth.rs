@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use axum::body::{to_bytes, Body, Bytes};
+use axum::body::Body;
 use axum::extract::{RawQuery, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -20,17 +20,14 @@ use idforge_oauth_core::memory::{
     MemoryClientStore, MemoryGrantStore, MemoryPushedRequestStore, MemoryUserStore,
 };
 use idforge_oauth_core::{
-    AccessTokenFormat, AuthorizationRequest, Client, ClientAuthMethod, Config, Decision, Error,
-    Interaction, OsRng, Params, PasswordVerifier, Provider, Session, UserLookup,
+    AccessTokenFormat, AttemptLimiter, AuthorizationRequest, Client, ClientAuthMethod, Config,
+    Decision, Error, Interaction, OsRng, Params, PasswordVerifier, Provider, Session, UserLookup,
 };
 
 use crate::config::{ClientAuth, ClientConfig, ConfigError, ServeConfig, TokenFormat};
 use crate::pages;
 use crate::seal::{Purpose, Sealer};
 use crate::ServeError;
-
-/// Largest body the fallback endpoints read (token, PAR, introspection, ... requests are small).
-const MAX_BODY: usize = 64 * 1024;
 
 /// The provider and what the pages need next to it.
 pub(crate) struct OAuth {
@@ -43,6 +40,12 @@ pub(crate) struct OAuth {
     /// The device authorization grant's endpoints (RFC 8628).
     pub(crate) device: crate::device::Device,
     sealer: Sealer,
+    /// `[login]`: the form's lifetime and the password attempt limits.
+    login: crate::login::LoginConfig,
+    /// Counts password attempts per user name and client address.
+    login_limiter: Arc<dyn AttemptLimiter>,
+    /// `[limits] max_body_bytes`: the largest body the endpoints read.
+    max_body: usize,
     /// The path the login and consent forms post to: the issuer's path (non-empty when the
     /// provider is nested under a prefix) plus the authorization endpoint's path.
     form_action: String,
@@ -121,8 +124,19 @@ fn client(c: &ClientConfig, supported: &[String]) -> Client {
 }
 
 /// Builds the provider from a configuration; `default_issuer` is used when it names none.
-pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth, ServeError> {
-    build_with(config, default_issuer, Additions::default())
+pub(crate) fn build(
+    config: &ServeConfig,
+    default_issuer: &str,
+    login_limiter: Arc<dyn AttemptLimiter>,
+) -> Result<OAuth, ServeError> {
+    build_with(
+        config,
+        default_issuer,
+        Additions {
+            login_limiter: Some(login_limiter),
+            ..Additions::default()
+        },
+    )
 }
 
 /// Who may log in: a predicate on the subject, checked after the password.
@@ -148,6 +162,9 @@ pub(crate) struct Additions {
     /// The token-exchange grant, given the user lookup (an organization's live trust list);
     /// default: `[[trusted_issuers]]`.
     pub(crate) token_exchange: Option<MakeGrant>,
+    /// Counts login form password attempts (shared by every provider of one server);
+    /// default: an in-memory limiter of the provider's own.
+    pub(crate) login_limiter: Option<Arc<dyn AttemptLimiter>>,
 }
 
 /// Makes a grant handler given the provider's user lookup.
@@ -217,7 +234,10 @@ pub(crate) fn build_with(
         login_filter,
         client_filter,
         token_exchange,
+        login_limiter,
     } = additions;
+    let login_limiter = login_limiter
+        .unwrap_or_else(|| Arc::new(idforge_oauth_core::memory::MemoryAttemptLimiter::new()));
     config.validate()?;
     let (key, alg) = match &config.signing_key {
         Some(jwk) => signing_key(jwk)?,
@@ -320,7 +340,10 @@ pub(crate) fn build_with(
         provider,
         users: passwords,
         device,
-        sealer: Sealer::random().ok_or(ServeError::Random)?,
+        sealer: Sealer::with_ttl(config.login.ttl_seconds()).ok_or(ServeError::Random)?,
+        login: config.login,
+        login_limiter,
+        max_body: config.limits.max_body_bytes,
         form_action,
         ciba,
     })
@@ -342,8 +365,9 @@ pub(crate) fn routes(state: Arc<OAuth>) -> Router {
 /// Every non-interactive endpoint, through `Provider::handle_http`.
 async fn endpoints(State(state): State<Arc<OAuth>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "request too large").into_response();
+    let bytes = match crate::limits::read_body(body, state.max_body).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
     };
     let req = axum::http::Request::from_parts(parts, bytes.to_vec());
     let mut handlers: Vec<&dyn HttpEndpoints> = vec![&state.provider];
@@ -439,7 +463,12 @@ fn altered() -> Response {
 /// POST to the authorization endpoint: the login form (`request`), the consent form
 /// (`consent`), or else an authorization request sent by POST (OIDC Core §3.1.2.1), which may
 /// carry a request object in `request` (a JWS or JWE, never shaped like a sealed value).
-async fn authorize_post(State(state): State<Arc<OAuth>>, body: Bytes) -> Response {
+async fn authorize_post(State(state): State<Arc<OAuth>>, req: Request) -> Response {
+    let address = crate::limits::client_addr(req.extensions()).map(|a| a.ip());
+    let body = match crate::limits::read_body(req.into_body(), state.max_body).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
     let params = match Params::parse(&body, &state.provider.ctx.config.limits) {
         Ok(p) => p,
         Err(e) => return error_page(&e),
@@ -453,7 +482,7 @@ async fn authorize_post(State(state): State<Arc<OAuth>>, body: Bytes) -> Respons
                 params.get("username").unwrap_or(""),
                 params.get("password").unwrap_or(""),
             );
-            login_answer(&state, sealed, username, password).await
+            login_answer(&state, sealed, username, password, address).await
         }
         _ => {
             let i = state
@@ -466,14 +495,45 @@ async fn authorize_post(State(state): State<Arc<OAuth>>, body: Bytes) -> Respons
     }
 }
 
-async fn login_answer(state: &OAuth, sealed: &str, username: &str, password: &str) -> Response {
+async fn login_answer(
+    state: &OAuth,
+    sealed: &str,
+    username: &str,
+    password: &str,
+    address: Option<std::net::IpAddr>,
+) -> Response {
+    // Single use: a replayed login form (or one past `[login] pending_request_minutes`) is
+    // refused.
     let Some(request) =
         state
             .sealer
-            .open::<AuthorizationRequest>(Purpose::Login, sealed, now(state))
+            .open_once::<AuthorizationRequest>(Purpose::Login, sealed, now(state))
     else {
         return altered();
     };
+    let allowed = crate::login::allow_attempt(
+        state.login_limiter.as_ref(),
+        &state.login,
+        state.issuer(),
+        username,
+        address,
+        now(state),
+    )
+    .await;
+    if !allowed {
+        let mut resp = login_page(
+            state,
+            &request,
+            &request.client_id,
+            Some("too many sign-in attempts; try again later"),
+        );
+        *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        if let Ok(v) = state.login.attempt_window_seconds.to_string().parse() {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        return resp;
+    }
     let subject = match state.users.verify(username, password).await {
         Ok(Some(s)) => s,
         Ok(None) => {
@@ -497,11 +557,11 @@ async fn login_answer(state: &OAuth, sealed: &str, username: &str, password: &st
 }
 
 async fn consent_answer(state: &OAuth, sealed: &str, decision: Option<&str>) -> Response {
-    let Some((request, session)) =
-        state
-            .sealer
-            .open::<(AuthorizationRequest, Session)>(Purpose::Consent, sealed, now(state))
-    else {
+    let Some((request, session)) = state.sealer.open_once::<(AuthorizationRequest, Session)>(
+        Purpose::Consent,
+        sealed,
+        now(state),
+    ) else {
         return altered();
     };
     // Anything but an explicit approval is a refusal.
@@ -519,10 +579,14 @@ mod tests {
     use super::*;
     use crate::config::DEMO_CONFIG;
 
+    fn limiter() -> Arc<dyn AttemptLimiter> {
+        Arc::new(idforge_oauth_core::memory::MemoryAttemptLimiter::new())
+    }
+
     #[test]
     fn demo_config_builds() {
         let c = ServeConfig::from_toml(DEMO_CONFIG).expect("demo config");
-        let o = build(&c, "http://127.0.0.1:8080").expect("provider");
+        let o = build(&c, "http://127.0.0.1:8080", limiter()).expect("provider");
         let cfg = &o.provider.ctx.config;
         assert_eq!(cfg.issuer, "http://127.0.0.1:8080");
         assert!(cfg.grant_enabled("client_credentials"));
@@ -532,7 +596,7 @@ mod tests {
     #[test]
     fn issuer_from_the_file_wins_and_its_path_prefixes_the_form() {
         let c = ServeConfig::from_toml("issuer = \"https://op.example/tenant/\"").expect("toml");
-        let o = build(&c, "http://127.0.0.1:1").expect("provider");
+        let o = build(&c, "http://127.0.0.1:1", limiter()).expect("provider");
         assert_eq!(o.issuer(), "https://op.example/tenant");
         assert_eq!(o.form_action, "/tenant/authorize");
     }
@@ -555,12 +619,12 @@ mod tests {
         let c = ServeConfig::new()
             .with_client(ClientConfig::new("x").with_auth_method(ClientAuth::ClientSecretPost));
         assert!(matches!(
-            build(&c, "http://127.0.0.1:1"),
+            build(&c, "http://127.0.0.1:1", limiter()),
             Err(ServeError::Config(ConfigError::MissingClientSecret { .. }))
         ));
         let c = ServeConfig::new().with_client(ClientConfig::new("x").with_scopes(["nope"]));
         assert!(matches!(
-            build(&c, "http://127.0.0.1:1"),
+            build(&c, "http://127.0.0.1:1", limiter()),
             Err(ServeError::Config(ConfigError::UnsupportedScope { .. }))
         ));
     }

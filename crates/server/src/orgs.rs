@@ -616,6 +616,8 @@ pub(crate) struct Issuers {
     root_issuer: String,
     stores: Arc<Orgs>,
     built: Mutex<HashMap<OrgId, Arc<OrgIssuer>>>,
+    /// Login attempts are counted across the root's and every organization's issuer.
+    login_limiter: Arc<dyn idforge_oauth_core::AttemptLimiter>,
 }
 
 impl std::fmt::Debug for Issuers {
@@ -709,6 +711,7 @@ impl Issuers {
         )?;
         let (config, trust_stores, org) = (self.config.clone(), stores.clone(), home.clone());
         Ok(Additions {
+            login_limiter: Some(self.login_limiter.clone()),
             handlers: stores.grant_handlers(home),
             extensions: stores.authorization_extensions(home),
             login_filter: Some(Arc::new(move |subject: &str| {
@@ -750,6 +753,7 @@ impl UserLookup for NoUsers {
 pub(crate) fn providers(
     config: &ServeConfig,
     default_issuer: &str,
+    login_limiter: Arc<dyn idforge_oauth_core::AttemptLimiter>,
 ) -> Result<(Arc<OAuth>, Arc<ApiState>), ServeError> {
     config.validate()?;
     let stores = Arc::new(build(config)?);
@@ -763,6 +767,7 @@ pub(crate) fn providers(
         client_filter: Some(Arc::new(move |client_id: &str| {
             filter_stores.issuer_of(client_id) == Some(TokenIssuer::Root)
         })),
+        login_limiter: Some(login_limiter.clone()),
         ..Additions::default()
     };
     let root = Arc::new(oauth::build_with(&root_config, default_issuer, additions)?);
@@ -772,6 +777,7 @@ pub(crate) fn providers(
         root_issuer: root.issuer().to_owned(),
         stores: stores.clone(),
         built: Mutex::new(HashMap::new()),
+        login_limiter,
     };
     for o in &config.organizations {
         if o.issuer == IssuerMode::SelfIssued {

@@ -961,10 +961,11 @@ async fn discovery_at_the_root_routes_to_the_organizations_issuer() {
     );
     let r = post_form(&app, "/o/partner/authorize", &[], &body).await;
     assert_ne!(r.status, 303, "{}", r.body);
-    // ...while pat gets a code from the organization's issuer.
+    // ...while pat gets a code from the organization's issuer (with the form shown again: each
+    // login form is accepted once).
     let body = format!(
         "request={}&username=pat&password=pw",
-        enc(&hidden(&page.body, "request"))
+        enc(&hidden(&r.body, "request"))
     );
     let r = post_form(&app, "/o/partner/authorize", &[], &body).await;
     assert_eq!(r.status, 303, "{}", r.body);
