@@ -42,6 +42,7 @@ mod error;
 pub mod model;
 pub mod records;
 pub mod secret;
+pub mod session;
 pub mod token_exchange;
 // Ports.
 pub mod context;
@@ -87,11 +88,13 @@ pub use issue::{issue_token_response, IssueOptions};
 pub use model::{AuthorizationRequest, Limits, Params, Scopes, TokenRequest, TokenResponse};
 pub use ports::{
     AttemptLimiter, AuthorizationExtension, ClaimsSource, ClientStore, DeviceCodeStore, GrantStore,
-    JwksFetcher, PasswordVerifier, PreIssueIdTokenAction, PushedRequestStore, UserLookup,
+    JwksFetcher, PasswordVerifier, PreIssueIdTokenAction, PushedRequestStore, SessionStore,
+    UserLookup,
 };
 pub use provider::{Provider, ProviderBuilder};
 pub use records::{Grant, PushedRequest, TokenContents, TokenKind, TokenRecord, TokenType};
 pub use secret::{OsRng, Rng, TokenHash};
+pub use session::{PasswordUpdatePolicy, RememberMe, SessionPolicy, SessionRecord, SessionStatus};
 pub use validate::{resolve_access_token, verify_own_jwt, AccessTokenInfo};
 
 /// The README's examples, compiled and run as doctests.
