@@ -1133,6 +1133,24 @@ impl SessionStore for MemorySessionStore {
         }))
     }
 
+    async fn reauthenticate(
+        &self,
+        sid: &str,
+        auth_time: i64,
+        acr: Option<&str>,
+        amr: &[String],
+        now: i64,
+    ) -> Result<Option<SessionRecord>> {
+        let mut g = self.lock();
+        Ok(g.live_mut(sid, now).map(|s| {
+            s.auth_time = auth_time;
+            s.acr = acr.map(str::to_owned);
+            s.amr = amr.to_vec();
+            s.last_active = s.last_active.max(now);
+            s.clone()
+        }))
+    }
+
     async fn record_grant(
         &self,
         sid: &str,

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::model::AuthorizationRequest;
 use crate::records::{ConsumeOutcome, Grant, PushedRequest, RotateOutcome, TokenKind, TokenRecord};
 use crate::secret::TokenHash;
-use crate::session::SessionRecord;
+use crate::session::{BackChannelLogout, DeliveryResult, SessionRecord};
 
 /// Storage of grants and the tokens hanging off them.
 ///
@@ -223,6 +223,17 @@ pub trait SessionStore: Send + Sync {
     /// Atomically, if the session is live at `now`: sets `last_active = now` (restarting its
     /// idle window) and returns the updated record; otherwise `None` and nothing changes.
     async fn touch(&self, sid: &str, now: i64) -> Result<Option<SessionRecord>>;
+    /// Atomically, if the session is live at `now`: records a new authentication of its user
+    /// (OIDC Core §3.1.2.1 `prompt=login`, `max_age`): sets `auth_time`, `acr`, `amr` and
+    /// `last_active = now`; returns the updated record, otherwise `None` and nothing changes.
+    async fn reauthenticate(
+        &self,
+        sid: &str,
+        auth_time: i64,
+        acr: Option<&str>,
+        amr: &[String],
+        now: i64,
+    ) -> Result<Option<SessionRecord>>;
     /// Atomically, if the session is live at `now`: appends `client_id` to `clients` and
     /// `grant_id` to `grants` (each only if absent) and sets `last_active = now`; returns the
     /// updated record, otherwise `None` and nothing changes.
@@ -242,4 +253,15 @@ pub trait SessionStore: Send + Sync {
     async fn by_subject(&self, subject: &str, now: i64) -> Result<Vec<SessionRecord>>;
     /// Drops every session expired at `now`; returns how many went.
     async fn sweep(&self, now: i64) -> Result<usize>;
+}
+
+/// Delivers Logout Tokens to relying parties (Back-Channel Logout 1.0 §2.5): an HTTP POST of
+/// `logout_token=<JWT>` (`application/x-www-form-urlencoded`) to the RP's
+/// `backchannel_logout_uri`, with the host's timeout. The result tells the host whether to
+/// retry ([`DeliveryResult::is_retryable`]); retries are the host's policy (bounded, and never
+/// past the token's `exp`).
+#[async_trait]
+pub trait LogoutNotifier: Send + Sync {
+    /// Sends one Logout Token once.
+    async fn deliver(&self, message: &BackChannelLogout) -> DeliveryResult;
 }

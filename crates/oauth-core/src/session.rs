@@ -20,7 +20,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::ConfigError;
 use crate::error::Result;
 use crate::secret::{random_token, Rng};
 
@@ -96,18 +95,17 @@ impl SessionPolicy {
     }
 
     /// Checks the timeouts: all positive, and the remember-me one not shorter than the idle one
-    /// (it extends the idle window, never shortens it).
-    pub fn validate(&self) -> std::result::Result<(), ConfigError> {
+    /// (it extends the idle window, never shortens it). The error names the bad setting.
+    /// [`Config::validate`](crate::Config::validate) runs it.
+    pub fn validate(&self) -> std::result::Result<(), &'static str> {
         if self.idle_timeout <= 0 {
-            return Err(ConfigError::Lifetime("sessions.idle_timeout"));
+            return Err("sessions.idle_timeout");
         }
         if self.remember_me_timeout < self.idle_timeout {
-            return Err(ConfigError::Lifetime(
-                "sessions.remember_me_timeout (at least the idle timeout)",
-            ));
+            return Err("sessions.remember_me_timeout (at least the idle timeout)");
         }
         if self.absolute_lifetime.is_some_and(|s| s <= 0) {
-            return Err(ConfigError::Lifetime("sessions.absolute_lifetime"));
+            return Err("sessions.absolute_lifetime");
         }
         Ok(())
     }
@@ -267,6 +265,84 @@ impl SessionRecord {
     pub fn has_client(&self, client_id: &str) -> bool {
         self.clients.iter().any(|c| c == client_id)
     }
+}
+
+/// The Back-Channel Logout 1.0 §2.4 event member name: `events` holds exactly this one, with
+/// an empty object.
+pub const BACKCHANNEL_LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
+
+/// The JWT `typ` of a Logout Token (Back-Channel Logout 1.0 §2.4).
+pub const LOGOUT_TOKEN_TYP: &str = "logout+jwt";
+
+/// A front-channel logout to render as an `<iframe src>` in the logout page (Front-Channel
+/// Logout 1.0 §4).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct FrontChannelLogout {
+    /// The relying party.
+    pub client_id: String,
+    /// Its `frontchannel_logout_uri`, with `iss` and `sid` added when it registered
+    /// `frontchannel_logout_session_required`.
+    pub uri: String,
+}
+
+/// A Logout Token to POST to a relying party (Back-Channel Logout 1.0 §2.5), as
+/// `application/x-www-form-urlencoded` `logout_token=<JWT>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct BackChannelLogout {
+    /// The relying party (the token's `aud`).
+    pub client_id: String,
+    /// Its `backchannel_logout_uri`.
+    pub uri: String,
+    /// The signed Logout Token.
+    pub logout_token: String,
+}
+
+/// What delivering one [`BackChannelLogout`] came to (Back-Channel Logout 1.0 §2.8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeliveryResult {
+    /// The RP answered 200 (or 204): it logged the user out.
+    Delivered,
+    /// The RP answered with an error status (400: it refused the token); retrying the same
+    /// token will not help.
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+    },
+    /// No answer (connection refused, timeout, 5xx): the host may retry while the token is
+    /// unexpired.
+    Failed {
+        /// A short reason for the host's log (no token material).
+        reason: String,
+    },
+}
+
+impl DeliveryResult {
+    /// Whether a retry may succeed.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, DeliveryResult::Failed { .. })
+    }
+}
+
+/// A session that was ended and what the host must carry out for it: render
+/// [`frontchannel`](Self::frontchannel) as iframes (when a browser is present) and deliver
+/// [`backchannel`](Self::backchannel) through its
+/// [`LogoutNotifier`](crate::ports::LogoutNotifier).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct SessionEnded {
+    /// The session as it was when it ended.
+    pub session: SessionRecord,
+    /// Front-channel logout iframes, one per RP of the session that registered a URI.
+    pub frontchannel: Vec<FrontChannelLogout>,
+    /// Logout Tokens, one per RP of the session that registered a back-channel URI.
+    pub backchannel: Vec<BackChannelLogout>,
+    /// Grants of the session that were revoked.
+    pub revoked_grants: Vec<String>,
+    /// Grants of the session kept because they carry `offline_access` (Back-Channel Logout
+    /// 1.0 §2.7).
+    pub kept_grants: Vec<String>,
 }
 
 #[cfg(test)]

@@ -931,6 +931,7 @@ pub async fn run_all_sessions(store: &dyn SessionStore) {
     session_idle_expiry_and_touch(store).await;
     session_remember_me_and_absolute(store).await;
     session_record_grant(store).await;
+    session_reauthenticate(store).await;
     session_remove_once(store).await;
     session_remove_by_subject(store).await;
     session_sweep(store).await;
@@ -1026,6 +1027,36 @@ pub async fn session_record_grant(store: &dyn SessionStore) {
         )
         .is_none(),
         "testkit: record_grant on an expired session must fail"
+    );
+}
+
+/// `reauthenticate` updates the authentication of a live session, not of an expired one.
+pub async fn session_reauthenticate(store: &dyn SessionStore) {
+    let s = session(&fresh("user"), RememberMe::No, None);
+    ok(store.create(s.clone()).await, "create");
+    let amr = vec!["pwd".to_owned(), "otp".to_owned()];
+    let r = ok(
+        store
+            .reauthenticate(&s.sid, T0 + 50, Some("urn:mfa"), &amr, T0 + 50)
+            .await,
+        "reauthenticate",
+    )
+    .unwrap_or_else(|| panic!("testkit: reauthenticate of a live session must succeed"));
+    assert_eq!(
+        (r.auth_time, r.acr.as_deref(), r.amr.clone(), r.last_active),
+        (T0 + 50, Some("urn:mfa"), amr.clone(), T0 + 50)
+    );
+    assert_eq!((r.sid.as_str(), r.created_at), (s.sid.as_str(), T0));
+    assert_eq!(ok(store.get(&s.sid, T0 + 50).await, "get"), Some(r));
+    assert!(
+        ok(
+            store
+                .reauthenticate(&s.sid, T0 + 2000, None, &amr, T0 + 2000)
+                .await,
+            "reauthenticate"
+        )
+        .is_none(),
+        "testkit: reauthenticate must not revive an expired session"
     );
 }
 
