@@ -43,6 +43,12 @@ pub struct Session {
     pub sid: Option<String>,
     /// Scopes this user already granted to the requesting client (the host's consent record).
     pub consented_scopes: Vec<String>,
+    /// An interaction the host must have the user complete before this session may be used
+    /// silently (new terms to accept, an expired password, ...), named for the host's page.
+    /// Under `prompt=none` it is `interaction_required` (OIDC Core §3.1.2.6); otherwise the
+    /// host gets [`Interaction::Login`] and shows that page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_interaction: Option<String>,
 }
 
 impl Session {
@@ -67,6 +73,7 @@ impl Session {
             amr: record.amr.clone(),
             sid: Some(record.sid.clone()),
             consented_scopes,
+            required_interaction: None,
         }
     }
 }
@@ -76,7 +83,8 @@ impl Session {
 #[derive(Debug, Clone, PartialEq)]
 pub enum NextStep {
     /// Authenticate the user (no session, `prompt=login`, `max_age` exceeded, another user
-    /// than the `id_token_hint` names, a required `acr` not reached).
+    /// than the `id_token_hint` names, a required `acr` not reached), or let the host complete
+    /// the session's required interaction.
     Login,
     /// Ask for consent (`prompt=consent`, or scopes not consented yet).
     Consent,
@@ -88,11 +96,12 @@ pub enum NextStep {
 
 /// OIDC Core §3.1.2.1 / §3.1.2.3: re-authenticate on `prompt=login` (or `select_account`), a
 /// session older than `max_age`, a session of another user than the `id_token_hint` names, or
-/// one that has not reached an essential `acr` (§5.5.1.1); ask consent on `prompt=consent` or
-/// when scopes are not consented yet; otherwise single sign-on. Under `prompt=none`
-/// (§3.1.2.6) each needed interaction is an error instead: `login_required` for a login,
-/// `interaction_required` for a step-up to a required `acr` in a valid session,
-/// `consent_required` for consent.
+/// one that has not reached an essential `acr` (§5.5.1.1); let the host complete a
+/// [`Session::required_interaction`]; ask consent on `prompt=consent` or when scopes are not
+/// consented yet; otherwise single sign-on. Under `prompt=none` (§3.1.2.6) each needed
+/// interaction is an error instead: `login_required` for a login (step-up included),
+/// `interaction_required` for the host's pending interaction, `consent_required` for
+/// consent.
 pub fn next_step(
     request: &AuthorizationRequest,
     client: &Client,
@@ -118,16 +127,23 @@ pub fn next_step(
                 "the user named by id_token_hint is not the one logged in".into(),
             ))
         }
-        Some(_) if none && reauth => {
-            return NextStep::Fail(Error::LoginRequired("the user must authenticate".into()))
-        }
+        // §5.5.1.1: authenticating again may reach the required `acr`.
         Some(_) if none => {
-            return NextStep::Fail(Error::InteractionRequired(
+            return NextStep::Fail(Error::LoginRequired(
                 "the session has not reached a required acr".into(),
             ))
         }
         Some(_) => return NextStep::Login,
         None => {}
+    }
+    if s.required_interaction.is_some() && !reauth {
+        return if none {
+            NextStep::Fail(Error::InteractionRequired(
+                "the user must complete an interaction first".into(),
+            ))
+        } else {
+            NextStep::Login
+        };
     }
     if reauth {
         return if none {

@@ -137,7 +137,7 @@ pub enum LogoutStep {
         request: Box<EndSessionRequest>,
     },
     /// The session ended (or there was none).
-    LoggedOut(LoggedOut),
+    LoggedOut(Box<LoggedOut>),
     /// The user chose to stay logged in.
     Cancelled {
         /// Preferred languages of the page.
@@ -215,11 +215,11 @@ impl EndSessionEndpoint {
     }
 
     fn finish(&self, request: &EndSessionRequest, ended: Option<SessionEnded>) -> LogoutStep {
-        LogoutStep::LoggedOut(LoggedOut {
+        LogoutStep::LoggedOut(Box::new(LoggedOut {
             ended,
             redirect: request.redirect(),
             ui_locales: request.ui_locales.clone(),
-        })
+        }))
     }
 
     /// RP-Initiated Logout 1.0 §2 and §3: checks the parameters.

@@ -1,6 +1,6 @@
 //! Login sessions as the host's login page, cookie handling and account management see them:
 //! start a session at login, find the current one from the cookie, end one, and apply the
-//! password-update policy. Over the [`SessionStore`](crate::ports::SessionStore) port and
+//! password-update policy. Over the [`SessionStore`] port and
 //! [`Config::sessions`](crate::Config::sessions).
 
 use std::sync::Arc;
