@@ -35,11 +35,13 @@
 mod ciba;
 mod config;
 mod device;
+mod logout;
 mod oauth;
 pub mod oid4vci;
 mod orgs;
 mod pages;
 mod seal;
+mod sessions;
 mod token_exchange;
 
 use std::net::SocketAddr;
@@ -56,6 +58,7 @@ pub use config::{
     TokenFormat, TrustedIssuerConfig, UserConfig, ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
 };
 pub use orgs::{OrganizationConfig, OrganizationSettingsConfig, RootConfig, ShareConfig};
+pub use sessions::SessionsConfig;
 
 /// Why the server could not be built or run.
 #[derive(Debug, thiserror::Error)]
