@@ -174,15 +174,15 @@ pub async fn end_session(
     }
 }
 
-/// Delivers every Logout Token once through `notifier`, concurrently; the results are in the
-/// order of `messages`.
+/// Delivers every Logout Token once through `notifier`, one after another; the results are in
+/// the order of `messages` (retries are the host's, see [`DeliveryResult::is_retryable`]).
 pub async fn deliver_all(
     notifier: &dyn LogoutNotifier,
     messages: &[BackChannelLogout],
 ) -> Vec<DeliveryResult> {
     let mut out = Vec::with_capacity(messages.len());
-    // Sequential awaits keep this runtime-free; hosts wanting parallel delivery spawn per
-    // message themselves.
+    // Sequential awaits keep this runtime-free; a host wanting parallel delivery spawns one
+    // task per message itself (`idforge serve` does).
     for m in messages {
         out.push(notifier.deliver(m).await);
     }
