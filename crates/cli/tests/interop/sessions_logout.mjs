@@ -106,3 +106,5 @@ assert.equal(payload.nonce, undefined);
 await assert.rejects(client.refreshTokenGrant(config, tokens.refresh_token), (e) => e.error === 'invalid_grant');
 
 console.log(JSON.stringify({ ok: true, sid: payload.sid, sub: payload.sub, redirect: target }));
+// Keep-alive sockets (ours and the HTTP client's) would hold the process open for seconds.
+process.exit(0);
