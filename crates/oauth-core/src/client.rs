@@ -162,6 +162,21 @@ pub struct Client {
     /// `require_pushed_authorization_requests` (RFC 9126 §6): this client's authorization
     /// requests must come through the pushed authorization request endpoint.
     pub require_pushed_authorization_requests: bool,
+    /// `post_logout_redirect_uris` (RP-Initiated Logout 1.0 §3.1): where the end-session
+    /// endpoint may send the user agent after logout, compared exactly.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// `frontchannel_logout_uri` (Front-Channel Logout 1.0 §2): rendered in an iframe by the
+    /// logout page. Absolute http(s), no fragment.
+    pub frontchannel_logout_uri: Option<String>,
+    /// `frontchannel_logout_session_required` (Front-Channel Logout 1.0 §2): add `iss` and
+    /// `sid` to the front-channel logout URI.
+    pub frontchannel_logout_session_required: bool,
+    /// `backchannel_logout_uri` (Back-Channel Logout 1.0 §2.2): where logout tokens are
+    /// POSTed. Absolute http(s), no fragment.
+    pub backchannel_logout_uri: Option<String>,
+    /// `backchannel_logout_session_required` (Back-Channel Logout 1.0 §2.2): logout tokens
+    /// must carry `sid` (this provider always includes it when the logout ends a session).
+    pub backchannel_logout_session_required: bool,
     /// Registration members this crate does not interpret, kept for the crates that do
     /// (e.g. CIBA's `backchannel_token_delivery_mode`); read them with [`Client::metadata`].
     #[serde(flatten)]
@@ -189,6 +204,11 @@ impl Default for Client {
             consent_implied: false,
             request_object_signing_alg: None,
             require_pushed_authorization_requests: false,
+            post_logout_redirect_uris: Vec::new(),
+            frontchannel_logout_uri: None,
+            frontchannel_logout_session_required: false,
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
             extra_metadata: Map::new(),
         }
     }
@@ -357,7 +377,70 @@ impl Client {
                 "grant type `{g}` is not a grant type name (RFC 6749 §4.5: a registered name or an absolute URI)"
             )));
         }
+        // Front-Channel Logout 1.0 §2 / Back-Channel Logout 1.0 §2.2: absolute URIs that "MAY
+        // contain port, path, and query parameter components" but "MUST NOT include any
+        // fragment component"; RP-Initiated Logout 1.0 §3.1: registered redirect targets.
+        let uris = self
+            .post_logout_redirect_uris
+            .iter()
+            .map(|u| ("post_logout_redirect_uris", u))
+            .chain(
+                self.frontchannel_logout_uri
+                    .iter()
+                    .map(|u| ("frontchannel_logout_uri", u)),
+            )
+            .chain(
+                self.backchannel_logout_uri
+                    .iter()
+                    .map(|u| ("backchannel_logout_uri", u)),
+            );
+        for (name, uri) in uris {
+            if !is_absolute_http_uri(uri) {
+                return Err(bad(&format!(
+                    "{name} must be an absolute http(s) URI without a fragment"
+                )));
+            }
+        }
+        if self.frontchannel_logout_session_required && self.frontchannel_logout_uri.is_none() {
+            return Err(bad(
+                "frontchannel_logout_session_required needs a frontchannel_logout_uri",
+            ));
+        }
+        if self.backchannel_logout_session_required && self.backchannel_logout_uri.is_none() {
+            return Err(bad(
+                "backchannel_logout_session_required needs a backchannel_logout_uri",
+            ));
+        }
         Ok(())
+    }
+
+    /// Registers a post-logout redirect URI (RP-Initiated Logout 1.0 §3.1).
+    pub fn with_post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.post_logout_redirect_uris.push(uri.into());
+        self
+    }
+
+    /// Registers a front-channel logout URI (Front-Channel Logout 1.0 §2); `session_required`
+    /// adds `iss` and `sid` to it.
+    pub fn with_frontchannel_logout(
+        mut self,
+        uri: impl Into<String>,
+        session_required: bool,
+    ) -> Self {
+        self.frontchannel_logout_uri = Some(uri.into());
+        self.frontchannel_logout_session_required = session_required;
+        self
+    }
+
+    /// Registers a back-channel logout URI (Back-Channel Logout 1.0 §2.2).
+    pub fn with_backchannel_logout(
+        mut self,
+        uri: impl Into<String>,
+        session_required: bool,
+    ) -> Self {
+        self.backchannel_logout_uri = Some(uri.into());
+        self.backchannel_logout_session_required = session_required;
+        self
     }
 
     /// Adds a redirect URI.
@@ -430,6 +513,17 @@ impl Client {
             .find(|reg| loopback_parts(reg).is_some_and(|(h, r)| h == req_host && r == req_rest))
             .map(|_| requested)
     }
+}
+
+/// An absolute `http`/`https` URI with a host and no fragment.
+fn is_absolute_http_uri(uri: &str) -> bool {
+    let rest = uri
+        .strip_prefix("https://")
+        .or_else(|| uri.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        let host_end = r.find(['/', '?']).unwrap_or(r.len());
+        host_end > 0 && !uri.contains('#') && !uri.contains(char::is_whitespace)
+    })
 }
 
 /// Asymmetric algorithms accepted for client assertions and request objects (no HMAC: the
@@ -657,6 +751,32 @@ mod tests {
         let web = Client::confidential("web", "s").with_redirect_uri("http://127.0.0.1/cb");
         assert_eq!(web.match_redirect_uri("http://127.0.0.1:51004/cb"), None);
         assert!(web.match_redirect_uri("http://127.0.0.1/cb").is_some());
+    }
+
+    #[test]
+    fn logout_metadata_is_validated_at_load() {
+        let ok = Client::public("rp")
+            .with_post_logout_redirect_uri("https://rp.example/bye?x=1")
+            .with_frontchannel_logout("https://rp.example/fc", true)
+            .with_backchannel_logout("http://127.0.0.1:9/bc", true);
+        assert!(ok.validate().is_ok());
+        for bad in [
+            Client::public("rp").with_post_logout_redirect_uri("/relative"),
+            Client::public("rp").with_frontchannel_logout("https://rp.example/fc#frag", false),
+            Client::public("rp").with_backchannel_logout("ftp://rp.example/bc", false),
+            Client::public("rp").with_backchannel_logout("https:///bc", false),
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+        let mut c = Client::public("rp");
+        c.backchannel_logout_session_required = true;
+        assert!(c.validate().is_err());
+        // The registration members round-trip under their registered names.
+        let v = serde_json::to_value(&ok).unwrap();
+        assert_eq!(v["frontchannel_logout_session_required"], true);
+        assert_eq!(v["backchannel_logout_uri"], "http://127.0.0.1:9/bc");
+        let back: Client = serde_json::from_value(v).unwrap();
+        assert_eq!(back, ok);
     }
 
     #[test]

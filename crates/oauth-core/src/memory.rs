@@ -19,13 +19,14 @@ use crate::error::{Error, Result};
 use crate::model::{ClaimsRequest, Scopes};
 use crate::ports::{
     AttemptLimiter, ClaimsSource, ClientStore, DeviceCodeStore, GrantStore, PasswordVerifier,
-    PushedRequestStore, UserLookup,
+    PushedRequestStore, SessionStore, UserLookup,
 };
 use crate::records::{
     CodeBinding, ConsumeOutcome, Grant, PushedRequest, RotateOutcome, TokenContents, TokenKind,
     TokenRecord, TokenState,
 };
 use crate::secret::{Rng, TokenHash};
+use crate::session::SessionRecord;
 
 /// Bounds of a [`MemoryGrantStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -1321,5 +1322,211 @@ mod tests {
                 "family list pruned"
             );
         });
+    }
+}
+
+#[derive(Debug, Default)]
+struct SessionInner {
+    sessions: HashMap<String, SessionRecord>,
+    /// `subject` -> its sids, for logout of every session of a user.
+    by_subject: HashMap<String, Vec<String>>,
+    writes: u64,
+}
+
+impl SessionInner {
+    fn unindex(&mut self, subject: &str, sid: &str) {
+        if let Some(sids) = self.by_subject.get_mut(subject) {
+            sids.retain(|s| s != sid);
+            if sids.is_empty() {
+                self.by_subject.remove(subject);
+            }
+        }
+    }
+
+    fn remove(&mut self, sid: &str) -> Option<SessionRecord> {
+        let s = self.sessions.remove(sid)?;
+        self.unindex(&s.subject, sid);
+        Some(s)
+    }
+
+    fn sweep(&mut self, now: i64) -> usize {
+        let expired: Vec<String> = self
+            .sessions
+            .values()
+            .filter(|s| !s.is_live(now))
+            .map(|s| s.sid.clone())
+            .collect();
+        for sid in &expired {
+            self.remove(sid);
+        }
+        expired.len()
+    }
+
+    /// The live session `sid`, for an update.
+    fn live_mut(&mut self, sid: &str, now: i64) -> Option<&mut SessionRecord> {
+        self.sessions.get_mut(sid).filter(|s| s.is_live(now))
+    }
+}
+
+/// An in-memory [`SessionStore`]: one mutex (every method atomic), an index by subject,
+/// bounded (`max_sessions`; a full store sweeps, then refuses with
+/// `temporarily_unavailable`), expired sessions swept every 1024 creations.
+#[derive(Debug)]
+pub struct MemorySessionStore {
+    inner: Mutex<SessionInner>,
+    max_sessions: usize,
+    sweep_every: u64,
+}
+
+impl Default for MemorySessionStore {
+    fn default() -> Self {
+        Self::with_capacity(1_000_000)
+    }
+}
+
+impl MemorySessionStore {
+    /// A store holding at most 1 000 000 sessions.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store holding at most `max_sessions` sessions.
+    pub fn with_capacity(max_sessions: usize) -> Self {
+        MemorySessionStore {
+            inner: Mutex::default(),
+            max_sessions,
+            sweep_every: 1024,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SessionInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Number of sessions held (expired ones not yet swept included).
+    pub fn len(&self) -> usize {
+        self.lock().sessions.len()
+    }
+
+    /// Whether no session is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemorySessionStore {
+    async fn create(&self, session: SessionRecord) -> Result<bool> {
+        let mut g = self.lock();
+        let now = session.last_active;
+        if g.sessions.contains_key(&session.sid) {
+            return Ok(false);
+        }
+        if g.sessions.len() >= self.max_sessions {
+            g.sweep(now);
+            if g.sessions.len() >= self.max_sessions {
+                return Err(Error::TemporarilyUnavailable(
+                    "the session store is full".into(),
+                ));
+            }
+        }
+        g.by_subject
+            .entry(session.subject.clone())
+            .or_default()
+            .push(session.sid.clone());
+        g.sessions.insert(session.sid.clone(), session);
+        g.writes += 1;
+        if g.writes >= self.sweep_every {
+            g.writes = 0;
+            g.sweep(now);
+        }
+        Ok(true)
+    }
+
+    async fn get(&self, sid: &str, now: i64) -> Result<Option<SessionRecord>> {
+        Ok(self
+            .lock()
+            .sessions
+            .get(sid)
+            .filter(|s| s.is_live(now))
+            .cloned())
+    }
+
+    async fn touch(&self, sid: &str, now: i64) -> Result<Option<SessionRecord>> {
+        let mut g = self.lock();
+        Ok(g.live_mut(sid, now).map(|s| {
+            s.last_active = s.last_active.max(now);
+            s.clone()
+        }))
+    }
+
+    async fn reauthenticate(
+        &self,
+        sid: &str,
+        auth_time: i64,
+        acr: Option<&str>,
+        amr: &[String],
+        now: i64,
+    ) -> Result<Option<SessionRecord>> {
+        let mut g = self.lock();
+        Ok(g.live_mut(sid, now).map(|s| {
+            s.auth_time = auth_time;
+            s.acr = acr.map(str::to_owned);
+            s.amr = amr.to_vec();
+            s.last_active = s.last_active.max(now);
+            s.clone()
+        }))
+    }
+
+    async fn record_grant(
+        &self,
+        sid: &str,
+        client_id: &str,
+        grant_id: &str,
+        now: i64,
+    ) -> Result<Option<SessionRecord>> {
+        let mut g = self.lock();
+        Ok(g.live_mut(sid, now).map(|s| {
+            if !s.clients.iter().any(|c| c == client_id) {
+                s.clients.push(client_id.to_owned());
+            }
+            if !s.grants.iter().any(|c| c == grant_id) {
+                s.grants.push(grant_id.to_owned());
+            }
+            s.last_active = s.last_active.max(now);
+            s.clone()
+        }))
+    }
+
+    async fn remove(&self, sid: &str) -> Result<Option<SessionRecord>> {
+        Ok(self.lock().remove(sid))
+    }
+
+    async fn remove_by_subject(&self, subject: &str) -> Result<Vec<SessionRecord>> {
+        let mut g = self.lock();
+        let sids = g.by_subject.remove(subject).unwrap_or_default();
+        Ok(sids
+            .iter()
+            .filter_map(|sid| g.sessions.remove(sid))
+            .collect())
+    }
+
+    async fn by_subject(&self, subject: &str, now: i64) -> Result<Vec<SessionRecord>> {
+        let g = self.lock();
+        let mut out: Vec<SessionRecord> = g
+            .by_subject
+            .get(subject)
+            .into_iter()
+            .flatten()
+            .filter_map(|sid| g.sessions.get(sid))
+            .filter(|s| s.is_live(now))
+            .cloned()
+            .collect();
+        out.sort_by_key(|s| s.created_at);
+        Ok(out)
+    }
+
+    async fn sweep(&self, now: i64) -> Result<usize> {
+        Ok(self.lock().sweep(now))
     }
 }

@@ -9,15 +9,17 @@ use crate::config::{Config, ConfigError};
 use crate::context::Context;
 use crate::endpoint::authorize::AuthorizationEndpoint;
 use crate::endpoint::discovery::{DiscoveryContributor, DiscoveryEndpoint};
+use crate::endpoint::end_session::EndSessionEndpoint;
 use crate::endpoint::introspect::IntrospectionEndpoint;
 use crate::endpoint::par::PushedAuthorizationEndpoint;
 use crate::endpoint::revoke::RevocationEndpoint;
+use crate::endpoint::sessions::Sessions;
 use crate::endpoint::token::TokenEndpoint;
 use crate::endpoint::userinfo::UserInfoEndpoint;
 use crate::grant::{GrantHandler, GrantRegistry};
 use crate::ports::{
     AuthorizationExtension, ClaimsSource, ClientStore, GrantStore, PasswordVerifier,
-    PreIssueIdTokenAction, PushedRequestStore,
+    PreIssueIdTokenAction, PushedRequestStore, SessionStore,
 };
 use crate::secret::{OsRng, Rng};
 
@@ -31,6 +33,7 @@ pub struct ProviderBuilder {
     keys: Option<Arc<dyn KeyStore>>,
     pre_issue_id_token: Option<Arc<dyn PreIssueIdTokenAction>>,
     pushed_requests: Option<Arc<dyn PushedRequestStore>>,
+    sessions: Option<Arc<dyn SessionStore>>,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn Rng>,
     registry: GrantRegistry,
@@ -74,6 +77,13 @@ impl ProviderBuilder {
     /// [`Config::pushed_authorization_request_path`].
     pub fn pushed_requests(mut self, s: Arc<dyn PushedRequestStore>) -> Self {
         self.pushed_requests = Some(s);
+        self
+    }
+    /// Sets the session store, enabling login sessions (single sign-on, `sid` in ID tokens)
+    /// and the end-session endpoint (RP-Initiated, Front- and Back-Channel Logout 1.0) under
+    /// [`Config::sessions`] and [`Config::end_session_path`].
+    pub fn sessions(mut self, s: Arc<dyn SessionStore>) -> Self {
+        self.sessions = Some(s);
         self
     }
     /// Sets the clock.
@@ -152,6 +162,7 @@ impl ProviderBuilder {
                 .ok_or(ConfigError::Requires("the provider needs a key store"))?,
             pre_issue_id_token: self.pre_issue_id_token,
             pushed_requests: self.pushed_requests,
+            sessions: self.sessions,
             clock: self.clock,
             rng: self.rng,
             extra_assertion_audiences: self.assertion_audiences,
@@ -170,6 +181,8 @@ impl ProviderBuilder {
             introspection: IntrospectionEndpoint::new(ctx.clone()),
             revocation: RevocationEndpoint::new(ctx.clone()),
             discovery: DiscoveryEndpoint::new(ctx.clone(), registry, self.contributors),
+            sessions: Sessions::new(ctx.clone()),
+            end_session: EndSessionEndpoint::new(ctx.clone()),
             ctx,
         })
     }
@@ -196,6 +209,11 @@ pub struct Provider {
     pub revocation: RevocationEndpoint,
     /// Discovery and JWKS.
     pub discovery: DiscoveryEndpoint,
+    /// Login sessions (needs [`ProviderBuilder::sessions`]).
+    pub sessions: Sessions,
+    /// End-session endpoint: RP-Initiated, Front- and Back-Channel Logout 1.0 (needs
+    /// [`ProviderBuilder::sessions`]).
+    pub end_session: EndSessionEndpoint,
 }
 
 impl Provider {
@@ -210,6 +228,7 @@ impl Provider {
             keys: None,
             pre_issue_id_token: None,
             pushed_requests: None,
+            sessions: None,
             clock: Arc::new(SystemClock),
             rng: Arc::new(OsRng::new()),
             registry: GrantRegistry::with_builtin(),

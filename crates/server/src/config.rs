@@ -91,6 +91,13 @@ pub struct ServeConfig {
     /// `[login]`: the login form's lifetime and password attempt limits.
     #[serde(default, skip_serializing_if = "crate::login::LoginConfig::is_default")]
     pub login: crate::login::LoginConfig,
+    /// Login sessions (`[sessions]`): idle, remember-me and absolute lifetimes, and what a
+    /// password update does.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::sessions::SessionsConfig::is_default"
+    )]
+    pub sessions: crate::sessions::SessionsConfig,
 }
 
 /// `[notifications]`: messages to users (CIBA `email` and `sms` channels).
@@ -311,6 +318,22 @@ pub struct ClientConfig {
     /// existing and future.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared_with: Vec<String>,
+    /// Where `{issuer}/logout` may redirect after logout, matched exactly (RP-Initiated
+    /// Logout 1.0 §3.1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Rendered as an iframe by the logout page (Front-Channel Logout 1.0 §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_uri: Option<String>,
+    /// Add `iss` and `sid` to `frontchannel_logout_uri`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub frontchannel_logout_session_required: bool,
+    /// Where Logout Tokens are POSTed (Back-Channel Logout 1.0 §2.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Logout Tokens must carry `sid` (they always do when a session ends).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backchannel_logout_session_required: bool,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -433,6 +456,9 @@ pub enum ConfigError {
         /// The repeated name.
         username: String,
     },
+    /// A `[sessions]` setting is unusable.
+    #[error("sessions: {0}")]
+    Sessions(String),
     /// An organization, a user's residency or share, or a client's organization is invalid.
     #[error("organization {id}: {reason}")]
     Organization {
@@ -584,6 +610,7 @@ impl ServeConfig {
         if crate::orgs::enabled(self) {
             crate::orgs::build(self)?;
         }
+        self.sessions.validate()?;
         Ok(())
     }
 }
@@ -631,6 +658,11 @@ impl ClientConfig {
             allow_impersonation: false,
             organization: None,
             shared_with: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            frontchannel_logout_uri: None,
+            frontchannel_logout_session_required: false,
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
         }
     }
 

@@ -38,11 +38,13 @@ mod config;
 mod device;
 pub mod limits;
 mod login;
+mod logout;
 mod oauth;
 pub mod oid4vci;
 mod orgs;
 mod pages;
 mod seal;
+mod sessions;
 mod token_exchange;
 mod token_store;
 
@@ -62,6 +64,7 @@ pub use config::{
 pub use limits::{serve_with_limits, LimitsConfig};
 pub use login::LoginConfig;
 pub use orgs::{OrganizationConfig, OrganizationSettingsConfig, RootConfig, ShareConfig};
+pub use sessions::SessionsConfig;
 pub use token_store::TokenStoreConfig;
 
 /// Why the server could not be built or run.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{RawQuery, Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -17,7 +17,8 @@ use idforge_jose::crypto::EcCurve;
 use idforge_jose::{JwsAlgorithm, Key, KeyRing, KeySpec, LocalSigner};
 use idforge_oauth_core::http::{interaction_response, route, HttpEndpoints};
 use idforge_oauth_core::memory::{
-    MemoryClientStore, MemoryGrantStore, MemoryPushedRequestStore, MemoryUserStore,
+    MemoryClientStore, MemoryGrantStore, MemoryPushedRequestStore, MemorySessionStore,
+    MemoryUserStore,
 };
 use idforge_oauth_core::{
     AccessTokenFormat, AttemptLimiter, AuthorizationRequest, Client, ClientAuthMethod, Config,
@@ -51,6 +52,12 @@ pub(crate) struct OAuth {
     form_action: String,
     /// CIBA (`idforge-ciba`): the backchannel endpoint and the approval pages.
     pub(crate) ciba: crate::ciba::CibaHost,
+    /// The session cookie.
+    pub(crate) sessions: crate::sessions::SessionHost,
+    /// Seals the logout confirmation form.
+    pub(crate) logout_sealer: Sealer,
+    /// The path the logout confirmation form posts to.
+    pub(crate) logout_action: String,
 }
 
 impl std::fmt::Debug for OAuth {
@@ -120,6 +127,12 @@ fn client(c: &ClientConfig, supported: &[String]) -> Client {
     if c.allow_impersonation {
         client = client.with_metadata("allow_impersonation", serde_json::json!(true));
     }
+    // RP-Initiated, Front-Channel and Back-Channel Logout 1.0 registration members.
+    client.post_logout_redirect_uris = c.post_logout_redirect_uris.clone();
+    client.frontchannel_logout_uri = c.frontchannel_logout_uri.clone();
+    client.frontchannel_logout_session_required = c.frontchannel_logout_session_required;
+    client.backchannel_logout_uri = c.backchannel_logout_uri.clone();
+    client.backchannel_logout_session_required = c.backchannel_logout_session_required;
     crate::ciba::apply(c, client)
 }
 
@@ -254,6 +267,7 @@ pub(crate) fn build_with(
     if crate::orgs::enabled(config) {
         oc.scopes_supported.push(crate::orgs::ORG_ADMIN.to_owned());
     }
+    oc.sessions = config.sessions.policy();
     let supported = oc.scopes_supported.clone();
     let clients = MemoryClientStore::new();
     let prepared = crate::oid4vci::prepare(config)?;
@@ -312,6 +326,8 @@ pub(crate) fn build_with(
         )))
         // Pushed authorization requests (RFC 9126), served by `handle_http` at /par.
         .pushed_requests(Arc::new(MemoryPushedRequestStore::new()))
+        // Login sessions: single sign-on, `sid`, and the end-session endpoint at /logout.
+        .sessions(Arc::new(MemorySessionStore::new()))
         .claims(users.clone())
         .passwords(passwords.clone())
         .keys(Arc::new(KeyRing::new(signer)))
@@ -333,6 +349,12 @@ pub(crate) fn build_with(
         .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
         .unwrap_or("");
     let form_action = format!("{issuer_path}{}", cfg.authorization_path);
+    let logout_action = format!(
+        "{issuer_path}{}",
+        cfg.end_session_path.as_deref().unwrap_or_default()
+    );
+    let sessions =
+        crate::sessions::SessionHost::new(&cfg.issuer, issuer_path).ok_or(ServeError::Random)?;
     let oid4vci = prepared.map(|p| crate::oid4vci::Oid4vci::new(provider.ctx.clone(), p, config));
     let device = crate::device::Device::new(&provider, device_flow, issuer_path);
     Ok(OAuth {
@@ -346,6 +368,9 @@ pub(crate) fn build_with(
         max_body: config.limits.max_body_bytes,
         form_action,
         ciba,
+        sessions,
+        logout_sealer: Sealer::random().ok_or(ServeError::Random)?,
+        logout_action,
     })
 }
 
@@ -357,6 +382,7 @@ pub(crate) fn routes(state: Arc<OAuth>) -> Router {
         .route(&authorization_path, get(authorize_get).post(authorize_post))
         .merge(crate::oid4vci::routes())
         .merge(crate::device::routes(state.clone()))
+        .merge(crate::logout::routes(&state))
         .fallback(endpoints)
         .with_state(state.clone());
     crate::ciba::routes(state).merge(oauth)
@@ -383,11 +409,16 @@ async fn endpoints(State(state): State<Arc<OAuth>>, req: Request) -> Response {
     (StatusCode::NOT_FOUND, "not found").into_response()
 }
 
-async fn authorize_get(State(state): State<Arc<OAuth>>, RawQuery(query): RawQuery) -> Response {
+async fn authorize_get(
+    State(state): State<Arc<OAuth>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let session = crate::sessions::current(&state, &headers).await;
     let i = state
         .provider
         .authorization
-        .start(query.unwrap_or_default().as_bytes(), None)
+        .start(query.unwrap_or_default().as_bytes(), session.as_ref())
         .await;
     interact(&state, i)
 }
@@ -465,6 +496,7 @@ fn altered() -> Response {
 /// carry a request object in `request` (a JWS or JWE, never shaped like a sealed value).
 async fn authorize_post(State(state): State<Arc<OAuth>>, req: Request) -> Response {
     let address = crate::limits::client_addr(req.extensions()).map(|a| a.ip());
+    let headers = req.headers().clone();
     let body = match crate::limits::read_body(req.into_body(), state.max_body).await {
         Ok(b) => b,
         Err(resp) => return resp,
@@ -482,13 +514,24 @@ async fn authorize_post(State(state): State<Arc<OAuth>>, req: Request) -> Respon
                 params.get("username").unwrap_or(""),
                 params.get("password").unwrap_or(""),
             );
-            login_answer(&state, sealed, username, password, address).await
+            let remember_me = params.get("remember_me").is_some();
+            login_answer(
+                &state,
+                &headers,
+                sealed,
+                username,
+                password,
+                remember_me,
+                address,
+            )
+            .await
         }
         _ => {
+            let session = crate::sessions::current(&state, &headers).await;
             let i = state
                 .provider
                 .authorization
-                .start_params(&params, None)
+                .start_params(&params, session.as_ref())
                 .await;
             interact(&state, i)
         }
@@ -497,9 +540,11 @@ async fn authorize_post(State(state): State<Arc<OAuth>>, req: Request) -> Respon
 
 async fn login_answer(
     state: &OAuth,
+    headers: &HeaderMap,
     sealed: &str,
     username: &str,
     password: &str,
+    remember_me: bool,
     address: Option<std::net::IpAddr>,
 ) -> Response {
     // Single use: a replayed login form (or one past `[login] pending_request_minutes`) is
@@ -546,14 +591,18 @@ async fn login_answer(
         }
         Err(e) => return error_page(&e),
     };
-    let mut session = Session::new(subject, now(state));
-    session.amr = vec!["pwd".into()];
+    // A session is recorded (and the cookie rotated) at every successful login.
+    let (session, cookie) = match crate::sessions::login(state, headers, subject, remember_me).await
+    {
+        Ok(s) => s,
+        Err(e) => return error_page(&e),
+    };
     let i = state
         .provider
         .authorization
         .resume(request, Decision::LoggedIn(session))
         .await;
-    interact(state, i)
+    crate::sessions::with_cookie(interact(state, i), cookie)
 }
 
 async fn consent_answer(state: &OAuth, sealed: &str, decision: Option<&str>) -> Response {

@@ -25,6 +25,10 @@ pub(crate) enum Purpose {
     Login,
     /// The consent form's pending request and session.
     Consent,
+    /// The session cookie's `sid` (with a fresh nonce per login).
+    Session,
+    /// The logout confirmation form's pending end-session request.
+    Logout,
 }
 
 impl Purpose {
@@ -32,6 +36,8 @@ impl Purpose {
         match self {
             Purpose::Login => b"idforge-server login\0",
             Purpose::Consent => b"idforge-server consent\0",
+            Purpose::Session => b"idforge-server session\0",
+            Purpose::Logout => b"idforge-server logout\0",
         }
     }
 }
@@ -90,10 +96,21 @@ impl Sealer {
         value: &T,
         now: i64,
     ) -> Option<String> {
+        self.seal_for(purpose, value, now, self.ttl)
+    }
+
+    /// [`seal`](Self::seal) valid for `ttl` seconds (the session cookie outlives a form).
+    pub(crate) fn seal_for<T: Serialize>(
+        &self,
+        purpose: Purpose,
+        value: &T,
+        now: i64,
+        ttl: i64,
+    ) -> Option<String> {
         let mut id = [0u8; 16];
         random_bytes(&mut id).ok()?;
         let json = serde_json::to_vec(&Envelope {
-            exp: now.saturating_add(self.ttl),
+            exp: now.saturating_add(ttl),
             id: idforge_jose::b64::encode(id),
             value,
         })
