@@ -697,7 +697,7 @@ async fn issue(
     if let Some(d) = &r.authorization_details {
         contents.add_access_token_claim("authorization_details", d.clone())?;
     }
-    let grant = Grant::new(
+    let mut grant = Grant::new(
         random_token(ctx.rng.as_ref(), 16)?,
         client.client_id.clone(),
         r.scopes.clone(),
@@ -711,6 +711,8 @@ async fn issue(
         approval.amr.clone(),
     )
     .with_contents(contents);
+    // Authorization extensions shape decoupled grants (an organization's claims).
+    idforge_oauth_core::grant::shape_decoupled_grant(ctx, client, GRANT_TYPE, &mut grant).await?;
     if persists(ctx, client) {
         ctx.grants.create_grant(grant.clone()).await?;
     }

@@ -64,7 +64,25 @@ pub(crate) fn run(cmd: JweCommand) -> Result<Vec<u8>, CliError> {
                 header.set("cty", cty);
             }
             let plaintext = read_stdin()?;
+            // Never print what `jwe decrypt` refuses: the same size limit, checked before the
+            // work (the compact form is base64url of the ciphertext plus a bounded rest).
+            let max = idforge_jwe::Limits::default().max_input_bytes;
+            if plaintext.len().div_ceil(3).saturating_mul(4) > max {
+                return Err(CliError::new(
+                    "limit_exceeded",
+                    format!("the plaintext is too large: jwe decrypt accepts JWEs of at most {max} bytes"),
+                ));
+            }
             let mut token = encrypt_compact(&plaintext, recipient, alg, enc, header)?;
+            if token.len() > max {
+                return Err(CliError::new(
+                    "limit_exceeded",
+                    format!(
+                        "the JWE would be {} bytes; jwe decrypt accepts at most {max}",
+                        token.len()
+                    ),
+                ));
+            }
             token.push('\n');
             Ok(token.into_bytes())
         }

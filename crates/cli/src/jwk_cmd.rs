@@ -45,11 +45,14 @@ pub(crate) enum Kty {
     Oct,
 }
 
+/// Largest RSA modulus generated: beyond 8192 bits generation takes minutes (RFC 7518 §3.3
+/// asks for at least 2048).
+const MAX_RSA_BITS: u32 = 8192;
+/// Largest symmetric key generated (HS512 and A256CBC-HS512 need 512 bits at most).
+const MAX_OCT_BITS: u32 = 4096;
+
 fn usage(message: &str) -> ! {
-    use clap::CommandFactory;
-    crate::Cli::command()
-        .error(clap::error::ErrorKind::InvalidValue, message)
-        .exit()
+    crate::usage_error(&["jwk", "generate"], message)
 }
 
 fn spec(kty: Kty, crv: Option<&str>, size: Option<u32>) -> KeySpec {
@@ -78,19 +81,35 @@ fn spec(kty: Kty, crv: Option<&str>, size: Option<u32>) -> KeySpec {
             if crv.is_some() {
                 usage("--crv does not apply to RSA keys");
             }
-            KeySpec::Rsa(size.unwrap_or(2048))
+            let bits = size.unwrap_or(2048);
+            if !(2048..=MAX_RSA_BITS).contains(&bits) || !bits.is_multiple_of(8) {
+                usage(&format!(
+                    "RSA key sizes are 2048 to {MAX_RSA_BITS} bits, in whole bytes"
+                ));
+            }
+            KeySpec::Rsa(bits)
         }
         Kty::Oct => {
             if crv.is_some() {
                 usage("--crv does not apply to oct keys");
             }
             let bits = size.unwrap_or(256);
-            if !bits.is_multiple_of(8) {
-                usage("oct key sizes are whole bytes");
+            if !bits.is_multiple_of(8) || !(8..=MAX_OCT_BITS).contains(&bits) {
+                usage(&format!(
+                    "oct key sizes are 8 to {MAX_OCT_BITS} bits, in whole bytes"
+                ));
             }
             KeySpec::Oct(bits as usize / 8)
         }
     }
+}
+
+/// Parses a JWK and validates it exactly as `--key` does (points on the curve, consistent
+/// RSA values, duplicate members refused).
+fn validated(text: &str) -> Result<Jwk, CliError> {
+    let jwk = Jwk::from_json(text)?;
+    Key::from_jwk(jwk.clone())?;
+    Ok(jwk)
 }
 
 /// Whether `alg` names a JWS or JWE algorithm that fits `key`.
@@ -112,11 +131,16 @@ pub(crate) fn run(cmd: JwkCommand) -> Result<Vec<u8>, CliError> {
         } => {
             let mut jwk = Jwk::generate(spec(kty, crv.as_deref(), size))?;
             if let Some(alg) = alg {
-                let key = Key::from_jwk(jwk.clone())?;
+                // Checked with `alg` set: PBES2 fits an oct key only when its `alg` names it
+                // (`--kty oct --alg PBES2-HS256+A128KW` makes a password key for `jwe encrypt`).
+                let mut named = jwk.clone();
+                named.alg = Some(alg.clone());
+                let key = Key::from_jwk(named)?;
                 if !alg_fits(&alg, &key) {
                     return Err(CliError::new(
                         "key_mismatch",
-                        format!("{alg} does not fit a {} key", jwk.kty()),
+                        // Every key type reads with "an": EC, RSA, OKP (as letters), oct.
+                        format!("{alg} does not fit an {} key", jwk.kty()),
                     ));
                 }
                 jwk.alg = Some(alg);
@@ -125,14 +149,14 @@ pub(crate) fn run(cmd: JwkCommand) -> Result<Vec<u8>, CliError> {
             Ok(line(jwk.to_json()))
         }
         JwkCommand::Public => {
-            let jwk = Jwk::from_json(&read_stdin_text()?)?;
+            let jwk = validated(&read_stdin_text()?)?;
             let public = jwk.to_public().ok_or_else(|| {
                 CliError::new("invalid_key", "a symmetric (oct) key has no public part")
             })?;
             Ok(line(public.to_json()))
         }
         JwkCommand::Thumbprint => {
-            let jwk = Jwk::from_json(&read_stdin_text()?)?;
+            let jwk = validated(&read_stdin_text()?)?;
             Ok(line(jwk.thumbprint()))
         }
     }

@@ -49,6 +49,17 @@ pub(crate) fn run(cmd: JwsCommand) -> Result<Vec<u8>, CliError> {
             let signer = LocalSigner::new(key.clone(), alg)?;
             let payload = read_stdin()?;
             let mut token = sign_compact(Header::new(), &payload, &signer)?;
+            // Never print what `jws verify` refuses: the same size limit.
+            let max = idforge_jose::jws::Limits::default().max_input_bytes;
+            if token.len() > max {
+                return Err(CliError::new(
+                    "limit_exceeded",
+                    format!(
+                        "the JWS would be {} bytes; jws verify accepts at most {max}",
+                        token.len()
+                    ),
+                ));
+            }
             token.push('\n');
             Ok(token.into_bytes())
         }

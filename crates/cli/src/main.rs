@@ -91,8 +91,53 @@ fn main() -> ExitCode {
     match result.and_then(|out| io::write_stdout(&out)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}: {}", e.code, e.message.replace('\n', " "));
+            eprintln!("{}", error_line(&e));
             ExitCode::from(1)
         }
+    }
+}
+
+/// `error: CODE: REASON` on one line, the code named once: a reason that starts with the code
+/// in words (`invalid key: ...` after `invalid_key`) loses that prefix.
+fn error_line(e: &CliError) -> String {
+    let message = e.message.replace('\n', " ");
+    let spoken = format!("{}: ", e.code.replace('_', " "));
+    let coded = format!("{}: ", e.code);
+    let reason = message
+        .strip_prefix(&spoken)
+        .or_else(|| message.strip_prefix(&coded))
+        .unwrap_or(&message);
+    format!("error: {}: {reason}", e.code)
+}
+
+/// A usage error found after parsing: the message and the usage of the subcommand at `path`
+/// (`["jwk", "generate"]`), exit code 2, as clap's own usage errors.
+pub(crate) fn usage_error(path: &[&str], message: &str) -> ! {
+    use clap::CommandFactory;
+    let mut root = Cli::command();
+    root.build();
+    let mut cmd = root;
+    for name in path {
+        match cmd.find_subcommand(name) {
+            Some(sub) => cmd = sub.clone(),
+            None => break,
+        }
+    }
+    cmd.error(clap::error::ErrorKind::InvalidValue, message)
+        .exit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_lines_name_the_code_once() {
+        let e = CliError::new("invalid_key", "invalid key: off the curve");
+        assert_eq!(error_line(&e), "error: invalid_key: off the curve");
+        let e = CliError::new("limit_exceeded", "limit exceeded: too big\nreally");
+        assert_eq!(error_line(&e), "error: limit_exceeded: too big really");
+        let e = CliError::new("io_error", "reading x: gone");
+        assert_eq!(error_line(&e), "error: io_error: reading x: gone");
     }
 }

@@ -21,6 +21,26 @@ use time::OffsetDateTime;
 use crate::io::{line, read_stdin};
 use crate::CliError;
 
+/// An absolute `http` or `https` URL with a host, nothing else: the endpoints a browser is sent
+/// to (SAML Bindings §3.4, §3.5: HTTP Redirect and POST), so never `javascript:` or `data:`.
+fn http_url(text: &str) -> Result<String, String> {
+    let lower = text.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or_else(|| format!("{text}: not an http(s) URL"))?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || host.contains('@') {
+        return Err(format!(
+            "{text}: an http(s) URL needs a host (and no user information)"
+        ));
+    }
+    if text.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err(format!("{text}: spaces or control characters"));
+    }
+    Ok(text.to_owned())
+}
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum SamlCommand {
     /// Validate a SAML Response read on stdin (raw XML or the base64 `SAMLResponse` form value);
@@ -44,14 +64,14 @@ pub(crate) enum SamlCommand {
         #[arg(long)]
         sp_entity_id: String,
         /// This SP's Assertion Consumer Service URL (Destination and Recipient).
-        #[arg(long)]
+        #[arg(long, value_parser = http_url)]
         acs_url: String,
         /// The AuthnRequest ID the response must answer.
         #[arg(long)]
         request_id: Option<String>,
         /// Validation time (RFC 3339); default: now.
-        #[arg(long)]
-        now: Option<String>,
+        #[arg(long, value_parser = rfc3339)]
+        now: Option<OffsetDateTime>,
         /// Accept IdP-initiated responses (no InResponseTo).
         #[arg(long)]
         allow_unsolicited: bool,
@@ -68,10 +88,10 @@ pub(crate) enum SamlCommand {
         #[arg(long)]
         sp_entity_id: String,
         /// The ACS URL the IdP must answer to.
-        #[arg(long)]
+        #[arg(long, value_parser = http_url)]
         acs_url: String,
         /// The IdP SSO endpoint.
-        #[arg(long, required_unless_present = "idp_metadata")]
+        #[arg(long, required_unless_present = "idp_metadata", value_parser = http_url)]
         idp_sso_url: Option<String>,
         /// IdP metadata XML file (the SSO endpoint for the chosen binding is used).
         #[arg(long)]
@@ -104,11 +124,36 @@ pub(crate) enum SamlCommand {
         #[arg(long)]
         authn_context: Vec<String>,
         /// IssueInstant (RFC 3339); default: now.
-        #[arg(long)]
-        now: Option<String>,
+        #[arg(long, value_parser = rfc3339)]
+        now: Option<OffsetDateTime>,
         /// Print JSON {"id", "url"|"html"} instead of the bare URL or form.
         #[arg(long)]
         json: bool,
+    },
+    /// A throw-away test IdP for trying `verify-response` end to end: writes its metadata
+    /// (`idp-metadata.xml`), certificate (`idp.pem`) and a signed Response for the SP
+    /// (`response.xml`, and `response.b64` as the `SAMLResponse` form value) into --out, and
+    /// prints the command that verifies it. Never a real IdP: a fresh key each run.
+    TestIdp {
+        /// Directory to write the files to (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+        /// The SP's entityID (the Response's Audience).
+        #[arg(long)]
+        sp_entity_id: String,
+        /// The SP's ACS URL (Destination and Recipient).
+        #[arg(long, value_parser = http_url)]
+        acs_url: String,
+        /// The test IdP's entityID.
+        #[arg(long, default_value = "https://idp.example.org/idp", value_parser = http_url)]
+        idp_entity_id: String,
+        /// The AuthnRequest ID the Response answers (InResponseTo); without it the Response
+        /// is unsolicited (verify with --allow-unsolicited).
+        #[arg(long)]
+        request_id: Option<String>,
+        /// The NameID of the signed-in user.
+        #[arg(long, default_value = "alice@example.org")]
+        name_id: String,
     },
     /// Print SP metadata (an EntityDescriptor with an SPSSODescriptor).
     SpMetadata {
@@ -116,10 +161,10 @@ pub(crate) enum SamlCommand {
         #[arg(long)]
         sp_entity_id: String,
         /// ACS URL (repeatable; the first is the default).
-        #[arg(long, required = true)]
+        #[arg(long, required = true, value_parser = http_url)]
         acs_url: Vec<String>,
         /// Single Logout URL (HTTP-Redirect binding).
-        #[arg(long)]
+        #[arg(long, value_parser = http_url)]
         slo_url: Option<String>,
         /// PEM signing certificate.
         #[arg(long)]
@@ -158,12 +203,13 @@ fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
         .map_err(|e| CliError::new("io_error", format!("reading {}: {e}", path.display())))
 }
 
-fn parse_now(now: Option<&str>) -> Result<OffsetDateTime, CliError> {
-    match now {
-        Some(s) => OffsetDateTime::parse(s, &Rfc3339)
-            .map_err(|_| CliError::new("invalid_argument", format!("--now {s:?} is not RFC 3339"))),
-        None => Ok(OffsetDateTime::now_utc()),
-    }
+/// `--now`: an RFC 3339 time, checked by the parser (a bad one is a usage error, exit 2).
+fn rfc3339(s: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(s, &Rfc3339).map_err(|_| format!("{s:?} is not RFC 3339"))
+}
+
+fn parse_now(now: Option<OffsetDateTime>) -> Result<OffsetDateTime, CliError> {
+    Ok(now.unwrap_or_else(OffsetDateTime::now_utc))
 }
 
 fn first_cert(path: &Path) -> Result<Vec<u8>, CliError> {
@@ -200,7 +246,7 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Vec<u8>, CliError> {
             want_assertions_signed,
             clock_skew,
         } => {
-            let now = parse_now(now.as_deref())?;
+            let now = parse_now(now)?;
             let mut sp = SpConfig::new(sp_entity_id, acs_url);
             sp.allow_unsolicited = allow_unsolicited;
             sp.want_assertions_signed = want_assertions_signed;
@@ -282,7 +328,7 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Vec<u8>, CliError> {
             now,
             json: as_json,
         } => {
-            let now = parse_now(now.as_deref())?;
+            let now = parse_now(now)?;
             let destination = match (idp_sso_url, idp_metadata) {
                 (Some(u), _) => u,
                 (None, Some(md)) => {
@@ -292,8 +338,11 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Vec<u8>, CliError> {
                         Binding::Redirect => BINDING_REDIRECT,
                         Binding::Post => idforge_saml_sp::authn::BINDING_POST,
                     };
-                    md.sso_location(b).map(str::to_owned).ok_or_else(|| {
+                    let location = md.sso_location(b).ok_or_else(|| {
                         CliError::new("metadata", "the IdP has no SSO endpoint for that binding")
+                    })?;
+                    http_url(location).map_err(|e| {
+                        CliError::new("metadata", format!("the IdP's SSO endpoint: {e}"))
                     })?
                 }
                 (None, None) => {
@@ -365,6 +414,21 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Vec<u8>, CliError> {
                 Ok(value.into_bytes())
             }
         }
+        SamlCommand::TestIdp {
+            out,
+            sp_entity_id,
+            acs_url,
+            idp_entity_id,
+            request_id,
+            name_id,
+        } => test_idp(
+            &out,
+            &sp_entity_id,
+            &acs_url,
+            &idp_entity_id,
+            request_id.as_deref(),
+            &name_id,
+        ),
         SamlCommand::SpMetadata {
             sp_entity_id,
             acs_url,
@@ -396,4 +460,52 @@ pub(crate) fn run(cmd: SamlCommand) -> Result<Vec<u8>, CliError> {
             Ok(line(md.to_xml()))
         }
     }
+}
+
+/// `saml test-idp`: the files and the command that verifies them.
+fn test_idp(
+    out: &Path,
+    sp_entity_id: &str,
+    acs_url: &str,
+    idp_entity_id: &str,
+    request_id: Option<&str>,
+    name_id: &str,
+) -> Result<Vec<u8>, CliError> {
+    use base64::Engine as _;
+    use idforge_saml_sp::testkit::{ResponseSpec, TestIdp};
+    let idp = TestIdp::generate_rsa(idp_entity_id)?;
+    let sso = format!("{}/sso", idp_entity_id.trim_end_matches('/'));
+    let mut spec = ResponseSpec::new(
+        &SpConfig::new(sp_entity_id, acs_url),
+        request_id,
+        OffsetDateTime::now_utc(),
+    );
+    spec.name_id = name_id.to_owned();
+    let response = idp.signed_response(&spec, true, true)?;
+    let write = |name: &str, text: &str| {
+        std::fs::create_dir_all(out)
+            .and_then(|()| std::fs::write(out.join(name), text))
+            .map_err(|e| {
+                CliError::new(
+                    "io_error",
+                    format!("writing {}: {e}", out.join(name).display()),
+                )
+            })
+    };
+    write("idp-metadata.xml", &idp.metadata_xml(&sso, &[], None, None))?;
+    write("idp.pem", &idp.certificate_pem())?;
+    write("response.xml", &response)?;
+    write(
+        "response.b64",
+        &base64::engine::general_purpose::STANDARD.encode(response.as_bytes()),
+    )?;
+    let solicited = match request_id {
+        Some(id) => format!("--request-id {id}"),
+        None => "--allow-unsolicited".to_owned(),
+    };
+    Ok(line(format!(
+        "wrote {dir}/idp-metadata.xml, idp.pem, response.xml, response.b64 (valid for 5 minutes)\n\
+         idforge saml verify-response --idp-metadata {dir}/idp-metadata.xml --sp-entity-id {sp_entity_id} --acs-url {acs_url} {solicited} < {dir}/response.b64",
+        dir = out.display()
+    )))
 }

@@ -40,9 +40,9 @@ pub(crate) enum SdJwtCommand {
         /// Issue an SD-JWT VC (`typ: dc+sd-jwt`) of this type (`vct`).
         #[arg(long)]
         vct: Option<String>,
-        /// Decoy digests added to every `_sd` array.
-        #[arg(long, default_value_t = 0)]
-        decoys: usize,
+        /// Decoy digests added to every `_sd` array (at most 100).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u16).range(0..=100))]
+        decoys: u16,
     },
     /// Read an issued SD-JWT on stdin; print a presentation disclosing the given paths.
     Present {
@@ -84,7 +84,14 @@ pub(crate) fn run(cmd: SdJwtCommand) -> Result<Vec<u8>, CliError> {
             holder_key,
             vct,
             decoys,
-        } => issue(&key, &claims, &sd, holder_key.as_deref(), vct, decoys),
+        } => issue(
+            &key,
+            &claims,
+            &sd,
+            holder_key.as_deref(),
+            vct,
+            usize::from(decoys),
+        ),
         SdJwtCommand::Present {
             disclose,
             holder_key,
@@ -212,6 +219,13 @@ fn verify(
         config = config.require_key_binding(aud, nonce);
     }
     let sd = SdJwt::parse(&input, &config.limits)?;
+    if !config.key_binding.required && sd.kb_jwt().is_some() {
+        // Decided: verification without --aud/--nonce still checks the KB-JWT's signature
+        // against `cnf`, but cannot tell whom or which request it was made for; say so.
+        eprintln!(
+            "note: the Key Binding JWT was checked without an audience or nonce; pass --aud and --nonce to bind it to this verifier and request"
+        );
+    }
     let typ = idforge_jose::jws::peek_header(sd.issuer_jwt())
         .ok()
         .and_then(|h| h.typ().map(str::to_owned));

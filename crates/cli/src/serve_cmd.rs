@@ -13,9 +13,28 @@ pub(crate) struct Args {
     /// demo configuration is used and printed.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// Address to listen on: `IP:PORT` or `HOST:PORT` (`localhost:8080`; the first address
+    /// the name resolves to).
+    #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
     addr: SocketAddr,
+}
+
+/// `IP:PORT`, else `HOST:PORT` resolved (the first address, IPv4 preferred so that `localhost`
+/// is the `127.0.0.1` the printed URLs and the demo redirect URIs use).
+fn parse_addr(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(a) = text.parse() {
+        return Ok(a);
+    }
+    use std::net::ToSocketAddrs;
+    let all: Vec<SocketAddr> = text
+        .to_socket_addrs()
+        .map_err(|e| format!("{text}: not HOST:PORT or IP:PORT ({e})"))?
+        .collect();
+    all.iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| all.first())
+        .copied()
+        .ok_or_else(|| format!("{text}: resolves to no address"))
 }
 
 /// Runs the server until the process is stopped.
@@ -47,6 +66,10 @@ pub(crate) fn run(args: Args) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    match &args.config {
+        Some(path) => println!("config: {}", path.display()),
+        None => println!("config: built-in demo (printed below)"),
+    }
     let served = runtime.block_on(async {
         match config {
             Some(c) => idforge_server::serve(args.addr, c).await,

@@ -175,9 +175,10 @@ impl JwsAlgorithm {
         if ok {
             Ok(())
         } else {
+            let kind = describe(jwk);
+            // "an EC / RSA / OKP key" (read as letters), "an oct key".
             Err(Error::KeyMismatch(format!(
-                "a {} key cannot be used with {}",
-                describe(jwk),
+                "an {kind} key cannot be used with {}",
                 self.name()
             )))
         }

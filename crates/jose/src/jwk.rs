@@ -11,6 +11,9 @@ use serde_json::{Map, Value};
 use crate::crypto::{self, EcCurve, HashAlg, OkpCurve, RsaPrivateParts};
 use crate::{b64, Error, Result};
 
+/// Deepest JSON nesting a JWK or JWK Set may have (a set's keys with `x5c` arrays need 3).
+pub(crate) const JWK_MAX_DEPTH: usize = 8;
+
 /// Secret bytes: redacted in `Debug`, compared in constant time.
 #[derive(Clone)]
 pub struct SecretBytes(Vec<u8>);
@@ -175,9 +178,12 @@ fn exact_len(bytes: Vec<u8>, len: usize, name: &str) -> Result<Vec<u8>> {
 
 impl Jwk {
     /// Parses a JWK from JSON text.
+    /// Duplicate member names (at any depth) are refused.
     pub fn from_json(text: &str) -> Result<Self> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| Error::InvalidKey(format!("not JSON: {e}")))?;
+        // Duplicate member names are refused (RFC 7517 §4: member names are unique), as in JWS
+        // headers: a key whose `x` or `n` depends on which duplicate a parser keeps is ambiguous.
+        let value = crate::json::parse_value(text.as_bytes(), JWK_MAX_DEPTH, "JWK")
+            .map_err(|e| Error::InvalidKey(e.to_string()))?;
         Self::from_value(value)
     }
 
@@ -660,6 +666,18 @@ impl std::str::FromStr for Jwk {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn duplicate_members_are_refused_in_jwks_and_sets() {
+        let dup = r#"{"kty":"oct","k":"AAAA","k":"BBBB"}"#;
+        assert!(matches!(Jwk::from_json(dup), Err(Error::InvalidKey(_))));
+        let set = format!(r#"{{"keys":[{dup}]}}"#);
+        assert!(crate::JwkSet::from_json(&set).is_err());
+        assert!(crate::JwkSet::from_jwk_or_set(dup).is_err());
+        let nested = r#"{"keys":[{"kty":"oct","k":"AAAA"}],"keys":[]}"#;
+        assert!(crate::JwkSet::from_jwk_or_set(nested).is_err());
+        assert!(Jwk::from_json(r#"{"kty":"oct","k":"AAAA"}"#).is_ok());
+    }
+
     use super::*;
 
     /// The direct `Serialize` writes what the `Value` form holds, member for member, for every

@@ -22,7 +22,7 @@ impl JwkSet {
     /// a malformed key of a known type is an error, so a typo is not silently dropped.
     pub fn from_json(text: &str) -> Result<Self> {
         let value: Value =
-            serde_json::from_str(text).map_err(|e| Error::Malformed(format!("JWK Set: {e}")))?;
+            crate::json::parse_value(text.as_bytes(), crate::jwk::JWK_MAX_DEPTH, "JWK Set")?;
         Self::from_value(value)
     }
 
@@ -45,7 +45,7 @@ impl JwkSet {
     /// Reads either a JWK Set or a single JWK (handy for CLI `--key` files).
     pub fn from_jwk_or_set(text: &str) -> Result<Self> {
         let value: Value =
-            serde_json::from_str(text).map_err(|e| Error::Malformed(format!("key file: {e}")))?;
+            crate::json::parse_value(text.as_bytes(), crate::jwk::JWK_MAX_DEPTH, "key file")?;
         if value.get("keys").is_some() {
             Self::from_value(value)
         } else {

@@ -221,7 +221,7 @@ impl KeyManagementAlgorithm {
             Ok(())
         } else {
             Err(Error::InvalidKey(format!(
-                "a {} key{} cannot be used with {}",
+                "an {} key{} cannot be used with {}",
                 key.jwk().kty(),
                 key.jwk()
                     .alg

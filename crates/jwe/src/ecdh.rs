@@ -44,8 +44,16 @@ pub fn concat_kdf(z: &[u8], algorithm_id: &str, apu: &[u8], apv: &[u8], key_len:
 pub fn parse_epk(epk: &Value, curve_of_recipient: &Key) -> Result<PublicKey> {
     let want = AgreementCurve::of(curve_of_recipient)
         .ok_or_else(|| Error::InvalidKey("the recipient key cannot do ECDH".into()))?;
-    if !epk.is_object() {
+    let Some(members) = epk.as_object() else {
         return Err(Error::InvalidHeader("`epk` must be a JSON object".into()));
+    };
+    // RFC 7518 §4.6.1.1: `epk` is the sender's ephemeral *public* key; private members mean a
+    // confused or hostile sender (and would be echoed wherever the header is logged).
+    const PRIVATE: [&str; 8] = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+    if let Some(m) = PRIVATE.iter().find(|m| members.contains_key(**m)) {
+        return Err(Error::InvalidHeader(format!(
+            "`epk` must be a public key; it carries the private member `{m}`"
+        )));
     }
     let jwk = Jwk::from_value(epk.clone()).map_err(|e| match Error::from(e) {
         Error::InvalidKey(m) => Error::InvalidKey(format!("epk: {m}")),
@@ -152,5 +160,18 @@ mod tests {
         ];
         let k = concat_kdf(&z, "A128GCM", b"Alice", b"Bob", 16);
         assert_eq!(b64::encode(k), "VqqN6vgjbSBcIijNcacQGg");
+    }
+
+    #[test]
+    fn an_epk_with_private_members_is_refused() {
+        let recipient = Key::generate(idforge_jose::KeySpec::Ec(crypto::EcCurve::P256)).unwrap();
+        let sender = Key::generate(idforge_jose::KeySpec::Ec(crypto::EcCurve::P256)).unwrap();
+        let public = sender.jwk().to_public().unwrap().to_value();
+        assert!(parse_epk(&public, &recipient).is_ok());
+        let private = sender.jwk().to_value();
+        assert!(private.get("d").is_some());
+        assert!(
+            matches!(parse_epk(&private, &recipient), Err(Error::InvalidHeader(m)) if m.contains("`d`"))
+        );
     }
 }

@@ -39,6 +39,13 @@ pub(crate) fn inflate(data: &[u8], max: usize) -> Result<Vec<u8>> {
         }
         out.extend_from_slice(buf.get(..n).unwrap_or_default());
     }
+    // The ciphertext decrypts to exactly one DEFLATE stream (RFC 7516 §4.1.3, RFC 1951): bytes
+    // after its final block are refused, not ignored.
+    if usize::try_from(dec.total_in()).ok() != Some(data.len()) {
+        return Err(Error::Malformed(
+            "zip: bytes after the end of the DEFLATE stream".into(),
+        ));
+    }
     Ok(out)
 }
 
@@ -58,5 +65,16 @@ mod tests {
             Err(Error::LimitExceeded(_))
         ));
         assert!(inflate(b"\xff\xff\xff", 100).is_err());
+    }
+
+    #[test]
+    fn trailing_bytes_after_the_stream_are_refused() {
+        let mut z = deflate(b"payload").unwrap();
+        assert_eq!(inflate(&z, 100).unwrap(), b"payload");
+        z.extend_from_slice(b"trailing");
+        assert!(matches!(inflate(&z, 100), Err(Error::Malformed(_))));
+        let mut z = deflate(b"payload").unwrap();
+        z.push(0);
+        assert!(matches!(inflate(&z, 100), Err(Error::Malformed(_))));
     }
 }

@@ -162,6 +162,21 @@ pub struct Client {
     /// `require_pushed_authorization_requests` (RFC 9126 §6): this client's authorization
     /// requests must come through the pushed authorization request endpoint.
     pub require_pushed_authorization_requests: bool,
+    /// `post_logout_redirect_uris` (RP-Initiated Logout 1.0 §3.1): where the end-session
+    /// endpoint may send the user agent after logout, compared exactly.
+    pub post_logout_redirect_uris: Vec<String>,
+    /// `frontchannel_logout_uri` (Front-Channel Logout 1.0 §2): rendered in an iframe by the
+    /// logout page. Absolute http(s), no fragment.
+    pub frontchannel_logout_uri: Option<String>,
+    /// `frontchannel_logout_session_required` (Front-Channel Logout 1.0 §2): add `iss` and
+    /// `sid` to the front-channel logout URI.
+    pub frontchannel_logout_session_required: bool,
+    /// `backchannel_logout_uri` (Back-Channel Logout 1.0 §2.2): where logout tokens are
+    /// POSTed. Absolute http(s), no fragment.
+    pub backchannel_logout_uri: Option<String>,
+    /// `backchannel_logout_session_required` (Back-Channel Logout 1.0 §2.2): logout tokens
+    /// must carry `sid` (this provider always includes it when the logout ends a session).
+    pub backchannel_logout_session_required: bool,
     /// Registration members this crate does not interpret, kept for the crates that do
     /// (e.g. CIBA's `backchannel_token_delivery_mode`); read them with [`Client::metadata`].
     #[serde(flatten)]
@@ -189,6 +204,11 @@ impl Default for Client {
             consent_implied: false,
             request_object_signing_alg: None,
             require_pushed_authorization_requests: false,
+            post_logout_redirect_uris: Vec::new(),
+            frontchannel_logout_uri: None,
+            frontchannel_logout_session_required: false,
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
             extra_metadata: Map::new(),
         }
     }
@@ -348,7 +368,79 @@ impl Client {
             // OIDC Registration §2: "If *_enc is specified, *_alg MUST also be provided."
             return Err(bad("an _enc member needs its _alg member"));
         }
+        for uri in &self.redirect_uris {
+            check_redirect_uri(uri, self.is_public())
+                .map_err(|reason| bad(&format!("redirect URI {uri}: {reason}")))?;
+        }
+        if let Some(g) = self.grant_types.iter().find(|g| !is_grant_type_name(g)) {
+            return Err(bad(&format!(
+                "grant type `{g}` is not a grant type name (RFC 6749 §4.5: a registered name or an absolute URI)"
+            )));
+        }
+        // Front-Channel Logout 1.0 §2 / Back-Channel Logout 1.0 §2.2: absolute URIs that "MAY
+        // contain port, path, and query parameter components" but "MUST NOT include any
+        // fragment component"; RP-Initiated Logout 1.0 §3.1: registered redirect targets.
+        let uris = self
+            .post_logout_redirect_uris
+            .iter()
+            .map(|u| ("post_logout_redirect_uris", u))
+            .chain(
+                self.frontchannel_logout_uri
+                    .iter()
+                    .map(|u| ("frontchannel_logout_uri", u)),
+            )
+            .chain(
+                self.backchannel_logout_uri
+                    .iter()
+                    .map(|u| ("backchannel_logout_uri", u)),
+            );
+        for (name, uri) in uris {
+            if !is_absolute_http_uri(uri) {
+                return Err(bad(&format!(
+                    "{name} must be an absolute http(s) URI without a fragment"
+                )));
+            }
+        }
+        if self.frontchannel_logout_session_required && self.frontchannel_logout_uri.is_none() {
+            return Err(bad(
+                "frontchannel_logout_session_required needs a frontchannel_logout_uri",
+            ));
+        }
+        if self.backchannel_logout_session_required && self.backchannel_logout_uri.is_none() {
+            return Err(bad(
+                "backchannel_logout_session_required needs a backchannel_logout_uri",
+            ));
+        }
         Ok(())
+    }
+
+    /// Registers a post-logout redirect URI (RP-Initiated Logout 1.0 §3.1).
+    pub fn with_post_logout_redirect_uri(mut self, uri: impl Into<String>) -> Self {
+        self.post_logout_redirect_uris.push(uri.into());
+        self
+    }
+
+    /// Registers a front-channel logout URI (Front-Channel Logout 1.0 §2); `session_required`
+    /// adds `iss` and `sid` to it.
+    pub fn with_frontchannel_logout(
+        mut self,
+        uri: impl Into<String>,
+        session_required: bool,
+    ) -> Self {
+        self.frontchannel_logout_uri = Some(uri.into());
+        self.frontchannel_logout_session_required = session_required;
+        self
+    }
+
+    /// Registers a back-channel logout URI (Back-Channel Logout 1.0 §2.2).
+    pub fn with_backchannel_logout(
+        mut self,
+        uri: impl Into<String>,
+        session_required: bool,
+    ) -> Self {
+        self.backchannel_logout_uri = Some(uri.into());
+        self.backchannel_logout_session_required = session_required;
+        self
     }
 
     /// Adds a redirect URI.
@@ -404,12 +496,16 @@ impl Client {
 
     /// Finds the registered redirect URI `requested` matches.
     ///
-    /// RFC 9700 §4.1.3: exact string comparison. RFC 8252 §7.3: for a loopback IP literal
-    /// (`http://127.0.0.1`, `http://[::1]`) the port is ignored, since native apps get an
-    /// ephemeral port at run time. `localhost` gets no such leniency (RFC 8252 §8.3).
+    /// RFC 9700 §4.1.3: exact string comparison. RFC 8252 §7.3: for a native app (a public
+    /// client) and a loopback IP literal (`http://127.0.0.1`, `http://[::1]`) the port is
+    /// ignored, since native apps get an ephemeral port at run time; a confidential (web)
+    /// client gets exact matching only. `localhost` gets no such leniency (RFC 8252 §8.3).
     pub fn match_redirect_uri<'a>(&'a self, requested: &'a str) -> Option<&'a str> {
         if let Some(exact) = self.redirect_uris.iter().find(|r| *r == requested) {
             return Some(exact);
+        }
+        if !self.is_public() {
+            return None;
         }
         let (req_host, req_rest) = loopback_parts(requested)?;
         self.redirect_uris
@@ -417,6 +513,17 @@ impl Client {
             .find(|reg| loopback_parts(reg).is_some_and(|(h, r)| h == req_host && r == req_rest))
             .map(|_| requested)
     }
+}
+
+/// An absolute `http`/`https` URI with a host and no fragment.
+fn is_absolute_http_uri(uri: &str) -> bool {
+    let rest = uri
+        .strip_prefix("https://")
+        .or_else(|| uri.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        let host_end = r.find(['/', '?']).unwrap_or(r.len());
+        host_end > 0 && !uri.contains('#') && !uri.contains(char::is_whitespace)
+    })
 }
 
 /// Asymmetric algorithms accepted for client assertions and request objects (no HMAC: the
@@ -434,6 +541,111 @@ pub const ASYMMETRIC_ALGS: [JwsAlgorithm; 10] = [
     JwsAlgorithm::ES512,
     JwsAlgorithm::EdDSA,
 ];
+
+/// Schemes that never navigate to a client: they run script in the provider's origin
+/// (`javascript:`, `vbscript:`), render attacker content (`data:`, `blob:`), or read local
+/// state (`file:`, `about:`, `filesystem:`, `view-source:`).
+const FORBIDDEN_SCHEMES: [&str; 8] = [
+    "javascript",
+    "vbscript",
+    "data",
+    "blob",
+    "file",
+    "about",
+    "filesystem",
+    "view-source",
+];
+
+/// The registration rules for one redirect URI:
+/// - RFC 6749 §3.1.2: an absolute URI without a fragment;
+/// - no script-capable or non-navigable scheme ([`FORBIDDEN_SCHEMES`]);
+/// - RFC 9700 §2.6 / RFC 8252 §8.3: `http` only for a loopback host (`127.0.0.0/8`, `[::1]`,
+///   `localhost`), otherwise `https`;
+/// - RFC 8252 §7.1: a private-use (custom) scheme only for a native app, which is a public
+///   client (RFC 8252 §8.4).
+pub(crate) fn check_redirect_uri(uri: &str, public: bool) -> Result<(), &'static str> {
+    // RFC 3986 §3.1: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ), then ":".
+    let (scheme, rest) = uri.split_once(':').ok_or("not an absolute URI")?;
+    let well_formed = scheme
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+    if !well_formed || uri.bytes().any(|b| b <= b' ' || b == 0x7f) {
+        return Err("not an absolute URI");
+    }
+    if uri.contains('#') {
+        return Err("a redirect URI must not have a fragment (RFC 6749 §3.1.2)");
+    }
+    let scheme = scheme.to_ascii_lowercase();
+    if FORBIDDEN_SCHEMES.contains(&scheme.as_str()) {
+        return Err("the scheme cannot be a redirect target");
+    }
+    match scheme.as_str() {
+        "https" | "http" => {
+            let authority = rest
+                .strip_prefix("//")
+                .ok_or("an http(s) URI needs a host")?;
+            let authority = &authority[..authority.find(['/', '?']).unwrap_or(authority.len())];
+            if authority.contains('@') {
+                return Err("a redirect URI must not carry user information");
+            }
+            let host = match authority.strip_prefix('[') {
+                Some(v6) => v6.split(']').next().unwrap_or(""),
+                None => authority.split(':').next().unwrap_or(""),
+            };
+            if host.is_empty() {
+                return Err("an http(s) URI needs a host");
+            }
+            let loopback = host.eq_ignore_ascii_case("localhost")
+                || host
+                    .parse::<std::net::Ipv4Addr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+                || host
+                    .parse::<std::net::Ipv6Addr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if scheme == "http" && !loopback {
+                return Err("http is allowed only for a loopback host; use https");
+            }
+        }
+        _ if !public => {
+            return Err(
+                "a private-use scheme is only for native apps, which are public clients (RFC 8252 §7.1)",
+            );
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// RFC 6749 §4.5 / RFC 7591 §2: a grant type is a registered name (`[a-z0-9_]`) or an
+/// absolute URI (extension grants, `urn:ietf:params:oauth:grant-type:...`).
+fn is_grant_type_name(g: &str) -> bool {
+    let name = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    };
+    if name(g) {
+        return true;
+    }
+    match g.split_once(':') {
+        Some((scheme, rest)) => {
+            scheme
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphabetic())
+                && scheme
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b))
+                && !rest.is_empty()
+                && rest.bytes().all(|b| b.is_ascii_graphic())
+        }
+        None => false,
+    }
+}
 
 /// Splits `http://HOST[:PORT]REST` when HOST is a loopback IP literal (`127.0.0.1`-style IPv4
 /// or `[::1]`), returning the host and everything after the port (path, query). No user info,
@@ -478,6 +690,94 @@ fn loopback_parts(uri: &str) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn rule(uri: &str, public: bool) -> Result<(), &'static str> {
+        check_redirect_uri(uri, public)
+    }
+
+    #[test]
+    fn script_capable_and_non_navigable_redirect_uris_are_refused() {
+        for uri in [
+            "javascript:alert(1)",
+            "JavaScript:alert(document.domain)//",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:msgbox(1)",
+            "file:///etc/passwd",
+            "about:blank",
+            "blob:https://a.example/x",
+            "view-source:https://a.example",
+        ] {
+            assert!(rule(uri, true).is_err(), "{uri}");
+            assert!(rule(uri, false).is_err(), "{uri}");
+        }
+        assert!(rule("/relative/cb", true).is_err());
+        assert!(rule("https://app.example/cb#frag", false).is_err());
+        assert!(rule("https://app.example/cb#", false).is_err());
+    }
+
+    #[test]
+    fn http_only_for_loopback_and_custom_schemes_only_for_public_clients() {
+        assert!(rule("https://app.example/cb", false).is_ok());
+        assert!(rule("http://app.example/cb", false).is_err());
+        assert!(rule("http://127.0.0.1:3000/cb", false).is_ok());
+        assert!(rule("http://[::1]/cb", false).is_ok());
+        assert!(rule("http://localhost:3000/cb", false).is_ok());
+        assert!(rule("com.example.app:/cb", true).is_ok());
+        assert!(rule("eu.wallet://callback", true).is_ok());
+        assert!(rule("com.example.app:/cb", false).is_err());
+    }
+
+    #[test]
+    fn validate_applies_the_redirect_and_grant_type_rules() {
+        let c = Client::confidential("web", "s").with_redirect_uri("javascript:alert(1)");
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("javascript:alert(1)") && e.contains("scheme"),
+            "{e}"
+        );
+        let c = Client::public("native").with_redirect_uri("com.example.app:/cb");
+        assert!(c.validate().is_ok());
+        let c = Client::public("x").with_grant_types(["authorization code"]);
+        assert!(c.validate().unwrap_err().to_string().contains("grant type"));
+        let c = Client::public("x").with_grant_types([
+            "urn:ietf:params:oauth:grant-type:device_code",
+            "organization_switch",
+        ]);
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn any_port_loopback_is_for_public_clients_only() {
+        let web = Client::confidential("web", "s").with_redirect_uri("http://127.0.0.1/cb");
+        assert_eq!(web.match_redirect_uri("http://127.0.0.1:51004/cb"), None);
+        assert!(web.match_redirect_uri("http://127.0.0.1/cb").is_some());
+    }
+
+    #[test]
+    fn logout_metadata_is_validated_at_load() {
+        let ok = Client::public("rp")
+            .with_post_logout_redirect_uri("https://rp.example/bye?x=1")
+            .with_frontchannel_logout("https://rp.example/fc", true)
+            .with_backchannel_logout("http://127.0.0.1:9/bc", true);
+        assert!(ok.validate().is_ok());
+        for bad in [
+            Client::public("rp").with_post_logout_redirect_uri("/relative"),
+            Client::public("rp").with_frontchannel_logout("https://rp.example/fc#frag", false),
+            Client::public("rp").with_backchannel_logout("ftp://rp.example/bc", false),
+            Client::public("rp").with_backchannel_logout("https:///bc", false),
+        ] {
+            assert!(bad.validate().is_err(), "{bad:?}");
+        }
+        let mut c = Client::public("rp");
+        c.backchannel_logout_session_required = true;
+        assert!(c.validate().is_err());
+        // The registration members round-trip under their registered names.
+        let v = serde_json::to_value(&ok).unwrap();
+        assert_eq!(v["frontchannel_logout_session_required"], true);
+        assert_eq!(v["backchannel_logout_uri"], "http://127.0.0.1:9/bc");
+        let back: Client = serde_json::from_value(v).unwrap();
+        assert_eq!(back, ok);
+    }
 
     #[test]
     fn redirect_uri_exact_and_loopback() {

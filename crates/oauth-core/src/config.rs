@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::Limits;
+use crate::session::SessionPolicy;
 
 /// A configuration that cannot work, found when the provider is built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,6 +21,10 @@ pub enum ConfigError {
     /// A setting needs a port or another setting that is missing.
     #[error("{0}")]
     Requires(&'static str),
+    /// A grant type is enabled (by the configuration or a client) that no grant handler
+    /// serves: a typo or a missing extension crate.
+    #[error("grant type `{0}` is enabled but no grant handler serves it")]
+    UnknownGrantType(String),
     /// A client registration is unusable.
     #[error("client {client_id}: {reason}")]
     Client {
@@ -160,6 +165,12 @@ pub struct Config {
     pub require_pushed_authorization_requests: bool,
     /// Input limits.
     pub limits: Limits,
+    /// Login session lifetimes and the password-update policy (used when a
+    /// [`SessionStore`](crate::ports::SessionStore) is configured).
+    pub sessions: SessionPolicy,
+    /// Path of the end-session endpoint (RP-Initiated Logout 1.0 §2 `end_session_endpoint`);
+    /// advertised when a session store is configured.
+    pub end_session_path: Option<String>,
 }
 
 impl Default for Config {
@@ -206,6 +217,8 @@ impl Default for Config {
             pushed_authorization_request_ttl: 60,
             require_pushed_authorization_requests: false,
             limits: Limits::default(),
+            sessions: SessionPolicy::default(),
+            end_session_path: Some("/logout".into()),
         }
     }
 }
@@ -267,6 +280,7 @@ impl Config {
                 "pushed_authorization_request_path",
                 self.pushed_authorization_request_path.as_ref(),
             ),
+            ("end_session_path", self.end_session_path.as_ref()),
         ];
         for (name, path) in paths {
             if path.is_some_and(|p| !p.starts_with('/')) {
@@ -297,6 +311,7 @@ impl Config {
                 "leeway / refresh_token_grace_seconds",
             ));
         }
+        self.sessions.validate().map_err(ConfigError::Lifetime)?;
         Ok(())
     }
 

@@ -7,7 +7,7 @@ use idforge_jose::{Clock, KeyStore};
 use crate::config::Config;
 use crate::ports::{
     AuthorizationExtension, ClaimsSource, ClientStore, GrantStore, PasswordVerifier,
-    PreIssueIdTokenAction, PushedRequestStore,
+    PreIssueIdTokenAction, PushedRequestStore, SessionStore,
 };
 use crate::secret::Rng;
 
@@ -29,6 +29,9 @@ pub struct Context {
     pub pre_issue_id_token: Option<Arc<dyn PreIssueIdTokenAction>>,
     /// Pushed authorization requests (RFC 9126); `None` disables the PAR endpoint.
     pub pushed_requests: Option<Arc<dyn PushedRequestStore>>,
+    /// Login sessions; `None` disables single sign-on bookkeeping and the end-session
+    /// endpoint.
+    pub sessions: Option<Arc<dyn SessionStore>>,
     /// Time.
     pub clock: Arc<dyn Clock>,
     /// Randomness.

@@ -12,7 +12,7 @@ use ::http::{header, Method, Request, Response, StatusCode};
 use serde_json::Value;
 
 use crate::endpoint::authorize::{html_escape, Interaction};
-use crate::endpoint::userinfo::{bearer_token, UserInfoResponse};
+use crate::endpoint::userinfo::{parse_bearer, BearerCredentials, UserInfoResponse};
 use crate::error::Error;
 use crate::model::{ResponseMode, TokenRequest};
 use crate::provider::Provider;
@@ -102,11 +102,20 @@ fn is_form(req: &Request<Vec<u8>>) -> bool {
         })
 }
 
-fn method_not_allowed() -> Response<Vec<u8>> {
-    json_response(
+/// RFC 9110 §15.5.6: a 405 names the methods the endpoint allows in `Allow`.
+fn method_not_allowed(allow: &'static str) -> Response<Vec<u8>> {
+    let mut r = json_response(
         405,
         &serde_json::json!({"error": "invalid_request", "error_description": "method not allowed"}),
-    )
+    );
+    r.headers_mut()
+        .insert(header::ALLOW, header::HeaderValue::from_static(allow));
+    r
+}
+
+/// Discovery and JWKS are read with GET (or HEAD).
+fn is_read(req: &Request<Vec<u8>>) -> bool {
+    req.method() == Method::GET || req.method() == Method::HEAD
 }
 
 /// A set of HTTP endpoints: oauth-core's [`Provider`], and those of other crates (CIBA,
@@ -179,12 +188,18 @@ impl Provider {
         if path == "/.well-known/openid-configuration"
             || path == "/.well-known/oauth-authorization-server"
         {
+            if !is_read(&req) {
+                return Ok(method_not_allowed("GET, HEAD"));
+            }
             return Ok(match self.discovery.metadata().await {
                 Ok(v) => json_response(200, &v),
                 Err(e) => error_response(&e, false),
             });
         }
         if path == cfg.jwks_path {
+            if !is_read(&req) {
+                return Ok(method_not_allowed("GET, HEAD"));
+            }
             return Ok(match self.discovery.jwks().await {
                 Ok(v) => respond(200, "application/jwk-set+json", v.to_string().into_bytes()),
                 Err(e) => error_response(&e, false),
@@ -196,7 +211,7 @@ impl Provider {
     async fn http_form(&self, req: Request<Vec<u8>>, which: Form) -> Response<Vec<u8>> {
         // RFC 6749 §3.2: the token endpoint takes POST with a form body.
         if req.method() != Method::POST {
-            return method_not_allowed();
+            return method_not_allowed("POST");
         }
         let auth = authorization(&req);
         let used_basic = auth.as_deref().is_some_and(|a| {
@@ -237,15 +252,26 @@ impl Provider {
     async fn http_userinfo(&self, req: Request<Vec<u8>>) -> Response<Vec<u8>> {
         // OIDC Core §5.3.1: GET or POST; the token as a Bearer header (RFC 6750 §2.1) or in a
         // form body (§2.2).
-        let token = match (req.method(), authorization(&req)) {
-            (&Method::GET | &Method::POST, Some(h)) => bearer_token(&h).map(str::to_owned),
-            (&Method::POST, None) if is_form(&req) => {
+        let header = authorization(&req);
+        let bearer = header.as_deref().map(parse_bearer);
+        if bearer == Some(BearerCredentials::Malformed) {
+            // RFC 6750 §3.1: a malformed request is `invalid_request`, 400, with the challenge.
+            let e = Error::InvalidRequest("the bearer credentials are malformed".into());
+            let mut r = error_response(&e, false);
+            if let Ok(v) = Error::bearer_challenge(Some(&e)).parse() {
+                r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+            }
+            return r;
+        }
+        let token = match (req.method(), bearer) {
+            (&Method::GET | &Method::POST, Some(BearerCredentials::Token(t))) => Some(t.to_owned()),
+            (&Method::POST, None | Some(BearerCredentials::Absent)) if is_form(&req) => {
                 crate::model::Params::parse(req.body(), &self.ctx.config.limits)
                     .ok()
                     .and_then(|p| p.get("access_token").map(str::to_owned))
             }
-            (&Method::GET | &Method::POST, None) => None,
-            _ => return method_not_allowed(),
+            (&Method::GET | &Method::POST, _) => None,
+            _ => return method_not_allowed("GET, POST"),
         };
         let Some(token) = token else {
             // RFC 6750 §3.1: no credentials, no error code.

@@ -42,6 +42,7 @@ mod error;
 pub mod model;
 pub mod records;
 pub mod secret;
+pub mod session;
 pub mod token_exchange;
 // Ports.
 pub mod context;
@@ -51,6 +52,7 @@ pub mod claims;
 pub mod client_auth;
 pub mod grant;
 pub mod issue;
+pub mod logout;
 pub mod pushed_request;
 pub mod request_object;
 pub mod revocation;
@@ -70,13 +72,17 @@ pub use client::{Client, ClientAuthMethod};
 pub use config::{AccessTokenFormat, Config, ConfigError, TokenPersistence};
 pub use context::Context;
 pub use endpoint::authorize::{
-    AuthorizationEndpoint, AuthorizationResponse, Decision, Interaction, Session,
+    AuthorizationEndpoint, AuthorizationResponse, Decision, Interaction, NextStep, Session,
 };
 pub use endpoint::device::{DeviceAuthorizationEndpoint, DeviceVerification};
 pub use endpoint::discovery::{DiscoveryContributor, DiscoveryEndpoint};
+pub use endpoint::end_session::{
+    EndSessionEndpoint, EndSessionRequest, LoggedOut, LogoutDecision, LogoutStep,
+};
 pub use endpoint::introspect::IntrospectionEndpoint;
 pub use endpoint::par::{PushedAuthorizationEndpoint, PushedAuthorizationResponse};
 pub use endpoint::revoke::RevocationEndpoint;
+pub use endpoint::sessions::{Login, LoginOutcome, PasswordUpdateOutcome, Sessions};
 pub use endpoint::token::TokenEndpoint;
 pub use endpoint::userinfo::{UserInfoEndpoint, UserInfoResponse};
 pub use error::{Error, ProtocolError, Result};
@@ -87,11 +93,16 @@ pub use issue::{issue_token_response, IssueOptions};
 pub use model::{AuthorizationRequest, Limits, Params, Scopes, TokenRequest, TokenResponse};
 pub use ports::{
     AttemptLimiter, AuthorizationExtension, ClaimsSource, ClientStore, DeviceCodeStore, GrantStore,
-    JwksFetcher, PasswordVerifier, PreIssueIdTokenAction, PushedRequestStore, UserLookup,
+    JwksFetcher, PasswordVerifier, PreIssueIdTokenAction, PushedRequestStore, SessionStore,
+    UserLookup,
 };
 pub use provider::{Provider, ProviderBuilder};
 pub use records::{Grant, PushedRequest, TokenContents, TokenKind, TokenRecord, TokenType};
 pub use secret::{OsRng, Rng, TokenHash};
+pub use session::{
+    BackChannelLogout, DeliveryResult, FrontChannelLogout, PasswordUpdatePolicy, RememberMe,
+    SessionEnded, SessionPolicy, SessionRecord, SessionStatus,
+};
 pub use validate::{resolve_access_token, verify_own_jwt, AccessTokenInfo};
 
 /// The README's examples, compiled and run as doctests.

@@ -4,7 +4,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::sync::{Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use async_trait::async_trait;
 use idforge_jose::crypto::{ct_eq, pbkdf2, HashAlg};
@@ -16,14 +16,17 @@ use crate::device::{
     DecideOutcome, DeviceAuthorization, PollOutcome, TransitionError, UserDecision,
 };
 use crate::error::{Error, Result};
+use crate::model::{ClaimsRequest, Scopes};
 use crate::ports::{
     AttemptLimiter, ClaimsSource, ClientStore, DeviceCodeStore, GrantStore, PasswordVerifier,
-    PushedRequestStore, UserLookup,
+    PushedRequestStore, SessionStore, UserLookup,
 };
 use crate::records::{
-    ConsumeOutcome, Grant, PushedRequest, RotateOutcome, TokenKind, TokenRecord, TokenState,
+    CodeBinding, ConsumeOutcome, Grant, PushedRequest, RotateOutcome, TokenContents, TokenKind,
+    TokenRecord, TokenState,
 };
 use crate::secret::{Rng, TokenHash};
+use crate::session::SessionRecord;
 
 /// Bounds of a [`MemoryGrantStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,24 +53,181 @@ impl Default for MemoryLimits {
     }
 }
 
+/// A grant as the store keeps it (issue 19 §4: every stored token costs memory for as long as
+/// it lives). The fields every grant has stay inline; the rest, empty for `client_credentials`,
+/// token exchange and most service grants, is boxed only when set. The grant id is the map key.
 #[derive(Debug)]
 struct GrantEntry {
-    grant: Grant,
+    client_id: Box<str>,
+    subject: Option<Box<str>>,
+    scopes: Scopes,
+    created_at: i64,
+    expires_at: i64,
+    extras: Option<Box<GrantExtras>>,
+    /// The family's tokens, for revoking the grant.
     tokens: Vec<TokenHash>,
+}
+
+/// The parts of a [`Grant`] that user-facing grants set (OIDC session facts, request-time
+/// parameters, token contents).
+#[derive(Debug)]
+struct GrantExtras {
+    auth_time: Option<i64>,
+    acr: Option<String>,
+    amr: Vec<String>,
+    sid: Option<String>,
+    nonce: Option<String>,
+    claims: Option<ClaimsRequest>,
+    contents: TokenContents,
+}
+
+impl GrantEntry {
+    /// Splits `grant` into its id (the map key) and the compact entry.
+    fn new(grant: Grant) -> (Arc<str>, GrantEntry) {
+        // Exhaustive on purpose: a new `Grant` field must be kept here too.
+        let Grant {
+            id,
+            client_id,
+            subject,
+            scopes,
+            auth_time,
+            acr,
+            amr,
+            sid,
+            nonce,
+            claims,
+            created_at,
+            expires_at,
+            contents,
+        } = grant;
+        let plain = auth_time.is_none()
+            && acr.is_none()
+            && amr.is_empty()
+            && sid.is_none()
+            && nonce.is_none()
+            && claims.is_none()
+            && contents.is_empty();
+        let extras = (!plain).then(|| {
+            Box::new(GrantExtras {
+                auth_time,
+                acr,
+                amr,
+                sid,
+                nonce,
+                claims,
+                contents,
+            })
+        });
+        let entry = GrantEntry {
+            client_id: client_id.into_boxed_str(),
+            subject: subject.map(String::into_boxed_str),
+            scopes,
+            created_at,
+            expires_at,
+            extras,
+            tokens: Vec::new(),
+        };
+        (id.into(), entry)
+    }
+
+    /// The [`Grant`] this entry was made from.
+    fn to_grant(&self, id: &str) -> Grant {
+        let x = self.extras.as_deref();
+        Grant {
+            id: id.to_owned(),
+            client_id: self.client_id.to_string(),
+            subject: self.subject.as_deref().map(str::to_owned),
+            scopes: self.scopes.clone(),
+            auth_time: x.and_then(|x| x.auth_time),
+            acr: x.and_then(|x| x.acr.clone()),
+            amr: x.map(|x| x.amr.clone()).unwrap_or_default(),
+            sid: x.and_then(|x| x.sid.clone()),
+            nonce: x.and_then(|x| x.nonce.clone()),
+            claims: x.and_then(|x| x.claims.clone()),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            contents: x.map(|x| x.contents.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+/// A token as the store keeps it: the [`TokenRecord`] minus what its grant already holds. The
+/// hash is the map key; the grant id shares the grant's key; client and scopes are stored only
+/// when they differ from the grant's (they never do for the tokens oauth-core issues, except
+/// narrowed scopes); code bindings are boxed (codes only).
+#[derive(Debug)]
+struct StoredToken {
+    grant_id: Arc<str>,
+    client_id: Option<Box<str>>,
+    scopes: Option<Box<Scopes>>,
+    code: Option<Box<CodeBinding>>,
+    issued_at: i64,
+    expires_at: i64,
+    state: TokenState,
+    kind: TokenKind,
+}
+
+impl StoredToken {
+    /// Compacts `record` of the grant stored under `grant_id` as `grant`.
+    fn new(record: TokenRecord, grant_id: Arc<str>, grant: &GrantEntry) -> StoredToken {
+        // Exhaustive on purpose: a new `TokenRecord` field must be kept here too.
+        let TokenRecord {
+            hash: _,
+            kind,
+            grant_id: _,
+            client_id,
+            scopes,
+            issued_at,
+            expires_at,
+            code,
+            state,
+        } = record;
+        StoredToken {
+            grant_id,
+            client_id: (*client_id != *grant.client_id).then(|| client_id.into_boxed_str()),
+            scopes: (scopes != grant.scopes).then(|| Box::new(scopes)),
+            code: code.map(Box::new),
+            issued_at,
+            expires_at,
+            state,
+            kind,
+        }
+    }
+
+    /// The [`TokenRecord`] this entry was made from, given its grant.
+    fn to_record(&self, hash: TokenHash, grant: &Grant) -> TokenRecord {
+        TokenRecord {
+            hash,
+            kind: self.kind.clone(),
+            grant_id: self.grant_id.to_string(),
+            client_id: match &self.client_id {
+                Some(c) => c.to_string(),
+                None => grant.client_id.clone(),
+            },
+            scopes: match &self.scopes {
+                Some(s) => (**s).clone(),
+                None => grant.scopes.clone(),
+            },
+            issued_at: self.issued_at,
+            expires_at: self.expires_at,
+            code: self.code.as_deref().cloned(),
+            state: self.state,
+        }
+    }
 }
 
 /// What an expiry-queue entry points at.
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Expiring {
-    Grant(Box<str>),
+    Grant(Arc<str>),
     Token(TokenHash),
     Mark(TokenHash),
 }
 
 #[derive(Debug, Default)]
 struct Inner {
-    grants: HashMap<String, GrantEntry>,
-    tokens: HashMap<TokenHash, TokenRecord>,
+    grants: HashMap<Arc<str>, GrantEntry>,
+    tokens: HashMap<TokenHash, StoredToken>,
     marks: HashMap<TokenHash, i64>,
     /// Expiry queue: sweeping costs O(expired · log n), not a scan of the whole store. Entries
     /// whose target is gone (revoked) or was extended are skipped when they come up.
@@ -87,12 +247,8 @@ impl Inner {
             };
             match what {
                 Expiring::Grant(id) => {
-                    if self
-                        .grants
-                        .get(&*id)
-                        .is_some_and(|e| e.grant.expires_at == at)
-                    {
-                        if let Some(e) = self.grants.remove(&*id) {
+                    if self.grants.get(&id).is_some_and(|e| e.expires_at == at) {
+                        if let Some(e) = self.grants.remove(&id) {
                             removed += 1;
                             for h in &e.tokens {
                                 removed += usize::from(self.tokens.remove(h).is_some());
@@ -142,11 +298,17 @@ impl Inner {
         items.extend(
             self.grants
                 .iter()
-                .map(|(id, e)| Reverse((e.grant.expires_at, Expiring::Grant(id.as_str().into())))),
+                .map(|(id, e)| Reverse((e.expires_at, Expiring::Grant(id.clone())))),
         );
+        let grants = &self.grants;
         items.extend(
             self.tokens
                 .iter()
+                .filter(|(_, t)| {
+                    grants
+                        .get(&t.grant_id)
+                        .is_none_or(|g| g.expires_at > t.expires_at)
+                })
                 .map(|(h, t)| Reverse((t.expires_at, Expiring::Token(*h)))),
         );
         items.extend(
@@ -157,26 +319,107 @@ impl Inner {
         self.queue = BinaryHeap::from(items);
     }
 
+    /// Adds `hash` to its grant's family list (growing it one slot at a time: most families
+    /// hold one or two tokens, and `Vec`'s first growth would reserve four). Returns whether the
+    /// grant's expiry covers the token's, so the grant's queue entry will sweep it too.
+    fn add_to_family(&mut self, grant_id: &str, hash: TokenHash, expires_at: i64) -> bool {
+        match self.grants.get_mut(grant_id) {
+            Some(e) => {
+                e.tokens.reserve_exact(1);
+                e.tokens.push(hash);
+                e.expires_at <= expires_at
+            }
+            None => false,
+        }
+    }
+
+    /// [`Inner::wrote`] for a token: a token its grant outlives gets its own queue entry; one
+    /// that ends with its grant (every `client_credentials` access token) is swept with it.
+    fn wrote_token(
+        &mut self,
+        now: i64,
+        every: u64,
+        expires_at: i64,
+        hash: TokenHash,
+        covered: bool,
+    ) {
+        if covered {
+            self.writes += 1;
+            if self.writes >= every {
+                self.writes = 0;
+                self.sweep(now);
+            }
+        } else {
+            self.wrote(now, every, expires_at, Expiring::Token(hash));
+        }
+    }
+
     /// The live token and its live grant.
-    fn live(&self, hash: &TokenHash, now: i64) -> Option<(&TokenRecord, &Grant)> {
+    fn live(&self, hash: &TokenHash, now: i64) -> Option<(&StoredToken, Grant)> {
         let t = self.tokens.get(hash).filter(|t| t.expires_at > now)?;
         let g = self
             .grants
             .get(&t.grant_id)
-            .filter(|g| g.grant.expires_at > now)?;
-        Some((t, &g.grant))
+            .filter(|g| g.expires_at > now)?;
+        Some((t, g.to_grant(&t.grant_id)))
+    }
+
+    /// Refuses a write that would take `len` past `max` once expired entries are swept.
+    fn room(&mut self, len: fn(&Inner) -> usize, max: usize, what: Full, now: i64) -> Result<()> {
+        if len(self) >= max {
+            self.sweep(now);
+            if len(self) >= max {
+                return Err(what.into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Which bound of a [`MemoryGrantStore`] refused a write ([`MemoryLimits`]). The store answers
+/// with [`Error::TemporarilyUnavailable`] (HTTP 503) carrying this description, so the client
+/// learns that the server is at capacity (not that its request was wrong) and the operator which
+/// limit to raise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Full {
+    /// [`MemoryLimits::max_grants`] live grants.
+    Grants,
+    /// [`MemoryLimits::max_tokens`] live codes and tokens.
+    Tokens,
+    /// [`MemoryLimits::max_marks`] live marks (`jti` replay and deny-list entries).
+    Marks,
+}
+
+impl Full {
+    /// The description sent with the error.
+    pub fn description(self) -> &'static str {
+        match self {
+            Full::Grants => "the grant store is full: too many live grants (max_grants)",
+            Full::Tokens => "the grant store is full: too many live codes and tokens (max_tokens)",
+            Full::Marks => {
+                "the grant store is full: too many live replay and revocation marks (max_marks)"
+            }
+        }
+    }
+}
+
+impl From<Full> for Error {
+    fn from(full: Full) -> Error {
+        Error::TemporarilyUnavailable(full.description().into())
     }
 }
 
 /// An in-memory [`GrantStore`].
+///
+/// Memory per live entry is kept small (issue 19 §4): a grant without OIDC session facts and
+/// its one JWT access token (`client_credentials`) cost about 0.65 KB together, measured by
+/// `cargo bench -p idforge-oauth-core --bench memory`. Bound the total with [`MemoryLimits`];
+/// a full store answers [`Full`] as `temporarily_unavailable`.
 #[derive(Debug, Default)]
 pub struct MemoryGrantStore {
     inner: Mutex<Inner>,
     limits: MemoryLimits,
-}
-
-fn full() -> Error {
-    Error::TemporarilyUnavailable("the grant store is full".into())
 }
 
 impl MemoryGrantStore {
@@ -216,25 +459,20 @@ impl GrantStore for MemoryGrantStore {
     async fn create_grant(&self, grant: Grant) -> Result<()> {
         let mut g = self.lock();
         let now = grant.created_at;
-        if g.grants.len() >= self.limits.max_grants {
-            g.sweep(now);
-            if g.grants.len() >= self.limits.max_grants {
-                return Err(full());
-            }
-        }
-        let (id, expires_at) = (grant.id.clone(), grant.expires_at);
-        g.grants.insert(
-            grant.id.clone(),
-            GrantEntry {
-                grant,
-                tokens: Vec::new(),
-            },
-        );
+        g.room(
+            |i| i.grants.len(),
+            self.limits.max_grants,
+            Full::Grants,
+            now,
+        )?;
+        let expires_at = grant.expires_at;
+        let (id, entry) = GrantEntry::new(grant);
+        g.grants.insert(id.clone(), entry);
         g.wrote(
             now,
             self.limits.sweep_every,
             expires_at,
-            Expiring::Grant(id.into()),
+            Expiring::Grant(id),
         );
         Ok(())
     }
@@ -244,36 +482,32 @@ impl GrantStore for MemoryGrantStore {
             .lock()
             .grants
             .get(id)
-            .filter(|e| e.grant.expires_at > now)
-            .map(|e| e.grant.clone()))
+            .filter(|e| e.expires_at > now)
+            .map(|e| e.to_grant(id)))
     }
 
     async fn insert_token(&self, record: TokenRecord) -> Result<()> {
         let mut g = self.lock();
         let now = record.issued_at;
-        if g.tokens.len() >= self.limits.max_tokens {
-            g.sweep(now);
-            if g.tokens.len() >= self.limits.max_tokens {
-                return Err(full());
-            }
-        }
+        g.room(
+            |i| i.tokens.len(),
+            self.limits.max_tokens,
+            Full::Tokens,
+            now,
+        )?;
         let hash = record.hash;
-        match g.grants.get_mut(&record.grant_id) {
-            Some(e) if e.grant.expires_at > now => e.tokens.push(hash),
+        let stored = match g.grants.get_key_value(record.grant_id.as_str()) {
+            Some((id, e)) if e.expires_at > now => StoredToken::new(record, id.clone(), e),
             _ => {
                 return Err(Error::InvalidGrant(
                     "the grant was revoked or expired".into(),
                 ))
             }
-        }
-        let expires_at = record.expires_at;
-        g.tokens.insert(hash, record);
-        g.wrote(
-            now,
-            self.limits.sweep_every,
-            expires_at,
-            Expiring::Token(hash),
-        );
+        };
+        let expires_at = stored.expires_at;
+        let covered = g.add_to_family(&stored.grant_id, hash, expires_at);
+        g.tokens.insert(hash, stored);
+        g.wrote_token(now, self.limits.sweep_every, expires_at, hash, covered);
         Ok(())
     }
 
@@ -281,13 +515,13 @@ impl GrantStore for MemoryGrantStore {
         Ok(self
             .lock()
             .live(hash, now)
-            .map(|(t, g)| (t.clone(), g.clone())))
+            .map(|(t, g)| (t.to_record(*hash, &g), g)))
     }
 
     async fn consume(&self, hash: &TokenHash, kind: TokenKind, now: i64) -> Result<ConsumeOutcome> {
         let mut g = self.lock();
         let grant = match g.live(hash, now) {
-            Some((t, grant)) if t.kind == kind => grant.clone(),
+            Some((t, grant)) if t.kind == kind => grant,
             _ => return Ok(ConsumeOutcome::NotFound),
         };
         let Some(t) = g.tokens.get_mut(hash) else {
@@ -296,9 +530,9 @@ impl GrantStore for MemoryGrantStore {
         Ok(match t.state {
             TokenState::Active => {
                 t.state = TokenState::Consumed { at: now };
-                ConsumeOutcome::Consumed(t.clone(), grant)
+                ConsumeOutcome::Consumed(t.to_record(*hash, &grant), grant)
             }
-            TokenState::Consumed { .. } => ConsumeOutcome::Replayed(t.clone()),
+            TokenState::Consumed { .. } => ConsumeOutcome::Replayed(t.to_record(*hash, &grant)),
             TokenState::Rotated { .. } => ConsumeOutcome::NotFound,
         })
     }
@@ -312,43 +546,44 @@ impl GrantStore for MemoryGrantStore {
     ) -> Result<RotateOutcome> {
         let mut g = self.lock();
         let grant = match g.live(old, now) {
-            Some((t, grant)) if t.kind == TokenKind::RefreshToken && t.grant_id == new.grant_id => {
-                grant.clone()
+            Some((t, grant))
+                if t.kind == TokenKind::RefreshToken && *t.grant_id == *new.grant_id =>
+            {
+                grant
             }
             _ => return Ok(RotateOutcome::NotFound),
         };
-        if g.tokens.len() >= self.limits.max_tokens {
-            g.sweep(now);
-            if g.tokens.len() >= self.limits.max_tokens {
-                return Err(full());
-            }
-        }
+        g.room(
+            |i| i.tokens.len(),
+            self.limits.max_tokens,
+            Full::Tokens,
+            now,
+        )?;
+        let hash = new.hash;
+        let Some((id, e)) = g.grants.get_key_value(new.grant_id.as_str()) else {
+            return Ok(RotateOutcome::NotFound);
+        };
+        let stored = StoredToken::new(new, id.clone(), e);
         let Some(t) = g.tokens.get_mut(old) else {
             return Ok(RotateOutcome::NotFound);
         };
         let old_record = match t.state {
             TokenState::Active => {
                 t.state = TokenState::Rotated { at: now };
-                t.clone()
+                t.to_record(*old, &grant)
             }
             TokenState::Rotated { at } if grace_seconds > 0 && now - at <= grace_seconds => {
-                t.clone()
+                t.to_record(*old, &grant)
             }
-            TokenState::Rotated { .. } => return Ok(RotateOutcome::Reused(t.clone())),
+            TokenState::Rotated { .. } => {
+                return Ok(RotateOutcome::Reused(t.to_record(*old, &grant)))
+            }
             TokenState::Consumed { .. } => return Ok(RotateOutcome::NotFound),
         };
-        let hash = new.hash;
-        if let Some(e) = g.grants.get_mut(&new.grant_id) {
-            e.tokens.push(hash);
-        }
-        let expires_at = new.expires_at;
-        g.tokens.insert(hash, new);
-        g.wrote(
-            now,
-            self.limits.sweep_every,
-            expires_at,
-            Expiring::Token(hash),
-        );
+        let expires_at = stored.expires_at;
+        let covered = g.add_to_family(&stored.grant_id, hash, expires_at);
+        g.tokens.insert(hash, stored);
+        g.wrote_token(now, self.limits.sweep_every, expires_at, hash, covered);
         Ok(RotateOutcome::Rotated(old_record, grant))
     }
 
@@ -364,13 +599,19 @@ impl GrantStore for MemoryGrantStore {
 
     async fn revoke_token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>> {
         let mut g = self.lock();
-        let removed = g.tokens.remove(hash);
-        if let Some(r) = &removed {
-            if let Some(e) = g.grants.get_mut(&r.grant_id) {
+        let Some(t) = g.tokens.remove(hash) else {
+            return Ok(None);
+        };
+        // The record is rebuilt from its grant; a token outliving its grant is never stored
+        // (sweeping and grant revocation remove the family), so the grant is there.
+        let grant = match g.grants.get_mut(&t.grant_id) {
+            Some(e) => {
                 e.tokens.retain(|h| h != hash);
+                e.to_grant(&t.grant_id)
             }
-        }
-        Ok(removed)
+            None => return Ok(None),
+        };
+        Ok(Some(t.to_record(*hash, &grant)))
     }
 
     async fn mark(&self, key: &TokenHash, until: i64, now: i64) -> Result<bool> {
@@ -378,12 +619,7 @@ impl GrantStore for MemoryGrantStore {
         if g.marks.get(key).is_some_and(|u| *u > now) {
             return Ok(false);
         }
-        if g.marks.len() >= self.limits.max_marks {
-            g.sweep(now);
-            if g.marks.len() >= self.limits.max_marks {
-                return Err(full());
-            }
-        }
+        g.room(|i| i.marks.len(), self.limits.max_marks, Full::Marks, now)?;
         g.marks.insert(*key, until);
         g.wrote(now, self.limits.sweep_every, until, Expiring::Mark(*key));
         Ok(true)
@@ -973,6 +1209,98 @@ mod tests {
     }
 
     #[test]
+    fn compact_entries_give_back_exactly_what_was_stored() {
+        let store = MemoryGrantStore::new();
+        block_on(async {
+            // A grant with every optional part set, and one with none.
+            let mut full = grant(1000).with_sid("sid-1").with_contents(
+                TokenContents::new()
+                    .with_audience("https://rs.example")
+                    .with_access_token_ttl(60),
+            );
+            full.acr = Some("urn:acr:mfa".into());
+            full.claims = Some(ClaimsRequest::default());
+            let mut bare = Grant::new("bare", "svc", Scopes::from_values(["email"]), T0, T0 + 60);
+            bare.subject = None;
+            for g in [full, bare] {
+                store.create_grant(g.clone()).await.unwrap();
+                assert_eq!(store.grant(&g.id, T0).await.unwrap(), Some(g.clone()));
+                // A token like its grant, and one with its own client, scopes and code binding.
+                let (_, same) = token(&g, TokenKind::AccessToken, T0, 30);
+                let (_, mut own) = token(&g, TokenKind::AuthorizationCode, T0, 30);
+                own.client_id = "other".into();
+                own.scopes = Scopes::from_values(["openid"]);
+                own.code = Some(CodeBinding {
+                    redirect_uri: "https://rp.example/cb".into(),
+                    redirect_uri_sent: true,
+                    code_challenge: None,
+                });
+                for t in [same, own] {
+                    store.insert_token(t.clone()).await.unwrap();
+                    assert_eq!(
+                        store.token(&t.hash, T0).await.unwrap(),
+                        Some((t.clone(), g.clone()))
+                    );
+                    assert_eq!(store.revoke_token(&t.hash).await.unwrap(), Some(t.clone()));
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn full_stores_say_which_limit() {
+        let store = MemoryGrantStore::with_limits(MemoryLimits {
+            max_grants: 1,
+            max_tokens: 1,
+            max_marks: 1,
+            ..MemoryLimits::default()
+        });
+        block_on(async {
+            let g = grant(1000);
+            store.create_grant(g.clone()).await.unwrap();
+            let e = store.create_grant(grant(1000)).await.unwrap_err();
+            assert_eq!(e, Error::from(Full::Grants));
+            assert_eq!(e.code(), "temporarily_unavailable");
+            assert_eq!(e.status(), 503);
+            store
+                .insert_token(token(&g, TokenKind::AccessToken, T0, 10).1)
+                .await
+                .unwrap();
+            let e = store
+                .insert_token(token(&g, TokenKind::AccessToken, T0, 10).1)
+                .await
+                .unwrap_err();
+            assert_eq!(e, Error::from(Full::Tokens));
+            assert!(store.mark(&TokenHash::of("a"), T0 + 10, T0).await.unwrap());
+            let e = store
+                .mark(&TokenHash::of("b"), T0 + 10, T0)
+                .await
+                .unwrap_err();
+            assert_eq!(e, Error::from(Full::Marks));
+            // Expired entries are swept to make room.
+            assert!(store
+                .mark(&TokenHash::of("b"), T0 + 20, T0 + 10)
+                .await
+                .unwrap());
+        });
+    }
+
+    #[test]
+    fn tokens_ending_with_their_grant_are_swept_with_it() {
+        let store = MemoryGrantStore::new();
+        block_on(async {
+            let g = grant(100);
+            store.create_grant(g.clone()).await.unwrap();
+            let (_, t) = token(&g, TokenKind::AccessToken, T0, 100);
+            store.insert_token(t).await.unwrap();
+            // One queue entry (the grant's) covers both.
+            assert_eq!(store.lock().queue.len(), 1);
+            assert_eq!(store.sweep(T0 + 100).await.unwrap(), 2);
+            assert!(store.is_empty());
+        });
+    }
+
+    #[test]
     fn sweeping_follows_expiry_order() {
         let store = MemoryGrantStore::with_limits(MemoryLimits {
             sweep_every: 1,
@@ -990,9 +1318,215 @@ mod tests {
             assert_eq!(store.sweep(T0 + 10).await.unwrap(), 1, "the short grant");
             assert_eq!(store.len(), (1, 0, 0));
             assert!(
-                store.lock().grants[&long.id].tokens.is_empty(),
+                store.lock().grants[long.id.as_str()].tokens.is_empty(),
                 "family list pruned"
             );
         });
+    }
+}
+
+#[derive(Debug, Default)]
+struct SessionInner {
+    sessions: HashMap<String, SessionRecord>,
+    /// `subject` -> its sids, for logout of every session of a user.
+    by_subject: HashMap<String, Vec<String>>,
+    writes: u64,
+}
+
+impl SessionInner {
+    fn unindex(&mut self, subject: &str, sid: &str) {
+        if let Some(sids) = self.by_subject.get_mut(subject) {
+            sids.retain(|s| s != sid);
+            if sids.is_empty() {
+                self.by_subject.remove(subject);
+            }
+        }
+    }
+
+    fn remove(&mut self, sid: &str) -> Option<SessionRecord> {
+        let s = self.sessions.remove(sid)?;
+        self.unindex(&s.subject, sid);
+        Some(s)
+    }
+
+    fn sweep(&mut self, now: i64) -> usize {
+        let expired: Vec<String> = self
+            .sessions
+            .values()
+            .filter(|s| !s.is_live(now))
+            .map(|s| s.sid.clone())
+            .collect();
+        for sid in &expired {
+            self.remove(sid);
+        }
+        expired.len()
+    }
+
+    /// The live session `sid`, for an update.
+    fn live_mut(&mut self, sid: &str, now: i64) -> Option<&mut SessionRecord> {
+        self.sessions.get_mut(sid).filter(|s| s.is_live(now))
+    }
+}
+
+/// An in-memory [`SessionStore`]: one mutex (every method atomic), an index by subject,
+/// bounded (`max_sessions`; a full store sweeps, then refuses with
+/// `temporarily_unavailable`), expired sessions swept every 1024 creations.
+#[derive(Debug)]
+pub struct MemorySessionStore {
+    inner: Mutex<SessionInner>,
+    max_sessions: usize,
+    sweep_every: u64,
+}
+
+impl Default for MemorySessionStore {
+    fn default() -> Self {
+        Self::with_capacity(1_000_000)
+    }
+}
+
+impl MemorySessionStore {
+    /// A store holding at most 1 000 000 sessions.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A store holding at most `max_sessions` sessions.
+    pub fn with_capacity(max_sessions: usize) -> Self {
+        MemorySessionStore {
+            inner: Mutex::default(),
+            max_sessions,
+            sweep_every: 1024,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, SessionInner> {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Number of sessions held (expired ones not yet swept included).
+    pub fn len(&self) -> usize {
+        self.lock().sessions.len()
+    }
+
+    /// Whether no session is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[async_trait]
+impl SessionStore for MemorySessionStore {
+    async fn create(&self, session: SessionRecord) -> Result<bool> {
+        let mut g = self.lock();
+        let now = session.last_active;
+        if g.sessions.contains_key(&session.sid) {
+            return Ok(false);
+        }
+        if g.sessions.len() >= self.max_sessions {
+            g.sweep(now);
+            if g.sessions.len() >= self.max_sessions {
+                return Err(Error::TemporarilyUnavailable(
+                    "the session store is full".into(),
+                ));
+            }
+        }
+        g.by_subject
+            .entry(session.subject.clone())
+            .or_default()
+            .push(session.sid.clone());
+        g.sessions.insert(session.sid.clone(), session);
+        g.writes += 1;
+        if g.writes >= self.sweep_every {
+            g.writes = 0;
+            g.sweep(now);
+        }
+        Ok(true)
+    }
+
+    async fn get(&self, sid: &str, now: i64) -> Result<Option<SessionRecord>> {
+        Ok(self
+            .lock()
+            .sessions
+            .get(sid)
+            .filter(|s| s.is_live(now))
+            .cloned())
+    }
+
+    async fn touch(&self, sid: &str, now: i64) -> Result<Option<SessionRecord>> {
+        let mut g = self.lock();
+        Ok(g.live_mut(sid, now).map(|s| {
+            s.last_active = s.last_active.max(now);
+            s.clone()
+        }))
+    }
+
+    async fn reauthenticate(
+        &self,
+        sid: &str,
+        auth_time: i64,
+        acr: Option<&str>,
+        amr: &[String],
+        now: i64,
+    ) -> Result<Option<SessionRecord>> {
+        let mut g = self.lock();
+        Ok(g.live_mut(sid, now).map(|s| {
+            s.auth_time = auth_time;
+            s.acr = acr.map(str::to_owned);
+            s.amr = amr.to_vec();
+            s.last_active = s.last_active.max(now);
+            s.clone()
+        }))
+    }
+
+    async fn record_grant(
+        &self,
+        sid: &str,
+        client_id: &str,
+        grant_id: &str,
+        now: i64,
+    ) -> Result<Option<SessionRecord>> {
+        let mut g = self.lock();
+        Ok(g.live_mut(sid, now).map(|s| {
+            if !s.clients.iter().any(|c| c == client_id) {
+                s.clients.push(client_id.to_owned());
+            }
+            if !s.grants.iter().any(|c| c == grant_id) {
+                s.grants.push(grant_id.to_owned());
+            }
+            s.last_active = s.last_active.max(now);
+            s.clone()
+        }))
+    }
+
+    async fn remove(&self, sid: &str) -> Result<Option<SessionRecord>> {
+        Ok(self.lock().remove(sid))
+    }
+
+    async fn remove_by_subject(&self, subject: &str) -> Result<Vec<SessionRecord>> {
+        let mut g = self.lock();
+        let sids = g.by_subject.remove(subject).unwrap_or_default();
+        Ok(sids
+            .iter()
+            .filter_map(|sid| g.sessions.remove(sid))
+            .collect())
+    }
+
+    async fn by_subject(&self, subject: &str, now: i64) -> Result<Vec<SessionRecord>> {
+        let g = self.lock();
+        let mut out: Vec<SessionRecord> = g
+            .by_subject
+            .get(subject)
+            .into_iter()
+            .flatten()
+            .filter_map(|sid| g.sessions.get(sid))
+            .filter(|s| s.is_live(now))
+            .cloned()
+            .collect();
+        out.sort_by_key(|s| s.created_at);
+        Ok(out)
+    }
+
+    async fn sweep(&self, now: i64) -> Result<usize> {
+        Ok(self.lock().sweep(now))
     }
 }

@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::model::AuthorizationRequest;
 use crate::records::{ConsumeOutcome, Grant, PushedRequest, RotateOutcome, TokenKind, TokenRecord};
 use crate::secret::TokenHash;
+use crate::session::{BackChannelLogout, DeliveryResult, SessionRecord};
 
 /// Storage of grants and the tokens hanging off them.
 ///
@@ -118,6 +119,22 @@ pub trait AuthorizationExtension: Send + Sync {
         request: &AuthorizationRequest,
         grant: &mut Grant,
     ) -> Result<()>;
+
+    /// Shapes the grant of a decoupled flow, approved by the user away from the authorization
+    /// endpoint (RFC 8628 device authorization, OpenID CIBA), before it is stored and its
+    /// tokens are issued; `grant_type` names the flow. There is no authorization request, so
+    /// only what the extension knows itself applies (an organization's own issuer scoping
+    /// every grant to it). An error fails the token request (or the CIBA push) with that
+    /// error. Default: the grant is left unchanged.
+    async fn shape_decoupled_grant(
+        &self,
+        client: &Client,
+        grant_type: &str,
+        grant: &mut Grant,
+    ) -> Result<()> {
+        let _ = (client, grant_type, grant);
+        Ok(())
+    }
 }
 
 /// A hook run before every ID token is signed (the WSO2 "pre-issue ID token" action): it may
@@ -201,4 +218,66 @@ pub trait UserLookup: Send + Sync {
     /// The subjects of every local user whose attributes equal all of `attributes` (name,
     /// value). The caller treats anything but exactly one as no association.
     async fn find_users(&self, attributes: &[(&str, &str)]) -> Result<Vec<String>>;
+}
+
+/// Storage of login sessions ([`SessionRecord`], keyed by `sid`).
+///
+/// Plain records in and out; every method is one atomic statement (in SQL: one `INSERT`,
+/// `SELECT`, `UPDATE ... RETURNING` or `DELETE ... RETURNING`), with the liveness test of
+/// [`SessionRecord::is_live`] written into its `WHERE` clause:
+/// `now < last_active + idle_timeout AND (absolute_expires_at IS NULL OR now < absolute_expires_at)`.
+/// [`remove`](Self::remove) and [`remove_by_subject`](Self::remove_by_subject) must be
+/// linearizable: of concurrent callers ending one session exactly one gets it back (so a logout
+/// fans out once), and a session created before a removal by subject began is gone after it.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Stores a new session. `Ok(false)` if its `sid` is already in use (the caller draws a
+    /// new one); `temporarily_unavailable` when full.
+    async fn create(&self, session: SessionRecord) -> Result<bool>;
+    /// The session with this `sid` if it is live at `now`; reading does not count as use.
+    async fn get(&self, sid: &str, now: i64) -> Result<Option<SessionRecord>>;
+    /// Atomically, if the session is live at `now`: sets `last_active = now` (restarting its
+    /// idle window) and returns the updated record; otherwise `None` and nothing changes.
+    async fn touch(&self, sid: &str, now: i64) -> Result<Option<SessionRecord>>;
+    /// Atomically, if the session is live at `now`: records a new authentication of its user
+    /// (OIDC Core §3.1.2.1 `prompt=login`, `max_age`): sets `auth_time`, `acr`, `amr` and
+    /// `last_active = now`; returns the updated record, otherwise `None` and nothing changes.
+    async fn reauthenticate(
+        &self,
+        sid: &str,
+        auth_time: i64,
+        acr: Option<&str>,
+        amr: &[String],
+        now: i64,
+    ) -> Result<Option<SessionRecord>>;
+    /// Atomically, if the session is live at `now`: appends `client_id` to `clients` and
+    /// `grant_id` to `grants` (each only if absent) and sets `last_active = now`; returns the
+    /// updated record, otherwise `None` and nothing changes.
+    async fn record_grant(
+        &self,
+        sid: &str,
+        client_id: &str,
+        grant_id: &str,
+        now: i64,
+    ) -> Result<Option<SessionRecord>>;
+    /// Atomically deletes the session (live or expired) and returns it; `None` if there was
+    /// none (another logout got it first).
+    async fn remove(&self, sid: &str) -> Result<Option<SessionRecord>>;
+    /// Atomically deletes every session of `subject` (live or expired) and returns them.
+    async fn remove_by_subject(&self, subject: &str) -> Result<Vec<SessionRecord>>;
+    /// The sessions of `subject` live at `now`, oldest first.
+    async fn by_subject(&self, subject: &str, now: i64) -> Result<Vec<SessionRecord>>;
+    /// Drops every session expired at `now`; returns how many went.
+    async fn sweep(&self, now: i64) -> Result<usize>;
+}
+
+/// Delivers Logout Tokens to relying parties (Back-Channel Logout 1.0 §2.5): an HTTP POST of
+/// `logout_token=<JWT>` (`application/x-www-form-urlencoded`) to the RP's
+/// `backchannel_logout_uri`, with the host's timeout. The result tells the host whether to
+/// retry ([`DeliveryResult::is_retryable`]); retries are the host's policy (bounded, and never
+/// past the token's `exp`).
+#[async_trait]
+pub trait LogoutNotifier: Send + Sync {
+    /// Sends one Logout Token once.
+    async fn deliver(&self, message: &BackChannelLogout) -> DeliveryResult;
 }

@@ -9,15 +9,17 @@ use crate::config::{Config, ConfigError};
 use crate::context::Context;
 use crate::endpoint::authorize::AuthorizationEndpoint;
 use crate::endpoint::discovery::{DiscoveryContributor, DiscoveryEndpoint};
+use crate::endpoint::end_session::EndSessionEndpoint;
 use crate::endpoint::introspect::IntrospectionEndpoint;
 use crate::endpoint::par::PushedAuthorizationEndpoint;
 use crate::endpoint::revoke::RevocationEndpoint;
+use crate::endpoint::sessions::Sessions;
 use crate::endpoint::token::TokenEndpoint;
 use crate::endpoint::userinfo::UserInfoEndpoint;
 use crate::grant::{GrantHandler, GrantRegistry};
 use crate::ports::{
     AuthorizationExtension, ClaimsSource, ClientStore, GrantStore, PasswordVerifier,
-    PreIssueIdTokenAction, PushedRequestStore,
+    PreIssueIdTokenAction, PushedRequestStore, SessionStore,
 };
 use crate::secret::{OsRng, Rng};
 
@@ -31,6 +33,7 @@ pub struct ProviderBuilder {
     keys: Option<Arc<dyn KeyStore>>,
     pre_issue_id_token: Option<Arc<dyn PreIssueIdTokenAction>>,
     pushed_requests: Option<Arc<dyn PushedRequestStore>>,
+    sessions: Option<Arc<dyn SessionStore>>,
     clock: Arc<dyn Clock>,
     rng: Arc<dyn Rng>,
     registry: GrantRegistry,
@@ -76,6 +79,13 @@ impl ProviderBuilder {
         self.pushed_requests = Some(s);
         self
     }
+    /// Sets the session store, enabling login sessions (single sign-on, `sid` in ID tokens)
+    /// and the end-session endpoint (RP-Initiated, Front- and Back-Channel Logout 1.0) under
+    /// [`Config::sessions`] and [`Config::end_session_path`].
+    pub fn sessions(mut self, s: Arc<dyn SessionStore>) -> Self {
+        self.sessions = Some(s);
+        self
+    }
     /// Sets the clock.
     pub fn clock(mut self, c: Arc<dyn Clock>) -> Self {
         self.clock = c;
@@ -117,6 +127,16 @@ impl ProviderBuilder {
     /// without a PAR endpoint to make them.
     pub fn build(self) -> Result<Provider, ConfigError> {
         self.config.validate()?;
+        // An enabled grant type nobody serves would only fail at the token endpoint
+        // (`unsupported_grant_type`): refuse it when the provider is built.
+        if let Some(g) = self
+            .config
+            .grant_types
+            .iter()
+            .find(|g| self.registry.get(g).is_none())
+        {
+            return Err(ConfigError::UnknownGrantType(g.clone()));
+        }
         if self.config.require_pushed_authorization_requests
             && (self.pushed_requests.is_none()
                 || self.config.pushed_authorization_request_path.is_none())
@@ -142,6 +162,7 @@ impl ProviderBuilder {
                 .ok_or(ConfigError::Requires("the provider needs a key store"))?,
             pre_issue_id_token: self.pre_issue_id_token,
             pushed_requests: self.pushed_requests,
+            sessions: self.sessions,
             clock: self.clock,
             rng: self.rng,
             extra_assertion_audiences: self.assertion_audiences,
@@ -160,6 +181,8 @@ impl ProviderBuilder {
             introspection: IntrospectionEndpoint::new(ctx.clone()),
             revocation: RevocationEndpoint::new(ctx.clone()),
             discovery: DiscoveryEndpoint::new(ctx.clone(), registry, self.contributors),
+            sessions: Sessions::new(ctx.clone()),
+            end_session: EndSessionEndpoint::new(ctx.clone()),
             ctx,
         })
     }
@@ -186,6 +209,11 @@ pub struct Provider {
     pub revocation: RevocationEndpoint,
     /// Discovery and JWKS.
     pub discovery: DiscoveryEndpoint,
+    /// Login sessions (needs [`ProviderBuilder::sessions`]).
+    pub sessions: Sessions,
+    /// End-session endpoint: RP-Initiated, Front- and Back-Channel Logout 1.0 (needs
+    /// [`ProviderBuilder::sessions`]).
+    pub end_session: EndSessionEndpoint,
 }
 
 impl Provider {
@@ -200,6 +228,7 @@ impl Provider {
             keys: None,
             pre_issue_id_token: None,
             pushed_requests: None,
+            sessions: None,
             clock: Arc::new(SystemClock),
             rng: Arc::new(OsRng::new()),
             registry: GrantRegistry::with_builtin(),

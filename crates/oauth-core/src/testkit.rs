@@ -19,12 +19,13 @@ use crate::device::{
     DecideOutcome, DeviceApproval, DeviceAuthorization, DeviceState, PollOutcome, UserDecision,
 };
 use crate::model::{Params, Scopes};
-use crate::ports::{DeviceCodeStore, GrantStore, PushedRequestStore};
+use crate::ports::{DeviceCodeStore, GrantStore, PushedRequestStore, SessionStore};
 use crate::records::{
     ConsumeOutcome, Grant, PushedRequest, RotateOutcome, TokenContents, TokenKind, TokenRecord,
     TokenState,
 };
 use crate::secret::TokenHash;
+use crate::session::{RememberMe, SessionPolicy, SessionRecord};
 
 /// A fixed base time for the checks.
 pub const T0: i64 = 1_800_000_000;
@@ -912,4 +913,255 @@ pub async fn device_concurrent_decisions(store: &dyn DeviceCodeStore, n: usize) 
         won, 1,
         "testkit: exactly one concurrent decision takes effect"
     );
+}
+
+/// A session of `subject` created at [`T0`] with a fresh 128-bit-sized `sid`, a 900-second idle
+/// window (a one-day one with `RememberMe::Yes`) and the absolute lifetime given.
+pub fn session(subject: &str, remember_me: RememberMe, absolute: Option<i64>) -> SessionRecord {
+    let policy = SessionPolicy::new(900, 86_400).with_absolute_lifetime(absolute);
+    SessionRecord::new(fresh("sid"), subject, T0, remember_me, &policy)
+        .with_amr(vec!["pwd".into()])
+        .with_acr(Some("urn:testkit:acr".into()))
+}
+
+/// Runs every check of a [`SessionStore`], including 100 concurrent logins and logouts of one
+/// user.
+pub async fn run_all_sessions(store: &dyn SessionStore) {
+    session_create_and_get(store).await;
+    session_idle_expiry_and_touch(store).await;
+    session_remember_me_and_absolute(store).await;
+    session_record_grant(store).await;
+    session_reauthenticate(store).await;
+    session_remove_once(store).await;
+    session_remove_by_subject(store).await;
+    session_sweep(store).await;
+    session_concurrent_remove(store, 100).await;
+    session_concurrent_logins_and_logouts(store, 100).await;
+}
+
+/// A created session reads back intact; a second one with the same `sid` is refused
+/// (`false`) and leaves the first untouched.
+pub async fn session_create_and_get(store: &dyn SessionStore) {
+    let s = session(&fresh("user"), RememberMe::No, None);
+    assert!(ok(store.create(s.clone()).await, "create"));
+    assert_eq!(
+        ok(store.get(&s.sid, T0).await, "get"),
+        Some(s.clone()),
+        "testkit: a session must read back intact"
+    );
+    let mut other = session("someone-else", RememberMe::No, None);
+    other.sid = s.sid.clone();
+    assert!(
+        !ok(store.create(other).await, "create duplicate"),
+        "testkit: a duplicate sid must be refused"
+    );
+    assert_eq!(ok(store.get(&s.sid, T0).await, "get"), Some(s));
+    assert_eq!(ok(store.get(&fresh("sid"), T0).await, "get unknown"), None);
+}
+
+/// Idle expiry is half-open at the boundary second; `touch` restarts the window, and touching
+/// an expired session changes nothing.
+pub async fn session_idle_expiry_and_touch(store: &dyn SessionStore) {
+    let s = session(&fresh("user"), RememberMe::No, None);
+    ok(store.create(s.clone()).await, "create");
+    assert!(ok(store.get(&s.sid, T0 + 899).await, "get").is_some());
+    assert!(
+        ok(store.get(&s.sid, T0 + 900).await, "get").is_none(),
+        "testkit: a session idle for its whole window must be over"
+    );
+    let touched = ok(store.touch(&s.sid, T0 + 600).await, "touch")
+        .unwrap_or_else(|| panic!("testkit: touch of a live session must succeed"));
+    assert_eq!(touched.last_active, T0 + 600);
+    assert!(ok(store.get(&s.sid, T0 + 1499).await, "get").is_some());
+    assert!(ok(store.get(&s.sid, T0 + 1500).await, "get").is_none());
+    assert!(
+        ok(store.touch(&s.sid, T0 + 1500).await, "touch").is_none(),
+        "testkit: touching an expired session must not revive it"
+    );
+    assert!(ok(store.get(&s.sid, T0 + 1499).await, "get").is_some());
+}
+
+/// A remember-me session uses the longer window; the absolute lifetime ends even an active one.
+pub async fn session_remember_me_and_absolute(store: &dyn SessionStore) {
+    let s = session(&fresh("user"), RememberMe::Yes, None);
+    ok(store.create(s.clone()).await, "create");
+    assert!(ok(store.get(&s.sid, T0 + 86_399).await, "get").is_some());
+    assert!(ok(store.get(&s.sid, T0 + 86_400).await, "get").is_none());
+    let s = session(&fresh("user"), RememberMe::Yes, Some(1000));
+    ok(store.create(s.clone()).await, "create");
+    assert!(ok(store.touch(&s.sid, T0 + 990).await, "touch").is_some());
+    assert!(ok(store.get(&s.sid, T0 + 999).await, "get").is_some());
+    assert!(
+        ok(store.get(&s.sid, T0 + 1000).await, "get").is_none(),
+        "testkit: the absolute lifetime ends an active session"
+    );
+    assert!(ok(store.touch(&s.sid, T0 + 1000).await, "touch").is_none());
+}
+
+/// `record_grant` appends the client and grant once each and counts as use; not on an expired
+/// session.
+pub async fn session_record_grant(store: &dyn SessionStore) {
+    let s = session(&fresh("user"), RememberMe::No, None);
+    ok(store.create(s.clone()).await, "create");
+    ok(
+        store.record_grant(&s.sid, "rp1", "g1", T0 + 10).await,
+        "record",
+    );
+    ok(
+        store.record_grant(&s.sid, "rp2", "g2", T0 + 20).await,
+        "record",
+    );
+    let r = ok(
+        store.record_grant(&s.sid, "rp1", "g3", T0 + 30).await,
+        "record",
+    )
+    .unwrap_or_else(|| panic!("testkit: record_grant on a live session must succeed"));
+    assert_eq!(r.clients, vec!["rp1".to_owned(), "rp2".to_owned()]);
+    assert_eq!(r.grants, vec!["g1".to_owned(), "g2".into(), "g3".into()]);
+    assert_eq!(r.last_active, T0 + 30);
+    assert_eq!(ok(store.get(&s.sid, T0 + 30).await, "get"), Some(r));
+    assert!(
+        ok(
+            store.record_grant(&s.sid, "rp3", "g4", T0 + 30 + 900).await,
+            "record"
+        )
+        .is_none(),
+        "testkit: record_grant on an expired session must fail"
+    );
+}
+
+/// `reauthenticate` updates the authentication of a live session, not of an expired one.
+pub async fn session_reauthenticate(store: &dyn SessionStore) {
+    let s = session(&fresh("user"), RememberMe::No, None);
+    ok(store.create(s.clone()).await, "create");
+    let amr = vec!["pwd".to_owned(), "otp".to_owned()];
+    let r = ok(
+        store
+            .reauthenticate(&s.sid, T0 + 50, Some("urn:mfa"), &amr, T0 + 50)
+            .await,
+        "reauthenticate",
+    )
+    .unwrap_or_else(|| panic!("testkit: reauthenticate of a live session must succeed"));
+    assert_eq!(
+        (r.auth_time, r.acr.as_deref(), r.amr.clone(), r.last_active),
+        (T0 + 50, Some("urn:mfa"), amr.clone(), T0 + 50)
+    );
+    assert_eq!((r.sid.as_str(), r.created_at), (s.sid.as_str(), T0));
+    assert_eq!(ok(store.get(&s.sid, T0 + 50).await, "get"), Some(r));
+    assert!(
+        ok(
+            store
+                .reauthenticate(&s.sid, T0 + 2000, None, &amr, T0 + 2000)
+                .await,
+            "reauthenticate"
+        )
+        .is_none(),
+        "testkit: reauthenticate must not revive an expired session"
+    );
+}
+
+/// `remove` returns the session once, then `None`.
+pub async fn session_remove_once(store: &dyn SessionStore) {
+    let s = session(&fresh("user"), RememberMe::No, None);
+    ok(store.create(s.clone()).await, "create");
+    assert_eq!(ok(store.remove(&s.sid).await, "remove"), Some(s.clone()));
+    assert_eq!(ok(store.remove(&s.sid).await, "remove"), None);
+    assert_eq!(ok(store.get(&s.sid, T0).await, "get"), None);
+}
+
+/// `by_subject` lists the live sessions of one user; `remove_by_subject` ends all of them and
+/// no other user's.
+pub async fn session_remove_by_subject(store: &dyn SessionStore) {
+    let user = fresh("user");
+    let a = session(&user, RememberMe::No, None);
+    let mut b = session(&user, RememberMe::Yes, None);
+    b.created_at = T0 + 1;
+    b.last_active = T0 + 1;
+    let other = session(&fresh("user"), RememberMe::No, None);
+    for s in [&a, &b, &other] {
+        ok(store.create(s.clone()).await, "create");
+    }
+    let live = ok(store.by_subject(&user, T0 + 2).await, "by_subject");
+    assert_eq!(live, vec![a.clone(), b.clone()], "testkit: oldest first");
+    let live = ok(store.by_subject(&user, T0 + 901).await, "by_subject");
+    assert_eq!(
+        live,
+        vec![b.clone()],
+        "testkit: only live sessions are listed"
+    );
+    let mut gone = ok(store.remove_by_subject(&user).await, "remove_by_subject");
+    gone.sort_by_key(|s| s.created_at);
+    assert_eq!(gone, vec![a, b]);
+    assert!(ok(store.by_subject(&user, T0).await, "by_subject").is_empty());
+    assert!(ok(store.get(&other.sid, T0).await, "get").is_some());
+    assert!(ok(store.remove_by_subject(&user).await, "again").is_empty());
+}
+
+/// `sweep` drops expired sessions and keeps live ones.
+pub async fn session_sweep(store: &dyn SessionStore) {
+    // Other checks leave sessions behind; sweep them first so the count is ours.
+    ok(store.sweep(T0 + 10_000_000).await, "sweep");
+    let short = session(&fresh("user"), RememberMe::No, None);
+    let long = session(&fresh("user"), RememberMe::Yes, None);
+    ok(store.create(short.clone()).await, "create");
+    ok(store.create(long.clone()).await, "create");
+    assert_eq!(ok(store.sweep(T0 + 900).await, "sweep"), 1);
+    assert_eq!(ok(store.remove(&short.sid).await, "remove"), None);
+    assert!(ok(store.get(&long.sid, T0 + 900).await, "get").is_some());
+    ok(store.remove(&long.sid).await, "remove");
+}
+
+/// `n` concurrent logouts of one session: exactly one gets it back.
+pub async fn session_concurrent_remove(store: &dyn SessionStore, n: usize) {
+    let s = session(&fresh("user"), RememberMe::No, None);
+    ok(store.create(s.clone()).await, "create");
+    let sid = s.sid.as_str();
+    let futures = (0..n)
+        .map(|_| Box::pin(async move { store.remove(sid).await }) as BoxFuture<'_, _>)
+        .collect();
+    let won = join_all(futures)
+        .await
+        .into_iter()
+        .filter(|r| matches!(r, Ok(Some(_))))
+        .count();
+    assert_eq!(
+        won, 1,
+        "testkit: exactly one concurrent logout must end a session"
+    );
+}
+
+/// `n` concurrent logins of one user, each followed by its logout, interleaved with removals of
+/// every session of the user: no session is left behind and every session was ended once.
+pub async fn session_concurrent_logins_and_logouts(store: &dyn SessionStore, n: usize) {
+    let user = fresh("user");
+    let sessions: Vec<SessionRecord> = (0..n)
+        .map(|_| session(&user, RememberMe::No, None))
+        .collect();
+    let futures = sessions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let user = user.as_str();
+            Box::pin(async move {
+                assert!(ok(store.create(s.clone()).await, "create"));
+                let mut ended = usize::from(ok(store.remove(&s.sid).await, "remove").is_some());
+                if i % 10 == 0 {
+                    ended += ok(store.remove_by_subject(user).await, "remove_by_subject").len();
+                }
+                ended
+            }) as BoxFuture<'_, usize>
+        })
+        .collect();
+    let ended: usize = join_all(futures).await.into_iter().sum();
+    assert_eq!(
+        ended, n,
+        "testkit: every session must be ended exactly once"
+    );
+    assert!(
+        ok(store.by_subject(&user, T0).await, "by_subject").is_empty(),
+        "testkit: concurrent logins and logouts must leave no session behind"
+    );
+    for s in &sessions {
+        assert_eq!(ok(store.get(&s.sid, T0).await, "get"), None);
+    }
 }

@@ -23,8 +23,8 @@ use idforge_oauth_core::memory::{
     MemoryUserStore,
 };
 use idforge_oauth_core::{
-    Client, Config, DeviceAuthorizationEndpoint, DeviceFlow, DeviceVerification, Error, OsRng,
-    Provider, TokenPersistence, TokenResponse,
+    AuthorizationExtension, AuthorizationRequest, Client, Config, DeviceAuthorizationEndpoint,
+    DeviceFlow, DeviceVerification, Error, Grant, OsRng, Provider, TokenPersistence, TokenResponse,
 };
 use serde_json::{json, Map, Value};
 
@@ -43,6 +43,14 @@ fn env_with(settings: DeviceSettings) -> Env {
 }
 
 fn env_full(settings: DeviceSettings, config: Config) -> Env {
+    env_extended(settings, config, None)
+}
+
+fn env_extended(
+    settings: DeviceSettings,
+    config: Config,
+    extension: Option<Arc<dyn AuthorizationExtension>>,
+) -> Env {
     let key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
     let users = Arc::new(MemoryUserStore::new().with_iterations(1000));
     let mut claims = Map::new();
@@ -76,9 +84,13 @@ fn env_full(settings: DeviceSettings, config: Config) -> Env {
             LocalSigner::new(key.clone(), JwsAlgorithm::ES256).unwrap(),
         )))
         .clock(clock.clone())
-        .grant_handler(flow.grant())
-        .build()
-        .unwrap();
+        .grant_handler(flow.grant());
+    let provider = match extension {
+        Some(e) => provider.authorization_extension(e),
+        None => provider,
+    }
+    .build()
+    .unwrap();
     Env {
         endpoint: DeviceAuthorizationEndpoint::new(provider.ctx.clone(), flow.clone()),
         verification: DeviceVerification::new(provider.ctx.clone(), flow),
@@ -509,4 +521,120 @@ async fn brute_force_is_bounded_per_ip_and_per_code() {
 #[tokio::test]
 async fn memory_device_code_store_passes_testkit() {
     idforge_oauth_core::testkit::run_all_device(&MemoryDeviceCodeStore::new()).await;
+}
+
+/// An authorization extension scoping every decoupled grant to a tenant (as an organization's
+/// issuer does), or refusing users other than alice-sub.
+struct Tenant;
+
+#[async_trait::async_trait]
+impl AuthorizationExtension for Tenant {
+    fn parameters(&self) -> Vec<&'static str> {
+        Vec::new()
+    }
+
+    async fn check(&self, _: &Client, _: &AuthorizationRequest) -> Result<(), Error> {
+        Ok(())
+    }
+
+    async fn shape_grant(
+        &self,
+        _: &Client,
+        _: &AuthorizationRequest,
+        _: &mut Grant,
+    ) -> Result<(), Error> {
+        Ok(())
+    }
+
+    async fn shape_decoupled_grant(
+        &self,
+        client: &Client,
+        grant_type: &str,
+        grant: &mut Grant,
+    ) -> Result<(), Error> {
+        if grant.subject.as_deref() != Some("alice-sub") {
+            return Err(Error::AccessDenied("not in this tenant".into()));
+        }
+        let tag = json!({"tenant": "t1", "flow": grant_type, "client": client.client_id});
+        grant
+            .contents
+            .add_access_token_claim("tenant", tag.clone())?;
+        grant.contents.add_id_token_claim("tenant", tag)?;
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn authorization_extensions_shape_device_grants() {
+    let env = env_extended(
+        DeviceSettings::new(),
+        Config::new(ISSUER),
+        Some(Arc::new(Tenant)),
+    );
+    let r = authorize(&env, "client_id=tv&scope=openid").await;
+    let (dc, uc) = (
+        r["device_code"].as_str().unwrap(),
+        r["user_code"].as_str().unwrap(),
+    );
+    env.verification
+        .submit(&submission(uc, "wonderland", DecisionKind::Approve), IP)
+        .await
+        .unwrap();
+    let t = poll(&env, dc).await.unwrap();
+    let keys = KeySet::new(vec![env.key.to_public().unwrap()]);
+    let policy = JwsPolicy::new([JwsAlgorithm::ES256]);
+    let want = json!({"tenant": "t1", "flow": DEVICE_CODE_GRANT_TYPE, "client": "tv"});
+    for jwt in [&t.access_token, t.id_token.as_ref().unwrap()] {
+        let claims: Value =
+            serde_json::from_slice(&policy.verify_compact(jwt, &keys).unwrap().payload).unwrap();
+        assert_eq!(claims["tenant"], want);
+    }
+}
+
+#[tokio::test]
+async fn an_extension_refusing_a_device_grant_fails_the_poll() {
+    struct Nobody;
+    #[async_trait::async_trait]
+    impl AuthorizationExtension for Nobody {
+        fn parameters(&self) -> Vec<&'static str> {
+            Vec::new()
+        }
+        async fn check(&self, _: &Client, _: &AuthorizationRequest) -> Result<(), Error> {
+            Ok(())
+        }
+        async fn shape_grant(
+            &self,
+            _: &Client,
+            _: &AuthorizationRequest,
+            _: &mut Grant,
+        ) -> Result<(), Error> {
+            Ok(())
+        }
+        async fn shape_decoupled_grant(
+            &self,
+            _: &Client,
+            _: &str,
+            _: &mut Grant,
+        ) -> Result<(), Error> {
+            Err(Error::AccessDenied("no".into()))
+        }
+    }
+    let env = env_extended(
+        DeviceSettings::new(),
+        Config::new(ISSUER),
+        Some(Arc::new(Nobody)),
+    );
+    let r = authorize(&env, "client_id=tv&scope=openid").await;
+    let (dc, uc) = (
+        r["device_code"].as_str().unwrap(),
+        r["user_code"].as_str().unwrap(),
+    );
+    env.verification
+        .submit(&submission(uc, "wonderland", DecisionKind::Approve), IP)
+        .await
+        .unwrap();
+    // RFC 8628 §3.5 access_denied; no token, and the code is spent.
+    assert_eq!(poll(&env, dc).await.unwrap_err().code(), "access_denied");
+    env.clock.advance(10);
+    assert!(poll(&env, dc).await.is_err());
 }

@@ -2,7 +2,10 @@
 //! - whether a user is shared into an organization at depth 10 of a 10,000-organization tree,
 //!   on the memory stores (target ≤ 5 µs);
 //! - the organization switch through the token endpoint vs one ES256 verification plus one
-//!   ES256 signature, interleaved (target ≤ 1.3×).
+//!   ES256 signature, interleaved (target ≤ 1.3×), broken down into what oauth-core costs
+//!   (its token resolution, its issuance, and a baseline grant doing exactly the switch's
+//!   oauth-core work: resolve the presented token, issue one access token for a grant with
+//!   the same claims) and what the organizations add on top (switch / baseline).
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::future::Future;
@@ -23,10 +26,58 @@ use idforge_orgs::memory::{MemoryOrganizationStore, MemoryRoleStore, MemoryShari
 use idforge_orgs::model::Organization;
 use idforge_orgs::sharing::{self, OrgShare, SharePolicy};
 use idforge_orgs::{
-    Application, IdentityKind, OrgId, OrganizationStore, OrganizationSwitchGrant, Resident,
-    SharedWith, SharingStore,
+    Application, IdentityKind, OrgHome, OrgId, OrganizationStore, OrganizationSwitchGrant,
+    Resident, SharedWith, SharingStore,
 };
 use serde_json::Map;
+
+/// The switch without the organizations: resolves the presented token and issues one access
+/// token for a grant carrying `contents` (the organization claims the switch computes), as the
+/// switch does. Timing the switch against it isolates what the orgs crate adds.
+struct Baseline {
+    contents: idforge_oauth_core::TokenContents,
+}
+
+#[async_trait::async_trait]
+impl idforge_oauth_core::grant::GrantHandler for Baseline {
+    fn grant_type(&self) -> &str {
+        "urn:bench:baseline"
+    }
+
+    async fn handle(
+        &self,
+        ctx: &idforge_oauth_core::Context,
+        client: &Client,
+        req: &idforge_oauth_core::TokenRequest,
+    ) -> Result<idforge_oauth_core::TokenResponse, idforge_oauth_core::Error> {
+        use idforge_oauth_core::issue::{issue_token_response, persists, IssueOptions};
+        let token = req.params.require("token")?;
+        let info = idforge_oauth_core::resolve_access_token(ctx, token).await?;
+        let now = ctx.now();
+        let mut id = [0u8; 16];
+        ctx.rng.fill(&mut id)?;
+        let id: String = id.iter().map(|b| format!("{b:02x}")).collect();
+        let grant = idforge_oauth_core::Grant::new(
+            id,
+            client.client_id.clone(),
+            info.scopes.clone(),
+            now,
+            info.grant.expires_at,
+        )
+        .with_subject(info.subject.clone().unwrap_or_default())
+        .with_contents(self.contents.clone());
+        if persists(ctx, client) {
+            ctx.grants.create_grant(grant.clone()).await?;
+        }
+        let options = IssueOptions::new()
+            .refresh_token(idforge_oauth_core::grant::wants_refresh(
+                &ctx.config,
+                client,
+            ))
+            .id_token(false);
+        issue_token_response(ctx, client, &grant, &info.scopes, options).await
+    }
+}
 
 /// Runs a future of the memory stores (they never suspend).
 fn ready<F: Future>(f: F) -> F::Output {
@@ -161,11 +212,62 @@ fn switch_with(c: &mut Criterion, persistence: TokenPersistence) {
         .unwrap();
     let key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
     let signer = LocalSigner::new(key.clone(), JwsAlgorithm::ES256).unwrap();
+    // The orgs crate's own work in one switch, alone: its store reads, decision and claims.
+    let home = OrgHome::new(
+        orgs.clone(),
+        sharing.clone(),
+        Arc::new(MemoryRoleStore::new()),
+        OrgId::root(),
+    );
+    let token_scopes = idforge_oauth_core::Scopes::from_values(["profile"]);
+    let orgs_work = || {
+        ready(async {
+            let (target, ancestors) = home.organization("a").await.unwrap().unwrap();
+            let app = home.application("app").await.unwrap();
+            let standing = home.standing("alice", &target).await.unwrap();
+            idforge_orgs::switch::decide(
+                &OrgId::root(),
+                &target,
+                &ancestors,
+                app.as_ref(),
+                &standing.membership,
+            )
+            .unwrap();
+            let (names, role_scopes) = home
+                .roles_and_scopes(&standing.membership, &target.id, "alice")
+                .await
+                .unwrap();
+            let scopes =
+                idforge_orgs::switch::narrow_scopes(&token_scopes, None, &role_scopes).unwrap();
+            // As the switch builds them for a grant without `openid`: access-token claims.
+            let resident = standing.resident.as_ref().unwrap();
+            let mut contents = idforge_oauth_core::TokenContents::new();
+            for (name, value) in [
+                ("org_id", serde_json::json!(target.id)),
+                ("org_name", serde_json::json!(target.name)),
+                ("org_handle", serde_json::json!(target.handle)),
+                (resident.kind.org_claim(), serde_json::json!(resident.org)),
+                ("roles", serde_json::json!(names)),
+            ] {
+                contents.add_access_token_claim(name, value).unwrap();
+            }
+            black_box((scopes, contents));
+        })
+    };
+    let start = Instant::now();
+    for _ in 0..10_000 {
+        orgs_work();
+    }
+    println!(
+        "  breakdown ({persistence:?}): the orgs crate's own work per switch (store reads, decision, claims): {:?}",
+        start.elapsed() / 10_000
+    );
     let provider = Provider::builder(
         Config::new("https://op.example")
             .with_grant_type("password")
             .with_grant_type("organization_switch")
             .with_grant_type("client_credentials")
+            .with_grant_type("urn:bench:baseline")
             .with_token_persistence(persistence),
     )
     .clients(Arc::new(MemoryClientStore::with_clients([
@@ -173,6 +275,7 @@ fn switch_with(c: &mut Criterion, persistence: TokenPersistence) {
             "password",
             "organization_switch",
             "client_credentials",
+            "urn:bench:baseline",
         ]),
     ])))
     .grants(Arc::new(MemoryGrantStore::new()))
@@ -180,12 +283,28 @@ fn switch_with(c: &mut Criterion, persistence: TokenPersistence) {
     .passwords(users)
     .keys(Arc::new(KeyRing::new(signer.clone())))
     .clock(Arc::new(FixedClock::new(1_800_000_000)))
-    .grant_handler(Arc::new(OrganizationSwitchGrant::new(
+    .grant_handler(Arc::new(OrganizationSwitchGrant::new(OrgHome::new(
         orgs,
         sharing,
         Arc::new(MemoryRoleStore::new()),
         OrgId::root(),
-    )))
+    ))))
+    .grant_handler(Arc::new(Baseline {
+        // What the switch puts in this grant (no `openid`: access-token claims only).
+        contents: {
+            let mut c = idforge_oauth_core::TokenContents::new();
+            for (name, value) in [
+                ("org_id", serde_json::json!("a")),
+                ("org_name", serde_json::json!("A")),
+                ("org_handle", serde_json::json!("a")),
+                ("user_org", serde_json::json!("root")),
+                ("roles", serde_json::json!(["member"])),
+            ] {
+                c.add_access_token_claim(name, value).unwrap();
+            }
+            c
+        },
+    }))
     .build()
     .unwrap();
     let at = rt
@@ -232,6 +351,41 @@ fn switch_with(c: &mut Criterion, persistence: TokenPersistence) {
         || {
             black_box(idforge_jose::sign_jwt(Header::new(), &claims, &signer).unwrap());
         },
+    );
+    // The same oauth-core work without the organizations.
+    let base =
+        format!("grant_type=urn:bench:baseline&token={at}&client_id=app&client_secret=app-secret");
+    let base_tokens = rt
+        .block_on(provider.token.handle_form(base.as_bytes(), None))
+        .unwrap();
+    let switched = rt
+        .block_on(provider.token.handle_form(body.as_bytes(), None))
+        .unwrap();
+    // Same claims, same size: the comparison is like for like.
+    assert!(
+        base_tokens
+            .access_token
+            .len()
+            .abs_diff(switched.access_token.len())
+            < 64
+    );
+    let mut baseline = || {
+        black_box(
+            rt.block_on(provider.token.handle_form(base.as_bytes(), None))
+                .unwrap(),
+        );
+    };
+    ratio::interleaved(
+        &format!("  breakdown ({persistence:?}): oauth-core baseline (resolve + issue, same claims) / raw"),
+        2000,
+        &mut baseline,
+        &mut raw,
+    );
+    ratio::interleaved(
+        &format!("  breakdown ({persistence:?}): orgs on top: switch / oauth-core baseline"),
+        2000,
+        &mut wrapped,
+        &mut baseline,
     );
     let name = format!("organization switch ({persistence:?}) / (ES256 verify + ES256 sign)");
     let r = ratio::interleaved(&name, 3000, &mut wrapped, &mut raw);

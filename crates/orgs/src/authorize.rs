@@ -16,18 +16,15 @@
 //! `invalid_request`, an application not shared there `unauthorized_client`, a disabled
 //! organization or a user who is not a member `access_denied`.
 
-use std::sync::Arc;
-
 use async_trait::async_trait;
 
 use idforge_oauth_core::{AuthorizationExtension, AuthorizationRequest, Client, Error, Grant};
 
 use crate::error::OrgError;
 use crate::hierarchy;
+use crate::home::OrgHome;
 use crate::model::{Application, OrgId, Organization};
-use crate::ports::{OrganizationStore, RoleStore, SharingStore};
-use crate::sharing;
-use crate::switch::{self, internal, SwitchRefusal};
+use crate::switch::{self, SwitchRefusal};
 
 /// The authorization request parameter naming the organization (WSO2 IS 7.3).
 pub const PARAMETER: &str = "organization";
@@ -97,64 +94,64 @@ fn unknown() -> Error {
 }
 
 /// The extension, for the provider of organization `home`.
+#[derive(Debug)]
 pub struct OrganizationAuthorization {
-    orgs: Arc<dyn OrganizationStore>,
-    sharing: Arc<dyn SharingStore>,
-    roles: Arc<dyn RoleStore>,
-    home: OrgId,
-}
-
-impl std::fmt::Debug for OrganizationAuthorization {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OrganizationAuthorization")
-            .field("home", &self.home)
-            .finish_non_exhaustive()
-    }
+    home: OrgHome,
 }
 
 impl OrganizationAuthorization {
-    /// The extension over the stores, for the provider of organization `home` (the root, or
-    /// a self-issuing organization whose issuer serves its own clients).
-    pub fn new(
-        orgs: Arc<dyn OrganizationStore>,
-        sharing: Arc<dyn SharingStore>,
-        roles: Arc<dyn RoleStore>,
-        home: OrgId,
-    ) -> Self {
-        OrganizationAuthorization {
-            orgs,
-            sharing,
-            roles,
-            home,
-        }
+    /// The extension over the stores, for the provider of organization `home.home` (the
+    /// root, or a self-issuing organization whose issuer serves its own clients).
+    pub fn new(home: OrgHome) -> Self {
+        OrganizationAuthorization { home }
     }
 
-    /// The organization a request's code is scoped to, checked against the stores as they
+    /// The organization a code is scoped to (`scope`), checked against the stores as they
     /// are now (so a change between the request and the login is seen).
     async fn target(
         &self,
         client: &Client,
-        request: &AuthorizationRequest,
+        scope: CodeScope,
     ) -> Result<Option<(Organization, bool)>, Error> {
-        let (id, narrow) = match code_scope(&self.home, request.extension_param(PARAMETER))? {
+        let (id, narrow) = match scope {
             CodeScope::Unscoped => return Ok(None),
             CodeScope::Home(id) => (id, false),
             CodeScope::Requested(id) => (id, true),
         };
-        let org = self
-            .orgs
-            .get(&id)
-            .await
-            .map_err(internal)?
+        let (org, ancestors) = self
+            .home
+            .organization(id.as_str())
+            .await?
             .ok_or_else(unknown)?;
-        let ancestors = self.orgs.get_many(&org.ancestors).await.map_err(internal)?;
-        let app = self
-            .sharing
-            .application(&client.client_id)
-            .await
-            .map_err(internal)?;
-        check_target(&self.home, &org, &ancestors, app.as_ref())?;
+        let app = self.home.application(&client.client_id).await?;
+        check_target(&self.home.home, &org, &ancestors, app.as_ref())?;
         Ok(Some((org, narrow)))
+    }
+
+    /// Adds the claims of `org` for the grant's user (who must be a member there), narrowing
+    /// the scopes to the user's roles there when `narrow`.
+    async fn scope_to(
+        &self,
+        org: &Organization,
+        narrow: bool,
+        grant: &mut Grant,
+    ) -> Result<(), Error> {
+        let not_member = || to_authorization_error(&SwitchRefusal::NotMember);
+        let user = grant.subject.as_deref().ok_or_else(not_member)?;
+        let standing = self.home.standing(user, org).await?;
+        let resident = match standing.resident {
+            Some(r) if standing.membership.is_member() => r,
+            _ => return Err(not_member()),
+        };
+        let (role_names, role_scopes) = self
+            .home
+            .roles_and_scopes(&standing.membership, &org.id, user)
+            .await?;
+        if narrow {
+            grant.scopes = switch::narrow_scopes(&grant.scopes, None, &role_scopes)?;
+        }
+        switch::add_organization_claims(&mut grant.contents, org, &resident, &role_names)?;
+        Ok(())
     }
 }
 
@@ -165,7 +162,8 @@ impl AuthorizationExtension for OrganizationAuthorization {
     }
 
     async fn check(&self, client: &Client, request: &AuthorizationRequest) -> Result<(), Error> {
-        self.target(client, request).await.map(|_| ())
+        let scope = code_scope(&self.home.home, request.extension_param(PARAMETER))?;
+        self.target(client, scope).await.map(|_| ())
     }
 
     async fn shape_grant(
@@ -174,38 +172,29 @@ impl AuthorizationExtension for OrganizationAuthorization {
         request: &AuthorizationRequest,
         grant: &mut Grant,
     ) -> Result<(), Error> {
-        let Some((org, narrow)) = self.target(client, request).await? else {
-            return Ok(());
-        };
-        let not_member = || to_authorization_error(&SwitchRefusal::NotMember);
-        let user = grant.subject.clone().ok_or_else(not_member)?;
-        let resident = self
-            .sharing
-            .resident(&user)
-            .await
-            .map_err(internal)?
-            .ok_or_else(not_member)?;
-        let shares = self.sharing.shares(&user).await.map_err(internal)?;
-        let membership = sharing::membership(&resident, &shares, &org);
-        if !membership.is_member() {
-            return Err(not_member());
+        let scope = code_scope(&self.home.home, request.extension_param(PARAMETER))?;
+        match self.target(client, scope).await? {
+            Some((org, narrow)) => self.scope_to(&org, narrow, grant).await,
+            None => Ok(()),
         }
-        let role_names = sharing::roles_in(self.roles.as_ref(), &membership, &org.id, &user)
-            .await
-            .map_err(internal)?;
-        if narrow {
-            let role_scopes: Vec<String> = self
-                .roles
-                .roles(&org.id, &role_names)
-                .await
-                .map_err(internal)?
-                .into_iter()
-                .flat_map(|r| r.scopes)
-                .collect();
-            grant.scopes = switch::narrow_scopes(&grant.scopes, None, &role_scopes)?;
+    }
+
+    /// Device-code (RFC 8628) and CIBA grants at a self-issuing organization's issuer are
+    /// scoped to that organization like its codes: the organization's claims and the user's
+    /// roles there, the user a member (`access_denied` otherwise, RFC 8628 §3.5, CIBA §11),
+    /// the organization active and the application usable there. Those flows carry no
+    /// `organization` parameter, so at the root their grants stay unscoped.
+    async fn shape_decoupled_grant(
+        &self,
+        client: &Client,
+        _grant_type: &str,
+        grant: &mut Grant,
+    ) -> Result<(), Error> {
+        let scope = code_scope(&self.home.home, None)?;
+        match self.target(client, scope).await? {
+            Some((org, narrow)) => self.scope_to(&org, narrow, grant).await,
+            None => Ok(()),
         }
-        switch::add_organization_claims(&mut grant.contents, &org, &resident, &role_names)?;
-        Ok(())
     }
 }
 

@@ -139,3 +139,9 @@ impl OrgError {
 
 /// `Result` with [`OrgError`].
 pub type Result<T, E = OrgError> = std::result::Result<T, E>;
+
+/// A store or model failure: oauth-core's internal error, reported as `server_error` without
+/// its detail (which is for logs only).
+pub(crate) fn internal(e: OrgError) -> idforge_oauth_core::Error {
+    idforge_oauth_core::Error::Internal(format!("orgs: {e}"))
+}

@@ -233,6 +233,24 @@ pub async fn set_status(
     require(store, id).await
 }
 
+/// Makes an organization its own issuer (`{issuer}/o/{org_id}`) or has it use the root's.
+/// The root is always the root issuer. Its applications follow at once: a host serving
+/// issuers by the store's current record (as `idforge serve` does) starts or stops serving
+/// them at the organization's own issuer.
+pub async fn set_issuer(
+    store: &dyn OrganizationStore,
+    id: &OrgId,
+    issuer: IssuerMode,
+) -> Result<Organization> {
+    let mut org = require(store, id).await?;
+    if id.is_root() && issuer != IssuerMode::Root {
+        return Err(OrgError::Root("made an organization issuer"));
+    }
+    org.issuer = issuer;
+    store.update(org.clone()).await?;
+    Ok(org)
+}
+
 /// Deletes an organization under `policy`; returns the deleted ids and the users who were
 /// resident there (the host deletes or moves their accounts).
 pub async fn delete(

@@ -10,8 +10,8 @@
 //! down the tree.
 //!
 //! Layers, each importing only the ones above it: model (`error`, `model`, `settings`) →
-//! ports (`ports`) → logic (`hierarchy`, `sharing`, `issuer`, `discovery`, `api`, `switch`,
-//! `authorize`)
+//! ports (`ports`) → logic (`hierarchy`, `sharing`, `issuer`, `discovery`, `api`, `home`,
+//! `switch`, `authorize`)
 //! → `memory` / `testkit`. Decisions are pure functions (`hierarchy::check_move`,
 //! `sharing::plan`, `sharing::membership`, `issuer::select`, `switch::decide`,
 //! `settings::resolve`); the async functions around them only read and write the ports.
@@ -32,6 +32,7 @@ pub mod api;
 pub mod authorize;
 pub mod discovery;
 pub mod hierarchy;
+pub mod home;
 pub mod issuer;
 pub mod sharing;
 pub mod switch;
@@ -44,6 +45,7 @@ pub mod testkit;
 pub use authorize::OrganizationAuthorization;
 pub use error::{OrgError, Result};
 pub use hierarchy::{DeletePolicy, NewOrganization};
+pub use home::{OrgHome, Standing};
 pub use issuer::{RootIssuerPolicy, TokenIssuer};
 pub use model::{
     Application, IdentityKind, IssuerMode, OrgId, OrgStatus, Organization, Reach, Resident, Role,

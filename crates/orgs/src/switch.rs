@@ -24,9 +24,9 @@ use idforge_oauth_core::{
 
 use crate::error::OrgError;
 use crate::hierarchy;
+use crate::home::OrgHome;
 use crate::model::{Application, OrgId, Organization, Resident};
-use crate::ports::{OrganizationStore, RoleStore, SharingStore};
-use crate::sharing::{self, Membership};
+use crate::sharing::Membership;
 
 /// The grant type.
 pub const GRANT_TYPE: &str = "organization_switch";
@@ -144,6 +144,19 @@ pub fn add_organization_claims(
     resident: &Resident,
     roles: &[String],
 ) -> Result<(), Error> {
+    claims_into(contents, org, resident, roles, true)
+}
+
+/// The organization claims, into the ID token's claims too when `id_token` (a grant whose
+/// scopes lack `openid` never gets an ID token, OIDC Core §3.1.2.1, not even on refresh: its
+/// scopes cannot widen, RFC 6749 §6).
+fn claims_into(
+    contents: &mut TokenContents,
+    org: &Organization,
+    resident: &Resident,
+    roles: &[String],
+    id_token: bool,
+) -> Result<(), Error> {
     let claims: [(&str, Value); 5] = [
         ("org_id", json!(org.id)),
         ("org_name", json!(org.name)),
@@ -152,50 +165,38 @@ pub fn add_organization_claims(
         ("roles", json!(roles)),
     ];
     for (name, value) in claims {
-        contents.add_access_token_claim(name, value.clone())?;
-        contents.add_id_token_claim(name, value)?;
+        if id_token {
+            contents.add_id_token_claim(name, value.clone())?;
+        }
+        contents.add_access_token_claim(name, value)?;
     }
     Ok(())
 }
 
-/// A store or model failure: oauth-core's internal error, reported as `server_error` without
-/// its detail (which is for logs only).
-pub(crate) fn internal(e: OrgError) -> Error {
-    Error::Internal(format!("orgs: {e}"))
+/// The organization claims of a grant with `scopes`.
+fn contents_for(
+    org: &Organization,
+    resident: &Resident,
+    roles: &[String],
+    scopes: &Scopes,
+) -> Result<TokenContents, Error> {
+    let mut c = TokenContents::new();
+    claims_into(&mut c, org, resident, roles, scopes.contains("openid"))?;
+    Ok(c)
 }
 
 /// The `organization_switch` grant handler, registered on the provider of one organization
 /// (the root, or a self-issuing organization): tokens without an `org_id` claim are taken as
 /// issued in that organization.
+#[derive(Debug)]
 pub struct OrganizationSwitchGrant {
-    orgs: Arc<dyn OrganizationStore>,
-    sharing: Arc<dyn SharingStore>,
-    roles: Arc<dyn RoleStore>,
-    home: OrgId,
-}
-
-impl std::fmt::Debug for OrganizationSwitchGrant {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OrganizationSwitchGrant")
-            .field("home", &self.home)
-            .finish_non_exhaustive()
-    }
+    home: OrgHome,
 }
 
 impl OrganizationSwitchGrant {
-    /// A handler over the stores, for the provider of organization `home`.
-    pub fn new(
-        orgs: Arc<dyn OrganizationStore>,
-        sharing: Arc<dyn SharingStore>,
-        roles: Arc<dyn RoleStore>,
-        home: OrgId,
-    ) -> Self {
-        OrganizationSwitchGrant {
-            orgs,
-            sharing,
-            roles,
-            home,
-        }
+    /// A handler over the stores, for the provider of organization `home.home`.
+    pub fn new(home: OrgHome) -> Self {
+        OrganizationSwitchGrant { home }
     }
 }
 
@@ -213,18 +214,15 @@ impl GrantHandler for OrganizationSwitchGrant {
     ) -> Result<TokenResponse, Error> {
         let token = req.params.require("token")?;
         let target_id = req.params.require("switching_organization")?;
-        let unknown = || Error::InvalidRequest("unknown switching_organization".into());
-        let target_id = OrgId::new(target_id).map_err(|_| unknown())?;
-        let target = self
-            .orgs
-            .get(&target_id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(unknown)?;
         let requested = match req.params.get("scope") {
             Some(s) => Some(Scopes::parse(s, &ctx.config.limits)?),
             None => None,
         };
+        let (target, ancestors) = self
+            .home
+            .organization(target_id)
+            .await?
+            .ok_or_else(|| Error::InvalidRequest("unknown switching_organization".into()))?;
         // RFC 6749 §5.2: a token that is invalid, expired, revoked or another client's.
         let info = resolve_access_token(ctx, token)
             .await
@@ -236,46 +234,31 @@ impl GrantHandler for OrganizationSwitchGrant {
         }
         let user = info
             .subject
-            .clone()
+            .as_deref()
             .ok_or_else(|| Error::InvalidGrant("the token has no user".into()))?;
         let source = match info.extra_claims().get("org_id").and_then(Value::as_str) {
             Some(s) => OrgId::new(s).map_err(|_| Error::InvalidGrant("bad org_id".into()))?,
-            None => self.home.clone(),
+            None => self.home.home.clone(),
         };
-        let ancestors = self
-            .orgs
-            .get_many(&target.ancestors)
-            .await
-            .map_err(internal)?;
-        let app = self
-            .sharing
-            .application(&client.client_id)
-            .await
-            .map_err(internal)?;
-        let resident = self.sharing.resident(&user).await.map_err(internal)?;
-        let membership = match &resident {
-            Some(r) => {
-                let shares = self.sharing.shares(&user).await.map_err(internal)?;
-                sharing::membership(r, &shares, &target)
-            }
-            None => Membership::NotMember,
-        };
-        decide(&source, &target, &ancestors, app.as_ref(), &membership)
-            .map_err(|r| r.to_error())?;
-        let resident = resident.ok_or_else(|| SwitchRefusal::NotMember.to_error())?;
-        let role_names = sharing::roles_in(self.roles.as_ref(), &membership, &target.id, &user)
-            .await
-            .map_err(internal)?;
-        let role_scopes: Vec<String> = self
-            .roles
-            .roles(&target.id, &role_names)
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .flat_map(|r| r.scopes)
-            .collect();
+        let app = self.home.application(&client.client_id).await?;
+        let standing = self.home.standing(user, &target).await?;
+        decide(
+            &source,
+            &target,
+            &ancestors,
+            app.as_ref(),
+            &standing.membership,
+        )
+        .map_err(|r| r.to_error())?;
+        let resident = standing
+            .resident
+            .ok_or_else(|| SwitchRefusal::NotMember.to_error())?;
+        let (role_names, role_scopes) = self
+            .home
+            .roles_and_scopes(&standing.membership, &target.id, user)
+            .await?;
         let scopes = narrow_scopes(&info.scopes, requested.as_ref(), &role_scopes)?;
-        let contents = organization_contents(&target, &resident, &role_names)?;
+        let contents = contents_for(&target, &resident, &role_names, &scopes)?;
         let now = ctx.now();
         let gid = hex_id(ctx)?;
         let expires = info
@@ -283,7 +266,7 @@ impl GrantHandler for OrganizationSwitchGrant {
             .expires_at
             .min(now + ctx.config.refresh_token_ttl);
         let mut grant = Grant::new(gid, client.client_id.clone(), scopes.clone(), now, expires)
-            .with_subject(user)
+            .with_subject(user.to_owned())
             .with_contents(contents);
         if let Some(t) = info.grant.auth_time {
             grant = grant.with_authentication(t, info.grant.acr.clone(), info.grant.amr.clone());
@@ -308,7 +291,9 @@ impl GrantHandler for OrganizationSwitchGrant {
 /// The `organization` parameter (WSO2 IS 7.3): a `password` or `client_credentials` request
 /// carrying `organization=<id>` gets tokens scoped to that organization directly, without a
 /// switch. Wraps the built-in handler of the same grant type, which still serves requests
-/// without the parameter.
+/// without the parameter at the root; at a self-issuing organization's own provider, requests
+/// without it are scoped to that organization (its claims; the scopes the client asked for
+/// within its registration, not narrowed to roles), as its authorization codes are.
 ///
 /// The organization must be the provider's own or below it and active, and the application
 /// usable there (`unauthorized_client` otherwise); for `password` the user must be resident or
@@ -316,10 +301,7 @@ impl GrantHandler for OrganizationSwitchGrant {
 /// organization is `invalid_request`.
 pub struct OrganizationParameter {
     inner: Arc<dyn GrantHandler>,
-    orgs: Arc<dyn OrganizationStore>,
-    sharing: Arc<dyn SharingStore>,
-    roles: Arc<dyn RoleStore>,
-    home: OrgId,
+    home: OrgHome,
 }
 
 impl std::fmt::Debug for OrganizationParameter {
@@ -333,49 +315,30 @@ impl std::fmt::Debug for OrganizationParameter {
 
 impl OrganizationParameter {
     /// Wraps `inner` (oauth-core's `PasswordGrant` or `ClientCredentialsGrant`) for the
-    /// provider of organization `home`.
-    pub fn new(
-        inner: Arc<dyn GrantHandler>,
-        orgs: Arc<dyn OrganizationStore>,
-        sharing: Arc<dyn SharingStore>,
-        roles: Arc<dyn RoleStore>,
-        home: OrgId,
-    ) -> Self {
-        OrganizationParameter {
-            inner,
-            orgs,
-            sharing,
-            roles,
-            home,
-        }
+    /// provider of organization `home.home`.
+    pub fn new(inner: Arc<dyn GrantHandler>, home: OrgHome) -> Self {
+        OrganizationParameter { inner, home }
     }
 
-    async fn target(&self, id: &str) -> Result<(Organization, Vec<Organization>), Error> {
+    async fn target(&self, id: &str) -> Result<Organization, Error> {
         let unknown = || Error::InvalidRequest("unknown organization".into());
-        let id = OrgId::new(id).map_err(|_| unknown())?;
-        let org = self
-            .orgs
-            .get(&id)
-            .await
-            .map_err(internal)?
-            .ok_or_else(unknown)?;
-        if !org.is_within(&self.home) {
-            return Err(Error::InvalidRequest("unknown organization".into()));
+        let (org, ancestors) = self.home.organization(id).await?.ok_or_else(unknown)?;
+        if !org.is_within(&self.home.home) {
+            return Err(unknown());
         }
-        let ancestors = self.orgs.get_many(&org.ancestors).await.map_err(internal)?;
         if hierarchy::check_active(&org, &ancestors).is_err() {
             return Err(SwitchRefusal::Disabled(org.id.clone()).to_error());
         }
-        Ok((org, ancestors))
+        Ok(org)
     }
 
     async fn app_usable(&self, client: &Client, org: &Organization) -> Result<(), Error> {
-        let app = self
-            .sharing
+        if self
+            .home
             .application(&client.client_id)
-            .await
-            .map_err(internal)?;
-        if app.is_some_and(|a| a.usable_in(org)) {
+            .await?
+            .is_some_and(|a| a.usable_in(org))
+        {
             Ok(())
         } else {
             Err(SwitchRefusal::ApplicationNotShared.to_error())
@@ -408,10 +371,15 @@ impl GrantHandler for OrganizationParameter {
         client: &Client,
         req: &TokenRequest,
     ) -> Result<TokenResponse, Error> {
-        let Some(org_param) = req.params.get("organization") else {
-            return self.inner.handle(ctx, client, req).await;
+        // Without the parameter: unscoped at the root; at a self-issuing organization's own
+        // issuer, scoped to it like its codes (scopes kept: they come from the client's
+        // registration there).
+        let (org_param, narrow) = match req.params.get("organization") {
+            Some(p) => (p, true),
+            None if self.home.home.is_root() => return self.inner.handle(ctx, client, req).await,
+            None => (self.home.home.as_str(), false),
         };
-        let (org, _) = self.target(org_param).await?;
+        let org = self.target(org_param).await?;
         let now = ctx.now();
         match self.inner.grant_type() {
             "client_credentials" => {
@@ -454,31 +422,21 @@ impl GrantHandler for OrganizationParameter {
                     Error::InvalidGrant("invalid resource owner credentials".into())
                 })?;
                 self.app_usable(client, &org).await?;
-                let resident = self
-                    .sharing
-                    .resident(&user)
-                    .await
-                    .map_err(internal)?
-                    .ok_or_else(|| SwitchRefusal::NotMember.to_error())?;
-                let shares = self.sharing.shares(&user).await.map_err(internal)?;
-                let membership = sharing::membership(&resident, &shares, &org);
-                if !membership.is_member() {
-                    return Err(SwitchRefusal::NotMember.to_error());
-                }
-                let role_names =
-                    sharing::roles_in(self.roles.as_ref(), &membership, &org.id, &user)
-                        .await
-                        .map_err(internal)?;
-                let role_scopes: Vec<String> = self
-                    .roles
-                    .roles(&org.id, &role_names)
-                    .await
-                    .map_err(internal)?
-                    .into_iter()
-                    .flat_map(|r| r.scopes)
-                    .collect();
-                let scopes = narrow_scopes(&requested, None, &role_scopes)?;
-                let contents = organization_contents(&org, &resident, &role_names)?;
+                let standing = self.home.standing(&user, &org).await?;
+                let resident = match standing.resident {
+                    Some(r) if standing.membership.is_member() => r,
+                    _ => return Err(SwitchRefusal::NotMember.to_error()),
+                };
+                let (role_names, role_scopes) = self
+                    .home
+                    .roles_and_scopes(&standing.membership, &org.id, &user)
+                    .await?;
+                let scopes = if narrow {
+                    narrow_scopes(&requested, None, &role_scopes)?
+                } else {
+                    requested
+                };
+                let contents = contents_for(&org, &resident, &role_names, &scopes)?;
                 let grant = Grant::new(
                     hex_id(ctx)?,
                     client.client_id.clone(),

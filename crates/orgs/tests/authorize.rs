@@ -1,7 +1,8 @@
 //! Organization claims on authorization-code tokens through a real oauth-core provider's
 //! authorization and token endpoints: at a self-issuing organization's own issuer, and at the
 //! root with the `organization` parameter (the switch grant's rules, refusals redirected with
-//! the authorization endpoint's registered codes).
+//! the authorization endpoint's registered codes); device-code and CIBA grants at the
+//! organization's issuer.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
@@ -18,8 +19,8 @@ use idforge_orgs::hierarchy::{self, NewOrganization};
 use idforge_orgs::memory::{MemoryOrganizationStore, MemoryRoleStore, MemorySharingStore};
 use idforge_orgs::sharing::{self, OrgShare, SharePolicy};
 use idforge_orgs::{
-    Application, IdentityKind, OrgId, OrgStatus, OrganizationAuthorization, Resident, Role,
-    RoleStore, SharedWith, SharingStore,
+    Application, IdentityKind, OrgHome, OrgId, OrgStatus, OrganizationAuthorization, Resident,
+    Role, RoleStore, SharedWith, SharingStore,
 };
 use serde_json::{json, Map, Value};
 
@@ -71,12 +72,12 @@ fn op(
             LocalSigner::new(key.clone(), JwsAlgorithm::ES256).unwrap(),
         )))
         .clock(Arc::new(FixedClock::new(NOW)))
-        .authorization_extension(Arc::new(OrganizationAuthorization::new(
+        .authorization_extension(Arc::new(OrganizationAuthorization::new(OrgHome::new(
             stores.0.clone(),
             stores.1.clone(),
             stores.2.clone(),
             home,
-        )))
+        ))))
         .build()
         .unwrap();
     Op { provider, key }
@@ -297,4 +298,57 @@ async fn refusals_are_redirected_with_registered_codes() {
     assert_eq!(r.param("error"), Some("access_denied"));
     let r = authorize(&env.org_a, "a-app", "carol", None).await;
     assert_eq!(r.param("error"), Some("access_denied"));
+}
+
+/// Device-code and CIBA grants (oauth-core's `shape_decoupled_grant`): scoped to the
+/// organization at its own issuer, with the same checks as its codes; unscoped at the root.
+#[tokio::test]
+async fn decoupled_grants_at_an_organizations_issuer_carry_it() {
+    const DEVICE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+    let env = env().await;
+    let grant = |user: &str| {
+        idforge_oauth_core::Grant::new(
+            "g1",
+            "a-app",
+            idforge_oauth_core::Scopes::from_values(["openid"]),
+            NOW,
+            NOW + 3600,
+        )
+        .with_subject(user)
+    };
+    let shape = |op: &Op, client: &'static str, user: &'static str| {
+        let ctx = op.provider.ctx.clone();
+        let mut g = grant(user);
+        async move {
+            let client = Client::confidential(client, "x");
+            idforge_oauth_core::grant::shape_decoupled_grant(&ctx, &client, DEVICE, &mut g)
+                .await
+                .map(|()| g)
+        }
+    };
+    // carol is resident in a: a's claims in the access and the ID token.
+    let g = shape(&env.org_a, "a-app", "carol").await.unwrap();
+    let at = g.contents.access_token_claims();
+    assert_eq!(at["org_id"], "a");
+    assert_eq!(at["org_handle"], "a");
+    assert_eq!(at["user_org"], "a");
+    assert_eq!(at["roles"], json!([]));
+    assert_eq!(g.contents.id_token_claims(), at);
+    // alice is shared into a1 only, bob nowhere: not members of a.
+    for user in ["alice", "bob"] {
+        let e = shape(&env.org_a, "a-app", user).await.unwrap_err();
+        assert_eq!(e.code(), "access_denied", "{user}");
+    }
+    // An application not usable in a.
+    let e = shape(&env.org_a, "local", "carol").await.unwrap_err();
+    assert_eq!(e.code(), "unauthorized_client");
+    // At the root there is no organization to scope to.
+    let g = shape(&env.root, "app", "alice").await.unwrap();
+    assert!(g.contents.is_empty());
+    // A disabled organization issues nothing.
+    hierarchy::set_status(env.orgs.as_ref(), &id("a"), OrgStatus::Disabled)
+        .await
+        .unwrap();
+    let e = shape(&env.org_a, "a-app", "carol").await.unwrap_err();
+    assert_eq!(e.code(), "access_denied");
 }

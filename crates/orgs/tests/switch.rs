@@ -17,7 +17,7 @@ use idforge_orgs::hierarchy::{self, NewOrganization};
 use idforge_orgs::memory::{MemoryOrganizationStore, MemoryRoleStore, MemorySharingStore};
 use idforge_orgs::sharing::{self, OrgShare, SharePolicy};
 use idforge_orgs::{
-    Application, IdentityKind, OrgId, OrgSettings, OrgStatus, OrganizationParameter,
+    Application, IdentityKind, OrgHome, OrgId, OrgSettings, OrgStatus, OrganizationParameter,
     OrganizationSwitchGrant, Resident, Role, RoleStore, SharedWith, SharingStore,
 };
 use serde_json::{json, Map, Value};
@@ -89,6 +89,7 @@ async fn env() -> Env {
         .put_application(Application::new("local", OrgId::root()))
         .await
         .unwrap();
+    let home = OrgHome::new(orgs.clone(), sharing.clone(), roles.clone(), OrgId::root());
     let users = Arc::new(MemoryUserStore::new().with_iterations(1000));
     for u in ["alice", "bob"] {
         users.add_user(u, "pw", Map::new(), &rng).unwrap();
@@ -119,25 +120,14 @@ async fn env() -> Env {
             LocalSigner::new(key.clone(), JwsAlgorithm::ES256).unwrap(),
         )))
         .clock(Arc::new(FixedClock::new(NOW)))
-        .grant_handler(Arc::new(OrganizationSwitchGrant::new(
-            orgs.clone(),
-            sharing.clone(),
-            roles.clone(),
-            OrgId::root(),
-        )))
+        .grant_handler(Arc::new(OrganizationSwitchGrant::new(home.clone())))
         .grant_handler(Arc::new(OrganizationParameter::new(
             Arc::new(PasswordGrant),
-            orgs.clone(),
-            sharing.clone(),
-            roles.clone(),
-            OrgId::root(),
+            home.clone(),
         )))
         .grant_handler(Arc::new(OrganizationParameter::new(
             Arc::new(ClientCredentialsGrant),
-            orgs.clone(),
-            sharing.clone(),
-            roles,
-            OrgId::root(),
+            home,
         )))
         .build()
         .unwrap();

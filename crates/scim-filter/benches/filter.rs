@@ -1,13 +1,18 @@
 //! Criterion benches: parse and evaluate the typical filter of issue 4, parse an 8 KiB filter,
-//! each beside a raw primitive for scale; then the same parse with npm `scim2-parse-filter` on
-//! Node (when installed in `target/peers/node`), reported as a ratio.
+//! each beside a raw primitive for scale; parse `or` chains of 25/50/100/200 terms (the curve
+//! must be linear, issue 19 §2); evaluate per call (`matches`, validating each time) and compiled
+//! (`compile` once, `CompiledFilter::matches` many); then the same parse with npm
+//! `scim2-parse-filter` on Node (when installed in `target/peers/node`), reported as a ratio.
 #![allow(missing_docs)]
+
+#[path = "../../../benches/support/ratio.rs"]
+mod ratio;
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, Criterion};
-use idforge_scim_filter::{matches, parse_filter, parse_filter_with, Limits, Schema};
+use criterion::{criterion_group, BenchmarkId, Criterion};
+use idforge_scim_filter::{compile, matches, parse_filter, parse_filter_with, Limits, Schema};
 
 const TYPICAL: &str = r#"userName eq "bjensen" and (emails[type eq "work" and value co "@example.com"] or meta.lastModified ge "2011-05-13T04:42:34Z")"#;
 
@@ -46,6 +51,66 @@ fn filter_8k() -> String {
     }
 }
 
+/// `userName eq "user0000" or userName eq "user0001" or ...` with `n` terms.
+fn or_chain(n: usize) -> String {
+    (0..n)
+        .map(|i| format!(r#"userName eq "user{i:04}""#))
+        .collect::<Vec<_>>()
+        .join(" or ")
+}
+
+/// Parse time of `or` chains of 25/50/100/200 terms: linear parsing makes each step double.
+fn chain_benches(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scim_filter_or_chain");
+    for n in [25usize, 50, 100, 200] {
+        let text = or_chain(n);
+        g.bench_with_input(BenchmarkId::new("parse", n), &text, |b, text| {
+            b.iter(|| parse_filter(black_box(text)))
+        });
+    }
+    g.finish();
+}
+
+/// Interleaved, load-independent ratios: 200 terms against 25 terms (8x is exactly linear; the
+/// issue asks for at most 10x), and `matches` against the compiled form.
+fn interleaved_ratios() {
+    let (t25, t200) = (or_chain(25), or_chain(200));
+    let r = ratio::interleaved(
+        "parse or-chain 200 terms / 25 terms (8 = linear)",
+        201,
+        || {
+            for _ in 0..20 {
+                let _ = black_box(parse_filter(black_box(&t200)));
+            }
+        },
+        || {
+            for _ in 0..20 {
+                let _ = black_box(parse_filter(black_box(&t25)));
+            }
+        },
+    );
+    println!("parse or-chain growth 25 -> 200 terms: {r:.2}x (linear = 8x, limit 10x)");
+
+    let schema = Schema::user();
+    let user = user();
+    let typical = parse_filter(TYPICAL).expect("valid");
+    let compiled = compile(&typical, &schema).expect("valid");
+    ratio::interleaved(
+        "evaluate typical: matches (validates per call) / compiled",
+        201,
+        || {
+            for _ in 0..200 {
+                let _ = black_box(matches(black_box(&typical), black_box(&user), &schema));
+            }
+        },
+        || {
+            for _ in 0..200 {
+                let _ = black_box(compiled.matches(black_box(&user)));
+            }
+        },
+    );
+}
+
 fn benches(c: &mut Criterion) {
     let schema = Schema::user();
     let user = user();
@@ -64,6 +129,13 @@ fn benches(c: &mut Criterion) {
     });
     g.bench_function("evaluate/typical", |b| {
         b.iter(|| matches(black_box(&typical), black_box(&user), &schema))
+    });
+    let compiled = compile(&typical, &schema).expect("valid");
+    g.bench_function("evaluate/typical_compiled", |b| {
+        b.iter(|| compiled.matches(black_box(&user)))
+    });
+    g.bench_function("compile/typical", |b| {
+        b.iter(|| compile(black_box(&typical), &schema).map(|_| ()))
     });
     g.bench_function("raw/json_lookup_userName", |b| {
         b.iter(|| black_box(&user).get("userName").and_then(|v| v.as_str()) == Some("bjensen"))
@@ -146,11 +218,12 @@ criterion_group! {
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2))
         .sample_size(30);
-    targets = benches
+    targets = benches, chain_benches
 }
 
 fn main() {
     group();
+    interleaved_ratios();
     node_comparison();
     Criterion::default().configure_from_args().final_summary();
 }

@@ -318,29 +318,19 @@ impl Filter {
     }
 
     /// `self and other`, flattening nested `and`s.
+    ///
+    /// When `self` is already an `and`, `other` is appended to its operand list in place, so a
+    /// left-to-right chain of n operands is built in O(n) (amortized O(1) per operator).
     pub fn and(self, other: Filter) -> Filter {
         let span = join(self.span(), other.span());
-        let mut items = Vec::new();
-        for f in [self, other] {
-            match f {
-                Filter::And(inner, _) => items.extend(inner),
-                f => items.push(f),
-            }
-        }
-        Filter::And(items, span)
+        Filter::And(flatten(self, other, Junction::And), span)
     }
 
-    /// `self or other`, flattening nested `or`s.
+    /// `self or other`, flattening nested `or`s (in place when `self` is an `or`, like
+    /// [`Filter::and`]).
     pub fn or(self, other: Filter) -> Filter {
         let span = join(self.span(), other.span());
-        let mut items = Vec::new();
-        for f in [self, other] {
-            match f {
-                Filter::Or(inner, _) => items.extend(inner),
-                f => items.push(f),
-            }
-        }
-        Filter::Or(items, span)
+        Filter::Or(flatten(self, other, Junction::Or), span)
     }
 
     /// `not (self)`.
@@ -438,6 +428,33 @@ fn value_json(v: &CompValue) -> serde_json::Value {
     }
 }
 
+/// Which n-ary operator [`flatten`] builds.
+#[derive(Clone, Copy)]
+enum Junction {
+    And,
+    Or,
+}
+
+/// The operand list of `left OP right` with nested `OP`s flattened. `left`'s own list is reused
+/// (pushed onto), so building a chain never moves the earlier operands again.
+fn flatten(left: Filter, right: Filter, op: Junction) -> Vec<Filter> {
+    let mut items = match (op, left) {
+        (Junction::And, Filter::And(items, _)) | (Junction::Or, Filter::Or(items, _)) => items,
+        (_, f) => {
+            let mut v = Vec::with_capacity(2);
+            v.push(f);
+            v
+        }
+    };
+    match (op, right) {
+        (Junction::And, Filter::And(more, _)) | (Junction::Or, Filter::Or(more, _)) => {
+            items.extend(more)
+        }
+        (_, f) => items.push(f),
+    }
+    items
+}
+
 pub(crate) fn join(a: Span, b: Span) -> Span {
     Span::new(a.start.min(b.start), a.end.max(b.end))
 }
@@ -481,5 +498,54 @@ impl fmt::Display for Filter {
             }
             Filter::Not(inner, _) => write!(f, "not ({inner})"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn term(i: usize) -> Filter {
+        Filter::present(AttrPath::new(format!("a{i}")))
+    }
+
+    #[test]
+    fn chains_flatten_in_place() {
+        // A left-to-right chain keeps one operand list that grows in place: its buffer is only
+        // reallocated when it fills (amortized O(1) per operator, issue 19 §2).
+        let mut f = term(0).or(term(1));
+        let mut reallocations = 0;
+        for i in 2..1024 {
+            let before = match &f {
+                Filter::Or(items, _) => (items.as_ptr(), items.capacity()),
+                _ => unreachable!("an or chain"),
+            };
+            f = f.or(term(i));
+            let Filter::Or(items, _) = &f else {
+                unreachable!("an or chain")
+            };
+            if (items.as_ptr(), items.capacity()) != before {
+                reallocations += 1;
+            }
+        }
+        let Filter::Or(items, _) = &f else {
+            unreachable!("an or chain")
+        };
+        assert_eq!(items.len(), 1024);
+        assert!(reallocations <= 10, "{reallocations} reallocations");
+        // Nested operands of the same operator are flattened on both sides, others kept.
+        let g = term(0)
+            .and(term(1))
+            .and(term(2).and(term(3)))
+            .and(term(4).or(term(5)));
+        let Filter::And(items, _) = &g else {
+            unreachable!("an and chain")
+        };
+        assert_eq!(items.len(), 5);
+        assert!(matches!(items[4], Filter::Or(..)));
+        assert_eq!(
+            g.to_string(),
+            "a0 pr and a1 pr and a2 pr and a3 pr and (a4 pr or a5 pr)"
+        );
     }
 }

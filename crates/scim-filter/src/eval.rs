@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 
 use serde_json::Value;
 
-use crate::ast::{CompareOp, Filter};
+use crate::ast::{AttrPath, CompareOp, Filter};
 use crate::datetime::Instant;
 use crate::error::{Context, Error};
 use crate::schema::{check_compare, AttrType, Resolved, Schema, Typed};
@@ -29,9 +29,11 @@ use crate::schema::{check_compare, AttrType, Resolved, Schema, Typed};
 /// assert!(matches(&f, &user, &Schema::user())?);
 /// # Ok::<(), idforge_scim_filter::Error>(())
 /// ```
+///
+/// To apply one filter to many resources, [`compile`] it once and call
+/// [`CompiledFilter::matches`].
 pub fn matches(filter: &Filter, resource: &Value, schema: &Schema) -> Result<bool, Error> {
-    schema.validate(filter)?;
-    eval(filter, resource, schema, None)
+    compile(filter, schema)?.matches(resource)
 }
 
 pub(crate) fn get_ci<'v>(obj: &'v Value, name: &str) -> Option<&'v Value> {
@@ -116,39 +118,165 @@ fn non_empty(v: &Value) -> bool {
     }
 }
 
-pub(crate) fn eval(
-    filter: &Filter,
-    node: &Value,
-    schema: &Schema,
-    scope: Option<Resolved<'_>>,
-) -> Result<bool, Error> {
+/// A filter validated against a schema once, ready to be evaluated against many resources.
+///
+/// [`matches()`] validates the filter (resolving every attribute path against the schema and
+/// converting every literal to its attribute's type) on each call. `CompiledFilter` does that work
+/// once, in [`compile`], and keeps the resolved attributes and typed literals, so
+/// [`CompiledFilter::matches`] only reads the resource. Use it when one filter is applied to a
+/// result set (a `GET /Users?filter=...` over an in-memory store). Results and errors are exactly
+/// those of [`matches()`].
+///
+/// ```
+/// use idforge_scim_filter::{compile, parse_filter, Schema};
+/// let schema = Schema::user();
+/// let filter = parse_filter(r#"emails[type eq "work" and value co "@example.com"]"#)?;
+/// let compiled = compile(&filter, &schema)?;
+/// let users = [
+///     serde_json::json!({"emails": [{"type": "work", "value": "bjensen@example.com"}]}),
+///     serde_json::json!({"emails": [{"type": "home", "value": "babs@example.com"}]}),
+/// ];
+/// let hits: Vec<bool> = users.iter().map(|u| compiled.matches(u)).collect::<Result<_, _>>()?;
+/// assert_eq!(hits, [true, false]);
+/// # Ok::<(), idforge_scim_filter::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct CompiledFilter<'a> {
+    root: Node<'a>,
+}
+
+/// One node of a [`CompiledFilter`]: the filter's shape with paths resolved and literals typed.
+#[derive(Debug, Clone)]
+enum Node<'a> {
+    /// `attrPath pr`.
+    Present {
+        target: Resolved<'a>,
+        in_scope: bool,
+    },
+    /// `attrPath eq null` (`absent == true`) or `attrPath ne null` (RFC 7643 §2.5).
+    NullTest {
+        target: Resolved<'a>,
+        in_scope: bool,
+        absent: bool,
+    },
+    /// `attrPath compareOp compValue` with the literal converted to the attribute's type.
+    Compare {
+        target: Resolved<'a>,
+        in_scope: bool,
+        op: CompareOp,
+        value: Typed<'a>,
+        /// For the error message and offset when a resource value has the wrong type.
+        path: &'a AttrPath,
+    },
+    /// `attrPath "[" valFilter "]"`.
+    ValuePath {
+        parent: Resolved<'a>,
+        filter: Box<Node<'a>>,
+    },
+    And(Vec<Node<'a>>),
+    Or(Vec<Node<'a>>),
+    Not(Box<Node<'a>>),
+}
+
+/// Validates `filter` against `schema` once (the checks of [`Schema::validate`]) and returns the
+/// [`CompiledFilter`] that evaluates it.
+pub fn compile<'a>(filter: &'a Filter, schema: &'a Schema) -> Result<CompiledFilter<'a>, Error> {
+    Ok(CompiledFilter {
+        root: compile_node(filter, schema, None)?,
+    })
+}
+
+fn compile_node<'a>(
+    filter: &'a Filter,
+    schema: &'a Schema,
+    scope: Option<Resolved<'a>>,
+) -> Result<Node<'a>, Error> {
     let ctx = Context::Filter;
-    match filter {
-        Filter::Present { path, .. } => {
-            let t = schema.target(path, scope, ctx)?;
-            any_value(node, &t, scope.is_some(), &mut |v| Ok(non_empty(v)))
-        }
+    let in_scope = scope.is_some();
+    Ok(match filter {
+        Filter::Present { path, .. } => Node::Present {
+            target: schema.target(path, scope, ctx)?,
+            in_scope,
+        },
         Filter::Compare {
             path, op, value, ..
         } => {
             let t = schema.target(path, scope, ctx)?;
             let c = check_compare(&t, path, *op, value, ctx)?;
             if c.value == Typed::Null {
-                let present =
-                    any_value(node, &c.target, scope.is_some(), &mut |v| Ok(non_empty(v)))?;
-                return Ok(if *op == CompareOp::Eq {
-                    !present
-                } else {
-                    present
-                });
+                Node::NullTest {
+                    target: c.target,
+                    in_scope,
+                    absent: *op == CompareOp::Eq,
+                }
+            } else {
+                Node::Compare {
+                    target: c.target,
+                    in_scope,
+                    op: *op,
+                    value: c.value,
+                    path,
+                }
             }
-            let leaf = c.target.leaf();
-            let offset = path.span.start;
-            any_value(node, &c.target, scope.is_some(), &mut |v| {
-                compare_value(v, *op, &c.value, leaf.ty, leaf.case_exact).ok_or_else(|| {
+        }
+        Filter::ValuePath { path, filter, .. } => {
+            let parent = schema.value_path_scope(path, ctx)?;
+            Node::ValuePath {
+                parent,
+                filter: Box::new(compile_node(filter, schema, Some(parent))?),
+            }
+        }
+        Filter::And(items, _) => Node::And(
+            items
+                .iter()
+                .map(|f| compile_node(f, schema, scope))
+                .collect::<Result<_, _>>()?,
+        ),
+        Filter::Or(items, _) => Node::Or(
+            items
+                .iter()
+                .map(|f| compile_node(f, schema, scope))
+                .collect::<Result<_, _>>()?,
+        ),
+        Filter::Not(inner, _) => Node::Not(Box::new(compile_node(inner, schema, scope)?)),
+    })
+}
+
+impl CompiledFilter<'_> {
+    /// Whether `resource` matches, with the semantics of [`matches()`]. The only error left at
+    /// this stage is a resource value whose type differs from the schema's
+    /// ([`Error::TypeMismatch`]).
+    pub fn matches(&self, resource: &Value) -> Result<bool, Error> {
+        eval(&self.root, resource)
+    }
+}
+
+fn eval(node: &Node<'_>, value: &Value) -> Result<bool, Error> {
+    match node {
+        Node::Present { target, in_scope } => {
+            any_value(value, target, *in_scope, &mut |v| Ok(non_empty(v)))
+        }
+        Node::NullTest {
+            target,
+            in_scope,
+            absent,
+        } => {
+            let present = any_value(value, target, *in_scope, &mut |v| Ok(non_empty(v)))?;
+            Ok(present != *absent)
+        }
+        Node::Compare {
+            target,
+            in_scope,
+            op,
+            value: lit,
+            path,
+        } => {
+            let leaf = target.leaf();
+            any_value(value, target, *in_scope, &mut |v| {
+                compare_value(v, *op, lit, leaf.ty, leaf.case_exact).ok_or_else(|| {
                     Error::TypeMismatch {
-                        context: ctx,
-                        offset,
+                        context: Context::Filter,
+                        offset: path.span.start,
                         detail: format!(
                             "resource value {} of \"{path}\" is not a valid {}",
                             short(v),
@@ -158,11 +286,10 @@ pub(crate) fn eval(
                 })
             })
         }
-        Filter::ValuePath { path, filter, .. } => {
-            let parent = schema.value_path_scope(path, ctx)?;
+        Node::ValuePath { parent, filter } => {
             let container = match parent.extension {
-                Some(ext) => get_ci(node, ext),
-                None => Some(node),
+                Some(ext) => get_ci(value, ext),
+                None => Some(value),
             };
             let Some(v) = container.and_then(|c| get_ci(c, &parent.attr.name)) else {
                 return Ok(false);
@@ -173,29 +300,29 @@ pub(crate) fn eval(
                 other => std::slice::from_ref(other),
             };
             for e in elems {
-                if e.is_object() && eval(filter, e, schema, Some(parent))? {
+                if e.is_object() && eval(filter, e)? {
                     return Ok(true);
                 }
             }
             Ok(false)
         }
-        Filter::And(items, _) => {
+        Node::And(items) => {
             for f in items {
-                if !eval(f, node, schema, scope)? {
+                if !eval(f, value)? {
                     return Ok(false);
                 }
             }
             Ok(true)
         }
-        Filter::Or(items, _) => {
+        Node::Or(items) => {
             for f in items {
-                if eval(f, node, schema, scope)? {
+                if eval(f, value)? {
                     return Ok(true);
                 }
             }
             Ok(false)
         }
-        Filter::Not(inner, _) => Ok(!eval(inner, node, schema, scope)?),
+        Node::Not(inner) => Ok(!eval(inner, value)?),
     }
 }
 
@@ -394,6 +521,37 @@ mod tests {
             ),
             Ok(true)
         );
+    }
+
+    #[test]
+    fn compiled_filter_validates_once_and_evaluates_many() {
+        let schema = Schema::user();
+        let f = parse_filter(
+            r#"userName eq "bjensen" or (emails[type eq "work" and value co "@example.com"] and not (title pr)) or nickName eq null"#,
+        )
+        .expect("valid");
+        let compiled = compile(&f, &schema).expect("valid against the User schema");
+        let users = [
+            json!({"userName": "BJensen", "nickName": "b"}),
+            json!({"userName": "x", "nickName": "n", "emails": [{"type": "work", "value": "x@example.com"}]}),
+            json!({"userName": "x", "nickName": "n", "title": "boss", "emails": [{"type": "work", "value": "x@example.com"}]}),
+            json!({"userName": "x"}),
+            json!({"userName": "x", "nickName": "n"}),
+        ];
+        for (u, want) in users.iter().zip([true, true, false, true, false]) {
+            assert_eq!(compiled.matches(u), Ok(want), "{u}");
+            assert_eq!(matches(&f, u, &schema), Ok(want), "{u}");
+        }
+        // Resource values of the wrong type are still reported when evaluating.
+        assert!(matches!(
+            compiled.matches(&json!({"userName": 7})),
+            Err(Error::TypeMismatch { offset: 0, .. })
+        ));
+        // Schema errors surface once, from `compile`, with the same error as `matches`.
+        let bad = parse_filter(r#"userName eq "x" or active gt true"#).expect("parses");
+        let e = compile(&bad, &schema).expect_err("active gt true is refused");
+        assert!(matches!(e, Error::OperatorNotAllowed { offset: 19, .. }));
+        assert_eq!(matches(&bad, &json!({}), &schema), Err(e));
     }
 
     #[test]

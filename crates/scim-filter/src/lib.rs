@@ -36,7 +36,7 @@ pub struct ReadmeDoctests;
 pub use ast::{AttrPath, CompValue, CompareOp, Filter, Span};
 pub use datetime::Instant;
 pub use error::{Context, Error, LimitKind, ScimType};
-pub use eval::matches;
+pub use eval::{compile, matches, CompiledFilter};
 pub use parser::{
     parse_attr_path, parse_attribute_list, parse_filter, parse_filter_with, parse_patch_path,
     parse_patch_path_with, Limits, PatchPath,

@@ -410,12 +410,14 @@ impl SdJwtVerifier {
         let aud_ok = match (claims.get("aud"), &policy.audience) {
             (Some(Value::String(_)), None) => true,
             (Some(Value::String(a)), Some(want)) => a == want,
-            (Some(Value::Array(a)), want) if !a.is_empty() && a.iter().all(Value::is_string) => {
-                want.as_ref()
-                    .is_none_or(|w| a.iter().any(|x| x == w.as_str()))
-            }
             (None, _) => return Err(Error::InvalidKeyBinding("`aud` missing".into())),
-            _ => return Err(Error::InvalidKeyBinding("`aud` must be a string".into())),
+            // RFC 9901 §4.3: the KB-JWT names its single intended receiver; an array (which
+            // one is meant?) is refused.
+            _ => {
+                return Err(Error::InvalidKeyBinding(
+                    "`aud` must be a single string".into(),
+                ))
+            }
         };
         if !aud_ok {
             return Err(Error::AudienceMismatch);

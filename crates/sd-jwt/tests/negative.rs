@@ -481,6 +481,28 @@ fn key_binding_signature_typ_and_cnf() {
         code(kb_verify(&format!("{base}{jwt}"))),
         "invalid_key_binding"
     );
+    // `aud` as an array, even one holding the expected audience: a single string only, with
+    // or without an expected audience.
+    let listed =
+        json!({"iat": NOW, "aud": ["https://v.example"], "nonce": "n1", "sd_hash": sd_hash});
+    let jwt = idforge_jose::jws::sign_compact(
+        idforge_jose::Header::new().with_typ("kb+jwt"),
+        listed.to_string().as_bytes(),
+        &holder_signer(),
+    )
+    .unwrap();
+    assert_eq!(
+        code(kb_verify(&format!("{base}{jwt}"))),
+        "invalid_key_binding"
+    );
+    let lenient = SdJwtVerifier::new(VerifierConfig::default());
+    assert!(lenient
+        .verify(
+            &format!("{base}{jwt}"),
+            &issuer_public(),
+            &FixedClock::new(NOW)
+        )
+        .is_err());
     // No cnf in the SD-JWT.
     let no_cnf = forge(None, &json!({"a": 1}), &[]);
     let sd_hash = SdAlg::Sha256.digest_b64(&no_cnf);

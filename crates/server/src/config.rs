@@ -74,6 +74,30 @@ pub struct ServeConfig {
     /// Where user notifications go (`[notifications]`, CIBA email and SMS channels).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notifications: Option<NotificationsConfig>,
+    /// `[token_store]`: token persistence and the memory grant store's bounds (see
+    /// `crate::token_store`).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::token_store::TokenStoreConfig::is_default"
+    )]
+    pub token_store: crate::token_store::TokenStoreConfig,
+    /// `[limits]`: connection and request bounds (`idforge serve`'s accept loop and every
+    /// route).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::limits::LimitsConfig::is_default"
+    )]
+    pub limits: crate::limits::LimitsConfig,
+    /// `[login]`: the login form's lifetime and password attempt limits.
+    #[serde(default, skip_serializing_if = "crate::login::LoginConfig::is_default")]
+    pub login: crate::login::LoginConfig,
+    /// Login sessions (`[sessions]`): idle, remember-me and absolute lifetimes, and what a
+    /// password update does.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::sessions::SessionsConfig::is_default"
+    )]
+    pub sessions: crate::sessions::SessionsConfig,
 }
 
 /// `[notifications]`: messages to users (CIBA `email` and `sms` channels).
@@ -294,6 +318,22 @@ pub struct ClientConfig {
     /// existing and future.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared_with: Vec<String>,
+    /// Where `{issuer}/logout` may redirect after logout, matched exactly (RP-Initiated
+    /// Logout 1.0 §3.1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Rendered as an iframe by the logout page (Front-Channel Logout 1.0 §2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frontchannel_logout_uri: Option<String>,
+    /// Add `iss` and `sid` to `frontchannel_logout_uri`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub frontchannel_logout_session_required: bool,
+    /// Where Logout Tokens are POSTed (Back-Channel Logout 1.0 §2.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    /// Logout Tokens must carry `sid` (they always do when a session ends).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub backchannel_logout_session_required: bool,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -328,6 +368,12 @@ pub enum ConfigError {
     /// Not TOML, an unknown key, or a value of the wrong type (the parser's message).
     #[error("{0}")]
     Parse(String),
+    /// A `[limits]` or `[login]` value out of range.
+    #[error("{reason}")]
+    Limit {
+        /// What is out of range.
+        reason: String,
+    },
     /// The issuer is not an http(s) URL with a host and without query or fragment.
     #[error("issuer {issuer}: {reason}")]
     Issuer {
@@ -388,6 +434,14 @@ pub enum ConfigError {
         /// The field.
         field: String,
     },
+    /// A `[token_store]` value is unusable.
+    #[error("token_store.{field}: {reason}")]
+    TokenStore {
+        /// The field.
+        field: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
     /// A `[[trusted_issuers]]` entry is unusable.
     #[error("trusted issuer {issuer}: {reason}")]
     TrustedIssuer {
@@ -402,6 +456,9 @@ pub enum ConfigError {
         /// The repeated name.
         username: String,
     },
+    /// A `[sessions]` setting is unusable.
+    #[error("sessions: {0}")]
+    Sessions(String),
     /// An organization, a user's residency or share, or a client's organization is invalid.
     #[error("organization {id}: {reason}")]
     Organization {
@@ -479,6 +536,8 @@ impl ServeConfig {
         if let Some(jwk) = &self.signing_key {
             crate::oauth::signing_key(jwk)?;
         }
+        self.limits.validate()?;
+        self.login.validate()?;
         for (field, v) in [
             ("device.expires_in_seconds", self.device.expires_in_seconds),
             ("device.interval_seconds", self.device.interval_seconds),
@@ -489,6 +548,7 @@ impl ServeConfig {
                 });
             }
         }
+        self.token_store.validate()?;
         let mut supported = crate::oauth::scopes_supported();
         supported.extend(crate::oid4vci::extra_scopes(self));
         crate::oid4vci::validate(self)?;
@@ -550,6 +610,7 @@ impl ServeConfig {
         if crate::orgs::enabled(self) {
             crate::orgs::build(self)?;
         }
+        self.sessions.validate()?;
         Ok(())
     }
 }
@@ -597,6 +658,11 @@ impl ClientConfig {
             allow_impersonation: false,
             organization: None,
             shared_with: Vec::new(),
+            post_logout_redirect_uris: Vec::new(),
+            frontchannel_logout_uri: None,
+            frontchannel_logout_session_required: false,
+            backchannel_logout_uri: None,
+            backchannel_logout_session_required: false,
         }
     }
 

@@ -7,7 +7,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::body::Bytes;
 use axum::extract::{ConnectInfo, RawQuery, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -100,8 +99,9 @@ fn json(status: u16, body: &serde_json::Value) -> Response {
 /// RFC 8628 §3.2 response, RFC 6749 §5.2 errors.
 async fn device_authorization(State(state): State<Arc<OAuth>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let Ok(body) = axum::body::to_bytes(body, MAX_BODY).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "request too large").into_response();
+    let body = match crate::limits::read_body(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
     };
     let auth = parts
         .headers
@@ -175,8 +175,9 @@ async fn page_get(
 /// The page's form: the same submission as the JSON API.
 async fn page_post(State(state): State<Arc<OAuth>>, req: Request) -> Response {
     let ip = client_ip(req.extensions());
-    let Ok(body) = axum::body::to_bytes(req.into_body(), MAX_BODY).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "request too large").into_response();
+    let body = match crate::limits::read_body(req.into_body(), MAX_BODY).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
     };
     let params = match Params::parse(&body, &state.provider.ctx.config.limits) {
         Ok(p) => p,
@@ -232,12 +233,9 @@ async fn page_post(State(state): State<Arc<OAuth>>, req: Request) -> Response {
 /// `POST {issuer}/device/api`: JSON in, JSON out (WSO2 IS 7.3 app-native device flow).
 async fn api(State(state): State<Arc<OAuth>>, req: Request) -> Response {
     let ip = client_ip(req.extensions());
-    let body: Bytes = match axum::body::to_bytes(req.into_body(), MAX_BODY).await {
+    let body = match crate::limits::read_body(req.into_body(), MAX_BODY).await {
         Ok(b) => b,
-        Err(_) => {
-            let e = Error::InvalidRequest("the request body is too large".into());
-            return json(400, &e.to_json());
-        }
+        Err(resp) => return resp,
     };
     let (status, v) = state.device.verification.handle_json(&body, &ip).await;
     json(status, &v)

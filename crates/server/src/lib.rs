@@ -32,21 +32,27 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod access_log;
 mod ciba;
 mod config;
 mod device;
+pub mod limits;
+mod login;
+mod logout;
 mod oauth;
 pub mod oid4vci;
 mod orgs;
 mod pages;
 mod seal;
+mod sessions;
 mod token_exchange;
+mod token_store;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::Router;
@@ -55,7 +61,11 @@ pub use config::{
     ClientAuth, ClientConfig, ConfigError, DeviceConfig, NotificationsConfig, ServeConfig,
     TokenFormat, TrustedIssuerConfig, UserConfig, ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
 };
+pub use limits::{serve_with_limits, LimitsConfig};
+pub use login::LoginConfig;
 pub use orgs::{OrganizationConfig, OrganizationSettingsConfig, RootConfig, ShareConfig};
+pub use sessions::SessionsConfig;
+pub use token_store::TokenStoreConfig;
 
 /// Why the server could not be built or run.
 #[derive(Debug, thiserror::Error)]
@@ -94,10 +104,11 @@ pub enum ServeError {
 #[derive(Debug, Clone)]
 pub struct ServerState {
     oauth: Arc<oauth::OAuth>,
-    /// The organization management API, when organizations are configured.
+    /// The organization management API and the organizations' own issuers, when
+    /// organizations are configured.
     orgs: Option<Arc<orgs::ApiState>>,
-    /// The providers of self-issuing organizations, by organization id.
-    issuers: Vec<(String, Arc<oauth::OAuth>)>,
+    /// `[limits]`: applied by [`router`] (request bounds) and [`serve`] (connections).
+    limits: LimitsConfig,
 }
 
 impl ServerState {
@@ -118,85 +129,52 @@ impl ServerState {
 ///
 /// With organizations configured, the root provider also serves the `organization_switch`
 /// grant, supports the `org_admin` scope and the management API under `/api/`; each
-/// organization with `issuer = "self"` gets its own provider at `{issuer}/o/{org_id}` (own
-/// key, discovery, JWKS, authorize and token endpoints) serving the clients registered in it,
-/// its authorization codes carrying the organization's claims and its token exchange trusting
-/// the organization's inherited trusted issuers.
+/// organization with `issuer = "self"` (configured, or made so through the API while serving)
+/// gets its own provider at `{issuer}/o/{org_id}` (own key, discovery, JWKS, authorize, token,
+/// device and CIBA endpoints) serving the clients registered in it, its authorization-code,
+/// device-code and CIBA tokens carrying the organization's claims and its token exchange
+/// trusting the organization's inherited trusted issuers.
 pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, ServeError> {
+    build_with_login_limiter(
+        config,
+        default_issuer,
+        Arc::new(idforge_oauth_core::memory::MemoryAttemptLimiter::new()),
+    )
+}
+
+/// [`build`] with the host's own limiter counting login form password attempts (per user name
+/// and per client address, `[login]`): a deployment of several nodes passes its shared one.
+/// [`build`] uses an in-memory limiter.
+pub fn build_with_login_limiter(
+    config: &ServeConfig,
+    default_issuer: &str,
+    login_limiter: Arc<dyn idforge_oauth_core::AttemptLimiter>,
+) -> Result<ServerState, ServeError> {
     if !orgs::enabled(config) {
-        let oauth = Arc::new(oauth::build(config, default_issuer)?);
+        let oauth = Arc::new(oauth::build(config, default_issuer, login_limiter)?);
         // CIBA: expired requests are swept (and push / ping clients told) while the state lives.
         ciba::spawn_sweeper(Arc::downgrade(&oauth));
         return Ok(ServerState {
             oauth,
             orgs: None,
-            issuers: Vec::new(),
+            limits: config.limits,
         });
     }
-    config.validate()?;
-    let stores = Arc::new(orgs::build(config)?);
-    let self_issuing = orgs::self_issuing(config);
-    let in_org = |c: &ClientConfig, id: &str| c.organization.as_deref() == Some(id);
-    let mut root_config = config.clone();
-    root_config
-        .clients
-        .retain(|c| !self_issuing.iter().any(|id| in_org(c, id)));
-    orgs::apply_settings(&mut root_config, &stores);
-    let root_id = idforge_orgs::OrgId::root();
-    let root = Arc::new(oauth::build_with(
-        &root_config,
-        default_issuer,
-        stores.grant_handlers(&root_id),
-        stores.authorization_extensions(&root_id),
-        None,
-    )?);
-    let mut issuers = Vec::new();
-    for id in self_issuing {
-        let org_id =
-            idforge_orgs::OrgId::new(id.clone()).map_err(|e| ConfigError::Organization {
-                id: id.clone(),
-                reason: e.to_string(),
-            })?;
-        let mut c = config.clone();
-        c.issuer = Some(idforge_orgs::issuer::organization_issuer(
-            root.issuer(),
-            &org_id,
-        ));
-        // Its own key: tokens of one organization never verify at another.
-        c.signing_key = None;
-        // Token exchange trusts the organization's inherited trusted issuers.
-        c.trusted_issuers = orgs::trusted_issuers(config, &stores, &org_id)?;
-        c.clients.retain(|cl| in_org(cl, &id));
-        orgs::apply_settings(&mut c, &stores);
-        // Only the organization's members (resident or shared, as the stores say at login time)
-        // log in at its issuer.
-        let (members, member_org) = (stores.clone(), org_id.clone());
-        let filter: oauth::LoginFilter =
-            Arc::new(move |subject: &str| members.is_member(subject, &member_org));
-        let oauth = oauth::build_with(
-            &c,
-            default_issuer,
-            stores.grant_handlers(&org_id),
-            stores.authorization_extensions(&org_id),
-            Some(filter),
-        )?;
-        let oauth = Arc::new(oauth);
-        ciba::spawn_sweeper(Arc::downgrade(&oauth));
-        issuers.push((id, oauth));
-    }
+    let (root, api) = orgs::providers(config, default_issuer, login_limiter)?;
     ciba::spawn_sweeper(Arc::downgrade(&root));
     Ok(ServerState {
-        orgs: Some(Arc::new(orgs::ApiState {
-            orgs: stores,
-            root: root.clone(),
-        })),
         oauth: root,
-        issuers,
+        orgs: Some(api),
+        limits: config.limits,
     })
 }
 
 /// The provider's routes with their state applied: discovery, JWKS, authorize (login and
 /// consent pages), token, PAR, UserInfo, introspection, revocation.
+///
+/// Every route is under the request bounds of `[limits]` ([`limits::layer`]): URI and header
+/// sizes, body size, a request timeout; every error without a body of its own is the RFC 6749
+/// §5.2 JSON object, and HTML pages are never framed or cached.
 ///
 /// The router has a fallback (the provider's non-interactive endpoints, else 404), so
 /// `.merge()` it into an app that has no fallback of its own, or `.nest()` it under a prefix
@@ -206,14 +184,17 @@ pub fn router(state: &ServerState) -> Router {
     if let Some(api) = &state.orgs {
         // Organization discovery at the root's /authorize routes to organizations' issuers.
         r = orgs::discovery_routing(r, api.clone());
-        r = r.merge(orgs::api_routes(api.clone()));
+        r = r
+            .merge(orgs::api_routes(api.clone()))
+            .merge(orgs::issuer_routes(api.clone()));
     }
-    orgs::issuer_routes(r, &state.issuers)
+    limits::layer(r, &state.limits)
 }
 
 /// Binds `addr`, builds the provider (issuer `http://ADDR` unless configured), prints where it
-/// listens, the issuer, the discovery URL, the clients and users on stdout, logs each request
-/// on stderr, and serves until the process stops.
+/// listens, the issuer, the discovery and JWKS URLs, the limits, the clients and users on
+/// stdout, logs each request on stderr (one line each, buffered and written at least every
+/// 100 ms), and serves until the process stops.
 pub async fn serve(addr: SocketAddr, config: ServeConfig) -> Result<(), ServeError> {
     run(addr, config, false).await
 }
@@ -237,9 +218,15 @@ async fn run(addr: SocketAddr, config: ServeConfig, print_config: bool) -> Resul
     println!("idforge serve: listening on http://{bound}");
     println!("issuer: {issuer}");
     println!("discovery: {issuer}/.well-known/openid-configuration");
+    println!("jwks: {issuer}{}", state.provider().ctx.config.jwks_path);
+    let l = &config.limits;
+    println!(
+        "limits: {} connections, headers within {} ms, requests within {} ms, bodies up to {} bytes",
+        l.max_connections, l.header_read_timeout_ms, l.request_timeout_ms, l.max_body_bytes
+    );
     println!("backchannel authentication: {issuer}/bc-authorize");
-    for (id, org) in &state.issuers {
-        println!("organization {id}: issuer {}", org.issuer());
+    for (id, org_issuer) in state.orgs.iter().flat_map(|o| o.issuers.built()) {
+        println!("organization {id}: issuer {org_issuer}");
     }
     for c in &config.clients {
         println!(
@@ -252,25 +239,32 @@ async fn run(addr: SocketAddr, config: ServeConfig, print_config: bool) -> Resul
     for u in &config.users {
         println!("user: {} / {}", u.username, u.password);
     }
-    let app = router(&state).layer(middleware::from_fn(log_requests));
-    // Connect info: the client address keys the device page's attempt limit.
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .await?;
+    // The access log is buffered and written in batches (issue 19 §3), not once per request.
+    let log = Arc::new(access_log::AccessLog::default());
+    log.clone()
+        .flush_every(std::time::Duration::from_millis(100));
+    let app = router(&state).layer(middleware::from_fn_with_state(log, log_requests));
+    // Connection bounds; the client address (connect info) keys the attempt limits.
+    serve_with_limits(listener, app, &config.limits).await?;
     Ok(())
 }
 
-/// One stderr line per request: method, path, status, milliseconds.
-async fn log_requests(req: Request, next: Next) -> Response {
-    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+/// One stderr line per request: method, path, status, milliseconds (buffered, see
+/// `access_log`).
+async fn log_requests(
+    State(log): State<Arc<access_log::AccessLog>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    // Both clones are reference-count increments, not copies of the path.
+    let (method, uri) = (req.method().clone(), req.uri().clone());
     let start = Instant::now();
     let resp = next.run(req).await;
-    eprintln!(
-        "{method} {path} {} {:.1}ms",
+    log.record(
+        method.as_str(),
+        uri.path(),
         resp.status().as_u16(),
-        start.elapsed().as_secs_f64() * 1000.0
+        start.elapsed(),
     );
     resp
 }

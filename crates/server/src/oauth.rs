@@ -7,9 +7,9 @@
 
 use std::sync::Arc;
 
-use axum::body::{to_bytes, Body, Bytes};
+use axum::body::Body;
 use axum::extract::{RawQuery, Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -17,20 +17,18 @@ use idforge_jose::crypto::EcCurve;
 use idforge_jose::{JwsAlgorithm, Key, KeyRing, KeySpec, LocalSigner};
 use idforge_oauth_core::http::{interaction_response, route, HttpEndpoints};
 use idforge_oauth_core::memory::{
-    MemoryClientStore, MemoryGrantStore, MemoryPushedRequestStore, MemoryUserStore,
+    MemoryClientStore, MemoryGrantStore, MemoryPushedRequestStore, MemorySessionStore,
+    MemoryUserStore,
 };
 use idforge_oauth_core::{
-    AccessTokenFormat, AuthorizationRequest, Client, ClientAuthMethod, Config, Decision, Error,
-    Interaction, OsRng, Params, PasswordVerifier, Provider, Session, UserLookup,
+    AccessTokenFormat, AttemptLimiter, AuthorizationRequest, Client, ClientAuthMethod, Config,
+    Decision, Error, Interaction, OsRng, Params, PasswordVerifier, Provider, Session, UserLookup,
 };
 
 use crate::config::{ClientAuth, ClientConfig, ConfigError, ServeConfig, TokenFormat};
 use crate::pages;
 use crate::seal::{Purpose, Sealer};
 use crate::ServeError;
-
-/// Largest body the fallback endpoints read (token, PAR, introspection, ... requests are small).
-const MAX_BODY: usize = 64 * 1024;
 
 /// The provider and what the pages need next to it.
 pub(crate) struct OAuth {
@@ -43,11 +41,23 @@ pub(crate) struct OAuth {
     /// The device authorization grant's endpoints (RFC 8628).
     pub(crate) device: crate::device::Device,
     sealer: Sealer,
+    /// `[login]`: the form's lifetime and the password attempt limits.
+    login: crate::login::LoginConfig,
+    /// Counts password attempts per user name and client address.
+    login_limiter: Arc<dyn AttemptLimiter>,
+    /// `[limits] max_body_bytes`: the largest body the endpoints read.
+    max_body: usize,
     /// The path the login and consent forms post to: the issuer's path (non-empty when the
     /// provider is nested under a prefix) plus the authorization endpoint's path.
     form_action: String,
     /// CIBA (`idforge-ciba`): the backchannel endpoint and the approval pages.
     pub(crate) ciba: crate::ciba::CibaHost,
+    /// The session cookie.
+    pub(crate) sessions: crate::sessions::SessionHost,
+    /// Seals the logout confirmation form.
+    pub(crate) logout_sealer: Sealer,
+    /// The path the logout confirmation form posts to.
+    pub(crate) logout_action: String,
 }
 
 impl std::fmt::Debug for OAuth {
@@ -117,16 +127,78 @@ fn client(c: &ClientConfig, supported: &[String]) -> Client {
     if c.allow_impersonation {
         client = client.with_metadata("allow_impersonation", serde_json::json!(true));
     }
+    // RP-Initiated, Front-Channel and Back-Channel Logout 1.0 registration members.
+    client.post_logout_redirect_uris = c.post_logout_redirect_uris.clone();
+    client.frontchannel_logout_uri = c.frontchannel_logout_uri.clone();
+    client.frontchannel_logout_session_required = c.frontchannel_logout_session_required;
+    client.backchannel_logout_uri = c.backchannel_logout_uri.clone();
+    client.backchannel_logout_session_required = c.backchannel_logout_session_required;
     crate::ciba::apply(c, client)
 }
 
 /// Builds the provider from a configuration; `default_issuer` is used when it names none.
-pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth, ServeError> {
-    build_with(config, default_issuer, Vec::new(), Vec::new(), None)
+pub(crate) fn build(
+    config: &ServeConfig,
+    default_issuer: &str,
+    login_limiter: Arc<dyn AttemptLimiter>,
+) -> Result<OAuth, ServeError> {
+    build_with(
+        config,
+        default_issuer,
+        Additions {
+            login_limiter: Some(login_limiter),
+            ..Additions::default()
+        },
+    )
 }
 
 /// Who may log in: a predicate on the subject, checked after the password.
 pub(crate) type LoginFilter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// Which of the configured clients the provider serves now: a predicate on the `client_id`,
+/// checked at each lookup (an organization's issuer serves its organization's applications
+/// while it issues its own tokens).
+pub(crate) type ClientFilter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
+
+/// What the organizations module adds to a provider.
+#[derive(Default)]
+pub(crate) struct Additions {
+    /// More grant handlers (the organization switch, the `organization` parameter), registered
+    /// last so they replace a built-in of the same grant type.
+    pub(crate) handlers: Vec<Arc<dyn idforge_oauth_core::GrantHandler>>,
+    /// Authorization extensions (organization claims).
+    pub(crate) extensions: Vec<Arc<dyn idforge_oauth_core::AuthorizationExtension>>,
+    /// Who may log in.
+    pub(crate) login_filter: Option<LoginFilter>,
+    /// Which clients are served.
+    pub(crate) client_filter: Option<ClientFilter>,
+    /// The token-exchange grant, given the user lookup (an organization's live trust list);
+    /// default: `[[trusted_issuers]]`.
+    pub(crate) token_exchange: Option<MakeGrant>,
+    /// Counts login form password attempts (shared by every provider of one server);
+    /// default: an in-memory limiter of the provider's own.
+    pub(crate) login_limiter: Option<Arc<dyn AttemptLimiter>>,
+}
+
+/// Makes a grant handler given the provider's user lookup.
+pub(crate) type MakeGrant =
+    Box<dyn FnOnce(Arc<dyn UserLookup>) -> Arc<dyn idforge_oauth_core::GrantHandler>>;
+
+/// The configured clients, of which only those the filter lets through are found.
+struct FilteredClients {
+    clients: MemoryClientStore,
+    allow: ClientFilter,
+}
+
+#[async_trait::async_trait]
+impl idforge_oauth_core::ClientStore for FilteredClients {
+    async fn client(&self, client_id: &str) -> idforge_oauth_core::Result<Option<Client>> {
+        if !(self.allow)(client_id) {
+            return Ok(None);
+        }
+        idforge_oauth_core::ClientStore::client(&self.clients, client_id).await
+    }
+}
 
 /// The user store's passwords, accepted only for subjects the filter lets in; and its
 /// attribute lookup (token exchange's implicit association), finding only those subjects.
@@ -162,16 +234,23 @@ impl UserLookup for FilteredPasswords {
     }
 }
 
-/// [`build`] with more grant handlers (the organization switch, the `organization`
-/// parameter) and authorization extensions (organization claims on authorization-code
-/// tokens); when organizations are configured, `org_admin` is also a supported scope.
+/// [`build`] with the organizations module's [`Additions`]; when organizations are
+/// configured, `org_admin` is also a supported scope.
 pub(crate) fn build_with(
     config: &ServeConfig,
     default_issuer: &str,
-    handlers: Vec<Arc<dyn idforge_oauth_core::GrantHandler>>,
-    extensions: Vec<Arc<dyn idforge_oauth_core::AuthorizationExtension>>,
-    login_filter: Option<LoginFilter>,
+    additions: Additions,
 ) -> Result<OAuth, ServeError> {
+    let Additions {
+        handlers,
+        extensions,
+        login_filter,
+        client_filter,
+        token_exchange,
+        login_limiter,
+    } = additions;
+    let login_limiter = login_limiter
+        .unwrap_or_else(|| Arc::new(idforge_oauth_core::memory::MemoryAttemptLimiter::new()));
     config.validate()?;
     let (key, alg) = match &config.signing_key {
         Some(jwk) => signing_key(jwk)?,
@@ -181,12 +260,14 @@ pub(crate) fn build_with(
         ),
     };
     let signer = LocalSigner::new(key, alg).map_err(ServeError::Key)?;
-    let mut oc = Config::new(config.issuer.as_deref().unwrap_or(default_issuer));
+    let mut oc = Config::new(config.issuer.as_deref().unwrap_or(default_issuer))
+        .with_token_persistence(config.token_store.persistence);
     oc.scopes_supported
         .extend(crate::oid4vci::extra_scopes(config));
     if crate::orgs::enabled(config) {
         oc.scopes_supported.push(crate::orgs::ORG_ADMIN.to_owned());
     }
+    oc.sessions = config.sessions.policy();
     let supported = oc.scopes_supported.clone();
     let clients = MemoryClientStore::new();
     let prepared = crate::oid4vci::prepare(config)?;
@@ -227,22 +308,34 @@ pub(crate) fn build_with(
             .grant_handler(p.grant.clone())
             .authorization_extension(p.authorization_extension(&oc_issuer, config));
     }
-    for h in handlers {
-        builder = builder.grant_handler(h);
-    }
     for e in extensions {
         builder = builder.authorization_extension(e);
     }
-    let builder = builder
-        .clients(Arc::new(clients))
-        .grants(Arc::new(MemoryGrantStore::new()))
+    let exchange: Arc<dyn idforge_oauth_core::GrantHandler> = match token_exchange {
+        Some(make) => make(lookup),
+        None => Arc::new(crate::token_exchange::grant(config, lookup)?),
+    };
+    let clients: Arc<dyn idforge_oauth_core::ClientStore> = match client_filter {
+        Some(allow) => Arc::new(FilteredClients { clients, allow }),
+        None => Arc::new(clients),
+    };
+    let mut builder = builder
+        .clients(clients)
+        .grants(Arc::new(MemoryGrantStore::with_limits(
+            config.token_store.memory_limits(),
+        )))
         // Pushed authorization requests (RFC 9126), served by `handle_http` at /par.
         .pushed_requests(Arc::new(MemoryPushedRequestStore::new()))
+        // Login sessions: single sign-on, `sid`, and the end-session endpoint at /logout.
+        .sessions(Arc::new(MemorySessionStore::new()))
         .claims(users.clone())
         .passwords(passwords.clone())
         .keys(Arc::new(KeyRing::new(signer)))
         .grant_handler(device_flow.grant())
-        .grant_handler(Arc::new(crate::token_exchange::grant(config, lookup)?));
+        .grant_handler(exchange);
+    for h in handlers {
+        builder = builder.grant_handler(h);
+    }
     let provider = ciba
         .ciba
         .register(builder)
@@ -256,6 +349,12 @@ pub(crate) fn build_with(
         .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
         .unwrap_or("");
     let form_action = format!("{issuer_path}{}", cfg.authorization_path);
+    let logout_action = format!(
+        "{issuer_path}{}",
+        cfg.end_session_path.as_deref().unwrap_or_default()
+    );
+    let sessions =
+        crate::sessions::SessionHost::new(&cfg.issuer, issuer_path).ok_or(ServeError::Random)?;
     let oid4vci = prepared.map(|p| crate::oid4vci::Oid4vci::new(provider.ctx.clone(), p, config));
     let device = crate::device::Device::new(&provider, device_flow, issuer_path);
     Ok(OAuth {
@@ -263,9 +362,15 @@ pub(crate) fn build_with(
         provider,
         users: passwords,
         device,
-        sealer: Sealer::random().ok_or(ServeError::Random)?,
+        sealer: Sealer::with_ttl(config.login.ttl_seconds()).ok_or(ServeError::Random)?,
+        login: config.login,
+        login_limiter,
+        max_body: config.limits.max_body_bytes,
         form_action,
         ciba,
+        sessions,
+        logout_sealer: Sealer::random().ok_or(ServeError::Random)?,
+        logout_action,
     })
 }
 
@@ -277,6 +382,7 @@ pub(crate) fn routes(state: Arc<OAuth>) -> Router {
         .route(&authorization_path, get(authorize_get).post(authorize_post))
         .merge(crate::oid4vci::routes())
         .merge(crate::device::routes(state.clone()))
+        .merge(crate::logout::routes(&state))
         .fallback(endpoints)
         .with_state(state.clone());
     crate::ciba::routes(state).merge(oauth)
@@ -285,8 +391,9 @@ pub(crate) fn routes(state: Arc<OAuth>) -> Router {
 /// Every non-interactive endpoint, through `Provider::handle_http`.
 async fn endpoints(State(state): State<Arc<OAuth>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let Ok(bytes) = to_bytes(body, MAX_BODY).await else {
-        return (StatusCode::PAYLOAD_TOO_LARGE, "request too large").into_response();
+    let bytes = match crate::limits::read_body(body, state.max_body).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
     };
     let req = axum::http::Request::from_parts(parts, bytes.to_vec());
     let mut handlers: Vec<&dyn HttpEndpoints> = vec![&state.provider];
@@ -302,11 +409,16 @@ async fn endpoints(State(state): State<Arc<OAuth>>, req: Request) -> Response {
     (StatusCode::NOT_FOUND, "not found").into_response()
 }
 
-async fn authorize_get(State(state): State<Arc<OAuth>>, RawQuery(query): RawQuery) -> Response {
+async fn authorize_get(
+    State(state): State<Arc<OAuth>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let session = crate::sessions::current(&state, &headers).await;
     let i = state
         .provider
         .authorization
-        .start(query.unwrap_or_default().as_bytes(), None)
+        .start(query.unwrap_or_default().as_bytes(), session.as_ref())
         .await;
     interact(&state, i)
 }
@@ -382,7 +494,13 @@ fn altered() -> Response {
 /// POST to the authorization endpoint: the login form (`request`), the consent form
 /// (`consent`), or else an authorization request sent by POST (OIDC Core §3.1.2.1), which may
 /// carry a request object in `request` (a JWS or JWE, never shaped like a sealed value).
-async fn authorize_post(State(state): State<Arc<OAuth>>, body: Bytes) -> Response {
+async fn authorize_post(State(state): State<Arc<OAuth>>, req: Request) -> Response {
+    let address = crate::limits::client_addr(req.extensions()).map(|a| a.ip());
+    let headers = req.headers().clone();
+    let body = match crate::limits::read_body(req.into_body(), state.max_body).await {
+        Ok(b) => b,
+        Err(resp) => return resp,
+    };
     let params = match Params::parse(&body, &state.provider.ctx.config.limits) {
         Ok(p) => p,
         Err(e) => return error_page(&e),
@@ -396,27 +514,71 @@ async fn authorize_post(State(state): State<Arc<OAuth>>, body: Bytes) -> Respons
                 params.get("username").unwrap_or(""),
                 params.get("password").unwrap_or(""),
             );
-            login_answer(&state, sealed, username, password).await
+            let remember_me = params.get("remember_me").is_some();
+            login_answer(
+                &state,
+                &headers,
+                sealed,
+                username,
+                password,
+                remember_me,
+                address,
+            )
+            .await
         }
         _ => {
+            let session = crate::sessions::current(&state, &headers).await;
             let i = state
                 .provider
                 .authorization
-                .start_params(&params, None)
+                .start_params(&params, session.as_ref())
                 .await;
             interact(&state, i)
         }
     }
 }
 
-async fn login_answer(state: &OAuth, sealed: &str, username: &str, password: &str) -> Response {
+async fn login_answer(
+    state: &OAuth,
+    headers: &HeaderMap,
+    sealed: &str,
+    username: &str,
+    password: &str,
+    remember_me: bool,
+    address: Option<std::net::IpAddr>,
+) -> Response {
+    // Single use: a replayed login form (or one past `[login] pending_request_minutes`) is
+    // refused.
     let Some(request) =
         state
             .sealer
-            .open::<AuthorizationRequest>(Purpose::Login, sealed, now(state))
+            .open_once::<AuthorizationRequest>(Purpose::Login, sealed, now(state))
     else {
         return altered();
     };
+    let allowed = crate::login::allow_attempt(
+        state.login_limiter.as_ref(),
+        &state.login,
+        state.issuer(),
+        username,
+        address,
+        now(state),
+    )
+    .await;
+    if !allowed {
+        let mut resp = login_page(
+            state,
+            &request,
+            &request.client_id,
+            Some("too many sign-in attempts; try again later"),
+        );
+        *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        if let Ok(v) = state.login.attempt_window_seconds.to_string().parse() {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        return resp;
+    }
     let subject = match state.users.verify(username, password).await {
         Ok(Some(s)) => s,
         Ok(None) => {
@@ -429,22 +591,26 @@ async fn login_answer(state: &OAuth, sealed: &str, username: &str, password: &st
         }
         Err(e) => return error_page(&e),
     };
-    let mut session = Session::new(subject, now(state));
-    session.amr = vec!["pwd".into()];
+    // A session is recorded (and the cookie rotated) at every successful login.
+    let (session, cookie) = match crate::sessions::login(state, headers, subject, remember_me).await
+    {
+        Ok(s) => s,
+        Err(e) => return error_page(&e),
+    };
     let i = state
         .provider
         .authorization
         .resume(request, Decision::LoggedIn(session))
         .await;
-    interact(state, i)
+    crate::sessions::with_cookie(interact(state, i), cookie)
 }
 
 async fn consent_answer(state: &OAuth, sealed: &str, decision: Option<&str>) -> Response {
-    let Some((request, session)) =
-        state
-            .sealer
-            .open::<(AuthorizationRequest, Session)>(Purpose::Consent, sealed, now(state))
-    else {
+    let Some((request, session)) = state.sealer.open_once::<(AuthorizationRequest, Session)>(
+        Purpose::Consent,
+        sealed,
+        now(state),
+    ) else {
         return altered();
     };
     // Anything but an explicit approval is a refusal.
@@ -462,10 +628,14 @@ mod tests {
     use super::*;
     use crate::config::DEMO_CONFIG;
 
+    fn limiter() -> Arc<dyn AttemptLimiter> {
+        Arc::new(idforge_oauth_core::memory::MemoryAttemptLimiter::new())
+    }
+
     #[test]
     fn demo_config_builds() {
         let c = ServeConfig::from_toml(DEMO_CONFIG).expect("demo config");
-        let o = build(&c, "http://127.0.0.1:8080").expect("provider");
+        let o = build(&c, "http://127.0.0.1:8080", limiter()).expect("provider");
         let cfg = &o.provider.ctx.config;
         assert_eq!(cfg.issuer, "http://127.0.0.1:8080");
         assert!(cfg.grant_enabled("client_credentials"));
@@ -475,7 +645,7 @@ mod tests {
     #[test]
     fn issuer_from_the_file_wins_and_its_path_prefixes_the_form() {
         let c = ServeConfig::from_toml("issuer = \"https://op.example/tenant/\"").expect("toml");
-        let o = build(&c, "http://127.0.0.1:1").expect("provider");
+        let o = build(&c, "http://127.0.0.1:1", limiter()).expect("provider");
         assert_eq!(o.issuer(), "https://op.example/tenant");
         assert_eq!(o.form_action, "/tenant/authorize");
     }
@@ -498,12 +668,12 @@ mod tests {
         let c = ServeConfig::new()
             .with_client(ClientConfig::new("x").with_auth_method(ClientAuth::ClientSecretPost));
         assert!(matches!(
-            build(&c, "http://127.0.0.1:1"),
+            build(&c, "http://127.0.0.1:1", limiter()),
             Err(ServeError::Config(ConfigError::MissingClientSecret { .. }))
         ));
         let c = ServeConfig::new().with_client(ClientConfig::new("x").with_scopes(["nope"]));
         assert!(matches!(
-            build(&c, "http://127.0.0.1:1"),
+            build(&c, "http://127.0.0.1:1", limiter()),
             Err(ServeError::Config(ConfigError::UnsupportedScope { .. }))
         ));
     }

@@ -53,6 +53,7 @@ pub(crate) fn login(page: &Login<'_>) -> Response {
          <input type=\"hidden\" name=\"request\" value=\"{sealed}\"/>\
          <label>Username <input name=\"username\" autocomplete=\"username\" value=\"{hint}\"/></label>\
          <label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\"/></label>\
+         <label><input type=\"checkbox\" name=\"remember_me\" value=\"on\"/> Remember me</label>\
          <button type=\"submit\">Sign in</button></form></body></html>",
         client = escape(page.client_id),
         scopes = escape(page.scope),

@@ -1,13 +1,22 @@
 //! Sealed form values: a pending request travels in a hidden form field as base64url JSON with an
 //! expiry, MACed (HMAC-SHA-256) under a per-process key together with its purpose, so it cannot
-//! be altered, replayed after it expires, or used as a value of another form.
+//! be altered, replayed after it expires, or used as a value of another form. Each sealed value
+//! carries a random id; [`Sealer::open_once`] records it until the value expires, so a form
+//! (the login form's pending request) is accepted at most once.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
 
 use idforge_jose::crypto::{ct_eq, hmac, random_bytes, HashAlg};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-/// How long a sealed form value stays valid, in seconds.
+/// How long a sealed form value stays valid by default, in seconds.
 pub(crate) const SEAL_TTL: i64 = 600;
+
+/// Most ids of opened values remembered at once (each until its value expires); past it an
+/// `open_once` fails closed (the user reloads the form).
+const MAX_SPENT: usize = 1_000_000;
 
 /// What a sealed value is for; a value sealed for one purpose never opens for another.
 #[derive(Debug, Clone, Copy)]
@@ -16,6 +25,10 @@ pub(crate) enum Purpose {
     Login,
     /// The consent form's pending request and session.
     Consent,
+    /// The session cookie's `sid` (with a fresh nonce per login).
+    Session,
+    /// The logout confirmation form's pending end-session request.
+    Logout,
 }
 
 impl Purpose {
@@ -23,6 +36,8 @@ impl Purpose {
         match self {
             Purpose::Login => b"idforge-server login\0",
             Purpose::Consent => b"idforge-server consent\0",
+            Purpose::Session => b"idforge-server session\0",
+            Purpose::Logout => b"idforge-server logout\0",
         }
     }
 }
@@ -30,12 +45,18 @@ impl Purpose {
 #[derive(Serialize, Deserialize)]
 struct Envelope<T> {
     exp: i64,
+    /// A random id (base64url of 16 bytes): what [`Sealer::open_once`] remembers.
+    #[serde(default)]
+    id: String,
     value: T,
 }
 
 /// Seals and opens form values with one random key.
 pub(crate) struct Sealer {
     key: [u8; 32],
+    ttl: i64,
+    /// Ids of values opened with [`Sealer::open_once`], with their expiry.
+    spent: Mutex<HashMap<String, i64>>,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -47,9 +68,18 @@ impl std::fmt::Debug for Sealer {
 impl Sealer {
     /// A sealer with a fresh random key; `None` when the random source fails.
     pub(crate) fn random() -> Option<Sealer> {
+        Sealer::with_ttl(SEAL_TTL)
+    }
+
+    /// A sealer with a fresh random key whose values live `ttl` seconds.
+    pub(crate) fn with_ttl(ttl: i64) -> Option<Sealer> {
         let mut key = [0u8; 32];
         random_bytes(&mut key).ok()?;
-        Some(Sealer { key })
+        Some(Sealer {
+            key,
+            ttl,
+            spent: Mutex::default(),
+        })
     }
 
     fn mac(&self, purpose: Purpose, body: &str) -> Option<Vec<u8>> {
@@ -58,16 +88,30 @@ impl Sealer {
         hmac(HashAlg::Sha256, &self.key, &input).ok()
     }
 
-    /// `BODY.MAC`, both base64url; valid until `now + SEAL_TTL`. `None` only if the value
-    /// cannot be serialized or the MAC computed.
+    /// `BODY.MAC`, both base64url; valid until `now` plus the sealer's lifetime. `None` only if
+    /// the value cannot be serialized, the MAC computed or the random id drawn.
     pub(crate) fn seal<T: Serialize>(
         &self,
         purpose: Purpose,
         value: &T,
         now: i64,
     ) -> Option<String> {
+        self.seal_for(purpose, value, now, self.ttl)
+    }
+
+    /// [`seal`](Self::seal) valid for `ttl` seconds (the session cookie outlives a form).
+    pub(crate) fn seal_for<T: Serialize>(
+        &self,
+        purpose: Purpose,
+        value: &T,
+        now: i64,
+        ttl: i64,
+    ) -> Option<String> {
+        let mut id = [0u8; 16];
+        random_bytes(&mut id).ok()?;
         let json = serde_json::to_vec(&Envelope {
-            exp: now + SEAL_TTL,
+            exp: now.saturating_add(ttl),
+            id: idforge_jose::b64::encode(id),
             value,
         })
         .ok()?;
@@ -83,6 +127,15 @@ impl Sealer {
         sealed: &str,
         now: i64,
     ) -> Option<T> {
+        self.envelope(purpose, sealed, now).map(|e| e.value)
+    }
+
+    fn envelope<T: DeserializeOwned>(
+        &self,
+        purpose: Purpose,
+        sealed: &str,
+        now: i64,
+    ) -> Option<Envelope<T>> {
         let (body, mac) = sealed.split_once('.')?;
         let mac = idforge_jose::b64::decode(mac, "mac").ok()?;
         if !ct_eq(&self.mac(purpose, body)?, &mac) {
@@ -90,7 +143,33 @@ impl Sealer {
         }
         let json = idforge_jose::b64::decode(body, "sealed").ok()?;
         let envelope: Envelope<T> = serde_json::from_slice(&json).ok()?;
-        (now < envelope.exp).then_some(envelope.value)
+        (now < envelope.exp).then_some(envelope)
+    }
+
+    /// [`Sealer::open`], at most once per sealed value: the value's id is remembered until it
+    /// expires, and a second opening (a replayed form) is `None`. Atomic: of concurrent
+    /// openings of one value, exactly one succeeds.
+    pub(crate) fn open_once<T: DeserializeOwned>(
+        &self,
+        purpose: Purpose,
+        sealed: &str,
+        now: i64,
+    ) -> Option<T> {
+        let envelope = self.envelope::<T>(purpose, sealed, now)?;
+        if envelope.id.is_empty() {
+            return None;
+        }
+        let mut spent = self.spent.lock().unwrap_or_else(|e| e.into_inner());
+        if spent.len() >= MAX_SPENT {
+            spent.retain(|_, exp| now < *exp);
+            if spent.len() >= MAX_SPENT {
+                return None;
+            }
+        }
+        if spent.insert(envelope.id, envelope.exp).is_some() {
+            return None;
+        }
+        Some(envelope.value)
     }
 
     /// Whether `value` has the shape of a sealed value (exactly one `.`), as opposed to a
@@ -132,6 +211,45 @@ mod tests {
             None
         );
         assert_eq!(s.open::<String>(Purpose::Login, "garbage", 1_000), None);
+    }
+
+    #[test]
+    fn open_once_accepts_a_value_once_and_honours_the_lifetime() {
+        let s = Sealer::with_ttl(60).unwrap();
+        let sealed = s.seal(Purpose::Login, &"pending", 1_000).unwrap();
+        assert_eq!(
+            s.open_once::<String>(Purpose::Login, &sealed, 1_000)
+                .as_deref(),
+            Some("pending")
+        );
+        assert_eq!(s.open_once::<String>(Purpose::Login, &sealed, 1_001), None);
+        let fresh = s.seal(Purpose::Login, &"pending", 1_000).unwrap();
+        assert_ne!(fresh, sealed, "every sealing has its own id");
+        assert_eq!(s.open_once::<String>(Purpose::Login, &fresh, 1_060), None);
+        assert!(s
+            .open_once::<String>(Purpose::Login, &fresh, 1_059)
+            .is_some());
+    }
+
+    #[test]
+    fn concurrent_openings_of_one_value_succeed_exactly_once() {
+        let s = std::sync::Arc::new(Sealer::random().unwrap());
+        let sealed = std::sync::Arc::new(s.seal(Purpose::Login, &"pending", 1_000).unwrap());
+        let handles: Vec<_> = (0..128)
+            .map(|_| {
+                let (s, sealed) = (s.clone(), sealed.clone());
+                std::thread::spawn(move || {
+                    s.open_once::<String>(Purpose::Login, &sealed, 1_000)
+                        .is_some()
+                })
+            })
+            .collect();
+        let won = handles
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .filter(|ok| *ok)
+            .count();
+        assert_eq!(won, 1);
     }
 
     #[test]

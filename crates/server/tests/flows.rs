@@ -133,7 +133,20 @@ async fn prompt_consent_shows_the_consent_page() {
         Some("access_denied")
     );
 
-    // Approve: a code that redeems for tokens with the consented scopes.
+    // The answered consent form is spent: replaying it (to approve after all) is refused.
+    let r = post_form(
+        &app,
+        "/authorize",
+        &[],
+        &format!("consent={}&decision=approve", enc(&sealed)),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("altered or expired"), "{}", r.body);
+
+    // Approve (a fresh form): a code that redeems for tokens with the consented scopes.
+    let consent = sign_in(&app, &uri).await;
+    let sealed = hidden(&consent.body, "consent");
     let r = post_form(
         &app,
         "/authorize",

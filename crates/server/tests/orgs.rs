@@ -2,13 +2,14 @@
 //! clients' `shared_with`, the organization switch, the JSON management API (a future share
 //! reaching an organization created live, moves, disabling, share/patch/unshare), and a
 //! self-issuing organization at `{issuer}/o/{org_id}`, organization claims on
-//! authorization-code tokens (its own issuer's, and the `organization` parameter's at the root).
+//! authorization-code, device-code and CIBA tokens (its own issuer's, and the `organization`
+//! parameter's at the root), and organizations becoming issuers (and ceasing to) at run time.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
 use base64::Engine;
-use common::{call, enc, get, hidden, param, post_form, Resp, CHALLENGE, VERIFIER};
+use common::{basic, call, enc, get, hidden, param, post_form, Resp, CHALLENGE, VERIFIER};
 use idforge_server::ServeConfig;
 use serde_json::{json, Value};
 
@@ -58,6 +59,18 @@ client_secret = "partner-app-secret"
 organization = "partner"
 grant_types = ["password", "client_credentials", "authorization_code"]
 redirect_uris = ["http://127.0.0.1:3000/callback"]
+
+[[clients]]
+client_id = "partner-dev"
+client_secret = "partner-dev-secret"
+organization = "partner"
+grant_types = ["urn:ietf:params:oauth:grant-type:device_code", "urn:openid:params:grant-type:ciba"]
+
+[[clients]]
+client_id = "eu-app"
+client_secret = "eu-app-secret"
+organization = "eu"
+grant_types = ["password"]
 
 [[users]]
 username = "alice"
@@ -457,9 +470,20 @@ async fn a_self_issuing_organization_has_its_own_issuer() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
+    let c = payload(r.json()["access_token"].as_str().unwrap());
+    assert_eq!(c["iss"], "http://idp.test/o/partner");
+    // Scoped to the organization, as its codes are.
     assert_eq!(
-        payload(r.json()["access_token"].as_str().unwrap())["iss"],
-        "http://idp.test/o/partner"
+        (
+            c["org_id"].clone(),
+            c["user_org"].clone(),
+            c["roles"].clone()
+        ),
+        (json!("partner"), json!("partner"), json!([]))
+    );
+    assert_eq!(
+        payload(r.json()["id_token"].as_str().unwrap())["org_handle"],
+        "partner"
     );
     let r = token(
         &app,
@@ -480,8 +504,12 @@ async fn a_self_issuing_organization_has_its_own_issuer() {
     assert_eq!(r.status, 200, "{}", r.body);
     let c = payload(r.json()["access_token"].as_str().unwrap());
     assert_eq!(
-        (c["iss"].clone(), c["sub"].clone()),
-        (json!("http://idp.test/o/partner"), json!("partner-app"))
+        (c["iss"].clone(), c["sub"].clone(), c["org_id"].clone()),
+        (
+            json!("http://idp.test/o/partner"),
+            json!("partner-app"),
+            json!("partner")
+        )
     );
     // Only the organization's members log in at its issuer, as the stores say at login time:
     // a share made through the API lets bob in.
@@ -735,6 +763,9 @@ mod per_organization_trust {
                 "[[users]]\nusername = \"{user}\"\npassword = \"pw\"\norganization = \"{org}\"\n[users.claims]\nemail = \"{user}@example.com\"\n"
             ));
         }
+        config.push_str(
+            "[[clients]]\nclient_id = \"admin\"\nclient_secret = \"admin-secret\"\ngrant_types = [\"client_credentials\"]\nscopes = [\"org_admin\"]\n",
+        );
         let config = ServeConfig::from_toml(&config).unwrap();
         let state = idforge_server::build(&config, "http://127.0.0.1:1").unwrap();
         (idforge_server::router(&state), corp, xk)
@@ -804,6 +835,71 @@ mod per_organization_trust {
         assert_eq!(r.json()["error"], "invalid_grant");
     }
 
+    #[tokio::test]
+    async fn trust_lists_follow_the_tree_as_it_is_now() {
+        let (app, _, xk) = setup();
+        let x_token = |user: &str| {
+            subject_token(
+                &xk,
+                "x-1",
+                "https://x-idp.example",
+                &format!("{user}@example.com"),
+            )
+        };
+        assert_eq!(
+            exchange(&app, "/o/x-sub", "xs-rp", &x_token("xsu"))
+                .await
+                .status,
+            200
+        );
+        // x-sub moved under y: it no longer inherits x's issuer...
+        let admin = admin_token(&app).await;
+        let r = api(
+            &app,
+            "PATCH",
+            "/api/organizations/x-sub",
+            &admin,
+            json!({"parent": "y"}),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = exchange(&app, "/o/x-sub", "xs-rp", &x_token("xsu")).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert_eq!(r.json()["error"], "invalid_request");
+        // ...until it is moved back.
+        let r = api(
+            &app,
+            "PATCH",
+            "/api/organizations/x-sub",
+            &admin,
+            json!({"parent": "x"}),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            exchange(&app, "/o/x-sub", "xs-rp", &x_token("xsu"))
+                .await
+                .status,
+            200
+        );
+        // y moved under x inherits it at once (for y's own members).
+        let r = api(
+            &app,
+            "PATCH",
+            "/api/organizations/y",
+            &admin,
+            json!({"parent": "x"}),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let r = exchange(&app, "/o/y", "y-rp", &x_token("yu")).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(
+            payload(r.json()["access_token"].as_str().unwrap())["sub"],
+            "yu"
+        );
+    }
+
     #[test]
     fn organization_trusted_issuers_are_validated() {
         let e = ServeConfig::from_toml(
@@ -865,10 +961,11 @@ async fn discovery_at_the_root_routes_to_the_organizations_issuer() {
     );
     let r = post_form(&app, "/o/partner/authorize", &[], &body).await;
     assert_ne!(r.status, 303, "{}", r.body);
-    // ...while pat gets a code from the organization's issuer.
+    // ...while pat gets a code from the organization's issuer (with the form shown again: each
+    // login form is accepted once).
     let body = format!(
         "request={}&username=pat&password=pw",
-        enc(&hidden(&page.body, "request"))
+        enc(&hidden(&r.body, "request"))
     );
     let r = post_form(&app, "/o/partner/authorize", &[], &body).await;
     assert_eq!(r.status, 303, "{}", r.body);
@@ -913,4 +1010,297 @@ async fn discovery_refusals_are_clear_errors() {
     // Without discovery parameters the root's endpoint answers as before (its login page).
     let r = get(&app, &discovery_uri("app", "&login_hint=alice")).await;
     assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// The discovery document of `/o/{org}` (status, key id of its JWKS).
+async fn org_issuer(app: &axum::Router, org: &str) -> (u16, Option<String>) {
+    let d = get(app, &format!("/o/{org}/.well-known/openid-configuration")).await;
+    if d.status != 200 {
+        return (d.status, None);
+    }
+    assert_eq!(d.json()["issuer"], format!("http://idp.test/o/{org}"));
+    let keys = get(app, &format!("/o/{org}/jwks.json")).await.json();
+    (200, keys["keys"][0]["kid"].as_str().map(str::to_owned))
+}
+
+#[tokio::test]
+async fn organizations_become_issuers_at_run_time() {
+    let app = app();
+    let admin = admin_token(&app).await;
+    assert_eq!(org_issuer(&app, "newco").await.0, 404);
+    // Created through the API with `issuer = "self"`: its issuer is served at once, with its
+    // own key.
+    let r = api(
+        &app,
+        "POST",
+        "/api/organizations",
+        &admin,
+        json!({"id": "newco", "name": "NewCo", "handle": "newco", "issuer": "self"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["issuer"], "self");
+    let (status, kid) = org_issuer(&app, "newco").await;
+    assert_eq!(status, 200);
+    let kid = kid.unwrap();
+    let (_, partner_kid) = org_issuer(&app, "partner").await;
+    let root_kid = get(&app, "/jwks.json").await.json()["keys"][0]["kid"].clone();
+    assert_ne!(Some(kid.clone()), partner_kid);
+    assert_ne!(json!(kid), root_kid);
+    // Its authorization endpoint answers too (no client of its own: a clear error page).
+    let r = get(
+        &app,
+        "/o/newco/authorize?response_type=code&client_id=app&scope=openid",
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    // A self-issuing organization below it; disabling newco takes both away, enabling brings
+    // both back with the same keys.
+    let r = api(
+        &app,
+        "POST",
+        "/api/organizations",
+        &admin,
+        json!({"id": "newco-lab", "name": "NewCo Lab", "handle": "newco-lab", "parent": "newco", "issuer": "self"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (_, lab_kid) = org_issuer(&app, "newco-lab").await;
+    let patch = |body: Value| api(&app, "PATCH", "/api/organizations/newco", &admin, body);
+    assert_eq!(patch(json!({"status": "disabled"})).await.status, 200);
+    assert_eq!(org_issuer(&app, "newco").await.0, 404);
+    assert_eq!(org_issuer(&app, "newco-lab").await.0, 404);
+    assert_eq!(patch(json!({"status": "active"})).await.status, 200);
+    assert_eq!(org_issuer(&app, "newco").await, (200, Some(kid.clone())));
+    assert_eq!(org_issuer(&app, "newco-lab").await, (200, lab_kid));
+    // Back to the root issuer: no issuer of its own (404), and again.
+    assert_eq!(patch(json!({"issuer": "root"})).await.status, 200);
+    assert_eq!(org_issuer(&app, "newco").await.0, 404);
+    assert_eq!(patch(json!({"issuer": "self"})).await.status, 200);
+    assert_eq!(org_issuer(&app, "newco").await.0, 200);
+    // The root is always the root issuer.
+    let r = api(
+        &app,
+        "PATCH",
+        "/api/organizations/root",
+        &admin,
+        json!({"issuer": "self"}),
+    )
+    .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(r.json()["error"], "root_organization");
+    // Deleting: only empty organizations (409 while newco-lab is below newco); the issuer is
+    // gone, and an organization created again under the same id gets a new key.
+    let delete = |id: &'static str| {
+        let (app, admin) = (&app, &admin);
+        async move {
+            let path = format!("/api/organizations/{id}");
+            api(app, "DELETE", &path, admin, json!({})).await
+        }
+    };
+    assert_eq!(delete("newco").await.status, 409);
+    assert_eq!(delete("newco-lab").await.status, 204);
+    assert_eq!(org_issuer(&app, "newco-lab").await.0, 404);
+    assert_eq!(delete("newco").await.status, 204);
+    assert_eq!(org_issuer(&app, "newco").await.0, 404);
+    assert_eq!(
+        api(&app, "GET", "/api/organizations/newco", &admin, json!({}))
+            .await
+            .status,
+        404
+    );
+    let r = api(
+        &app,
+        "POST",
+        "/api/organizations",
+        &admin,
+        json!({"id": "newco", "name": "NewCo", "handle": "newco", "issuer": "self"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (status, again) = org_issuer(&app, "newco").await;
+    assert_eq!(status, 200);
+    assert_ne!(again, Some(kid));
+    // The API needs org_admin.
+    let r = api(
+        &app,
+        "DELETE",
+        "/api/organizations/newco",
+        "Bearer nope",
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+}
+
+#[tokio::test]
+async fn applications_follow_their_organizations_issuer_live() {
+    let app = app();
+    let admin = admin_token(&app).await;
+    // eu uses the root issuer: its application gets tokens at the root, eu has no issuer.
+    let body = "grant_type=password&username=alice&password=pw&scope=openid";
+    let r = token(&app, "/token", "eu-app", body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        payload(r.json()["access_token"].as_str().unwrap())["iss"],
+        "http://idp.test"
+    );
+    assert_eq!(org_issuer(&app, "eu").await.0, 404);
+    // Made its own issuer: the application moves there (alice is shared into eu) and is no
+    // longer served at the root.
+    let r = api(
+        &app,
+        "PATCH",
+        "/api/organizations/eu",
+        &admin,
+        json!({"issuer": "self"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = token(&app, "/o/eu/token", "eu-app", body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        payload(r.json()["access_token"].as_str().unwrap())["iss"],
+        "http://idp.test/o/eu"
+    );
+    assert_eq!(
+        token(&app, "/token", "eu-app", body).await.json()["error"],
+        "invalid_client"
+    );
+    // Only eu's members log in there.
+    let bob = "grant_type=password&username=bob&password=pw";
+    assert_eq!(
+        token(&app, "/o/eu/token", "eu-app", bob).await.json()["error"],
+        "invalid_grant"
+    );
+    // A root application is never served at eu's issuer.
+    assert_eq!(
+        token(&app, "/o/eu/token", "app", body).await.json()["error"],
+        "invalid_client"
+    );
+    // And back.
+    let r = api(
+        &app,
+        "PATCH",
+        "/api/organizations/eu",
+        &admin,
+        json!({"issuer": "root"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(token(&app, "/token", "eu-app", body).await.status, 200);
+    assert_eq!(org_issuer(&app, "eu").await.0, 404);
+}
+
+/// The claims of the access and ID tokens of a token response at partner's issuer.
+fn partner_claims(t: &Value) -> (Value, Value) {
+    let at = payload(t["access_token"].as_str().unwrap());
+    let id = payload(t["id_token"].as_str().unwrap());
+    assert_eq!(at["iss"], "http://idp.test/o/partner");
+    (at, id)
+}
+
+#[tokio::test]
+async fn device_code_tokens_at_an_organizations_issuer_carry_it() {
+    let app = app();
+    let client = "client_id=partner-dev&client_secret=partner-dev-secret";
+    let r = post_form(
+        &app,
+        "/o/partner/device_authorization",
+        &[],
+        &format!("{client}&scope=openid"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (dc, uc) = (
+        r.json()["device_code"].as_str().unwrap().to_owned(),
+        r.json()["user_code"].as_str().unwrap().to_owned(),
+    );
+    assert!(r.json()["verification_uri"]
+        .as_str()
+        .unwrap()
+        .starts_with("http://idp.test/o/partner/"));
+    let ok = post_form(
+        &app,
+        "/o/partner/device",
+        &[],
+        &format!(
+            "user_code={}&username=pat&password=pw&decision=approve",
+            enc(&uc)
+        ),
+    )
+    .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let body = format!(
+        "grant_type={}&device_code={}&{client}",
+        enc("urn:ietf:params:oauth:grant-type:device_code"),
+        enc(&dc)
+    );
+    let r = post_form(&app, "/o/partner/token", &[], &body).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (at, id) = partner_claims(&r.json());
+    for c in [&at, &id] {
+        assert_eq!(c["org_id"], "partner");
+        assert_eq!(c["org_name"], "Partner");
+        assert_eq!(c["org_handle"], "partner");
+        assert_eq!(c["user_org"], "partner");
+        assert_eq!(c["roles"], json!([]));
+    }
+}
+
+/// A CIBA request at partner's issuer for `user`, approved by that user on the approval
+/// pages; the poll's answer.
+async fn partner_ciba(app: &axum::Router, user: &str) -> Resp {
+    let auth = basic("partner-dev", "partner-dev-secret");
+    let r = post_form(
+        app,
+        "/o/partner/bc-authorize",
+        &[("authorization", &auth)],
+        &format!("scope=openid&login_hint={user}"),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let j = r.json();
+    let auth_url = j["auth_url"].as_str().unwrap();
+    let path = auth_url.strip_prefix("http://idp.test").unwrap();
+    assert!(path.starts_with("/o/partner/"), "{path}");
+    let page = get(app, path).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let action = path.split('?').next().unwrap();
+    let body = format!(
+        "request={}&username={user}&password=pw",
+        enc(&hidden(&page.body, "request"))
+    );
+    let approval = post_form(app, action, &[], &body).await;
+    assert_eq!(approval.status, 200, "{}", approval.body);
+    let body = format!(
+        "consent={}&decision=approve",
+        enc(&hidden(&approval.body, "consent"))
+    );
+    let done = post_form(app, action, &[], &body).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let body = format!(
+        "grant_type={}&auth_req_id={}",
+        enc("urn:openid:params:grant-type:ciba"),
+        j["auth_req_id"].as_str().unwrap()
+    );
+    post_form(app, "/o/partner/token", &[("authorization", &auth)], &body).await
+}
+
+#[tokio::test]
+async fn ciba_tokens_at_an_organizations_issuer_carry_it() {
+    let app = app();
+    let r = partner_ciba(&app, "pat").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (at, id) = partner_claims(&r.json());
+    for c in [&at, &id] {
+        assert_eq!(c["org_id"], "partner");
+        assert_eq!(c["org_handle"], "partner");
+        assert_eq!(c["user_org"], "partner");
+        assert_eq!(c["roles"], json!([]));
+    }
+    // bob is no member of partner: the approved request yields no token there (CIBA §11).
+    let r = partner_ciba(&app, "bob").await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.json()["error"], "access_denied");
 }

@@ -26,6 +26,7 @@ use crate::pushed_request;
 use crate::records::{CodeBinding, Grant, TokenContents, TokenKind, TokenRecord, TokenState};
 use crate::request_object::request_object_params;
 use crate::secret::{random_token, TokenHash, SECRET_BYTES};
+use crate::session::SessionRecord;
 
 /// What the host knows about the user's login session.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -42,6 +43,12 @@ pub struct Session {
     pub sid: Option<String>,
     /// Scopes this user already granted to the requesting client (the host's consent record).
     pub consented_scopes: Vec<String>,
+    /// An interaction the host must have the user complete before this session may be used
+    /// silently (new terms to accept, an expired password, ...), named for the host's page.
+    /// Under `prompt=none` it is `interaction_required` (OIDC Core §3.1.2.6); otherwise the
+    /// host gets [`Interaction::Login`] and shows that page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_interaction: Option<String>,
 }
 
 impl Session {
@@ -53,6 +60,106 @@ impl Session {
             ..Session::default()
         }
     }
+
+    /// The session a stored login session stands for, with the scopes the user already
+    /// consented to for the requesting client (the host's consent record). Codes issued with
+    /// it are recorded in the stored session (its clients and grants), and their ID tokens
+    /// carry its `sid` (Front-Channel Logout 1.0 §3, Back-Channel Logout 1.0 §2.1).
+    pub fn from_record(record: &SessionRecord, consented_scopes: Vec<String>) -> Session {
+        Session {
+            subject: record.subject.clone(),
+            auth_time: record.auth_time,
+            acr: record.acr.clone(),
+            amr: record.amr.clone(),
+            sid: Some(record.sid.clone()),
+            consented_scopes,
+            required_interaction: None,
+        }
+    }
+}
+
+/// What the authorization endpoint does next with a validated request and the user's session,
+/// decided without I/O by [`next_step`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum NextStep {
+    /// Authenticate the user (no session, `prompt=login`, `max_age` exceeded, another user
+    /// than the `id_token_hint` names, a required `acr` not reached), or let the host complete
+    /// the session's required interaction.
+    Login,
+    /// Ask for consent (`prompt=consent`, or scopes not consented yet).
+    Consent,
+    /// Issue the code: single sign-on.
+    Issue,
+    /// `prompt=none` and an interaction is needed: the error to return (OIDC Core §3.1.2.6).
+    Fail(Error),
+}
+
+/// OIDC Core §3.1.2.1 / §3.1.2.3: re-authenticate on `prompt=login` (or `select_account`), a
+/// session older than `max_age`, a session of another user than the `id_token_hint` names, or
+/// one that has not reached an essential `acr` (§5.5.1.1); let the host complete a
+/// [`Session::required_interaction`]; ask consent on `prompt=consent` or when scopes are not
+/// consented yet; otherwise single sign-on. Under `prompt=none` (§3.1.2.6) each needed
+/// interaction is an error instead: `login_required` for a login (step-up included),
+/// `interaction_required` for the host's pending interaction, `consent_required` for
+/// consent.
+pub fn next_step(
+    request: &AuthorizationRequest,
+    client: &Client,
+    session: Option<&Session>,
+    now: i64,
+) -> NextStep {
+    let none = request.prompt.contains(&Prompt::None);
+    let Some(s) = session else {
+        return if none {
+            NextStep::Fail(Error::LoginRequired("the user must authenticate".into()))
+        } else {
+            NextStep::Login
+        };
+    };
+    let reauth = request.prompt.contains(&Prompt::Login)
+        || request.prompt.contains(&Prompt::SelectAccount)
+        || request
+            .max_age
+            .is_some_and(|max| now.saturating_sub(s.auth_time) > max);
+    match session_mismatch(request, s) {
+        Some(Error::LoginRequired(_)) if none => {
+            return NextStep::Fail(Error::LoginRequired(
+                "the user named by id_token_hint is not the one logged in".into(),
+            ))
+        }
+        // §5.5.1.1: authenticating again may reach the required `acr`.
+        Some(_) if none => {
+            return NextStep::Fail(Error::LoginRequired(
+                "the session has not reached a required acr".into(),
+            ))
+        }
+        Some(_) => return NextStep::Login,
+        None => {}
+    }
+    if s.required_interaction.is_some() && !reauth {
+        return if none {
+            NextStep::Fail(Error::InteractionRequired(
+                "the user must complete an interaction first".into(),
+            ))
+        } else {
+            NextStep::Login
+        };
+    }
+    if reauth {
+        return if none {
+            NextStep::Fail(Error::LoginRequired("the user must authenticate".into()))
+        } else {
+            NextStep::Login
+        };
+    }
+    if needs_consent(client, request, s) {
+        return if none {
+            NextStep::Fail(Error::ConsentRequired("the user must consent".into()))
+        } else {
+            NextStep::Consent
+        };
+    }
+    NextStep::Issue
 }
 
 /// The user's answer, given to [`AuthorizationEndpoint::resume`].
@@ -639,8 +746,8 @@ impl AuthorizationEndpoint {
             .ok_or_else(|| bad("has no `sub`"))
     }
 
-    /// OIDC Core §3.1.2.3: re-authenticate on `prompt=login` or a session older than
-    /// `max_age`; §3.1.2.6: under `prompt=none` every needed interaction is an error instead.
+    /// Decides ([`next_step`]), then acts: a login or consent interaction, an error
+    /// redirect, or the code.
     async fn decide(
         &self,
         request: AuthorizationRequest,
@@ -652,52 +759,20 @@ impl AuthorizationEndpoint {
             mode: request.response_mode,
             state: request.state.clone(),
         };
-        let none = request.prompt.contains(&Prompt::None);
         let now = self.ctx.clock.now();
-        let needs_login = match session {
-            None => true,
-            Some(s) => {
-                request.prompt.contains(&Prompt::Login)
-                    || request.prompt.contains(&Prompt::SelectAccount)
-                    || request
-                        .max_age
-                        .is_some_and(|max| now.saturating_sub(s.auth_time) > max)
-                    // §3.1.2.1: another user than the hint names is logged in;
-                    // §5.5.1.1: the session has not reached a required `acr`.
-                    || session_mismatch(&request, s).is_some()
-            }
-        };
-        match session {
-            _ if needs_login => {
-                if none {
-                    return error_redirect(
-                        &self.ctx,
-                        &target,
-                        Error::LoginRequired("the user must authenticate".into()),
-                    );
-                }
-                Interaction::Login {
-                    client_id: request.client_id.clone(),
-                    request: Box::new(request),
-                }
-            }
-            Some(session) => {
-                if needs_consent(client, &request, session) {
-                    if none {
-                        return error_redirect(
-                            &self.ctx,
-                            &target,
-                            Error::ConsentRequired("the user must consent".into()),
-                        );
-                    }
-                    return Interaction::Consent {
-                        request: Box::new(request),
-                        session: session.clone(),
-                    };
-                }
+        match (next_step(&request, client, session, now), session) {
+            (NextStep::Issue, Some(session)) => {
                 self.issue(&request, client, session, &target).await
             }
-            None => Interaction::ShowError(Error::internal("unreachable: no session")),
+            (NextStep::Consent, Some(session)) => Interaction::Consent {
+                request: Box::new(request),
+                session: session.clone(),
+            },
+            (NextStep::Fail(e), _) => error_redirect(&self.ctx, &target, e),
+            (NextStep::Login | NextStep::Issue | NextStep::Consent, _) => Interaction::Login {
+                client_id: request.client_id.clone(),
+                request: Box::new(request),
+            },
         }
     }
 
@@ -711,6 +786,14 @@ impl AuthorizationEndpoint {
         target: &ErrorTarget,
     ) -> Interaction {
         match self.issue_code(request, client, session).await {
+            // The stored session ended while the user was here: log in again (or, under
+            // `prompt=none`, answer `login_required`).
+            Err(Error::LoginRequired(_)) if !request.prompt.contains(&Prompt::None) => {
+                Interaction::Login {
+                    client_id: request.client_id.clone(),
+                    request: Box::new(request.clone()),
+                }
+            }
             Ok(code) => {
                 let mut params = vec![("code".to_owned(), code)];
                 if let Some(state) = &request.state {
@@ -771,6 +854,13 @@ impl AuthorizationEndpoint {
             }),
             state: TokenState::Active,
         };
+        // The session's logout fans out to this client and revokes this grant.
+        if let (Some(store), Some(sid)) = (&ctx.sessions, &session.sid) {
+            store
+                .record_grant(sid, &request.client_id, &grant.id, now)
+                .await?
+                .ok_or_else(|| Error::LoginRequired("the login session has ended".into()))?;
+        }
         ctx.grants.create_grant(grant).await?;
         ctx.grants.insert_token(record).await?;
         Ok(code)

@@ -191,6 +191,19 @@ impl DiscoveryEndpoint {
                 json!(enc),
             );
         }
+        // RP-Initiated Logout 1.0 §3.1, Front-Channel Logout 1.0 §3, Back-Channel Logout 1.0
+        // §2.1: advertised when sessions are kept and the endpoint is served.
+        if let (Some(p), true) = (&cfg.end_session_path, ctx.sessions.is_some()) {
+            m.insert("end_session_endpoint".into(), json!(cfg.url(p)));
+            for name in [
+                "frontchannel_logout_supported",
+                "frontchannel_logout_session_supported",
+                "backchannel_logout_supported",
+                "backchannel_logout_session_supported",
+            ] {
+                m.insert(name.into(), json!(true));
+            }
+        }
         if let Some(p) = &cfg.introspection_path {
             m.insert("introspection_endpoint".into(), json!(cfg.url(p)));
             // RFC 7662 §2.1: public clients may not introspect.

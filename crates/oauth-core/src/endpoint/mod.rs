@@ -5,8 +5,10 @@
 pub mod authorize;
 pub mod device;
 pub mod discovery;
+pub mod end_session;
 pub mod introspect;
 pub mod par;
 pub mod revoke;
+pub mod sessions;
 pub mod token;
 pub mod userinfo;

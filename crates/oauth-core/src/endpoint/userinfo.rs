@@ -30,6 +30,43 @@ pub fn bearer_token(authorization: &str) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// What an `Authorization` header says about bearer credentials (RFC 6750 §2.1, §3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BearerCredentials<'a> {
+    /// No bearer credentials: another scheme (answered with a bare `Bearer` challenge).
+    Absent,
+    /// The `Bearer` scheme without a well-formed `b64token` (empty, several values, characters
+    /// outside the token68 alphabet): RFC 6750 §3.1 `invalid_request`, 400.
+    Malformed,
+    /// A well-formed token.
+    Token(&'a str),
+}
+
+/// Parses an `Authorization` header for the `Bearer` scheme (case-insensitive), checking the
+/// token against RFC 6750 §2.1 `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" /
+/// "/" ) *"="`.
+pub fn parse_bearer(authorization: &str) -> BearerCredentials<'_> {
+    let header = authorization.trim();
+    let (scheme, rest) = match header.split_once(' ') {
+        Some((s, r)) => (s, r.trim()),
+        None => (header, ""),
+    };
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return BearerCredentials::Absent;
+    }
+    let body = rest.trim_end_matches('=');
+    let well_formed = !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b));
+    if well_formed {
+        BearerCredentials::Token(rest)
+    } else {
+        BearerCredentials::Malformed
+    }
+}
+
 /// The UserInfo endpoint.
 #[derive(Debug, Clone)]
 pub struct UserInfoEndpoint {
@@ -110,5 +147,25 @@ mod tests {
         assert_eq!(bearer_token("Basic abc"), None);
         assert_eq!(bearer_token("Bearer "), None);
         assert_eq!(bearer_token(""), None);
+    }
+
+    #[test]
+    fn malformed_bearer_credentials_are_told_from_absent_ones() {
+        use BearerCredentials::*;
+        assert_eq!(parse_bearer("Bearer abc-._~+/=="), Token("abc-._~+/=="));
+        assert_eq!(parse_bearer("bearer  abc "), Token("abc"));
+        assert_eq!(parse_bearer("Basic YTpi"), Absent);
+        assert_eq!(parse_bearer(""), Absent);
+        for bad in [
+            "Bearer",
+            "Bearer ",
+            "Bearer a b",
+            "Bearer a,b",
+            "Bearer ==",
+            "Bearer a=b",
+            "Bearer \"a\"",
+        ] {
+            assert_eq!(parse_bearer(bad), Malformed, "{bad}");
+        }
     }
 }

@@ -247,7 +247,8 @@ impl GrantHandler for DeviceCodeGrant {
             }
         };
         let id = random_token(ctx.rng.as_ref(), 16)?;
-        let grant = grant_of(ctx, id, &authorization, &approval, now);
+        let mut grant = grant_of(ctx, id, &authorization, &approval, now);
+        super::shape_decoupled_grant(ctx, client, DEVICE_CODE_GRANT_TYPE, &mut grant).await?;
         if persists(ctx, client) {
             ctx.grants.create_grant(grant.clone()).await?;
         }

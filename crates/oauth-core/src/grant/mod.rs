@@ -112,6 +112,22 @@ impl GrantRegistry {
     }
 }
 
+/// Runs every authorization extension's
+/// [`shape_decoupled_grant`](crate::ports::AuthorizationExtension::shape_decoupled_grant) on
+/// the grant of a decoupled flow (`grant_type`: RFC 8628 device code, CIBA), in registration
+/// order, before the grant is stored and its tokens issued.
+pub async fn shape_decoupled_grant(
+    ctx: &Context,
+    client: &Client,
+    grant_type: &str,
+    grant: &mut crate::records::Grant,
+) -> Result<()> {
+    for ext in &ctx.authorization_extensions {
+        ext.shape_decoupled_grant(client, grant_type, grant).await?;
+    }
+    Ok(())
+}
+
 /// Whether to issue a refresh token: the provider and the client both allow the grant.
 pub fn wants_refresh(config: &Config, client: &Client) -> bool {
     config.grant_enabled(grant_type::REFRESH_TOKEN)

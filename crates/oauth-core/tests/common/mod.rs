@@ -7,7 +7,8 @@ use idforge_jose::{
     crypto::EcCurve, FixedClock, JwkSet, JwsAlgorithm, Key, KeyRing, KeySpec, LocalSigner,
 };
 use idforge_oauth_core::memory::{
-    MemoryClientStore, MemoryGrantStore, MemoryPushedRequestStore, MemoryUserStore,
+    MemoryClientStore, MemoryGrantStore, MemoryPushedRequestStore, MemorySessionStore,
+    MemoryUserStore,
 };
 use idforge_oauth_core::{
     AuthorizationResponse, Client, ClientAuthMethod, Config, Interaction, OsRng, Provider, Session,
@@ -38,6 +39,15 @@ pub fn env() -> Env {
 }
 
 pub fn env_with(config: Config) -> Env {
+    env_built(config, None)
+}
+
+/// A provider keeping login sessions in `sessions` (single sign-on and logout).
+pub fn env_with_sessions(config: Config, sessions: Arc<MemorySessionStore>) -> Env {
+    env_built(config, Some(sessions))
+}
+
+fn env_built(config: Config, sessions: Option<Arc<MemorySessionStore>>) -> Env {
     let op_key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
     let op_key = Key::from_jwk(op_key.jwk().clone().with_kid("op-1")).unwrap();
     let ring = KeyRing::new(LocalSigner::new(op_key.clone(), JwsAlgorithm::ES256).unwrap());
@@ -90,7 +100,11 @@ pub fn env_with(config: Config) -> Env {
         .unwrap();
     let grants = Arc::new(MemoryGrantStore::new());
     let clock = Arc::new(FixedClock::new(NOW));
-    let provider = Provider::builder(config)
+    let mut builder = Provider::builder(config);
+    if let Some(s) = sessions {
+        builder = builder.sessions(s);
+    }
+    let provider = builder
         .clients(clients.clone())
         .grants(grants.clone())
         .claims(users.clone())

@@ -1,0 +1,257 @@
+//! Server CPU per `client_credentials` request over loopback HTTP (issue 19 §3), against one
+//! ES256 signature measured in the same run (target: at most 1.5x, HTTP included).
+//!
+//! The bench re-runs its own executable as the server (`idforge_server::serve` on a
+//! multi-threaded tokio runtime, as `idforge serve` does; its stderr access log drained through a
+//! pipe like a supervisor's), drives it with a keep-alive HTTP/1.1 load client over a few
+//! connections from this process, and reads the server's user + system CPU time from
+//! `/proc/<pid>/stat` before and after. The client's own CPU is not counted; the signature and
+//! the in-process figures are CPU time too, so other load on the machine does not count. Also
+//! printed: the same request in process through the provider alone and through the router (no
+//! socket), and the server's RSS growth per live access token (issue 19 §4). Linux only (reads
+//! `/proc`); prints why it skipped elsewhere.
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use idforge_jose::{crypto::EcCurve, JwsAlgorithm, Key, KeySpec, LocalSigner};
+use idforge_server::ServeConfig;
+use tower::ServiceExt;
+
+const CONFIG: &str = r#"
+[[clients]]
+client_id = "svc"
+client_secret = "svc-secret"
+grant_types = ["client_credentials"]
+token_endpoint_auth_method = "client_secret_basic"
+access_token_format = "jwt"
+scopes = ["email", "profile"]
+"#;
+const BODY: &str = "grant_type=client_credentials";
+const CONNECTIONS: usize = 4;
+const WARMUP: usize = 2_000;
+const REQUESTS: usize = 20_000;
+const CHILD: &str = "IDFORGE_SERVE_CPU_CHILD";
+
+fn auth() -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("svc:svc-secret")
+    )
+}
+
+/// The server side: `idforge serve` with [`CONFIG`] on an ephemeral port.
+fn child() {
+    let config = ServeConfig::from_toml(CONFIG).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(idforge_server::serve(
+        "127.0.0.1:0".parse().unwrap(),
+        config,
+    ))
+    .unwrap();
+}
+
+/// User + system CPU of `pid`, from `/proc/<pid>/stat` (fields 14 and 15, in clock ticks).
+fn cpu_of(pid: u32, tick: f64) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may contain spaces; fields after its ')' are plain.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(Duration::from_secs_f64(ticks / tick))
+}
+
+/// Resident memory of `pid` in bytes (`VmRSS` of `/proc/<pid>/status`).
+fn rss_of(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// Sends `n` token requests over `CONNECTIONS` keep-alive connections.
+async fn load(addr: std::net::SocketAddr, n: usize) {
+    let auth = auth();
+    let mut tasks = Vec::new();
+    for c in 0..CONNECTIONS {
+        let auth = auth.clone();
+        let share = n / CONNECTIONS + usize::from(c < n % CONNECTIONS);
+        tasks.push(tokio::spawn(async move {
+            let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+            stream.set_nodelay(true).unwrap();
+            let io = hyper_util::rt::TokioIo::new(stream);
+            let (mut send, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
+            tokio::spawn(conn);
+            for _ in 0..share {
+                let req = hyper::Request::post("/token")
+                    .header("host", "127.0.0.1")
+                    .header("authorization", &auth)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(Full::new(Bytes::from_static(BODY.as_bytes())))
+                    .unwrap();
+                let resp = send.send_request(req).await.unwrap();
+                assert_eq!(resp.status(), 200);
+                let body = resp.into_body().collect().await.unwrap().to_bytes();
+                std::hint::black_box(body);
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+}
+
+/// CPU time (user + system) of this process per call of `f`, over `n` calls: robust to other
+/// processes competing for the cores, unlike wall-clock time.
+fn cpu_per_call(tick: f64, n: usize, mut f: impl FnMut()) -> Duration {
+    let before = cpu_of(std::process::id(), tick).unwrap();
+    for _ in 0..n {
+        f();
+    }
+    (cpu_of(std::process::id(), tick).unwrap() - before) / n as u32
+}
+
+/// CPU per ES256 signature over an access-token-sized signing input.
+fn es256_signature(tick: f64) -> Duration {
+    let signer = LocalSigner::new(
+        Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap(),
+        JwsAlgorithm::ES256,
+    )
+    .unwrap();
+    let h = idforge_jose::b64::encode(br#"{"alg":"ES256","typ":"at+jwt","kid":"k1"}"#);
+    let p = idforge_jose::b64::encode(
+        br#"{"iss":"http://127.0.0.1:40000","exp":1800003600,"aud":"http://127.0.0.1:40000","sub":"svc","client_id":"svc","iat":1800000000,"jti":"0123456789abcdef0123456789","scope":"email profile"}"#,
+    );
+    let input = format!("{h}.{p}").into_bytes();
+    cpu_per_call(tick, 30_000, || {
+        std::hint::black_box(signer.sign_sync(&input).unwrap());
+    })
+}
+
+/// CPU per request in process: through the provider alone (`handle_form`), then through the
+/// router (no socket, no HTTP parsing).
+fn in_process(rt: &tokio::runtime::Runtime, tick: f64) -> (Duration, Duration) {
+    let config = ServeConfig::from_toml(CONFIG).unwrap();
+    let idp = idforge_server::build(&config, "http://127.0.0.1:40000").unwrap();
+    let app = idforge_server::router(&idp);
+    let auth = auth();
+    let provider = cpu_per_call(tick, 20_000, || {
+        let r = rt.block_on(
+            idp.provider()
+                .token
+                .handle_form(BODY.as_bytes(), Some(&auth)),
+        );
+        std::hint::black_box(r.unwrap());
+    });
+    let router = cpu_per_call(tick, 20_000, || {
+        let req = axum::http::Request::post("/token")
+            .header("authorization", &auth)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(axum::body::Body::from(BODY))
+            .unwrap();
+        let resp = rt.block_on(app.clone().oneshot(req)).unwrap();
+        assert_eq!(resp.status(), 200);
+        std::hint::black_box(rt.block_on(resp.into_body().collect()).unwrap());
+    });
+    (provider, router)
+}
+
+fn main() {
+    if std::env::var_os(CHILD).is_some() {
+        child();
+        return;
+    }
+    if std::fs::metadata("/proc/self/stat").is_err() {
+        println!("serve_cpu skipped: /proc is not available here");
+        return;
+    }
+    let mut server = Command::new(std::env::current_exe().unwrap())
+        .env(CHILD, "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = server.id();
+    let mut stdout = BufReader::new(server.stdout.take().unwrap());
+    let addr = loop {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "the server exited"
+        );
+        if let Some(a) = line
+            .trim()
+            .strip_prefix("idforge serve: listening on http://")
+        {
+            break a.parse::<std::net::SocketAddr>().unwrap();
+        }
+    };
+    // Drain stdout and the access log on stderr as a supervisor would.
+    let mut stderr = server.stderr.take().unwrap();
+    let drain = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = stderr.read_to_end(&mut buf);
+        buf.iter().filter(|b| **b == b'\n').count()
+    });
+    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let tick = clock_ticks();
+    let sig = es256_signature(tick);
+    let (provider, router) = in_process(&rt, tick);
+    rt.block_on(load(addr, WARMUP));
+    let rss_before = rss_of(pid).unwrap_or(0);
+    let mut per_request = Vec::new();
+    for _ in 0..3 {
+        let before = cpu_of(pid, tick).unwrap();
+        let start = Instant::now();
+        rt.block_on(load(addr, REQUESTS));
+        let wall = start.elapsed();
+        let cpu = cpu_of(pid, tick).unwrap() - before;
+        let per = cpu / REQUESTS as u32;
+        println!(
+            "serve: {REQUESTS} client_credentials requests over {CONNECTIONS} keep-alive connections in {wall:.2?}: server CPU {cpu:.2?}, {per:.2?} per request",
+        );
+        per_request.push(per);
+    }
+    // Every access token lives an hour in the memory grant store (persistence `stored`).
+    let rss_growth = rss_of(pid).unwrap_or(0).saturating_sub(rss_before);
+    println!(
+        "serve RSS growth: {} KiB for {} live access tokens, {} bytes per token",
+        rss_growth / 1024,
+        3 * REQUESTS,
+        rss_growth / (3 * REQUESTS) as u64
+    );
+    server.kill().unwrap();
+    let _ = server.wait();
+    let lines = drain.join().unwrap_or(0);
+    per_request.sort_unstable();
+    let per = per_request[1];
+    println!(
+        "ratio serve CPU per client_credentials request / one ES256 signature: {per:.2?} / {sig:.2?} = {:.2}x (target <= 1.5x); in process through the router {router:.2?} ({:.2}x), through the provider alone (handle_form) {provider:.2?} ({:.2}x); access log lines {lines}",
+        per.as_secs_f64() / sig.as_secs_f64(),
+        router.as_secs_f64() / sig.as_secs_f64(),
+        provider.as_secs_f64() / sig.as_secs_f64(),
+    );
+}

@@ -1,0 +1,404 @@
+//! `{issuer}/logout`: OpenID Connect RP-Initiated Logout 1.0 (GET or POST), rendering the
+//! Front-Channel Logout 1.0 iframes, then redirecting to the validated
+//! `post_logout_redirect_uri` with `<meta http-equiv="refresh">` and a link; a confirmation
+//! page (buttons named `decision`, values `approve` / `deny`) when the request is not tied to
+//! the browser's session. Back-Channel Logout 1.0 Logout Tokens are POSTed
+//! (`application/x-www-form-urlencoded`, `logout_token=...`) in the background, with a timeout
+//! and bounded retries.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use idforge_oauth_core::endpoint::end_session::{EndSessionRequest, LogoutDecision, LogoutStep};
+use idforge_oauth_core::ports::LogoutNotifier;
+use idforge_oauth_core::{BackChannelLogout, DeliveryResult, LoggedOut, Params};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::oauth::OAuth;
+use crate::pages::escape;
+use crate::seal::{Purpose, Sealer};
+
+/// Time allowed for one back-channel delivery (connect, send, status line).
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
+/// Attempts per Logout Token (first try included); retried only while retryable.
+const DELIVERY_ATTEMPTS: u32 = 3;
+/// Seconds the logged-out page waits for the front-channel iframes before redirecting.
+const FRONTCHANNEL_WAIT_SECONDS: u32 = 2;
+
+/// The logout routes (GET and POST at the end-session path), state applied by the caller.
+pub(crate) fn routes(state: &OAuth) -> Router<Arc<OAuth>> {
+    match &state.provider.ctx.config.end_session_path {
+        Some(path) => Router::new().route(path, get(logout_get).post(logout_post)),
+        None => Router::new(),
+    }
+}
+
+async fn logout_get(
+    State(state): State<Arc<OAuth>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params = match Params::parse(
+        query.unwrap_or_default().as_bytes(),
+        &state.provider.ctx.config.limits,
+    ) {
+        Ok(p) => p,
+        Err(e) => return crate::pages::error(e.status(), e.code(), e.description()),
+    };
+    let sid = state.sessions.sid(&headers, now(&state));
+    let step = state
+        .provider
+        .end_session
+        .start(&params, sid.as_deref())
+        .await;
+    render(&state, step)
+}
+
+/// POST: the confirmation form (`logout` sealed, `decision`), or a logout request sent as a
+/// form (RP-Initiated Logout 1.0 §2 allows GET and POST).
+async fn logout_post(State(state): State<Arc<OAuth>>, headers: HeaderMap, body: Bytes) -> Response {
+    let params = match Params::parse(&body, &state.provider.ctx.config.limits) {
+        Ok(p) => p,
+        Err(e) => return crate::pages::error(e.status(), e.code(), e.description()),
+    };
+    let sid = state.sessions.sid(&headers, now(&state));
+    let es = &state.provider.end_session;
+    let step = match params.get("logout") {
+        Some(sealed) if Sealer::looks_sealed(sealed) => {
+            let Some(request) =
+                state
+                    .logout_sealer
+                    .open::<EndSessionRequest>(Purpose::Logout, sealed, now(&state))
+            else {
+                return crate::pages::error(
+                    400,
+                    "invalid_request",
+                    "the logout form was altered or expired",
+                );
+            };
+            // Anything but an explicit approval keeps the session.
+            let decision = if params.get("decision") == Some("approve") {
+                LogoutDecision::Approve
+            } else {
+                LogoutDecision::Deny
+            };
+            es.confirm(request, decision, sid.as_deref()).await
+        }
+        _ => es.start(&params, sid.as_deref()).await,
+    };
+    render(&state, step)
+}
+
+fn now(state: &OAuth) -> i64 {
+    state.provider.ctx.clock.now()
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [
+            (CONTENT_TYPE, "text/html; charset=utf-8"),
+            (CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+fn render(state: &OAuth, step: LogoutStep) -> Response {
+    match step {
+        LogoutStep::Confirm { request } => {
+            match state
+                .logout_sealer
+                .seal(Purpose::Logout, &*request, now(state))
+            {
+                Some(sealed) => confirm_page(&state.logout_action, &sealed),
+                None => crate::pages::error(500, "server_error", "cannot seal the logout form"),
+            }
+        }
+        LogoutStep::LoggedOut(out) => {
+            let out = *out;
+            if let Some(ended) = &out.ended {
+                deliver_in_background(ended.backchannel.clone());
+            }
+            let mut resp = logged_out_page(&out);
+            if let Some(clear) = state.sessions.clear() {
+                resp.headers_mut().append(SET_COOKIE, clear);
+            }
+            resp
+        }
+        LogoutStep::Cancelled { .. } => html(
+            StatusCode::OK,
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Still signed in - idforge</title></head>\
+             <body><h1>You are still signed in</h1></body></html>"
+                .to_owned(),
+        ),
+        LogoutStep::ShowError(e) => crate::pages::error(e.status(), e.code(), e.description()),
+    }
+}
+
+/// The confirmation page: "Sign out?" with `decision=approve` / `decision=deny`.
+fn confirm_page(action: &str, sealed: &str) -> Response {
+    html(
+        StatusCode::OK,
+        format!(
+            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Sign out - idforge</title></head><body>\
+             <h1>Sign out?</h1><p>Do you want to sign out of this identity provider?</p>\
+             <form method=\"post\" action=\"{action}\">\
+             <input type=\"hidden\" name=\"logout\" value=\"{sealed}\"/>\
+             <button type=\"submit\" name=\"decision\" value=\"approve\">Sign out</button>\
+             <button type=\"submit\" name=\"decision\" value=\"deny\">Stay signed in</button></form></body></html>",
+            action = escape(action),
+            sealed = escape(sealed),
+        ),
+    )
+}
+
+/// The logged-out page: one hidden iframe per front-channel logout URI (Front-Channel Logout
+/// 1.0 §4), then the redirect (meta refresh, and a link for browsers that ignore it).
+fn logged_out_page(out: &LoggedOut) -> Response {
+    let iframes: String = out
+        .ended
+        .iter()
+        .flat_map(|e| &e.frontchannel)
+        .map(|f| {
+            format!(
+                "<iframe src=\"{}\" title=\"{}\" width=\"0\" height=\"0\" style=\"display:none\"></iframe>",
+                escape(&f.uri),
+                escape(&f.client_id)
+            )
+        })
+        .collect();
+    let wait = if iframes.is_empty() {
+        0
+    } else {
+        FRONTCHANNEL_WAIT_SECONDS
+    };
+    let (refresh, link) = match &out.redirect {
+        Some(to) => (
+            format!(
+                "<meta http-equiv=\"refresh\" content=\"{wait};url={}\">",
+                escape(to)
+            ),
+            format!("<p><a href=\"{}\">Continue</a></p>", escape(to)),
+        ),
+        None => (String::new(), String::new()),
+    };
+    let lang = out
+        .ui_locales
+        .first()
+        .map(|l| format!(" lang=\"{}\"", escape(l)))
+        .unwrap_or_default();
+    html(
+        StatusCode::OK,
+        format!(
+            "<!DOCTYPE html><html{lang}><head><meta charset=\"utf-8\">{refresh}<title>Signed out - idforge</title></head>\
+             <body><h1>You are signed out</h1>{iframes}{link}</body></html>"
+        ),
+    )
+}
+
+/// Delivers Logout Tokens over HTTP: one POST per call, with [`DELIVERY_TIMEOUT`].
+#[derive(Debug, Default)]
+pub(crate) struct HttpLogoutNotifier;
+
+#[async_trait]
+impl LogoutNotifier for HttpLogoutNotifier {
+    async fn deliver(&self, message: &BackChannelLogout) -> DeliveryResult {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("logout_token", &message.logout_token)
+            .finish();
+        match tokio::time::timeout(DELIVERY_TIMEOUT, post_form(&message.uri, &body)).await {
+            // Back-Channel Logout 1.0 §2.8: 200 (204 accepted too) is success; 400 and other
+            // client errors are refusals; anything else may pass on a retry.
+            Ok(Ok(status)) if (200..300).contains(&status) => DeliveryResult::Delivered,
+            Ok(Ok(status)) if (400..500).contains(&status) => DeliveryResult::Rejected { status },
+            Ok(Ok(status)) => DeliveryResult::Failed {
+                reason: format!("status {status}"),
+            },
+            Ok(Err(e)) => DeliveryResult::Failed {
+                reason: e.to_string(),
+            },
+            Err(_) => DeliveryResult::Failed {
+                reason: "timed out".into(),
+            },
+        }
+    }
+}
+
+/// Delivers `message` with up to [`DELIVERY_ATTEMPTS`] attempts while the failure is
+/// retryable, backing off 250 ms, 500 ms; returns the last result and the attempts made.
+pub(crate) async fn deliver_with_retries(
+    notifier: &dyn LogoutNotifier,
+    message: &BackChannelLogout,
+) -> (DeliveryResult, u32) {
+    let mut attempt = 1;
+    loop {
+        let result = notifier.deliver(message).await;
+        if !result.is_retryable() || attempt >= DELIVERY_ATTEMPTS {
+            return (result, attempt);
+        }
+        tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
+        attempt += 1;
+    }
+}
+
+/// Sends every Logout Token from a background task (the browser does not wait), logging
+/// failures on stderr (client id and reason, never the token).
+pub(crate) fn deliver_in_background(messages: Vec<BackChannelLogout>) {
+    for m in messages {
+        tokio::spawn(async move {
+            let (result, attempts) = deliver_with_retries(&HttpLogoutNotifier, &m).await;
+            if result != DeliveryResult::Delivered {
+                eprintln!(
+                    "back-channel logout to {} failed after {attempts} attempt(s): {result:?}",
+                    m.client_id
+                );
+            }
+        });
+    }
+}
+
+/// A minimal HTTP/1.1 POST of a form body to an `http://` URL; returns the response status.
+/// (`idforge serve` has no TLS client: `https://` logout URIs fail, and are reported.)
+async fn post_form(url: &str, body: &str) -> std::io::Result<u16> {
+    let invalid = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, m.to_owned());
+    let rest = url.strip_prefix("http://").ok_or_else(|| {
+        invalid("only http:// back-channel logout URIs can be reached from serve")
+    })?;
+    let (authority, path) = match rest.find(['/', '?']) {
+        Some(i) if rest[i..].starts_with('?') => (&rest[..i], format!("/{}", &rest[i..])),
+        Some(i) => (&rest[..i], rest[i..].to_owned()),
+        None => (rest, "/".to_owned()),
+    };
+    let has_port = authority
+        .rsplit(':')
+        .next()
+        .is_some_and(|p| p.parse::<u16>().is_ok())
+        && !authority.ends_with(']');
+    let addr = if has_port {
+        authority.to_owned()
+    } else {
+        format!("{authority}:80")
+    };
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 512];
+    while !head.windows(2).any(|w| w == b"\r\n") && head.len() < 4096 {
+        let n = stream.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let line = String::from_utf8_lossy(&head);
+    line.split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| invalid("malformed HTTP response"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::net::TcpListener;
+
+    /// A listener answering each connection with `statuses[i]`, returning the request bodies.
+    async fn listener(statuses: Vec<u16>) -> (String, tokio::task::JoinHandle<Vec<String>>) {
+        let l = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/bc?x=1", l.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            let mut seen = Vec::new();
+            for status in statuses {
+                let (mut s, _) = l.accept().await.unwrap();
+                let mut req = Vec::new();
+                let mut buf = [0u8; 4096];
+                loop {
+                    let n = s.read(&mut buf).await.unwrap();
+                    req.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&req);
+                    if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("Content-Length: "))
+                            .and_then(|v| v.parse().ok())
+                            .unwrap_or(0);
+                        if body.len() >= len {
+                            seen.push(text.into_owned());
+                            break;
+                        }
+                    }
+                    if n == 0 {
+                        break;
+                    }
+                }
+                let resp = format!("HTTP/1.1 {status} X\r\nContent-Length: 0\r\n\r\n");
+                s.write_all(resp.as_bytes()).await.unwrap();
+            }
+            seen
+        });
+        (url, task)
+    }
+
+    fn message(uri: &str) -> BackChannelLogout {
+        serde_json::from_value(serde_json::json!({
+            "client_id": "rp", "uri": uri, "logout_token": "a.b+c"
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn posts_the_form_and_retries_a_bounded_number_of_times() {
+        let (url, task) = listener(vec![503, 500, 200]).await;
+        let (result, attempts) = deliver_with_retries(&HttpLogoutNotifier, &message(&url)).await;
+        assert_eq!((result, attempts), (DeliveryResult::Delivered, 3));
+        let seen = task.await.unwrap();
+        assert!(
+            seen[0].starts_with("POST /bc?x=1 HTTP/1.1\r\n"),
+            "{}",
+            seen[0]
+        );
+        assert!(seen[0].contains("Content-Type: application/x-www-form-urlencoded"));
+        assert!(seen[0].ends_with("\r\n\r\nlogout_token=a.b%2Bc"));
+
+        // A refusal is not retried; an unreachable RP stops after the bound.
+        let (url, task) = listener(vec![400]).await;
+        let (result, attempts) = deliver_with_retries(&HttpLogoutNotifier, &message(&url)).await;
+        assert_eq!(
+            (result, attempts),
+            (DeliveryResult::Rejected { status: 400 }, 1)
+        );
+        task.await.unwrap();
+        let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/bc", closed.local_addr().unwrap());
+        drop(closed);
+        let (result, attempts) = deliver_with_retries(&HttpLogoutNotifier, &message(&url)).await;
+        assert!(result.is_retryable());
+        assert_eq!(attempts, DELIVERY_ATTEMPTS);
+    }
+
+    #[tokio::test]
+    async fn pages_escape_and_redirect() {
+        let r = confirm_page("/logout", "\"><script>");
+        let body = axum::body::to_bytes(r.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        let body = String::from_utf8(body.to_vec()).unwrap();
+        assert!(!body.contains("<script>"));
+        assert!(body.contains("name=\"decision\" value=\"approve\""));
+        assert!(body.contains("name=\"decision\" value=\"deny\""));
+    }
+}
