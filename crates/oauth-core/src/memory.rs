@@ -629,6 +629,20 @@ impl GrantStore for MemoryGrantStore {
         Ok(self.lock().marks.get(key).is_some_and(|u| *u > now))
     }
 
+    async fn grants_by_subject(&self, subject: &str, now: i64) -> Result<Vec<Grant>> {
+        // A scan under the lock: password updates are rare, and an index would cost every
+        // stored grant memory (issue 19 §4).
+        let g = self.lock();
+        let mut out: Vec<Grant> = g
+            .grants
+            .iter()
+            .filter(|(_, e)| e.expires_at > now && e.subject.as_deref() == Some(subject))
+            .map(|(id, e)| e.to_grant(id))
+            .collect();
+        out.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        Ok(out)
+    }
+
     async fn sweep(&self, now: i64) -> Result<usize> {
         Ok(self.lock().sweep(now))
     }

@@ -49,6 +49,10 @@ pub trait GrantStore: Send + Sync {
     async fn mark(&self, key: &TokenHash, until: i64, now: i64) -> Result<bool>;
     /// Whether `key` is recorded and unexpired.
     async fn is_marked(&self, key: &TokenHash, now: i64) -> Result<bool>;
+    /// The grants of `subject` unexpired at `now`, oldest first: what a password update ends
+    /// (WSO2 IS 7.3 "revoke sessions and tokens on password update"), including grants made
+    /// outside any login session (password, token exchange). Stores index `subject` for it.
+    async fn grants_by_subject(&self, subject: &str, now: i64) -> Result<Vec<Grant>>;
     /// Drops everything expired at `now`; returns how many entries went.
     async fn sweep(&self, now: i64) -> Result<usize>;
 }

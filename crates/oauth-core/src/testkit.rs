@@ -141,7 +141,52 @@ pub async fn run_all(store: &dyn GrantStore) {
     revocation_cascade(store).await;
     revoke_single_token(store).await;
     marks(store).await;
+    grants_by_subject(store).await;
     sweeping(store).await;
+}
+
+/// `grants_by_subject` lists the subject's unexpired grants, oldest first, and no one else's.
+pub async fn grants_by_subject(store: &dyn GrantStore) {
+    let subject = fresh("subject");
+    let mut first = grant(3600);
+    first.subject = Some(subject.clone());
+    let mut second = grant(7200);
+    second.subject = Some(subject.clone());
+    second.created_at = T0 + 5;
+    let mut short = grant(10);
+    short.subject = Some(subject.clone());
+    let other = grant(3600);
+    for g in [&second, &first, &short, &other] {
+        ok(store.create_grant((*g).clone()).await, "create_grant");
+    }
+    let ids = |v: Vec<Grant>| v.into_iter().map(|g| g.id).collect::<Vec<_>>();
+    let listed = ok(
+        store.grants_by_subject(&subject, T0 + 1).await,
+        "grants_by_subject",
+    );
+    assert_eq!(
+        listed.len(),
+        3,
+        "every live grant of the subject: {listed:?}"
+    );
+    assert_eq!(listed[2], second, "the grant comes back as stored");
+    // `short` expires at T0 + 10: gone from the list from then on, as `grant` says.
+    let later = ok(
+        store.grants_by_subject(&subject, T0 + 10).await,
+        "grants_by_subject",
+    );
+    assert_eq!(ids(later), [first.id.clone(), second.id.clone()]);
+    ok(store.revoke_grant(&first.id).await, "revoke_grant");
+    let after = ok(
+        store.grants_by_subject(&subject, T0 + 10).await,
+        "grants_by_subject",
+    );
+    assert_eq!(ids(after), [second.id.clone()]);
+    let none = ok(
+        store.grants_by_subject(&fresh("nobody"), T0).await,
+        "grants_by_subject",
+    );
+    assert!(none.is_empty());
 }
 
 /// A code is consumed once; the second attempt is reported as a replay (RFC 6749 §4.1.2).

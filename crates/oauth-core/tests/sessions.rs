@@ -497,6 +497,18 @@ async fn password_update_policy_both_ways() {
         let one = login(&s).await;
         let two = login(&s).await;
         let t = tokens(&s, "post", "post-secret", "openid offline_access", &one).await;
+        // A grant made outside any session (say, the password grant) ends too.
+        let outside = idforge_oauth_core::records::Grant::new(
+            "outside-session",
+            "post",
+            idforge_oauth_core::Scopes::from_values(["openid"]),
+            NOW,
+            NOW + 3600,
+        )
+        .with_subject("alice-sub");
+        idforge_oauth_core::ports::GrantStore::create_grant(&*s.env.grants, outside)
+            .await
+            .unwrap();
         let outcome = s
             .env
             .provider
@@ -514,9 +526,14 @@ async fn password_update_policy_both_ways() {
         let live = s.store.by_subject("alice-sub", NOW).await.unwrap().len();
         match policy {
             PasswordUpdatePolicy::EndSessions => {
-                let PasswordUpdateOutcome::Ended(ended) = outcome else {
+                let PasswordUpdateOutcome::Ended {
+                    sessions: ended,
+                    other_grants_revoked,
+                } = outcome
+                else {
                     panic!("ended expected")
                 };
+                assert_eq!(other_grants_revoked, 1, "the grant outside the sessions");
                 let mut sids: Vec<_> = ended.iter().map(|e| e.session.sid.clone()).collect();
                 sids.sort();
                 let mut want = vec![one.sid.clone(), two.sid.clone()];
@@ -527,9 +544,25 @@ async fn password_update_policy_both_ways() {
                     !refresh_ok,
                     "offline_access grants go too on password update"
                 );
+                let gone = idforge_oauth_core::ports::GrantStore::grant(
+                    &*s.env.grants,
+                    "outside-session",
+                    NOW,
+                )
+                .await
+                .unwrap();
+                assert!(gone.is_none());
             }
             _ => {
                 assert_eq!(outcome, PasswordUpdateOutcome::Preserved { sessions: 2 });
+                let kept = idforge_oauth_core::ports::GrantStore::grant(
+                    &*s.env.grants,
+                    "outside-session",
+                    NOW,
+                )
+                .await
+                .unwrap();
+                assert!(kept.is_some());
                 assert_eq!(live, 2);
                 assert!(refresh_ok);
             }

@@ -81,6 +81,9 @@ impl GrantStore for RacyStore {
     async fn is_marked(&self, key: &TokenHash, now: i64) -> Result<bool> {
         self.0.is_marked(key, now).await
     }
+    async fn grants_by_subject(&self, subject: &str, now: i64) -> Result<Vec<Grant>> {
+        self.0.grants_by_subject(subject, now).await
+    }
     async fn sweep(&self, now: i64) -> Result<usize> {
         self.0.sweep(now).await
     }

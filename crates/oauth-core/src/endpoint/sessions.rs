@@ -9,6 +9,7 @@ use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::logout::{end_session, fan_out, GrantRevocation};
 use crate::ports::SessionStore;
+use crate::revocation::revoke_family;
 use crate::session::{new_sid, PasswordUpdatePolicy, RememberMe, SessionEnded, SessionRecord};
 
 /// A successful authentication, as the host's login page reports it.
@@ -93,9 +94,15 @@ pub enum PasswordUpdateOutcome {
         /// Live sessions kept.
         sessions: usize,
     },
-    /// Every session of the user ended, and every grant issued in them (`offline_access`
-    /// included) was revoked; deliver the back-channel logouts.
-    Ended(Vec<SessionEnded>),
+    /// Every session of the user ended, and every grant of the user revoked (`offline_access`
+    /// included, and grants made outside a session: password, token exchange); deliver the
+    /// back-channel logouts.
+    Ended {
+        /// The ended sessions, each with its logout fan-out.
+        sessions: Vec<SessionEnded>,
+        /// Grants of the user revoked beyond those recorded in the sessions.
+        other_grants_revoked: usize,
+    },
 }
 
 /// Login sessions of the provider.
@@ -208,7 +215,18 @@ impl Sessions {
                 for session in store.remove_by_subject(subject).await? {
                     ended.push(fan_out(&self.ctx, session, GrantRevocation::All).await?);
                 }
-                Ok(PasswordUpdateOutcome::Ended(ended))
+                // The grants no session recorded (password grant, token exchange, grants of
+                // sessions already gone) end too: the old password must buy nothing more.
+                let now = self.ctx.clock.now();
+                let mut other_grants_revoked = 0;
+                for grant in self.ctx.grants.grants_by_subject(subject, now).await? {
+                    revoke_family(&self.ctx, &grant.id, grant.expires_at).await?;
+                    other_grants_revoked += 1;
+                }
+                Ok(PasswordUpdateOutcome::Ended {
+                    sessions: ended,
+                    other_grants_revoked,
+                })
             }
         }
     }
