@@ -3,6 +3,7 @@
 //! settings (trusted token issuers, outbound provisioning connectors) are merged along the
 //! path, the nearest entry winning on the same key.
 
+use idforge_oauth_core::session::PasswordUpdatePolicy;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Application, Organization};
@@ -102,6 +103,19 @@ impl Default for EffectiveSettings {
             email_domains_discovery: false,
             trusted_token_issuers: Vec::new(),
             outbound_connectors: Vec::new(),
+        }
+    }
+}
+
+impl EffectiveSettings {
+    /// What a password update of a user resident here does to their sessions and grants
+    /// (WSO2 IS 7.3 "skip session revocation on password update", set per organization): hand
+    /// it to oauth-core's `Sessions::password_updated_with`.
+    pub fn password_update_policy(&self) -> PasswordUpdatePolicy {
+        if self.preserve_sessions_on_password_update {
+            PasswordUpdatePolicy::Preserve
+        } else {
+            PasswordUpdatePolicy::EndSessions
         }
     }
 }
@@ -254,6 +268,8 @@ mod tests {
         assert!(c.totp_enrollment && !c.scope_as_array && c.email_domains_discovery);
         assert!(c.preserve_sessions_on_password_update);
         assert!(!b.preserve_sessions_on_password_update);
+        assert_eq!(c.password_update_policy(), PasswordUpdatePolicy::Preserve);
+        assert_eq!(b.password_update_policy(), PasswordUpdatePolicy::EndSessions);
         assert_eq!(c.outbound_connectors, ["scim-a", "scim-root"]);
     }
 
