@@ -93,6 +93,11 @@ impl TempPostgres {
 
     pub async fn drop_db(self, store: SqlStore) {
         store.close().await;
+        self.drop_only().await;
+    }
+
+    /// Drops the database (every store on it closed).
+    pub async fn drop_only(self) {
         let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&self.admin)
             .await
             .unwrap();
