@@ -18,6 +18,7 @@
 //! | `DeviceCodeStore` | `device` | `oauth_device_codes` |
 //! | `AttemptLimiter` | `attempts` | `oauth_attempts` |
 //! | `ClaimsSource`, `PasswordVerifier`, `UserLookup` | `users` | `users`, `user_attributes` |
+//! | signing keys (a jose `KeyRing`'s contents) | `keys` | `signing_keys` |
 //!
 //! Atomicity lives in SQL, not in Rust: single-use artifacts are consumed by one statement
 //! that changes state only if still unused (`UPDATE … WHERE state = 'active' … RETURNING`,
@@ -42,6 +43,7 @@ mod attempts;
 mod clients;
 mod device;
 mod grants;
+pub mod keys;
 mod pushed;
 pub mod users;
 
@@ -206,7 +208,8 @@ impl SqlStore {
         Ok(GrantStore::sweep(self, now).await?
             + PushedRequestStore::sweep(self, now).await?
             + DeviceCodeStore::sweep(self, now).await?
-            + self.sweep_attempts(now).await?)
+            + self.sweep_attempts(now).await?
+            + self.sweep_signing_keys(now).await?)
     }
 
     /// Closes the pool (waits for connections in use to be returned).

@@ -382,3 +382,66 @@ async fn postgres_newer_schema_is_refused() {
     }
     pg.drop_only().await;
 }
+
+fn es256_key() -> idforge_jose::Key {
+    let key = idforge_jose::Key::generate(idforge_jose::KeySpec::Ec(
+        idforge_jose::crypto::EcCurve::P256,
+    ))
+    .unwrap();
+    let kid = key.jwk().thumbprint();
+    idforge_jose::Key::from_jwk(key.jwk().clone().with_kid(kid)).unwrap()
+}
+
+async fn signing_keys(store: &SqlStore) {
+    use idforge_jose::JwsAlgorithm;
+    use idforge_store_sql::keys::StoredKey;
+    let iss = "https://issuer.example";
+    assert!(store.active_signing_key(iss).await.unwrap().is_none());
+    let first = es256_key();
+    let got = store
+        .ensure_signing_key(StoredKey::new(iss, first.clone(), JwsAlgorithm::ES256, T0))
+        .await
+        .unwrap();
+    assert_eq!(got.key.jwk().kid, first.jwk().kid);
+    assert_eq!(got.key.jwk(), first.jwk(), "the private key round-trips");
+    // A second process's candidate loses: the issuer keeps its key.
+    let second = es256_key();
+    let got = store
+        .ensure_signing_key(StoredKey::new(
+            iss,
+            second.clone(),
+            JwsAlgorithm::ES256,
+            T0 + 1,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(got.key.jwk().kid, first.jwk().kid);
+    // Rotation: the new key is active, the old one published until it retires.
+    store
+        .rotate_signing_key(
+            StoredKey::new(iss, second.clone(), JwsAlgorithm::ES256, T0 + 2),
+            T0 + 100,
+        )
+        .await
+        .unwrap();
+    let published = store.signing_keys(iss, T0 + 50).await.unwrap();
+    let kids: Vec<_> = published.iter().map(|k| k.key.jwk().kid.clone()).collect();
+    assert_eq!(
+        kids,
+        vec![second.jwk().kid.clone(), first.jwk().kid.clone()]
+    );
+    assert_eq!(store.signing_keys(iss, T0 + 100).await.unwrap().len(), 1);
+    assert!(store.sweep_all(T0 + 100).await.unwrap() >= 1);
+    assert_eq!(
+        store
+            .active_signing_key(iss)
+            .await
+            .unwrap()
+            .unwrap()
+            .key
+            .jwk()
+            .kid,
+        second.jwk().kid
+    );
+}
+both!(sqlite_signing_keys, postgres_signing_keys, signing_keys);
