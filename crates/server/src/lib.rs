@@ -40,6 +40,7 @@ pub mod oid4vci;
 mod orgs;
 mod pages;
 mod seal;
+mod storage;
 mod token_exchange;
 
 use std::net::SocketAddr;
@@ -56,6 +57,7 @@ pub use config::{
     TokenFormat, TrustedIssuerConfig, UserConfig, ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
 };
 pub use orgs::{OrganizationConfig, OrganizationSettingsConfig, RootConfig, ShareConfig};
+pub use storage::Database;
 
 /// Why the server could not be built or run.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +90,9 @@ pub enum ServeError {
     /// The random source failed.
     #[error("random source unavailable")]
     Random,
+    /// The database (`--database`) could not be opened, migrated or written.
+    #[error("database: {0}")]
+    Storage(String),
 }
 
 /// A built provider and the state its routes share. Cloning is cheap (one `Arc`).
@@ -123,8 +128,59 @@ impl ServerState {
 /// its authorization codes carrying the organization's claims and its token exchange trusting
 /// the organization's inherited trusted issuers.
 pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, ServeError> {
+    build_on(config, default_issuer, &storage::Stores::Memory)
+}
+
+/// [`build`] on `database`: in memory, or on SQLite / PostgreSQL, where grants, tokens,
+/// pushed requests, device codes, clients, users and the signing keys survive a restart and
+/// are shared by every process on the same database (see `docs/storage.md`). The
+/// configuration's clients and users are upserted; expired rows are swept every minute while
+/// the state lives.
+pub async fn build_with_database(
+    config: &ServeConfig,
+    default_issuer: &str,
+    database: &Database,
+) -> Result<ServerState, ServeError> {
+    let url = match database {
+        Database::Memory => return build(config, default_issuer),
+        Database::Url(url) => url,
+    };
+    config.validate()?;
+    let stores = storage::open(url, config, &issuers(config, default_issuer)?).await?;
+    let state = build_on(config, default_issuer, &stores)?;
+    storage::persist_clients(&stores).await?;
+    if let Some(sql) = stores.sql() {
+        storage::spawn_sweeper(sql.clone(), Arc::downgrade(&state.oauth));
+    }
+    Ok(state)
+}
+
+/// The issuers [`build_on`] will build: the root's and each self-issuing organization's.
+fn issuers(config: &ServeConfig, default_issuer: &str) -> Result<Vec<String>, ServeError> {
+    let root =
+        idforge_oauth_core::Config::new(config.issuer.as_deref().unwrap_or(default_issuer)).issuer;
+    let mut out = vec![root.clone()];
+    if orgs::enabled(config) {
+        for id in orgs::self_issuing(config) {
+            let org_id =
+                idforge_orgs::OrgId::new(id.clone()).map_err(|e| ConfigError::Organization {
+                    id: id.clone(),
+                    reason: e.to_string(),
+                })?;
+            let issuer = idforge_orgs::issuer::organization_issuer(&root, &org_id);
+            out.push(idforge_oauth_core::Config::new(issuer).issuer);
+        }
+    }
+    Ok(out)
+}
+
+fn build_on(
+    config: &ServeConfig,
+    default_issuer: &str,
+    backing: &storage::Stores,
+) -> Result<ServerState, ServeError> {
     if !orgs::enabled(config) {
-        let oauth = Arc::new(oauth::build(config, default_issuer)?);
+        let oauth = Arc::new(oauth::build(config, default_issuer, backing)?);
         // CIBA: expired requests are swept (and push / ping clients told) while the state lives.
         ciba::spawn_sweeper(Arc::downgrade(&oauth));
         return Ok(ServerState {
@@ -149,6 +205,7 @@ pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, 
         stores.grant_handlers(&root_id),
         stores.authorization_extensions(&root_id),
         None,
+        backing,
     )?);
     let mut issuers = Vec::new();
     for id in self_issuing {
@@ -179,6 +236,7 @@ pub fn build(config: &ServeConfig, default_issuer: &str) -> Result<ServerState, 
             stores.grant_handlers(&org_id),
             stores.authorization_extensions(&org_id),
             Some(filter),
+            backing,
         )?;
         let oauth = Arc::new(oauth);
         ciba::spawn_sweeper(Arc::downgrade(&oauth));
@@ -215,21 +273,39 @@ pub fn router(state: &ServerState) -> Router {
 /// listens, the issuer, the discovery URL, the clients and users on stdout, logs each request
 /// on stderr, and serves until the process stops.
 pub async fn serve(addr: SocketAddr, config: ServeConfig) -> Result<(), ServeError> {
-    run(addr, config, false).await
+    run(addr, config, false, &Database::Memory).await
 }
 
 /// [`serve`] with the built-in demo configuration, printed first.
 pub async fn serve_demo(addr: SocketAddr) -> Result<(), ServeError> {
     let config = ServeConfig::from_toml(DEMO_CONFIG)?;
-    run(addr, config, true).await
+    run(addr, config, true, &Database::Memory).await
 }
 
-async fn run(addr: SocketAddr, config: ServeConfig, print_config: bool) -> Result<(), ServeError> {
+/// [`serve`] keeping the state in `database` ([`build_with_database`]); `config` `None` is
+/// the built-in demo configuration, printed first. What `idforge serve --database` runs.
+pub async fn serve_with_database(
+    addr: SocketAddr,
+    config: Option<ServeConfig>,
+    database: &Database,
+) -> Result<(), ServeError> {
+    match config {
+        Some(c) => run(addr, c, false, database).await,
+        None => run(addr, ServeConfig::from_toml(DEMO_CONFIG)?, true, database).await,
+    }
+}
+
+async fn run(
+    addr: SocketAddr,
+    config: ServeConfig,
+    print_config: bool,
+    database: &Database,
+) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Listen { addr, source })?;
     let bound = listener.local_addr()?;
-    let state = build(&config, &format!("http://{bound}"))?;
+    let state = build_with_database(&config, &format!("http://{bound}"), database).await?;
     let issuer = state.issuer();
     if print_config {
         println!("{DEMO_CONFIG}");

@@ -16,12 +16,9 @@ use axum::Router;
 use idforge_jose::crypto::EcCurve;
 use idforge_jose::{JwsAlgorithm, Key, KeyRing, KeySpec, LocalSigner};
 use idforge_oauth_core::http::{interaction_response, route, HttpEndpoints};
-use idforge_oauth_core::memory::{
-    MemoryClientStore, MemoryGrantStore, MemoryPushedRequestStore, MemoryUserStore,
-};
 use idforge_oauth_core::{
     AccessTokenFormat, AuthorizationRequest, Client, ClientAuthMethod, Config, Decision, Error,
-    Interaction, OsRng, Params, PasswordVerifier, Provider, Session, UserLookup,
+    Interaction, Params, PasswordVerifier, Provider, Session, UserLookup,
 };
 
 use crate::config::{ClientAuth, ClientConfig, ConfigError, ServeConfig, TokenFormat};
@@ -79,7 +76,7 @@ pub(crate) fn signing_key(jwk: &str) -> Result<(Key, JwsAlgorithm), ConfigError>
     Ok((key, alg))
 }
 
-fn generated_key() -> Result<Key, idforge_jose::Error> {
+pub(crate) fn generated_key() -> Result<Key, idforge_jose::Error> {
     let key = Key::generate(KeySpec::Ec(EcCurve::P256))?;
     let kid = key.jwk().thumbprint();
     Key::from_jwk(key.jwk().clone().with_kid(kid))
@@ -121,8 +118,12 @@ fn client(c: &ClientConfig, supported: &[String]) -> Client {
 }
 
 /// Builds the provider from a configuration; `default_issuer` is used when it names none.
-pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth, ServeError> {
-    build_with(config, default_issuer, Vec::new(), Vec::new(), None)
+pub(crate) fn build(
+    config: &ServeConfig,
+    default_issuer: &str,
+    stores: &crate::storage::Stores,
+) -> Result<OAuth, ServeError> {
+    build_with(config, default_issuer, Vec::new(), Vec::new(), None, stores)
 }
 
 /// Who may log in: a predicate on the subject, checked after the password.
@@ -131,7 +132,7 @@ pub(crate) type LoginFilter = Arc<dyn Fn(&str) -> bool + Send + Sync>;
 /// The user store's passwords, accepted only for subjects the filter lets in; and its
 /// attribute lookup (token exchange's implicit association), finding only those subjects.
 struct FilteredPasswords {
-    users: Arc<MemoryUserStore>,
+    users: Arc<dyn crate::storage::Users>,
     allow: LoginFilter,
 }
 
@@ -171,24 +172,27 @@ pub(crate) fn build_with(
     handlers: Vec<Arc<dyn idforge_oauth_core::GrantHandler>>,
     extensions: Vec<Arc<dyn idforge_oauth_core::AuthorizationExtension>>,
     login_filter: Option<LoginFilter>,
+    stores: &crate::storage::Stores,
 ) -> Result<OAuth, ServeError> {
     config.validate()?;
-    let (key, alg) = match &config.signing_key {
-        Some(jwk) => signing_key(jwk)?,
-        None => (
+    let mut oc = Config::new(config.issuer.as_deref().unwrap_or(default_issuer));
+    // The configured key, else the one stored for this issuer (`--database`), else a new one.
+    let (key, alg) = match (&config.signing_key, stores.key_for(&oc.issuer)) {
+        (Some(jwk), _) => signing_key(jwk)?,
+        (None, Some(stored)) => stored,
+        (None, None) => (
             generated_key().map_err(ServeError::Key)?,
             JwsAlgorithm::ES256,
         ),
     };
     let signer = LocalSigner::new(key, alg).map_err(ServeError::Key)?;
-    let mut oc = Config::new(config.issuer.as_deref().unwrap_or(default_issuer));
     oc.scopes_supported
         .extend(crate::oid4vci::extra_scopes(config));
     if crate::orgs::enabled(config) {
         oc.scopes_supported.push(crate::orgs::ORG_ADMIN.to_owned());
     }
     let supported = oc.scopes_supported.clone();
-    let clients = MemoryClientStore::new();
+    let mut clients = Vec::new();
     let prepared = crate::oid4vci::prepare(config)?;
     for c in &config.clients {
         let c = &crate::oid4vci::effective_client(c);
@@ -197,14 +201,9 @@ pub(crate) fn build_with(
         }
         let client = client(c, &supported);
         client.validate().map_err(ServeError::ProviderConfig)?;
-        clients.insert(client);
+        clients.push(client);
     }
-    let users = Arc::new(MemoryUserStore::new());
-    for u in &config.users {
-        users
-            .add_user(&u.username, &u.password, u.claims.clone(), &OsRng::new())
-            .map_err(ServeError::Provider)?;
-    }
+    let users = stores.users(config)?;
     let (passwords, lookup): (Arc<dyn PasswordVerifier>, Arc<dyn UserLookup>) = match login_filter {
         Some(allow) => {
             let filtered = Arc::new(FilteredPasswords {
@@ -215,13 +214,13 @@ pub(crate) fn build_with(
         }
         None => (users.clone(), users.clone()),
     };
-    let device_flow = crate::device::flow(config)?;
+    let device_flow = crate::device::flow(config, stores)?;
     let mut ciba = crate::ciba::CibaHost::new(config, &oc.issuer, users.clone())?;
     let oc_issuer = oc.issuer.clone();
     let mut builder = Provider::builder(oc);
     if let Some(p) = &prepared {
         if let Some(anonymous) = &p.anonymous_client {
-            clients.insert(anonymous.clone());
+            clients.push(anonymous.clone());
         }
         builder = builder
             .grant_handler(p.grant.clone())
@@ -234,10 +233,10 @@ pub(crate) fn build_with(
         builder = builder.authorization_extension(e);
     }
     let builder = builder
-        .clients(Arc::new(clients))
-        .grants(Arc::new(MemoryGrantStore::new()))
+        .clients(stores.clients(clients))
+        .grants(stores.grants())
         // Pushed authorization requests (RFC 9126), served by `handle_http` at /par.
-        .pushed_requests(Arc::new(MemoryPushedRequestStore::new()))
+        .pushed_requests(stores.pushed_requests())
         .claims(users.clone())
         .passwords(passwords.clone())
         .keys(Arc::new(KeyRing::new(signer)))
