@@ -180,7 +180,7 @@ fn build_on(
     backing: &storage::Stores,
 ) -> Result<ServerState, ServeError> {
     if !orgs::enabled(config) {
-        let oauth = Arc::new(oauth::build(config, default_issuer, backing)?);
+        let oauth = Arc::new(oauth::build_on(config, default_issuer, backing)?);
         // CIBA: expired requests are swept (and push / ping clients told) while the state lives.
         ciba::spawn_sweeper(Arc::downgrade(&oauth));
         return Ok(ServerState {

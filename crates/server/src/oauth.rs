@@ -117,8 +117,14 @@ fn client(c: &ClientConfig, supported: &[String]) -> Client {
     crate::ciba::apply(c, client)
 }
 
+#[cfg(test)]
 /// Builds the provider from a configuration; `default_issuer` is used when it names none.
-pub(crate) fn build(
+pub(crate) fn build(config: &ServeConfig, default_issuer: &str) -> Result<OAuth, ServeError> {
+    build_on(config, default_issuer, &crate::storage::Stores::Memory)
+}
+
+/// [`build`] on `stores` (in memory, or a database).
+pub(crate) fn build_on(
     config: &ServeConfig,
     default_issuer: &str,
     stores: &crate::storage::Stores,

@@ -1,5 +1,6 @@
 //! oauth-core's storage conformance suites (`testkit`), unchanged, on SQLite and PostgreSQL,
 //! including their concurrent single-use checks and 200 concurrent redemptions of one code.
+#![allow(clippy::unwrap_used)] // a test aborts on setup failure by design
 
 mod support;
 

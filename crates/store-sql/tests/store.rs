@@ -1,5 +1,6 @@
 //! The ports without an oauth-core testkit (clients, attempt limiter, users), opening and
 //! migrating, the schema-version guard, and batched sweeping, on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used)] // a test aborts on setup failure by design
 
 mod support;
 

@@ -1,7 +1,7 @@
 //! Fresh databases for the tests: a temporary SQLite file, or a new PostgreSQL database under
 //! `IDFORGE_PG_URL` (skipped with a printed reason when unset; a failure under
 //! `IDFORGE_INTEROP=require`, as CI sets).
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
