@@ -19,6 +19,7 @@
 //! | `AttemptLimiter` | `attempts` | `oauth_attempts` |
 //! | `ClaimsSource`, `PasswordVerifier`, `UserLookup` | `users` | `users`, `user_attributes` |
 //! | signing keys (a jose `KeyRing`'s contents) | `keys` | `signing_keys` |
+//! | `CibaRequestStore` (idforge-ciba, feature `ciba`) | `ciba` | `ciba_requests` |
 //!
 //! Atomicity lives in SQL, not in Rust: single-use artifacts are consumed by one statement
 //! that changes state only if still unused (`UPDATE … WHERE state = 'active' … RETURNING`,
@@ -40,6 +41,8 @@ compile_error!("idforge-store-sql needs the `sqlite` or `postgres` feature (or b
 mod db;
 
 mod attempts;
+#[cfg(feature = "ciba")]
+mod ciba;
 mod clients;
 mod device;
 mod grants;

@@ -84,3 +84,23 @@ async fn postgres_two_pools_redeem_a_code_once() {
     a.close().await;
     pg.drop_db(b).await;
 }
+
+#[cfg(feature = "ciba")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_passes_the_ciba_testkit() {
+    let db = support::TempSqlite::new();
+    let store = db.open().await;
+    idforge_ciba::testkit::run_all(&store).await;
+    store.close().await;
+}
+
+#[cfg(feature = "ciba")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_passes_the_ciba_testkit() {
+    let Some(pg) = support::postgres("postgres_passes_the_ciba_testkit").await else {
+        return;
+    };
+    let store = pg.open().await;
+    idforge_ciba::testkit::run_all(&store).await;
+    pg.drop_db(store).await;
+}

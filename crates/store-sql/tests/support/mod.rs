@@ -61,6 +61,10 @@ pub struct TempPostgres {
 
 /// The server under `IDFORGE_PG_URL`, or `None` (printed) when unset.
 pub async fn postgres(test: &str) -> Option<TempPostgres> {
+    if !cfg!(feature = "postgres") {
+        eprintln!("{test}: skipped: built without the `postgres` feature");
+        return None;
+    }
     let Ok(admin) = std::env::var("IDFORGE_PG_URL") else {
         if std::env::var("IDFORGE_INTEROP").as_deref() == Ok("require") {
             panic!("{test}: IDFORGE_PG_URL is unset but IDFORGE_INTEROP=require");
