@@ -30,7 +30,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use idforge_ciba::http::CibaHttp;
-use idforge_ciba::memory::MemoryCibaRequestStore;
 use idforge_ciba::{
     AgentClientActors, Approval, ApprovalView, Channel, Ciba, CibaClient, CibaConfig,
     ClientNotification, DeliveryReport, Hint, HintResolution, Notifier, UserNotification,
@@ -264,6 +263,7 @@ impl CibaHost {
         config: &ServeConfig,
         issuer: &str,
         users: Arc<dyn crate::storage::Users>,
+        requests: Arc<dyn idforge_ciba::CibaRequestStore>,
     ) -> Result<CibaHost, crate::ServeError> {
         let mut by_hint = HashMap::new();
         let mut usernames = HashMap::new();
@@ -293,7 +293,7 @@ impl CibaHost {
             .unwrap_or_default();
         let action = format!("{issuer_path}{}", cfg.approval_path);
         let ciba = Ciba::builder(cfg)
-            .store(Arc::new(MemoryCibaRequestStore::new()))
+            .store(requests)
             .users(Arc::new(ServeUsers {
                 by_hint,
                 users: users.clone(),

@@ -221,7 +221,8 @@ pub(crate) fn build_with(
         None => (users.clone(), users.clone()),
     };
     let device_flow = crate::device::flow(config, stores)?;
-    let mut ciba = crate::ciba::CibaHost::new(config, &oc.issuer, users.clone())?;
+    let mut ciba =
+        crate::ciba::CibaHost::new(config, &oc.issuer, users.clone(), stores.ciba_requests())?;
     let oc_issuer = oc.issuer.clone();
     let mut builder = Provider::builder(oc);
     if let Some(p) = &prepared {

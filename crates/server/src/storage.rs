@@ -2,11 +2,11 @@
 //! through `idforge-store-sql`.
 //!
 //! With a database, the grants and tokens (codes, access and refresh tokens, `jti` marks),
-//! pushed requests, device codes and the device page's attempt counts, the clients, the users
-//! and the signing keys live in it, so a restart keeps them. The configuration file stays the
-//! source of truth for clients and users: they are upserted at every start. CIBA requests,
-//! OID4VCI issuance state, organizations and the login form's sealing key stay in memory
-//! (their ports have no SQL implementation yet).
+//! pushed requests, device codes and the device page's attempt counts, CIBA requests, the
+//! clients, the users and the signing keys live in it, so a restart keeps them. The
+//! configuration file stays the source of truth for clients and users: they are upserted at
+//! every start. OID4VCI issuance state, organizations and the login form's sealing key stay in
+//! memory (their ports have no SQL implementation yet).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, Weak};
@@ -139,6 +139,14 @@ impl Stores {
                 Arc::new(idforge_oauth_core::memory::MemoryAttemptLimiter::new()),
             ),
             Some(s) => (Arc::new(s.clone()), Arc::new(s.clone())),
+        }
+    }
+
+    /// The CIBA request store.
+    pub(crate) fn ciba_requests(&self) -> Arc<dyn idforge_ciba::CibaRequestStore> {
+        match self.sql() {
+            None => Arc::new(idforge_ciba::memory::MemoryCibaRequestStore::new()),
+            Some(s) => Arc::new(s.clone()),
         }
     }
 
