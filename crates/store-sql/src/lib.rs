@@ -20,6 +20,7 @@
 //! | `ClaimsSource`, `PasswordVerifier`, `UserLookup` | `users` | `users`, `user_attributes` |
 //! | signing keys (a jose `KeyRing`'s contents) | `keys` | `signing_keys` |
 //! | `CibaRequestStore` (idforge-ciba, feature `ciba`) | `ciba` | `ciba_requests` |
+//! | `TemplateStore`, `IssuanceStore` (idforge-oid4vci, feature `oid4vci`) | `oid4vci` | `oid4vci_*` |
 //!
 //! Atomicity lives in SQL, not in Rust: single-use artifacts are consumed by one statement
 //! that changes state only if still unused (`UPDATE … WHERE state = 'active' … RETURNING`,
@@ -47,6 +48,8 @@ mod clients;
 mod device;
 mod grants;
 pub mod keys;
+#[cfg(feature = "oid4vci")]
+mod oid4vci;
 mod pushed;
 pub mod users;
 

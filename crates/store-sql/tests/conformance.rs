@@ -104,3 +104,23 @@ async fn postgres_passes_the_ciba_testkit() {
     idforge_ciba::testkit::run_all(&store).await;
     pg.drop_db(store).await;
 }
+
+#[cfg(feature = "oid4vci")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_passes_the_oid4vci_testkit() {
+    let db = support::TempSqlite::new();
+    let store = std::sync::Arc::new(db.open().await);
+    idforge_oid4vci::testkit::run_all(store.clone(), store.as_ref()).await;
+    store.close().await;
+}
+
+#[cfg(feature = "oid4vci")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_passes_the_oid4vci_testkit() {
+    let Some(pg) = support::postgres("postgres_passes_the_oid4vci_testkit").await else {
+        return;
+    };
+    let store = std::sync::Arc::new(pg.open().await);
+    idforge_oid4vci::testkit::run_all(store.clone(), store.as_ref()).await;
+    pg.drop_db(store.as_ref().clone()).await;
+}
