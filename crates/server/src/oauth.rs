@@ -199,7 +199,7 @@ pub(crate) fn build_with(
     }
     let supported = oc.scopes_supported.clone();
     let mut clients = Vec::new();
-    let prepared = crate::oid4vci::prepare(config)?;
+    let prepared = crate::oid4vci::prepare(config, stores)?;
     for c in &config.clients {
         let c = &crate::oid4vci::effective_client(c);
         for g in &c.grant_types {

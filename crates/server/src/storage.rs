@@ -2,11 +2,11 @@
 //! through `idforge-store-sql`.
 //!
 //! With a database, the grants and tokens (codes, access and refresh tokens, `jti` marks),
-//! pushed requests, device codes and the device page's attempt counts, CIBA requests, the
-//! clients, the users and the signing keys live in it, so a restart keeps them. The
-//! configuration file stays the source of truth for clients and users: they are upserted at
-//! every start. OID4VCI issuance state, organizations and the login form's sealing key stay in
-//! memory (their ports have no SQL implementation yet).
+//! pushed requests, device codes and the device page's attempt counts, CIBA requests, OID4VCI
+//! templates and issuance state, the clients, the users and the signing keys live in it, so a
+//! restart keeps them. The configuration file stays the source of truth for clients, users and
+//! credential templates: they are upserted at every start. Organizations and the login form's
+//! sealing key stay in memory (their ports have no SQL implementation yet).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, Weak};
@@ -212,6 +212,13 @@ pub(crate) async fn open(
     for u in &config.users {
         store
             .upsert_user(&u.username, &u.password, u.claims.clone(), now)
+            .await
+            .map_err(storage)?;
+    }
+    // OID4VCI credential templates of the configuration (validated when saved).
+    for t in &config.credential_templates {
+        let template = t.to_template().map_err(ServeError::Config)?;
+        idforge_oid4vci::ports::TemplateStore::put(&store, template)
             .await
             .map_err(storage)?;
     }
