@@ -220,3 +220,167 @@ fn database_urls_are_checked() {
         Ok(Database::Url(u)) if u == "sqlite:///tmp/x.db"
     ));
 }
+
+const PG_CONFIG: &str = r#"
+issuer = "http://idp.example"
+
+[[clients]]
+client_id = "app"
+client_secret = "app-secret"
+redirect_uris = ["https://app.example/cb"]
+grant_types = ["authorization_code", "refresh_token", "password"]
+
+[[users]]
+username = "alice"
+password = "alice-password"
+"#;
+
+/// A fresh database on the server under `IDFORGE_PG_URL` (skipped with a reason when unset,
+/// a failure under `IDFORGE_INTEROP=require`).
+async fn fresh_postgres(test: &str) -> Option<String> {
+    let Ok(admin) = std::env::var("IDFORGE_PG_URL") else {
+        if std::env::var("IDFORGE_INTEROP").as_deref() == Ok("require") {
+            panic!("{test}: IDFORGE_PG_URL is unset but IDFORGE_INTEROP=require");
+        }
+        eprintln!("{test}: skipped: IDFORGE_PG_URL is unset");
+        return None;
+    };
+    let mut r = [0u8; 6];
+    idforge_jose::crypto::random_bytes(&mut r).unwrap();
+    let name = format!(
+        "idforge_server_{}_{}",
+        std::process::id(),
+        r.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let base = admin.split('?').next().unwrap();
+    Some(format!("{}/{name}", &base[..base.rfind('/').unwrap()]))
+}
+
+async fn start_pg(url: &str) -> axum::Router {
+    let config = ServeConfig::from_toml(PG_CONFIG).unwrap();
+    let state = idforge_server::build_with_database(&config, ISSUER, &Database::Url(url.into()))
+        .await
+        .unwrap();
+    idforge_server::router(&state)
+}
+
+/// Two providers (two processes' worth: own pools, own keys in memory, own sealing keys) on one
+/// PostgreSQL: a code issued by one is redeemed at the other, 200 concurrent redemptions spread
+/// over both give exactly one success, a refresh token rotated at one is reuse at the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_providers_on_one_postgres() {
+    let Some(url) = fresh_postgres("two_providers_on_one_postgres").await else {
+        return;
+    };
+    let a = start_pg(&url).await;
+    let b = start_pg(&url).await;
+    assert_eq!(
+        get(&a, "/jwks.json").await.json()["keys"][0]["kid"],
+        get(&b, "/jwks.json").await.json()["keys"][0]["kid"],
+        "one signing key for the deployment"
+    );
+    // Log in at A.
+    let uri = format!(
+        "/authorize?response_type=code&client_id=app&redirect_uri={}&scope=openid&state=st&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        enc("https://app.example/cb")
+    );
+    let page = get(&a, &uri).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let body = format!(
+        "request={}&username=alice&password=alice-password",
+        enc(&hidden(&page.body, "request"))
+    );
+    let r = post_form(&a, "/authorize", &[], &body).await;
+    let code = param(r.location(), "code").unwrap();
+    // 200 concurrent redemptions, half at A, half at B.
+    let auth = basic("app", "app-secret");
+    let redeem = format!(
+        "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={VERIFIER}",
+        enc(&code),
+        enc("https://app.example/cb")
+    );
+    let tasks: Vec<_> = (0..200)
+        .map(|i| {
+            let app = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let (auth, redeem) = (auth.clone(), redeem.clone());
+            tokio::spawn(async move {
+                post_form(&app, "/token", &[("authorization", &auth)], &redeem)
+                    .await
+                    .status
+            })
+        })
+        .collect();
+    let mut ok = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            200 => ok += 1,
+            400 => {}
+            other => panic!("unexpected status {other}"),
+        }
+    }
+    assert_eq!(ok, 1, "exactly one redemption of the code succeeds");
+
+    // Refresh rotation across the two.
+    let r = post_form(
+        &a,
+        "/token",
+        &[("authorization", &auth)],
+        "grant_type=password&username=alice&password=alice-password&scope=openid",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rt = r.json()["refresh_token"].as_str().unwrap().to_owned();
+    let r = post_form(
+        &a,
+        "/token",
+        &[("authorization", &auth)],
+        &format!("grant_type=refresh_token&refresh_token={}", enc(&rt)),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let rt2 = r.json()["refresh_token"].as_str().unwrap().to_owned();
+    let reuse = post_form(
+        &b,
+        "/token",
+        &[("authorization", &auth)],
+        &format!("grant_type=refresh_token&refresh_token={}", enc(&rt)),
+    )
+    .await;
+    assert_eq!(
+        reuse.status, 400,
+        "reuse detected at the other: {}",
+        reuse.body
+    );
+    assert_eq!(reuse.json()["error"], "invalid_grant");
+    // Reuse revoked the family: the successor is dead at both (RFC 9700 §4.14.2).
+    let after = post_form(
+        &a,
+        "/token",
+        &[("authorization", &auth)],
+        &format!("grant_type=refresh_token&refresh_token={}", enc(&rt2)),
+    )
+    .await;
+    assert_eq!(after.status, 400, "{}", after.body);
+    drop((a, b));
+    drop_postgres(&url).await;
+}
+
+/// Drops the database of `url` (connections still open are terminated).
+async fn drop_postgres(url: &str) {
+    let admin = std::env::var("IDFORGE_PG_URL").unwrap();
+    let name = url.rsplit('/').next().unwrap();
+    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
+        .await
+        .unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+}
