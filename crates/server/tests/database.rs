@@ -273,7 +273,7 @@ async fn start_pg(url: &str) -> axum::Router {
 
 /// Two providers (two processes' worth: own pools, own keys in memory, own sealing keys) on one
 /// PostgreSQL: a code issued by one is redeemed at the other, 200 concurrent redemptions spread
-/// over both give exactly one success, a refresh token rotated at one is reuse at the other.
+/// over both never give two successes, a refresh token rotated at one is reuse at the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_providers_on_one_postgres() {
     let Some(url) = fresh_postgres("two_providers_on_one_postgres").await else {
@@ -299,8 +299,24 @@ async fn two_providers_on_one_postgres() {
     );
     let r = post_form(&a, "/authorize", &[], &body).await;
     let code = param(r.location(), "code").unwrap();
-    // 200 concurrent redemptions, half at A, half at B.
     let auth = basic("app", "app-secret");
+    // Issued at A, redeemed at B.
+    let redeem_at_b = format!(
+        "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={VERIFIER}",
+        enc(&code),
+        enc("https://app.example/cb")
+    );
+    let r = post_form(&b, "/token", &[("authorization", &auth)], &redeem_at_b).await;
+    assert_eq!(r.status, 200, "a code issued at A redeems at B: {}", r.body);
+    // A second code for the concurrent redemptions.
+    let page = get(&a, &uri).await;
+    let body = format!(
+        "request={}&username=alice&password=alice-password",
+        enc(&hidden(&page.body, "request"))
+    );
+    let r = post_form(&a, "/authorize", &[], &body).await;
+    let code = param(r.location(), "code").unwrap();
+    // 200 concurrent redemptions, half at A, half at B.
     let redeem = format!(
         "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={VERIFIER}",
         enc(&code),
@@ -325,7 +341,11 @@ async fn two_providers_on_one_postgres() {
             other => panic!("unexpected status {other}"),
         }
     }
-    assert_eq!(ok, 1, "exactly one redemption of the code succeeds");
+    // The store lets exactly one redemption consume the code (crates/store-sql tests prove it
+    // over two pools); the others are replays, and a replay revokes the grant (RFC 6749 §4.1.2
+    // SHOULD revoke the tokens issued from the code), which may land before the winner has
+    // stored its tokens: so at most one caller gets tokens, never two.
+    assert!(ok <= 1, "{ok} redemptions of one code succeeded");
 
     // Refresh rotation across the two.
     let r = post_form(
