@@ -72,6 +72,19 @@ impl SqlStore {
     }
 }
 
+impl SqlStore {
+    /// Drops CIBA records past their retention, in batches (what `expire_due` also does; the
+    /// expiry notifications are `expire_due`'s alone).
+    pub(crate) async fn sweep_ciba(&self, now: i64) -> Result<usize, Error> {
+        self.sweep_batches(
+            "DELETE FROM ciba_requests WHERE id IN \
+             (SELECT id FROM ciba_requests WHERE removable_at <= $1 LIMIT $2)",
+            now,
+        )
+        .await
+    }
+}
+
 fn contended() -> Error {
     Error::TemporarilyUnavailable("the CIBA request is busy".into())
 }
@@ -205,12 +218,7 @@ impl CibaRequestStore for SqlStore {
                 break;
             }
         }
-        self.sweep_batches(
-            "DELETE FROM ciba_requests WHERE id IN \
-             (SELECT id FROM ciba_requests WHERE removable_at <= $1 LIMIT $2)",
-            now,
-        )
-        .await?;
+        self.sweep_ciba(now).await?;
         Ok(expired)
     }
 }

@@ -211,11 +211,21 @@ impl SqlStore {
     /// periodically.
     pub async fn sweep_all(&self, now: i64) -> idforge_oauth_core::Result<usize> {
         use idforge_oauth_core::{DeviceCodeStore, GrantStore, PushedRequestStore};
-        Ok(GrantStore::sweep(self, now).await?
+        #[allow(unused_mut)]
+        let mut removed = GrantStore::sweep(self, now).await?
             + PushedRequestStore::sweep(self, now).await?
             + DeviceCodeStore::sweep(self, now).await?
             + self.sweep_attempts(now).await?
-            + self.sweep_signing_keys(now).await?)
+            + self.sweep_signing_keys(now).await?;
+        #[cfg(feature = "ciba")]
+        {
+            removed += self.sweep_ciba(now).await?;
+        }
+        #[cfg(feature = "oid4vci")]
+        {
+            removed += idforge_oid4vci::ports::IssuanceStore::sweep(self, now).await?;
+        }
+        Ok(removed)
     }
 
     /// Closes the pool (waits for connections in use to be returned).

@@ -245,8 +245,22 @@ async fn sweeping_is_batched(store: &SqlStore) {
         let (_, r) = idforge_oauth_core::testkit::pushed_request(1);
         store.insert(r).await.unwrap();
     }
+    #[allow(unused_mut)]
+    let mut expected = 25 + 25 + 9;
+    #[cfg(feature = "oid4vci")]
+    {
+        use idforge_oid4vci::ports::IssuanceStore;
+        for i in 0..3 {
+            let nonce = idforge_oauth_core::TokenHash::of(&format!("nonce-{i}-{}", keep.id));
+            store.insert_nonce(nonce, T0, T0 + 1).await.unwrap();
+        }
+        expected += 3;
+    }
     let removed = store.sweep_all(T0 + 20).await.unwrap();
-    assert_eq!(removed, 25 + 25 + 9, "tokens, grants, pushed requests");
+    assert_eq!(
+        removed, expected,
+        "tokens, grants, pushed requests, c_nonces"
+    );
     assert!(store.grant(&keep.id, T0 + 20).await.unwrap().is_some());
     assert_eq!(store.sweep_all(T0 + 20).await.unwrap(), 0);
 }
