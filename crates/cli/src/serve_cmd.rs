@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use idforge_server::ServeConfig;
+use idforge_server::{Database, ServeConfig};
 
 /// Arguments of `idforge serve`.
 #[derive(Debug, clap::Args)]
@@ -17,6 +17,12 @@ pub(crate) struct Args {
     /// the name resolves to).
     #[arg(long, default_value = "127.0.0.1:8080", value_parser = parse_addr)]
     addr: SocketAddr,
+    /// Where the state lives: `sqlite://PATH` (relative to the current directory),
+    /// `sqlite:///ABSOLUTE/PATH` (the file is created), `postgres://...`, or `memory` (a
+    /// restart forgets everything). Grants, tokens, clients, users and signing keys survive a
+    /// restart on a database.
+    #[arg(long, default_value = Database::DEFAULT)]
+    database: Database,
 }
 
 /// `IP:PORT`, else `HOST:PORT` resolved (the first address, IPv4 preferred so that `localhost`
@@ -70,12 +76,11 @@ pub(crate) fn run(args: Args) -> ExitCode {
         Some(path) => println!("config: {}", path.display()),
         None => println!("config: built-in demo (printed below)"),
     }
-    let served = runtime.block_on(async {
-        match config {
-            Some(c) => idforge_server::serve(args.addr, c).await,
-            None => idforge_server::serve_demo(args.addr).await,
-        }
-    });
+    let served = runtime.block_on(idforge_server::serve_with_database(
+        args.addr,
+        config,
+        &args.database,
+    ));
     match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

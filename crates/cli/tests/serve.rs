@@ -22,8 +22,13 @@ impl Drop for Server {
 }
 
 fn start(config: Option<&str>) -> Server {
+    start_on(config, "memory")
+}
+
+/// Starts `idforge serve` on `database` (`memory` keeps the checkout free of database files).
+fn start_on(config: Option<&str>, database: &str) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_idforge"));
-    cmd.args(["serve", "--addr", "127.0.0.1:0"]);
+    cmd.args(["serve", "--addr", "127.0.0.1:0", "--database", database]);
     let dir = std::env::temp_dir().join(format!("idforge-serve-{}", std::process::id()));
     if let Some(c) = config {
         std::fs::create_dir_all(&dir).unwrap();
@@ -395,10 +400,89 @@ fn bad_config_exits_1() {
     let path = dir.join("bad.toml");
     std::fs::write(&path, "nonsense = true\n").unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_idforge"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--config"])
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--database",
+            "memory",
+            "--config",
+        ])
         .arg(&path)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: config:"));
+}
+
+/// `--database`: a refresh token issued before a restart on the same SQLite file still
+/// refreshes after it, and the JWKS keeps the signing key (so tokens signed before verify).
+#[test]
+fn restart_on_sqlite_keeps_refresh_tokens_and_keys() {
+    let dir = std::env::temp_dir().join(format!("idforge-serve-db-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = dir.join("state.db");
+    let url = format!("sqlite://{}", db.display());
+    let cfg = r#"
+issuer = "http://127.0.0.1:1"
+[[clients]]
+client_id = "app"
+client_secret = "s3cret"
+redirect_uris = ["http://127.0.0.1:9999/cb"]
+grant_types = ["password", "refresh_token"]
+token_endpoint_auth_method = "client_secret_post"
+
+[[users]]
+username = "alice"
+password = "pw"
+[users.claims]
+email = "a@example.com"
+"#;
+    let auth = "client_id=app&client_secret=s3cret";
+    let (rt, kid) = {
+        let s = start_on(Some(cfg), &url);
+        assert!(db.exists(), "sqlite:///ABS/PATH creates the file");
+        let r = http(
+            &s,
+            "POST",
+            "/token",
+            &[FORM],
+            &format!("grant_type=password&username=alice&password=pw&scope=openid%20offline_access&{auth}"),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        let rt = r.json()["refresh_token"].as_str().unwrap().to_owned();
+        let jwks = http(&s, "GET", "/jwks.json", &[], "").json();
+        let kid = jwks["keys"][0]["kid"].as_str().unwrap().to_owned();
+        (rt, kid)
+    };
+    // The first process is gone (dropped = killed); a new one on the same file.
+    let s = start_on(Some(cfg), &url);
+    let jwks = http(&s, "GET", "/jwks.json", &[], "").json();
+    assert_eq!(
+        jwks["keys"][0]["kid"],
+        kid.as_str(),
+        "the signing key survives"
+    );
+    let r = http(
+        &s,
+        "POST",
+        "/token",
+        &[FORM],
+        &format!("grant_type=refresh_token&refresh_token={rt}&{auth}"),
+    );
+    assert_eq!(r.status, 200, "refresh after restart: {}", r.body);
+    let rt2 = r.json()["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(rt2, rt, "rotated");
+    // The rotated token is now reuse (RFC 9700 §4.14.2), across the restart too.
+    let again = http(
+        &s,
+        "POST",
+        "/token",
+        &[FORM],
+        &format!("grant_type=refresh_token&refresh_token={rt}&{auth}"),
+    );
+    assert_eq!(again.status, 400, "{}", again.body);
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -269,7 +269,10 @@ mod tests {
         assert!(c.preserve_sessions_on_password_update);
         assert!(!b.preserve_sessions_on_password_update);
         assert_eq!(c.password_update_policy(), PasswordUpdatePolicy::Preserve);
-        assert_eq!(b.password_update_policy(), PasswordUpdatePolicy::EndSessions);
+        assert_eq!(
+            b.password_update_policy(),
+            PasswordUpdatePolicy::EndSessions
+        );
         assert_eq!(c.outbound_connectors, ["scim-a", "scim-root"]);
     }
 

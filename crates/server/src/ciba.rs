@@ -30,14 +30,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use idforge_ciba::http::CibaHttp;
-use idforge_ciba::memory::MemoryCibaRequestStore;
 use idforge_ciba::{
     AgentClientActors, Approval, ApprovalView, Channel, Ciba, CibaClient, CibaConfig,
     ClientNotification, DeliveryReport, Hint, HintResolution, Notifier, UserNotification,
     UserResolver, Verdict,
 };
-use idforge_oauth_core::memory::MemoryUserStore;
-use idforge_oauth_core::{Client, Context, Error, Params, PasswordVerifier};
+use idforge_oauth_core::{Client, Context, Error, Params};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -105,7 +103,7 @@ pub(crate) fn apply(c: &ClientConfig, client: Client) -> Client {
 struct ServeUsers {
     /// hint -> (subject, username)
     by_hint: HashMap<String, (String, String)>,
-    users: Arc<MemoryUserStore>,
+    users: Arc<dyn crate::storage::Users>,
 }
 
 #[async_trait]
@@ -245,7 +243,7 @@ async fn post_json(url: &str, bearer: &str, body: &str) -> std::io::Result<u16> 
 pub(crate) struct CibaHost {
     pub(crate) ciba: Ciba,
     http: Option<CibaHttp>,
-    users: Arc<MemoryUserStore>,
+    users: Arc<dyn crate::storage::Users>,
     usernames: HashMap<String, String>,
     sealer: Sealer,
     /// The approval page's path as the browser sees it (the issuer's path prefixed).
@@ -264,7 +262,8 @@ impl CibaHost {
     pub(crate) fn new(
         config: &ServeConfig,
         issuer: &str,
-        users: Arc<MemoryUserStore>,
+        users: Arc<dyn crate::storage::Users>,
+        requests: Arc<dyn idforge_ciba::CibaRequestStore>,
     ) -> Result<CibaHost, crate::ServeError> {
         let mut by_hint = HashMap::new();
         let mut usernames = HashMap::new();
@@ -294,7 +293,7 @@ impl CibaHost {
             .unwrap_or_default();
         let action = format!("{issuer_path}{}", cfg.approval_path);
         let ciba = Ciba::builder(cfg)
-            .store(Arc::new(MemoryCibaRequestStore::new()))
+            .store(requests)
             .users(Arc::new(ServeUsers {
                 by_hint,
                 users: users.clone(),

@@ -14,7 +14,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use idforge_oauth_core::device::{DecisionKind, DeviceSettings, UserCodeSubmission};
 use idforge_oauth_core::endpoint::device::{DevicePrompt, DeviceVerdict, VerdictStatus};
-use idforge_oauth_core::memory::{MemoryAttemptLimiter, MemoryDeviceCodeStore};
 use idforge_oauth_core::{
     DeviceAuthorizationEndpoint, DeviceFlow, DeviceVerification, Error, Params, Provider,
 };
@@ -32,16 +31,16 @@ const MAX_BODY: usize = 16 * 1024;
 
 /// The flow built from `[device]`, before the provider (its grant handler is registered on the
 /// provider builder).
-pub(crate) fn flow(config: &ServeConfig) -> Result<Arc<DeviceFlow>, ServeError> {
+pub(crate) fn flow(
+    config: &ServeConfig,
+    stores: &crate::storage::Stores,
+) -> Result<Arc<DeviceFlow>, ServeError> {
     let settings = DeviceSettings::new()
         .with_expires_in(config.device.expires_in_seconds)
         .with_interval(config.device.interval_seconds);
-    DeviceFlow::new(
-        settings,
-        Arc::new(MemoryDeviceCodeStore::new()),
-        Arc::new(MemoryAttemptLimiter::new()),
-    )
-    .map_err(|e| ServeError::Provider(Error::InvalidRequest(e.to_string())))
+    let (codes, limiter) = stores.device();
+    DeviceFlow::new(settings, codes, limiter)
+        .map_err(|e| ServeError::Provider(Error::InvalidRequest(e.to_string())))
 }
 
 /// The device endpoints over the built provider.

@@ -45,6 +45,7 @@ mod orgs;
 mod pages;
 mod seal;
 mod sessions;
+mod storage;
 mod token_exchange;
 mod token_store;
 
@@ -65,6 +66,7 @@ pub use limits::{serve_with_limits, LimitsConfig};
 pub use login::LoginConfig;
 pub use orgs::{OrganizationConfig, OrganizationSettingsConfig, RootConfig, ShareConfig};
 pub use sessions::SessionsConfig;
+pub use storage::Database;
 pub use token_store::TokenStoreConfig;
 
 /// Why the server could not be built or run.
@@ -98,6 +100,9 @@ pub enum ServeError {
     /// The random source failed.
     #[error("random source unavailable")]
     Random,
+    /// The database (`--database`) could not be opened, migrated or written.
+    #[error("database: {0}")]
+    Storage(String),
 }
 
 /// A built provider and the state its routes share. Cloning is cheap (one `Arc`).
@@ -150,8 +155,80 @@ pub fn build_with_login_limiter(
     default_issuer: &str,
     login_limiter: Arc<dyn idforge_oauth_core::AttemptLimiter>,
 ) -> Result<ServerState, ServeError> {
+    build_on(
+        config,
+        default_issuer,
+        Arc::new(storage::Stores::Memory),
+        login_limiter,
+    )
+}
+
+/// [`build`] on `database`: in memory, or on SQLite / PostgreSQL, where grants, tokens,
+/// pushed requests, device codes, sessions, clients, users and the signing keys survive a
+/// restart and are shared by every process on the same database (see `docs/storage.md`); the
+/// login form's attempt limits are counted in it too. The configuration's clients and users
+/// are upserted; expired rows are swept every minute while the state lives.
+pub async fn build_with_database(
+    config: &ServeConfig,
+    default_issuer: &str,
+    database: &Database,
+) -> Result<ServerState, ServeError> {
+    let url = match database {
+        Database::Memory => return build(config, default_issuer),
+        Database::Url(url) => url,
+    };
+    config.validate()?;
+    let stores = Arc::new(storage::open(url, config, &issuers(config, default_issuer)?).await?);
+    let state = build_on(
+        config,
+        default_issuer,
+        stores.clone(),
+        stores.login_limiter(),
+    )?;
+    storage::persist_clients(&stores).await?;
+    if let Some(sql) = stores.sql() {
+        storage::spawn_sweeper(sql.clone(), Arc::downgrade(&state.oauth));
+    }
+    Ok(state)
+}
+
+/// The issuers whose signing keys are kept in the database: the root's and each
+/// organization's configured with `issuer = "self"` (one made an issuer while serving gets a
+/// key of its own that a restart does not keep).
+fn issuers(config: &ServeConfig, default_issuer: &str) -> Result<Vec<String>, ServeError> {
+    let root =
+        idforge_oauth_core::Config::new(config.issuer.as_deref().unwrap_or(default_issuer)).issuer;
+    let mut out = vec![root.clone()];
+    if orgs::enabled(config) {
+        for id in orgs::self_issuing(config) {
+            let org_id =
+                idforge_orgs::OrgId::new(id.clone()).map_err(|e| ConfigError::Organization {
+                    id: id.clone(),
+                    reason: e.to_string(),
+                })?;
+            let issuer = idforge_orgs::issuer::organization_issuer(&root, &org_id);
+            out.push(idforge_oauth_core::Config::new(issuer).issuer);
+        }
+    }
+    Ok(out)
+}
+
+fn build_on(
+    config: &ServeConfig,
+    default_issuer: &str,
+    stores: Arc<storage::Stores>,
+    login_limiter: Arc<dyn idforge_oauth_core::AttemptLimiter>,
+) -> Result<ServerState, ServeError> {
     if !orgs::enabled(config) {
-        let oauth = Arc::new(oauth::build(config, default_issuer, login_limiter)?);
+        let oauth = Arc::new(oauth::build_with(
+            config,
+            default_issuer,
+            oauth::Additions {
+                login_limiter: Some(login_limiter),
+                stores,
+                ..oauth::Additions::default()
+            },
+        )?);
         // CIBA: expired requests are swept (and push / ping clients told) while the state lives.
         ciba::spawn_sweeper(Arc::downgrade(&oauth));
         return Ok(ServerState {
@@ -160,7 +237,7 @@ pub fn build_with_login_limiter(
             limits: config.limits,
         });
     }
-    let (root, api) = orgs::providers(config, default_issuer, login_limiter)?;
+    let (root, api) = orgs::providers(config, default_issuer, login_limiter, stores)?;
     ciba::spawn_sweeper(Arc::downgrade(&root));
     Ok(ServerState {
         oauth: root,
@@ -196,21 +273,39 @@ pub fn router(state: &ServerState) -> Router {
 /// stdout, logs each request on stderr (one line each, buffered and written at least every
 /// 100 ms), and serves until the process stops.
 pub async fn serve(addr: SocketAddr, config: ServeConfig) -> Result<(), ServeError> {
-    run(addr, config, false).await
+    run(addr, config, false, &Database::Memory).await
 }
 
 /// [`serve`] with the built-in demo configuration, printed first.
 pub async fn serve_demo(addr: SocketAddr) -> Result<(), ServeError> {
     let config = ServeConfig::from_toml(DEMO_CONFIG)?;
-    run(addr, config, true).await
+    run(addr, config, true, &Database::Memory).await
 }
 
-async fn run(addr: SocketAddr, config: ServeConfig, print_config: bool) -> Result<(), ServeError> {
+/// [`serve`] keeping the state in `database` ([`build_with_database`]); `config` `None` is
+/// the built-in demo configuration, printed first. What `idforge serve --database` runs.
+pub async fn serve_with_database(
+    addr: SocketAddr,
+    config: Option<ServeConfig>,
+    database: &Database,
+) -> Result<(), ServeError> {
+    match config {
+        Some(c) => run(addr, c, false, database).await,
+        None => run(addr, ServeConfig::from_toml(DEMO_CONFIG)?, true, database).await,
+    }
+}
+
+async fn run(
+    addr: SocketAddr,
+    config: ServeConfig,
+    print_config: bool,
+    database: &Database,
+) -> Result<(), ServeError> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|source| ServeError::Listen { addr, source })?;
     let bound = listener.local_addr()?;
-    let state = build(&config, &format!("http://{bound}"))?;
+    let state = build_with_database(&config, &format!("http://{bound}"), database).await?;
     let issuer = state.issuer();
     if print_config {
         println!("{DEMO_CONFIG}");

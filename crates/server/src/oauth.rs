@@ -16,13 +16,9 @@ use axum::Router;
 use idforge_jose::crypto::EcCurve;
 use idforge_jose::{JwsAlgorithm, Key, KeyRing, KeySpec, LocalSigner};
 use idforge_oauth_core::http::{interaction_response, route, HttpEndpoints};
-use idforge_oauth_core::memory::{
-    MemoryClientStore, MemoryGrantStore, MemoryPushedRequestStore, MemorySessionStore,
-    MemoryUserStore,
-};
 use idforge_oauth_core::{
     AccessTokenFormat, AttemptLimiter, AuthorizationRequest, Client, ClientAuthMethod, Config,
-    Decision, Error, Interaction, OsRng, Params, PasswordVerifier, Provider, Session, UserLookup,
+    Decision, Error, Interaction, Params, PasswordVerifier, Provider, Session, UserLookup,
 };
 
 use crate::config::{ClientAuth, ClientConfig, ConfigError, ServeConfig, TokenFormat};
@@ -89,7 +85,7 @@ pub(crate) fn signing_key(jwk: &str) -> Result<(Key, JwsAlgorithm), ConfigError>
     Ok((key, alg))
 }
 
-fn generated_key() -> Result<Key, idforge_jose::Error> {
+pub(crate) fn generated_key() -> Result<Key, idforge_jose::Error> {
     let key = Key::generate(KeySpec::Ec(EcCurve::P256))?;
     let kid = key.jwk().thumbprint();
     Key::from_jwk(key.jwk().clone().with_kid(kid))
@@ -136,6 +132,7 @@ fn client(c: &ClientConfig, supported: &[String]) -> Client {
     crate::ciba::apply(c, client)
 }
 
+#[cfg(test)]
 /// Builds the provider from a configuration; `default_issuer` is used when it names none.
 pub(crate) fn build(
     config: &ServeConfig,
@@ -178,6 +175,8 @@ pub(crate) struct Additions {
     /// Counts login form password attempts (shared by every provider of one server);
     /// default: an in-memory limiter of the provider's own.
     pub(crate) login_limiter: Option<Arc<dyn AttemptLimiter>>,
+    /// Where the state lives (`--database`); default: fresh in-memory stores.
+    pub(crate) stores: Arc<crate::storage::Stores>,
 }
 
 /// Makes a grant handler given the provider's user lookup.
@@ -186,7 +185,7 @@ pub(crate) type MakeGrant =
 
 /// The configured clients, of which only those the filter lets through are found.
 struct FilteredClients {
-    clients: MemoryClientStore,
+    clients: Arc<dyn idforge_oauth_core::ClientStore>,
     allow: ClientFilter,
 }
 
@@ -196,14 +195,14 @@ impl idforge_oauth_core::ClientStore for FilteredClients {
         if !(self.allow)(client_id) {
             return Ok(None);
         }
-        idforge_oauth_core::ClientStore::client(&self.clients, client_id).await
+        self.clients.client(client_id).await
     }
 }
 
 /// The user store's passwords, accepted only for subjects the filter lets in; and its
 /// attribute lookup (token exchange's implicit association), finding only those subjects.
 struct FilteredPasswords {
-    users: Arc<MemoryUserStore>,
+    users: Arc<dyn crate::storage::Users>,
     allow: LoginFilter,
 }
 
@@ -248,20 +247,24 @@ pub(crate) fn build_with(
         client_filter,
         token_exchange,
         login_limiter,
+        stores,
     } = additions;
+    let stores = &*stores;
     let login_limiter = login_limiter
         .unwrap_or_else(|| Arc::new(idforge_oauth_core::memory::MemoryAttemptLimiter::new()));
     config.validate()?;
-    let (key, alg) = match &config.signing_key {
-        Some(jwk) => signing_key(jwk)?,
-        None => (
+    let oc = Config::new(config.issuer.as_deref().unwrap_or(default_issuer));
+    // The configured key, else the one stored for this issuer (`--database`), else a new one.
+    let (key, alg) = match (&config.signing_key, stores.key_for(&oc.issuer)) {
+        (Some(jwk), _) => signing_key(jwk)?,
+        (None, Some(stored)) => stored,
+        (None, None) => (
             generated_key().map_err(ServeError::Key)?,
             JwsAlgorithm::ES256,
         ),
     };
     let signer = LocalSigner::new(key, alg).map_err(ServeError::Key)?;
-    let mut oc = Config::new(config.issuer.as_deref().unwrap_or(default_issuer))
-        .with_token_persistence(config.token_store.persistence);
+    let mut oc = oc.with_token_persistence(config.token_store.persistence);
     oc.scopes_supported
         .extend(crate::oid4vci::extra_scopes(config));
     if crate::orgs::enabled(config) {
@@ -269,8 +272,8 @@ pub(crate) fn build_with(
     }
     oc.sessions = config.sessions.policy();
     let supported = oc.scopes_supported.clone();
-    let clients = MemoryClientStore::new();
-    let prepared = crate::oid4vci::prepare(config)?;
+    let mut clients = Vec::new();
+    let prepared = crate::oid4vci::prepare(config, stores)?;
     for c in &config.clients {
         let c = &crate::oid4vci::effective_client(c);
         for g in &c.grant_types {
@@ -278,14 +281,9 @@ pub(crate) fn build_with(
         }
         let client = client(c, &supported);
         client.validate().map_err(ServeError::ProviderConfig)?;
-        clients.insert(client);
+        clients.push(client);
     }
-    let users = Arc::new(MemoryUserStore::new());
-    for u in &config.users {
-        users
-            .add_user(&u.username, &u.password, u.claims.clone(), &OsRng::new())
-            .map_err(ServeError::Provider)?;
-    }
+    let users = stores.users(config)?;
     let (passwords, lookup): (Arc<dyn PasswordVerifier>, Arc<dyn UserLookup>) = match login_filter {
         Some(allow) => {
             let filtered = Arc::new(FilteredPasswords {
@@ -296,13 +294,14 @@ pub(crate) fn build_with(
         }
         None => (users.clone(), users.clone()),
     };
-    let device_flow = crate::device::flow(config)?;
-    let mut ciba = crate::ciba::CibaHost::new(config, &oc.issuer, users.clone())?;
+    let device_flow = crate::device::flow(config, stores)?;
+    let mut ciba =
+        crate::ciba::CibaHost::new(config, &oc.issuer, users.clone(), stores.ciba_requests())?;
     let oc_issuer = oc.issuer.clone();
     let mut builder = Provider::builder(oc);
     if let Some(p) = &prepared {
         if let Some(anonymous) = &p.anonymous_client {
-            clients.insert(anonymous.clone());
+            clients.push(anonymous.clone());
         }
         builder = builder
             .grant_handler(p.grant.clone())
@@ -315,19 +314,18 @@ pub(crate) fn build_with(
         Some(make) => make(lookup),
         None => Arc::new(crate::token_exchange::grant(config, lookup)?),
     };
+    let clients = stores.clients(clients);
     let clients: Arc<dyn idforge_oauth_core::ClientStore> = match client_filter {
         Some(allow) => Arc::new(FilteredClients { clients, allow }),
-        None => Arc::new(clients),
+        None => clients,
     };
     let mut builder = builder
         .clients(clients)
-        .grants(Arc::new(MemoryGrantStore::with_limits(
-            config.token_store.memory_limits(),
-        )))
+        .grants(stores.grants(config.token_store.memory_limits()))
         // Pushed authorization requests (RFC 9126), served by `handle_http` at /par.
-        .pushed_requests(Arc::new(MemoryPushedRequestStore::new()))
+        .pushed_requests(stores.pushed_requests())
         // Login sessions: single sign-on, `sid`, and the end-session endpoint at /logout.
-        .sessions(Arc::new(MemorySessionStore::new()))
+        .sessions(stores.sessions())
         .claims(users.clone())
         .passwords(passwords.clone())
         .keys(Arc::new(KeyRing::new(signer)))

@@ -27,6 +27,7 @@ use idforge_oauth_core::http::error_response;
 use idforge_oauth_core::{resolve_access_token, Client, Context, Error};
 use idforge_oid4vci::encryption::{ContentEncryption, EncryptionSettings, KeyManagementAlgorithm};
 use idforge_oid4vci::memory::{MemoryIssuanceStore, MemoryTemplateStore};
+use idforge_oid4vci::ports::{IssuanceStore, TemplateStore};
 use idforge_oid4vci::{
     ClaimTemplate, CredentialAuthorization, CredentialFormat, CredentialIssuer, CredentialTemplate,
     Display, FixedDelay, IssuerCore, IssuerSettings, OfferGrant, OfferRequest,
@@ -487,7 +488,10 @@ pub(crate) struct Prepared {
 }
 
 /// Builds the issuer's shared parts, when `[credential_issuer]` is present.
-pub(crate) fn prepare(config: &ServeConfig) -> Result<Option<Prepared>, ConfigError> {
+pub(crate) fn prepare(
+    config: &ServeConfig,
+    stores: &crate::storage::Stores,
+) -> Result<Option<Prepared>, ConfigError> {
     let Some(ci) = &config.credential_issuer else {
         return Ok(None);
     };
@@ -496,13 +500,20 @@ pub(crate) fn prepare(config: &ServeConfig) -> Result<Option<Prepared>, ConfigEr
         .iter()
         .map(CredentialTemplateConfig::to_template)
         .collect::<Result<Vec<_>, _>>()?;
-    let store = MemoryTemplateStore::with_templates(templates).map_err(|e| bad(e.to_string()))?;
-    let core = IssuerCore::new(
-        settings(ci),
-        Arc::new(store),
-        Arc::new(MemoryIssuanceStore::new()),
-    )
-    .map_err(|e| bad(e.to_string()))?;
+    // On a database the templates were upserted before the build (`storage::open`).
+    let (template_store, issuance): (Arc<dyn TemplateStore>, Arc<dyn IssuanceStore>) = match stores
+        .sql()
+    {
+        Some(sql) => (Arc::new(sql.clone()), Arc::new(sql.clone())),
+        None => (
+            Arc::new(
+                MemoryTemplateStore::with_templates(templates).map_err(|e| bad(e.to_string()))?,
+            ),
+            Arc::new(MemoryIssuanceStore::new()),
+        ),
+    };
+    let core =
+        IssuerCore::new(settings(ci), template_store, issuance).map_err(|e| bad(e.to_string()))?;
     Ok(Some(Prepared {
         encryption: ci.encryption()?,
         grant: Arc::new(PreAuthorizedCodeGrant::new(core.clone())),

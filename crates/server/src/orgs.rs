@@ -618,6 +618,8 @@ pub(crate) struct Issuers {
     built: Mutex<HashMap<OrgId, Arc<OrgIssuer>>>,
     /// Login attempts are counted across the root's and every organization's issuer.
     login_limiter: Arc<dyn idforge_oauth_core::AttemptLimiter>,
+    /// Where the providers' state lives (`--database`).
+    backing: Arc<crate::storage::Stores>,
 }
 
 impl std::fmt::Debug for Issuers {
@@ -712,6 +714,7 @@ impl Issuers {
         let (config, trust_stores, org) = (self.config.clone(), stores.clone(), home.clone());
         Ok(Additions {
             login_limiter: Some(self.login_limiter.clone()),
+            stores: self.backing.clone(),
             handlers: stores.grant_handlers(home),
             extensions: stores.authorization_extensions(home),
             login_filter: Some(Arc::new(move |subject: &str| {
@@ -745,6 +748,17 @@ impl UserLookup for NoUsers {
     }
 }
 
+/// The ids of the organizations configured with `issuer = "self"` (their signing keys are
+/// kept in the database under `--database`).
+pub(crate) fn self_issuing(config: &ServeConfig) -> Vec<String> {
+    config
+        .organizations
+        .iter()
+        .filter(|o| o.issuer == IssuerMode::SelfIssued)
+        .map(|o| o.id.clone())
+        .collect()
+}
+
 /// The root provider and the organizations' state: the root serves the root's applications
 /// and those of organizations using the root issuer (as their records are now, under root
 /// governance), with the organization switch, the `organization` parameter and claims; each
@@ -754,6 +768,7 @@ pub(crate) fn providers(
     config: &ServeConfig,
     default_issuer: &str,
     login_limiter: Arc<dyn idforge_oauth_core::AttemptLimiter>,
+    backing: Arc<crate::storage::Stores>,
 ) -> Result<(Arc<OAuth>, Arc<ApiState>), ServeError> {
     config.validate()?;
     let stores = Arc::new(build(config)?);
@@ -768,6 +783,7 @@ pub(crate) fn providers(
             filter_stores.issuer_of(client_id) == Some(TokenIssuer::Root)
         })),
         login_limiter: Some(login_limiter.clone()),
+        stores: backing.clone(),
         ..Additions::default()
     };
     let root = Arc::new(oauth::build_with(&root_config, default_issuer, additions)?);
@@ -778,6 +794,7 @@ pub(crate) fn providers(
         stores: stores.clone(),
         built: Mutex::new(HashMap::new()),
         login_limiter,
+        backing,
     };
     for o in &config.organizations {
         if o.issuer == IssuerMode::SelfIssued {

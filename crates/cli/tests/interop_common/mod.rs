@@ -65,7 +65,8 @@ impl Serve {
     /// or the built-in demo configuration, and waits for its `issuer:` line.
     pub(crate) fn start(name: &str, config: Option<&str>) -> Serve {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_idforge"));
-        cmd.args(["serve", "--addr", "127.0.0.1:0"]);
+        // In memory: no database lands in the checkout.
+        cmd.args(["serve", "--addr", "127.0.0.1:0", "--database", "memory"]);
         let config_path = config.map(|text| {
             let path =
                 std::env::temp_dir().join(format!("idforge-{name}-{}.toml", std::process::id()));

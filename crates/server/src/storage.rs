@@ -1,0 +1,307 @@
+//! Where `idforge serve` keeps its state (`--database`): in memory, or on SQLite / PostgreSQL
+//! through `idforge-store-sql`.
+//!
+//! With a database, the grants and tokens (codes, access and refresh tokens, `jti` marks),
+//! pushed requests, device codes and the device page's attempt counts, CIBA requests, OID4VCI
+//! templates and issuance state, the clients, the users and the signing keys live in it, so a
+//! restart keeps them. The configuration file stays the source of truth for clients, users and
+//! credential templates: they are upserted at every start. Organizations and the login form's
+//! sealing key stay in memory (their ports have no SQL implementation yet).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use idforge_jose::{JwsAlgorithm, Key};
+use idforge_oauth_core::{
+    AttemptLimiter, ClaimsSource, Client, ClientStore, DeviceCodeStore, GrantStore,
+    PasswordVerifier, PushedRequestStore, SessionStore, UserLookup,
+};
+use idforge_store_sql::keys::StoredKey;
+use idforge_store_sql::SqlStore;
+
+use crate::{ServeConfig, ServeError};
+
+/// Where the provider's state lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Database {
+    /// In memory: a restart forgets everything (`--database memory`).
+    Memory,
+    /// A SQL database URL: `sqlite://PATH`, `sqlite:///ABS/PATH` (created if missing),
+    /// `postgres://…`.
+    Url(String),
+}
+
+impl Database {
+    /// `idforge serve`'s default: `idforge.db` in the current directory.
+    pub const DEFAULT: &'static str = "sqlite://idforge.db";
+}
+
+impl std::str::FromStr for Database {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s == "memory" {
+            return Ok(Database::Memory);
+        }
+        if s.starts_with("sqlite://")
+            || s.starts_with("postgres://")
+            || s.starts_with("postgresql://")
+        {
+            return Ok(Database::Url(s.to_owned()));
+        }
+        Err("expected `memory`, sqlite://PATH or postgres://...".into())
+    }
+}
+
+/// Every user-store port the provider and CIBA use.
+pub(crate) trait Users: PasswordVerifier + UserLookup + ClaimsSource {}
+impl<T: PasswordVerifier + UserLookup + ClaimsSource> Users for T {}
+
+/// The stores a provider is built on.
+#[derive(Default)]
+pub(crate) enum Stores {
+    /// Fresh in-memory stores per provider.
+    #[default]
+    Memory,
+    /// One SQL database.
+    Sql(SqlBacked),
+}
+
+pub(crate) struct SqlBacked {
+    store: SqlStore,
+    /// The signing key of each issuer built, loaded or created before the build.
+    keys: HashMap<String, (Key, JwsAlgorithm)>,
+    /// Clients of the configuration, upserted once the providers are built.
+    clients: Mutex<Vec<Client>>,
+}
+
+impl Stores {
+    /// The stored signing key of `issuer`, if any.
+    pub(crate) fn key_for(&self, issuer: &str) -> Option<(Key, JwsAlgorithm)> {
+        match self {
+            Stores::Memory => None,
+            Stores::Sql(s) => s.keys.get(issuer).cloned(),
+        }
+    }
+
+    /// The SQL store, when there is one.
+    pub(crate) fn sql(&self) -> Option<&SqlStore> {
+        match self {
+            Stores::Memory => None,
+            Stores::Sql(s) => Some(&s.store),
+        }
+    }
+
+    /// The client store of one provider serving `clients` (the configuration's clients of
+    /// its issuer): in memory, or the database seen through those ids only, so an
+    /// organization's clients never appear at another issuer.
+    pub(crate) fn clients(&self, clients: Vec<Client>) -> Arc<dyn ClientStore> {
+        match self {
+            Stores::Memory => Arc::new(
+                idforge_oauth_core::memory::MemoryClientStore::with_clients(clients),
+            ),
+            Stores::Sql(s) => {
+                let ids = clients.iter().map(|c| c.client_id.clone()).collect();
+                let configured =
+                    idforge_oauth_core::memory::MemoryClientStore::with_clients(clients.clone());
+                s.clients
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .extend(clients);
+                Arc::new(ScopedClients {
+                    configured,
+                    store: s.store.clone(),
+                    ids,
+                })
+            }
+        }
+    }
+
+    /// The grant store (in memory: bounded by `[token_store]`).
+    pub(crate) fn grants(
+        &self,
+        limits: idforge_oauth_core::memory::MemoryLimits,
+    ) -> Arc<dyn GrantStore> {
+        match self.sql() {
+            None => Arc::new(idforge_oauth_core::memory::MemoryGrantStore::with_limits(
+                limits,
+            )),
+            Some(s) => Arc::new(s.clone()),
+        }
+    }
+
+    /// The login-session store (single sign-on, logout).
+    pub(crate) fn sessions(&self) -> Arc<dyn SessionStore> {
+        match self.sql() {
+            None => Arc::new(idforge_oauth_core::memory::MemorySessionStore::new()),
+            Some(s) => Arc::new(s.clone()),
+        }
+    }
+
+    /// The login form's attempt limiter shared by every provider of the server (in memory:
+    /// one per server; on a database: shared by every process).
+    pub(crate) fn login_limiter(&self) -> Arc<dyn AttemptLimiter> {
+        match self.sql() {
+            None => Arc::new(idforge_oauth_core::memory::MemoryAttemptLimiter::new()),
+            Some(s) => Arc::new(s.clone()),
+        }
+    }
+
+    /// The pushed-request store (RFC 9126).
+    pub(crate) fn pushed_requests(&self) -> Arc<dyn PushedRequestStore> {
+        match self.sql() {
+            None => Arc::new(idforge_oauth_core::memory::MemoryPushedRequestStore::new()),
+            Some(s) => Arc::new(s.clone()),
+        }
+    }
+
+    /// The device-code store and the attempt limiter (RFC 8628).
+    pub(crate) fn device(&self) -> (Arc<dyn DeviceCodeStore>, Arc<dyn AttemptLimiter>) {
+        match self.sql() {
+            None => (
+                Arc::new(idforge_oauth_core::memory::MemoryDeviceCodeStore::new()),
+                Arc::new(idforge_oauth_core::memory::MemoryAttemptLimiter::new()),
+            ),
+            Some(s) => (Arc::new(s.clone()), Arc::new(s.clone())),
+        }
+    }
+
+    /// The CIBA request store.
+    pub(crate) fn ciba_requests(&self) -> Arc<dyn idforge_ciba::CibaRequestStore> {
+        match self.sql() {
+            None => Arc::new(idforge_ciba::memory::MemoryCibaRequestStore::new()),
+            Some(s) => Arc::new(s.clone()),
+        }
+    }
+
+    /// The users of `config`: in memory (added now), or the database (upserted by
+    /// [`open`] before the build).
+    pub(crate) fn users(&self, config: &ServeConfig) -> Result<Arc<dyn Users>, ServeError> {
+        match self.sql() {
+            None => {
+                let users = idforge_oauth_core::memory::MemoryUserStore::new();
+                for u in &config.users {
+                    users
+                        .add_user(
+                            &u.username,
+                            &u.password,
+                            u.claims.clone(),
+                            &idforge_oauth_core::OsRng::new(),
+                        )
+                        .map_err(ServeError::Provider)?;
+                }
+                Ok(Arc::new(users))
+            }
+            Some(s) => Ok(Arc::new(s.clone())),
+        }
+    }
+}
+
+/// A provider's view of the clients table: only the clients it serves. The configuration's
+/// clients (the source of truth, upserted at start) answer from memory first, so a provider
+/// built after the start-up upsert (an organization that became an issuer while serving)
+/// finds its clients too.
+struct ScopedClients {
+    configured: idforge_oauth_core::memory::MemoryClientStore,
+    store: SqlStore,
+    ids: HashSet<String>,
+}
+
+#[async_trait]
+impl ClientStore for ScopedClients {
+    async fn client(&self, client_id: &str) -> idforge_oauth_core::Result<Option<Client>> {
+        if !self.ids.contains(client_id) {
+            return Ok(None);
+        }
+        if let Some(c) = self.configured.client(client_id).await? {
+            return Ok(Some(c));
+        }
+        self.store.client(client_id).await
+    }
+}
+
+fn unix_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+fn storage(e: impl std::fmt::Display) -> ServeError {
+    ServeError::Storage(e.to_string())
+}
+
+/// Opens `url`, migrates it, upserts the configuration's users, and loads (or creates and
+/// stores) the signing key of each issuer in `issuers` that the configuration gives no key.
+pub(crate) async fn open(
+    url: &str,
+    config: &ServeConfig,
+    issuers: &[String],
+) -> Result<Stores, ServeError> {
+    let store = SqlStore::connect(url).await.map_err(storage)?;
+    let now = unix_now();
+    for u in &config.users {
+        store
+            .upsert_user(&u.username, &u.password, u.claims.clone(), now)
+            .await
+            .map_err(storage)?;
+    }
+    // OID4VCI credential templates of the configuration (validated when saved).
+    for t in &config.credential_templates {
+        let template = t.to_template().map_err(ServeError::Config)?;
+        idforge_oid4vci::ports::TemplateStore::put(&store, template)
+            .await
+            .map_err(storage)?;
+    }
+    let mut keys = HashMap::new();
+    for issuer in issuers {
+        let candidate = crate::oauth::generated_key().map_err(ServeError::Key)?;
+        let stored = store
+            .ensure_signing_key(StoredKey::new(
+                issuer.clone(),
+                candidate,
+                JwsAlgorithm::ES256,
+                now,
+            ))
+            .await
+            .map_err(storage)?;
+        keys.insert(issuer.clone(), (stored.key, stored.alg));
+    }
+    Ok(Stores::Sql(SqlBacked {
+        store,
+        keys,
+        clients: Mutex::default(),
+    }))
+}
+
+/// Upserts the clients the build registered (the configuration file is their source of truth).
+pub(crate) async fn persist_clients(stores: &Stores) -> Result<(), ServeError> {
+    let Stores::Sql(s) = stores else {
+        return Ok(());
+    };
+    let clients = std::mem::take(&mut *s.clients.lock().unwrap_or_else(|e| e.into_inner()));
+    let now = unix_now();
+    for c in &clients {
+        s.store.upsert_client(c, now).await.map_err(storage)?;
+    }
+    Ok(())
+}
+
+/// Sweeps the database's expired rows every minute while `alive` lives.
+pub(crate) fn spawn_sweeper<T: Send + Sync + 'static>(store: SqlStore, alive: Weak<T>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if alive.upgrade().is_none() {
+                return;
+            }
+            if let Err(e) = store.sweep_all(unix_now()).await {
+                eprintln!("idforge serve: sweeping the database failed: {e}");
+            }
+        }
+    });
+}

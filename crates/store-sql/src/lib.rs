@@ -1,0 +1,315 @@
+//! # idforge-store-sql
+//!
+//! SQL storage for idforge: the storage ports of `idforge-oauth-core` on SQLite (embedded, one
+//! machine) and PostgreSQL (N stateless processes on one database), on [`sqlx`].
+//!
+//! [`SqlStore::connect`] opens a database from a URL (`sqlite://PATH`, `sqlite:///ABS/PATH` —
+//! the file is created —, `postgres://…`) and applies the embedded migrations (one directory
+//! per backend, one file per port family). A database whose schema is newer than this binary
+//! knows is refused with [`StoreError::SchemaTooNew`].
+//!
+//! One [`SqlStore`] implements every port; hand it (in an `Arc`) to each:
+//!
+//! | port (oauth-core) | module | table(s) |
+//! | --- | --- | --- |
+//! | `GrantStore` | `grants` | `oauth_grants`, `oauth_tokens`, `oauth_marks` |
+//! | `PushedRequestStore` | `pushed` | `oauth_pushed_requests` |
+//! | `ClientStore` | `clients` | `oauth_clients` |
+//! | `DeviceCodeStore` | `device` | `oauth_device_codes` |
+//! | `AttemptLimiter` | `attempts` | `oauth_attempts` |
+//! | `SessionStore` | `sessions` | `oauth_sessions` |
+//! | `ClaimsSource`, `PasswordVerifier`, `UserLookup` | `users` | `users`, `user_attributes` |
+//! | signing keys (a jose `KeyRing`'s contents) | `keys` | `signing_keys` |
+//! | `CibaRequestStore` (idforge-ciba, feature `ciba`) | `ciba` | `ciba_requests` |
+//! | `TemplateStore`, `IssuanceStore` (idforge-oid4vci, feature `oid4vci`) | `oid4vci` | `oid4vci_*` |
+//!
+//! Atomicity lives in SQL, not in Rust: single-use artifacts are consumed by one statement
+//! that changes state only if still unused (`UPDATE … WHERE state = 'active' … RETURNING`,
+//! `DELETE … RETURNING`), rotation is one transaction, revoking a family is one `DELETE`
+//! cascading to its tokens. See `docs/storage.md`.
+//!
+//! ## Adding a port
+//! A port added later gets its SQL implementation in the same change: a module here (one per
+//! port family, `impl ThePort for SqlStore`, every query written once with `$1` placeholders
+//! and run through `on_db!`), a migration file per backend (`migrations/{sqlite,postgres}/
+//! NNNN_<family>.sql`, never editing an applied one), its sweep in [`SqlStore::sweep_all`],
+//! and the port's testkit run on both backends in `tests/`.
+#![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!("idforge-store-sql needs the `sqlite` or `postgres` feature (or both)");
+
+mod db;
+
+mod attempts;
+#[cfg(feature = "ciba")]
+mod ciba;
+mod clients;
+mod device;
+mod grants;
+pub mod keys;
+#[cfg(feature = "oid4vci")]
+mod oid4vci;
+mod pushed;
+mod sessions;
+pub mod users;
+
+pub use db::Backend;
+use db::{internal, on_db, Db};
+
+/// Why a store could not be opened.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The URL is not `sqlite://…`, `postgres://…` or `postgresql://…`.
+    #[error("unsupported database URL (expected sqlite://PATH or postgres://...)")]
+    InvalidUrl,
+    /// The URL names a backend this build does not include (a Cargo feature).
+    #[error("this build has no {0} support (enable the `{0}` feature of idforge-store-sql)")]
+    BackendNotBuilt(&'static str),
+    /// The database could not be opened or reached.
+    #[error("cannot open the database: {0}")]
+    Connect(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Applying the migrations failed.
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The database was migrated by a newer idforge: this binary does not know its schema and
+    /// refuses to touch it (upgrade the binary, or restore a backup taken before the upgrade).
+    #[error(
+        "the database schema is version {database}, newer than this binary knows ({binary}): \
+         upgrade idforge or restore a backup"
+    )]
+    SchemaTooNew {
+        /// The newest migration applied to the database.
+        database: i64,
+        /// The newest migration embedded in this binary.
+        binary: i64,
+    },
+}
+
+/// Settings of a [`SqlStore`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoreOptions {
+    /// Maximum pooled connections (SQLite: readers run in parallel, writers one at a time).
+    pub max_connections: u32,
+    /// Rows deleted per statement when sweeping expired entries, so a sweep never holds a
+    /// long lock: each batch is its own short statement.
+    pub sweep_batch: u32,
+    /// How long a statement waits for a locked SQLite database before failing.
+    pub busy_timeout: std::time::Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            max_connections: 10,
+            sweep_batch: 1000,
+            busy_timeout: std::time::Duration::from_secs(10),
+        }
+    }
+}
+
+impl StoreOptions {
+    /// The defaults: 10 connections, sweeping 1000 rows per statement, 10 s busy timeout.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the pool size (at least 1).
+    pub fn with_max_connections(mut self, n: u32) -> Self {
+        self.max_connections = n.max(1);
+        self
+    }
+
+    /// Sets the sweep batch size (at least 1).
+    pub fn with_sweep_batch(mut self, n: u32) -> Self {
+        self.sweep_batch = n.max(1);
+        self
+    }
+}
+
+/// Every storage port on one SQL database. Cheap to clone (the pool is shared).
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    db: Db,
+    options: StoreOptions,
+    passwords: users::PasswordPolicy,
+}
+
+fn boxed(
+    e: impl std::error::Error + Send + Sync + 'static,
+) -> Box<dyn std::error::Error + Send + Sync> {
+    Box::new(e)
+}
+
+impl SqlStore {
+    /// Opens the database at `url` with default [`StoreOptions`] and migrates it.
+    ///
+    /// `sqlite://PATH` is relative to the current directory, `sqlite:///ABS/PATH` absolute;
+    /// the file is created if missing (WAL journal, foreign keys on). `postgres://…` (or
+    /// `postgresql://…`) is a libpq-style URL.
+    pub async fn connect(url: &str) -> Result<SqlStore, StoreError> {
+        Self::connect_with(url, StoreOptions::default()).await
+    }
+
+    /// [`connect`](Self::connect) with `options`.
+    pub async fn connect_with(url: &str, options: StoreOptions) -> Result<SqlStore, StoreError> {
+        let db = if let Some(path) = url.strip_prefix("sqlite://") {
+            open_sqlite(path, &options).await?
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            open_postgres(url, &options).await?
+        } else {
+            return Err(StoreError::InvalidUrl);
+        };
+        let store = SqlStore {
+            db,
+            options,
+            passwords: users::PasswordPolicy::default(),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Which backend this store talks to.
+    pub fn backend(&self) -> Backend {
+        self.db.backend()
+    }
+
+    /// The newest schema version this binary knows (its newest embedded migration).
+    pub fn binary_schema_version(&self) -> i64 {
+        on_db!(&self.db, _pool => db::migrator(_pool).iter().map(|m| m.version).max().unwrap_or(0))
+    }
+
+    /// The newest migration applied to the database (0 before the first).
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        on_db!(&self.db, pool => {
+            // Absent before the first migration.
+            let v: Option<i64> = sqlx::query_scalar(
+                "SELECT MAX(version) FROM _sqlx_migrations WHERE success",
+            )
+            .fetch_one(pool)
+            .await
+            .unwrap_or(None);
+            Ok(v.unwrap_or(0))
+        })
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let database = self.schema_version().await?;
+        let binary = self.binary_schema_version();
+        if database > binary {
+            return Err(StoreError::SchemaTooNew { database, binary });
+        }
+        on_db!(&self.db, pool => db::migrator(pool)
+            .run(pool)
+            .await
+            .map_err(|e| StoreError::Migrate(boxed(e))))
+    }
+
+    /// Sweeps every expired entry of every port (each in batches of
+    /// [`StoreOptions::sweep_batch`] rows); returns how many rows went. Hosts call it
+    /// periodically.
+    pub async fn sweep_all(&self, now: i64) -> idforge_oauth_core::Result<usize> {
+        use idforge_oauth_core::{DeviceCodeStore, GrantStore, PushedRequestStore};
+        #[allow(unused_mut)]
+        let mut removed = GrantStore::sweep(self, now).await?
+            + PushedRequestStore::sweep(self, now).await?
+            + DeviceCodeStore::sweep(self, now).await?
+            + idforge_oauth_core::SessionStore::sweep(self, now).await?
+            + self.sweep_attempts(now).await?
+            + self.sweep_signing_keys(now).await?;
+        #[cfg(feature = "ciba")]
+        {
+            removed += self.sweep_ciba(now).await?;
+        }
+        #[cfg(feature = "oid4vci")]
+        {
+            removed += idforge_oid4vci::ports::IssuanceStore::sweep(self, now).await?;
+        }
+        Ok(removed)
+    }
+
+    /// Closes the pool (waits for connections in use to be returned).
+    pub async fn close(&self) {
+        on_db!(&self.db, pool => pool.close().await)
+    }
+
+    /// Deletes rows in batches of `sweep_batch` with `sql`, which has one `$1` (`now`) and one
+    /// `$2` (the batch size) parameter; returns how many went.
+    pub(crate) async fn sweep_batches(
+        &self,
+        sql: &str,
+        now: i64,
+    ) -> idforge_oauth_core::Result<usize> {
+        let batch = i64::from(self.options.sweep_batch);
+        let mut removed = 0usize;
+        loop {
+            let n = on_db!(&self.db, pool => sqlx::query(sql)
+                .bind(now)
+                .bind(batch)
+                .execute(pool)
+                .await
+                .map(|r| r.rows_affected()))
+            .map_err(internal)?;
+            removed = removed.saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
+            if n < batch as u64 {
+                return Ok(removed);
+            }
+        }
+    }
+}
+
+#[cfg(feature = "sqlite")]
+async fn open_sqlite(path: &str, options: &StoreOptions) -> Result<Db, StoreError> {
+    use sqlx::sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
+    };
+    if path.is_empty() {
+        return Err(StoreError::InvalidUrl);
+    }
+    let connect = SqliteConnectOptions::new()
+        .filename(path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        // WAL + NORMAL: durable across process crashes; a power loss may drop the last
+        // transactions, never corrupt (https://www.sqlite.org/wal.html).
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(options.busy_timeout);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(options.max_connections)
+        .connect_with(connect)
+        .await
+        .map_err(|e| StoreError::Connect(boxed(e)))?;
+    Ok(Db::Sqlite(pool))
+}
+
+#[cfg(not(feature = "sqlite"))]
+async fn open_sqlite(_: &str, _: &StoreOptions) -> Result<Db, StoreError> {
+    Err(StoreError::BackendNotBuilt("sqlite"))
+}
+
+#[cfg(feature = "postgres")]
+async fn open_postgres(url: &str, options: &StoreOptions) -> Result<Db, StoreError> {
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    use std::str::FromStr;
+    let connect = PgConnectOptions::from_str(url).map_err(|e| StoreError::Connect(boxed(e)))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(options.max_connections)
+        .connect_with(connect)
+        .await
+        .map_err(|e| StoreError::Connect(boxed(e)))?;
+    Ok(Db::Postgres(pool))
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn open_postgres(_: &str, _: &StoreOptions) -> Result<Db, StoreError> {
+    Err(StoreError::BackendNotBuilt("postgres"))
+}
+
+/// The README's examples, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
