@@ -1469,7 +1469,7 @@ impl SessionStore for MemorySessionStore {
     async fn touch(&self, sid: &str, now: i64) -> Result<Option<SessionRecord>> {
         let mut g = self.lock();
         Ok(g.live_mut(sid, now).map(|s| {
-            s.last_active = s.last_active.max(now);
+            s.touch(now);
             s.clone()
         }))
     }
@@ -1484,10 +1484,7 @@ impl SessionStore for MemorySessionStore {
     ) -> Result<Option<SessionRecord>> {
         let mut g = self.lock();
         Ok(g.live_mut(sid, now).map(|s| {
-            s.auth_time = auth_time;
-            s.acr = acr.map(str::to_owned);
-            s.amr = amr.to_vec();
-            s.last_active = s.last_active.max(now);
+            s.reauthenticate(auth_time, acr, amr, now);
             s.clone()
         }))
     }
@@ -1501,13 +1498,7 @@ impl SessionStore for MemorySessionStore {
     ) -> Result<Option<SessionRecord>> {
         let mut g = self.lock();
         Ok(g.live_mut(sid, now).map(|s| {
-            if !s.clients.iter().any(|c| c == client_id) {
-                s.clients.push(client_id.to_owned());
-            }
-            if !s.grants.iter().any(|c| c == grant_id) {
-                s.grants.push(grant_id.to_owned());
-            }
-            s.last_active = s.last_active.max(now);
+            s.record_grant(client_id, grant_id, now);
             s.clone()
         }))
     }

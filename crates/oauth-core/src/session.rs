@@ -261,6 +261,34 @@ impl SessionRecord {
         self.status(now) == SessionStatus::Active
     }
 
+    /// Use at `now` ([`SessionStore::touch`](crate::ports::SessionStore::touch)): restarts
+    /// the idle window, never moving it back (a late, concurrent write cannot shorten it).
+    pub fn touch(&mut self, now: i64) {
+        self.last_active = self.last_active.max(now);
+    }
+
+    /// A new authentication of the session's user at `now` (OIDC Core §3.1.2.1 `prompt=login`,
+    /// `max_age`; [`SessionStore::reauthenticate`](crate::ports::SessionStore::reauthenticate)).
+    pub fn reauthenticate(&mut self, auth_time: i64, acr: Option<&str>, amr: &[String], now: i64) {
+        self.auth_time = auth_time;
+        self.acr = acr.map(str::to_owned);
+        self.amr = amr.to_vec();
+        self.touch(now);
+    }
+
+    /// `client_id` got tokens of `grant_id` in this session at `now`: each appended once, in
+    /// order (the logout fan-out and the grants revoked at logout;
+    /// [`SessionStore::record_grant`](crate::ports::SessionStore::record_grant)).
+    pub fn record_grant(&mut self, client_id: &str, grant_id: &str, now: i64) {
+        if !self.has_client(client_id) {
+            self.clients.push(client_id.to_owned());
+        }
+        if !self.grants.iter().any(|g| g == grant_id) {
+            self.grants.push(grant_id.to_owned());
+        }
+        self.touch(now);
+    }
+
     /// Whether `client_id` got tokens in this session.
     pub fn has_client(&self, client_id: &str) -> bool {
         self.clients.iter().any(|c| c == client_id)

@@ -38,7 +38,6 @@ use idforge_ciba::{
 use idforge_oauth_core::{Client, Context, Error, Params};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::config::{ClientConfig, ConfigError, NotificationsConfig, ServeConfig};
 use crate::pages;
@@ -195,48 +194,17 @@ impl Notifier for ServeNotifier {
     }
 }
 
-/// A minimal HTTP/1.1 POST of a JSON body with a bearer token (CIBA §10.2, §10.3) to an
-/// `http://` URL; returns the response status.
+/// POSTs a JSON body with a bearer token (CIBA §10.2, §10.3) to an `http://` URL; the status.
 async fn post_json(url: &str, bearer: &str, body: &str) -> std::io::Result<u16> {
-    let invalid = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, m.to_owned());
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| invalid("only http:// notification endpoints can be reached from serve"))?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let addr = if authority
-        .rsplit(':')
-        .next()
-        .is_some_and(|p| p.parse::<u16>().is_ok())
-        && !authority.ends_with(']')
-    {
-        authority.to_owned()
-    } else {
-        format!("{authority}:80")
-    };
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nAuthorization: Bearer {bearer}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await?;
-    let mut head = Vec::new();
-    let mut buf = [0u8; 512];
-    // The status line is enough.
-    while !head.windows(2).any(|w| w == b"\r\n") && head.len() < 4096 {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        head.extend_from_slice(&buf[..n]);
-    }
-    let line = String::from_utf8_lossy(&head);
-    line.split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| invalid("malformed HTTP response"))
+    crate::outbound::post(
+        url,
+        crate::outbound::Post {
+            content_type: "application/json",
+            bearer: Some(bearer),
+            body,
+        },
+    )
+    .await
 }
 
 /// CIBA next to the provider: the service, its HTTP endpoint, and what the pages need.
@@ -620,6 +588,7 @@ async fn approve_json(state: &AppState, body: &[u8]) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
     #[tokio::test]

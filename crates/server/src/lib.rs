@@ -42,6 +42,7 @@ mod logout;
 mod oauth;
 pub mod oid4vci;
 mod orgs;
+mod outbound;
 mod pages;
 mod seal;
 mod sessions;

@@ -20,7 +20,6 @@ use axum::Router;
 use idforge_oauth_core::endpoint::end_session::{EndSessionRequest, LogoutDecision, LogoutStep};
 use idforge_oauth_core::ports::LogoutNotifier;
 use idforge_oauth_core::{BackChannelLogout, DeliveryResult, LoggedOut, Params};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::oauth::OAuth;
 use crate::pages::escape;
@@ -267,53 +266,23 @@ pub(crate) fn deliver_in_background(messages: Vec<BackChannelLogout>) {
     }
 }
 
-/// A minimal HTTP/1.1 POST of a form body to an `http://` URL; returns the response status.
-/// (`idforge serve` has no TLS client: `https://` logout URIs fail, and are reported.)
+/// POSTs the form body (Back-Channel Logout 1.0 §2.5) to an `http://` URL; the status.
 async fn post_form(url: &str, body: &str) -> std::io::Result<u16> {
-    let invalid = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, m.to_owned());
-    let rest = url.strip_prefix("http://").ok_or_else(|| {
-        invalid("only http:// back-channel logout URIs can be reached from serve")
-    })?;
-    let (authority, path) = match rest.find(['/', '?']) {
-        Some(i) if rest[i..].starts_with('?') => (&rest[..i], format!("/{}", &rest[i..])),
-        Some(i) => (&rest[..i], rest[i..].to_owned()),
-        None => (rest, "/".to_owned()),
-    };
-    let has_port = authority
-        .rsplit(':')
-        .next()
-        .is_some_and(|p| p.parse::<u16>().is_ok())
-        && !authority.ends_with(']');
-    let addr = if has_port {
-        authority.to_owned()
-    } else {
-        format!("{authority}:80")
-    };
-    let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: {authority}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).await?;
-    let mut head = Vec::new();
-    let mut buf = [0u8; 512];
-    while !head.windows(2).any(|w| w == b"\r\n") && head.len() < 4096 {
-        let n = stream.read(&mut buf).await?;
-        if n == 0 {
-            break;
-        }
-        head.extend_from_slice(&buf[..n]);
-    }
-    let line = String::from_utf8_lossy(&head);
-    line.split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| invalid("malformed HTTP response"))
+    crate::outbound::post(
+        url,
+        crate::outbound::Post {
+            content_type: "application/x-www-form-urlencoded",
+            bearer: None,
+            body,
+        },
+    )
+    .await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
     /// A listener answering each connection with `statuses[i]`, returning the request bodies.

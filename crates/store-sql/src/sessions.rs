@@ -5,8 +5,8 @@
 //! of the idle and the absolute deadline), rewritten with every update, so "live at `now`" is
 //! `expires_at > now` in SQL and the sweep is one indexed range delete.
 //!
-//! Updates (`touch`, `reauthenticate`, `record_grant`) apply the change to the record in Rust
-//! and write it back as a compare-and-set on `version` (`UPDATE … WHERE sid = $ AND version =
+//! Updates (`touch`, `reauthenticate`, `record_grant`) apply the record's own transition
+//! ([`SessionRecord::touch`] and siblings, shared with the memory store) and write it back as a compare-and-set on `version` (`UPDATE … WHERE sid = $ AND version =
 //! <read>`): a write that finds another version lost a race and starts over from the new
 //! record, so concurrent updates never lose one another's clients or grants. Removal is one
 //! `DELETE … RETURNING`: of concurrent logouts of one session exactly one gets the record (and
@@ -107,8 +107,7 @@ impl SessionStore for SqlStore {
     }
 
     async fn touch(&self, sid: &str, now: i64) -> Result<Option<SessionRecord>> {
-        self.session_update(sid, now, |s| s.last_active = s.last_active.max(now))
-            .await
+        self.session_update(sid, now, |s| s.touch(now)).await
     }
 
     async fn reauthenticate(
@@ -119,13 +118,8 @@ impl SessionStore for SqlStore {
         amr: &[String],
         now: i64,
     ) -> Result<Option<SessionRecord>> {
-        self.session_update(sid, now, |s| {
-            s.auth_time = auth_time;
-            s.acr = acr.map(str::to_owned);
-            s.amr = amr.to_vec();
-            s.last_active = s.last_active.max(now);
-        })
-        .await
+        self.session_update(sid, now, |s| s.reauthenticate(auth_time, acr, amr, now))
+            .await
     }
 
     async fn record_grant(
@@ -135,16 +129,8 @@ impl SessionStore for SqlStore {
         grant_id: &str,
         now: i64,
     ) -> Result<Option<SessionRecord>> {
-        self.session_update(sid, now, |s| {
-            if !s.clients.iter().any(|c| c == client_id) {
-                s.clients.push(client_id.to_owned());
-            }
-            if !s.grants.iter().any(|g| g == grant_id) {
-                s.grants.push(grant_id.to_owned());
-            }
-            s.last_active = s.last_active.max(now);
-        })
-        .await
+        self.session_update(sid, now, |s| s.record_grant(client_id, grant_id, now))
+            .await
     }
 
     async fn remove(&self, sid: &str) -> Result<Option<SessionRecord>> {
