@@ -13,8 +13,21 @@ pub const SECRET_BYTES: usize = 32;
 
 /// The SHA-256 hash of a secret (code, token, `jti`): what stores use as a key, so a leaked store
 /// does not leak usable secrets (ARCHITECTURE "Secrets").
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TokenHash(pub [u8; 32]);
+
+/// Feeds the hasher the digest's first 64 bits, not all 256: a SHA-256 output is already
+/// uniform, so a keyed hasher (the std `HashMap`'s SipHash) keeps its HashDoS resistance (an
+/// attacker would need a many-way collision on 64 bits of SHA-256), and the memory stores'
+/// lookups and inserts hash a quarter of the bytes. Equal hashes still compare all 32 bytes
+/// (`Eq`), and equal values feed equal bits, as `Hash` requires.
+impl std::hash::Hash for TokenHash {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let mut prefix = [0u8; 8];
+        prefix.copy_from_slice(&self.0[..8]);
+        state.write_u64(u64::from_le_bytes(prefix));
+    }
+}
 
 impl TokenHash {
     /// Hashes `secret` with SHA-256.
@@ -24,10 +37,12 @@ impl TokenHash {
 
     /// Hashes bytes with SHA-256.
     pub fn of_bytes(secret: &[u8]) -> TokenHash {
-        let digest = idforge_jose::crypto::HashAlg::Sha256.digest(secret);
+        // Into a stack buffer: no allocation on the issuance and resolution paths.
+        let mut digest = [0u8; 64];
+        let n = idforge_jose::crypto::HashAlg::Sha256.digest_into(secret, &mut digest);
         let mut out = [0u8; 32];
-        if digest.len() == 32 {
-            out.copy_from_slice(&digest);
+        if n == 32 {
+            out.copy_from_slice(&digest[..32]);
         }
         TokenHash(out)
     }
@@ -115,9 +130,19 @@ impl Rng for OsRng {
 
 /// A random secret of `bytes` bytes, base64url encoded.
 pub fn random_token(rng: &dyn Rng, bytes: usize) -> Result<String> {
-    let mut buf = vec![0u8; bytes];
-    rng.fill(&mut buf)?;
-    Ok(idforge_jose::b64::encode(&buf))
+    // Ids, `jti`s, codes and tokens draw at most 64 bytes: a stack buffer, wiped after use.
+    let mut small = [0u8; 64];
+    let mut large = Vec::new();
+    let buf = if bytes <= small.len() {
+        &mut small[..bytes]
+    } else {
+        large.resize(bytes, 0);
+        &mut large[..]
+    };
+    rng.fill(&mut *buf)?;
+    let token = idforge_jose::b64::encode(&*buf);
+    buf.fill(0);
+    Ok(token)
 }
 
 /// The [`Rng`] port seen as a `rand` generator, for the JWE encryptor's CEK and IVs.
