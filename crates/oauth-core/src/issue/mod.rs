@@ -102,7 +102,7 @@ pub async fn issue_token_response(
     })
 }
 
-/// The protected header of the provider's own access and refresh tokens (RFC 7515 §4.1:
+/// The protected header of the provider's own access, refresh and ID tokens (RFC 7515 §4.1:
 /// `alg`, `kid` when the key has one, and RFC 8725 §3.11's explicit `typ`), members in the
 /// order `idforge_jose` writes them.
 #[derive(serde::Serialize)]
@@ -127,7 +127,7 @@ async fn sign_own(ctx: &Context, typ: &str, payload: &[u8]) -> Result<String> {
     compact_own(signer.as_ref(), typ, payload).await
 }
 
-/// [`sign_own`] with a given signer.
+/// [`sign_own`] with a given signer (the ID token's, which may differ by `alg`).
 async fn compact_own(
     signer: &dyn idforge_jose::Signer,
     typ: &str,
