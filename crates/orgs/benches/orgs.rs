@@ -21,9 +21,7 @@ mod ratio;
 mod raw;
 
 use criterion::{black_box, Criterion};
-use idforge_jose::{
-    crypto::EcCurve, FixedClock, JwsAlgorithm, Key, KeyRing, KeySpec, LocalSigner,
-};
+use idforge_jose::{crypto::EcCurve, FixedClock, JwsAlgorithm, Key, KeyRing, KeySpec, LocalSigner};
 use idforge_oauth_core::memory::{MemoryClientStore, MemoryGrantStore, MemoryUserStore};
 use idforge_oauth_core::{Client, Config, OsRng, Provider, TokenPersistence};
 use idforge_orgs::memory::{MemoryOrganizationStore, MemoryRoleStore, MemorySharingStore};
