@@ -50,11 +50,20 @@ impl TokenHash {
     /// Hashes a namespaced value (`ns` and `value` separated by a NUL), for marks such as
     /// `jti` replay entries and deny-list entries.
     pub fn namespaced(ns: &str, value: &str) -> TokenHash {
-        let mut buf = Vec::with_capacity(ns.len() + 1 + value.len());
-        buf.extend_from_slice(ns.as_bytes());
-        buf.push(0);
-        buf.extend_from_slice(value.as_bytes());
-        Self::of_bytes(&buf)
+        let len = ns.len() + 1 + value.len();
+        // The usual marks (a namespace and a `jti` or grant id) fit a stack buffer.
+        let mut small = [0u8; 256];
+        let mut large = Vec::new();
+        let buf = if len <= small.len() {
+            &mut small[..len]
+        } else {
+            large.resize(len, 0);
+            &mut large[..]
+        };
+        buf[..ns.len()].copy_from_slice(ns.as_bytes());
+        buf[ns.len()] = 0;
+        buf[ns.len() + 1..].copy_from_slice(value.as_bytes());
+        Self::of_bytes(buf)
     }
 }
 
@@ -202,6 +211,37 @@ impl rand::CryptoRng for PortRng<'_> {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The stack-buffer paths hash exactly what the plain concatenation hashes, on both sides
+    /// of the buffer sizes, and equal hashes feed a hasher equally.
+    #[test]
+    fn hashes_and_draws_on_both_sides_of_the_stack_buffers() {
+        let sha = |b: &[u8]| {
+            let d = idforge_jose::crypto::HashAlg::Sha256.digest(b);
+            TokenHash(d.try_into().unwrap())
+        };
+        // SHA-256("abc"), FIPS 180-2 appendix B.1.
+        assert_eq!(TokenHash::of("abc").0[..4], [0xba, 0x78, 0x16, 0xbf]);
+        for n in [0, 10, 254, 255, 256, 1000] {
+            let value = "v".repeat(n);
+            let mut plain = b"ns".to_vec();
+            plain.push(0);
+            plain.extend_from_slice(value.as_bytes());
+            assert_eq!(TokenHash::namespaced("ns", &value), sha(&plain), "{n}");
+        }
+        let rng = OsRng::new();
+        for n in [1, 16, 32, 64, 65, 300] {
+            let t = random_token(&rng, n).unwrap();
+            assert_eq!(idforge_jose::b64::decode(&t, "t").unwrap().len(), n);
+        }
+        use std::hash::BuildHasher;
+        let s = std::collections::hash_map::RandomState::new();
+        let (a, b) = (TokenHash::of("x"), TokenHash::of("x"));
+        assert_eq!(s.hash_one(a), s.hash_one(b));
+        let mut differ = TokenHash::of("x");
+        differ.0[31] ^= 1;
+        assert_ne!(a, differ, "Eq compares all 32 bytes");
+    }
 
     #[test]
     fn os_rng_never_repeats_and_handles_any_size() {
