@@ -13,8 +13,21 @@ pub const SECRET_BYTES: usize = 32;
 
 /// The SHA-256 hash of a secret (code, token, `jti`): what stores use as a key, so a leaked store
 /// does not leak usable secrets (ARCHITECTURE "Secrets").
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct TokenHash(pub [u8; 32]);
+
+/// Feeds the hasher the digest's first 64 bits, not all 256: a SHA-256 output is already
+/// uniform, so a keyed hasher (the std `HashMap`'s SipHash) keeps its HashDoS resistance (an
+/// attacker would need a many-way collision on 64 bits of SHA-256), and the memory stores'
+/// lookups and inserts hash a quarter of the bytes. Equal hashes still compare all 32 bytes
+/// (`Eq`), and equal values feed equal bits, as `Hash` requires.
+impl std::hash::Hash for TokenHash {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let mut prefix = [0u8; 8];
+        prefix.copy_from_slice(&self.0[..8]);
+        state.write_u64(u64::from_le_bytes(prefix));
+    }
+}
 
 impl TokenHash {
     /// Hashes `secret` with SHA-256.
@@ -24,10 +37,12 @@ impl TokenHash {
 
     /// Hashes bytes with SHA-256.
     pub fn of_bytes(secret: &[u8]) -> TokenHash {
-        let digest = idforge_jose::crypto::HashAlg::Sha256.digest(secret);
+        // Into a stack buffer: no allocation on the issuance and resolution paths.
+        let mut digest = [0u8; 64];
+        let n = idforge_jose::crypto::HashAlg::Sha256.digest_into(secret, &mut digest);
         let mut out = [0u8; 32];
-        if digest.len() == 32 {
-            out.copy_from_slice(&digest);
+        if n == 32 {
+            out.copy_from_slice(&digest[..32]);
         }
         TokenHash(out)
     }
@@ -35,11 +50,20 @@ impl TokenHash {
     /// Hashes a namespaced value (`ns` and `value` separated by a NUL), for marks such as
     /// `jti` replay entries and deny-list entries.
     pub fn namespaced(ns: &str, value: &str) -> TokenHash {
-        let mut buf = Vec::with_capacity(ns.len() + 1 + value.len());
-        buf.extend_from_slice(ns.as_bytes());
-        buf.push(0);
-        buf.extend_from_slice(value.as_bytes());
-        Self::of_bytes(&buf)
+        let len = ns.len() + 1 + value.len();
+        // The usual marks (a namespace and a `jti` or grant id) fit a stack buffer.
+        let mut small = [0u8; 256];
+        let mut large = Vec::new();
+        let buf = if len <= small.len() {
+            &mut small[..len]
+        } else {
+            large.resize(len, 0);
+            &mut large[..]
+        };
+        buf[..ns.len()].copy_from_slice(ns.as_bytes());
+        buf[ns.len()] = 0;
+        buf[ns.len() + 1..].copy_from_slice(value.as_bytes());
+        Self::of_bytes(buf)
     }
 }
 
@@ -115,9 +139,19 @@ impl Rng for OsRng {
 
 /// A random secret of `bytes` bytes, base64url encoded.
 pub fn random_token(rng: &dyn Rng, bytes: usize) -> Result<String> {
-    let mut buf = vec![0u8; bytes];
-    rng.fill(&mut buf)?;
-    Ok(idforge_jose::b64::encode(&buf))
+    // Ids, `jti`s, codes and tokens draw at most 64 bytes: a stack buffer, wiped after use.
+    let mut small = [0u8; 64];
+    let mut large = Vec::new();
+    let buf = if bytes <= small.len() {
+        &mut small[..bytes]
+    } else {
+        large.resize(bytes, 0);
+        &mut large[..]
+    };
+    rng.fill(&mut *buf)?;
+    let token = idforge_jose::b64::encode(&*buf);
+    buf.fill(0);
+    Ok(token)
 }
 
 /// The [`Rng`] port seen as a `rand` generator, for the JWE encryptor's CEK and IVs.
@@ -177,6 +211,37 @@ impl rand::CryptoRng for PortRng<'_> {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The stack-buffer paths hash exactly what the plain concatenation hashes, on both sides
+    /// of the buffer sizes, and equal hashes feed a hasher equally.
+    #[test]
+    fn hashes_and_draws_on_both_sides_of_the_stack_buffers() {
+        let sha = |b: &[u8]| {
+            let d = idforge_jose::crypto::HashAlg::Sha256.digest(b);
+            TokenHash(d.try_into().unwrap())
+        };
+        // SHA-256("abc"), FIPS 180-2 appendix B.1.
+        assert_eq!(TokenHash::of("abc").0[..4], [0xba, 0x78, 0x16, 0xbf]);
+        for n in [0, 10, 254, 255, 256, 1000] {
+            let value = "v".repeat(n);
+            let mut plain = b"ns".to_vec();
+            plain.push(0);
+            plain.extend_from_slice(value.as_bytes());
+            assert_eq!(TokenHash::namespaced("ns", &value), sha(&plain), "{n}");
+        }
+        let rng = OsRng::new();
+        for n in [1, 16, 32, 64, 65, 300] {
+            let t = random_token(&rng, n).unwrap();
+            assert_eq!(idforge_jose::b64::decode(&t, "t").unwrap().len(), n);
+        }
+        use std::hash::BuildHasher;
+        let s = std::collections::hash_map::RandomState::new();
+        let (a, b) = (TokenHash::of("x"), TokenHash::of("x"));
+        assert_eq!(s.hash_one(a), s.hash_one(b));
+        let mut differ = TokenHash::of("x");
+        differ.0[31] ^= 1;
+        assert_ne!(a, differ, "Eq compares all 32 bytes");
+    }
 
     #[test]
     fn os_rng_never_repeats_and_handles_any_size() {

@@ -6,6 +6,9 @@
 //!   (its token resolution, its issuance, and a baseline grant doing exactly the switch's
 //!   oauth-core work: resolve the presented token, issue one access token for a grant with
 //!   the same claims) and what the organizations add on top (switch / baseline).
+//!
+//! The raw verification and signature call OpenSSL directly (`ECDSA_do_verify` /
+//! `ECDSA_do_sign` on prepared keys, `benches/support/raw.rs`), never idforge's JWS layer.
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use std::future::Future;
@@ -14,12 +17,11 @@ use std::time::Instant;
 
 #[path = "../../../benches/support/ratio.rs"]
 mod ratio;
+#[path = "../../../benches/support/raw.rs"]
+mod raw;
 
 use criterion::{black_box, Criterion};
-use idforge_jose::{
-    crypto::EcCurve, FixedClock, Header, JwsAlgorithm, JwsPolicy, Key, KeyRing, KeySet, KeySpec,
-    LocalSigner,
-};
+use idforge_jose::{crypto::EcCurve, FixedClock, JwsAlgorithm, Key, KeyRing, KeySpec, LocalSigner};
 use idforge_oauth_core::memory::{MemoryClientStore, MemoryGrantStore, MemoryUserStore};
 use idforge_oauth_core::{Client, Config, OsRng, Provider, TokenPersistence};
 use idforge_orgs::memory::{MemoryOrganizationStore, MemoryRoleStore, MemorySharingStore};
@@ -281,7 +283,7 @@ fn switch_with(c: &mut Criterion, persistence: TokenPersistence) {
     .grants(Arc::new(MemoryGrantStore::new()))
     .claims(users.clone())
     .passwords(users)
-    .keys(Arc::new(KeyRing::new(signer.clone())))
+    .keys(Arc::new(KeyRing::new(signer)))
     .clock(Arc::new(FixedClock::new(1_800_000_000)))
     .grant_handler(Arc::new(OrganizationSwitchGrant::new(OrgHome::new(
         orgs,
@@ -312,10 +314,15 @@ fn switch_with(c: &mut Criterion, persistence: TokenPersistence) {
         .unwrap()
         .access_token;
     let body = format!("grant_type=organization_switch&token={at}&switching_organization=a&client_id=app&client_secret=app-secret");
-    let keys = KeySet::new(vec![key.to_public().unwrap()]);
-    let policy = JwsPolicy::new([JwsAlgorithm::ES256]);
-    let claims = serde_json::json!({"iss": "https://op.example", "sub": "alice", "org_id": "a", "scope": "profile"});
-    let claims = claims.as_object().unwrap().clone();
+    // The raw work: verify the presented token (signature decoded, key prepared) and sign the
+    // signing input of an access token the switch issues (same header and claims).
+    let raw_key = raw::RawEs256::from_key(&key);
+    let (at_input, at_sig) = raw::split_es256_jws(&at);
+    let issued = rt
+        .block_on(provider.token.handle_form(body.as_bytes(), None))
+        .unwrap()
+        .access_token;
+    let (sign_input, _) = raw::split_es256_jws(&issued);
     let mut wrapped = || {
         black_box(
             rt.block_on(provider.token.handle_form(body.as_bytes(), None))
@@ -323,8 +330,8 @@ fn switch_with(c: &mut Criterion, persistence: TokenPersistence) {
         );
     };
     let mut raw = || {
-        black_box(policy.verify_compact(&at, &keys).unwrap());
-        black_box(idforge_jose::sign_jwt(Header::new(), &claims, &signer).unwrap());
+        assert!(raw_key.verify(black_box(&at_input), &at_sig));
+        black_box(raw_key.sign(black_box(&sign_input)));
     };
     // Where the time goes: oauth-core's own token resolution against the raw verification.
     let ctx = provider.ctx.clone();
@@ -338,7 +345,7 @@ fn switch_with(c: &mut Criterion, persistence: TokenPersistence) {
             );
         },
         || {
-            black_box(policy.verify_compact(&at, &keys).unwrap());
+            assert!(raw_key.verify(black_box(&at_input), &at_sig));
         },
     );
     let cc = b"grant_type=client_credentials&scope=profile&client_id=app&client_secret=app-secret";
@@ -349,7 +356,7 @@ fn switch_with(c: &mut Criterion, persistence: TokenPersistence) {
             black_box(rt.block_on(provider.token.handle_form(cc, None)).unwrap());
         },
         || {
-            black_box(idforge_jose::sign_jwt(Header::new(), &claims, &signer).unwrap());
+            black_box(raw_key.sign(black_box(&sign_input)));
         },
     );
     // The same oauth-core work without the organizations.

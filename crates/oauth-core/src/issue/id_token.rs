@@ -1,7 +1,7 @@
 //! OpenID Connect ID tokens (OIDC Core §2, §3.1.3.6), signed and optionally encrypted to the
 //! client (OIDC Core §10.2).
 
-use idforge_jose::{jws, Header, JwsAlgorithm};
+use idforge_jose::JwsAlgorithm;
 use idforge_jwe::{nested::EncryptionPolicy, ContentEncryption, KeyManagementAlgorithm};
 use serde_json::{json, Map, Value};
 
@@ -149,8 +149,7 @@ pub async fn issue_id_token(
         protocol.apply(&mut claims, lifetime.max(1));
     }
     let payload = serde_json::to_vec(&claims).map_err(Error::internal)?;
-    let jws =
-        jws::sign_compact_with(Header::new().with_typ("JWT"), &payload, signer.as_ref()).await?;
+    let jws = super::compact_own(signer.as_ref(), "JWT", &payload).await?;
     match client.id_token_encrypted_response_alg {
         None => Ok(jws),
         Some(alg) => {

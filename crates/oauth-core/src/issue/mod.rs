@@ -102,12 +102,53 @@ pub async fn issue_token_response(
     })
 }
 
+/// The protected header of the provider's own access, refresh and ID tokens (RFC 7515 §4.1:
+/// `alg`, `kid` when the key has one, and RFC 8725 §3.11's explicit `typ`), members in the
+/// order `idforge_jose` writes them.
+#[derive(serde::Serialize)]
+struct OwnHeader<'a> {
+    alg: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kid: Option<&'a str>,
+    typ: &'a str,
+}
+
 /// Signs `payload` with the provider's current key under a header with `typ` (access and
-/// refresh tokens; RFC 8725 §3.11 explicit typing).
+/// refresh tokens; RFC 8725 §3.11 explicit typing) into a compact JWS (RFC 7515 §7.1).
+///
+/// The header is fixed (three members the provider chooses), so the token is assembled here
+/// in one buffer: header and payload encoded once, the signing input becoming the token,
+/// without the generic header map `idforge_jose::jws::sign_compact_with` builds for any
+/// caller's header. The signature still comes from the key store's [`Signer`]
+/// (`idforge_jose::Signer`), so KMS and HSM signers work unchanged; the result is the same
+/// JWS `sign_compact_with` makes (tested below).
 async fn sign_own(ctx: &Context, typ: &str, payload: &[u8]) -> Result<String> {
     let signer = ctx.keys.signer(None).await?;
-    let header = idforge_jose::Header::new().with_typ(typ);
-    Ok(idforge_jose::jws::sign_compact_with(header, payload, signer.as_ref()).await?)
+    compact_own(signer.as_ref(), typ, payload).await
+}
+
+/// [`sign_own`] with a given signer (the ID token's, which may differ by `alg`).
+async fn compact_own(
+    signer: &dyn idforge_jose::Signer,
+    typ: &str,
+    payload: &[u8],
+) -> Result<String> {
+    let header = OwnHeader {
+        alg: signer.algorithm().name(),
+        kid: signer.key_id(),
+        typ,
+    };
+    let header = serde_json::to_vec(&header).map_err(crate::error::Error::internal)?;
+    let b64_len = |n: usize| n.div_ceil(3) * 4;
+    // Header, payload and an ECDSA P-521 / RSA-4096 signature fit without growing.
+    let mut token = String::with_capacity(b64_len(header.len()) + b64_len(payload.len()) + 700);
+    idforge_jose::b64::encode_into(&header, &mut token);
+    token.push('.');
+    idforge_jose::b64::encode_into(payload, &mut token);
+    let signature = signer.sign(token.as_bytes()).await?;
+    token.push('.');
+    idforge_jose::b64::encode_into(&signature, &mut token);
+    Ok(token)
 }
 
 /// `auth_time`, `acr` and `amr` of the grant (OIDC Core §2).
@@ -120,5 +161,50 @@ fn add_auth_context(claims: &mut Map<String, Value>, grant: &Grant) {
     }
     if !grant.amr.is_empty() {
         claims.insert("amr".into(), json!(grant.amr));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use idforge_jose::crypto::EcCurve;
+    use idforge_jose::{JwsAlgorithm, JwsPolicy, Key, KeySet, KeySpec, LocalSigner};
+
+    /// The provider's own compact JWS is the one `idforge_jose` makes for the same header:
+    /// same protected header bytes, same payload, a signature that verifies (RFC 7515 §7.1).
+    #[tokio::test]
+    async fn own_compact_jws_matches_jose() {
+        let payload = br#"{"iss":"https://op.example","sub":"a\"b"}"#;
+        for (kid, alg, spec) in [
+            (
+                Some("k-1\"x"),
+                JwsAlgorithm::ES256,
+                KeySpec::Ec(EcCurve::P256),
+            ),
+            (None, JwsAlgorithm::ES384, KeySpec::Ec(EcCurve::P384)),
+            (Some("rsa"), JwsAlgorithm::PS256, KeySpec::Rsa(2048)),
+        ] {
+            let key = Key::generate(spec).unwrap();
+            let key = match kid {
+                Some(kid) => Key::from_jwk(key.jwk().clone().with_kid(kid)).unwrap(),
+                None => key,
+            };
+            let signer = LocalSigner::new(key.clone(), alg).unwrap();
+            let ours = compact_own(&signer, "at+jwt", payload).await.unwrap();
+            let theirs = idforge_jose::jws::sign_compact_with(
+                idforge_jose::Header::new().with_typ("at+jwt"),
+                payload,
+                &signer,
+            )
+            .await
+            .unwrap();
+            let head = |t: &str| t.rsplit_once('.').unwrap().0.to_owned();
+            assert_eq!(head(&ours), head(&theirs), "{alg:?}");
+            let keys = KeySet::new(vec![key.to_public().unwrap()]);
+            let v = JwsPolicy::new([alg]).verify_compact(&ours, &keys).unwrap();
+            assert_eq!(v.payload, payload);
+            assert_eq!(v.header.get("typ").and_then(|t| t.as_str()), Some("at+jwt"));
+            assert_eq!(v.header.kid(), kid);
+        }
     }
 }
