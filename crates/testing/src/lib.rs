@@ -1,0 +1,4 @@
+//! A real idforge identity provider made deterministic and scriptable for the test suites of
+//! applications that use one (relying parties, resource servers, wallets, SAML SPs), and
+//! fuzzing entry points for users' own fuzz targets.
+#![forbid(unsafe_code)]
