@@ -438,6 +438,29 @@ fn pad_left(bytes: Vec<u8>, len: usize) -> Vec<u8> {
     out
 }
 
+/// The public point `(x, y)` of the EC private scalar `d` (SEC 1 v2 §3.2.1: `Q = d·G`), each
+/// padded to the curve's full length: builds a key from given bytes (a test fixture's seed)
+/// where [`ec_generate`] draws fresh ones. Refuses `d` outside `[1, n-1]`.
+pub fn ec_public_from_private(curve: EcCurve, d: &[u8]) -> Result<(Vec<u8>, Vec<u8>)> {
+    let group = curve.group()?;
+    let mut ctx = BigNumContext::new().map_err(|_| Error::Backend)?;
+    let scalar = bn(d)?;
+    let mut order = BigNum::new().map_err(|_| Error::Backend)?;
+    group
+        .order(&mut order, &mut ctx)
+        .map_err(|_| Error::Backend)?;
+    if scalar.num_bits() == 0 || scalar >= order {
+        return Err(invalid("EC private scalar out of range"));
+    }
+    let mut point = EcPoint::new(&group).map_err(|_| Error::Backend)?;
+    point
+        .mul_generator2(&group, &scalar, &mut ctx)
+        .map_err(|_| Error::Backend)?;
+    let (x, y) = affine(&group, &point)?;
+    let n = curve.coordinate_len();
+    Ok((pad_left(x, n), pad_left(y, n)))
+}
+
 /// Generates an EC key; returns `(x, y, d)`, each padded to the curve's full length.
 pub fn ec_generate(curve: EcCurve) -> Result<(Vec<u8>, Vec<u8>, Vec<u8>)> {
     let group = curve.group()?;
@@ -511,6 +534,18 @@ pub fn okp_private(curve: OkpCurve, x: &[u8], d: &[u8]) -> Result<PrivateKey> {
         return Err(invalid("OKP private key does not match x"));
     }
     Ok(PrivateKey { pkey })
+}
+
+/// The raw public key `x` of the Ed25519/X25519 private key `d` (RFC 8032 §5.1.5, RFC 7748
+/// §6.1): builds a key from given bytes (a test fixture's seed) where [`okp_generate`] draws
+/// fresh ones.
+pub fn okp_public_from_private(curve: OkpCurve, d: &[u8]) -> Result<Vec<u8>> {
+    if d.len() != 32 {
+        return Err(invalid("OKP private key must be 32 bytes"));
+    }
+    let pkey = PKey::private_key_from_raw_bytes(d, curve.id())
+        .map_err(|_| invalid("bad OKP private key"))?;
+    pkey.raw_public_key().map_err(|_| Error::Backend)
 }
 
 /// Generates an OKP key; returns `(x, d)`.
@@ -1615,6 +1650,41 @@ pub fn x509_issue(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn unhex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
+            .collect()
+    }
+
+    #[test]
+    fn okp_public_from_private_matches_rfc_8032_test_1() {
+        // RFC 8032 §7.1 TEST 1: SECRET KEY and its PUBLIC KEY.
+        let d = unhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60");
+        let x = okp_public_from_private(OkpCurve::Ed25519, &d).expect("okp");
+        assert_eq!(
+            x,
+            unhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
+        );
+        assert!(okp_private(OkpCurve::Ed25519, &x, &d).is_ok());
+        assert!(okp_public_from_private(OkpCurve::Ed25519, &d[..31]).is_err());
+    }
+
+    #[test]
+    fn ec_public_from_private_matches_generated_keys_and_refuses_out_of_range() {
+        for curve in [EcCurve::P256, EcCurve::P384, EcCurve::P521] {
+            let (x, y, d) = ec_generate(curve).expect("ec");
+            assert_eq!(ec_public_from_private(curve, &d).expect("derive"), (x, y));
+        }
+        assert!(ec_public_from_private(EcCurve::P256, &[0u8; 32]).is_err());
+        // The P-256 group order n (SEC 2 §2.4.2) is not a valid scalar.
+        let n = unhex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+        assert!(ec_public_from_private(EcCurve::P256, &n).is_err());
+        let mut below = n.clone();
+        below[31] -= 1;
+        assert!(ec_public_from_private(EcCurve::P256, &below).is_ok());
+    }
 
     #[test]
     fn ec_public_rejects_off_curve_and_non_canonical_coordinates() {
