@@ -1116,6 +1116,13 @@ pub fn private_key_to_pem(key: &PrivateKey) -> Result<Vec<u8>> {
         .map_err(|_| Error::Backend)
 }
 
+/// The public key as SubjectPublicKeyInfo PEM (RFC 7468 §13, `BEGIN PUBLIC KEY`): what
+/// verifiers are often configured with, and so what a key-confusion attack (HMAC keyed with
+/// the public key, RFC 8725 §2.1) uses as the HMAC secret in test fixtures.
+pub fn public_key_to_pem(key: &PublicKey) -> Result<Vec<u8>> {
+    key.pkey.public_key_to_pem().map_err(|_| Error::Backend)
+}
+
 /// A self-signed X.509 v3 certificate (DER) for `key` with subject `CN=common_name`, valid over
 /// `[not_before, not_after]` (Unix seconds), signed with SHA-256 (Ed25519: pure). SAML metadata
 /// carries keys as certificates even when nobody checks the chain; this makes them.
@@ -1656,6 +1663,26 @@ mod tests {
             .step_by(2)
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex"))
             .collect()
+    }
+
+    #[test]
+    fn public_key_to_pem_round_trips_through_spki() {
+        let (x, _) = okp_generate(OkpCurve::Ed25519).expect("okp");
+        let public = okp_public(OkpCurve::Ed25519, &x).expect("public");
+        let pem = public_key_to_pem(&public).expect("pem");
+        let text = String::from_utf8(pem).expect("utf8");
+        assert!(text.starts_with("-----BEGIN PUBLIC KEY-----"));
+        let body: String = text.lines().filter(|l| !l.starts_with("-----")).collect();
+        // RFC 8410 §4: the Ed25519 SPKI is a fixed 12-byte prefix and the 32 raw bytes.
+        let standard: String = crate::b64::encode(&x)
+            .chars()
+            .map(|c| match c {
+                '-' => '+',
+                '_' => '/',
+                c => c,
+            })
+            .collect();
+        assert_eq!(body, format!("MCowBQYDK2VwAyEA{standard}="));
     }
 
     #[test]
