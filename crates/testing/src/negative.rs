@@ -21,7 +21,8 @@ pub const WRONG_AUDIENCE: &str = "https://wrong-audience.invalid";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Defect {
-    /// `exp` a minute in the past (RFC 7519 §4.1.4); `iat` moved back by the lifetime.
+    /// `exp` ten minutes in the past (RFC 7519 §4.1.4: beyond the usual leeways of a minute
+    /// or five); `iat` moved back by the lifetime.
     Expired,
     /// `nbf` and `iat` an hour in the future (RFC 7519 §4.1.5).
     NotYetValid,
@@ -112,10 +113,10 @@ impl TestIssuer {
         match defect {
             Defect::Expired => {
                 let lifetime = lifetime(&claims);
-                claims.insert("exp".into(), json!(now - 60));
-                claims.insert("iat".into(), json!(now - 60 - lifetime));
+                claims.insert("exp".into(), json!(now - 600));
+                claims.insert("iat".into(), json!(now - 600 - lifetime));
                 if claims.contains_key("auth_time") {
-                    claims.insert("auth_time".into(), json!(now - 60 - lifetime));
+                    claims.insert("auth_time".into(), json!(now - 600 - lifetime));
                 }
             }
             Defect::NotYetValid => {

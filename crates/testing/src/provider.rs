@@ -127,6 +127,17 @@ impl TestProviderBuilder {
         self
     }
 
+    /// Starts the clock at the system's time, for verifiers that read the wall clock (most
+    /// JWT libraries): tokens then differ run to run in their time claims (and what follows
+    /// from them), so prefer a fixed start and a verifier whose clock can be set.
+    pub fn start_at_system_time(self) -> Self {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(DEFAULT_START_TIME);
+        self.start_time(now)
+    }
+
     /// The base URL of in-process issuers (default [`DEFAULT_BASE_URL`]); [`Self::serve`]
     /// uses `http://127.0.0.1:PORT` instead.
     pub fn base_url(mut self, url: impl Into<String>) -> Self {
