@@ -34,7 +34,9 @@ pub const TEST_CLIENT_ID: &str = "test-client";
 pub const TEST_CLIENT_SECRET: &str = "test-secret";
 /// The public client every issuer registers (PKCE, authorization code, refresh, device).
 pub const PUBLIC_CLIENT_ID: &str = "test-public";
-/// The redirect URI of both default clients (a loopback URI: any port matches, RFC 8252 §7.3).
+/// The redirect URI of both default clients. A loopback URI: for the public client any port
+/// matches (RFC 8252 §7.3), the confidential one's are matched exactly (RFC 9700 §4.1.3; add
+/// yours with [`IssuerSpec::with_redirect_uri`]).
 pub const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1/callback";
 /// The password of every user added with [`IssuerSpec::with_user`].
 pub const TEST_USER_PASSWORD: &str = "password";
