@@ -12,7 +12,8 @@
 //! - Minting through the real issuance code: [`TestIssuer::issue_access_token`],
 //!   [`TestIssuer::issue_id_token`] ([`AccessTokenSpec`], [`IdTokenSpec`]).
 //! - Scripted flows without HTML ([`ScriptedLogin`], [`AuthorizeScript`]): authorization code
-//!   with PKCE, refresh, client credentials, device authorization, token exchange.
+//!   with PKCE, refresh, client credentials, device authorization, CIBA approval, token
+//!   exchange.
 //! - Negative fixtures ([`Defect`]): expired, not yet valid, wrong issuer, wrong audience,
 //!   wrong `typ`, tampered signature, unknown `kid`, `alg: none`, key confusion, a
 //!   rotated-away key.
@@ -22,6 +23,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod ciba;
 mod error;
 mod flows;
 pub mod http;
@@ -31,6 +33,7 @@ mod negative;
 mod provider;
 mod rng;
 
+pub use ciba::CibaStarted;
 pub use error::TestError;
 pub use flows::{pkce_challenge, AuthorizeScript, Authorized, Consent, ScriptedLogin, TestClient};
 pub use keys::SUPPORTED_ALGORITHMS;

@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use idforge_ciba::memory::{MemoryCibaRequestStore, MemoryUserResolver, RecordingNotifier};
+use idforge_ciba::{Ciba, CibaClient, CibaConfig};
 use idforge_jose::{FixedClock, JwkSet, JwsAlgorithm, KeyRing, LocalSigner};
 use idforge_oauth_core::device::DeviceSettings;
 use idforge_oauth_core::memory::{
@@ -41,6 +43,7 @@ pub const DEFAULT_REDIRECT_URI: &str = "http://127.0.0.1/callback";
 /// The password of every user added with [`IssuerSpec::with_user`].
 pub const TEST_USER_PASSWORD: &str = "password";
 
+const CIBA: &str = idforge_ciba::GRANT_TYPE;
 const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
@@ -353,6 +356,7 @@ pub(crate) struct IssuerInner {
     pub(crate) rng: Arc<SeededRng>,
     pub(crate) device_endpoint: DeviceAuthorizationEndpoint,
     pub(crate) device_verification: DeviceVerification,
+    pub(crate) ciba: Ciba,
     /// Who "logs in" at the served authorization endpoint (see [`TestIssuer::login_as`]).
     pub(crate) login: Mutex<Option<ScriptedLogin>>,
 }
@@ -396,11 +400,15 @@ impl TestIssuer {
             "client_credentials",
             DEVICE_CODE,
             TOKEN_EXCHANGE,
+            CIBA,
         ];
-        let mut confidential = Client::confidential(TEST_CLIENT_ID, TEST_CLIENT_SECRET)
-            .with_grant_types(all_grants)
-            .with_metadata("allow_impersonation", json!(true))
-            .with_id_token_signed_response_alg(spec.algorithm);
+        // CIBA in poll mode (the default registration), users answering through `auth_url`.
+        let mut confidential = CibaClient::default().apply(
+            Client::confidential(TEST_CLIENT_ID, TEST_CLIENT_SECRET)
+                .with_grant_types(all_grants)
+                .with_metadata("allow_impersonation", json!(true))
+                .with_id_token_signed_response_alg(spec.algorithm),
+        );
         let mut public = Client::public(PUBLIC_CLIENT_ID)
             .with_grant_types(["authorization_code", "refresh_token", DEVICE_CODE])
             .with_id_token_signed_response_alg(spec.algorithm);
@@ -413,9 +421,23 @@ impl TestIssuer {
         ));
         // One PBKDF2 iteration: the tests' users need no protection, their suites need speed.
         let users = Arc::new(MemoryUserStore::new().with_iterations(1));
+        let hints = Arc::new(MemoryUserResolver::new());
         for (name, claims) in spec.users {
+            let sub = claims
+                .get("sub")
+                .and_then(Value::as_str)
+                .unwrap_or(&name)
+                .to_owned();
+            hints.add_login_hint(name.clone(), sub.clone());
+            hints.add_login_hint(sub.clone(), sub);
             users.add_user(&name, TEST_USER_PASSWORD, claims, rng.as_ref())?;
         }
+        let ciba = Ciba::builder(CibaConfig::new(issuer.clone()))
+            .store(Arc::new(MemoryCibaRequestStore::new()))
+            .users(hints)
+            .notifier(Arc::new(RecordingNotifier::new()))
+            .build()
+            .map_err(|e| TestError::Unexpected(e.to_string()))?;
         let device = DeviceFlow::new(
             DeviceSettings::new(),
             Arc::new(MemoryDeviceCodeStore::new()),
@@ -423,7 +445,7 @@ impl TestIssuer {
         )
         .map_err(|e| TestError::Unexpected(e.to_string()))?;
         let config = Config::new(issuer).with_grant_type("client_credentials");
-        let provider = Provider::builder(config)
+        let builder = Provider::builder(config)
             .clients(clients)
             .grants(Arc::new(MemoryGrantStore::new()))
             .claims(users.clone())
@@ -432,8 +454,8 @@ impl TestIssuer {
             .clock(clock.clone())
             .rng(rng.clone())
             .grant_handler(device.grant())
-            .grant_handler(Arc::new(TokenExchangeGrant::new()))
-            .build()?;
+            .grant_handler(Arc::new(TokenExchangeGrant::new()));
+        let provider = ciba.register(builder).build()?;
         Ok(TestIssuer {
             inner: Arc::new(IssuerInner {
                 path: spec.path,
@@ -452,6 +474,7 @@ impl TestIssuer {
                 }),
                 clock,
                 rng,
+                ciba,
                 login: Mutex::new(None),
             }),
         })

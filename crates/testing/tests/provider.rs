@@ -593,3 +593,53 @@ async fn served_on_a_loopback_port_until_dropped() {
     }
     assert!(refused);
 }
+
+#[tokio::test]
+async fn scripted_ciba_approval_and_denial() {
+    let idp = TestProvider::builder()
+        .seed(12)
+        .issuer(IssuerSpec::new("").with_user("bob", json!({"sub": "bob-sub"})))
+        .build()
+        .unwrap();
+    let issuer = idp.issuer();
+    let client = TestClient::default_confidential();
+    let started = issuer
+        .ciba_start(&client, "alice", "openid email", Some("MEET-42"))
+        .await
+        .unwrap();
+    let pending = issuer
+        .ciba_poll(&client, started.auth_req_id())
+        .await
+        .unwrap_err();
+    assert_eq!(pending.oauth_code(), Some("authorization_pending"));
+    // Only the user the request names may answer.
+    let wrong = issuer.ciba_approve(&started, "mallory").await.unwrap_err();
+    assert_eq!(wrong.oauth_code(), Some("access_denied"));
+    issuer.ciba_approve(&started, "alice").await.unwrap();
+    idp.advance(Duration::from_secs(started.response.interval.unwrap_or(5) as u64));
+    let tokens = issuer.ciba_poll(&client, started.auth_req_id()).await.unwrap();
+    let id = verify(issuer, tokens.id_token.as_deref().unwrap(), TEST_CLIENT_ID, "JWT").unwrap();
+    assert_eq!(id["sub"], "alice");
+    let again = issuer
+        .ciba_poll(&client, started.auth_req_id())
+        .await
+        .unwrap_err();
+    assert_eq!(again.oauth_code(), Some("invalid_grant"));
+
+    let denied = issuer
+        .ciba_start(&client, "bob", "openid", None)
+        .await
+        .unwrap();
+    issuer.ciba_deny(&denied, "bob-sub").await.unwrap();
+    let err = issuer
+        .ciba_poll(&client, denied.auth_req_id())
+        .await
+        .unwrap_err();
+    assert_eq!(err.oauth_code(), Some("access_denied"));
+    // CIBA acts only for users the provider knows (CIBA §13 `unknown_user_id`).
+    let unknown = issuer
+        .ciba_start(&client, "nobody", "openid", None)
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.oauth_code(), Some("unknown_user_id"));
+}
