@@ -16,6 +16,7 @@ mod saml_cmd;
 mod scim_filter;
 mod sd_jwt_cmd;
 mod serve_cmd;
+mod serve_test;
 
 /// idforge: an embeddable identity provider's toolbox.
 #[derive(Debug, Parser)]

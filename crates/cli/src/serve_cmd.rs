@@ -23,6 +23,18 @@ pub(crate) struct Args {
     /// restart on a database.
     #[arg(long, default_value = Database::DEFAULT)]
     database: Database,
+    /// Serve the deterministic test provider of `idforge-testing` instead (for test suites in
+    /// any language): seeded keys, a clock moved only by the control endpoint
+    /// (`{issuer}/_test/clock`), scripted logins, token minting (`{issuer}/_test/token`).
+    #[arg(long, conflicts_with_all = ["config", "database"])]
+    test: bool,
+    /// `--test`: the seed of every key, code and token.
+    #[arg(long, default_value_t = 0, requires = "test")]
+    seed: u64,
+    /// `--test`: an issuer `PATH[:ALG]` below the base URL (repeatable; `""` is the base URL,
+    /// ALG `EdDSA` (default), `ES256`, `ES384` or `RS256`). Default: one at the base URL.
+    #[arg(long = "issuer", requires = "test", value_parser = crate::serve_test::parse_issuer)]
+    issuers: Vec<crate::serve_test::IssuerArg>,
 }
 
 /// `IP:PORT`, else `HOST:PORT` resolved (the first address, IPv4 preferred so that `localhost`
@@ -45,6 +57,9 @@ fn parse_addr(text: &str) -> Result<SocketAddr, String> {
 
 /// Runs the server until the process is stopped.
 pub(crate) fn run(args: Args) -> ExitCode {
+    if args.test {
+        return crate::serve_test::run(args.addr, args.seed, &args.issuers);
+    }
     let config = match &args.config {
         Some(path) => match std::fs::read_to_string(path)
             .map_err(|e| e.to_string())

@@ -1,5 +1,5 @@
-//! Signing keys derived from the seed: the same seed, issuer and algorithm give the same key,
-//! `kid` and JWKS run to run.
+//! Signing keys derived from the seed: the same seed, issuer path and algorithm give the same
+//! key, `kid` and JWKS run to run, in process or served on any port.
 //!
 //! What is byte-identical run to run depends on the algorithm:
 //! - `EdDSA` (Ed25519, the default): key and signatures (RFC 8032 signatures are
@@ -25,8 +25,8 @@ pub const SUPPORTED_ALGORITHMS: [JwsAlgorithm; 4] = [
     JwsAlgorithm::RS256,
 ];
 
-/// The signer of `generation` of `issuer`'s key for `alg`; its `kid` is the key's RFC 7638
-/// thumbprint.
+/// The signer of `generation` of the key for `alg` of the issuer labelled `issuer` (its
+/// path); its `kid` is the key's RFC 7638 thumbprint.
 pub(crate) fn signer(
     seed: u64,
     issuer: &str,

@@ -169,7 +169,13 @@ impl TestProviderBuilder {
     /// discovery and JWKS over HTTP). The server stops when the last clone of the provider
     /// is dropped. Needs a tokio runtime.
     pub async fn serve(self) -> Result<TestProvider, TestError> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        self.serve_at(SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// [`Self::serve`] on `addr` (port 0: a free one); the base URL is `http://` and the
+    /// bound address. What `idforge serve --test` runs.
+    pub async fn serve_at(self, addr: SocketAddr) -> Result<TestProvider, TestError> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let provider = self.build_at(format!("http://{addr}"), Some(addr))?;
         let app = provider.router();
@@ -382,14 +388,17 @@ impl TestIssuer {
         } else {
             format!("{base}/{}", spec.path)
         };
-        let rng = Arc::new(SeededRng::new(seed, &issuer));
+        // Streams and keys follow the issuer's path, not its URL: the same seed gives the
+        // same keys and values in process and on whatever port it is served.
+        let label = format!("/{}", spec.path);
+        let rng = Arc::new(SeededRng::new(seed, &label));
         // Generation 0 is published, then rotated away at once: the key of the
         // "rotated-away" negative fixture really was this issuer's.
-        let first = keys::signer(seed, &issuer, spec.algorithm, 0)?;
+        let first = keys::signer(seed, &label, spec.algorithm, 0)?;
         let ring = Arc::new(KeyRing::new(first));
         let retired = ring.current(None)?;
         let now = idforge_jose::Clock::now(clock.as_ref());
-        ring.rotate(keys::signer(seed, &issuer, spec.algorithm, 1)?, now);
+        ring.rotate(keys::signer(seed, &label, spec.algorithm, 1)?, now);
         ring.sweep(now);
 
         let mut redirect_uris = vec![DEFAULT_REDIRECT_URI.to_owned()];
@@ -532,7 +541,8 @@ impl TestIssuer {
     pub fn rotate_key(&self, grace: Duration) -> Result<String, TestError> {
         let mut keys = self.inner.keys.lock().unwrap_or_else(|e| e.into_inner());
         let next = keys.current + 1;
-        let signer = keys::signer(self.inner.seed, self.issuer(), self.inner.algorithm, next)?;
+        let label = format!("/{}", self.path());
+        let signer = keys::signer(self.inner.seed, &label, self.inner.algorithm, next)?;
         let old = self.inner.ring.current(None)?;
         let now = self.now();
         let grace = i64::try_from(grace.as_secs()).unwrap_or(i64::MAX);

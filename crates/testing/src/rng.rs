@@ -7,7 +7,8 @@ use idforge_jose::crypto::HashAlg;
 use idforge_oauth_core::Rng;
 
 /// A deterministic byte stream: SHA-256 in counter mode over a key derived from the seed and a
-/// label (one stream per issuer, so adding an issuer does not shift another one's values).
+/// label (one stream per issuer path, so adding an issuer does not shift another one's
+/// values).
 ///
 /// For tests only: the seed is the whole secret, and anyone who knows it predicts every code
 /// and token. Never give it to a production provider.

@@ -571,6 +571,11 @@ async fn served_on_a_loopback_port_until_dropped() {
     let addr = idp.local_addr().unwrap();
     assert!(addr.ip().is_loopback());
     assert_eq!(idp.issuer().issuer(), format!("http://{addr}"));
+    // Keys follow the seed and the issuer's path, not its URL: the same as in process.
+    assert_eq!(
+        idp.issuer().jwks().to_json(),
+        TestProvider::new(1).unwrap().issuer().jwks().to_json()
+    );
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     stream
