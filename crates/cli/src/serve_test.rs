@@ -67,7 +67,10 @@ pub(crate) fn run(addr: SocketAddr, seed: u64, issuers: &[IssuerArg]) -> ExitCod
         };
         println!("idforge serve --test: listening on {}", idp.base_url());
         println!("seed: {seed}");
-        println!("clock: {} (moves only through POST {{issuer}}/_test/clock)", idp.now());
+        println!(
+            "clock: {} (moves only through POST {{issuer}}/_test/clock)",
+            idp.now()
+        );
         for i in idp.issuers() {
             println!(
                 "issuer: {} ({:?}) discovery: {}",
@@ -87,7 +90,9 @@ pub(crate) fn run(addr: SocketAddr, seed: u64, issuers: &[IssuerArg]) -> ExitCod
             idforge_testing::PUBLIC_CLIENT_ID,
             idforge_testing::DEFAULT_REDIRECT_URI
         );
-        println!("warning: test keys and tokens are predictable from the seed; never expose this server");
+        println!(
+            "warning: test keys and tokens are predictable from the seed; never expose this server"
+        );
         // The provider serves until it is dropped: never, until the process stops.
         std::future::pending::<()>().await;
         ExitCode::SUCCESS
@@ -101,15 +106,15 @@ mod tests {
     #[test]
     fn issuer_arguments() {
         assert_eq!(
-            parse_issuer("tenant-a:ES256").unwrap(),
+            parse_issuer("tenant-a:ES256").expect("valid"),
             IssuerArg {
                 path: "tenant-a".into(),
                 alg: idforge_jose::JwsAlgorithm::ES256
             }
         );
-        assert_eq!(parse_issuer("").unwrap().path, "");
+        assert_eq!(parse_issuer("").expect("valid").path, "");
         assert_eq!(
-            parse_issuer("/b/").unwrap().alg,
+            parse_issuer("/b/").expect("valid").alg,
             idforge_jose::JwsAlgorithm::EdDSA
         );
         assert!(parse_issuer("x:HS256").is_err());

@@ -69,7 +69,9 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
         let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size = usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16).unwrap();
+        let size =
+            usize::from_str_radix(std::str::from_utf8(&data[..line_end]).unwrap().trim(), 16)
+                .unwrap();
         data = &data[line_end + 2..];
         if size == 0 {
             return out;
@@ -97,10 +99,18 @@ fn serve_test_mints_moves_the_clock_and_scripts_logins_over_http() {
     let (status, _, body) = request(base, "GET", "/.well-known/openid-configuration", None);
     assert_eq!(status, 200);
     assert_eq!(json_of(&body)["issuer"], base.as_str());
-    let (_, _, body) = request(base, "GET", "/tenant/.well-known/openid-configuration", None);
+    let (_, _, body) = request(
+        base,
+        "GET",
+        "/tenant/.well-known/openid-configuration",
+        None,
+    );
     let meta = json_of(&body);
     assert_eq!(meta["issuer"], format!("{base}/tenant"));
-    assert_eq!(meta["id_token_signing_alg_values_supported"], json!(["ES256"]));
+    assert_eq!(
+        meta["id_token_signing_alg_values_supported"],
+        json!(["ES256"])
+    );
 
     // Mint; the clock starts at the fixed default, so the token is the same every run.
     let mint = json!({"subject": "alice", "audience": "api", "scope": "read"});
@@ -121,7 +131,10 @@ fn serve_test_mints_moves_the_clock_and_scripts_logins_over_http() {
 
     // The clock moves only on request.
     let (_, _, body) = request(base, "POST", "/_test/clock", Some(json!({"advance": 600})));
-    assert_eq!(json_of(&body)["now"], idforge_testing::DEFAULT_START_TIME + 600);
+    assert_eq!(
+        json_of(&body)["now"],
+        idforge_testing::DEFAULT_START_TIME + 600
+    );
     let (_, _, body) = request(
         base,
         "POST",
@@ -132,7 +145,12 @@ fn serve_test_mints_moves_the_clock_and_scripts_logins_over_http() {
     assert!(expired["exp"].as_i64().unwrap() < idforge_testing::DEFAULT_START_TIME + 600);
 
     // A scripted login answers the authorization endpoint with a redirect.
-    let (status, _, _) = request(base, "POST", "/_test/login", Some(json!({"subject": "alice"})));
+    let (status, _, _) = request(
+        base,
+        "POST",
+        "/_test/login",
+        Some(json!({"subject": "alice"})),
+    );
     assert_eq!(status, 204);
     let (status, head, _) = request(
         base,

@@ -49,7 +49,8 @@ impl TestIssuer {
         }
         let body = form.finish();
         let ctx = &self.provider().ctx;
-        let req = TokenRequest::from_form(body.as_bytes(), client.authorization(), &ctx.config.limits)?;
+        let req =
+            TokenRequest::from_form(body.as_bytes(), client.authorization(), &ctx.config.limits)?;
         let response = self.inner.ciba.backchannel(ctx, &req).await?;
         let handle = response
             .auth_url
@@ -65,9 +66,14 @@ impl TestIssuer {
     }
 
     /// `subject` (who must be the user the request names) approves on their device.
-    pub async fn ciba_approve(&self, started: &CibaStarted, subject: &str) -> Result<(), TestError> {
+    pub async fn ciba_approve(
+        &self,
+        started: &CibaStarted,
+        subject: &str,
+    ) -> Result<(), TestError> {
         let approval = Approval::new(self.now(), vec!["pwd".into()]);
-        self.ciba_decide(started, subject, Verdict::Approve(approval)).await
+        self.ciba_decide(started, subject, Verdict::Approve(approval))
+            .await
     }
 
     /// `subject` denies (the client's next poll gets `access_denied`).

@@ -530,9 +530,8 @@ fn standard_base64(bytes: &[u8]) -> String {
             c => c,
         })
         .collect();
-    while out.len() % 4 != 0 {
-        out.push('=');
-    }
+    let pad = (4 - out.len() % 4) % 4;
+    out.extend(std::iter::repeat_n('=', pad));
     out
 }
 

@@ -100,7 +100,11 @@ mod tests {
                 .unwrap()
                 .to_owned()
         };
-        for alg in [JwsAlgorithm::EdDSA, JwsAlgorithm::ES256, JwsAlgorithm::ES384] {
+        for alg in [
+            JwsAlgorithm::EdDSA,
+            JwsAlgorithm::ES256,
+            JwsAlgorithm::ES384,
+        ] {
             let a = kid(1, "https://a", alg, 1);
             assert_eq!(a, kid(1, "https://a", alg, 1));
             assert_ne!(a, kid(2, "https://a", alg, 1));

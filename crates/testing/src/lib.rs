@@ -41,8 +41,8 @@ pub use mint::{AccessTokenSpec, IdTokenSpec};
 pub use negative::{Defect, WRONG_AUDIENCE, WRONG_ISSUER};
 pub use provider::{
     IssuerSpec, TestIssuer, TestProvider, TestProviderBuilder, DEFAULT_BASE_URL,
-    DEFAULT_REDIRECT_URI, DEFAULT_START_TIME, PUBLIC_CLIENT_ID, TEST_CLIENT_ID,
-    TEST_CLIENT_SECRET, TEST_USER_PASSWORD,
+    DEFAULT_REDIRECT_URI, DEFAULT_START_TIME, PUBLIC_CLIENT_ID, TEST_CLIENT_ID, TEST_CLIENT_SECRET,
+    TEST_USER_PASSWORD,
 };
 pub use rng::SeededRng;
 

@@ -191,9 +191,10 @@ impl TestIssuer {
         )
         .with_contents(contents);
         if let Some(sub) = subject {
-            grant = grant
-                .with_subject(sub)
-                .with_authentication(auth.0.unwrap_or(now), auth.1, auth.2);
+            grant =
+                grant
+                    .with_subject(sub)
+                    .with_authentication(auth.0.unwrap_or(now), auth.1, auth.2);
         }
         if persists(ctx, client) {
             ctx.grants.create_grant(grant.clone()).await?;

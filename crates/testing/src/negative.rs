@@ -215,7 +215,10 @@ fn split(token: &str) -> Result<Parts<'_>, TestError> {
     Ok((object(h, "header")?, object(p, "payload")?, s))
 }
 
-fn encode_input(header: &Map<String, Value>, claims: &Map<String, Value>) -> Result<String, TestError> {
+fn encode_input(
+    header: &Map<String, Value>,
+    claims: &Map<String, Value>,
+) -> Result<String, TestError> {
     let h = serde_json::to_vec(header).map_err(|e| TestError::Unexpected(e.to_string()))?;
     let p = serde_json::to_vec(claims).map_err(|e| TestError::Unexpected(e.to_string()))?;
     Ok(format!("{}.{}", b64::encode(h), b64::encode(p)))

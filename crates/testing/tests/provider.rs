@@ -270,7 +270,11 @@ async fn every_negative_fixture_fails_verification_for_its_reason() {
             Defect::KeyConfusion => assert_eq!(header["alg"], "HS256"),
             Defect::RotatedAwayKey => {
                 let kid = header["kid"].as_str().unwrap();
-                assert!(issuer.jwks().keys.iter().all(|k| k.kid.as_deref() != Some(kid)));
+                assert!(issuer
+                    .jwks()
+                    .keys
+                    .iter()
+                    .all(|k| k.kid.as_deref() != Some(kid)));
                 assert_ne!(kid, issuer.current_kid().unwrap());
             }
             _ => unreachable!("a new defect needs its check here"),
@@ -337,10 +341,19 @@ async fn scripted_code_flow_with_pkce_refresh_consent_and_cancel() {
     assert!(authorized
         .location
         .starts_with("http://127.0.0.1/callback?code="));
-    assert_eq!(authorized.response.param("state"), Some(authorized.state.as_str()));
+    assert_eq!(
+        authorized.response.param("state"),
+        Some(authorized.state.as_str())
+    );
     assert_eq!(authorized.response.param("iss"), Some(issuer.issuer()));
     let tokens = issuer.exchange_code(&authorized).await.unwrap();
-    let id = verify(issuer, tokens.id_token.as_deref().unwrap(), TEST_CLIENT_ID, "JWT").unwrap();
+    let id = verify(
+        issuer,
+        tokens.id_token.as_deref().unwrap(),
+        TEST_CLIENT_ID,
+        "JWT",
+    )
+    .unwrap();
     assert_eq!(id["sub"], "alice");
     assert_eq!(id["nonce"], authorized.nonce.as_str());
     assert!(id.contains_key("c_hash") && id.contains_key("at_hash"));
@@ -381,14 +394,18 @@ async fn scripted_code_flow_with_pkce_refresh_consent_and_cancel() {
         ScriptedLogin::user("alice").with_consent(Consent::Deny),
         ScriptedLogin::Cancel,
     ] {
-        let a = issuer.authorize(&AuthorizeScript::new(login)).await.unwrap();
+        let a = issuer
+            .authorize(&AuthorizeScript::new(login))
+            .await
+            .unwrap();
         assert_eq!(a.error(), Some("access_denied"));
         assert!(a.code().is_none());
     }
     // An unregistered redirect URI is an error page, not a redirect (RFC 6749 §4.1.2.1).
     let err = issuer
         .authorize(
-            &AuthorizeScript::new(ScriptedLogin::user("alice")).redirect_uri("https://evil.example/cb"),
+            &AuthorizeScript::new(ScriptedLogin::user("alice"))
+                .redirect_uri("https://evil.example/cb"),
         )
         .await
         .unwrap_err();
@@ -410,9 +427,15 @@ async fn scripted_client_credentials_device_and_token_exchange() {
     // Device authorization (RFC 8628): pending, approved, redeemed once.
     let tv = TestClient::default_public();
     let start = issuer.start_device(&tv, Some("openid")).await.unwrap();
-    let pending = issuer.poll_device(&tv, &start.device_code).await.unwrap_err();
+    let pending = issuer
+        .poll_device(&tv, &start.device_code)
+        .await
+        .unwrap_err();
     assert_eq!(pending.oauth_code(), Some("authorization_pending"));
-    issuer.approve_device(&start.user_code, "carol").await.unwrap();
+    issuer
+        .approve_device(&start.user_code, "carol")
+        .await
+        .unwrap();
     idp.advance(Duration::from_secs(start.interval as u64));
     let tokens = issuer.poll_device(&tv, &start.device_code).await.unwrap();
     let c = verify(issuer, &tokens.access_token, issuer.issuer(), "at+jwt").unwrap();
@@ -420,11 +443,17 @@ async fn scripted_client_credentials_device_and_token_exchange() {
     // Denied, then expired.
     let denied = issuer.start_device(&tv, None).await.unwrap();
     issuer.deny_device(&denied.user_code).await.unwrap();
-    let err = issuer.poll_device(&tv, &denied.device_code).await.unwrap_err();
+    let err = issuer
+        .poll_device(&tv, &denied.device_code)
+        .await
+        .unwrap_err();
     assert_eq!(err.oauth_code(), Some("access_denied"));
     let late = issuer.start_device(&tv, None).await.unwrap();
     idp.advance(Duration::from_secs(late.expires_in as u64 + 1));
-    let err = issuer.poll_device(&tv, &late.device_code).await.unwrap_err();
+    let err = issuer
+        .poll_device(&tv, &late.device_code)
+        .await
+        .unwrap_err();
     assert_eq!(err.oauth_code(), Some("expired_token"));
 
     // Token exchange (RFC 8693): delegation with an actor, then impersonation.
@@ -441,20 +470,38 @@ async fn scripted_client_credentials_device_and_token_exchange() {
         .token_exchange(&client, &user, Some(&actor), Some("https://api.example"))
         .await
         .unwrap();
-    let c = verify(issuer, &exchanged.access_token, "https://api.example", "at+jwt").unwrap();
+    let c = verify(
+        issuer,
+        &exchanged.access_token,
+        "https://api.example",
+        "at+jwt",
+    )
+    .unwrap();
     assert_eq!(c["sub"], "alice");
     assert_eq!(c["act"]["sub"], "agent");
-    let imp = issuer.token_exchange(&client, &user, None, None).await.unwrap();
+    let imp = issuer
+        .token_exchange(&client, &user, None, None)
+        .await
+        .unwrap();
     let c = claims(&imp.access_token);
     assert_eq!(c["sub"], "alice");
     assert!(c.get("act").is_none());
 }
 
-async fn send(app: &axum::Router, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+async fn send(
+    app: &axum::Router,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let resp = app.clone().oneshot(req).await.unwrap();
     let status = resp.status();
     let headers = resp.headers().clone();
-    let body = resp.into_body().collect().await.unwrap().to_bytes().to_vec();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
     (status, headers, body)
 }
 
@@ -474,7 +521,10 @@ async fn the_router_serves_each_issuer_and_the_control_endpoint_in_process() {
         .build()
         .unwrap();
     let app = idp.router();
-    for (prefix, issuer) in [("", idp.issuer()), ("/tenant", idp.issuer_at("tenant").unwrap())] {
+    for (prefix, issuer) in [
+        ("", idp.issuer()),
+        ("/tenant", idp.issuer_at("tenant").unwrap()),
+    ] {
         let (status, _, body) = send(
             &app,
             Request::get(format!("{prefix}/.well-known/openid-configuration"))
@@ -487,7 +537,9 @@ async fn the_router_serves_each_issuer_and_the_control_endpoint_in_process() {
         assert_eq!(meta["issuer"], issuer.issuer());
         let (status, _, body) = send(
             &app,
-            Request::get(format!("{prefix}/jwks.json")).body(Body::empty()).unwrap(),
+            Request::get(format!("{prefix}/jwks.json"))
+                .body(Body::empty())
+                .unwrap(),
         )
         .await;
         assert_eq!(status, StatusCode::OK);
@@ -499,7 +551,9 @@ async fn the_router_serves_each_issuer_and_the_control_endpoint_in_process() {
     let query = "response_type=code&client_id=test-client&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcallback&scope=openid&state=s1";
     let (status, _, _) = send(
         &app,
-        Request::get(format!("/authorize?{query}")).body(Body::empty()).unwrap(),
+        Request::get(format!("/authorize?{query}"))
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -507,7 +561,9 @@ async fn the_router_serves_each_issuer_and_the_control_endpoint_in_process() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, headers, _) = send(
         &app,
-        Request::get(format!("/authorize?{query}")).body(Body::empty()).unwrap(),
+        Request::get(format!("/authorize?{query}"))
+            .body(Body::empty())
+            .unwrap(),
     )
     .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -530,10 +586,16 @@ async fn the_router_serves_each_issuer_and_the_control_endpoint_in_process() {
         .to_owned();
     let tenant = idp.issuer_at("tenant").unwrap();
     let c = verify(tenant, &token, "api", "at+jwt").unwrap();
-    assert_eq!((c["sub"].clone(), c["x"].clone()), (json!("erin"), json!(1)));
+    assert_eq!(
+        (c["sub"].clone(), c["x"].clone()),
+        (json!("erin"), json!(1))
+    );
     let (_, _, body) = send(
         &app,
-        post_json("/_test/token", json!({"kind": "id_token", "subject": "erin", "defect": "expired"})),
+        post_json(
+            "/_test/token",
+            json!({"kind": "id_token", "subject": "erin", "defect": "expired"}),
+        ),
     )
     .await;
     let expired = serde_json::from_slice::<Value>(&body).unwrap()["token"]
@@ -621,9 +683,20 @@ async fn scripted_ciba_approval_and_denial() {
     let wrong = issuer.ciba_approve(&started, "mallory").await.unwrap_err();
     assert_eq!(wrong.oauth_code(), Some("access_denied"));
     issuer.ciba_approve(&started, "alice").await.unwrap();
-    idp.advance(Duration::from_secs(started.response.interval.unwrap_or(5) as u64));
-    let tokens = issuer.ciba_poll(&client, started.auth_req_id()).await.unwrap();
-    let id = verify(issuer, tokens.id_token.as_deref().unwrap(), TEST_CLIENT_ID, "JWT").unwrap();
+    idp.advance(Duration::from_secs(
+        started.response.interval.unwrap_or(5) as u64
+    ));
+    let tokens = issuer
+        .ciba_poll(&client, started.auth_req_id())
+        .await
+        .unwrap();
+    let id = verify(
+        issuer,
+        tokens.id_token.as_deref().unwrap(),
+        TEST_CLIENT_ID,
+        "JWT",
+    )
+    .unwrap();
     assert_eq!(id["sub"], "alice");
     let again = issuer
         .ciba_poll(&client, started.auth_req_id())

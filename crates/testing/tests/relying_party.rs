@@ -111,14 +111,18 @@ async fn openidconnect_runs_a_full_code_flow_against_each_issuer() {
         let issuer = idp.issuer_at(path).unwrap();
         issuer.login_as(ScriptedLogin::user("alice"));
 
-        let metadata =
-            CoreProviderMetadata::discover_async(IssuerUrl::new(issuer.issuer().into()).unwrap(), &http)
-                .await
-                .unwrap();
+        let metadata = CoreProviderMetadata::discover_async(
+            IssuerUrl::new(issuer.issuer().into()).unwrap(),
+            &http,
+        )
+        .await
+        .unwrap();
         let client = CoreClient::from_provider_metadata(
             metadata,
             ClientId::new(idforge_testing::TEST_CLIENT_ID.into()),
-            Some(ClientSecret::new(idforge_testing::TEST_CLIENT_SECRET.into())),
+            Some(ClientSecret::new(
+                idforge_testing::TEST_CLIENT_SECRET.into(),
+            )),
         )
         .set_redirect_uri(RedirectUrl::new(CALLBACK.into()).unwrap());
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -137,7 +141,10 @@ async fn openidconnect_runs_a_full_code_flow_against_each_issuer() {
         assert_eq!(status, 303, "{path}");
         let location = location.unwrap();
         assert_eq!(location.port(), Some(8765));
-        assert_eq!(param(&location, "state").as_deref(), Some(csrf.secret().as_str()));
+        assert_eq!(
+            param(&location, "state").as_deref(),
+            Some(csrf.secret().as_str())
+        );
         assert_eq!(param(&location, "iss").as_deref(), Some(issuer.issuer()));
         let code = param(&location, "code").unwrap();
 
