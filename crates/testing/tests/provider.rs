@@ -570,6 +570,34 @@ async fn the_router_serves_each_issuer_and_the_control_endpoint_in_process() {
     let location = headers["location"].to_str().unwrap();
     assert!(location.contains("code=") && location.contains("state=s1"));
 
+    // Device authorization over HTTP (RFC 8628 §3.1), then the scripted approval.
+    let (status, _, body) = send(
+        &app,
+        Request::post("/device_authorization")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from("client_id=test-public&scope=openid"))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let device: Value = serde_json::from_slice(&body).unwrap();
+    idp.issuer()
+        .approve_device(device["user_code"].as_str().unwrap(), "dave")
+        .await
+        .unwrap();
+    let (status, _, body) = send(
+        &app,
+        Request::post("/token")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&client_id=test-public&device_code={}",
+                device["device_code"].as_str().unwrap()
+            )))
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+
     // Mint through the control endpoint, valid and defective.
     let (status, _, body) = send(
         &app,
