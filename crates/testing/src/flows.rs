@@ -58,6 +58,22 @@ impl ScriptedLogin {
         }
     }
 
+    /// The same login reaching authentication context class `acr` (OIDC Core §2).
+    pub fn with_acr(mut self, value: impl Into<String>) -> Self {
+        if let ScriptedLogin::User { acr, .. } = &mut self {
+            *acr = Some(value.into());
+        }
+        self
+    }
+
+    /// The same login by methods `amr` (RFC 8176 values: `pwd`, `otp`, `hwk`, ...).
+    pub fn with_amr<S: Into<String>>(mut self, methods: impl IntoIterator<Item = S>) -> Self {
+        if let ScriptedLogin::User { amr, .. } = &mut self {
+            *amr = methods.into_iter().map(Into::into).collect();
+        }
+        self
+    }
+
     /// The same login, answering `consent` at the consent page.
     pub fn with_consent(self, answer: Consent) -> Self {
         match self {

@@ -389,6 +389,17 @@ async fn scripted_code_flow_with_pkce_refresh_consent_and_cancel() {
     assert_eq!(c["client_id"], PUBLIC_CLIENT_ID);
     assert_eq!(c["sub"], "bob");
 
+    // The login's authentication context reaches the ID token.
+    let strong = AuthorizeScript::new(
+        ScriptedLogin::user("alice")
+            .with_acr("urn:example:loa:3")
+            .with_amr(["pwd", "otp"]),
+    );
+    let (_, tokens) = issuer.code_flow(&strong).await.unwrap();
+    let id = claims(tokens.id_token.as_deref().unwrap());
+    assert_eq!(id["acr"], "urn:example:loa:3");
+    assert_eq!(id["amr"], json!(["pwd", "otp"]));
+
     // Refused consent and a cancelled login reach the client as access_denied.
     for login in [
         ScriptedLogin::user("alice").with_consent(Consent::Deny),
