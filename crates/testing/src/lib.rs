@@ -2,3 +2,6 @@
 //! applications that use one (relying parties, resource servers, wallets, SAML SPs), and
 //! fuzzing entry points for users' own fuzz targets.
 #![forbid(unsafe_code)]
+
+pub mod saml;
+pub mod sd_jwt;
