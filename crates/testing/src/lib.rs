@@ -3,5 +3,7 @@
 //! fuzzing entry points for users' own fuzz targets.
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod saml;
 pub mod sd_jwt;
