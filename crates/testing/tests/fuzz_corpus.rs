@@ -59,6 +59,8 @@ fn every_fuzz_target_calls_its_entry_point() {
         .filter_map(|l| l.strip_prefix("name = \""))
         .filter_map(|l| l.strip_suffix('"'))
         .filter(|n| *n != "idforge-fuzz")
+        // docs/fuzzing.md's user target (idforge-testing's `fuzz_user_target` example).
+        .filter(|n| *n != "user_example_token_client")
         .collect();
     assert_eq!(bins.len(), TARGETS.len(), "{bins:?}");
     for bin in bins {
@@ -70,4 +72,20 @@ fn every_fuzz_target_calls_its_entry_point() {
             "fuzz target {bin} does not call idforge_testing::fuzzing::{bin}"
         );
     }
+}
+
+/// docs/fuzzing.md shows the complete user fuzz target exactly as compiled (the example that
+/// `fuzz/Cargo.toml` also builds as the `user_example_token_client` target).
+#[test]
+fn the_documented_user_target_is_the_compiled_one() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("../../docs/fuzzing.md")).expect("guide");
+    let target =
+        std::fs::read_to_string(root.join("examples/fuzz_user_target.rs")).expect("example");
+    assert!(
+        doc.contains(target.trim_end()),
+        "docs/fuzzing.md is out of date"
+    );
+    let manifest = std::fs::read_to_string(fuzz_dir().join("Cargo.toml")).expect("manifest");
+    assert!(manifest.contains("path = \"../crates/testing/examples/fuzz_user_target.rs\""));
 }
