@@ -7,3 +7,8 @@
 pub mod fuzzing;
 pub mod saml;
 pub mod sd_jwt;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
