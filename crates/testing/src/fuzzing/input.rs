@@ -198,7 +198,7 @@ pub enum GrantInput {
 #[non_exhaustive]
 pub enum TokenText {
     /// A compact JWS built from [`JwtInput`].
-    Jwt(JwtInput),
+    Jwt(Box<JwtInput>),
     /// Any text.
     Text(String),
 }
