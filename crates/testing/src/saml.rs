@@ -33,6 +33,7 @@ const ATTACKER_CERT_PEM: &str = include_str!("saml/attacker-cert.pem");
 /// Which elements the IdP signs (SAML Profiles §4.1.3.5: the assertion, the Response, or both
 /// must be signed when the Response travels over HTTP-POST).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "fuzzing", derive(arbitrary::Arbitrary))]
 pub enum Signing {
     /// Only the `Assertion` (the common IdP default).
     Assertion,
@@ -69,6 +70,7 @@ pub enum Expected {
 /// Response built from a valid one. Each variant's doc names the class and, where one stands
 /// for it, the published CVE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "fuzzing", derive(arbitrary::Arbitrary))]
 #[non_exhaustive]
 pub enum SamlAttack {
     /// XML Signature Wrapping: the signed assertion moved into `samlp:Extensions`, an evil

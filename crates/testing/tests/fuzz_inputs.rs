@@ -124,3 +124,56 @@ fn scim_filters_parse_and_round_trip() {
         fuzzing::scim_filter_parse(text.as_bytes());
     }
 }
+
+/// Generated Responses against saml-sp: an attack is always refused (or, for comment
+/// injection, read whole); a solicited, signed Response is accepted with its NameID exactly.
+#[test]
+fn saml_responses_meet_saml_sp() {
+    use idforge_saml_sp::response::{validate_response, RequestCheck, SpConfig};
+    use idforge_testing::fuzzing::input::{xml_chars, SamlResponseInput};
+    use idforge_testing::saml::{Expected, Signing, TestSamlIdp};
+    let idp = TestSamlIdp::fixed("https://idp.example.org").expect("idp");
+    let sp = SpConfig::new(
+        "https://sp.example.com/metadata",
+        "https://sp.example.com/acs",
+    );
+    let now = time::OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time");
+    let (mut accepted, mut refused) = (0, 0);
+    for input in instances::<SamlResponseInput>(150, 6) {
+        let Ok(xml) = input.to_xml(&idp, &sp, "_req1", now) else {
+            // Only the bearer attack needs a solicited Response; nothing else may fail to build.
+            assert!(!input.solicited, "{input:?}");
+            continue;
+        };
+        let trusted = idp.trusted().expect("trusted");
+        let check = RequestCheck::Exact("_req1".into());
+        let outcome = validate_response(xml.as_bytes(), &sp, &trusted, &check, now);
+        match input.attack.map(|a| a.expected()) {
+            Some(Expected::Rejected) => assert!(outcome.is_err(), "{input:?}"),
+            Some(Expected::RejectedOrNameId(name)) => {
+                if let Ok(v) = &outcome {
+                    assert_eq!(
+                        v.assertion.name_id.as_ref().map(|n| n.value.as_str()),
+                        Some(name)
+                    );
+                }
+            }
+            None if input.solicited && input.signing != Signing::Unsigned => {
+                let v = outcome.unwrap_or_else(|e| panic!("{input:?}: {e:?}"));
+                assert_eq!(
+                    v.assertion.name_id.map(|n| n.value),
+                    Some(xml_chars(&input.name_id))
+                );
+                accepted += 1;
+            }
+            None => assert!(outcome.is_err(), "{input:?}"),
+        }
+        if input.attack.is_some() {
+            refused += 1;
+        }
+    }
+    assert!(
+        accepted > 10 && refused > 10,
+        "{accepted} accepted, {refused} attacks"
+    );
+}

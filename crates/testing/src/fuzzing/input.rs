@@ -847,3 +847,53 @@ impl std::fmt::Display for ScimFilterInput {
         }
     }
 }
+
+/// `s` without the characters XML 1.0 cannot carry (§2.2 `Char`) and without `\r` (which
+/// end-of-line handling, §2.11, would turn into `\n`): what an IdP can put in a document.
+pub fn xml_chars(s: &str) -> String {
+    s.chars()
+        .filter(|&c| c == '\t' || c == '\n' || (c >= ' ' && c != '\u{fffe}' && c != '\u{ffff}'))
+        .collect()
+}
+
+/// A SAML Response from [`TestSamlIdp`](crate::saml::TestSamlIdp): chosen NameID and
+/// attributes, signed as [`Signing`](crate::saml::Signing) says, optionally turned into one of
+/// the [`SamlAttack`](crate::saml::SamlAttack)s. Fuzzing an SP with these reaches its code
+/// behind signature verification (which raw bytes practically never pass).
+#[derive(Debug, Clone, PartialEq, Eq, Arbitrary)]
+#[non_exhaustive]
+pub struct SamlResponseInput {
+    /// The NameID value (through [`xml_chars`]).
+    pub name_id: String,
+    /// Attributes (name, values; through [`xml_chars`]).
+    pub attributes: Vec<(String, Vec<String>)>,
+    /// What the IdP signs.
+    pub signing: crate::saml::Signing,
+    /// The attack applied to the Response, if any.
+    pub attack: Option<crate::saml::SamlAttack>,
+    /// Whether the Response answers `request_id` (else it is unsolicited).
+    pub solicited: bool,
+}
+
+impl SamlResponseInput {
+    /// The Response XML from `idp` for `sp` at `now`, answering `request_id` when solicited.
+    pub fn to_xml(
+        &self,
+        idp: &crate::saml::TestSamlIdp,
+        sp: &idforge_saml_sp::response::SpConfig,
+        request_id: &str,
+        now: time::OffsetDateTime,
+    ) -> idforge_saml_sp::Result<String> {
+        let mut spec = idp.response_spec(sp, self.solicited.then_some(request_id), now);
+        spec.name_id = xml_chars(&self.name_id);
+        spec.attributes = self
+            .attributes
+            .iter()
+            .map(|(n, vs)| (xml_chars(n), vs.iter().map(|v| xml_chars(v)).collect()))
+            .collect();
+        match self.attack {
+            Some(attack) => idp.attack(&spec, attack),
+            None => idp.response(&spec, self.signing),
+        }
+    }
+}
