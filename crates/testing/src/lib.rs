@@ -19,31 +19,60 @@
 //!   rotated-away key.
 //! - The control endpoint (module [`http`]) for suites in other languages.
 //!
-//! See `docs/testing.md`.
+//! - [`saml`]: a SAML IdP for SP tests, with every wrapping and signature attack of saml-sp's
+//!   attack suite as one switch; [`sd_jwt`]: SD-JWT VC issuance and presentations for wallet
+//!   backends' tests.
+//! - `fuzzing` (feature): one entry point per parser and `arbitrary` structured inputs.
+//!
+//! The provider is the default feature `provider`; fuzz builds take only `fuzzing`.
+//!
+//! See `docs/testing.md` and `docs/fuzzing.md`.
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+#[cfg(feature = "provider")]
 mod ciba;
+#[cfg(feature = "provider")]
 mod error;
+#[cfg(feature = "provider")]
 mod flows;
+#[cfg(feature = "provider")]
 pub mod http;
+#[cfg(feature = "provider")]
 mod keys;
+#[cfg(feature = "provider")]
 mod mint;
+#[cfg(feature = "provider")]
 mod negative;
+#[cfg(feature = "provider")]
 mod provider;
+#[cfg(feature = "provider")]
 mod rng;
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+pub mod saml;
+pub mod sd_jwt;
+
+#[cfg(feature = "provider")]
 pub use ciba::CibaStarted;
+#[cfg(feature = "provider")]
 pub use error::TestError;
+#[cfg(feature = "provider")]
 pub use flows::{pkce_challenge, AuthorizeScript, Authorized, Consent, ScriptedLogin, TestClient};
+#[cfg(feature = "provider")]
 pub use keys::SUPPORTED_ALGORITHMS;
+#[cfg(feature = "provider")]
 pub use mint::{AccessTokenSpec, IdTokenSpec};
+#[cfg(feature = "provider")]
 pub use negative::{Defect, WRONG_AUDIENCE, WRONG_ISSUER};
+#[cfg(feature = "provider")]
 pub use provider::{
     IssuerSpec, TestIssuer, TestProvider, TestProviderBuilder, DEFAULT_BASE_URL,
     DEFAULT_REDIRECT_URI, DEFAULT_START_TIME, PUBLIC_CLIENT_ID, TEST_CLIENT_ID, TEST_CLIENT_SECRET,
     TEST_USER_PASSWORD,
 };
+#[cfg(feature = "provider")]
 pub use rng::SeededRng;
 
 /// The README's examples, compiled and run as doctests.
