@@ -2,8 +2,8 @@
 //! every crate, `log` records included): real flows over loopback HTTP — the login form with
 //! a password (a wrong one, then the right one), authorization code + PKCE, UserInfo, refresh,
 //! introspection, revocation, client credentials (secret in `Authorization: Basic` and in the
-//! form), the device authorization grant with its user code page, and single sign-on with the
-//! session cookie — then everything the server wrote to stderr (the access log and the
+//! form), the device authorization grant with its user code page, CIBA in poll mode with its
+//! approval page, and single sign-on with the session cookie — then everything the server wrote to stderr (the access log and the
 //! `tracing` output) is searched for each secret value the flows saw. The log is also checked
 //! to hold the request spans, so that the search is over real output.
 #![allow(clippy::unwrap_used)] // a test aborts on setup failure by design
@@ -21,6 +21,8 @@ const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const REDIRECT: &str = "http://127.0.0.1:3000/callback";
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
+const CIBA_SECRET: &str = "ciba-secret-Wn4eJ7";
 
 fn config() -> String {
     format!(
@@ -45,6 +47,11 @@ token_endpoint_auth_method = "client_secret_post"
 [[clients]]
 client_id = "tv"
 grant_types = ["{DEVICE_GRANT}", "refresh_token"]
+
+[[clients]]
+client_id = "assistant"
+client_secret = "{CIBA_SECRET}"
+grant_types = ["{CIBA_GRANT}"]
 
 [[users]]
 username = "alice"
@@ -519,6 +526,73 @@ fn no_secret_reaches_the_log_at_trace_level() {
     assert_eq!(t.status, 200, "{}", t.body);
     secrets.token_response(&t.json());
 
+    // CIBA (poll mode): the request, the approval page with the password, the token.
+    let assistant = basic("assistant", CIBA_SECRET);
+    secrets.add(
+        "basic credentials",
+        assistant.strip_prefix("Basic ").unwrap(),
+    );
+    let bc = http(
+        &s,
+        "POST",
+        "/bc-authorize",
+        &[FORM, ("authorization", &assistant)],
+        "scope=openid&login_hint=alice",
+    );
+    assert_eq!(bc.status, 200, "{}", bc.body);
+    let bc = bc.json();
+    let id = bc["auth_req_id"].as_str().unwrap().to_owned();
+    let auth_url = bc["auth_url"].as_str().unwrap().to_owned();
+    secrets.add("auth_req_id", &id);
+    let handle = auth_url.split_once("handle=").unwrap().1.to_owned();
+    secrets.add("approval handle", &handle);
+    let ciba_poll = format!("grant_type={}&auth_req_id={}", enc(CIBA_GRANT), enc(&id));
+    let pending = http(
+        &s,
+        "POST",
+        "/token",
+        &[FORM, ("authorization", &assistant)],
+        &ciba_poll,
+    );
+    assert_eq!(pending.json()["error"], "authorization_pending");
+    let path = &auth_url[auth_url.find("/bc-approve").unwrap()..];
+    let page = http(&s, "GET", path, &[], "");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let sealed = hidden(&page.body, "request");
+    secrets.add("sealed request", &sealed);
+    let mut approval = http(
+        &s,
+        "POST",
+        "/bc-approve",
+        &[FORM],
+        &format!(
+            "request={}&username=alice&password={}",
+            enc(&sealed),
+            enc(PASSWORD)
+        ),
+    );
+    if approval.body.contains("name=\"consent\"") {
+        let sealed = hidden(&approval.body, "consent");
+        secrets.add("sealed consent", &sealed);
+        approval = http(
+            &s,
+            "POST",
+            "/bc-approve",
+            &[FORM],
+            &format!("consent={}&decision=approve", enc(&sealed)),
+        );
+    }
+    assert_eq!(approval.status, 200, "{}", approval.body);
+    let t = http(
+        &s,
+        "POST",
+        "/token",
+        &[FORM, ("authorization", &assistant)],
+        &ciba_poll,
+    );
+    assert_eq!(t.status, 200, "{}", t.body);
+    secrets.token_response(&t.json());
+
     let log = s.log();
 
     // The search is over real output: the spans and the access log are there.
@@ -529,6 +603,9 @@ fn no_secret_reaches_the_log_at_trace_level() {
         "client_id=\"web\"",
         "client_id=\"poster\"",
         "client_id=\"tv\"",
+        "client_id=\"assistant\"",
+        "grant_type=\"urn:openid:params:grant-type:ciba\"",
+        "endpoint=\"/bc-authorize\"",
         "error=\"invalid_grant\"",
         "error=\"authorization_pending\"",
         "error=\"invalid_token\"",
