@@ -77,6 +77,8 @@ pub(crate) fn run(args: Args) -> ExitCode {
         },
         None => None,
     };
+    // `RUST_LOG` (default `warn`): request spans on stderr beside the access log lines.
+    idforge_server::trace::init_subscriber();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -47,6 +47,9 @@ fn auth() -> String {
 
 /// The server side: `idforge serve` with [`CONFIG`] on an ephemeral port.
 fn child() {
+    // The subscriber `idforge serve` installs (`RUST_LOG`, default `warn`): the request spans'
+    // cost at the default level is part of the measurement.
+    idforge_server::trace::init_subscriber();
     let config = ServeConfig::from_toml(CONFIG).unwrap();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Load test (issue 17): `client_credentials` with ES256 JWT access tokens against `idforge serve`
+# on memory, SQLite and PostgreSQL, and against node-oidc-provider 9 configured alike
+# (node-op.mjs, idforge.toml), one after the other on this machine, with the same wrk settings.
+# Prints req/s, p50 / p99 latency and the server's RSS after the run.
+#
+#   bash benches/load/run.sh           # 10 s per target, 16 connections, 2 wrk threads
+#   bash benches/load/run.sh --smoke   # 2 s, 4 connections, idforge on memory only
+#
+# Environment: IDFORGE_BIN (default: `cargo build --release -p idforge-cli` and its binary),
+# IDFORGE_PG_URL (PostgreSQL run; a scratch database is created and dropped; skipped if unset),
+# IDFORGE_PEERS_DIR (node-oidc-provider is installed there with npm; default target/peers),
+# LOAD_CONNECTIONS, LOAD_DURATION, LOAD_THREADS. Needs wrk (Debian: apt-get install wrk), curl,
+# python3; node/npm for the node-oidc-provider run (skipped with a message when absent).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+smoke=0
+[ "${1:-}" = "--smoke" ] && smoke=1
+conns="${LOAD_CONNECTIONS:-16}"
+duration="${LOAD_DURATION:-10s}"
+threads="${LOAD_THREADS:-2}"
+if [ "$smoke" = 1 ]; then conns=4; duration=2s; threads=1; fi
+peers="${IDFORGE_PEERS_DIR:-$root/target/peers}"
+
+command -v wrk >/dev/null || { echo "load: wrk not found (Debian: apt-get install wrk)" >&2; exit 1; }
+bin="${IDFORGE_BIN:-}"
+if [ -z "$bin" ]; then
+  (cd "$root" && cargo build --quiet --release -p idforge-cli)
+  bin="${CARGO_TARGET_DIR:-$root/target}/release/idforge"
+fi
+
+tmp="$(mktemp -d)"
+pids=()
+pg_db=""
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -n "$pg_db" ]; then psql -q "$IDFORGE_PG_URL" -c "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+export LOAD_BASIC
+LOAD_BASIC="$(printf 'svc:svc-secret' | base64)"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_ready() {
+  for _ in $(seq 1 200); do
+    curl -fs "$1/.well-known/openid-configuration" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "load: $1 did not come up" >&2
+  return 1
+}
+
+printf '%-28s %10s %10s %10s %10s\n' target req/s p50 p99 RSS
+# measure NAME PID URL: wrk against URL's token endpoint, then the row.
+measure() {
+  local name="$1" pid="$2" url="$3" out="$tmp/$1.wrk"
+  # Warm-up (JIT, connection pools, first key use), then the measured run.
+  wrk -t1 -c"$conns" -d1s -s "$here/client_credentials.lua" "$url" >/dev/null
+  wrk -t"$threads" -c"$conns" -d"$duration" --latency -s "$here/client_credentials.lua" "$url" >"$out"
+  if grep -q "Non-2xx or 3xx responses" "$out"; then
+    echo "load: $name answered errors:" >&2
+    cat "$out" >&2
+    exit 1
+  fi
+  local rss rps p50 p99
+  rss="$(awk '/^VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$pid/status")"
+  rps="$(awk '/^Requests\/sec/ {print $2}' "$out")"
+  p50="$(awk '$1 == "50%" {print $2}' "$out")"
+  p99="$(awk '$1 == "99%" {print $2}' "$out")"
+  printf '%-28s %10s %10s %10s %10s\n' "$name" "$rps" "$p50" "$p99" "$rss"
+}
+
+# idforge_run NAME DATABASE
+idforge_run() {
+  local port
+  port="$(free_port)"
+  "$bin" serve --config "$here/idforge.toml" --addr "127.0.0.1:$port" --database "$2" \
+    >"$tmp/$1.out" 2>"$tmp/$1.err" &
+  local pid=$!
+  pids+=("$pid")
+  wait_ready "http://127.0.0.1:$port"
+  measure "$1" "$pid" "http://127.0.0.1:$port"
+  kill "$pid"
+}
+
+idforge_run "idforge memory" memory
+[ "$smoke" = 1 ] && exit 0
+idforge_run "idforge SQLite" "sqlite://$tmp/load.db"
+if [ -n "${IDFORGE_PG_URL:-}" ] && command -v psql >/dev/null; then
+  pg_db="idforge_load_$$"
+  psql -q "$IDFORGE_PG_URL" -c "CREATE DATABASE $pg_db" >/dev/null
+  idforge_run "idforge PostgreSQL" "${IDFORGE_PG_URL%/*}/$pg_db"
+else
+  echo "load: PostgreSQL skipped (set IDFORGE_PG_URL; psql needed)"
+fi
+
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  mkdir -p "$peers/load"
+  pkg="$peers/load/node_modules/oidc-provider/package.json"
+  if ! { [ -f "$pkg" ] && node -e 'process.exit(require(process.argv[1]).version.startsWith("9.") ? 0 : 1)' "$pkg"; }; then
+    npm install --silent --no-audit --no-fund --prefix "$peers/load" oidc-provider@9
+  fi
+  # The script resolves `oidc-provider` from its own directory.
+  cp "$here/node-op.mjs" "$peers/load/node-op.mjs"
+  port="$(free_port)"
+  node "$peers/load/node-op.mjs" "$port" >"$tmp/node.out" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  wait_ready "http://127.0.0.1:$port"
+  measure "node-oidc-provider $(node -p 'require(process.argv[1]).version' "$pkg")" "$pid" "http://127.0.0.1:$port"
+else
+  echo "load: node-oidc-provider skipped (node/npm not found)"
+fi
