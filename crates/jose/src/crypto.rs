@@ -347,6 +347,15 @@ pub fn rsa_generate(bits: u32) -> Result<(Vec<u8>, Vec<u8>, RsaPrivateParts)> {
 /// `EC_KEY_set_public_key_affine_coordinates` runs internally) makes loading a key about as cheap
 /// as parsing it; verifiers that load a key per token (SD-JWT key binding `cnf.jwk`) need that.
 pub fn ec_public(curve: EcCurve, x: &[u8], y: &[u8]) -> Result<PublicKey> {
+    let (group, point) = ec_point(curve, x, y)?;
+    let ec = EcKey::from_public_key(group, &point).map_err(|_| Error::Backend)?;
+    let pkey = PKey::from_ec_key(ec).map_err(|_| Error::Backend)?;
+    Ok(PublicKey { pkey })
+}
+
+/// The point `(x, y)` on `curve`, checked as [`ec_public`] checks it (canonical coordinates,
+/// on the curve), with the curve's shared group.
+fn ec_point(curve: EcCurve, x: &[u8], y: &[u8]) -> Result<(&'static EcGroup, EcPoint)> {
     // Building a group object costs tens of microseconds; the three curves (and their field
     // primes) are built once. Immutable curve constants, not state.
     static GROUPS: [std::sync::OnceLock<Option<(EcGroup, BigNum)>>; 3] = [
@@ -387,9 +396,7 @@ pub fn ec_public(curve: EcCurve, x: &[u8], y: &[u8]) -> Result<PublicKey> {
     point
         .set_affine_coordinates_gfp(group, &x, &y, &mut ctx)
         .map_err(|_| invalid("EC point is not on the curve"))?;
-    let ec = EcKey::from_public_key(group, &point).map_err(|_| Error::Backend)?;
-    let pkey = PKey::from_ec_key(ec).map_err(|_| Error::Backend)?;
-    Ok(PublicKey { pkey })
+    Ok((group, point))
 }
 
 /// Builds an EC public key from its SEC 1 encoding (SEC 1 v2 §2.3.4: `04 || x || y`
@@ -899,6 +906,36 @@ fn ecdh_nist(private: &PrivateKey, peer: &PublicKey) -> Result<Vec<u8>, CryptoEr
     let mut ctx = BigNumContext::new()?;
     let mut shared = EcPoint::new(group)?;
     shared.mul2(group, other.public_key(), own.private_key(), &mut ctx)?;
+    if shared.is_infinity(group) {
+        return Err(CryptoError);
+    }
+    let (mut x, mut y) = (BigNum::new()?, BigNum::new()?);
+    shared.affine_coordinates(group, &mut x, &mut y, &mut ctx)?;
+    let field_len = group.degree().div_ceil(8);
+    Ok(x.to_vec_padded(field_len as i32)?)
+}
+
+/// ECDH (NIST curves) of `private` with the peer point `(x, y)` given by its affine
+/// coordinates, as a JWE `epk` carries them (RFC 7518 §4.6.1.1): the same checks as
+/// [`ec_public`] (canonical coordinates, point on the curve: complete for these cofactor-1
+/// curves) and the same result as [`ecdh`] with that key, without building an EC key object
+/// around a point used once (decision 0014). `Err` when `private` is not a key on `curve`,
+/// the point is invalid, or the result is the point at infinity.
+pub fn ecdh_point(
+    private: &PrivateKey,
+    curve: EcCurve,
+    x: &[u8],
+    y: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let own = private.pkey.ec_key()?;
+    let group = own.group();
+    if group.curve_name() != Some(curve.nid()) {
+        return Err(CryptoError);
+    }
+    let (_, peer) = ec_point(curve, x, y).map_err(|_| CryptoError)?;
+    let mut ctx = BigNumContext::new()?;
+    let mut shared = EcPoint::new(group)?;
+    shared.mul2(group, &peer, own.private_key(), &mut ctx)?;
     if shared.is_infinity(group) {
         return Err(CryptoError);
     }
@@ -1946,6 +1983,12 @@ mod tests {
                 let ab = ecdh(&a, &b.public_key().expect("pub")).expect("ab");
                 let ba = ecdh(&b, &ec_public(curve, &x, &y).expect("pub")).expect("ba");
                 assert_eq!(ab, ba);
+                // The point route (JWE `epk`) computes the same secret with the same checks.
+                assert_eq!(ecdh_point(&b, curve, &x, &y).expect("point"), ab);
+                let mut off = y.clone();
+                let last = off.len() - 1;
+                off[last] ^= 1;
+                assert!(ecdh_point(&b, curve, &x, &off).is_err());
                 assert_eq!(ab.len(), curve.coordinate_len());
                 let b_pub = b.public_key().expect("pub");
                 let mut evp = openssl::derive::Deriver::new(&a.pkey).expect("deriver");
@@ -1958,6 +2001,11 @@ mod tests {
         let (x, y, _) = ec_generate(EcCurve::P384).expect("ec");
         let p384 = ec_public(EcCurve::P384, &x, &y).expect("pub");
         assert!(ecdh(&p256, &p384).is_err());
+        // A P-384 point against a P-256 key, and a coordinate of p or more, are refused.
+        assert!(ecdh_point(&p256, EcCurve::P384, &x, &y).is_err());
+        let (x, y, _) = ec_generate(EcCurve::P256).expect("ec");
+        assert!(ecdh_point(&p256, EcCurve::P256, &[0xff; 32], &y).is_err());
+        assert!(ecdh_point(&p256, EcCurve::P256, &x, &y).is_ok());
         assert!(openssl::error::ErrorStack::get().errors().is_empty());
     }
 
