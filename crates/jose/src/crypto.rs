@@ -53,6 +53,29 @@ impl HashAlg {
         }
     }
 
+    /// The DER encoding of a PKCS #1 v1.5 `DigestInfo` up to the digest bytes (RFC 8017
+    /// §9.2 note 1).
+    fn digest_info_prefix(self) -> &'static [u8] {
+        match self {
+            HashAlg::Sha1 => &[
+                0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
+                0x14,
+            ],
+            HashAlg::Sha256 => &[
+                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x01, 0x05, 0x00, 0x04, 0x20,
+            ],
+            HashAlg::Sha384 => &[
+                0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x02, 0x05, 0x00, 0x04, 0x30,
+            ],
+            HashAlg::Sha512 => &[
+                0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x03, 0x05, 0x00, 0x04, 0x40,
+            ],
+        }
+    }
+
     /// Output length in bytes.
     #[allow(clippy::len_without_is_empty)] // a digest length, not a container
     pub fn len(self) -> usize {
@@ -644,9 +667,29 @@ pub fn verify(
 ) -> Result<bool, CryptoError> {
     match scheme {
         SignatureScheme::RsaPkcs1(h) => {
-            let mut v = Verifier::new(h.md(), &key.pkey)?;
-            v.set_rsa_padding(Padding::PKCS1)?;
-            Ok(v.verify_oneshot(signature, data).unwrap_or(false))
+            // RSASSA-PKCS1-v1_5 (RFC 8017 §8.2.2) as OpenSSL's `RSA_verify` makes it: the
+            // signature is exactly k bytes, `RSA_public_decrypt` with PKCS #1 type 1 padding
+            // (strict `00 01 FF.. 00`, at least 8 `FF`, the integer below n), and the whole
+            // recovered block equal to the DER `DigestInfo` of the hash (compared whole, never
+            // parsed, so no lenient-ASN.1 forgery). Without EVP's per-call algorithm fetch and
+            // context (decision 0014); a rejection leaves no entry on the error queue.
+            let rsa = key.pkey.rsa()?;
+            let k = rsa.size() as usize;
+            if signature.len() != k {
+                return Ok(false);
+            }
+            let mut expected = [0u8; 19 + 64];
+            let prefix = h.digest_info_prefix();
+            expected[..prefix.len()].copy_from_slice(prefix);
+            let mut digest = [0u8; 64];
+            let len = h.digest_into(data, &mut digest);
+            expected[prefix.len()..prefix.len() + len].copy_from_slice(&digest[..len]);
+            let expected = &expected[..prefix.len() + len];
+            let mut recovered = vec![0u8; k];
+            Ok(match rsa.public_decrypt(signature, &mut recovered, Padding::PKCS1) {
+                Ok(m) => m == expected.len() && openssl::memcmp::eq(&recovered[..m], expected),
+                Err(_) => false,
+            })
         }
         SignatureScheme::RsaPss(h) => {
             let mut v = Verifier::new(h.md(), &key.pkey)?;
@@ -2065,6 +2108,38 @@ mod tests {
         let ed = okp_private(OkpCurve::Ed25519, &x, &d).expect("ed");
         let scheme = SignatureScheme::Ecdsa(HashAlg::Sha256, EcCurve::P256);
         assert!(sign(&ed, scheme, b"m").is_err());
+        assert!(openssl::error::ErrorStack::get().errors().is_empty());
+    }
+
+    /// RSASSA-PKCS1-v1_5 verification through `RSA_public_decrypt` agrees with EVP for every
+    /// hash, and refuses a changed message, a flipped bit, a short or long signature, a
+    /// signature of n or more, and a `DigestInfo` of another hash; nothing is left on the
+    /// error queue.
+    #[test]
+    fn rsa_pkcs1_verification_matches_evp() {
+        let (n, e, parts) = rsa_generate(2048).expect("rsa");
+        let key = rsa_private(&n, &e, &parts).expect("key");
+        let public = rsa_public(&n, &e).expect("pub");
+        for h in [HashAlg::Sha1, HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512] {
+            let mut s = Signer::new(h.md(), &key.pkey).expect("signer");
+            s.set_rsa_padding(Padding::PKCS1).expect("padding");
+            let sig = s.sign_oneshot_to_vec(b"message").expect("evp sign");
+            let scheme = SignatureScheme::RsaPkcs1(h);
+            assert!(verify(&public, scheme, b"message", &sig).expect("verify"));
+            assert_eq!(sign(&key, scheme, b"message").expect("sign"), sig);
+            assert!(!verify(&public, scheme, b"messagf", &sig).expect("verify"));
+            let mut bad = sig.clone();
+            bad[100] ^= 1;
+            assert!(!verify(&public, scheme, b"message", &bad).expect("verify"));
+            assert!(!verify(&public, scheme, b"message", &sig[1..]).expect("verify"));
+            let mut long = vec![0u8];
+            long.extend_from_slice(&sig);
+            assert!(!verify(&public, scheme, b"message", &long).expect("verify"));
+            assert!(!verify(&public, scheme, b"message", &n).expect("verify"));
+            let other = if h == HashAlg::Sha256 { HashAlg::Sha384 } else { HashAlg::Sha256 };
+            assert!(!verify(&public, SignatureScheme::RsaPkcs1(other), b"message", &sig)
+                .expect("verify"));
+        }
         assert!(openssl::error::ErrorStack::get().errors().is_empty());
     }
 
