@@ -686,10 +686,12 @@ pub fn verify(
             expected[prefix.len()..prefix.len() + len].copy_from_slice(&digest[..len]);
             let expected = &expected[..prefix.len() + len];
             let mut recovered = vec![0u8; k];
-            Ok(match rsa.public_decrypt(signature, &mut recovered, Padding::PKCS1) {
-                Ok(m) => m == expected.len() && openssl::memcmp::eq(&recovered[..m], expected),
-                Err(_) => false,
-            })
+            Ok(
+                match rsa.public_decrypt(signature, &mut recovered, Padding::PKCS1) {
+                    Ok(m) => m == expected.len() && openssl::memcmp::eq(&recovered[..m], expected),
+                    Err(_) => false,
+                },
+            )
         }
         SignatureScheme::RsaPss(h) => {
             let mut v = Verifier::new(h.md(), &key.pkey)?;
@@ -2120,7 +2122,12 @@ mod tests {
         let (n, e, parts) = rsa_generate(2048).expect("rsa");
         let key = rsa_private(&n, &e, &parts).expect("key");
         let public = rsa_public(&n, &e).expect("pub");
-        for h in [HashAlg::Sha1, HashAlg::Sha256, HashAlg::Sha384, HashAlg::Sha512] {
+        for h in [
+            HashAlg::Sha1,
+            HashAlg::Sha256,
+            HashAlg::Sha384,
+            HashAlg::Sha512,
+        ] {
             let mut s = Signer::new(h.md(), &key.pkey).expect("signer");
             s.set_rsa_padding(Padding::PKCS1).expect("padding");
             let sig = s.sign_oneshot_to_vec(b"message").expect("evp sign");
@@ -2136,9 +2143,15 @@ mod tests {
             long.extend_from_slice(&sig);
             assert!(!verify(&public, scheme, b"message", &long).expect("verify"));
             assert!(!verify(&public, scheme, b"message", &n).expect("verify"));
-            let other = if h == HashAlg::Sha256 { HashAlg::Sha384 } else { HashAlg::Sha256 };
-            assert!(!verify(&public, SignatureScheme::RsaPkcs1(other), b"message", &sig)
-                .expect("verify"));
+            let other = if h == HashAlg::Sha256 {
+                HashAlg::Sha384
+            } else {
+                HashAlg::Sha256
+            };
+            assert!(
+                !verify(&public, SignatureScheme::RsaPkcs1(other), b"message", &sig)
+                    .expect("verify")
+            );
         }
         assert!(openssl::error::ErrorStack::get().errors().is_empty());
     }

@@ -1,6 +1,5 @@
 //! Access tokens: RFC 9068 JWTs or opaque 256-bit strings.
 
-
 use crate::client::Client;
 use crate::config::AccessTokenFormat;
 use crate::context::Context;
