@@ -53,6 +53,29 @@ impl HashAlg {
         }
     }
 
+    /// The DER encoding of a PKCS #1 v1.5 `DigestInfo` up to the digest bytes (RFC 8017
+    /// §9.2 note 1).
+    fn digest_info_prefix(self) -> &'static [u8] {
+        match self {
+            HashAlg::Sha1 => &[
+                0x30, 0x21, 0x30, 0x09, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a, 0x05, 0x00, 0x04,
+                0x14,
+            ],
+            HashAlg::Sha256 => &[
+                0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x01, 0x05, 0x00, 0x04, 0x20,
+            ],
+            HashAlg::Sha384 => &[
+                0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x02, 0x05, 0x00, 0x04, 0x30,
+            ],
+            HashAlg::Sha512 => &[
+                0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                0x03, 0x05, 0x00, 0x04, 0x40,
+            ],
+        }
+    }
+
     /// Output length in bytes.
     #[allow(clippy::len_without_is_empty)] // a digest length, not a container
     pub fn len(self) -> usize {
@@ -347,6 +370,15 @@ pub fn rsa_generate(bits: u32) -> Result<(Vec<u8>, Vec<u8>, RsaPrivateParts)> {
 /// `EC_KEY_set_public_key_affine_coordinates` runs internally) makes loading a key about as cheap
 /// as parsing it; verifiers that load a key per token (SD-JWT key binding `cnf.jwk`) need that.
 pub fn ec_public(curve: EcCurve, x: &[u8], y: &[u8]) -> Result<PublicKey> {
+    let (group, point) = ec_point(curve, x, y)?;
+    let ec = EcKey::from_public_key(group, &point).map_err(|_| Error::Backend)?;
+    let pkey = PKey::from_ec_key(ec).map_err(|_| Error::Backend)?;
+    Ok(PublicKey { pkey })
+}
+
+/// The point `(x, y)` on `curve`, checked as [`ec_public`] checks it (canonical coordinates,
+/// on the curve), with the curve's shared group.
+fn ec_point(curve: EcCurve, x: &[u8], y: &[u8]) -> Result<(&'static EcGroup, EcPoint)> {
     // Building a group object costs tens of microseconds; the three curves (and their field
     // primes) are built once. Immutable curve constants, not state.
     static GROUPS: [std::sync::OnceLock<Option<(EcGroup, BigNum)>>; 3] = [
@@ -387,9 +419,7 @@ pub fn ec_public(curve: EcCurve, x: &[u8], y: &[u8]) -> Result<PublicKey> {
     point
         .set_affine_coordinates_gfp(group, &x, &y, &mut ctx)
         .map_err(|_| invalid("EC point is not on the curve"))?;
-    let ec = EcKey::from_public_key(group, &point).map_err(|_| Error::Backend)?;
-    let pkey = PKey::from_ec_key(ec).map_err(|_| Error::Backend)?;
-    Ok(PublicKey { pkey })
+    Ok((group, point))
 }
 
 /// Builds an EC public key from its SEC 1 encoding (SEC 1 v2 §2.3.4: `04 || x || y`
@@ -672,9 +702,31 @@ pub fn verify(
 ) -> Result<bool, CryptoError> {
     match scheme {
         SignatureScheme::RsaPkcs1(h) => {
-            let mut v = Verifier::new(h.md(), &key.pkey)?;
-            v.set_rsa_padding(Padding::PKCS1)?;
-            Ok(v.verify_oneshot(signature, data).unwrap_or(false))
+            // RSASSA-PKCS1-v1_5 (RFC 8017 §8.2.2) as OpenSSL's `RSA_verify` makes it: the
+            // signature is exactly k bytes, `RSA_public_decrypt` with PKCS #1 type 1 padding
+            // (strict `00 01 FF.. 00`, at least 8 `FF`, the integer below n), and the whole
+            // recovered block equal to the DER `DigestInfo` of the hash (compared whole, never
+            // parsed, so no lenient-ASN.1 forgery). Without EVP's per-call algorithm fetch and
+            // context (decision 0014); a rejection leaves no entry on the error queue.
+            let rsa = key.pkey.rsa()?;
+            let k = rsa.size() as usize;
+            if signature.len() != k {
+                return Ok(false);
+            }
+            let mut expected = [0u8; 19 + 64];
+            let prefix = h.digest_info_prefix();
+            expected[..prefix.len()].copy_from_slice(prefix);
+            let mut digest = [0u8; 64];
+            let len = h.digest_into(data, &mut digest);
+            expected[prefix.len()..prefix.len() + len].copy_from_slice(&digest[..len]);
+            let expected = &expected[..prefix.len() + len];
+            let mut recovered = vec![0u8; k];
+            Ok(
+                match rsa.public_decrypt(signature, &mut recovered, Padding::PKCS1) {
+                    Ok(m) => m == expected.len() && openssl::memcmp::eq(&recovered[..m], expected),
+                    Err(_) => false,
+                },
+            )
         }
         SignatureScheme::RsaPss(h) => {
             let mut v = Verifier::new(h.md(), &key.pkey)?;
@@ -934,6 +986,36 @@ fn ecdh_nist(private: &PrivateKey, peer: &PublicKey) -> Result<Vec<u8>, CryptoEr
     let mut ctx = BigNumContext::new()?;
     let mut shared = EcPoint::new(group)?;
     shared.mul2(group, other.public_key(), own.private_key(), &mut ctx)?;
+    if shared.is_infinity(group) {
+        return Err(CryptoError);
+    }
+    let (mut x, mut y) = (BigNum::new()?, BigNum::new()?);
+    shared.affine_coordinates(group, &mut x, &mut y, &mut ctx)?;
+    let field_len = group.degree().div_ceil(8);
+    Ok(x.to_vec_padded(field_len as i32)?)
+}
+
+/// ECDH (NIST curves) of `private` with the peer point `(x, y)` given by its affine
+/// coordinates, as a JWE `epk` carries them (RFC 7518 §4.6.1.1): the same checks as
+/// [`ec_public`] (canonical coordinates, point on the curve: complete for these cofactor-1
+/// curves) and the same result as [`ecdh`] with that key, without building an EC key object
+/// around a point used once (decision 0014). `Err` when `private` is not a key on `curve`,
+/// the point is invalid, or the result is the point at infinity.
+pub fn ecdh_point(
+    private: &PrivateKey,
+    curve: EcCurve,
+    x: &[u8],
+    y: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    let own = private.pkey.ec_key()?;
+    let group = own.group();
+    if group.curve_name() != Some(curve.nid()) {
+        return Err(CryptoError);
+    }
+    let (_, peer) = ec_point(curve, x, y).map_err(|_| CryptoError)?;
+    let mut ctx = BigNumContext::new()?;
+    let mut shared = EcPoint::new(group)?;
+    shared.mul2(group, &peer, own.private_key(), &mut ctx)?;
     if shared.is_infinity(group) {
         return Err(CryptoError);
     }
@@ -2043,6 +2125,12 @@ mod tests {
                 let ab = ecdh(&a, &b.public_key().expect("pub")).expect("ab");
                 let ba = ecdh(&b, &ec_public(curve, &x, &y).expect("pub")).expect("ba");
                 assert_eq!(ab, ba);
+                // The point route (JWE `epk`) computes the same secret with the same checks.
+                assert_eq!(ecdh_point(&b, curve, &x, &y).expect("point"), ab);
+                let mut off = y.clone();
+                let last = off.len() - 1;
+                off[last] ^= 1;
+                assert!(ecdh_point(&b, curve, &x, &off).is_err());
                 assert_eq!(ab.len(), curve.coordinate_len());
                 let b_pub = b.public_key().expect("pub");
                 let mut evp = openssl::derive::Deriver::new(&a.pkey).expect("deriver");
@@ -2055,6 +2143,11 @@ mod tests {
         let (x, y, _) = ec_generate(EcCurve::P384).expect("ec");
         let p384 = ec_public(EcCurve::P384, &x, &y).expect("pub");
         assert!(ecdh(&p256, &p384).is_err());
+        // A P-384 point against a P-256 key, and a coordinate of p or more, are refused.
+        assert!(ecdh_point(&p256, EcCurve::P384, &x, &y).is_err());
+        let (x, y, _) = ec_generate(EcCurve::P256).expect("ec");
+        assert!(ecdh_point(&p256, EcCurve::P256, &[0xff; 32], &y).is_err());
+        assert!(ecdh_point(&p256, EcCurve::P256, &x, &y).is_ok());
         assert!(openssl::error::ErrorStack::get().errors().is_empty());
     }
 
@@ -2114,6 +2207,49 @@ mod tests {
         let ed = okp_private(OkpCurve::Ed25519, &x, &d).expect("ed");
         let scheme = SignatureScheme::Ecdsa(HashAlg::Sha256, EcCurve::P256);
         assert!(sign(&ed, scheme, b"m").is_err());
+        assert!(openssl::error::ErrorStack::get().errors().is_empty());
+    }
+
+    /// RSASSA-PKCS1-v1_5 verification through `RSA_public_decrypt` agrees with EVP for every
+    /// hash, and refuses a changed message, a flipped bit, a short or long signature, a
+    /// signature of n or more, and a `DigestInfo` of another hash; nothing is left on the
+    /// error queue.
+    #[test]
+    fn rsa_pkcs1_verification_matches_evp() {
+        let (n, e, parts) = rsa_generate(2048).expect("rsa");
+        let key = rsa_private(&n, &e, &parts).expect("key");
+        let public = rsa_public(&n, &e).expect("pub");
+        for h in [
+            HashAlg::Sha1,
+            HashAlg::Sha256,
+            HashAlg::Sha384,
+            HashAlg::Sha512,
+        ] {
+            let mut s = Signer::new(h.md(), &key.pkey).expect("signer");
+            s.set_rsa_padding(Padding::PKCS1).expect("padding");
+            let sig = s.sign_oneshot_to_vec(b"message").expect("evp sign");
+            let scheme = SignatureScheme::RsaPkcs1(h);
+            assert!(verify(&public, scheme, b"message", &sig).expect("verify"));
+            assert_eq!(sign(&key, scheme, b"message").expect("sign"), sig);
+            assert!(!verify(&public, scheme, b"messagf", &sig).expect("verify"));
+            let mut bad = sig.clone();
+            bad[100] ^= 1;
+            assert!(!verify(&public, scheme, b"message", &bad).expect("verify"));
+            assert!(!verify(&public, scheme, b"message", &sig[1..]).expect("verify"));
+            let mut long = vec![0u8];
+            long.extend_from_slice(&sig);
+            assert!(!verify(&public, scheme, b"message", &long).expect("verify"));
+            assert!(!verify(&public, scheme, b"message", &n).expect("verify"));
+            let other = if h == HashAlg::Sha256 {
+                HashAlg::Sha384
+            } else {
+                HashAlg::Sha256
+            };
+            assert!(
+                !verify(&public, SignatureScheme::RsaPkcs1(other), b"message", &sig)
+                    .expect("verify")
+            );
+        }
         assert!(openssl::error::ErrorStack::get().errors().is_empty());
     }
 

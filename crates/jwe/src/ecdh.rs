@@ -1,7 +1,7 @@
 //! ECDH-ES key agreement (RFC 7518 §4.6, RFC 8037 §3.2): ephemeral keys, `epk` validation and
 //! the Concat KDF of NIST SP 800-56A §5.8.1 as profiled by RFC 7518 §4.6.2.
 
-use idforge_jose::crypto::{self, HashAlg, OkpCurve, PrivateKey, PublicKey};
+use idforge_jose::crypto::{self, EcCurve, HashAlg, OkpCurve, PrivateKey, PublicKey};
 use idforge_jose::jwk::{Jwk, KeyParams};
 use idforge_jose::{b64, Key};
 use serde_json::{Map, Value};
@@ -42,6 +42,32 @@ pub fn concat_kdf(z: &[u8], algorithm_id: &str, apu: &[u8], apv: &[u8], key_len:
 /// recipient's curve: the key type and `crv` must be the recipient's, an EC point must lie on
 /// that curve (the invalid-curve attack), an X25519 key must be 32 bytes (RFC 8037 §2).
 pub fn parse_epk(epk: &Value, curve_of_recipient: &Key) -> Result<PublicKey> {
+    match checked_epk(epk, curve_of_recipient)? {
+        Epk::Ec(c, jwk) => match &jwk.params {
+            KeyParams::Ec { x, y, .. } => crypto::ec_public(c, x, y).map_err(|_| not_on(c)),
+            _ => Err(Error::Backend),
+        },
+        Epk::X25519(jwk) => match &jwk.params {
+            KeyParams::Okp { x, .. } => crypto::okp_public(OkpCurve::X25519, x)
+                .map_err(|_| Error::InvalidKey("epk is not an X25519 key".into())),
+            _ => Err(Error::Backend),
+        },
+    }
+}
+
+/// An `epk` whose members passed the checks of [`parse_epk`], on the recipient's curve.
+enum Epk {
+    Ec(EcCurve, Jwk),
+    X25519(Jwk),
+}
+
+fn not_on(c: EcCurve) -> Error {
+    Error::InvalidKey(format!("epk is not a point on {}", c.name()))
+}
+
+/// The checks of [`parse_epk`] up to, not including, building the key: a JSON object with no
+/// private member, a well-formed JWK, on the recipient key's curve.
+fn checked_epk(epk: &Value, curve_of_recipient: &Key) -> Result<Epk> {
     let want = AgreementCurve::of(curve_of_recipient)
         .ok_or_else(|| Error::InvalidKey("the recipient key cannot do ECDH".into()))?;
     let Some(members) = epk.as_object() else {
@@ -60,19 +86,14 @@ pub fn parse_epk(epk: &Value, curve_of_recipient: &Key) -> Result<PublicKey> {
         other => other,
     })?;
     match (&jwk.params, want) {
-        (KeyParams::Ec { crv, x, y, .. }, AgreementCurve::Ec(c)) if *crv == c => {
-            crypto::ec_public(c, x, y)
-                .map_err(|_| Error::InvalidKey(format!("epk is not a point on {}", c.name())))
-        }
+        (KeyParams::Ec { crv, .. }, AgreementCurve::Ec(c)) if *crv == c => Ok(Epk::Ec(c, jwk)),
         (
             KeyParams::Okp {
                 crv: OkpCurve::X25519,
-                x,
                 ..
             },
             AgreementCurve::X25519,
-        ) => crypto::okp_public(OkpCurve::X25519, x)
-            .map_err(|_| Error::InvalidKey("epk is not an X25519 key".into())),
+        ) => Ok(Epk::X25519(jwk)),
         _ => Err(Error::InvalidKey(
             "epk is not on the recipient key's curve".into(),
         )),
@@ -83,9 +104,30 @@ pub fn parse_epk(epk: &Value, curve_of_recipient: &Key) -> Result<PublicKey> {
 /// validated with [`parse_epk`]. An all-zero X25519 result (a small-order `epk`) is rejected
 /// (RFC 7748 §6.1, RFC 8037 §3.2).
 pub fn shared_secret(recipient: &Key, epk: &Value) -> Result<Vec<u8>> {
-    let peer = parse_epk(epk, recipient)?;
-    let private = recipient.private_key()?;
-    crypto::ecdh(private, &peer).map_err(|_| Error::InvalidKey("ECDH with the epk failed".into()))
+    let failed = || Error::InvalidKey("ECDH with the epk failed".into());
+    match checked_epk(epk, recipient)? {
+        // NIST curves: the point goes straight into the multiplication, with the checks
+        // `parse_epk` makes (decision 0014); no EC key object is built around it.
+        Epk::Ec(c, jwk) => {
+            let KeyParams::Ec { x, y, .. } = &jwk.params else {
+                return Err(Error::Backend);
+            };
+            let private = recipient.private_key()?;
+            crypto::ecdh_point(private, c, x, y).map_err(|_| {
+                // Tell an invalid point apart from a failed agreement, as `parse_epk` does.
+                if crypto::ec_public(c, x, y).is_err() {
+                    not_on(c)
+                } else {
+                    failed()
+                }
+            })
+        }
+        Epk::X25519(_) => {
+            let peer = parse_epk(epk, recipient)?;
+            let private = recipient.private_key()?;
+            crypto::ecdh(private, &peer).map_err(|_| failed())
+        }
+    }
 }
 
 /// An ephemeral key pair for the sender side, with its `epk` JSON.

@@ -679,6 +679,7 @@ pub fn parse<'i>(input: &'i str, limits: &Limits) -> Result<Document<'i>> {
         stack: Vec::with_capacity(16),
         raw: Vec::with_capacity(16),
         decls: Vec::with_capacity(8),
+        names: [None; NAME_MEMO],
     };
     b.doc.nodes.push(NodeData {
         kind: Kind::Root,
@@ -972,9 +973,34 @@ struct Builder<'i, 'l> {
     raw: Vec<RawAttr<'i>>,
     /// Namespace declarations of the start tag being read (reused).
     decls: Vec<(Option<&'i str>, Cow<'i, str>)>,
+    /// Names already checked by [`split_qname`] with their colon position, so that the few
+    /// names a SAML document repeats (`saml:Attribute`, `Name`, ...) are checked once.
+    names: [Option<(&'i str, Option<usize>)>; NAME_MEMO],
 }
 
+/// Slots of [`Builder::names`] (direct-mapped on length and last byte).
+const NAME_MEMO: usize = 32;
+
 impl<'i> Builder<'i, '_> {
+    /// [`split_qname`], remembering names that passed: a name equal to one that passed is
+    /// split at the same colon without checking its characters again. Only successes are
+    /// kept, and only for exactly the same bytes, so the result is always `split_qname`'s.
+    fn split_name(&mut self, q: &'i str) -> Result<(Option<&'i str>, &'i str)> {
+        let slot =
+            (q.len() ^ usize::from(q.as_bytes().last().copied().unwrap_or(0)) << 1) % NAME_MEMO;
+        if let Some((known, colon)) = self.names[slot] {
+            if known == q {
+                return Ok(match colon {
+                    None => (None, q),
+                    Some(i) => (q.get(..i), q.get(i + 1..).unwrap_or("")),
+                });
+            }
+        }
+        let (prefix, local) = split_qname(q)?;
+        self.names[slot] = Some((q, prefix.map(str::len)));
+        Ok((prefix, local))
+    }
+
     fn slice(&self, r: Range<usize>) -> Result<&'i str> {
         self.text
             .get(r)
@@ -1182,7 +1208,7 @@ impl<'i> Builder<'i, '_> {
             .position(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
             .unwrap_or(inner.len());
         let qname = inner.get(..name_len).unwrap_or("");
-        let (prefix, local) = split_qname(qname)?;
+        let (prefix, local) = self.split_name(qname)?;
         if matches!(prefix, Some("xmlns" | "xml")) {
             // `xmlns:` is never an element prefix (Namespaces §3); `xml:` would be legal but no
             // SAML or XML-DSig element uses it, and the previous parser refused it too.
@@ -1219,7 +1245,7 @@ impl<'i> Builder<'i, '_> {
                 None | Some(b' ' | b'\t' | b'\n' | b'\r') => {}
                 Some(_) => return Err(bad("attributes not separated by white space")),
             }
-            let (ap, al) = split_qname(qn)?;
+            let (ap, al) = self.split_name(qn)?;
             if self.raw.iter().any(|r| r.qname == qn)
                 || (ap.is_none() && al == "xmlns" && self.decls.iter().any(|d| d.0.is_none()))
                 || (ap == Some("xmlns") && self.decls.iter().any(|d| d.0 == Some(al)))
@@ -1899,5 +1925,30 @@ mod tests {
         assert_eq!(attribute_qname(root, &attr), "p:b");
         let c = root.first_element_child().expect("c");
         assert_eq!(element_qname(c), "c");
+    }
+
+    /// The memo of checked names: repeated names split the same way, and a bad name that
+    /// lands in the slot of a good one (same length and last byte) is still refused.
+    #[test]
+    fn remembered_names_are_checked_names() {
+        let doc = parse(
+            r#"<p:a xmlns:p="urn:x" p:b="1"><p:a p:b="2"/><c b="3"/><c/></p:a>"#,
+            &Limits::default(),
+        )
+        .expect("parse");
+        let root = doc.root_element();
+        let kids: Vec<_> = root.children().filter(|n| n.is_element()).collect();
+        assert_eq!(element_qname(kids[0]), "p:a");
+        assert_eq!(kids[0].tag_name().name(), "a");
+        assert_eq!(kids[0].tag_name().namespace(), Some("urn:x"));
+        assert_eq!(kids[0].attribute(("urn:x", "b")), Some("2"));
+        assert_eq!(kids[1].attribute("b"), Some("3"));
+        for bad in [
+            r#"<p:a xmlns:p="urn:x"><p:a/><-:a/></p:a>"#,
+            r#"<p:a xmlns:p="urn:x" p:b="1"><c p:b="2" -:b="3"/></p:a>"#,
+            r#"<ab><ab/><a.b/><1b/></ab>"#,
+        ] {
+            assert!(parse(bad, &Limits::default()).is_err(), "{bad}");
+        }
     }
 }

@@ -1,7 +1,5 @@
 //! Access tokens: RFC 9068 JWTs or opaque 256-bit strings.
 
-use serde_json::{Map, Value};
-
 use crate::client::Client;
 use crate::config::AccessTokenFormat;
 use crate::context::Context;
@@ -170,16 +168,23 @@ fn jwt_payload(
         // The common case writes the struct directly, without a map.
         return serde_json::to_vec(&claims).map_err(Error::internal);
     }
-    let mut map: Map<String, Value> = match serde_json::to_value(&claims) {
-        Ok(Value::Object(m)) => m,
-        _ => return Err(Error::internal("access token claims")),
-    };
-    for (name, value) in extra {
-        // `TokenContents` refuses these already; a record read back from a store is checked
-        // again, and the provider's claims always win.
-        if !ACCESS_TOKEN_OWN_CLAIMS.contains(&name.as_str()) && !map.contains_key(name) {
-            map.insert(name.clone(), value.clone());
-        }
+    // The extra claims are appended to the serialized object, without building a map: every
+    // member the struct writes is one of `ACCESS_TOKEN_OWN_CLAIMS`, which are skipped here
+    // (`TokenContents` refuses them already; a record read back from a store is checked
+    // again), so no member name repeats and the provider's claims always win.
+    let mut out = serde_json::to_vec(&claims).map_err(Error::internal)?;
+    if out.pop() != Some(b'}') {
+        return Err(Error::internal("access token claims"));
     }
-    serde_json::to_vec(&map).map_err(Error::internal)
+    for (name, value) in extra {
+        if ACCESS_TOKEN_OWN_CLAIMS.contains(&name.as_str()) {
+            continue;
+        }
+        out.push(b',');
+        serde_json::to_writer(&mut out, name).map_err(Error::internal)?;
+        out.push(b':');
+        serde_json::to_writer(&mut out, value).map_err(Error::internal)?;
+    }
+    out.push(b'}');
+    Ok(out)
 }
