@@ -22,6 +22,7 @@
 //! | signing keys (a jose `KeyRing`'s contents) | `keys` | `signing_keys` |
 //! | `CibaRequestStore` (idforge-ciba, feature `ciba`) | `ciba` | `ciba_requests` |
 //! | `TemplateStore`, `IssuanceStore` (idforge-oid4vci, feature `oid4vci`) | `oid4vci` | `oid4vci_*` |
+//! | `OrganizationStore`, `SharingStore`, `RoleStore` (idforge-orgs, feature `orgs`; call [`SqlStore::ensure_root_organization`] first) | `orgs` | `org_*` |
 //!
 //! Atomicity lives in SQL, not in Rust: single-use artifacts are consumed by one statement
 //! that changes state only if still unused (`UPDATE … WHERE state = 'active' … RETURNING`,
@@ -51,6 +52,8 @@ mod grants;
 pub mod keys;
 #[cfg(feature = "oid4vci")]
 mod oid4vci;
+#[cfg(feature = "orgs")]
+mod orgs;
 mod pushed;
 mod sessions;
 pub mod users;
