@@ -72,6 +72,8 @@ pub(crate) enum Stores {
 
 pub(crate) struct SqlBacked {
     store: SqlStore,
+    /// The database URL (the organization stores open their own pool, see [`OrgDatabase`]).
+    url: String,
     /// The signing key of each issuer built, loaded or created before the build.
     keys: HashMap<String, (Key, JwsAlgorithm)>,
     /// Clients of the configuration, upserted once the providers are built.
@@ -272,6 +274,7 @@ pub(crate) async fn open(
     }
     Ok(Stores::Sql(SqlBacked {
         store,
+        url: url.to_owned(),
         keys,
         clients: Mutex::default(),
     }))
@@ -304,4 +307,382 @@ pub(crate) fn spawn_sweeper<T: Send + Sync + 'static>(store: SqlStore, alive: We
             }
         }
     });
+}
+
+/// A job for the organization stores' runtime.
+type OrgJob = Box<dyn FnOnce(SqlStore) -> BoxFuture<'static, ()> + Send>;
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// The organization stores (`OrganizationStore`, `SharingStore`, `RoleStore`) on the database.
+///
+/// The server asks them from synchronous hooks too (oauth-core's login and client filters,
+/// building an organization's issuer), which cannot `.await`. So they run on a runtime of
+/// their own, one thread with its own pool: every call is sent there as a job and its answer
+/// comes back over a channel, which an async caller awaits and a synchronous one waits for
+/// (`orgs::ready`) without needing, or blocking, the server's runtime.
+#[derive(Clone)]
+pub(crate) struct OrgDatabase {
+    jobs: tokio::sync::mpsc::UnboundedSender<OrgJob>,
+}
+
+impl std::fmt::Debug for OrgDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrgDatabase").finish_non_exhaustive()
+    }
+}
+
+fn gone() -> idforge_orgs::OrgError {
+    idforge_orgs::OrgError::Store("the organization database thread stopped".into())
+}
+
+impl OrgDatabase {
+    /// Starts the thread, opens `url` there and stores `root` unless a root is stored.
+    fn start(url: &str, root: idforge_orgs::Organization) -> Result<OrgDatabase, ServeError> {
+        let (jobs, mut rx) = tokio::sync::mpsc::unbounded_channel::<OrgJob>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), ServeError>>();
+        let url = url.to_owned();
+        std::thread::Builder::new()
+            .name("idforge-orgs-db".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(storage(e)));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    let store = match SqlStore::connect(&url).await {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(storage(e)));
+                            return;
+                        }
+                    };
+                    if let Err(e) = store.ensure_root_organization(&root).await {
+                        let _ = ready_tx.send(Err(storage(e)));
+                        return;
+                    }
+                    let _ = ready_tx.send(Ok(()));
+                    // Until every handle is dropped (the server stopped).
+                    while let Some(job) = rx.recv().await {
+                        tokio::spawn(job(store.clone()));
+                    }
+                    store.close().await;
+                });
+            })
+            .map_err(storage)?;
+        ready_rx
+            .recv()
+            .map_err(|_| storage("the organization database thread stopped"))??;
+        Ok(OrgDatabase { jobs })
+    }
+
+    /// Runs `f` on the store's runtime and returns its answer.
+    async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(SqlStore) -> BoxFuture<'static, idforge_orgs::Result<R>> + Send + 'static,
+    ) -> idforge_orgs::Result<R> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: OrgJob = Box::new(move |store| {
+            Box::pin(async move {
+                let _ = tx.send(f(store).await);
+            })
+        });
+        self.jobs.send(job).map_err(|_| gone())?;
+        rx.await.map_err(|_| gone())?
+    }
+}
+
+/// Forwards each method of `$trait` to the store's runtime.
+macro_rules! forward {
+    ($self:ident, $trait:ident :: $method:ident ( $($arg:ident),* )) => {
+        $self.call(move |s| Box::pin(async move {
+            idforge_orgs::$trait::$method(&s, $($arg),*).await
+        })).await
+    };
+}
+
+#[async_trait]
+impl idforge_orgs::OrganizationStore for OrgDatabase {
+    async fn insert(&self, org: idforge_orgs::Organization) -> idforge_orgs::Result<()> {
+        forward!(self, OrganizationStore::insert(org))
+    }
+    async fn get(
+        &self,
+        id: &idforge_orgs::OrgId,
+    ) -> idforge_orgs::Result<Option<idforge_orgs::Organization>> {
+        let id = id.clone();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::OrganizationStore::get(&s, &id).await })
+        })
+        .await
+    }
+    async fn get_many(
+        &self,
+        ids: &[idforge_orgs::OrgId],
+    ) -> idforge_orgs::Result<Vec<idforge_orgs::Organization>> {
+        let ids = ids.to_vec();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::OrganizationStore::get_many(&s, &ids).await })
+        })
+        .await
+    }
+    async fn by_handle(
+        &self,
+        handle: &str,
+    ) -> idforge_orgs::Result<Option<idforge_orgs::Organization>> {
+        let handle = handle.to_owned();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::OrganizationStore::by_handle(&s, &handle).await })
+        })
+        .await
+    }
+    async fn by_name(&self, name: &str) -> idforge_orgs::Result<Vec<idforge_orgs::Organization>> {
+        let name = name.to_owned();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::OrganizationStore::by_name(&s, &name).await })
+        })
+        .await
+    }
+    async fn by_email_domain(
+        &self,
+        domain: &str,
+    ) -> idforge_orgs::Result<Option<idforge_orgs::Organization>> {
+        let domain = domain.to_owned();
+        self.call(move |s| {
+            Box::pin(
+                async move { idforge_orgs::OrganizationStore::by_email_domain(&s, &domain).await },
+            )
+        })
+        .await
+    }
+    async fn children(
+        &self,
+        id: &idforge_orgs::OrgId,
+    ) -> idforge_orgs::Result<Vec<idforge_orgs::Organization>> {
+        let id = id.clone();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::OrganizationStore::children(&s, &id).await })
+        })
+        .await
+    }
+    async fn descendants(
+        &self,
+        id: &idforge_orgs::OrgId,
+    ) -> idforge_orgs::Result<Vec<idforge_orgs::Organization>> {
+        let id = id.clone();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::OrganizationStore::descendants(&s, &id).await })
+        })
+        .await
+    }
+    async fn update(&self, org: idforge_orgs::Organization) -> idforge_orgs::Result<()> {
+        forward!(self, OrganizationStore::update(org))
+    }
+    async fn set_status(
+        &self,
+        id: &idforge_orgs::OrgId,
+        status: idforge_orgs::OrgStatus,
+    ) -> idforge_orgs::Result<()> {
+        let id = id.clone();
+        self.call(move |s| {
+            Box::pin(
+                async move { idforge_orgs::OrganizationStore::set_status(&s, &id, status).await },
+            )
+        })
+        .await
+    }
+    async fn move_subtree(
+        &self,
+        id: &idforge_orgs::OrgId,
+        new_parent: &idforge_orgs::OrgId,
+    ) -> idforge_orgs::Result<idforge_orgs::Organization> {
+        let (id, new_parent) = (id.clone(), new_parent.clone());
+        self.call(move |s| {
+            Box::pin(async move {
+                idforge_orgs::OrganizationStore::move_subtree(&s, &id, &new_parent).await
+            })
+        })
+        .await
+    }
+    async fn delete(
+        &self,
+        id: &idforge_orgs::OrgId,
+        cascade: bool,
+    ) -> idforge_orgs::Result<Vec<idforge_orgs::OrgId>> {
+        let id = id.clone();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::OrganizationStore::delete(&s, &id, cascade).await })
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl idforge_orgs::SharingStore for OrgDatabase {
+    async fn set_resident(
+        &self,
+        user: &str,
+        resident: idforge_orgs::Resident,
+    ) -> idforge_orgs::Result<()> {
+        let user = user.to_owned();
+        self.call(move |s| {
+            Box::pin(
+                async move { idforge_orgs::SharingStore::set_resident(&s, &user, resident).await },
+            )
+        })
+        .await
+    }
+    async fn resident(&self, user: &str) -> idforge_orgs::Result<Option<idforge_orgs::Resident>> {
+        let user = user.to_owned();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::SharingStore::resident(&s, &user).await })
+        })
+        .await
+    }
+    async fn residents_in(
+        &self,
+        org: &idforge_orgs::OrgId,
+        limit: usize,
+    ) -> idforge_orgs::Result<Vec<String>> {
+        let org = org.clone();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::SharingStore::residents_in(&s, &org, limit).await })
+        })
+        .await
+    }
+    async fn remove_user(&self, user: &str) -> idforge_orgs::Result<()> {
+        let user = user.to_owned();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::SharingStore::remove_user(&s, &user).await })
+        })
+        .await
+    }
+    async fn shares(&self, user: &str) -> idforge_orgs::Result<idforge_orgs::UserShares> {
+        let user = user.to_owned();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::SharingStore::shares(&s, &user).await })
+        })
+        .await
+    }
+    async fn apply(
+        &self,
+        user: &str,
+        change: idforge_orgs::model::ShareChange,
+    ) -> idforge_orgs::Result<idforge_orgs::UserShares> {
+        let user = user.to_owned();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::SharingStore::apply(&s, &user, change).await })
+        })
+        .await
+    }
+    async fn forget_organizations(
+        &self,
+        orgs: &[idforge_orgs::OrgId],
+    ) -> idforge_orgs::Result<Vec<String>> {
+        let orgs = orgs.to_vec();
+        self.call(move |s| {
+            Box::pin(
+                async move { idforge_orgs::SharingStore::forget_organizations(&s, &orgs).await },
+            )
+        })
+        .await
+    }
+    async fn put_application(&self, app: idforge_orgs::Application) -> idforge_orgs::Result<()> {
+        forward!(self, SharingStore::put_application(app))
+    }
+    async fn application(
+        &self,
+        client_id: &str,
+    ) -> idforge_orgs::Result<Option<idforge_orgs::Application>> {
+        let client_id = client_id.to_owned();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::SharingStore::application(&s, &client_id).await })
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl idforge_orgs::RoleStore for OrgDatabase {
+    async fn define_role(
+        &self,
+        org: &idforge_orgs::OrgId,
+        role: idforge_orgs::Role,
+    ) -> idforge_orgs::Result<()> {
+        let org = org.clone();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::RoleStore::define_role(&s, &org, role).await })
+        })
+        .await
+    }
+    async fn roles(
+        &self,
+        org: &idforge_orgs::OrgId,
+        names: &[String],
+    ) -> idforge_orgs::Result<Vec<idforge_orgs::Role>> {
+        let (org, names) = (org.clone(), names.to_vec());
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::RoleStore::roles(&s, &org, &names).await })
+        })
+        .await
+    }
+    async fn all_roles(
+        &self,
+        org: &idforge_orgs::OrgId,
+    ) -> idforge_orgs::Result<Vec<idforge_orgs::Role>> {
+        let org = org.clone();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::RoleStore::all_roles(&s, &org).await })
+        })
+        .await
+    }
+    async fn assign(
+        &self,
+        org: &idforge_orgs::OrgId,
+        user: &str,
+        roles: Vec<String>,
+    ) -> idforge_orgs::Result<()> {
+        let (org, user) = (org.clone(), user.to_owned());
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::RoleStore::assign(&s, &org, &user, roles).await })
+        })
+        .await
+    }
+    async fn assigned(
+        &self,
+        org: &idforge_orgs::OrgId,
+        user: &str,
+    ) -> idforge_orgs::Result<Vec<String>> {
+        let (org, user) = (org.clone(), user.to_owned());
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::RoleStore::assigned(&s, &org, &user).await })
+        })
+        .await
+    }
+    async fn forget_organizations(&self, orgs: &[idforge_orgs::OrgId]) -> idforge_orgs::Result<()> {
+        let orgs = orgs.to_vec();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::RoleStore::forget_organizations(&s, &orgs).await })
+        })
+        .await
+    }
+}
+
+impl Stores {
+    /// The organization stores on the database (the root stored unless one is), or `None` in
+    /// memory.
+    pub(crate) fn org_database(
+        &self,
+        root: &idforge_orgs::Organization,
+    ) -> Result<Option<OrgDatabase>, ServeError> {
+        match self {
+            Stores::Memory => Ok(None),
+            Stores::Sql(s) => OrgDatabase::start(&s.url, root.clone()).map(Some),
+        }
+    }
 }

@@ -101,7 +101,9 @@ const ORG_COLUMNS: &str = "SELECT body, parent, path, status FROM org_organizati
 
 fn decode_org((body, parent, path, status): OrgRow) -> Result<Organization> {
     let mut org: Organization = from_json(&body)?;
-    org.parent = parent.map(|p| OrgId::new(p).map_err(store_err)).transpose()?;
+    org.parent = parent
+        .map(|p| OrgId::new(p).map_err(store_err))
+        .transpose()?;
     org.ancestors = ancestors_of(&path)?;
     org.status = status_from(&status)?;
     Ok(org)
@@ -1001,7 +1003,14 @@ mod tests {
             assert!(inside >= p && inside < end.as_str(), "{inside}");
         }
         // Siblings whose ids extend `a` with any allowed character stay outside.
-        for outside in ["root/a-b/", "root/a.b/", "root/a_b/", "root/a0/", "root/aZ/", "root/"] {
+        for outside in [
+            "root/a-b/",
+            "root/a.b/",
+            "root/a_b/",
+            "root/a0/",
+            "root/aZ/",
+            "root/",
+        ] {
             assert!(!(outside >= p && outside < end.as_str()), "{outside}");
         }
     }
