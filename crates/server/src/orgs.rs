@@ -186,30 +186,11 @@ pub(crate) fn enabled(config: &ServeConfig) -> bool {
             .any(|c| c.organization.is_some() || !c.shared_with.is_empty())
 }
 
-/// Wakes the thread waiting in [`ready`].
-struct Unpark(std::thread::Thread);
-
-impl std::task::Wake for Unpark {
-    fn wake(self: Arc<Self>) {
-        self.0.unpark();
-    }
-}
-
 /// Runs a future of the organization stores to completion from synchronous code: the memory
 /// stores never suspend; the database's answer comes from its own thread
-/// ([`crate::storage::OrgDatabase`]), so waiting here needs no runtime.
+/// ([`crate::storage::SideDatabase`]), so waiting here needs no runtime.
 fn ready<F: Future>(f: F) -> Result<F::Output, OrgError> {
-    // Outside tokio's cooperative budget: an exhausted budget would answer `Pending` forever.
-    let mut f = std::pin::pin!(tokio::task::unconstrained(f));
-    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = std::task::Context::from_waker(&waker);
-    loop {
-        match f.as_mut().poll(&mut cx) {
-            std::task::Poll::Ready(v) => return Ok(v),
-            // Spurious wake-ups only poll again.
-            std::task::Poll::Pending => std::thread::park(),
-        }
-    }
+    Ok(crate::storage::block_on(f))
 }
 
 fn bad(id: &str, e: impl std::fmt::Display) -> ConfigError {

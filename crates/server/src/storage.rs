@@ -21,6 +21,7 @@ use idforge_oauth_core::{
 use idforge_store_sql::keys::StoredKey;
 use idforge_store_sql::SqlStore;
 
+use crate::seal::Sealer;
 use crate::{ServeConfig, ServeError};
 
 /// Where the provider's state lives.
@@ -72,8 +73,12 @@ pub(crate) enum Stores {
 
 pub(crate) struct SqlBacked {
     store: SqlStore,
-    /// The database URL (the organization stores open their own pool, see [`OrgDatabase`]).
+    /// The database URL (synchronous callers get a pool of their own, see [`SideDatabase`]).
     url: String,
+    /// The secret the form sealing keys derive from (drawn once, kept in the database).
+    seal_root: [u8; 32],
+    /// Started the first time a synchronous caller needs the database.
+    side: Mutex<Option<SideDatabase>>,
     /// The signing key of each issuer built, loaded or created before the build.
     keys: HashMap<String, (Key, JwsAlgorithm)>,
     /// Clients of the configuration, upserted once the providers are built.
@@ -272,9 +277,20 @@ pub(crate) async fn open(
             .map_err(storage)?;
         keys.insert(issuer.clone(), (stored.key, stored.alg));
     }
+    // The sealing secret: the first process to start draws it, every other one loads it.
+    let mut candidate = [0u8; 32];
+    idforge_jose::crypto::random_bytes(&mut candidate).map_err(|_| ServeError::Random)?;
+    let seal_root: [u8; 32] = store
+        .ensure_secret(SEAL_SECRET, &candidate, now)
+        .await
+        .map_err(storage)?
+        .try_into()
+        .map_err(|_| storage("the stored sealing secret is not 32 bytes"))?;
     Ok(Stores::Sql(SqlBacked {
         store,
         url: url.to_owned(),
+        seal_root,
+        side: Mutex::default(),
         keys,
         clients: Mutex::default(),
     }))
@@ -309,25 +325,29 @@ pub(crate) fn spawn_sweeper<T: Send + Sync + 'static>(store: SqlStore, alive: We
     });
 }
 
-/// A job for the organization stores' runtime.
+/// The name of the sealing secret in `host_secrets`.
+const SEAL_SECRET: &str = "idforge-serve form sealing";
+
+/// A job for the side runtime.
 type OrgJob = Box<dyn FnOnce(SqlStore) -> BoxFuture<'static, ()> + Send>;
 type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
-/// The organization stores (`OrganizationStore`, `SharingStore`, `RoleStore`) on the database.
+/// The database for callers that cannot `.await`.
 ///
-/// The server asks them from synchronous hooks too (oauth-core's login and client filters,
-/// building an organization's issuer), which cannot `.await`. So they run on a runtime of
-/// their own, one thread with its own pool: every call is sent there as a job and its answer
-/// comes back over a channel, which an async caller awaits and a synchronous one waits for
-/// (`orgs::ready`) without needing, or blocking, the server's runtime.
+/// The server asks the organization stores (`OrganizationStore`, `SharingStore`, `RoleStore`)
+/// from synchronous hooks (oauth-core's login and client filters, building an organization's
+/// issuer), and records opened form values from the synchronous [`Sealer::open_once`]. So those
+/// calls run on a runtime of their own, one thread with its own pool: every call is sent there
+/// as a job and its answer comes back over a channel, which an async caller awaits and a
+/// synchronous one waits for ([`block_on`]) without needing, or blocking, the server's runtime.
 #[derive(Clone)]
-pub(crate) struct OrgDatabase {
+pub(crate) struct SideDatabase {
     jobs: tokio::sync::mpsc::UnboundedSender<OrgJob>,
 }
 
-impl std::fmt::Debug for OrgDatabase {
+impl std::fmt::Debug for SideDatabase {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OrgDatabase").finish_non_exhaustive()
+        f.debug_struct("SideDatabase").finish_non_exhaustive()
     }
 }
 
@@ -335,9 +355,9 @@ fn gone() -> idforge_orgs::OrgError {
     idforge_orgs::OrgError::Store("the organization database thread stopped".into())
 }
 
-impl OrgDatabase {
-    /// Starts the thread, opens `url` there and stores `root` unless a root is stored.
-    fn start(url: &str, root: idforge_orgs::Organization) -> Result<OrgDatabase, ServeError> {
+impl SideDatabase {
+    /// Starts the thread and opens `url` there.
+    fn start(url: &str) -> Result<SideDatabase, ServeError> {
         let (jobs, mut rx) = tokio::sync::mpsc::unbounded_channel::<OrgJob>();
         let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), ServeError>>();
         let url = url.to_owned();
@@ -362,10 +382,6 @@ impl OrgDatabase {
                             return;
                         }
                     };
-                    if let Err(e) = store.ensure_root_organization(&root).await {
-                        let _ = ready_tx.send(Err(storage(e)));
-                        return;
-                    }
                     let _ = ready_tx.send(Ok(()));
                     // Until every handle is dropped (the server stopped).
                     while let Some(job) = rx.recv().await {
@@ -378,22 +394,30 @@ impl OrgDatabase {
         ready_rx
             .recv()
             .map_err(|_| storage("the organization database thread stopped"))??;
-        Ok(OrgDatabase { jobs })
+        Ok(SideDatabase { jobs })
     }
 
-    /// Runs `f` on the store's runtime and returns its answer.
-    async fn call<R: Send + 'static>(
+    /// Runs `f` on the side runtime and returns its answer (`None` if the thread stopped).
+    async fn run<R: Send + 'static>(
         &self,
-        f: impl FnOnce(SqlStore) -> BoxFuture<'static, idforge_orgs::Result<R>> + Send + 'static,
-    ) -> idforge_orgs::Result<R> {
+        f: impl FnOnce(SqlStore) -> BoxFuture<'static, R> + Send + 'static,
+    ) -> Option<R> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: OrgJob = Box::new(move |store| {
             Box::pin(async move {
                 let _ = tx.send(f(store).await);
             })
         });
-        self.jobs.send(job).map_err(|_| gone())?;
-        rx.await.map_err(|_| gone())?
+        self.jobs.send(job).ok()?;
+        rx.await.ok()
+    }
+
+    /// [`run`](Self::run) for the organization ports.
+    async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(SqlStore) -> BoxFuture<'static, idforge_orgs::Result<R>> + Send + 'static,
+    ) -> idforge_orgs::Result<R> {
+        self.run(f).await.ok_or_else(gone)?
     }
 }
 
@@ -407,7 +431,7 @@ macro_rules! forward {
 }
 
 #[async_trait]
-impl idforge_orgs::OrganizationStore for OrgDatabase {
+impl idforge_orgs::OrganizationStore for SideDatabase {
     async fn insert(&self, org: idforge_orgs::Organization) -> idforge_orgs::Result<()> {
         forward!(self, OrganizationStore::insert(org))
     }
@@ -523,7 +547,7 @@ impl idforge_orgs::OrganizationStore for OrgDatabase {
 }
 
 #[async_trait]
-impl idforge_orgs::SharingStore for OrgDatabase {
+impl idforge_orgs::SharingStore for SideDatabase {
     async fn set_resident(
         &self,
         user: &str,
@@ -608,7 +632,7 @@ impl idforge_orgs::SharingStore for OrgDatabase {
 }
 
 #[async_trait]
-impl idforge_orgs::RoleStore for OrgDatabase {
+impl idforge_orgs::RoleStore for SideDatabase {
     async fn define_role(
         &self,
         org: &idforge_orgs::OrgId,
@@ -673,16 +697,93 @@ impl idforge_orgs::RoleStore for OrgDatabase {
     }
 }
 
+/// Runs `f` to completion on this thread, parking it while `f` waits: for futures whose
+/// progress is made elsewhere (the memory stores, which never suspend, and [`SideDatabase`],
+/// whose thread answers), never for futures needing this thread's runtime.
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// Wakes the parked thread.
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    // Outside tokio's cooperative budget: an exhausted budget would answer `Pending` forever.
+    let mut f = std::pin::pin!(tokio::task::unconstrained(f));
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    loop {
+        match std::future::Future::poll(f.as_mut(), &mut cx) {
+            std::task::Poll::Ready(v) => return v,
+            // Spurious wake-ups only poll again.
+            std::task::Poll::Pending => std::thread::park(),
+        }
+    }
+}
+
+/// Records opened form values in the database's `jti` marks (`GrantStore::mark`), so a form is
+/// accepted once across every process sharing the sealing key.
+struct SealLedger(SideDatabase);
+
+impl crate::seal::SpentLedger for SealLedger {
+    fn spend(&self, id: &str, exp: i64, now: i64) -> bool {
+        let key = idforge_oauth_core::TokenHash::of(&format!("idforge-serve sealed form {id}"));
+        let marked = block_on(
+            self.0
+                .run(move |s| Box::pin(async move { GrantStore::mark(&s, &key, exp, now).await })),
+        );
+        // Recorded by this call; a store failure fails closed.
+        matches!(marked, Some(Ok(true)))
+    }
+}
+
+impl SqlBacked {
+    /// The side database, started at the first call.
+    fn side(&self) -> Result<SideDatabase, ServeError> {
+        let mut side = self.side.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(db) = side.as_ref() {
+            return Ok(db.clone());
+        }
+        let db = SideDatabase::start(&self.url)?;
+        *side = Some(db.clone());
+        Ok(db)
+    }
+}
+
 impl Stores {
-    /// The organization stores on the database (the root stored unless one is), or `None` in
+    /// The organization stores on the database (`root` stored unless a root is), or `None` in
     /// memory.
     pub(crate) fn org_database(
         &self,
         root: &idforge_orgs::Organization,
-    ) -> Result<Option<OrgDatabase>, ServeError> {
-        match self {
-            Stores::Memory => Ok(None),
-            Stores::Sql(s) => OrgDatabase::start(&s.url, root.clone()).map(Some),
-        }
+    ) -> Result<Option<SideDatabase>, ServeError> {
+        let Stores::Sql(s) = self else {
+            return Ok(None);
+        };
+        let db = s.side()?;
+        let root = root.clone();
+        block_on(
+            db.call(move |s| Box::pin(async move { s.ensure_root_organization(&root).await })),
+        )
+        .map_err(storage)?;
+        Ok(Some(db))
+    }
+
+    /// The sealer of the forms (or cookie) `role` names, whose values live `ttl` seconds: in
+    /// memory a fresh random key; on a database a key derived from the stored sealing secret
+    /// (HMAC-SHA-256 over `role`, so each role and issuer has its own key), shared by every
+    /// process, with opened values recorded in the database.
+    pub(crate) fn sealer(&self, role: &str, ttl: i64) -> Result<Sealer, ServeError> {
+        let Stores::Sql(s) = self else {
+            return Sealer::with_ttl(ttl).ok_or(ServeError::Random);
+        };
+        let mut input = b"idforge-serve sealer\0".to_vec();
+        input.extend_from_slice(role.as_bytes());
+        let key: [u8; 32] =
+            idforge_jose::crypto::hmac(idforge_jose::crypto::HashAlg::Sha256, &s.seal_root, &input)
+                .ok()
+                .and_then(|k| k.try_into().ok())
+                .ok_or(ServeError::Random)?;
+        Ok(Sealer::shared(key, ttl, Arc::new(SealLedger(s.side()?))))
     }
 }

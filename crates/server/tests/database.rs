@@ -548,3 +548,76 @@ async fn two_providers_share_organizations_on_postgres() {
     drop((a, b));
     drop_postgres(&url).await;
 }
+
+/// Two processes' worth on one PostgreSQL share the form sealing key (drawn once, kept in the
+/// database): a login form served by A is posted to B, once only across both; the session
+/// cookie B sets signs in at A; a logout confirmation served by A is approved at B, and the
+/// session is over at both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_sessions_and_logout_across_two_providers_on_postgres() {
+    let Some(url) =
+        fresh_postgres("forms_sessions_and_logout_across_two_providers_on_postgres").await
+    else {
+        return;
+    };
+    let a = start_pg(&url).await;
+    let b = start_pg(&url).await;
+    let uri = |extra: &str| {
+        format!(
+            "/authorize?response_type=code&client_id=app&redirect_uri={}&scope=openid&state=st&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
+            enc("https://app.example/cb")
+        )
+    };
+    // The login form of A, posted to B.
+    let page = get(&a, &uri("")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let form = format!(
+        "request={}&username=alice&password=alice-password",
+        enc(&hidden(&page.body, "request"))
+    );
+    let r = post_form(&b, "/authorize", &[], &form).await;
+    assert_eq!(
+        r.status, 303,
+        "a form served by A is accepted at B: {}",
+        r.body
+    );
+    assert!(param(r.location(), "code").is_some());
+    let cookie = r.headers["set-cookie"]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Once only, across both.
+    for app in [&a, &b] {
+        let replay = post_form(app, "/authorize", &[], &form).await;
+        let code = replay
+            .headers
+            .get("location")
+            .and_then(|l| param(l, "code"));
+        assert!(code.is_none(), "a replayed login form: {}", replay.body);
+    }
+    // The cookie B set signs in at A (single sign-on, no form).
+    let r = call(&a, "GET", &uri("&prompt=none"), &[("cookie", &cookie)], "").await;
+    assert!(
+        param(r.location(), "code").is_some(),
+        "the session is seen at A: {}",
+        r.location()
+    );
+    // A logout confirmation served by A, approved at B.
+    let r = call(&a, "GET", "/logout", &[("cookie", &cookie)], "").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let sealed = hidden(&r.body, "logout");
+    let approve = format!("logout={}&decision=approve", enc(&sealed));
+    let r = post_form(&b, "/logout", &[("cookie", &cookie)], &approve).await;
+    assert!(r.body.contains("You are signed out"), "{}", r.body);
+    // Over at both.
+    for app in [&a, &b] {
+        let r = call(app, "GET", &uri("&prompt=none"), &[("cookie", &cookie)], "").await;
+        assert_eq!(
+            param(r.location(), "error").as_deref(),
+            Some("login_required")
+        );
+    }
+    drop((a, b));
+    drop_postgres(&url).await;
+}

@@ -20,6 +20,7 @@
 //! | `SessionStore` | `sessions` | `oauth_sessions` |
 //! | `ClaimsSource`, `PasswordVerifier`, `UserLookup` | `users` | `users`, `user_attributes` |
 //! | signing keys (a jose `KeyRing`'s contents) | `keys` | `signing_keys` |
+//! | host secrets ([`SqlStore::ensure_secret`]: drawn once, shared by every process) | `secrets` | `host_secrets` |
 //! | `CibaRequestStore` (idforge-ciba, feature `ciba`) | `ciba` | `ciba_requests` |
 //! | `TemplateStore`, `IssuanceStore` (idforge-oid4vci, feature `oid4vci`) | `oid4vci` | `oid4vci_*` |
 //! | `OrganizationStore`, `SharingStore`, `RoleStore` (idforge-orgs, feature `orgs`; call [`SqlStore::ensure_root_organization`] first) | `orgs` | `org_*` |
@@ -55,6 +56,7 @@ mod oid4vci;
 #[cfg(feature = "orgs")]
 mod orgs;
 mod pushed;
+mod secrets;
 mod sessions;
 pub mod users;
 
