@@ -160,3 +160,28 @@ async fn postgres_passes_the_orgs_testkit() {
     orgs_suites(&store).await;
     pg.drop_db(store).await;
 }
+
+#[cfg(feature = "saml")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_passes_the_saml_sp_testkit() {
+    let db = support::TempSqlite::new();
+    let store = db.open().await;
+    idforge_saml_sp::conformance::run_all(&store, &store).await;
+    // Beyond the kit's 128.
+    idforge_saml_sp::conformance::concurrent_consume(&store, 200).await;
+    idforge_saml_sp::conformance::concurrent_take(&store, 200).await;
+    store.close().await;
+}
+
+#[cfg(feature = "saml")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_passes_the_saml_sp_testkit() {
+    let Some(pg) = support::postgres("postgres_passes_the_saml_sp_testkit").await else {
+        return;
+    };
+    let store = pg.open().await;
+    idforge_saml_sp::conformance::run_all(&store, &store).await;
+    idforge_saml_sp::conformance::concurrent_consume(&store, 200).await;
+    idforge_saml_sp::conformance::concurrent_take(&store, 200).await;
+    pg.drop_db(store).await;
+}
