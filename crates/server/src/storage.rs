@@ -68,7 +68,7 @@ pub(crate) enum Stores {
     #[default]
     Memory,
     /// One SQL database.
-    Sql(SqlBacked),
+    Sql(Box<SqlBacked>),
 }
 
 pub(crate) struct SqlBacked {
@@ -286,14 +286,14 @@ pub(crate) async fn open(
         .map_err(storage)?
         .try_into()
         .map_err(|_| storage("the stored sealing secret is not 32 bytes"))?;
-    Ok(Stores::Sql(SqlBacked {
+    Ok(Stores::Sql(Box::new(SqlBacked {
         store,
         url: url.to_owned(),
         seal_root,
         side: Mutex::default(),
         keys,
         clients: Mutex::default(),
-    }))
+    })))
 }
 
 /// Upserts the clients the build registered (the configuration file is their source of truth).
