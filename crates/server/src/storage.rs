@@ -375,7 +375,9 @@ impl SideDatabase {
                     }
                 };
                 rt.block_on(async move {
-                    let store = match SqlStore::connect(&url).await {
+                    // A small pool: only the synchronous callers use it.
+                    let options = idforge_store_sql::StoreOptions::new().with_max_connections(4);
+                    let store = match SqlStore::connect_with(&url, options).await {
                         Ok(s) => s,
                         Err(e) => {
                             let _ = ready_tx.send(Err(storage(e)));

@@ -738,6 +738,14 @@ impl SharingStore for SqlStore {
 
     async fn forget_organizations(&self, orgs: &[OrgId]) -> Result<Vec<String>> {
         let gone: BTreeSet<&OrgId> = orgs.iter().collect();
+        let lock_user = format!(
+            "SELECT user_id FROM org_residents WHERE user_id = $1{}",
+            self.for_update()
+        );
+        let lock_app = format!(
+            "SELECT body FROM org_applications WHERE client_id = $1{}",
+            self.for_update()
+        );
         let mut removed: BTreeSet<String> = BTreeSet::new();
         for chunk in orgs.chunks(CHUNK) {
             let list = placeholders(1, chunk.len());
@@ -760,13 +768,23 @@ impl SharingStore for SqlStore {
                 }
                 removed.extend(users.into_iter().map(|(u,)| u));
                 // Other users' shares naming them are rewritten.
-                let sql = format!("SELECT DISTINCT user_id FROM org_share_refs WHERE org_id IN {list}");
+                // In user order, so two concurrent forgets lock rows in one order.
+                let sql = format!(
+                    "SELECT DISTINCT user_id FROM org_share_refs WHERE org_id IN {list} \
+                     ORDER BY user_id"
+                );
                 let mut q = sqlx::query_as::<_, (String,)>(&sql);
                 for o in chunk {
                     q = q.bind(o.as_str());
                 }
                 let touched = q.fetch_all(&mut *tx).await.map_err(store_err)?;
                 for (u,) in touched {
+                    // The per-user lock `apply` takes, so no concurrent change is lost.
+                    sqlx::query(&lock_user)
+                        .bind(&u)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(store_err)?;
                     let row: Option<(String,)> =
                         sqlx::query_as("SELECT body FROM org_user_shares WHERE user_id = $1")
                             .bind(&u)
@@ -804,14 +822,16 @@ impl SharingStore for SqlStore {
                         .await
                         .map_err(store_err)?;
                 }
-                let sql = format!("SELECT DISTINCT client_id FROM org_application_refs WHERE org_id IN {list}");
+                let sql = format!(
+                    "SELECT DISTINCT client_id FROM org_application_refs WHERE org_id IN {list} \
+                     ORDER BY client_id"
+                );
                 let mut q = sqlx::query_as::<_, (String,)>(&sql);
                 for o in chunk {
                     q = q.bind(o.as_str());
                 }
                 for (c,) in q.fetch_all(&mut *tx).await.map_err(store_err)? {
-                    let row: Option<(String,)> =
-                        sqlx::query_as("SELECT body FROM org_applications WHERE client_id = $1")
+                    let row: Option<(String,)> = sqlx::query_as(&lock_app)
                             .bind(&c)
                             .fetch_optional(&mut *tx)
                             .await
