@@ -7,6 +7,8 @@
 pub mod authn;
 pub mod binding;
 pub mod c14n;
+#[cfg(feature = "testkit")]
+pub mod conformance;
 pub mod dsig;
 pub mod error;
 pub mod logout;

@@ -351,8 +351,15 @@ pub(crate) fn build_with(
         "{issuer_path}{}",
         cfg.end_session_path.as_deref().unwrap_or_default()
     );
-    let sessions =
-        crate::sessions::SessionHost::new(&cfg.issuer, issuer_path).ok_or(ServeError::Random)?;
+    // Under `--database` the sealing keys are shared by every process (storage::Stores::sealer).
+    let login_sealer =
+        stores.sealer(&format!("{} login", cfg.issuer), config.login.ttl_seconds())?;
+    let logout_sealer = stores.sealer(&format!("{} logout", cfg.issuer), crate::seal::SEAL_TTL)?;
+    let sessions = crate::sessions::SessionHost::with_sealer(
+        &cfg.issuer,
+        issuer_path,
+        stores.sealer(&format!("{} session", cfg.issuer), crate::seal::SEAL_TTL)?,
+    );
     let oid4vci = prepared.map(|p| crate::oid4vci::Oid4vci::new(provider.ctx.clone(), p, config));
     let device = crate::device::Device::new(&provider, device_flow, issuer_path);
     Ok(OAuth {
@@ -360,14 +367,14 @@ pub(crate) fn build_with(
         provider,
         users: passwords,
         device,
-        sealer: Sealer::with_ttl(config.login.ttl_seconds()).ok_or(ServeError::Random)?,
+        sealer: login_sealer,
         login: config.login,
         login_limiter,
         max_body: config.limits.max_body_bytes,
         form_action,
         ciba,
         sessions,
-        logout_sealer: Sealer::random().ok_or(ServeError::Random)?,
+        logout_sealer,
         logout_action,
     })
 }

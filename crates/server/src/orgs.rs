@@ -32,6 +32,7 @@ use idforge_orgs::hierarchy::{self, NewOrganization};
 use idforge_orgs::issuer::TokenIssuer;
 use idforge_orgs::memory::{MemoryOrganizationStore, MemoryRoleStore, MemorySharingStore};
 use idforge_orgs::sharing::{self, OrgShare, SharePolicy};
+use idforge_orgs::RoleStore;
 use idforge_orgs::{
     Application, DeletePolicy, IdentityKind, IssuerMode, OrgError, OrgHome, OrgId, OrgSettings,
     OrgStatus, Organization, OrganizationAuthorization, OrganizationParameter, OrganizationStore,
@@ -185,14 +186,11 @@ pub(crate) fn enabled(config: &ServeConfig) -> bool {
             .any(|c| c.organization.is_some() || !c.shared_with.is_empty())
 }
 
-/// Runs a future of the memory stores, which never suspend, to completion.
+/// Runs a future of the organization stores to completion from synchronous code: the memory
+/// stores never suspend; the database's answer comes from its own thread
+/// ([`crate::storage::SideDatabase`]), so waiting here needs no runtime.
 fn ready<F: Future>(f: F) -> Result<F::Output, OrgError> {
-    let mut f = std::pin::pin!(f);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match f.as_mut().poll(&mut cx) {
-        std::task::Poll::Ready(v) => Ok(v),
-        std::task::Poll::Pending => Err(OrgError::Store("memory store suspended".into())),
-    }
+    Ok(crate::storage::block_on(f))
 }
 
 fn bad(id: &str, e: impl std::fmt::Display) -> ConfigError {
@@ -204,9 +202,9 @@ fn bad(id: &str, e: impl std::fmt::Display) -> ConfigError {
 
 /// The organization stores built from a configuration, and root governance.
 pub(crate) struct Orgs {
-    pub(crate) orgs: Arc<MemoryOrganizationStore>,
-    pub(crate) sharing: Arc<MemorySharingStore>,
-    pub(crate) roles: Arc<MemoryRoleStore>,
+    pub(crate) orgs: Arc<dyn OrganizationStore>,
+    pub(crate) sharing: Arc<dyn SharingStore>,
+    pub(crate) roles: Arc<dyn RoleStore>,
     /// `[root.root_issuer]`.
     pub(crate) policy: RootIssuerPolicy,
 }
@@ -306,10 +304,9 @@ fn org_id(id: &str) -> Result<OrgId, ConfigError> {
     OrgId::new(id).map_err(|e| bad(id, e))
 }
 
-/// Builds (and so validates) the stores: organizations in parent-first order (a missing
-/// parent or a cycle is an error), residents, shares, applications.
-pub(crate) fn build(config: &ServeConfig) -> Result<Orgs, ConfigError> {
-    let mut root = Organization::root(
+/// The root organization of `config`.
+fn root_of(config: &ServeConfig) -> Result<Organization, ConfigError> {
+    let root = Organization::root(
         config
             .root
             .as_ref()
@@ -317,15 +314,30 @@ pub(crate) fn build(config: &ServeConfig) -> Result<Orgs, ConfigError> {
             .unwrap_or_else(|| "Root".into()),
     );
     root.validate().map_err(|e| bad("root", e))?;
-    let orgs = Arc::new(
-        MemoryOrganizationStore::with_root(std::mem::replace(
-            &mut root,
-            Organization::root("Root"),
-        ))
-        .map_err(|e| bad("root", e))?,
-    );
-    let sharing = Arc::new(MemorySharingStore::new());
-    let roles = Arc::new(MemoryRoleStore::new());
+    Ok(root)
+}
+
+/// Builds (and so validates) memory stores from `config`.
+pub(crate) fn build(config: &ServeConfig) -> Result<Orgs, ConfigError> {
+    let orgs =
+        Arc::new(MemoryOrganizationStore::with_root(root_of(config)?).map_err(|e| bad("root", e))?);
+    build_on(
+        config,
+        orgs,
+        Arc::new(MemorySharingStore::new()),
+        Arc::new(MemoryRoleStore::new()),
+    )
+}
+
+/// Fills the stores from `config`: organizations in parent-first order (a missing parent or a
+/// cycle is an error; one stored already, by an earlier start or the API, is kept as stored),
+/// residents, shares, applications (the configuration is their source of truth).
+fn build_on(
+    config: &ServeConfig,
+    orgs: Arc<dyn OrganizationStore>,
+    sharing: Arc<dyn SharingStore>,
+    roles: Arc<dyn RoleStore>,
+) -> Result<Orgs, ConfigError> {
     let rng = OsRng::new();
     let mut pending: Vec<&OrganizationConfig> = config.organizations.iter().collect();
     while !pending.is_empty() {
@@ -339,6 +351,13 @@ pub(crate) fn build(config: &ServeConfig) -> Result<Orgs, ConfigError> {
                 .is_none()
             {
                 rest.push(o);
+                continue;
+            }
+            if ready(orgs.get(&org_id(&o.id)?))
+                .and_then(|r| r)
+                .map_err(|e| bad(&o.id, e))?
+                .is_some()
+            {
                 continue;
             }
             let mut settings = OrgSettings::default();
@@ -771,7 +790,13 @@ pub(crate) fn providers(
     backing: Arc<crate::storage::Stores>,
 ) -> Result<(Arc<OAuth>, Arc<ApiState>), ServeError> {
     config.validate()?;
-    let stores = Arc::new(build(config)?);
+    let stores = Arc::new(match backing.org_database(&root_of(config)?)? {
+        None => build(config)?,
+        Some(db) => {
+            let db = Arc::new(db);
+            build_on(config, db.clone(), db.clone(), db)?
+        }
+    });
     let mut root_config = config.clone();
     apply_settings(&mut root_config, &stores);
     let root_id = OrgId::root();

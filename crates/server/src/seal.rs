@@ -1,11 +1,16 @@
 //! Sealed form values: a pending request travels in a hidden form field as base64url JSON with an
-//! expiry, MACed (HMAC-SHA-256) under a per-process key together with its purpose, so it cannot
-//! be altered, replayed after it expires, or used as a value of another form. Each sealed value
-//! carries a random id; [`Sealer::open_once`] records it until the value expires, so a form
-//! (the login form's pending request) is accepted at most once.
+//! expiry, MACed (HMAC-SHA-256) under a key together with its purpose, so it cannot be altered,
+//! replayed after it expires, or used as a value of another form. Each sealed value carries a
+//! random id; [`Sealer::open_once`] records it until the value expires, so a form (the login
+//! form's pending request) is accepted at most once.
+//!
+//! In memory the key is drawn per process and the ids are remembered in the process. Under
+//! `--database` the key is derived from a secret drawn once and kept in the database
+//! (`storage::Stores::sealer`), and the ids are recorded there ([`SpentLedger`]), so a form
+//! served by one process is accepted once by any of them.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use idforge_jose::crypto::{ct_eq, hmac, random_bytes, HashAlg};
 use serde::de::DeserializeOwned;
@@ -51,12 +56,27 @@ struct Envelope<T> {
     value: T,
 }
 
-/// Seals and opens form values with one random key.
+/// Where the ids of values opened with [`Sealer::open_once`] are recorded when several
+/// processes share a sealing key.
+pub(crate) trait SpentLedger: Send + Sync {
+    /// Records `id` until `exp`, atomically; `false` when it was recorded already, or could not
+    /// be recorded (failing closed: the user reloads the form).
+    fn spend(&self, id: &str, exp: i64, now: i64) -> bool;
+}
+
+/// Ids of values opened with [`Sealer::open_once`].
+enum Spent {
+    /// In this process, with their expiry.
+    Local(Mutex<HashMap<String, i64>>),
+    /// Shared by the processes sharing the key.
+    Shared(Arc<dyn SpentLedger>),
+}
+
+/// Seals and opens form values with one key.
 pub(crate) struct Sealer {
     key: [u8; 32],
     ttl: i64,
-    /// Ids of values opened with [`Sealer::open_once`], with their expiry.
-    spent: Mutex<HashMap<String, i64>>,
+    spent: Spent,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -78,8 +98,18 @@ impl Sealer {
         Some(Sealer {
             key,
             ttl,
-            spent: Mutex::default(),
+            spent: Spent::Local(Mutex::default()),
         })
+    }
+
+    /// A sealer with `key` (shared by several processes) whose values live `ttl` seconds and
+    /// whose opened ids `ledger` records.
+    pub(crate) fn shared(key: [u8; 32], ttl: i64, ledger: Arc<dyn SpentLedger>) -> Sealer {
+        Sealer {
+            key,
+            ttl,
+            spent: Spent::Shared(ledger),
+        }
     }
 
     fn mac(&self, purpose: Purpose, body: &str) -> Option<Vec<u8>> {
@@ -159,7 +189,15 @@ impl Sealer {
         if envelope.id.is_empty() {
             return None;
         }
-        let mut spent = self.spent.lock().unwrap_or_else(|e| e.into_inner());
+        let spent = match &self.spent {
+            Spent::Shared(ledger) => {
+                return ledger
+                    .spend(&envelope.id, envelope.exp, now)
+                    .then_some(envelope.value);
+            }
+            Spent::Local(spent) => spent,
+        };
+        let mut spent = spent.lock().unwrap_or_else(|e| e.into_inner());
         if spent.len() >= MAX_SPENT {
             spent.retain(|_, exp| now < *exp);
             if spent.len() >= MAX_SPENT {
@@ -257,5 +295,34 @@ mod tests {
         assert!(!Sealer::looks_sealed("eyJh.eyJi.c2ln"));
         assert!(!Sealer::looks_sealed("a.b.c.d.e"));
         assert!(!Sealer::looks_sealed("plain"));
+    }
+
+    /// A ledger in memory standing for the database's.
+    #[derive(Default)]
+    struct Ledger(Mutex<HashMap<String, i64>>);
+
+    impl SpentLedger for Ledger {
+        fn spend(&self, id: &str, exp: i64, _now: i64) -> bool {
+            self.0.lock().unwrap().insert(id.to_owned(), exp).is_none()
+        }
+    }
+
+    #[test]
+    fn sealers_sharing_a_key_and_ledger_open_a_value_once_between_them() {
+        let ledger: Arc<dyn SpentLedger> = Arc::new(Ledger::default());
+        let a = Sealer::shared([7; 32], SEAL_TTL, ledger.clone());
+        let b = Sealer::shared([7; 32], SEAL_TTL, ledger);
+        let sealed = a.seal(Purpose::Login, &"pending", 1_000).unwrap();
+        // Served by one process, posted to the other: accepted once, by either.
+        assert_eq!(
+            b.open_once::<String>(Purpose::Login, &sealed, 1_001)
+                .as_deref(),
+            Some("pending")
+        );
+        assert_eq!(a.open_once::<String>(Purpose::Login, &sealed, 1_002), None);
+        assert_eq!(b.open_once::<String>(Purpose::Login, &sealed, 1_002), None);
+        // Another key does not open it.
+        let other = Sealer::shared([8; 32], SEAL_TTL, Arc::new(Ledger::default()));
+        assert_eq!(other.open::<String>(Purpose::Login, &sealed, 1_001), None);
     }
 }

@@ -124,16 +124,27 @@ struct CookieValue {
 
 impl SessionHost {
     /// For an issuer `issuer` whose path is `issuer_path`; `None` if the random source fails.
+    #[cfg(test)]
     pub(crate) fn new(issuer: &str, issuer_path: &str) -> Option<SessionHost> {
-        Some(SessionHost {
-            sealer: Sealer::random()?,
+        Some(SessionHost::with_sealer(
+            issuer,
+            issuer_path,
+            Sealer::random()?,
+        ))
+    }
+
+    /// [`new`](Self::new) sealing the cookie with `sealer` (under `--database`, a key every
+    /// process shares, so a session cookie set by one is read by the others).
+    pub(crate) fn with_sealer(issuer: &str, issuer_path: &str, sealer: Sealer) -> SessionHost {
+        SessionHost {
+            sealer,
             path: if issuer_path.is_empty() {
                 "/".to_owned()
             } else {
                 issuer_path.to_owned()
             },
             secure: issuer.starts_with("https://"),
-        })
+        }
     }
 
     /// The `sid` of the first `idforge_session` cookie in `headers` this host sealed (a

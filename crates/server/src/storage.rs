@@ -21,6 +21,7 @@ use idforge_oauth_core::{
 use idforge_store_sql::keys::StoredKey;
 use idforge_store_sql::SqlStore;
 
+use crate::seal::Sealer;
 use crate::{ServeConfig, ServeError};
 
 /// Where the provider's state lives.
@@ -67,11 +68,17 @@ pub(crate) enum Stores {
     #[default]
     Memory,
     /// One SQL database.
-    Sql(SqlBacked),
+    Sql(Box<SqlBacked>),
 }
 
 pub(crate) struct SqlBacked {
     store: SqlStore,
+    /// The database URL (synchronous callers get a pool of their own, see [`SideDatabase`]).
+    url: String,
+    /// The secret the form sealing keys derive from (drawn once, kept in the database).
+    seal_root: [u8; 32],
+    /// Started the first time a synchronous caller needs the database.
+    side: Mutex<Option<SideDatabase>>,
     /// The signing key of each issuer built, loaded or created before the build.
     keys: HashMap<String, (Key, JwsAlgorithm)>,
     /// Clients of the configuration, upserted once the providers are built.
@@ -270,11 +277,23 @@ pub(crate) async fn open(
             .map_err(storage)?;
         keys.insert(issuer.clone(), (stored.key, stored.alg));
     }
-    Ok(Stores::Sql(SqlBacked {
+    // The sealing secret: the first process to start draws it, every other one loads it.
+    let mut candidate = [0u8; 32];
+    idforge_jose::crypto::random_bytes(&mut candidate).map_err(|_| ServeError::Random)?;
+    let seal_root: [u8; 32] = store
+        .ensure_secret(SEAL_SECRET, &candidate, now)
+        .await
+        .map_err(storage)?
+        .try_into()
+        .map_err(|_| storage("the stored sealing secret is not 32 bytes"))?;
+    Ok(Stores::Sql(Box::new(SqlBacked {
         store,
+        url: url.to_owned(),
+        seal_root,
+        side: Mutex::default(),
         keys,
         clients: Mutex::default(),
-    }))
+    })))
 }
 
 /// Upserts the clients the build registered (the configuration file is their source of truth).
@@ -304,4 +323,469 @@ pub(crate) fn spawn_sweeper<T: Send + Sync + 'static>(store: SqlStore, alive: We
             }
         }
     });
+}
+
+/// The name of the sealing secret in `host_secrets`.
+const SEAL_SECRET: &str = "idforge-serve form sealing";
+
+/// A job for the side runtime.
+type OrgJob = Box<dyn FnOnce(SqlStore) -> BoxFuture<'static, ()> + Send>;
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// The database for callers that cannot `.await`.
+///
+/// The server asks the organization stores (`OrganizationStore`, `SharingStore`, `RoleStore`)
+/// from synchronous hooks (oauth-core's login and client filters, building an organization's
+/// issuer), and records opened form values from the synchronous [`Sealer::open_once`]. So those
+/// calls run on a runtime of their own, one thread with its own pool: every call is sent there
+/// as a job and its answer comes back over a channel, which an async caller awaits and a
+/// synchronous one waits for ([`block_on`]) without needing, or blocking, the server's runtime.
+#[derive(Clone)]
+pub(crate) struct SideDatabase {
+    jobs: tokio::sync::mpsc::UnboundedSender<OrgJob>,
+}
+
+impl std::fmt::Debug for SideDatabase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SideDatabase").finish_non_exhaustive()
+    }
+}
+
+fn gone() -> idforge_orgs::OrgError {
+    idforge_orgs::OrgError::Store("the organization database thread stopped".into())
+}
+
+impl SideDatabase {
+    /// Starts the thread and opens `url` there.
+    fn start(url: &str) -> Result<SideDatabase, ServeError> {
+        let (jobs, mut rx) = tokio::sync::mpsc::unbounded_channel::<OrgJob>();
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel::<Result<(), ServeError>>();
+        let url = url.to_owned();
+        std::thread::Builder::new()
+            .name("idforge-orgs-db".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(storage(e)));
+                        return;
+                    }
+                };
+                rt.block_on(async move {
+                    // A small pool: only the synchronous callers use it.
+                    let options = idforge_store_sql::StoreOptions::new().with_max_connections(4);
+                    let store = match SqlStore::connect_with(&url, options).await {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = ready_tx.send(Err(storage(e)));
+                            return;
+                        }
+                    };
+                    let _ = ready_tx.send(Ok(()));
+                    // Until every handle is dropped (the server stopped).
+                    while let Some(job) = rx.recv().await {
+                        tokio::spawn(job(store.clone()));
+                    }
+                    store.close().await;
+                });
+            })
+            .map_err(storage)?;
+        ready_rx
+            .recv()
+            .map_err(|_| storage("the organization database thread stopped"))??;
+        Ok(SideDatabase { jobs })
+    }
+
+    /// Runs `f` on the side runtime and returns its answer (`None` if the thread stopped).
+    async fn run<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(SqlStore) -> BoxFuture<'static, R> + Send + 'static,
+    ) -> Option<R> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: OrgJob = Box::new(move |store| {
+            Box::pin(async move {
+                let _ = tx.send(f(store).await);
+            })
+        });
+        self.jobs.send(job).ok()?;
+        rx.await.ok()
+    }
+
+    /// [`run`](Self::run) for the organization ports.
+    async fn call<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(SqlStore) -> BoxFuture<'static, idforge_orgs::Result<R>> + Send + 'static,
+    ) -> idforge_orgs::Result<R> {
+        self.run(f).await.ok_or_else(gone)?
+    }
+}
+
+/// Forwards each method of `$trait` to the store's runtime.
+macro_rules! forward {
+    ($self:ident, $trait:ident :: $method:ident ( $($arg:ident),* )) => {
+        $self.call(move |s| Box::pin(async move {
+            idforge_orgs::$trait::$method(&s, $($arg),*).await
+        })).await
+    };
+}
+
+#[async_trait]
+impl idforge_orgs::OrganizationStore for SideDatabase {
+    async fn insert(&self, org: idforge_orgs::Organization) -> idforge_orgs::Result<()> {
+        forward!(self, OrganizationStore::insert(org))
+    }
+    async fn get(
+        &self,
+        id: &idforge_orgs::OrgId,
+    ) -> idforge_orgs::Result<Option<idforge_orgs::Organization>> {
+        let id = id.clone();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::OrganizationStore::get(&s, &id).await })
+        })
+        .await
+    }
+    async fn get_many(
+        &self,
+        ids: &[idforge_orgs::OrgId],
+    ) -> idforge_orgs::Result<Vec<idforge_orgs::Organization>> {
+        let ids = ids.to_vec();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::OrganizationStore::get_many(&s, &ids).await })
+        })
+        .await
+    }
+    async fn by_handle(
+        &self,
+        handle: &str,
+    ) -> idforge_orgs::Result<Option<idforge_orgs::Organization>> {
+        let handle = handle.to_owned();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::OrganizationStore::by_handle(&s, &handle).await })
+        })
+        .await
+    }
+    async fn by_name(&self, name: &str) -> idforge_orgs::Result<Vec<idforge_orgs::Organization>> {
+        let name = name.to_owned();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::OrganizationStore::by_name(&s, &name).await })
+        })
+        .await
+    }
+    async fn by_email_domain(
+        &self,
+        domain: &str,
+    ) -> idforge_orgs::Result<Option<idforge_orgs::Organization>> {
+        let domain = domain.to_owned();
+        self.call(move |s| {
+            Box::pin(
+                async move { idforge_orgs::OrganizationStore::by_email_domain(&s, &domain).await },
+            )
+        })
+        .await
+    }
+    async fn children(
+        &self,
+        id: &idforge_orgs::OrgId,
+    ) -> idforge_orgs::Result<Vec<idforge_orgs::Organization>> {
+        let id = id.clone();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::OrganizationStore::children(&s, &id).await })
+        })
+        .await
+    }
+    async fn descendants(
+        &self,
+        id: &idforge_orgs::OrgId,
+    ) -> idforge_orgs::Result<Vec<idforge_orgs::Organization>> {
+        let id = id.clone();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::OrganizationStore::descendants(&s, &id).await })
+        })
+        .await
+    }
+    async fn update(&self, org: idforge_orgs::Organization) -> idforge_orgs::Result<()> {
+        forward!(self, OrganizationStore::update(org))
+    }
+    async fn set_status(
+        &self,
+        id: &idforge_orgs::OrgId,
+        status: idforge_orgs::OrgStatus,
+    ) -> idforge_orgs::Result<()> {
+        let id = id.clone();
+        self.call(move |s| {
+            Box::pin(
+                async move { idforge_orgs::OrganizationStore::set_status(&s, &id, status).await },
+            )
+        })
+        .await
+    }
+    async fn move_subtree(
+        &self,
+        id: &idforge_orgs::OrgId,
+        new_parent: &idforge_orgs::OrgId,
+    ) -> idforge_orgs::Result<idforge_orgs::Organization> {
+        let (id, new_parent) = (id.clone(), new_parent.clone());
+        self.call(move |s| {
+            Box::pin(async move {
+                idforge_orgs::OrganizationStore::move_subtree(&s, &id, &new_parent).await
+            })
+        })
+        .await
+    }
+    async fn delete(
+        &self,
+        id: &idforge_orgs::OrgId,
+        cascade: bool,
+    ) -> idforge_orgs::Result<Vec<idforge_orgs::OrgId>> {
+        let id = id.clone();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::OrganizationStore::delete(&s, &id, cascade).await })
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl idforge_orgs::SharingStore for SideDatabase {
+    async fn set_resident(
+        &self,
+        user: &str,
+        resident: idforge_orgs::Resident,
+    ) -> idforge_orgs::Result<()> {
+        let user = user.to_owned();
+        self.call(move |s| {
+            Box::pin(
+                async move { idforge_orgs::SharingStore::set_resident(&s, &user, resident).await },
+            )
+        })
+        .await
+    }
+    async fn resident(&self, user: &str) -> idforge_orgs::Result<Option<idforge_orgs::Resident>> {
+        let user = user.to_owned();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::SharingStore::resident(&s, &user).await })
+        })
+        .await
+    }
+    async fn residents_in(
+        &self,
+        org: &idforge_orgs::OrgId,
+        limit: usize,
+    ) -> idforge_orgs::Result<Vec<String>> {
+        let org = org.clone();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::SharingStore::residents_in(&s, &org, limit).await })
+        })
+        .await
+    }
+    async fn remove_user(&self, user: &str) -> idforge_orgs::Result<()> {
+        let user = user.to_owned();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::SharingStore::remove_user(&s, &user).await })
+        })
+        .await
+    }
+    async fn shares(&self, user: &str) -> idforge_orgs::Result<idforge_orgs::UserShares> {
+        let user = user.to_owned();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::SharingStore::shares(&s, &user).await })
+        })
+        .await
+    }
+    async fn apply(
+        &self,
+        user: &str,
+        change: idforge_orgs::model::ShareChange,
+    ) -> idforge_orgs::Result<idforge_orgs::UserShares> {
+        let user = user.to_owned();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::SharingStore::apply(&s, &user, change).await })
+        })
+        .await
+    }
+    async fn forget_organizations(
+        &self,
+        orgs: &[idforge_orgs::OrgId],
+    ) -> idforge_orgs::Result<Vec<String>> {
+        let orgs = orgs.to_vec();
+        self.call(move |s| {
+            Box::pin(
+                async move { idforge_orgs::SharingStore::forget_organizations(&s, &orgs).await },
+            )
+        })
+        .await
+    }
+    async fn put_application(&self, app: idforge_orgs::Application) -> idforge_orgs::Result<()> {
+        forward!(self, SharingStore::put_application(app))
+    }
+    async fn application(
+        &self,
+        client_id: &str,
+    ) -> idforge_orgs::Result<Option<idforge_orgs::Application>> {
+        let client_id = client_id.to_owned();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::SharingStore::application(&s, &client_id).await })
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl idforge_orgs::RoleStore for SideDatabase {
+    async fn define_role(
+        &self,
+        org: &idforge_orgs::OrgId,
+        role: idforge_orgs::Role,
+    ) -> idforge_orgs::Result<()> {
+        let org = org.clone();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::RoleStore::define_role(&s, &org, role).await })
+        })
+        .await
+    }
+    async fn roles(
+        &self,
+        org: &idforge_orgs::OrgId,
+        names: &[String],
+    ) -> idforge_orgs::Result<Vec<idforge_orgs::Role>> {
+        let (org, names) = (org.clone(), names.to_vec());
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::RoleStore::roles(&s, &org, &names).await })
+        })
+        .await
+    }
+    async fn all_roles(
+        &self,
+        org: &idforge_orgs::OrgId,
+    ) -> idforge_orgs::Result<Vec<idforge_orgs::Role>> {
+        let org = org.clone();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::RoleStore::all_roles(&s, &org).await })
+        })
+        .await
+    }
+    async fn assign(
+        &self,
+        org: &idforge_orgs::OrgId,
+        user: &str,
+        roles: Vec<String>,
+    ) -> idforge_orgs::Result<()> {
+        let (org, user) = (org.clone(), user.to_owned());
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::RoleStore::assign(&s, &org, &user, roles).await })
+        })
+        .await
+    }
+    async fn assigned(
+        &self,
+        org: &idforge_orgs::OrgId,
+        user: &str,
+    ) -> idforge_orgs::Result<Vec<String>> {
+        let (org, user) = (org.clone(), user.to_owned());
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::RoleStore::assigned(&s, &org, &user).await })
+        })
+        .await
+    }
+    async fn forget_organizations(&self, orgs: &[idforge_orgs::OrgId]) -> idforge_orgs::Result<()> {
+        let orgs = orgs.to_vec();
+        self.call(move |s| {
+            Box::pin(async move { idforge_orgs::RoleStore::forget_organizations(&s, &orgs).await })
+        })
+        .await
+    }
+}
+
+/// Runs `f` to completion on this thread, parking it while `f` waits: for futures whose
+/// progress is made elsewhere (the memory stores, which never suspend, and [`SideDatabase`],
+/// whose thread answers), never for futures needing this thread's runtime.
+pub(crate) fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// Wakes the parked thread.
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    // Outside tokio's cooperative budget: an exhausted budget would answer `Pending` forever.
+    let mut f = std::pin::pin!(tokio::task::unconstrained(f));
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    loop {
+        match std::future::Future::poll(f.as_mut(), &mut cx) {
+            std::task::Poll::Ready(v) => return v,
+            // Spurious wake-ups only poll again.
+            std::task::Poll::Pending => std::thread::park(),
+        }
+    }
+}
+
+/// Records opened form values in the database's `jti` marks (`GrantStore::mark`), so a form is
+/// accepted once across every process sharing the sealing key.
+struct SealLedger(SideDatabase);
+
+impl crate::seal::SpentLedger for SealLedger {
+    fn spend(&self, id: &str, exp: i64, now: i64) -> bool {
+        let key = idforge_oauth_core::TokenHash::of(&format!("idforge-serve sealed form {id}"));
+        let marked = block_on(
+            self.0
+                .run(move |s| Box::pin(async move { GrantStore::mark(&s, &key, exp, now).await })),
+        );
+        // Recorded by this call; a store failure fails closed.
+        matches!(marked, Some(Ok(true)))
+    }
+}
+
+impl SqlBacked {
+    /// The side database, started at the first call.
+    fn side(&self) -> Result<SideDatabase, ServeError> {
+        let mut side = self.side.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(db) = side.as_ref() {
+            return Ok(db.clone());
+        }
+        let db = SideDatabase::start(&self.url)?;
+        *side = Some(db.clone());
+        Ok(db)
+    }
+}
+
+impl Stores {
+    /// The organization stores on the database (`root` stored unless a root is), or `None` in
+    /// memory.
+    pub(crate) fn org_database(
+        &self,
+        root: &idforge_orgs::Organization,
+    ) -> Result<Option<SideDatabase>, ServeError> {
+        let Stores::Sql(s) = self else {
+            return Ok(None);
+        };
+        let db = s.side()?;
+        let root = root.clone();
+        block_on(
+            db.call(move |s| Box::pin(async move { s.ensure_root_organization(&root).await })),
+        )
+        .map_err(storage)?;
+        Ok(Some(db))
+    }
+
+    /// The sealer of the forms (or cookie) `role` names, whose values live `ttl` seconds: in
+    /// memory a fresh random key; on a database a key derived from the stored sealing secret
+    /// (HMAC-SHA-256 over `role`, so each role and issuer has its own key), shared by every
+    /// process, with opened values recorded in the database.
+    pub(crate) fn sealer(&self, role: &str, ttl: i64) -> Result<Sealer, ServeError> {
+        let Stores::Sql(s) = self else {
+            return Sealer::with_ttl(ttl).ok_or(ServeError::Random);
+        };
+        let mut input = b"idforge-serve sealer\0".to_vec();
+        input.extend_from_slice(role.as_bytes());
+        let key: [u8; 32] =
+            idforge_jose::crypto::hmac(idforge_jose::crypto::HashAlg::Sha256, &s.seal_root, &input)
+                .ok()
+                .and_then(|k| k.try_into().ok())
+                .ok_or(ServeError::Random)?;
+        Ok(Sealer::shared(key, ttl, Arc::new(SealLedger(s.side()?))))
+    }
 }

@@ -404,3 +404,220 @@ async fn drop_postgres(url: &str) {
         .await
         .unwrap();
 }
+
+/// Organizations in the configuration (seeded once, kept as stored) and through the API.
+const ORG_CONFIG: &str = r#"
+issuer = "http://idp.example"
+
+[root]
+
+[[organizations]]
+id = "eu"
+name = "EU"
+handle = "eu"
+
+[[clients]]
+client_id = "admin"
+client_secret = "admin-secret"
+grant_types = ["client_credentials"]
+scopes = ["org_admin"]
+"#;
+
+async fn start_orgs(db: &Database) -> axum::Router {
+    let config = ServeConfig::from_toml(ORG_CONFIG).unwrap();
+    let state = idforge_server::build_with_database(&config, ISSUER, db)
+        .await
+        .unwrap();
+    idforge_server::router(&state)
+}
+
+/// A bearer token with `org_admin`.
+async fn org_admin(app: &axum::Router) -> String {
+    let r = post_form(
+        app,
+        "/token",
+        &[("authorization", &basic("admin", "admin-secret"))],
+        "grant_type=client_credentials&scope=org_admin",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.json()["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn org_api(app: &axum::Router, method: &str, path: &str, token: &str, body: &Value) -> Resp {
+    let auth = format!("Bearer {token}");
+    call(
+        app,
+        method,
+        path,
+        &[
+            ("authorization", &auth),
+            ("content-type", "application/json"),
+        ],
+        &body.to_string(),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn organizations_survive_a_restart_on_sqlite() {
+    let db = TempDb::new("orgs");
+    {
+        let app = start_orgs(&db.database()).await;
+        let admin = org_admin(&app).await;
+        let r = org_api(
+            &app,
+            "POST",
+            "/api/organizations",
+            &admin,
+            &json!({"id": "live", "name": "Live", "handle": "live", "parent": "eu"}),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let r = org_api(
+            &app,
+            "PATCH",
+            "/api/organizations/eu",
+            &admin,
+            &json!({"name": "Europe"}),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    // Restart: the organization created through the API is there, and the configured one
+    // keeps the name the API gave it (the configuration seeds, the database keeps).
+    let app = start_orgs(&db.database()).await;
+    let admin = org_admin(&app).await;
+    let r = org_api(&app, "GET", "/api/organizations/live", &admin, &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["parent"], "eu");
+    let r = org_api(&app, "GET", "/api/organizations/eu", &admin, &json!({})).await;
+    assert_eq!(r.json()["name"], "Europe", "{}", r.body);
+    // Handles stay unique across the restart.
+    let r = org_api(
+        &app,
+        "POST",
+        "/api/organizations",
+        &admin,
+        &json!({"name": "Again", "handle": "live"}),
+    )
+    .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+}
+
+/// Two processes' worth on one PostgreSQL see each other's organizations at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_providers_share_organizations_on_postgres() {
+    let Some(url) = fresh_postgres("two_providers_share_organizations_on_postgres").await else {
+        return;
+    };
+    let db = Database::Url(url.clone());
+    let a = start_orgs(&db).await;
+    let b = start_orgs(&db).await;
+    let (ta, tb) = (org_admin(&a).await, org_admin(&b).await);
+    let r = org_api(
+        &a,
+        "POST",
+        "/api/organizations",
+        &ta,
+        &json!({"id": "from-a", "name": "From A", "handle": "from-a"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = org_api(&b, "GET", "/api/organizations/from-a", &tb, &json!({})).await;
+    assert_eq!(r.status, 200, "created at A, seen at B: {}", r.body);
+    // A handle taken at A is taken at B.
+    let r = org_api(
+        &b,
+        "POST",
+        "/api/organizations",
+        &tb,
+        &json!({"name": "Clash", "handle": "from-a"}),
+    )
+    .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    let r = org_api(&b, "DELETE", "/api/organizations/from-a", &tb, &json!({})).await;
+    assert!(
+        r.status == 200 || r.status == 204,
+        "{} {}",
+        r.status,
+        r.body
+    );
+    let r = org_api(&a, "GET", "/api/organizations/from-a", &ta, &json!({})).await;
+    assert_eq!(r.status, 404, "deleted at B, gone at A: {}", r.body);
+    drop((a, b));
+    drop_postgres(&url).await;
+}
+
+/// Two processes' worth on one PostgreSQL share the form sealing key (drawn once, kept in the
+/// database): a login form served by A is posted to B, once only across both; the session
+/// cookie B sets signs in at A; a logout confirmation served by A is approved at B, and the
+/// session is over at both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_sessions_and_logout_across_two_providers_on_postgres() {
+    let Some(url) =
+        fresh_postgres("forms_sessions_and_logout_across_two_providers_on_postgres").await
+    else {
+        return;
+    };
+    let a = start_pg(&url).await;
+    let b = start_pg(&url).await;
+    let uri = |extra: &str| {
+        format!(
+            "/authorize?response_type=code&client_id=app&redirect_uri={}&scope=openid&state=st&code_challenge={CHALLENGE}&code_challenge_method=S256{extra}",
+            enc("https://app.example/cb")
+        )
+    };
+    // The login form of A, posted to B.
+    let page = get(&a, &uri("")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let form = format!(
+        "request={}&username=alice&password=alice-password",
+        enc(&hidden(&page.body, "request"))
+    );
+    let r = post_form(&b, "/authorize", &[], &form).await;
+    assert_eq!(
+        r.status, 303,
+        "a form served by A is accepted at B: {}",
+        r.body
+    );
+    assert!(param(r.location(), "code").is_some());
+    let cookie = r.headers["set-cookie"]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    // Once only, across both.
+    for app in [&a, &b] {
+        let replay = post_form(app, "/authorize", &[], &form).await;
+        let code = replay
+            .headers
+            .get("location")
+            .and_then(|l| param(l, "code"));
+        assert!(code.is_none(), "a replayed login form: {}", replay.body);
+    }
+    // The cookie B set signs in at A (single sign-on, no form).
+    let r = call(&a, "GET", &uri("&prompt=none"), &[("cookie", &cookie)], "").await;
+    assert!(
+        param(r.location(), "code").is_some(),
+        "the session is seen at A: {}",
+        r.location()
+    );
+    // A logout confirmation served by A, approved at B.
+    let r = call(&a, "GET", "/logout", &[("cookie", &cookie)], "").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let sealed = hidden(&r.body, "logout");
+    let approve = format!("logout={}&decision=approve", enc(&sealed));
+    let r = post_form(&b, "/logout", &[("cookie", &cookie)], &approve).await;
+    assert!(r.body.contains("You are signed out"), "{}", r.body);
+    // Over at both.
+    for app in [&a, &b] {
+        let r = call(app, "GET", &uri("&prompt=none"), &[("cookie", &cookie)], "").await;
+        assert_eq!(
+            param(r.location(), "error").as_deref(),
+            Some("login_required")
+        );
+    }
+    drop((a, b));
+    drop_postgres(&url).await;
+}

@@ -5,7 +5,10 @@
 //!   (and on PostgreSQL when `IDFORGE_PG_URL` is set) against the same on oauth-core's
 //!   `MemoryGrantStore`: the price of durability and cross-process single use;
 //! - a login (`PasswordVerifier::verify`: one row read, Argon2id on the blocking pool) against
-//!   the raw `argon2` verification of the same hash: the store's overhead around the hash.
+//!   the raw `argon2` verification of the same hash: the store's overhead around the hash;
+//! - organizations on SQLite against idforge-orgs' memory store: the descendants of a
+//!   1000-organization subtree (one index range scan), and moving that subtree (one `UPDATE`
+//!   rewriting 1001 paths, under the tree lock).
 #![allow(missing_docs)] // criterion's macros generate undocumented items
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -156,12 +159,95 @@ fn benches(c: &mut Criterion) {
                 .is_ok());
         },
     );
+    orgs(&rt, &sqlite);
     rt.block_on(sqlite.close());
     for suffix in ["", "-wal", "-shm"] {
         let mut p = path.clone().into_os_string();
         p.push(suffix);
         let _ = std::fs::remove_file(p);
     }
+}
+
+/// Builds root → {a, b}, 1000 organizations under a, in `store`; returns (a, b).
+async fn org_tree(
+    store: &dyn idforge_orgs::OrganizationStore,
+) -> (idforge_orgs::OrgId, idforge_orgs::OrgId) {
+    use idforge_orgs::{OrgId, Organization};
+    let root = store
+        .get(&OrgId::root())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("no root"));
+    let mk = |parent: &Organization, id: String| {
+        Organization::child_of(
+            parent,
+            OrgId::new(id.clone()).unwrap_or_else(|e| panic!("{e}")),
+            id.clone(),
+            id,
+        )
+    };
+    let a = mk(&root, "bench-a".into());
+    let b = mk(&root, "bench-b".into());
+    for o in [&a, &b] {
+        store
+            .insert(o.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    for i in 0..1000 {
+        store
+            .insert(mk(&a, format!("bench-a-{i}")))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+    (a.id, b.id)
+}
+
+fn orgs(rt: &tokio::runtime::Runtime, sqlite: &SqlStore) {
+    use idforge_orgs::memory::MemoryOrganizationStore;
+    use idforge_orgs::{Organization, OrganizationStore};
+    rt.block_on(sqlite.ensure_root_organization(&Organization::root("Root")))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let memory = MemoryOrganizationStore::default();
+    let (a, b) = rt.block_on(org_tree(sqlite));
+    rt.block_on(org_tree(&memory));
+    interleaved(
+        "descendants of 1000: sqlite vs memory store",
+        50,
+        || {
+            let d = rt
+                .block_on(OrganizationStore::descendants(sqlite, &a))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(d.len(), 1000);
+        },
+        || {
+            let d = rt
+                .block_on(memory.descendants(&a))
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(d.len(), 1000);
+        },
+    );
+    let root = idforge_orgs::OrgId::root();
+    let flip = std::cell::Cell::new(false);
+    let flip_m = std::cell::Cell::new(false);
+    interleaved(
+        "move a 1001-organization subtree: sqlite vs memory store",
+        50,
+        || {
+            let to = if flip.replace(!flip.get()) { &root } else { &b };
+            rt.block_on(OrganizationStore::move_subtree(sqlite, &a, to))
+                .unwrap_or_else(|e| panic!("{e}"));
+        },
+        || {
+            let to = if flip_m.replace(!flip_m.get()) {
+                &root
+            } else {
+                &b
+            };
+            rt.block_on(memory.move_subtree(&a, to))
+                .unwrap_or_else(|e| panic!("{e}"));
+        },
+    );
 }
 
 criterion_group!(store, benches);

@@ -20,8 +20,11 @@
 //! | `SessionStore` | `sessions` | `oauth_sessions` |
 //! | `ClaimsSource`, `PasswordVerifier`, `UserLookup` | `users` | `users`, `user_attributes` |
 //! | signing keys (a jose `KeyRing`'s contents) | `keys` | `signing_keys` |
+//! | `ReplayCache`, `RequestStore` (idforge-saml-sp, feature `saml`) | `saml` | `saml_replay`, `saml_requests` |
+//! | host secrets ([`SqlStore::ensure_secret`]: drawn once, shared by every process) | `secrets` | `host_secrets` |
 //! | `CibaRequestStore` (idforge-ciba, feature `ciba`) | `ciba` | `ciba_requests` |
 //! | `TemplateStore`, `IssuanceStore` (idforge-oid4vci, feature `oid4vci`) | `oid4vci` | `oid4vci_*` |
+//! | `OrganizationStore`, `SharingStore`, `RoleStore` (idforge-orgs, feature `orgs`; call [`SqlStore::ensure_root_organization`] first) | `orgs` | `org_*` |
 //!
 //! Atomicity lives in SQL, not in Rust: single-use artifacts are consumed by one statement
 //! that changes state only if still unused (`UPDATE … WHERE state = 'active' … RETURNING`,
@@ -51,7 +54,12 @@ mod grants;
 pub mod keys;
 #[cfg(feature = "oid4vci")]
 mod oid4vci;
+#[cfg(feature = "orgs")]
+mod orgs;
 mod pushed;
+#[cfg(feature = "saml")]
+mod saml;
+mod secrets;
 mod sessions;
 pub mod users;
 
@@ -227,6 +235,10 @@ impl SqlStore {
         #[cfg(feature = "oid4vci")]
         {
             removed += idforge_oid4vci::ports::IssuanceStore::sweep(self, now).await?;
+        }
+        #[cfg(feature = "saml")]
+        {
+            removed += self.sweep_saml(now).await?;
         }
         Ok(removed)
     }

@@ -125,3 +125,63 @@ async fn postgres_passes_the_oid4vci_testkit() {
     idforge_oid4vci::testkit::run_all(store.clone(), store.as_ref()).await;
     pg.drop_db(store.as_ref().clone()).await;
 }
+
+#[cfg(feature = "orgs")]
+async fn orgs_suites(store: &SqlStore) {
+    use idforge_orgs::model::Organization;
+    store
+        .ensure_root_organization(&Organization::root("Root"))
+        .await
+        .unwrap();
+    // Twice: the stored root is kept.
+    store
+        .ensure_root_organization(&Organization::root("Other"))
+        .await
+        .unwrap();
+    idforge_orgs::testkit::run_all(store, store, store).await;
+}
+
+#[cfg(feature = "orgs")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_passes_the_orgs_testkit() {
+    let db = support::TempSqlite::new();
+    let store = db.open().await;
+    orgs_suites(&store).await;
+    store.close().await;
+}
+
+#[cfg(feature = "orgs")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_passes_the_orgs_testkit() {
+    let Some(pg) = support::postgres("postgres_passes_the_orgs_testkit").await else {
+        return;
+    };
+    let store = pg.open().await;
+    orgs_suites(&store).await;
+    pg.drop_db(store).await;
+}
+
+#[cfg(feature = "saml")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_passes_the_saml_sp_testkit() {
+    let db = support::TempSqlite::new();
+    let store = db.open().await;
+    idforge_saml_sp::conformance::run_all(&store, &store).await;
+    // Beyond the kit's 128.
+    idforge_saml_sp::conformance::concurrent_consume(&store, 200).await;
+    idforge_saml_sp::conformance::concurrent_take(&store, 200).await;
+    store.close().await;
+}
+
+#[cfg(feature = "saml")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_passes_the_saml_sp_testkit() {
+    let Some(pg) = support::postgres("postgres_passes_the_saml_sp_testkit").await else {
+        return;
+    };
+    let store = pg.open().await;
+    idforge_saml_sp::conformance::run_all(&store, &store).await;
+    idforge_saml_sp::conformance::concurrent_consume(&store, 200).await;
+    idforge_saml_sp::conformance::concurrent_take(&store, 200).await;
+    pg.drop_db(store).await;
+}

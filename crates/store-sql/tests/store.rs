@@ -460,3 +460,29 @@ async fn signing_keys(store: &SqlStore) {
     );
 }
 both!(sqlite_signing_keys, postgres_signing_keys, signing_keys);
+
+/// A host secret is drawn once: of 50 concurrent first callers with different candidates one
+/// candidate is kept, and every caller (and every later one) gets it.
+async fn host_secrets(store: &SqlStore) {
+    let futures: Vec<BoxFuture<'_, Vec<u8>>> = (0..50u8)
+        .map(|i| {
+            Box::pin(async move { store.ensure_secret("seal", &[i; 32], T0).await.unwrap() })
+                as BoxFuture<'_, Vec<u8>>
+        })
+        .collect();
+    let got = join_all(futures).await;
+    assert!(got.iter().all(|s| s == &got[0] && s.len() == 32), "{got:?}");
+    assert_eq!(
+        store
+            .ensure_secret("seal", &[99; 32], T0 + 1)
+            .await
+            .unwrap(),
+        got[0]
+    );
+    // Another name, another secret.
+    assert_eq!(
+        store.ensure_secret("other", &[7; 16], T0).await.unwrap(),
+        vec![7; 16]
+    );
+}
+both!(sqlite_host_secrets, postgres_host_secrets, host_secrets);
