@@ -474,7 +474,7 @@ fn login_page(
     headers: &HeaderMap,
     request: &AuthorizationRequest,
     client_id: &str,
-    error: Option<pages::LoginNotice>,
+    error: Option<(pages::LoginNotice, &str)>,
 ) -> Response {
     let Some(sealed) = state.sealer.seal(Purpose::Login, request, now(state)) else {
         return server_error(state, headers);
@@ -488,8 +488,12 @@ fn login_page(
             action: &state.form_action,
             scopes: request.scopes.values(),
             sealed: &sealed,
-            login_hint: request.login_hint.as_deref().unwrap_or(""),
-            error,
+            // After a failed attempt, the name the user typed stays.
+            login_hint: error
+                .map(|(_, typed)| typed)
+                .or(request.login_hint.as_deref())
+                .unwrap_or(""),
+            error: error.map(|(notice, _)| notice),
             cancel: true,
         },
     )
@@ -643,7 +647,7 @@ async fn login_answer(
             headers,
             &request,
             &request.client_id,
-            Some(pages::LoginNotice::TooManyAttempts),
+            Some((pages::LoginNotice::TooManyAttempts, username)),
         );
         *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         if let Ok(v) = state.login.attempt_window_seconds.to_string().parse() {
@@ -660,7 +664,7 @@ async fn login_answer(
                 headers,
                 &request,
                 &request.client_id,
-                Some(pages::LoginNotice::WrongCredentials),
+                Some((pages::LoginNotice::WrongCredentials, username)),
             )
         }
         Err(e) => return error_page(state, headers, &e),

@@ -461,6 +461,12 @@ fn plain(v: &Json) -> String {
             .map(plain)
             .collect::<Vec<_>>()
             .join(", "),
+        // RFC 9396 §A.3's amounts: `{"currency": "EUR", "amount": "42.00"}` as "42.00 EUR".
+        Json::Object(m)
+            if m.len() == 2 && m.contains_key("amount") && m.contains_key("currency") =>
+        {
+            format!("{} {}", plain(&m["amount"]), plain(&m["currency"]))
+        }
         Json::Object(m) => m
             .iter()
             .take(MAX_ROWS)
