@@ -335,3 +335,6 @@ pub(crate) fn error(status: u16, code: &str, description: &str) -> Response {
 pub(crate) fn validate(config: &ServeConfig) -> Result<(), ConfigError> {
     Pages::from_config(config).map(|_| ())
 }
+
+#[cfg(test)]
+mod tests;
