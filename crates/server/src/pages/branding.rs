@@ -215,11 +215,13 @@ mod tests {
 
     #[test]
     fn clients_inherit_from_organizations_and_the_root() {
-        let mut config = ServeConfig::default();
-        config.branding = BrandingConfig::new()
-            .with_name("Acme")
-            .with_primary_color("#112233")
-            .with_footer_link(FooterLink::new("Privacy", "https://acme.example/privacy"));
+        let mut config = ServeConfig {
+            branding: BrandingConfig::new()
+                .with_name("Acme")
+                .with_primary_color("#112233")
+                .with_footer_link(FooterLink::new("Privacy", "https://acme.example/privacy")),
+            ..ServeConfig::default()
+        };
         let mut parent = OrganizationConfig::new("emea", "EMEA", "emea");
         parent.branding = BrandingConfig::new().with_logo_url("https://emea.example/logo.png");
         let mut child = OrganizationConfig::new("fr", "France", "fr").with_parent("emea");
@@ -262,8 +264,10 @@ mod tests {
             BrandingConfig::new().with_name(""),
             BrandingConfig::new().with_footer_link(FooterLink::new("x", "data:text/html,x")),
         ] {
-            let mut config = ServeConfig::default();
-            config.branding = b.clone();
+            let config = ServeConfig {
+                branding: b.clone(),
+                ..ServeConfig::default()
+            };
             assert!(Brands::from_config(&config).is_err(), "{b:?}");
         }
         let ok = BrandingConfig::new().with_logo_url("http://localhost:8080/logo.svg");

@@ -91,7 +91,7 @@ pub struct BrandingConfig {
     /// when it contrasts 4.5:1 with white.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub primary_color: Option<String>,
-    /// A link back to the application (shown as "Back to <application>").
+    /// A link back to the application (shown as "Back to" and the application's name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub home_url: Option<String>,
     /// Footer links (privacy policy, terms, help); a non-empty list replaces the inherited one.

@@ -280,11 +280,13 @@ async fn a_host_template_replaces_the_built_in_one_and_branding_applies() {
         "{% extends \"base.html\" %}{% block content %}<h1>Still here, {{ brand.name }}</h1>{% endblock %}",
     )
     .unwrap();
-    let mut config = ServeConfig::default();
-    config.pages = PagesConfig::new().with_templates_dir(&dir);
-    config.branding = BrandingConfig::new()
-        .with_name("Acme")
-        .with_logo_url("https://cdn.acme.example/logo.svg");
+    let mut config = ServeConfig {
+        pages: PagesConfig::new().with_templates_dir(&dir),
+        branding: BrandingConfig::new()
+            .with_name("Acme")
+            .with_logo_url("https://cdn.acme.example/logo.svg"),
+        ..ServeConfig::default()
+    };
     let mut app = ClientConfig::new("app");
     app.branding = BrandingConfig::new().with_primary_color("#8a1538");
     config.clients = vec![app];
@@ -318,15 +320,19 @@ fn a_broken_host_template_is_refused_at_load() {
     ] {
         let dir = temp_dir("broken");
         std::fs::write(dir.join(name), source).unwrap();
-        let mut config = ServeConfig::default();
-        config.pages = PagesConfig::new().with_templates_dir(&dir);
+        let config = ServeConfig {
+            pages: PagesConfig::new().with_templates_dir(&dir),
+            ..ServeConfig::default()
+        };
         let err = Pages::from_config(&config).unwrap_err();
         assert!(err.to_string().contains(name), "{name}: {err}");
         assert!(config.validate().is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }
-    let mut config = ServeConfig::default();
-    config.pages = PagesConfig::new().with_templates_dir("/nonexistent/idforge-templates");
+    let config = ServeConfig {
+        pages: PagesConfig::new().with_templates_dir("/nonexistent/idforge-templates"),
+        ..ServeConfig::default()
+    };
     assert!(Pages::from_config(&config).is_err());
 }
 
