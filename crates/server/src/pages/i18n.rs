@@ -271,6 +271,37 @@ mod tests {
     }
 
     #[test]
+    fn hostile_headers_never_panic_and_stay_bounded() {
+        let c = cats();
+        let long = "fr;q=0.5,".repeat(10_000);
+        let inputs = [
+            "",
+            ",,,,",
+            ";;;",
+            "q=1",
+            "*",
+            "fr;q=",
+            "fr;q=.5",
+            "fr;q=0.",
+            "é;q=1",
+            "fr\u{0}",
+            "-fr",
+            "fr-",
+            "fr--ca",
+            "1fr",
+            "fr;q=0.5;q=1.5",
+            &long,
+        ];
+        for h in inputs {
+            let l = c.negotiate(&[h.to_owned()], Some(h));
+            assert!(l == "en" || l == "fr", "{h:?} -> {l}");
+        }
+        // Only the first 32 ranges count: French past them is not seen.
+        let late = format!("{}fr", "de,".repeat(40));
+        assert_eq!(c.negotiate(&[], Some(&late)), "en");
+    }
+
+    #[test]
     fn qvalues_parse_per_rfc_9110() {
         assert_eq!(parse_q("1"), Some(1000));
         assert_eq!(parse_q("0.5"), Some(500));
