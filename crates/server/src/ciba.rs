@@ -40,7 +40,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::config::{ClientConfig, ConfigError, NotificationsConfig, ServeConfig};
-use crate::pages;
+use crate::pages::{self, Audience, LoginNotice};
 use crate::seal::{Purpose, Sealer};
 #[cfg(test)]
 use idforge_ciba::DeliveryMode;
@@ -342,8 +342,13 @@ fn json_response(status: u16, body: &Value) -> Response {
         .into_response()
 }
 
-fn error_page(e: &Error) -> Response {
-    pages::error(e.status(), e.code(), e.description())
+fn error_page(state: &AppState, headers: &HeaderMap, e: &Error) -> Response {
+    state.pages.error(
+        &Audience::from_headers(headers),
+        e.status(),
+        e.code(),
+        e.description(),
+    )
 }
 
 async fn approve_get(
@@ -360,101 +365,70 @@ async fn approve_get(
     let view = match state.ciba.ciba.approval_view(&handle, now(&state)).await {
         Ok(v) => v,
         Err(e) if json => return json_response(e.status(), &e.to_json()),
-        Err(e) => return error_page(&e),
+        Err(e) => return error_page(&state, &headers, &e),
     };
     if json {
         return json_response(200, &serde_json::to_value(&view).unwrap_or_default());
     }
-    login_page(&state, &handle, &view, None)
+    login_page(&state, &headers, &handle, &view, None)
 }
 
 fn login_page(
     state: &AppState,
+    headers: &HeaderMap,
     handle: &str,
     view: &ApprovalView,
-    error: Option<&str>,
+    error: Option<LoginNotice>,
 ) -> Response {
     let host = &state.ciba;
     let Some(sealed) = host.sealer.seal(Purpose::Login, &handle, now(state)) else {
-        return pages::error(500, "server_error", "cannot seal the login form");
+        return server_error(state, headers);
     };
     let username = host
         .usernames
         .get(&view.subject)
         .map(String::as_str)
         .unwrap_or("");
-    pages::login(&pages::Login {
-        action: &host.action,
-        client_id: &view.client_id,
-        scope: &view.scopes.join(" "),
-        sealed: &sealed,
-        login_hint: username,
-        error,
-    })
+    state.pages.login(
+        &Audience::from_headers(headers).client(&view.client_id),
+        &pages::Login {
+            action: &host.action,
+            scopes: &view.scopes,
+            sealed: &sealed,
+            login_hint: username,
+            error,
+            // A CIBA request is refused on the approval page, not by leaving the login.
+            cancel: false,
+        },
+    )
+}
+
+/// A failure of the host itself (its cause is never shown).
+fn server_error(state: &AppState, headers: &HeaderMap) -> Response {
+    state
+        .pages
+        .error(&Audience::from_headers(headers), 500, "server_error", "")
 }
 
 /// The approval page: the client, the acting agent, the binding message, the scopes and the
 /// task (`authorization_details`, resources); buttons `decision` = `approve` / `deny`.
-fn approval_page(action: &str, sealed: &str, view: &ApprovalView) -> Response {
-    let e = pages::escape;
-    let mut items = String::new();
-    for s in &view.scopes {
-        items.push_str(&format!("<li><code>{}</code></li>", e(s)));
-    }
-    let agent = view
-        .actor
-        .as_deref()
-        .map(|a| format!("<p>Acting agent: <b>{}</b></p>", e(a)))
-        .unwrap_or_default();
-    let binding = view
-        .binding_message
-        .as_deref()
-        .map(|m| {
-            format!(
-                "<p>Check that the requesting device shows: <b class=\"binding\">{}</b></p>",
-                e(m)
-            )
-        })
-        .unwrap_or_default();
-    let task = view
-        .authorization_details
-        .as_ref()
-        .map(|d| {
-            let pretty = serde_json::to_string_pretty(d).unwrap_or_default();
-            format!("<p>For this task only:</p><pre>{}</pre>", e(&pretty))
-        })
-        .unwrap_or_default();
-    let resources = if view.resources.is_empty() {
-        String::new()
-    } else {
-        format!("<p>At: {}</p>", e(&view.resources.join(", ")))
-    };
-    let body = format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Approve a request - idforge</title></head><body>\
-         <h1>Approve a request?</h1><p><b>{client}</b> asks to act on your account <b>{subject}</b>.</p>\
-         {agent}{binding}<ul>{items}</ul>{task}{resources}\
-         <form method=\"post\" action=\"{action}\">\
-         <input type=\"hidden\" name=\"consent\" value=\"{sealed}\"/>\
-         <button type=\"submit\" name=\"decision\" value=\"approve\">Approve</button>\
-         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form></body></html>",
-        client = e(&view.client_id),
-        subject = e(&view.subject),
-        action = e(action),
-        sealed = e(sealed),
-    );
-    html(StatusCode::OK, body)
-}
-
-fn html(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        body,
+fn approval_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    sealed: &str,
+    view: &ApprovalView,
+) -> Response {
+    state.pages.ciba_approval(
+        &Audience::from_headers(headers).client(&view.client_id),
+        &state.ciba.action,
+        sealed,
+        &view.subject,
+        view.actor.as_deref(),
+        view.binding_message.as_deref(),
+        &view.scopes,
+        view.authorization_details.as_ref(),
+        &view.resources,
     )
-        .into_response()
 }
 
 /// The app-native approval: one JSON request with the user's credentials and decision.
@@ -472,7 +446,7 @@ async fn approve_post(State(state): State<AppState>, headers: HeaderMap, body: B
     }
     let params = match Params::parse(&body, &state.provider.ctx.config.limits) {
         Ok(p) => p,
-        Err(e) => return error_page(&e),
+        Err(e) => return error_page(&state, &headers, &e),
     };
     let t = now(&state);
     if let Some(sealed) = params.get("consent") {
@@ -482,7 +456,7 @@ async fn approve_post(State(state): State<AppState>, headers: HeaderMap, body: B
                 .sealer
                 .open::<(String, String, i64)>(Purpose::Consent, sealed, t)
         else {
-            return altered();
+            return altered(&state, &headers);
         };
         let verdict = verdict(params.get("decision"), auth_time);
         return match state
@@ -491,26 +465,21 @@ async fn approve_post(State(state): State<AppState>, headers: HeaderMap, body: B
             .decide(&state.provider.ctx, &handle, &subject, verdict)
             .await
         {
-            Ok(out) => html(
-                StatusCode::OK,
-                format!(
-                    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Done - idforge</title></head><body>\
-                     <h1>Request {}</h1><p>You can close this window.</p></body></html>",
-                    pages::escape(&out.state.to_string())
-                ),
-            ),
-            Err(e) => error_page(&e),
+            Ok(out) => state
+                .pages
+                .ciba_done(&Audience::from_headers(&headers), &out.state.to_string()),
+            Err(e) => error_page(&state, &headers, &e),
         };
     }
     let Some(handle) = params
         .get("request")
         .and_then(|s| state.ciba.sealer.open::<String>(Purpose::Login, s, t))
     else {
-        return altered();
+        return altered(&state, &headers);
     };
     let view = match state.ciba.ciba.approval_view(&handle, t).await {
         Ok(v) => v,
-        Err(e) => return error_page(&e),
+        Err(e) => return error_page(&state, &headers, &e),
     };
     let (username, password) = (
         params.get("username").unwrap_or(""),
@@ -518,16 +487,16 @@ async fn approve_post(State(state): State<AppState>, headers: HeaderMap, body: B
     );
     match login(&state, username, password, &view).await {
         Ok(()) => {}
-        Err(msg) => return login_page(&state, &handle, &view, Some(msg)),
+        Err(notice) => return login_page(&state, &headers, &handle, &view, Some(notice)),
     }
     let Some(sealed) = state
         .ciba
         .sealer
         .seal(Purpose::Consent, &(&handle, &view.subject, t), t)
     else {
-        return pages::error(500, "server_error", "cannot seal the approval form");
+        return server_error(&state, &headers);
     };
-    approval_page(&state.ciba.action, &sealed, &view)
+    approval_page(&state, &headers, &sealed, &view)
 }
 
 /// The approver must authenticate as the very user the hint resolved to.
@@ -536,11 +505,20 @@ async fn login(
     username: &str,
     password: &str,
     view: &ApprovalView,
-) -> Result<(), &'static str> {
+) -> Result<(), LoginNotice> {
     match state.ciba.users.verify(username, password).await {
         Ok(Some(subject)) if subject == view.subject => Ok(()),
-        Ok(Some(_)) => Err("sign in as the user this request is for"),
-        _ => Err("wrong username or password"),
+        Ok(Some(_)) => Err(LoginNotice::WrongUser),
+        _ => Err(LoginNotice::WrongCredentials),
+    }
+}
+
+/// The JSON API's description of a refused sign-in.
+fn notice_text(notice: LoginNotice) -> &'static str {
+    match notice {
+        LoginNotice::WrongUser => "sign in as the user this request is for",
+        LoginNotice::TooManyAttempts => "too many sign-in attempts; try again later",
+        LoginNotice::WrongCredentials => "wrong username or password",
     }
 }
 
@@ -553,10 +531,12 @@ fn verdict(decision: Option<&str>, auth_time: i64) -> Verdict {
     }
 }
 
-fn altered() -> Response {
-    error_page(&Error::InvalidRequest(
-        "the form was altered or expired".into(),
-    ))
+fn altered(state: &AppState, headers: &HeaderMap) -> Response {
+    error_page(
+        state,
+        headers,
+        &Error::InvalidRequest("the form was altered or expired".into()),
+    )
 }
 
 async fn approve_json(state: &AppState, body: &[u8]) -> Response {
@@ -569,8 +549,8 @@ async fn approve_json(state: &AppState, body: &[u8]) -> Response {
         Ok(v) => v,
         Err(e) => return json_response(e.status(), &e.to_json()),
     };
-    if let Err(msg) = login(state, &req.username, &req.password, &view).await {
-        let e = Error::AccessDenied(msg.into());
+    if let Err(notice) = login(state, &req.username, &req.password, &view).await {
+        let e = Error::AccessDenied(notice_text(notice).into());
         return json_response(403, &e.to_json());
     }
     let verdict = verdict(Some(req.decision.as_str()), t);

@@ -98,6 +98,15 @@ pub struct ServeConfig {
         skip_serializing_if = "crate::sessions::SessionsConfig::is_default"
     )]
     pub sessions: crate::sessions::SessionsConfig,
+    /// `[pages]`: a host's templates and message catalogs (docs/pages.md).
+    #[serde(default, skip_serializing_if = "crate::pages::PagesConfig::is_default")]
+    pub pages: crate::pages::PagesConfig,
+    /// `[branding]`: the root's name, logo, colour and footer links on the pages.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::pages::BrandingConfig::is_default"
+    )]
+    pub branding: crate::pages::BrandingConfig,
 }
 
 /// `[notifications]`: messages to users (CIBA `email` and `sms` channels).
@@ -334,6 +343,13 @@ pub struct ClientConfig {
     /// Logout Tokens must carry `sid` (they always do when a session ends).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub backchannel_logout_session_required: bool,
+    /// `[clients.branding]`: the application's name, logo, colour, home link and footer
+    /// links on the pages (absent fields inherited from its organization and the root).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::pages::BrandingConfig::is_default"
+    )]
+    pub branding: crate::pages::BrandingConfig,
 }
 
 fn default_grant_types() -> Vec<String> {
@@ -368,6 +384,13 @@ pub enum ConfigError {
     /// Not TOML, an unknown key, or a value of the wrong type (the parser's message).
     #[error("{0}")]
     Parse(String),
+    /// `[pages]` or a `branding` table: an unreadable directory, a template that does not
+    /// parse or render, a bad catalog, a bad colour or URL.
+    #[error("{reason}")]
+    Pages {
+        /// What is wrong.
+        reason: String,
+    },
     /// A `[limits]` or `[login]` value out of range.
     #[error("{reason}")]
     Limit {
@@ -538,6 +561,8 @@ impl ServeConfig {
         }
         self.limits.validate()?;
         self.login.validate()?;
+        // Templates parse and render, catalogs and branding are well-formed.
+        crate::pages::validate(self)?;
         for (field, v) in [
             ("device.expires_in_seconds", self.device.expires_in_seconds),
             ("device.interval_seconds", self.device.interval_seconds),
@@ -663,6 +688,7 @@ impl ClientConfig {
             frontchannel_logout_session_required: false,
             backchannel_logout_uri: None,
             backchannel_logout_session_required: false,
+            branding: crate::pages::BrandingConfig::default(),
         }
     }
 

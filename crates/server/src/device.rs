@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, RawQuery, Request, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -20,7 +20,7 @@ use idforge_oauth_core::{
 
 use crate::config::ServeConfig;
 use crate::oauth::OAuth;
-use crate::pages::escape;
+use crate::pages::{Audience, DeviceDone, DevicePage};
 use crate::ServeError;
 
 /// The JSON API's path under the verification page's.
@@ -143,17 +143,19 @@ async fn page_get(
     req: Request,
 ) -> Response {
     let ip = client_ip(req.extensions());
+    let headers = req.headers().clone();
     let params = Params::parse(
         query.unwrap_or_default().as_bytes(),
         &state.provider.ctx.config.limits,
     )
     .unwrap_or_default();
     let Some(code) = params.get("user_code") else {
-        return page(&state.device, &Page::default());
+        return page(&state, &headers, &Page::default());
     };
     match state.device.verification.lookup(code, &ip).await {
         Ok(prompt) => page(
-            &state.device,
+            &state,
+            &headers,
             &Page {
                 user_code: &prompt.user_code,
                 prompt: Some(&prompt),
@@ -161,7 +163,8 @@ async fn page_get(
             },
         ),
         Err(e) => page(
-            &state.device,
+            &state,
+            &headers,
             &Page {
                 user_code: code,
                 error: Some(&e),
@@ -174,6 +177,7 @@ async fn page_get(
 /// The page's form: the same submission as the JSON API.
 async fn page_post(State(state): State<Arc<OAuth>>, req: Request) -> Response {
     let ip = client_ip(req.extensions());
+    let headers = req.headers().clone();
     let body = match crate::limits::read_body(req.into_body(), MAX_BODY).await {
         Ok(b) => b,
         Err(resp) => return resp,
@@ -182,7 +186,8 @@ async fn page_post(State(state): State<Arc<OAuth>>, req: Request) -> Response {
         Ok(p) => p,
         Err(e) => {
             return page(
-                &state.device,
+                &state,
+                &headers,
                 &Page {
                     error: Some(&e),
                     ..Page::default()
@@ -194,7 +199,8 @@ async fn page_post(State(state): State<Arc<OAuth>>, req: Request) -> Response {
     let Some(decision) = params.get("decision").and_then(DecisionKind::parse) else {
         let e = Error::InvalidRequest("choose approve or deny".into());
         return page(
-            &state.device,
+            &state,
+            &headers,
             &Page {
                 user_code,
                 error: Some(&e),
@@ -209,7 +215,7 @@ async fn page_post(State(state): State<Arc<OAuth>>, req: Request) -> Response {
         decision,
     );
     match state.device.verification.submit(&submission, &ip).await {
-        Ok(verdict) => done(&verdict),
+        Ok(verdict) => done(&state, &headers, &verdict),
         Err(e) => {
             // Show the client again when the code is still good (wrong password).
             let prompt = if e.code() == "access_denied" {
@@ -218,7 +224,8 @@ async fn page_post(State(state): State<Arc<OAuth>>, req: Request) -> Response {
                 None
             };
             page(
-                &state.device,
+                &state,
+                &headers,
                 &Page {
                     user_code,
                     prompt: prompt.as_ref(),
@@ -247,90 +254,38 @@ struct Page<'a> {
     error: Option<&'a Error>,
 }
 
-fn html(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 /// The verification form; the client and its scopes when the code is known (RFC 8628 §5.4).
-fn page(device: &Device, p: &Page<'_>) -> Response {
-    let about = p
-        .prompt
-        .map(|pr| {
-            let scopes: String = pr
-                .scopes
-                .values()
-                .iter()
-                .map(|s| format!("<li><code>{}</code></li>", escape(s)))
-                .collect();
-            format!(
-                "<p><b>{}</b> (<code>{}</code>) asks to access your account:</p><ul>{scopes}</ul>",
-                escape(&pr.client_name),
-                escape(&pr.client_id)
-            )
-        })
-        .unwrap_or_default();
-    let error = p
-        .error
-        .map(|e| {
-            format!(
-                "<p class=\"error\" role=\"alert\">{}: {}</p>",
-                escape(e.code()),
-                escape(e.description())
-            )
-        })
-        .unwrap_or_default();
-    // Without a known code, a first form looks the code up (GET), so the user sees the client
-    // and scopes before approving (RFC 8628 §5.4); the full form below also takes it at once.
-    let lookup = if p.prompt.is_none() {
-        format!(
-            "<form method=\"get\" action=\"{action}\">\
-             <label>Code shown on the device <input name=\"user_code\" value=\"{code}\" autocomplete=\"off\"/></label>\
-             <button type=\"submit\">Next</button></form><p>or sign in and decide at once:</p>",
-            action = escape(&device.form_action),
-            code = escape(p.user_code),
+fn page(state: &OAuth, headers: &HeaderMap, p: &Page<'_>) -> Response {
+    let prompt = p.prompt.map(|pr| {
+        (
+            pr.client_id.as_str(),
+            pr.client_name.as_str(),
+            pr.scopes.values(),
         )
-    } else {
-        String::new()
-    };
-    let body = format!(
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Connect a device - idforge</title></head><body>\
-         <h1>Connect a device</h1>{about}{error}{lookup}\
-         <form method=\"post\" action=\"{action}\">\
-         <label>Code shown on the device <input name=\"user_code\" value=\"{code}\" autocomplete=\"off\" autocapitalize=\"characters\"/></label>\
-         <label>Username <input name=\"username\" autocomplete=\"username\"/></label>\
-         <label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\"/></label>\
-         <button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>\
-         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form></body></html>",
-        action = escape(&device.form_action),
-        code = escape(p.user_code),
-    );
-    let status = p
-        .error
-        .and_then(|e| StatusCode::from_u16(e.status()).ok())
-        .unwrap_or(StatusCode::OK);
-    html(status, body)
+    });
+    let mut who = Audience::from_headers(headers);
+    if let Some(pr) = p.prompt {
+        who = who.client(&pr.client_id);
+        who.client_name = Some(&pr.client_name);
+    }
+    state.pages.device(
+        &who,
+        &DevicePage {
+            action: &state.device.form_action,
+            user_code: p.user_code,
+            prompt,
+            error: p.error.map(|e| (e.status(), e.code(), e.description())),
+        },
+    )
 }
 
-fn done(v: &DeviceVerdict) -> Response {
-    let what = match v.status {
-        VerdictStatus::Approved => "Device connected. You can return to your device.",
-        VerdictStatus::Denied => "Access denied. The device will not be connected.",
-    };
-    html(
-        StatusCode::OK,
-        format!(
-            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Done - idforge</title></head><body>\
-             <h1>{}</h1><p>Client <code>{}</code></p></body></html>",
-            escape(what),
-            escape(&v.client_id)
-        ),
+fn done(state: &OAuth, headers: &HeaderMap, v: &DeviceVerdict) -> Response {
+    let who = Audience::from_headers(headers).client(&v.client_id);
+    state.pages.device_done(
+        &who,
+        &DeviceDone {
+            approved: matches!(v.status, VerdictStatus::Approved),
+            client_id: &v.client_id,
+        },
     )
 }

@@ -12,9 +12,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE, SET_COOKIE};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::header::SET_COOKIE;
+use axum::http::HeaderMap;
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use idforge_oauth_core::endpoint::end_session::{EndSessionRequest, LogoutDecision, LogoutStep};
@@ -22,7 +22,7 @@ use idforge_oauth_core::ports::LogoutNotifier;
 use idforge_oauth_core::{BackChannelLogout, DeliveryResult, LoggedOut, Params};
 
 use crate::oauth::OAuth;
-use crate::pages::escape;
+use crate::pages::Audience;
 use crate::seal::{Purpose, Sealer};
 
 /// Time allowed for one back-channel delivery (connect, send, status line).
@@ -50,7 +50,7 @@ async fn logout_get(
         &state.provider.ctx.config.limits,
     ) {
         Ok(p) => p,
-        Err(e) => return crate::pages::error(e.status(), e.code(), e.description()),
+        Err(e) => return error_page(&state, &headers, e.status(), e.code(), e.description()),
     };
     let sid = state.sessions.sid(&headers, now(&state));
     let step = state
@@ -58,7 +58,7 @@ async fn logout_get(
         .end_session
         .start(&params, sid.as_deref())
         .await;
-    render(&state, step)
+    render(&state, &headers, step)
 }
 
 /// POST: the confirmation form (`logout` sealed, `decision`), or a logout request sent as a
@@ -66,7 +66,7 @@ async fn logout_get(
 async fn logout_post(State(state): State<Arc<OAuth>>, headers: HeaderMap, body: Bytes) -> Response {
     let params = match Params::parse(&body, &state.provider.ctx.config.limits) {
         Ok(p) => p,
-        Err(e) => return crate::pages::error(e.status(), e.code(), e.description()),
+        Err(e) => return error_page(&state, &headers, e.status(), e.code(), e.description()),
     };
     let sid = state.sessions.sid(&headers, now(&state));
     let es = &state.provider.end_session;
@@ -77,7 +77,9 @@ async fn logout_post(State(state): State<Arc<OAuth>>, headers: HeaderMap, body: 
                     .logout_sealer
                     .open::<EndSessionRequest>(Purpose::Logout, sealed, now(&state))
             else {
-                return crate::pages::error(
+                return error_page(
+                    &state,
+                    &headers,
                     400,
                     "invalid_request",
                     "the logout form was altered or expired",
@@ -93,34 +95,37 @@ async fn logout_post(State(state): State<Arc<OAuth>>, headers: HeaderMap, body: 
         }
         _ => es.start(&params, sid.as_deref()).await,
     };
-    render(&state, step)
+    render(&state, &headers, step)
+}
+
+fn error_page(
+    state: &OAuth,
+    headers: &HeaderMap,
+    status: u16,
+    code: &str,
+    description: &str,
+) -> Response {
+    state
+        .pages
+        .error(&Audience::from_headers(headers), status, code, description)
 }
 
 fn now(state: &OAuth) -> i64 {
     state.provider.ctx.clock.now()
 }
 
-fn html(status: StatusCode, body: String) -> Response {
-    (
-        status,
-        [
-            (CONTENT_TYPE, "text/html; charset=utf-8"),
-            (CACHE_CONTROL, "no-store"),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-fn render(state: &OAuth, step: LogoutStep) -> Response {
+fn render(state: &OAuth, headers: &HeaderMap, step: LogoutStep) -> Response {
+    let who = Audience::from_headers(headers);
     match step {
         LogoutStep::Confirm { request } => {
             match state
                 .logout_sealer
                 .seal(Purpose::Logout, &*request, now(state))
             {
-                Some(sealed) => confirm_page(&state.logout_action, &sealed),
-                None => crate::pages::error(500, "server_error", "cannot seal the logout form"),
+                Some(sealed) => state
+                    .pages
+                    .logout_confirm(&who, &state.logout_action, &sealed),
+                None => error_page(state, headers, 500, "server_error", ""),
             }
         }
         LogoutStep::LoggedOut(out) => {
@@ -128,81 +133,38 @@ fn render(state: &OAuth, step: LogoutStep) -> Response {
             if let Some(ended) = &out.ended {
                 deliver_in_background(ended.backchannel.clone());
             }
-            let mut resp = logged_out_page(&out);
+            let mut resp = logged_out_page(state, &who, &out);
             if let Some(clear) = state.sessions.clear() {
                 resp.headers_mut().append(SET_COOKIE, clear);
             }
             resp
         }
-        LogoutStep::Cancelled { .. } => html(
-            StatusCode::OK,
-            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Still signed in - idforge</title></head>\
-             <body><h1>You are still signed in</h1></body></html>"
-                .to_owned(),
-        ),
-        LogoutStep::ShowError(e) => crate::pages::error(e.status(), e.code(), e.description()),
+        LogoutStep::Cancelled { .. } => state.pages.logout_cancelled(&who),
+        LogoutStep::ShowError(e) => {
+            error_page(state, headers, e.status(), e.code(), e.description())
+        }
     }
 }
 
-/// The confirmation page: "Sign out?" with `decision=approve` / `decision=deny`.
-fn confirm_page(action: &str, sealed: &str) -> Response {
-    html(
-        StatusCode::OK,
-        format!(
-            "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Sign out - idforge</title></head><body>\
-             <h1>Sign out?</h1><p>Do you want to sign out of this identity provider?</p>\
-             <form method=\"post\" action=\"{action}\">\
-             <input type=\"hidden\" name=\"logout\" value=\"{sealed}\"/>\
-             <button type=\"submit\" name=\"decision\" value=\"approve\">Sign out</button>\
-             <button type=\"submit\" name=\"decision\" value=\"deny\">Stay signed in</button></form></body></html>",
-            action = escape(action),
-            sealed = escape(sealed),
-        ),
-    )
-}
-
 /// The logged-out page: one hidden iframe per front-channel logout URI (Front-Channel Logout
-/// 1.0 §4), then the redirect (meta refresh, and a link for browsers that ignore it).
-fn logged_out_page(out: &LoggedOut) -> Response {
-    let iframes: String = out
+/// 1.0 §4), then the redirect (meta refresh, and a link for browsers that ignore it), in the
+/// language of the logout request's `ui_locales` (RP-Initiated Logout 1.0 §2).
+fn logged_out_page(state: &OAuth, who: &Audience<'_>, out: &LoggedOut) -> Response {
+    let frames: Vec<(&str, &str)> = out
         .ended
         .iter()
         .flat_map(|e| &e.frontchannel)
-        .map(|f| {
-            format!(
-                "<iframe src=\"{}\" title=\"{}\" width=\"0\" height=\"0\" style=\"display:none\"></iframe>",
-                escape(&f.uri),
-                escape(&f.client_id)
-            )
-        })
+        .map(|f| (f.uri.as_str(), f.client_id.as_str()))
         .collect();
-    let wait = if iframes.is_empty() {
+    let wait = if frames.is_empty() {
         0
     } else {
         FRONTCHANNEL_WAIT_SECONDS
     };
-    let (refresh, link) = match &out.redirect {
-        Some(to) => (
-            format!(
-                "<meta http-equiv=\"refresh\" content=\"{wait};url={}\">",
-                escape(to)
-            ),
-            format!("<p><a href=\"{}\">Continue</a></p>", escape(to)),
-        ),
-        None => (String::new(), String::new()),
-    };
-    let lang = out
-        .ui_locales
-        .first()
-        .map(|l| format!(" lang=\"{}\"", escape(l)))
-        .unwrap_or_default();
-    html(
-        StatusCode::OK,
-        format!(
-            "<!DOCTYPE html><html{lang}><head><meta charset=\"utf-8\">{refresh}<title>Signed out - idforge</title></head>\
-             <body><h1>You are signed out</h1>{iframes}{link}</body></html>"
-        ),
-    )
+    let who = who.ui_locales(&out.ui_locales);
+    state
+        .pages
+        .logged_out(&who, &frames, out.redirect.as_deref(), wait)
 }
 
 /// Delivers Logout Tokens over HTTP: one POST per call, with [`DELIVERY_TIMEOUT`].
@@ -361,7 +323,11 @@ mod tests {
 
     #[tokio::test]
     async fn pages_escape_and_redirect() {
-        let r = confirm_page("/logout", "\"><script>");
+        let r = crate::pages::Pages::built_in().logout_confirm(
+            &Audience::default(),
+            "/logout",
+            "\"><script>",
+        );
         let body = axum::body::to_bytes(r.into_body(), usize::MAX)
             .await
             .unwrap();

@@ -16,13 +16,14 @@ use axum::Router;
 use idforge_jose::crypto::EcCurve;
 use idforge_jose::{JwsAlgorithm, Key, KeyRing, KeySpec, LocalSigner};
 use idforge_oauth_core::http::{interaction_response, route, HttpEndpoints};
+use idforge_oauth_core::model::ResponseMode;
 use idforge_oauth_core::{
     AccessTokenFormat, AttemptLimiter, AuthorizationRequest, Client, ClientAuthMethod, Config,
     Decision, Error, Interaction, Params, PasswordVerifier, Provider, Session, UserLookup,
 };
 
 use crate::config::{ClientAuth, ClientConfig, ConfigError, ServeConfig, TokenFormat};
-use crate::pages;
+use crate::pages::{self, Audience};
 use crate::seal::{Purpose, Sealer};
 use crate::ServeError;
 
@@ -54,6 +55,8 @@ pub(crate) struct OAuth {
     pub(crate) logout_sealer: Sealer,
     /// The path the logout confirmation form posts to.
     pub(crate) logout_action: String,
+    /// The hosted pages: templates, catalogs, branding.
+    pub(crate) pages: Arc<crate::pages::Pages>,
 }
 
 impl std::fmt::Debug for OAuth {
@@ -376,6 +379,7 @@ pub(crate) fn build_with(
         sessions,
         logout_sealer,
         logout_action,
+        pages: Arc::new(crate::pages::Pages::from_config(config)?),
     })
 }
 
@@ -425,30 +429,47 @@ async fn authorize_get(
         .authorization
         .start(query.unwrap_or_default().as_bytes(), session.as_ref())
         .await;
-    interact(&state, i)
+    interact(&state, &headers, i)
 }
 
 /// Renders an interaction: the login or consent page, an error page, or the library's
 /// redirect (303 or form_post).
-fn interact(state: &OAuth, i: Interaction) -> Response {
+fn interact(state: &OAuth, headers: &HeaderMap, i: Interaction) -> Response {
     match i {
-        Interaction::Login { request, client_id } => login_page(state, &request, &client_id, None),
-        Interaction::Consent { request, session } => consent_page(state, &request, &session),
-        Interaction::ShowError(e) => error_page(&e),
+        Interaction::Login { request, client_id } => {
+            login_page(state, headers, &request, &client_id, None)
+        }
+        Interaction::Consent { request, session } => {
+            consent_page(state, headers, &request, &session)
+        }
+        Interaction::ShowError(e) => error_page(state, headers, &e),
+        // OAuth 2.0 Form Post Response Mode §2, rendered with the pages' template and
+        // Content-Security-Policy (the script allowed by its hash).
+        Interaction::Redirect(r) if r.response_mode == ResponseMode::FormPost => state
+            .pages
+            .form_post(&Audience::from_headers(headers), &r.redirect_uri, &r.params),
         other => match interaction_response(&other) {
             Some(resp) => resp.map(Body::from),
-            None => server_error("unexpected interaction"),
+            None => server_error(state, headers),
         },
     }
 }
 
-fn error_page(e: &Error) -> Response {
-    pages::error(e.status(), e.code(), e.description())
+fn error_page(state: &OAuth, headers: &HeaderMap, e: &Error) -> Response {
+    state.pages.error(
+        &Audience::from_headers(headers),
+        e.status(),
+        e.code(),
+        e.description(),
+    )
 }
 
-/// A failure of the host itself (RFC 6749 §4.1.2.1 `server_error`), shown, not redirected.
-fn server_error(description: &str) -> Response {
-    pages::error(500, "server_error", description)
+/// A failure of the host itself (RFC 6749 §4.1.2.1 `server_error`), shown, not redirected
+/// (its cause is never shown).
+fn server_error(state: &OAuth, headers: &HeaderMap) -> Response {
+    state
+        .pages
+        .error(&Audience::from_headers(headers), 500, "server_error", "")
 }
 
 fn now(state: &OAuth) -> i64 {
@@ -457,43 +478,79 @@ fn now(state: &OAuth) -> i64 {
 
 fn login_page(
     state: &OAuth,
+    headers: &HeaderMap,
     request: &AuthorizationRequest,
     client_id: &str,
-    error: Option<&str>,
+    error: Option<(pages::LoginNotice, &str)>,
 ) -> Response {
     let Some(sealed) = state.sealer.seal(Purpose::Login, request, now(state)) else {
-        return server_error("cannot seal the login form");
+        return server_error(state, headers);
     };
-    pages::login(&pages::Login {
-        action: &state.form_action,
-        client_id,
-        scope: &request.scopes.to_param(),
-        sealed: &sealed,
-        login_hint: request.login_hint.as_deref().unwrap_or(""),
-        error,
-    })
+    let who = Audience::from_headers(headers)
+        .client(client_id)
+        .ui_locales(&request.ui_locales);
+    state.pages.login(
+        &who,
+        &pages::Login {
+            action: &state.form_action,
+            scopes: request.scopes.values(),
+            sealed: &sealed,
+            // After a failed attempt, the name the user typed stays.
+            login_hint: error
+                .map(|(_, typed)| typed)
+                .or(request.login_hint.as_deref())
+                .unwrap_or(""),
+            error: error.map(|(notice, _)| notice),
+            cancel: true,
+        },
+    )
 }
 
-fn consent_page(state: &OAuth, request: &AuthorizationRequest, session: &Session) -> Response {
+fn consent_page(
+    state: &OAuth,
+    headers: &HeaderMap,
+    request: &AuthorizationRequest,
+    session: &Session,
+) -> Response {
     let Some(sealed) = state
         .sealer
         .seal(Purpose::Consent, &(request, session), now(state))
     else {
-        return server_error("cannot seal the consent form");
+        return server_error(state, headers);
     };
-    pages::consent(&pages::Consent {
-        action: &state.form_action,
-        client_id: &request.client_id,
-        subject: &session.subject,
-        scopes: request.scopes.values(),
-        sealed: &sealed,
-    })
+    let claims: Vec<String> = request
+        .claims
+        .as_ref()
+        .map(|c| c.id_token.iter().chain(&c.userinfo).cloned().collect())
+        .unwrap_or_default();
+    // RFC 9396 §2 (OID4VCI §5.1.1 credentials): shown in words on the consent page.
+    let details: Option<serde_json::Value> = request
+        .extension_params
+        .get("authorization_details")
+        .and_then(|v| v.first())
+        .and_then(|v| serde_json::from_str(v).ok());
+    let who = Audience::from_headers(headers)
+        .client(&request.client_id)
+        .ui_locales(&request.ui_locales);
+    state.pages.consent(
+        &who,
+        &pages::Consent {
+            action: &state.form_action,
+            subject: &session.subject,
+            scopes: request.scopes.values(),
+            claims: &claims,
+            details: details.as_ref(),
+            sealed: &sealed,
+        },
+    )
 }
 
-fn altered() -> Response {
-    error_page(&Error::InvalidRequest(
-        "the login form was altered or expired".into(),
-    ))
+fn altered(state: &OAuth, headers: &HeaderMap) -> Response {
+    error_page(
+        state,
+        headers,
+        &Error::InvalidRequest("the login form was altered or expired".into()),
+    )
 }
 
 /// POST to the authorization endpoint: the login form (`request`), the consent form
@@ -508,12 +565,15 @@ async fn authorize_post(State(state): State<Arc<OAuth>>, req: Request) -> Respon
     };
     let params = match Params::parse(&body, &state.provider.ctx.config.limits) {
         Ok(p) => p,
-        Err(e) => return error_page(&e),
+        Err(e) => return error_page(&state, &headers, &e),
     };
     if let Some(sealed) = params.get("consent") {
-        return consent_answer(&state, sealed, params.get("decision")).await;
+        return consent_answer(&state, &headers, sealed, params.get("decision")).await;
     }
     match params.get("request") {
+        Some(sealed) if Sealer::looks_sealed(sealed) && params.get("decision") == Some("deny") => {
+            login_cancel(&state, &headers, sealed).await
+        }
         Some(sealed) if Sealer::looks_sealed(sealed) => {
             let (username, password) = (
                 params.get("username").unwrap_or(""),
@@ -538,9 +598,27 @@ async fn authorize_post(State(state): State<Arc<OAuth>>, req: Request) -> Respon
                 .authorization
                 .start_params(&params, session.as_ref())
                 .await;
-            interact(&state, i)
+            interact(&state, &headers, i)
         }
     }
+}
+
+/// The login page's Cancel (`decision=deny`): back to the application with `access_denied`
+/// (RFC 6749 §4.1.2.1), through oauth-core's refusal; the form is spent like a sign-in.
+async fn login_cancel(state: &OAuth, headers: &HeaderMap, sealed: &str) -> Response {
+    let Some(request) =
+        state
+            .sealer
+            .open_once::<AuthorizationRequest>(Purpose::Login, sealed, now(state))
+    else {
+        return altered(state, headers);
+    };
+    let i = state
+        .provider
+        .authorization
+        .resume(request, Decision::Denied)
+        .await;
+    interact(state, headers, i)
 }
 
 async fn login_answer(
@@ -559,7 +637,7 @@ async fn login_answer(
             .sealer
             .open_once::<AuthorizationRequest>(Purpose::Login, sealed, now(state))
     else {
-        return altered();
+        return altered(state, headers);
     };
     let allowed = crate::login::allow_attempt(
         state.login_limiter.as_ref(),
@@ -573,9 +651,10 @@ async fn login_answer(
     if !allowed {
         let mut resp = login_page(
             state,
+            headers,
             &request,
             &request.client_id,
-            Some("too many sign-in attempts; try again later"),
+            Some((pages::LoginNotice::TooManyAttempts, username)),
         );
         *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         if let Ok(v) = state.login.attempt_window_seconds.to_string().parse() {
@@ -589,34 +668,40 @@ async fn login_answer(
         Ok(None) => {
             return login_page(
                 state,
+                headers,
                 &request,
                 &request.client_id,
-                Some("wrong username or password"),
+                Some((pages::LoginNotice::WrongCredentials, username)),
             )
         }
-        Err(e) => return error_page(&e),
+        Err(e) => return error_page(state, headers, &e),
     };
     // A session is recorded (and the cookie rotated) at every successful login.
     let (session, cookie) = match crate::sessions::login(state, headers, subject, remember_me).await
     {
         Ok(s) => s,
-        Err(e) => return error_page(&e),
+        Err(e) => return error_page(state, headers, &e),
     };
     let i = state
         .provider
         .authorization
         .resume(request, Decision::LoggedIn(session))
         .await;
-    crate::sessions::with_cookie(interact(state, i), cookie)
+    crate::sessions::with_cookie(interact(state, headers, i), cookie)
 }
 
-async fn consent_answer(state: &OAuth, sealed: &str, decision: Option<&str>) -> Response {
+async fn consent_answer(
+    state: &OAuth,
+    headers: &HeaderMap,
+    sealed: &str,
+    decision: Option<&str>,
+) -> Response {
     let Some((request, session)) = state.sealer.open_once::<(AuthorizationRequest, Session)>(
         Purpose::Consent,
         sealed,
         now(state),
     ) else {
-        return altered();
+        return altered(state, headers);
     };
     // Anything but an explicit approval is a refusal.
     let granted = decision == Some("approve");
@@ -625,7 +710,7 @@ async fn consent_answer(state: &OAuth, sealed: &str, decision: Option<&str>) -> 
         .authorization
         .resume(request, Decision::Consented { session, granted })
         .await;
-    interact(state, i)
+    interact(state, headers, i)
 }
 
 #[cfg(test)]

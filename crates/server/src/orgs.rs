@@ -113,6 +113,13 @@ pub struct OrganizationConfig {
     /// Settings set here.
     #[serde(default)]
     pub settings: OrganizationSettingsConfig,
+    /// `[organizations.branding]`: the pages' name, logo, colour and footer links for its
+    /// applications (absent fields inherited from the parent and the root).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::pages::BrandingConfig::is_default"
+    )]
+    pub branding: crate::pages::BrandingConfig,
 }
 
 impl OrganizationConfig {
@@ -126,6 +133,7 @@ impl OrganizationConfig {
             email_domains: Vec::new(),
             issuer: IssuerMode::Root,
             settings: OrganizationSettingsConfig::default(),
+            branding: crate::pages::BrandingConfig::default(),
         }
     }
 

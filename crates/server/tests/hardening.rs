@@ -214,10 +214,12 @@ async fn the_login_form_is_single_use_unframeable_uncached_and_attempt_limited()
     let app = app();
     let page = get(&app, &authorize_uri()).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert_eq!(
-        page.headers["content-security-policy"],
-        "frame-ancestors 'none'"
-    );
+    // The pages' own strict policy (issue 21): nothing by default, never framed.
+    let csp = &page.headers["content-security-policy"];
+    assert!(csp.starts_with("default-src 'none'; "), "{csp}");
+    assert!(csp.ends_with("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert_eq!(page.headers["referrer-policy"], "no-referrer");
     assert_eq!(page.headers["x-frame-options"], "DENY");
     assert_eq!(page.headers["cache-control"], "no-store");
     let sealed = hidden(&page.body, "request");

@@ -685,3 +685,40 @@ async fn credential_encryption_configuration() {
                "encryption_required": false})
     );
 }
+
+/// Issue 21: the consent page (`prompt=consent`) shows the requested credential from
+/// `authorization_details` in words (OID4VCI §5.1.1, RFC 9396 §2), in the page's language.
+#[tokio::test]
+async fn the_consent_page_words_the_requested_credential() {
+    let (app, _state) = app();
+    let details = json!([{"type": "openid_credential", "credential_configuration_id": "pid"}]);
+    let uri = wallet_authorize_uri(
+        "eu-wallet",
+        WALLET_CB,
+        &format!(
+            "&prompt=consent&ui_locales=fr&authorization_details={}",
+            enc(&details.to_string())
+        ),
+    );
+    let page = get(&app, &uri).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let body = format!(
+        "request={}&username=alice&password=alice-password",
+        enc(&hidden(&page.body, "request"))
+    );
+    let consent = post_form(&app, "/authorize", &[], &body).await;
+    assert_eq!(consent.status, 200, "{}", consent.body);
+    assert!(
+        consent
+            .body
+            .contains("<h3>Une attestation numérique à ranger dans votre portefeuille</h3>"),
+        "{}",
+        consent.body
+    );
+    assert!(
+        consent.body.contains("<dt>Attestation</dt><dd>pid</dd>"),
+        "{}",
+        consent.body
+    );
+    assert!(consent.body.contains("<html lang=\"fr\">"));
+}
