@@ -1,6 +1,8 @@
 //! Building credentials from a template and the user's claims: SD-JWT VC (`dc+sd-jwt`,
 //! Appendix A.3) through the `sd-jwt` crate and W3C JWT VCs (`jwt_vc_json`, Appendix A.1).
 
+use std::borrow::Cow;
+
 use idforge_jose::{jws, Header, Jwk, Signer};
 use idforge_oauth_core::secret::PortRng;
 use idforge_oauth_core::{Error, Rng};
@@ -8,7 +10,7 @@ use idforge_sd_jwt::{ClaimPath, Issuance, IssuerConfig, VcIssuer};
 use serde_json::{json, Map, Value};
 
 use crate::error::CredentialErrorCode;
-use crate::template::{CredentialFormat, CredentialTemplate};
+use crate::template::{ClaimTemplate, CredentialFormat, CredentialTemplate};
 
 /// Selects the template's claims from the user's claims: each claim's `path` is looked up in
 /// `user` and set at the same path. A missing mandatory claim refuses issuance
@@ -19,35 +21,71 @@ pub fn map_claims(
 ) -> Result<Map<String, Value>, Error> {
     let mut out = Map::new();
     for c in &template.claims {
-        let mut v = user.get(&c.path[0]);
-        for seg in &c.path[1..] {
-            v = v.and_then(|x| x.get(seg));
-        }
-        match v {
-            Some(v) if !v.is_null() => {
-                let mut slot = &mut out;
-                for seg in &c.path[..c.path.len() - 1] {
-                    let entry = slot
-                        .entry(seg.clone())
-                        .or_insert_with(|| Value::Object(Map::new()));
-                    if !entry.is_object() {
-                        *entry = Value::Object(Map::new());
-                    }
-                    let Value::Object(next) = entry else {
-                        unreachable!("just made an object")
-                    };
-                    slot = next;
-                }
-                slot.insert(c.path[c.path.len() - 1].clone(), v.clone());
-            }
-            _ if c.mandatory => {
-                return Err(CredentialErrorCode::CredentialRequestDenied
-                    .error(format!("the user has no `{}`", c.name())))
-            }
-            _ => {}
-        }
+        set_claim(&mut out, c, lookup(user, &c.path).cloned())?;
     }
     Ok(out)
+}
+
+/// [`map_claims`] over claims the caller owns (a claims source's copy): top-level claims are
+/// moved, not cloned. Nested paths are read first, while `user` is whole, so a template naming
+/// both `address` and `address.locality` gets the same result as [`map_claims`] (the whole
+/// `address`, set last); a claim named twice finds its value already in the output.
+pub(crate) fn map_claims_owned(
+    template: &CredentialTemplate,
+    mut user: Map<String, Value>,
+) -> Result<Map<String, Value>, Error> {
+    let mut out = Map::new();
+    for c in template.claims.iter().filter(|c| c.path.len() > 1) {
+        set_claim(&mut out, c, lookup(&user, &c.path).cloned())?;
+    }
+    for c in template.claims.iter().filter(|c| c.path.len() == 1) {
+        let name = &c.path[0];
+        let v = match user.remove(name) {
+            Some(v) => Some(v),
+            // Named before: the value is in `out` already (null values never are).
+            None => out.get(name).cloned(),
+        };
+        set_claim(&mut out, c, v)?;
+    }
+    Ok(out)
+}
+
+fn lookup<'v>(user: &'v Map<String, Value>, path: &[String]) -> Option<&'v Value> {
+    let mut v = user.get(&path[0]);
+    for seg in &path[1..] {
+        v = v.and_then(|x| x.get(seg));
+    }
+    v
+}
+
+/// Sets `c`'s path in `out` to `v`; a missing (or null) value refuses a mandatory claim.
+fn set_claim(
+    out: &mut Map<String, Value>,
+    c: &ClaimTemplate,
+    v: Option<Value>,
+) -> Result<(), Error> {
+    match v {
+        Some(v) if !v.is_null() => {
+            let mut slot = out;
+            for seg in &c.path[..c.path.len() - 1] {
+                let entry = slot
+                    .entry(seg.clone())
+                    .or_insert_with(|| Value::Object(Map::new()));
+                if !entry.is_object() {
+                    *entry = Value::Object(Map::new());
+                }
+                let Value::Object(next) = entry else {
+                    unreachable!("just made an object")
+                };
+                slot = next;
+            }
+            slot.insert(c.path[c.path.len() - 1].clone(), v);
+            Ok(())
+        }
+        _ if c.mandatory => Err(CredentialErrorCode::CredentialRequestDenied
+            .error(format!("the user has no `{}`", c.name()))),
+        _ => Ok(()),
+    }
 }
 
 /// What goes into one credential besides the template's claims.
@@ -103,6 +141,18 @@ pub async fn build_credential(
     signer: &dyn Signer,
     rng: &dyn Rng,
 ) -> Result<String, Error> {
+    build(template, input, Cow::Borrowed(input.claims), signer, rng).await
+}
+
+/// [`build_credential`] with the claims given apart from `input` (whose `claims` is then not
+/// read): owned claims go into the SD-JWT as they are instead of being copied first.
+pub(crate) async fn build(
+    template: &CredentialTemplate,
+    input: &CredentialInput<'_>,
+    claims: Cow<'_, Map<String, Value>>,
+    signer: &dyn Signer,
+    rng: &dyn Rng,
+) -> Result<String, Error> {
     let exp = input.now + template.validity_seconds;
     let status = input
         .status
@@ -110,17 +160,9 @@ pub async fn build_credential(
         .map(|(idx, uri)| json!({"status_list": {"idx": idx, "uri": uri}}));
     match &template.format {
         CredentialFormat::SdJwtVc { vct } => {
-            let mut claims = input.claims.clone();
-            claims.insert("iss".into(), json!(input.issuer));
-            claims.insert("iat".into(), json!(input.now));
-            claims.insert("exp".into(), json!(exp));
-            claims.insert("vct".into(), json!(vct));
-            if let Some(s) = status {
-                claims.insert("status".into(), s);
-            }
             // Paths as tokens, not RFC 6901 text: a claim name holding `/` or `~` stays one
-            // name.
-            let paths = template
+            // name. Chosen among the subject's claims, before the issuer's own are added.
+            let paths: Vec<ClaimPath> = template
                 .claims
                 .iter()
                 .filter(|c| {
@@ -128,9 +170,18 @@ pub async fn build_credential(
                         .selectively_disclosable
                         .iter()
                         .any(|n| c.is_named(n))
-                        && has_path(input.claims, &c.path)
+                        && has_path(&claims, &c.path)
                 })
-                .map(|c| ClaimPath::from_tokens(c.path.iter().cloned()));
+                .map(|c| ClaimPath::from_tokens(c.path.iter().cloned()))
+                .collect();
+            let mut claims = claims.into_owned();
+            claims.insert("iss".into(), json!(input.issuer));
+            claims.insert("iat".into(), json!(input.now));
+            claims.insert("exp".into(), json!(exp));
+            claims.insert("vct".into(), json!(vct));
+            if let Some(s) = status {
+                claims.insert("status".into(), s);
+            }
             let mut issuance = Issuance::new(claims).disclose_paths(paths);
             if let Some(k) = input.holder_key {
                 issuance = issuance.holder_key(k.clone());
@@ -163,7 +214,7 @@ pub async fn build_credential(
                     "issuer": input.issuer,
                     "issuanceDate": rfc3339(input.now),
                     "expirationDate": rfc3339(exp),
-                    "credentialSubject": input.claims,
+                    "credentialSubject": &*claims,
                 }),
             );
             jws::sign_compact_with(
@@ -212,6 +263,48 @@ pub(crate) fn rfc3339(t: i64) -> String {
 mod tests {
     use super::*;
     use crate::template::ClaimTemplate;
+
+    /// Moving the claims out of the source's copy gives what selecting by reference gives,
+    /// whatever the order of nested and top-level paths, for repeated claims, nulls and gaps.
+    #[test]
+    fn owned_claim_mapping_matches_borrowed() {
+        let user: Map<String, Value> = serde_json::from_value(json!({
+            "given_name": "Erika",
+            "nickname": null,
+            "address": {"locality": "Berlin", "postal_code": "10115"},
+            "nationality": "DE",
+            "flat": "not an object",
+        }))
+        .unwrap();
+        let paths: [&[&str]; 8] = [
+            &["address", "locality"],
+            &["given_name"],
+            &["address"],
+            &["given_name"],
+            &["nickname"],
+            &["missing"],
+            &["flat", "below"],
+            &["flat"],
+        ];
+        for rotate in 0..paths.len() {
+            let mut t = CredentialTemplate::new("t", CredentialFormat::JwtVcJson { types: vec![] });
+            for p in paths.iter().cycle().skip(rotate).take(paths.len()) {
+                t = t.with_claim(ClaimTemplate::new(p.iter().copied()));
+            }
+            assert_eq!(
+                map_claims_owned(&t, user.clone()).unwrap(),
+                map_claims(&t, &user).unwrap(),
+                "rotation {rotate}"
+            );
+        }
+        for mandatory in [&["nickname"][..], &["missing"], &["address", "country"]] {
+            let t = CredentialTemplate::new("t", CredentialFormat::JwtVcJson { types: vec![] })
+                .with_claim(ClaimTemplate::new(["given_name"]))
+                .with_claim(ClaimTemplate::new(mandatory.iter().copied()).mandatory());
+            assert!(map_claims(&t, &user).is_err());
+            assert!(map_claims_owned(&t, user.clone()).is_err());
+        }
+    }
 
     #[test]
     fn dates() {

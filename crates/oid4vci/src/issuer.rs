@@ -1,5 +1,6 @@
 //! The credential issuer's endpoints (§4, §7, §8, §9, §11, §12.2) and status list management.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use idforge_jose::{jws, Header, Jwk};
@@ -10,7 +11,7 @@ use idforge_oauth_core::{
 use serde_json::{json, Map, Value};
 
 use crate::authorization::authorize;
-use crate::credential::{build_credential, map_claims, CredentialInput};
+use crate::credential::{build, map_claims_owned, CredentialInput};
 use crate::encryption::{EncryptionSettings, ResponseEncryption};
 use crate::error::{invalid_proof, invalid_request, CredentialErrorCode, TemplateError};
 use crate::grant::artifact_kind;
@@ -634,7 +635,7 @@ impl CredentialIssuer {
                 ));
             }
         }
-        Ok((self.issue(&template, record, &user, &keys).await?, enc))
+        Ok((self.issue(&template, record, user, &keys).await?, enc))
     }
 
     async fn user_claims(
@@ -645,7 +646,8 @@ impl CredentialIssuer {
         let user = self.ctx.claims.claims(subject).await?.ok_or_else(|| {
             CredentialErrorCode::CredentialRequestDenied.error("unknown credential subject")
         })?;
-        map_claims(template, &user)
+        // The source's copy is ours: its claims move into the credential.
+        map_claims_owned(template, user)
     }
 
     async fn check_proofs(
@@ -713,7 +715,7 @@ impl CredentialIssuer {
         &self,
         template: &CredentialTemplate,
         mut record: IssuanceRecord,
-        user: &Map<String, Value>,
+        mut user: Map<String, Value>,
         keys: &[Jwk],
     ) -> Result<CredentialResponse, Error> {
         let now = self.ctx.now();
@@ -721,6 +723,7 @@ impl CredentialIssuer {
         let signer = self.ctx.keys.signer(alg).await?;
         let count = keys.len().max(1);
         let mut credentials = Vec::with_capacity(count);
+        let no_claims = Map::new();
         for i in 0..count {
             let (list, idx) = self
                 .core
@@ -728,15 +731,29 @@ impl CredentialIssuer {
                 .allocate_status(self.settings().status_list_size)
                 .await?;
             record.status.push((list, idx));
+            // The last credential takes the claims themselves, the others a copy (`build`
+            // reads the claims from its own argument, never from `input`).
+            let claims = if i + 1 == count {
+                Cow::Owned(std::mem::take(&mut user))
+            } else {
+                Cow::Borrowed(&user)
+            };
             let input = CredentialInput {
                 issuer: self.issuer(),
-                claims: user,
+                claims: &no_claims,
                 holder_key: keys.get(i),
                 status: Some((idx, self.status_list_uri(list))),
                 now,
             };
             credentials.push(
-                build_credential(template, &input, signer.as_ref(), self.ctx.rng.as_ref()).await?,
+                build(
+                    template,
+                    &input,
+                    claims,
+                    signer.as_ref(),
+                    self.ctx.rng.as_ref(),
+                )
+                .await?,
             );
         }
         let notification_id = random_token(self.ctx.rng.as_ref(), 32)?;
@@ -848,7 +865,7 @@ impl CredentialIssuer {
             .collect::<Result<_, _>>()
             .map_err(|_| Error::ServerError("stored holder key".into()))?;
         let user = self.user_claims(&record.subject, &template).await?;
-        Ok((self.issue(&template, record, &user, &keys).await?, enc))
+        Ok((self.issue(&template, record, user, &keys).await?, enc))
     }
 
     /// The notification endpoint (§11): `{"notification_id", "event", "event_description"?}`.

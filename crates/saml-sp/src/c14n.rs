@@ -100,6 +100,9 @@ pub fn canonicalize_subtree(
     exclude: Option<NodeId>,
 ) -> Result<Vec<u8>> {
     let mut w = Walker::new(method, inclusive_prefixes, None, exclude);
+    // The canonical form is about as long as the source text of the subtree: sized once, the
+    // buffer is not regrown (and copied) while a 10 KiB Assertion is written.
+    w.out.reserve(apex.range().len() + apex.range().len() / 16);
     w.start(apex)?;
     Ok(w.out)
 }

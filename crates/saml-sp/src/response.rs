@@ -225,17 +225,17 @@ pub fn validate_response(
 /// in Extensions/Object/Advice, is refused before anything is read (the XML signature wrapping
 /// variants of Somorovsky et al., "On Breaking SAML", USENIX Security 2012).
 fn single_assertion<'a, 'i>(doc: &'a Document<'i>, root: Node<'a, 'i>) -> Result<Node<'a, 'i>> {
-    let all: Vec<Node<'_, '_>> = doc
-        .descendants()
-        .filter(|n| is(*n, NS_ASSERTION, "Assertion") || is(*n, NS_ASSERTION, "EncryptedAssertion"))
-        .collect();
-    match all.as_slice() {
-        [a] if a.parent() == Some(root) => Ok(*a),
-        [_] => Err(Error::AssertionCount(
+    let mut all = doc.descendants().filter(|n| {
+        is(*n, NS_ASSERTION, "Assertion") || is(*n, NS_ASSERTION, "EncryptedAssertion")
+    });
+    // Counted, not collected: the common single assertion needs no list.
+    match (all.next(), all.count()) {
+        (Some(a), 0) if a.parent() == Some(root) => Ok(a),
+        (Some(_), 0) => Err(Error::AssertionCount(
             "assertion is not a child of the Response".into(),
         )),
-        [] => Err(Error::AssertionCount("no assertion".into())),
-        _ => Err(Error::AssertionCount(format!("{} assertions", all.len()))),
+        (None, _) => Err(Error::AssertionCount("no assertion".into())),
+        (Some(_), more) => Err(Error::AssertionCount(format!("{} assertions", more + 1))),
     }
 }
 
@@ -514,21 +514,25 @@ fn read_assertion(
             if !is(at, NS_ASSERTION, "Attribute") {
                 continue;
             }
-            let values = child_elements(at)
-                .filter(|v| is(*v, NS_ASSERTION, "AttributeValue"))
-                .map(|v| {
-                    let mut texts = v
-                        .descendants()
-                        .filter(|d| d.is_text())
-                        .filter_map(|d| d.text());
-                    // One allocation of the exact size in the common single-text case.
-                    match (texts.next(), texts.next()) {
-                        (None, _) => String::new(),
-                        (Some(t), None) => t.to_owned(),
-                        (Some(a), Some(b)) => [a, b].into_iter().chain(texts).collect(),
-                    }
-                })
-                .collect();
+            // Sized by the children (a few text nodes at most besides the values), so a
+            // long multi-valued attribute is not regrown value by value.
+            let mut values = Vec::with_capacity(at.children().count());
+            values.extend(
+                child_elements(at)
+                    .filter(|v| is(*v, NS_ASSERTION, "AttributeValue"))
+                    .map(|v| {
+                        let mut texts = v
+                            .descendants()
+                            .filter(|d| d.is_text())
+                            .filter_map(|d| d.text());
+                        // One allocation of the exact size in the common single-text case.
+                        match (texts.next(), texts.next()) {
+                            (None, _) => String::new(),
+                            (Some(t), None) => t.to_owned(),
+                            (Some(a), Some(b)) => [a, b].into_iter().chain(texts).collect(),
+                        }
+                    }),
+            );
             attributes.push(Attribute {
                 name: xml::required_attr(at, "Name")?.to_owned(),
                 name_format: at.attribute("NameFormat").map(str::to_owned),

@@ -279,7 +279,9 @@ impl NameQuery for &str {
 
 impl NameQuery for (&str, &str) {
     fn matches(&self, ns: Option<&str>, local: &str) -> bool {
-        ns == Some(self.0) && local == self.1
+        // Local names first: they differ early and are short, while most elements of a SAML
+        // message share one long namespace URI that only compares equal after every byte.
+        local == self.1 && ns == Some(self.0)
     }
 }
 
