@@ -2,7 +2,9 @@
 # Load test (issue 17): `client_credentials` with ES256 JWT access tokens against `idforge serve`
 # on memory, SQLite and PostgreSQL, and against node-oidc-provider 9 configured alike
 # (node-op.mjs, idforge.toml), one after the other on this machine, with the same wrk settings.
-# Prints req/s, p50 / p99 latency and the server's RSS after the run.
+# Prints req/s, p50 / p99 latency, the server's CPU time (user + system, from /proc/<pid>/stat)
+# per request during the measured run, that CPU as a multiple of one ES256 signature
+# (`openssl speed ecdsap256`, measured first), and the server's RSS after the run.
 #
 #   bash benches/load/run.sh           # 10 s per target, 16 connections, 2 wrk threads
 #   bash benches/load/run.sh --smoke   # 2 s, 4 connections, idforge on memory only
@@ -53,31 +55,44 @@ wait_ready() {
   return 1
 }
 
-printf '%-28s %10s %10s %10s %10s\n' target req/s p50 p99 RSS
+# One ES256 signature's CPU time (OpenSSL's P-256, what both servers sign with), the unit the
+# CPU per request is compared with (issue 19 §3: at most 1.5x).
+sig_us="$(openssl speed -seconds 1 ecdsap256 2>/dev/null | awk '/nistp256/ && $7 + 0 > 0 {printf "%.1f", 1e6 / $7}')"
+sig_us="${sig_us:-0}"
+echo "one ES256 signature (openssl speed ecdsap256): ${sig_us} us of CPU"
+tck="$(getconf CLK_TCK)"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+printf '%-28s %10s %10s %10s %12s %8s %10s\n' target req/s p50 p99 CPU/req xES256 RSS
 # measure NAME PID URL: wrk against URL's token endpoint, then the row.
 measure() {
   local name="$1" pid="$2" url="$3" out="$tmp/$1.wrk"
   # Warm-up (JIT, connection pools, first key use), then the measured run.
   wrk -t1 -c"$conns" -d1s -s "$here/client_credentials.lua" "$url" >/dev/null
+  local t0 t1
+  t0="$(cpu_ticks "$pid")"
   wrk -t"$threads" -c"$conns" -d"$duration" --latency -s "$here/client_credentials.lua" "$url" >"$out"
+  t1="$(cpu_ticks "$pid")"
   if grep -q "Non-2xx or 3xx responses" "$out"; then
     echo "load: $name answered errors:" >&2
     cat "$out" >&2
     exit 1
   fi
-  local rss rps p50 p99
+  local rss rps p50 p99 n cpu ratio
   rss="$(awk '/^VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$pid/status")"
   rps="$(awk '/^Requests\/sec/ {print $2}' "$out")"
   p50="$(awk '$1 == "50%" {print $2}' "$out")"
   p99="$(awk '$1 == "99%" {print $2}' "$out")"
-  printf '%-28s %10s %10s %10s %10s\n' "$name" "$rps" "$p50" "$p99" "$rss"
+  n="$(awk '/requests in/ {print $1}' "$out")"
+  cpu="$(awk -v d="$((t1 - t0))" -v n="$n" -v t="$tck" 'BEGIN {printf "%.1f us", d / t / n * 1e6}')"
+  ratio="$(awk -v d="$((t1 - t0))" -v n="$n" -v t="$tck" -v s="$sig_us" 'BEGIN {if (s > 0) printf "%.1fx", d / t / n * 1e6 / s; else print "-"}')"
+  printf '%-28s %10s %10s %10s %12s %8s %10s\n' "$name" "$rps" "$p50" "$p99" "$cpu" "$ratio" "$rss"
 }
 
-# idforge_run NAME DATABASE
+# idforge_run NAME DATABASE [CONFIG]
 idforge_run() {
   local port
   port="$(free_port)"
-  "$bin" serve --config "$here/idforge.toml" --addr "127.0.0.1:$port" --database "$2" \
+  "$bin" serve --config "${3:-$here/idforge.toml}" --addr "127.0.0.1:$port" --database "$2" \
     >"$tmp/$1.out" 2>"$tmp/$1.err" &
   local pid=$!
   pids+=("$pid")
@@ -88,6 +103,10 @@ idforge_run() {
 
 idforge_run "idforge memory" memory
 [ "$smoke" = 1 ] && exit 0
+# node-oidc-provider does not store JWT access tokens: idforge's self-contained mode is the
+# like-for-like comparison (nothing written per token, revocations on a deny-list).
+{ cat "$here/idforge.toml"; printf '\n[token_store]\npersistence = "self_contained"\n'; } >"$tmp/self-contained.toml"
+idforge_run "idforge memory self_contained" memory "$tmp/self-contained.toml"
 idforge_run "idforge SQLite" "sqlite://$tmp/load.db"
 if [ -n "${IDFORGE_PG_URL:-}" ] && command -v psql >/dev/null; then
   pg_db="idforge_load_$$"
