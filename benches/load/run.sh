@@ -2,10 +2,19 @@
 # Load test (issue 17): `client_credentials` with ES256 JWT access tokens against `idforge serve`
 # on memory, SQLite and PostgreSQL, and against node-oidc-provider 9 configured alike
 # (node-op.mjs, idforge.toml), one after the other on this machine, with the same wrk settings.
-# Prints req/s, p50 / p99 latency and the server's RSS after the run.
+# Prints req/s, p50 / p99 latency, the server's CPU time (user + system, from /proc/<pid>/stat)
+# per request during the measured run, that CPU as a multiple of one ES256 signature
+# (`openssl speed ecdsap256`, measured first), and the server's RSS after the run.
 #
 #   bash benches/load/run.sh           # 10 s per target, 16 connections, 2 wrk threads
 #   bash benches/load/run.sh --smoke   # 2 s, 4 connections, idforge on memory only
+#
+# The full run then measures the authorization-code exchange (POST /token
+# grant_type=authorization_code with PKCE, client_secret_basic; an ID token and an access token
+# signed per request) on memory, SQLite and PostgreSQL: mint_codes.py first collects
+# LOAD_CODES_N (default 6000) codes through the login form and /authorize with the session
+# cookie (code_exchange.toml), then wrk redeems each once (code_exchange.lua) for
+# LOAD_CODE_DURATION (default 3s; codes live 60 s).
 #
 # Environment: IDFORGE_BIN (default: `cargo build --release -p idforge-cli` and its binary),
 # IDFORGE_PG_URL (PostgreSQL run; a scratch database is created and dropped; skipped if unset),
@@ -36,7 +45,11 @@ pg_db=""
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  if [ -n "$pg_db" ]; then psql -q "$IDFORGE_PG_URL" -c "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true; fi
+  if [ -n "$pg_db" ]; then
+    for db in "$pg_db" "${pg_db}_code"; do
+      psql -q "$IDFORGE_PG_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    done
+  fi
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -53,31 +66,44 @@ wait_ready() {
   return 1
 }
 
-printf '%-28s %10s %10s %10s %10s\n' target req/s p50 p99 RSS
+# One ES256 signature's CPU time (OpenSSL's P-256, what both servers sign with), the unit the
+# CPU per request is compared with (issue 19 §3: at most 1.5x).
+sig_us="$(openssl speed -seconds 1 ecdsap256 2>/dev/null | awk '/nistp256/ && $7 + 0 > 0 {printf "%.1f", 1e6 / $7}')"
+sig_us="${sig_us:-0}"
+echo "one ES256 signature (openssl speed ecdsap256): ${sig_us} us of CPU"
+tck="$(getconf CLK_TCK)"
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+printf '%-28s %10s %10s %10s %12s %8s %10s\n' target req/s p50 p99 CPU/req xES256 RSS
 # measure NAME PID URL: wrk against URL's token endpoint, then the row.
 measure() {
   local name="$1" pid="$2" url="$3" out="$tmp/$1.wrk"
   # Warm-up (JIT, connection pools, first key use), then the measured run.
   wrk -t1 -c"$conns" -d1s -s "$here/client_credentials.lua" "$url" >/dev/null
+  local t0 t1
+  t0="$(cpu_ticks "$pid")"
   wrk -t"$threads" -c"$conns" -d"$duration" --latency -s "$here/client_credentials.lua" "$url" >"$out"
+  t1="$(cpu_ticks "$pid")"
   if grep -q "Non-2xx or 3xx responses" "$out"; then
     echo "load: $name answered errors:" >&2
     cat "$out" >&2
     exit 1
   fi
-  local rss rps p50 p99
+  local rss rps p50 p99 n cpu ratio
   rss="$(awk '/^VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$pid/status")"
   rps="$(awk '/^Requests\/sec/ {print $2}' "$out")"
   p50="$(awk '$1 == "50%" {print $2}' "$out")"
   p99="$(awk '$1 == "99%" {print $2}' "$out")"
-  printf '%-28s %10s %10s %10s %10s\n' "$name" "$rps" "$p50" "$p99" "$rss"
+  n="$(awk '/requests in/ {print $1}' "$out")"
+  cpu="$(awk -v d="$((t1 - t0))" -v n="$n" -v t="$tck" 'BEGIN {printf "%.1f us", d / t / n * 1e6}')"
+  ratio="$(awk -v d="$((t1 - t0))" -v n="$n" -v t="$tck" -v s="$sig_us" 'BEGIN {if (s > 0) printf "%.1fx", d / t / n * 1e6 / s; else print "-"}')"
+  printf '%-28s %10s %10s %10s %12s %8s %10s\n' "$name" "$rps" "$p50" "$p99" "$cpu" "$ratio" "$rss"
 }
 
-# idforge_run NAME DATABASE
+# idforge_run NAME DATABASE [CONFIG]
 idforge_run() {
   local port
   port="$(free_port)"
-  "$bin" serve --config "$here/idforge.toml" --addr "127.0.0.1:$port" --database "$2" \
+  "$bin" serve --config "${3:-$here/idforge.toml}" --addr "127.0.0.1:$port" --database "$2" \
     >"$tmp/$1.out" 2>"$tmp/$1.err" &
   local pid=$!
   pids+=("$pid")
@@ -88,6 +114,10 @@ idforge_run() {
 
 idforge_run "idforge memory" memory
 [ "$smoke" = 1 ] && exit 0
+# node-oidc-provider does not store JWT access tokens: idforge's self-contained mode is the
+# like-for-like comparison (nothing written per token, revocations on a deny-list).
+{ cat "$here/idforge.toml"; printf '\n[token_store]\npersistence = "self_contained"\n'; } >"$tmp/self-contained.toml"
+idforge_run "idforge memory self_contained" memory "$tmp/self-contained.toml"
 idforge_run "idforge SQLite" "sqlite://$tmp/load.db"
 if [ -n "${IDFORGE_PG_URL:-}" ] && command -v psql >/dev/null; then
   pg_db="idforge_load_$$"
@@ -95,6 +125,49 @@ if [ -n "${IDFORGE_PG_URL:-}" ] && command -v psql >/dev/null; then
   idforge_run "idforge PostgreSQL" "${IDFORGE_PG_URL%/*}/$pg_db"
 else
   echo "load: PostgreSQL skipped (set IDFORGE_PG_URL; psql needed)"
+fi
+
+# code_run NAME DATABASE: the authorization-code exchange on a fresh server.
+code_run() {
+  local port n="${LOAD_CODES_N:-6000}" out="$tmp/$1.wrk"
+  port="$(free_port)"
+  "$bin" serve --config "$here/code_exchange.toml" --addr "127.0.0.1:$port" --database "$2" \
+    >"$tmp/$1.out" 2>"$tmp/$1.err" &
+  local pid=$!
+  pids+=("$pid")
+  wait_ready "http://127.0.0.1:$port"
+  python3 "$here/mint_codes.py" "http://127.0.0.1:$port" "$n" "$tmp/codes"
+  local t0 t1
+  t0="$(cpu_ticks "$pid")"
+  LOAD_CODES="$tmp/codes" LOAD_THREADS_N="$threads" LOAD_BASIC="$(printf 'web:web-secret' | base64)" \
+    wrk -t"$threads" -c"$conns" -d"${LOAD_CODE_DURATION:-3s}" --latency -s "$here/code_exchange.lua" \
+    "http://127.0.0.1:$port" >"$out"
+  t1="$(cpu_ticks "$pid")"
+  if grep -q "Non-2xx or 3xx responses" "$out"; then
+    echo "load: $1 answered errors:" >&2
+    cat "$out" >&2
+    exit 1
+  fi
+  local done_n rps p50 p99 cpu ratio note=""
+  done_n="$(awk '/requests in/ {print $1}' "$out")"
+  rps="$(awk '/^Requests\/sec/ {print $2}' "$out")"
+  p50="$(awk '$1 == "50%" {print $2}' "$out")"
+  p99="$(awk '$1 == "99%" {print $2}' "$out")"
+  # The threads stopped early when every code was used: the rate is then over the whole run.
+  [ "$done_n" -ge $((n - conns)) ] && note=" (codes ran out: req/s is a lower bound)"
+  cpu="$(awk -v d="$((t1 - t0))" -v n="$done_n" -v t="$tck" 'BEGIN {printf "%.1f us", d / t / n * 1e6}')"
+  ratio="$(awk -v d="$((t1 - t0))" -v n="$done_n" -v t="$tck" -v s="$sig_us" 'BEGIN {if (s > 0) printf "%.1fx", d / t / n * 1e6 / s; else print "-"}')"
+  printf '%-28s %10s %10s %10s %12s %8s %10s%s\n' "$1" "$rps" "$p50" "$p99" "$cpu" "$ratio" \
+    "$(awk '/^VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$pid/status")" "$note"
+  kill "$pid"
+}
+
+echo "authorization-code exchange:"
+code_run "code memory" memory
+code_run "code SQLite" "sqlite://$tmp/code.db"
+if [ -n "$pg_db" ]; then
+  psql -q "$IDFORGE_PG_URL" -c "CREATE DATABASE ${pg_db}_code" >/dev/null
+  code_run "code PostgreSQL" "${IDFORGE_PG_URL%/*}/${pg_db}_code"
 fi
 
 if command -v node >/dev/null && command -v npm >/dev/null; then

@@ -55,8 +55,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{Request, State};
-use axum::middleware::{self, Next};
+use axum::extract::Request;
 use axum::response::Response;
 use axum::Router;
 
@@ -345,30 +344,63 @@ async fn run(
     let log = Arc::new(access_log::AccessLog::default());
     log.clone()
         .flush_every(std::time::Duration::from_millis(100));
-    let app = router(&state).layer(middleware::from_fn_with_state(log, log_requests));
+    let app = router(&state).layer(tower::layer::layer_fn(move |inner| LogRequests {
+        inner,
+        log: log.clone(),
+    }));
     // Connection bounds; the client address (connect info) keys the attempt limits.
     serve_with_limits(listener, app, &config.limits).await?;
     Ok(())
 }
 
 /// One stderr line per request: method, path, status, milliseconds (buffered, see
-/// `access_log`).
-async fn log_requests(
-    State(log): State<Arc<access_log::AccessLog>>,
-    req: Request,
-    next: Next,
-) -> Response {
-    // Both clones are reference-count increments, not copies of the path.
-    let (method, uri) = (req.method().clone(), req.uri().clone());
-    let start = Instant::now();
-    let resp = next.run(req).await;
-    log.record(
-        method.as_str(),
-        uri.path(),
-        resp.status().as_u16(),
-        start.elapsed(),
-    );
-    resp
+/// `access_log`). A plain tower service rather than `middleware::from_fn`, which per request
+/// clones and re-boxes the inner service and boxes a second future (issue 19 §3).
+#[derive(Clone)]
+struct LogRequests<S> {
+    inner: S,
+    log: Arc<access_log::AccessLog>,
+}
+
+type BoxResponse = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Response, std::convert::Infallible>> + Send>,
+>;
+
+impl<S> tower::Service<Request> for LogRequests<S>
+where
+    S: tower::Service<Request, Response = Response, Error = std::convert::Infallible>
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future = BoxResponse;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        // Both clones are reference-count increments, not copies of the path.
+        let (method, uri) = (req.method().clone(), req.uri().clone());
+        let start = Instant::now();
+        let fut = self.inner.call(req);
+        let log = self.log.clone();
+        Box::pin(async move {
+            let Ok(resp) = fut.await;
+            log.record(
+                method.as_str(),
+                uri.path(),
+                resp.status().as_u16(),
+                start.elapsed(),
+            );
+            Ok(resp)
+        })
+    }
 }
 
 /// The README's examples, compiled as doctests.

@@ -8,6 +8,7 @@
 //! the kernel's backlog instead of using a file descriptor each, and a stalled connection
 //! holds its slot no longer than the header read timeout (which also bounds idle keep-alive).
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +16,6 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
 use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use serde::{Deserialize, Serialize};
@@ -140,9 +140,18 @@ impl LimitsConfig {
 
 /// What the HTTP/1 parser itself holds: above the request-level limits, so that a request
 /// past those still reaches [`layer`] and gets its JSON 414 / 431; only a head larger than
-/// this is refused by the parser (a bare 431, before any request exists).
+/// this is refused by the parser (a bare 431, before any request exists). For the count of
+/// header fields the parser holds hyper's default of 100 while `max_headers` is below it (see
+/// [`HYPER_DEFAULT_MAX_HEADERS`]), else [`PARSER_MAX_HEADERS`].
 const PARSER_MAX_HEADER_BYTES: usize = 64 * 1024;
 const PARSER_MAX_HEADERS: usize = 128;
+
+/// How many header fields hyper's parser holds when not told otherwise, in an array on the
+/// stack. Setting any `max_headers` on hyper's builder makes it allocate and fill two arrays of
+/// that many entries (about 6 KiB) on the heap for every request head, which is also large
+/// enough to make glibc consolidate its free lists each time (issue 19 §3): the parser is told
+/// [`PARSER_MAX_HEADERS`] only when `[limits] max_headers` leaves no room below this default.
+const HYPER_DEFAULT_MAX_HEADERS: usize = 100;
 
 /// The RFC 6749 §5.2 error object (`error`, `error_description`) with `status`, never cached.
 pub(crate) fn json_error(status: StatusCode, code: &str, description: &str) -> Response {
@@ -191,19 +200,76 @@ pub fn layer(router: Router, limits: &LimitsConfig) -> Router {
     let limits = *limits;
     router
         .layer(DefaultBodyLimit::max(limits.max_body_bytes))
-        .layer(middleware::from_fn(move |req: Request, next: Next| {
-            bounded(limits, req, next)
+        .layer(tower::layer::layer_fn(move |inner| Bounded {
+            inner,
+            limits,
         }))
 }
 
-async fn bounded(limits: LimitsConfig, req: Request, next: Next) -> Response {
+/// The request-level bounds as a plain tower service rather than `middleware::from_fn`, which
+/// per request clones and re-boxes the whole inner service and boxes its own future (issue 19
+/// §3): here the service that was polled ready is called directly and one future is boxed.
+#[derive(Clone)]
+struct Bounded<S> {
+    inner: S,
+    limits: LimitsConfig,
+}
+
+type BoxResponse =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, Infallible>> + Send>>;
+
+impl<S> tower::Service<Request> for Bounded<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future =
+        futures_util::future::Either<std::future::Ready<Result<Response, Infallible>>, BoxResponse>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        use futures_util::future::Either;
+        if let Some(refused) = out_of_bounds(&self.limits, &req) {
+            return Either::Left(std::future::ready(Ok(refused)));
+        }
+        let fut = tokio::time::timeout(self.limits.request_timeout(), self.inner.call(req));
+        Either::Right(Box::pin(async move {
+            let resp = match fut.await {
+                Ok(Ok(resp)) => resp,
+                Ok(Err(never)) => match never {},
+                Err(_) => {
+                    let mut r = json_error(
+                        StatusCode::REQUEST_TIMEOUT,
+                        "invalid_request",
+                        "the request was not received in time",
+                    );
+                    r.headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                    return Ok(r);
+                }
+            };
+            Ok(framing_and_caching(as_json_error(resp)))
+        }))
+    }
+}
+
+/// 414 past `max_uri_bytes`, 431 past `max_header_bytes` / `max_headers`.
+fn out_of_bounds(limits: &LimitsConfig, req: &Request) -> Option<Response> {
     let uri_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
     if uri_len > limits.max_uri_bytes {
-        return json_error(
+        return Some(json_error(
             StatusCode::URI_TOO_LONG,
             "invalid_request",
             "the request URI is too long",
-        );
+        ));
     }
     let headers = req.headers();
     let header_bytes: usize = headers
@@ -211,26 +277,13 @@ async fn bounded(limits: LimitsConfig, req: Request, next: Next) -> Response {
         .map(|(n, v)| n.as_str().len() + v.len() + 4)
         .sum();
     if headers.len() > limits.max_headers || header_bytes > limits.max_header_bytes {
-        return json_error(
+        return Some(json_error(
             StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             "invalid_request",
             "the request header fields are too large",
-        );
+        ));
     }
-    let resp = match tokio::time::timeout(limits.request_timeout(), next.run(req)).await {
-        Ok(resp) => resp,
-        Err(_) => {
-            let mut r = json_error(
-                StatusCode::REQUEST_TIMEOUT,
-                "invalid_request",
-                "the request was not received in time",
-            );
-            r.headers_mut()
-                .insert(header::CONNECTION, HeaderValue::from_static("close"));
-            return r;
-        }
-    };
-    framing_and_caching(as_json_error(resp))
+    None
 }
 
 /// HTML pages (login, consent, device, error, form_post) are never framed (clickjacking:
@@ -325,9 +378,13 @@ pub async fn serve_with_limits(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout())
-        .max_headers(PARSER_MAX_HEADERS)
         .max_buf_size(PARSER_MAX_HEADER_BYTES + 8 * 1024)
         .keep_alive(true);
+    // A request with one field more than `max_headers` must still reach `layer` (its JSON
+    // 431): hyper's default holds that many unless the configured limit is near it.
+    if limits.max_headers >= HYPER_DEFAULT_MAX_HEADERS {
+        builder.max_headers(PARSER_MAX_HEADERS);
+    }
     let builder = Arc::new(builder);
     loop {
         let Ok(permit) = permits.clone().acquire_owned().await else {

@@ -404,15 +404,20 @@ async fn endpoints(State(state): State<Arc<OAuth>>, req: Request) -> Response {
         Ok(b) => b,
         Err(resp) => return resp,
     };
-    let req = axum::http::Request::from_parts(parts, bytes.to_vec());
-    let mut handlers: Vec<&dyn HttpEndpoints> = vec![&state.provider];
+    // `Vec::from` takes the buffer over when nothing else shares it, else copies it once.
+    let req = axum::http::Request::from_parts(parts, Vec::from(bytes));
+    // A fixed array, not a `Vec` per request.
+    let mut handlers: [&dyn HttpEndpoints; 3] = [&state.provider; 3];
+    let mut n = 1;
     if let Some(ciba) = state.ciba.http() {
-        handlers.push(ciba);
+        handlers[n] = ciba;
+        n += 1;
     }
     if let Some(oid) = &state.oid4vci {
-        handlers.push(&oid.issuer);
+        handlers[n] = &oid.issuer;
+        n += 1;
     }
-    if let Ok(resp) = route(&handlers, req).await {
+    if let Ok(resp) = route(&handlers[..n], req).await {
         return resp.map(Body::from);
     }
     (StatusCode::NOT_FOUND, "not found").into_response()
