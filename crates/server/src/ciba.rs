@@ -11,8 +11,9 @@
 //! - Users: `login_hint` is a username or an email address matching a user's `email` claim;
 //!   `user_code` is the user's password.
 //! - Notifications: email and SMS appended to `[notifications] outbox` (one JSON object a
-//!   line); ping and push as HTTP/1.1 POSTs (plain `http` only: this host has no TLS client)
-//!   with a timeout and bounded retries; expired requests are swept every few seconds.
+//!   line); ping and push as HTTP/1.1 POSTs through `crate::outbound` (https verified against
+//!   the system roots plus `[outbound] ca_file`) with a timeout and bounded retries; expired
+//!   requests are swept every few seconds.
 //!
 //! Every use of `idforge-ciba` lives here.
 

@@ -543,6 +543,38 @@ mod tests {
     }
 
     #[test]
+    fn the_toml_table_reaches_the_server() {
+        let ca = Ca::new("relying parties").pem_file();
+        let text = format!(
+            "[outbound]\nca_file = {:?}\ntimeout_seconds = 7\n",
+            ca.display().to_string()
+        );
+        let config = crate::ServeConfig::from_toml(&text).unwrap();
+        assert_eq!(
+            config.outbound,
+            OutboundConfig::new()
+                .with_ca_file(&ca)
+                .with_timeout_seconds(7)
+        );
+        let oauth = crate::oauth::build(
+            &config,
+            "http://127.0.0.1:1",
+            std::sync::Arc::new(idforge_oauth_core::memory::MemoryAttemptLimiter::new()),
+        )
+        .unwrap();
+        assert_eq!(oauth.outbound.timeout(), Duration::from_secs(7));
+        let _ = std::fs::remove_file(ca);
+        assert!(matches!(
+            crate::ServeConfig::from_toml("[outbound]\nca_file = \"/nonexistent/ca.pem\"\n"),
+            Err(ConfigError::Outbound(_))
+        ));
+        assert!(matches!(
+            crate::ServeConfig::from_toml("[outbound]\nverify_certificates = false\n"),
+            Err(ConfigError::Parse(_))
+        ));
+    }
+
+    #[test]
     fn the_configuration_is_checked_when_loaded() {
         assert!(OutboundConfig::default().validate().is_ok());
         for bad in [0, 61] {
