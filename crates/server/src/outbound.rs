@@ -185,7 +185,18 @@ impl Outbound {
         let mut http = HttpConnector::new();
         http.enforce_http(false);
         http.set_nodelay(true);
-        let https = HttpsConnector::with_connector(http, tls).map_err(tls_err)?;
+        let mut https = HttpsConnector::with_connector(http, tls).map_err(tls_err)?;
+        // `Uri::host` keeps an IPv6 literal's brackets (`[::1]`), which the connector would
+        // check as a DNS name (and send as SNI): verify the address itself instead, without
+        // SNI (RFC 6066 §3: literal addresses are not sent).
+        https.set_callback(|config, uri| {
+            if let Some(ip) = ipv6_literal(uri) {
+                config.set_use_server_name_indication(false);
+                config.set_verify_hostname(false);
+                config.param_mut().set_ip(ip)?;
+            }
+            Ok(())
+        });
         let client = Client::builder(TokioExecutor::new())
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(POOL_IDLE)
@@ -250,6 +261,15 @@ impl Outbound {
         }
         Ok(status)
     }
+}
+
+/// The address of a URL whose host is a bracketed IPv6 literal.
+fn ipv6_literal(uri: &Uri) -> Option<std::net::IpAddr> {
+    uri.host()?
+        .strip_prefix('[')?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
 }
 
 /// Reads and discards at most [`MAX_DRAINED_BODY`] bytes for at most [`DRAIN_TIMEOUT`];
@@ -402,11 +422,21 @@ pub(crate) mod test_tls {
         key: PKey<Private>,
         status: u16,
     ) -> (u16, mpsc::UnboundedReceiver<String>) {
+        serve_on("127.0.0.1:0", cert, key, status).await
+    }
+
+    /// [`serve`] on `addr`.
+    pub(crate) async fn serve_on(
+        addr: &str,
+        cert: X509,
+        key: PKey<Private>,
+        status: u16,
+    ) -> (u16, mpsc::UnboundedReceiver<String>) {
         let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).unwrap();
         acceptor.set_certificate(&cert).unwrap();
         acceptor.set_private_key(&key).unwrap();
         let acceptor = acceptor.build();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = TcpListener::bind(addr).await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let (tx, rx) = mpsc::unbounded_channel();
         let status = hyper::StatusCode::from_u16(status).unwrap();
@@ -520,6 +550,32 @@ mod tests {
             assert!(e.contains(why), "{e}");
         }
         assert!(other.try_recv().is_err());
+        let _ = std::fs::remove_file(ca_file);
+    }
+
+    /// An IPv6 literal is verified as an address (the certificate's IP SAN), not as a name.
+    #[tokio::test]
+    async fn verifies_ipv6_literals_as_addresses() {
+        use super::test_tls::serve_on;
+        let ca = Ca::new("test relying parties");
+        let ca_file = ca.pem_file();
+        let trusting = Outbound::new(&OutboundConfig::new().with_ca_file(&ca_file)).unwrap();
+        let (cert, key) = ca.leaf(&[], &["::1"]);
+        let (port, mut seen) = serve_on("[::1]:0", cert, key, 200).await;
+        let url = format!("https://[::1]:{port}/bc");
+        assert_eq!(
+            trusting.post(&url, post_with(None, "x")).await.unwrap(),
+            200
+        );
+        assert!(seen.recv().await.unwrap().starts_with("POST /bc\r\n"));
+        let (cert, key) = ca.leaf(&["localhost"], &["127.0.0.1"]);
+        let (port, _) = serve_on("[::1]:0", cert, key, 200).await;
+        let e = trusting
+            .post(&format!("https://[::1]:{port}/bc"), post_with(None, "x"))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("IP address mismatch"), "{e}");
         let _ = std::fs::remove_file(ca_file);
     }
 
