@@ -702,6 +702,9 @@ fn no_secret_reaches_the_log_at_trace_level() {
     ] {
         assert!(log.contains(expected), "the log lacks {expected}:\n{log}");
     }
+    // hyper-util's client traces the outbound ping too, so its output is searched as well.
+    let outbound = format!("connecting to 127.0.0.1:{ping_port}");
+    assert!(log.contains(&outbound), "the log lacks {outbound}:\n{log}");
     for (what, value) in &secrets.0 {
         if let Some(at) = log.find(value.as_str()) {
             let from = log[..at].rfind('\n').map_or(0, |n| n + 1);
