@@ -3,7 +3,8 @@
 //! a password (a wrong one, then the right one), authorization code + PKCE, UserInfo, refresh,
 //! introspection, revocation, client credentials (secret in `Authorization: Basic` and in the
 //! form), the device authorization grant with its user code page, CIBA in poll mode with its
-//! approval page, and single sign-on with the session cookie — then everything the server wrote to stderr (the access log and the
+//! approval page, CIBA in ping mode (the notification's bearer token POSTed to a relying party
+//! by the outbound client), and single sign-on with the session cookie — then everything the server wrote to stderr (the access log and the
 //! `tracing` output) is searched for each secret value the flows saw. The log is also checked
 //! to hold the request spans, so that the search is over real output.
 #![allow(clippy::unwrap_used)] // a test aborts on setup failure by design
@@ -23,8 +24,10 @@ const REDIRECT: &str = "http://127.0.0.1:3000/callback";
 const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
 const CIBA_SECRET: &str = "ciba-secret-Wn4eJ7";
+const PING_SECRET: &str = "ping-secret-Zr5uK3";
+const NOTIFICATION_TOKEN: &str = "notification-token-Gd8sV2";
 
-fn config() -> String {
+fn config(ping_port: u16) -> String {
     format!(
         r#"
 [device]
@@ -53,6 +56,13 @@ client_id = "assistant"
 client_secret = "{CIBA_SECRET}"
 grant_types = ["{CIBA_GRANT}"]
 
+[[clients]]
+client_id = "pinger"
+client_secret = "{PING_SECRET}"
+grant_types = ["{CIBA_GRANT}"]
+backchannel_token_delivery_mode = "ping"
+backchannel_client_notification_endpoint = "http://127.0.0.1:{ping_port}/ping"
+
 [[users]]
 username = "alice"
 password = "{PASSWORD}"
@@ -69,11 +79,11 @@ struct Server {
 }
 
 impl Server {
-    fn start() -> Server {
+    fn start(ping_port: u16) -> Server {
         let dir = std::env::temp_dir().join(format!("idforge-log-secrets-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("config.toml");
-        std::fs::write(&path, config()).unwrap();
+        std::fs::write(&path, config(ping_port)).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_idforge"))
             .args(["serve", "--addr", "127.0.0.1:0", "--database", "memory"])
             .arg("--config")
@@ -325,9 +335,77 @@ fn log_in(
     (code, cookie)
 }
 
+/// A relying party's notification endpoint: accepts one POST, answers 204, and hands over the
+/// request (head and body).
+fn notification_endpoint() -> (u16, std::sync::mpsc::Receiver<String>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (mut conn, _) = listener.accept().unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 4096];
+        loop {
+            let n = conn.read(&mut chunk).unwrap();
+            buf.extend_from_slice(&chunk[..n]);
+            let text = String::from_utf8_lossy(&buf).into_owned();
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let len: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Content-Length: "))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                if body.len() >= len {
+                    break;
+                }
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        conn.write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
+            .unwrap();
+        let _ = tx.send(String::from_utf8_lossy(&buf).into_owned());
+    });
+    (port, rx)
+}
+
+/// Approves a CIBA request on its approval page (`auth_url`) as alice.
+fn approve_ciba(s: &Server, secrets: &mut Secrets, auth_url: &str) {
+    let path = &auth_url[auth_url.find("/bc-approve").unwrap()..];
+    let page = http(s, "GET", path, &[], "");
+    assert_eq!(page.status, 200, "{}", page.body);
+    let sealed = hidden(&page.body, "request");
+    secrets.add("sealed request", &sealed);
+    let mut approval = http(
+        s,
+        "POST",
+        "/bc-approve",
+        &[FORM],
+        &format!(
+            "request={}&username=alice&password={}",
+            enc(&sealed),
+            enc(PASSWORD)
+        ),
+    );
+    if approval.body.contains("name=\"consent\"") {
+        let sealed = hidden(&approval.body, "consent");
+        secrets.add("sealed consent", &sealed);
+        approval = http(
+            s,
+            "POST",
+            "/bc-approve",
+            &[FORM],
+            &format!("consent={}&decision=approve", enc(&sealed)),
+        );
+    }
+    assert_eq!(approval.status, 200, "{}", approval.body);
+}
+
 #[test]
 fn no_secret_reaches_the_log_at_trace_level() {
-    let s = Server::start();
+    let (ping_port, pinged) = notification_endpoint();
+    let s = Server::start(ping_port);
     let mut secrets = Secrets::default();
     for v in [
         CLIENT_SECRET,
@@ -335,6 +413,8 @@ fn no_secret_reaches_the_log_at_trace_level() {
         WRONG_PASSWORD,
         POST_SECRET,
         VERIFIER,
+        PING_SECRET,
+        NOTIFICATION_TOKEN,
     ] {
         secrets.add("configured secret", v);
     }
@@ -555,40 +635,48 @@ fn no_secret_reaches_the_log_at_trace_level() {
         &ciba_poll,
     );
     assert_eq!(pending.json()["error"], "authorization_pending");
-    let path = &auth_url[auth_url.find("/bc-approve").unwrap()..];
-    let page = http(&s, "GET", path, &[], "");
-    assert_eq!(page.status, 200, "{}", page.body);
-    let sealed = hidden(&page.body, "request");
-    secrets.add("sealed request", &sealed);
-    let mut approval = http(
-        &s,
-        "POST",
-        "/bc-approve",
-        &[FORM],
-        &format!(
-            "request={}&username=alice&password={}",
-            enc(&sealed),
-            enc(PASSWORD)
-        ),
-    );
-    if approval.body.contains("name=\"consent\"") {
-        let sealed = hidden(&approval.body, "consent");
-        secrets.add("sealed consent", &sealed);
-        approval = http(
-            &s,
-            "POST",
-            "/bc-approve",
-            &[FORM],
-            &format!("consent={}&decision=approve", enc(&sealed)),
-        );
-    }
-    assert_eq!(approval.status, 200, "{}", approval.body);
+    approve_ciba(&s, &mut secrets, &auth_url);
     let t = http(
         &s,
         "POST",
         "/token",
         &[FORM, ("authorization", &assistant)],
         &ciba_poll,
+    );
+    assert_eq!(t.status, 200, "{}", t.body);
+    secrets.token_response(&t.json());
+
+    // CIBA (ping mode): the outbound client POSTs the notification token as a bearer token.
+    let pinger = basic("pinger", PING_SECRET);
+    secrets.add("basic credentials", pinger.strip_prefix("Basic ").unwrap());
+    let bc = http(
+        &s,
+        "POST",
+        "/bc-authorize",
+        &[FORM, ("authorization", &pinger)],
+        &format!("scope=openid&login_hint=alice&client_notification_token={NOTIFICATION_TOKEN}"),
+    );
+    assert_eq!(bc.status, 200, "{}", bc.body);
+    let bc = bc.json();
+    let id = bc["auth_req_id"].as_str().unwrap().to_owned();
+    secrets.add("auth_req_id", &id);
+    let auth_url = bc["auth_url"].as_str().unwrap().to_owned();
+    secrets.add("approval handle", auth_url.split_once("handle=").unwrap().1);
+    approve_ciba(&s, &mut secrets, &auth_url);
+    let ping = pinged
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
+    assert!(ping.starts_with("POST /ping HTTP/1.1"), "{ping}");
+    assert!(
+        ping.contains(&format!("Authorization: Bearer {NOTIFICATION_TOKEN}")),
+        "{ping}"
+    );
+    let t = http(
+        &s,
+        "POST",
+        "/token",
+        &[FORM, ("authorization", &pinger)],
+        &format!("grant_type={}&auth_req_id={}", enc(CIBA_GRANT), enc(&id)),
     );
     assert_eq!(t.status, 200, "{}", t.body);
     secrets.token_response(&t.json());
@@ -604,6 +692,7 @@ fn no_secret_reaches_the_log_at_trace_level() {
         "client_id=\"poster\"",
         "client_id=\"tv\"",
         "client_id=\"assistant\"",
+        "client_id=\"pinger\"",
         "grant_type=\"urn:openid:params:grant-type:ciba\"",
         "endpoint=\"/bc-authorize\"",
         "error=\"invalid_grant\"",
@@ -613,6 +702,9 @@ fn no_secret_reaches_the_log_at_trace_level() {
     ] {
         assert!(log.contains(expected), "the log lacks {expected}:\n{log}");
     }
+    // hyper-util's client traces the outbound ping too, so its output is searched as well.
+    let outbound = format!("connecting to 127.0.0.1:{ping_port}");
+    assert!(log.contains(&outbound), "the log lacks {outbound}:\n{log}");
     for (what, value) in &secrets.0 {
         if let Some(at) = log.find(value.as_str()) {
             let from = log[..at].rfind('\n').map_or(0, |n| n + 1);

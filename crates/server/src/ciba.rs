@@ -11,8 +11,9 @@
 //! - Users: `login_hint` is a username or an email address matching a user's `email` claim;
 //!   `user_code` is the user's password.
 //! - Notifications: email and SMS appended to `[notifications] outbox` (one JSON object a
-//!   line); ping and push as HTTP/1.1 POSTs (plain `http` only: this host has no TLS client)
-//!   with a timeout and bounded retries; expired requests are swept every few seconds.
+//!   line); ping and push as HTTP/1.1 POSTs through `crate::outbound` (https verified against
+//!   the system roots plus `[outbound] ca_file`) with a timeout and bounded retries; expired
+//!   requests are swept every few seconds.
 //!
 //! Every use of `idforge-ciba` lives here.
 
@@ -45,9 +46,7 @@ use crate::seal::{Purpose, Sealer};
 #[cfg(test)]
 use idforge_ciba::DeliveryMode;
 
-/// Timeout of one ping or push attempt.
-const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Attempts per ping or push.
+/// Attempts per ping or push (each bounded by `[outbound] timeout_seconds`).
 const DELIVERY_ATTEMPTS: u32 = 3;
 /// How often expired requests are swept (and push/ping clients told).
 const SWEEP_EVERY: Duration = Duration::from_secs(5);
@@ -138,6 +137,7 @@ impl ServeUsers {
 /// Appends messages to the outbox and POSTs pings and pushes.
 struct ServeNotifier {
     outbox: Option<Mutex<PathBuf>>,
+    outbound: crate::outbound::Outbound,
 }
 
 #[async_trait]
@@ -161,9 +161,11 @@ impl Notifier for ServeNotifier {
     async fn notify_client(&self, n: &ClientNotification) -> DeliveryReport {
         let body = n.body.to_string();
         for attempt in 1..=DELIVERY_ATTEMPTS {
-            let sent =
-                tokio::time::timeout(DELIVERY_TIMEOUT, post_json(&n.endpoint, &n.bearer, &body))
-                    .await;
+            let sent = tokio::time::timeout(
+                self.outbound.timeout(),
+                post_json(&self.outbound, &n.endpoint, &n.bearer, &body),
+            )
+            .await;
             match sent {
                 Ok(Ok(status)) if (200..300).contains(&status) => {
                     return DeliveryReport::Delivered { attempts: attempt }
@@ -194,17 +196,24 @@ impl Notifier for ServeNotifier {
     }
 }
 
-/// POSTs a JSON body with a bearer token (CIBA §10.2, §10.3) to an `http://` URL; the status.
-async fn post_json(url: &str, bearer: &str, body: &str) -> std::io::Result<u16> {
-    crate::outbound::post(
-        url,
-        crate::outbound::Post {
-            content_type: "application/json",
-            bearer: Some(bearer),
-            body,
-        },
-    )
-    .await
+/// POSTs a JSON body with a bearer token (CIBA §10.2, §10.3) to an `http(s)://` URL; the
+/// status.
+async fn post_json(
+    outbound: &crate::outbound::Outbound,
+    url: &str,
+    bearer: &str,
+    body: &str,
+) -> Result<u16, crate::outbound::OutboundError> {
+    outbound
+        .post(
+            url,
+            crate::outbound::Post {
+                content_type: "application/json",
+                bearer: Some(bearer),
+                body,
+            },
+        )
+        .await
 }
 
 /// CIBA next to the provider: the service, its HTTP endpoint, and what the pages need.
@@ -232,6 +241,7 @@ impl CibaHost {
         issuer: &str,
         users: Arc<dyn crate::storage::Users>,
         requests: Arc<dyn idforge_ciba::CibaRequestStore>,
+        outbound: crate::outbound::Outbound,
     ) -> Result<CibaHost, crate::ServeError> {
         let mut by_hint = HashMap::new();
         let mut usernames = HashMap::new();
@@ -266,7 +276,7 @@ impl CibaHost {
                 by_hint,
                 users: users.clone(),
             }))
-            .notifier(Arc::new(ServeNotifier { outbox }))
+            .notifier(Arc::new(ServeNotifier { outbox, outbound }))
             .actors(Arc::new(AgentClientActors))
             .build()
             .map_err(|e| crate::ServeError::Provider(Error::Internal(e.to_string())))?;
@@ -568,6 +578,7 @@ async fn approve_json(state: &AppState, body: &[u8]) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outbound::{Outbound, OutboundConfig};
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;
 
@@ -577,14 +588,22 @@ mod tests {
         let addr = listener.local_addr().unwrap();
         let server = tokio::spawn(async move {
             let (mut s, _) = listener.accept().await.unwrap();
-            let mut buf = vec![0u8; 4096];
-            let n = s.read(&mut buf).await.unwrap();
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            // Headers and body may arrive in separate segments.
+            while !buf.ends_with(br#"{"auth_req_id":"x"}"#) {
+                let n = s.read(&mut chunk).await.unwrap();
+                assert!(n > 0, "connection closed early");
+                buf.extend_from_slice(&chunk[..n]);
+            }
             s.write_all(b"HTTP/1.1 204 No Content\r\n\r\n")
                 .await
                 .unwrap();
-            String::from_utf8_lossy(&buf[..n]).into_owned()
+            String::from_utf8_lossy(&buf).into_owned()
         });
+        let outbound = Outbound::new(&OutboundConfig::default()).unwrap();
         let status = post_json(
+            &outbound,
             &format!("http://{addr}/cb"),
             "tok",
             r#"{"auth_req_id":"x"}"#,
@@ -596,7 +615,69 @@ mod tests {
         assert!(req.starts_with("POST /cb HTTP/1.1\r\n"), "{req}");
         assert!(req.contains("Authorization: Bearer tok\r\n"));
         assert!(req.ends_with(r#"{"auth_req_id":"x"}"#));
-        assert!(post_json("https://rp.example/cb", "t", "{}").await.is_err());
+        assert!(post_json(&outbound, "ftp://rp.example/cb", "t", "{}")
+            .await
+            .is_err());
+    }
+
+    fn ping(endpoint: String) -> ClientNotification {
+        serde_json::from_value(json!({
+            "mode": "ping", "endpoint": endpoint, "bearer": "t",
+            "body": {"auth_req_id": "x"}
+        }))
+        .unwrap()
+    }
+
+    /// CIBA §10.2 over TLS: the ping reaches an https endpoint whose CA is `[outbound]
+    /// ca_file`; an endpoint the client cannot verify (unknown CA, another host name) is a
+    /// failed delivery after the bounded attempts, not a panic.
+    #[tokio::test]
+    async fn pings_reach_https_endpoints_whose_certificate_verifies() {
+        use crate::outbound::test_tls::{serve, Ca};
+        let ca = Ca::new("relying parties");
+        let ca_file = ca.pem_file();
+        let (cert, key) = ca.leaf(&["localhost"], &["127.0.0.1"]);
+        let (port, mut seen) = serve(cert, key, 204).await;
+        let trusting = ServeNotifier {
+            outbox: None,
+            outbound: Outbound::new(&OutboundConfig::new().with_ca_file(&ca_file)).unwrap(),
+        };
+        assert_eq!(
+            trusting
+                .notify_client(&ping(format!("https://localhost:{port}/cb")))
+                .await,
+            DeliveryReport::Delivered { attempts: 1 }
+        );
+        let req = seen.recv().await.unwrap();
+        assert!(req.starts_with("POST /cb\r\n"), "{req}");
+        assert!(req.contains("authorization: Bearer t\r\n"), "{req}");
+        assert!(req.ends_with(r#"{"auth_req_id":"x"}"#), "{req}");
+
+        let untrusting = ServeNotifier {
+            outbox: None,
+            outbound: Outbound::new(&OutboundConfig::default()).unwrap(),
+        };
+        assert_eq!(
+            untrusting
+                .notify_client(&ping(format!("https://localhost:{port}/cb")))
+                .await,
+            DeliveryReport::Failed {
+                attempts: DELIVERY_ATTEMPTS
+            }
+        );
+        let (cert, key) = ca.leaf(&["rp.example"], &[]);
+        let (other, _) = serve(cert, key, 204).await;
+        assert_eq!(
+            trusting
+                .notify_client(&ping(format!("https://localhost:{other}/cb")))
+                .await,
+            DeliveryReport::Failed {
+                attempts: DELIVERY_ATTEMPTS
+            }
+        );
+        // Neither refused endpoint got a request.
+        assert!(seen.try_recv().is_err());
+        let _ = std::fs::remove_file(ca_file);
     }
 
     #[tokio::test]
@@ -605,7 +686,10 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         drop(listener);
-        let n = ServeNotifier { outbox: None };
+        let n = ServeNotifier {
+            outbox: None,
+            outbound: Outbound::new(&OutboundConfig::default()).unwrap(),
+        };
         let note: ClientNotification = serde_json::from_value(json!({
             "mode": "ping", "endpoint": format!("http://{addr}/cb"), "bearer": "t",
             "body": {"auth_req_id": "x"}

@@ -107,6 +107,13 @@ pub struct ServeConfig {
         skip_serializing_if = "crate::pages::BrandingConfig::is_default"
     )]
     pub branding: crate::pages::BrandingConfig,
+    /// `[outbound]`: how relying parties are reached (CIBA ping/push, back-channel logout):
+    /// extra trusted CA certificates, the time one attempt may take.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::outbound::OutboundConfig::is_default"
+    )]
+    pub outbound: crate::outbound::OutboundConfig,
 }
 
 /// `[notifications]`: messages to users (CIBA `email` and `sms` channels).
@@ -482,6 +489,10 @@ pub enum ConfigError {
     /// A `[sessions]` setting is unusable.
     #[error("sessions: {0}")]
     Sessions(String),
+    /// `[outbound]`: a timeout out of range, a CA file that cannot be read or holds no
+    /// certificate.
+    #[error("outbound: {0}")]
+    Outbound(String),
     /// An organization, a user's residency or share, or a client's organization is invalid.
     #[error("organization {id}: {reason}")]
     Organization {
@@ -636,6 +647,7 @@ impl ServeConfig {
             crate::orgs::build(self)?;
         }
         self.sessions.validate()?;
+        self.outbound.validate()?;
         Ok(())
     }
 }

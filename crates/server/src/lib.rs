@@ -66,6 +66,7 @@ pub use config::{
 pub use limits::{serve_with_limits, LimitsConfig};
 pub use login::LoginConfig;
 pub use orgs::{OrganizationConfig, OrganizationSettingsConfig, RootConfig, ShareConfig};
+pub use outbound::OutboundConfig;
 pub use pages::{BrandingConfig, FooterLink, PagesConfig};
 pub use sessions::SessionsConfig;
 pub use storage::Database;

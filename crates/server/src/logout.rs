@@ -25,9 +25,8 @@ use crate::oauth::OAuth;
 use crate::pages::Audience;
 use crate::seal::{Purpose, Sealer};
 
-/// Time allowed for one back-channel delivery (connect, send, status line).
-const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
-/// Attempts per Logout Token (first try included); retried only while retryable.
+/// Attempts per Logout Token (each bounded by `[outbound] timeout_seconds`: connect, TLS,
+/// send, status line) (first try included); retried only while retryable.
 const DELIVERY_ATTEMPTS: u32 = 3;
 /// Seconds the logged-out page waits for the front-channel iframes before redirecting.
 const FRONTCHANNEL_WAIT_SECONDS: u32 = 2;
@@ -131,7 +130,7 @@ fn render(state: &OAuth, headers: &HeaderMap, step: LogoutStep) -> Response {
         LogoutStep::LoggedOut(out) => {
             let out = *out;
             if let Some(ended) = &out.ended {
-                deliver_in_background(ended.backchannel.clone());
+                deliver_in_background(&state.outbound, ended.backchannel.clone());
             }
             let mut resp = logged_out_page(state, &who, &out);
             if let Some(clear) = state.sessions.clear() {
@@ -167,9 +166,9 @@ fn logged_out_page(state: &OAuth, who: &Audience<'_>, out: &LoggedOut) -> Respon
         .logged_out(&who, &frames, out.redirect.as_deref(), wait)
 }
 
-/// Delivers Logout Tokens over HTTP: one POST per call, with [`DELIVERY_TIMEOUT`].
-#[derive(Debug, Default)]
-pub(crate) struct HttpLogoutNotifier;
+/// Delivers Logout Tokens over HTTP(S): one POST per call, bounded by the client's timeout.
+#[derive(Debug, Clone)]
+pub(crate) struct HttpLogoutNotifier(pub(crate) crate::outbound::Outbound);
 
 #[async_trait]
 impl LogoutNotifier for HttpLogoutNotifier {
@@ -177,7 +176,8 @@ impl LogoutNotifier for HttpLogoutNotifier {
         let body = form_urlencoded::Serializer::new(String::new())
             .append_pair("logout_token", &message.logout_token)
             .finish();
-        match tokio::time::timeout(DELIVERY_TIMEOUT, post_form(&message.uri, &body)).await {
+        let sent = tokio::time::timeout(self.0.timeout(), post_form(&self.0, &message.uri, &body));
+        match sent.await {
             // Back-Channel Logout 1.0 §2.8: 200 (204 accepted too) is success; 400 and other
             // client errors are refusals; anything else may pass on a retry.
             Ok(Ok(status)) if (200..300).contains(&status) => DeliveryResult::Delivered,
@@ -214,10 +214,14 @@ pub(crate) async fn deliver_with_retries(
 
 /// Sends every Logout Token from a background task (the browser does not wait), logging
 /// failures on stderr (client id and reason, never the token).
-pub(crate) fn deliver_in_background(messages: Vec<BackChannelLogout>) {
+pub(crate) fn deliver_in_background(
+    outbound: &crate::outbound::Outbound,
+    messages: Vec<BackChannelLogout>,
+) {
     for m in messages {
+        let notifier = HttpLogoutNotifier(outbound.clone());
         tokio::spawn(async move {
-            let (result, attempts) = deliver_with_retries(&HttpLogoutNotifier, &m).await;
+            let (result, attempts) = deliver_with_retries(&notifier, &m).await;
             if result != DeliveryResult::Delivered {
                 eprintln!(
                     "back-channel logout to {} failed after {attempts} attempt(s): {result:?}",
@@ -228,17 +232,22 @@ pub(crate) fn deliver_in_background(messages: Vec<BackChannelLogout>) {
     }
 }
 
-/// POSTs the form body (Back-Channel Logout 1.0 §2.5) to an `http://` URL; the status.
-async fn post_form(url: &str, body: &str) -> std::io::Result<u16> {
-    crate::outbound::post(
-        url,
-        crate::outbound::Post {
-            content_type: "application/x-www-form-urlencoded",
-            bearer: None,
-            body,
-        },
-    )
-    .await
+/// POSTs the form body (Back-Channel Logout 1.0 §2.5) to an `http(s)://` URL; the status.
+async fn post_form(
+    outbound: &crate::outbound::Outbound,
+    url: &str,
+    body: &str,
+) -> Result<u16, crate::outbound::OutboundError> {
+    outbound
+        .post(
+            url,
+            crate::outbound::Post {
+                content_type: "application/x-www-form-urlencoded",
+                bearer: None,
+                body,
+            },
+        )
+        .await
 }
 
 #[cfg(test)]
@@ -291,10 +300,15 @@ mod tests {
         .unwrap()
     }
 
+    fn notifier(config: &crate::outbound::OutboundConfig) -> HttpLogoutNotifier {
+        HttpLogoutNotifier(crate::outbound::Outbound::new(config).unwrap())
+    }
+
     #[tokio::test]
     async fn posts_the_form_and_retries_a_bounded_number_of_times() {
+        let notifier = &notifier(&Default::default());
         let (url, task) = listener(vec![503, 500, 200]).await;
-        let (result, attempts) = deliver_with_retries(&HttpLogoutNotifier, &message(&url)).await;
+        let (result, attempts) = deliver_with_retries(notifier, &message(&url)).await;
         assert_eq!((result, attempts), (DeliveryResult::Delivered, 3));
         let seen = task.await.unwrap();
         assert!(
@@ -307,7 +321,7 @@ mod tests {
 
         // A refusal is not retried; an unreachable RP stops after the bound.
         let (url, task) = listener(vec![400]).await;
-        let (result, attempts) = deliver_with_retries(&HttpLogoutNotifier, &message(&url)).await;
+        let (result, attempts) = deliver_with_retries(notifier, &message(&url)).await;
         assert_eq!(
             (result, attempts),
             (DeliveryResult::Rejected { status: 400 }, 1)
@@ -316,9 +330,50 @@ mod tests {
         let closed = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/bc", closed.local_addr().unwrap());
         drop(closed);
-        let (result, attempts) = deliver_with_retries(&HttpLogoutNotifier, &message(&url)).await;
+        let (result, attempts) = deliver_with_retries(notifier, &message(&url)).await;
         assert!(result.is_retryable());
         assert_eq!(attempts, DELIVERY_ATTEMPTS);
+    }
+
+    /// Back-Channel Logout 1.0 §2.5 over TLS: delivered to an https RP whose CA is `[outbound]
+    /// ca_file`; an unknown CA or a certificate for another host is a retryable failure whose
+    /// reason says why (and never contains the Logout Token).
+    #[tokio::test]
+    async fn logout_tokens_reach_https_rps_whose_certificate_verifies() {
+        use crate::outbound::test_tls::{serve, Ca};
+        let ca = Ca::new("relying parties");
+        let ca_file = ca.pem_file();
+        let trusting = notifier(&crate::outbound::OutboundConfig::new().with_ca_file(&ca_file));
+        let (cert, key) = ca.leaf(&["localhost"], &["127.0.0.1"]);
+        let (port, mut seen) = serve(cert, key, 200).await;
+        let url = format!("https://127.0.0.1:{port}/bc?x=1");
+        let (result, attempts) = deliver_with_retries(&trusting, &message(&url)).await;
+        assert_eq!((result, attempts), (DeliveryResult::Delivered, 1));
+        let req = seen.recv().await.unwrap();
+        assert!(req.starts_with("POST /bc?x=1\r\n"), "{req}");
+        assert!(req.contains("content-type: application/x-www-form-urlencoded\r\n"));
+        assert!(req.ends_with("\r\n\r\nlogout_token=a.b%2Bc"), "{req}");
+
+        let untrusting = notifier(&Default::default());
+        let (result, attempts) = deliver_with_retries(&untrusting, &message(&url)).await;
+        assert_eq!(attempts, DELIVERY_ATTEMPTS);
+        let DeliveryResult::Failed { reason } = result else {
+            panic!("{result:?}");
+        };
+        assert!(reason.contains("certificate verify failed"), "{reason}");
+
+        let (cert, key) = ca.leaf(&["rp.example"], &[]);
+        let (other, _) = serve(cert, key, 200).await;
+        let url = format!("https://127.0.0.1:{other}/bc");
+        let (result, attempts) = deliver_with_retries(&trusting, &message(&url)).await;
+        assert_eq!(attempts, DELIVERY_ATTEMPTS);
+        let DeliveryResult::Failed { reason } = result else {
+            panic!("{result:?}");
+        };
+        assert!(reason.contains("IP address mismatch"), "{reason}");
+        assert!(!reason.contains("a.b"), "{reason}");
+        assert!(seen.try_recv().is_err());
+        let _ = std::fs::remove_file(ca_file);
     }
 
     #[tokio::test]

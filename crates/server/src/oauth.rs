@@ -57,6 +57,9 @@ pub(crate) struct OAuth {
     pub(crate) logout_action: String,
     /// The hosted pages: templates, catalogs, branding.
     pub(crate) pages: Arc<crate::pages::Pages>,
+    /// `[outbound]`: the HTTP(S) client posting back-channel Logout Tokens (CIBA's notifier
+    /// holds a clone).
+    pub(crate) outbound: crate::outbound::Outbound,
 }
 
 impl std::fmt::Debug for OAuth {
@@ -180,6 +183,9 @@ pub(crate) struct Additions {
     pub(crate) login_limiter: Option<Arc<dyn AttemptLimiter>>,
     /// Where the state lives (`--database`); default: fresh in-memory stores.
     pub(crate) stores: Arc<crate::storage::Stores>,
+    /// The client reaching relying parties, shared by every provider of one server (one
+    /// connection pool); default: one built from `[outbound]`.
+    pub(crate) outbound: Option<crate::outbound::Outbound>,
 }
 
 /// Makes a grant handler given the provider's user lookup.
@@ -251,6 +257,7 @@ pub(crate) fn build_with(
         token_exchange,
         login_limiter,
         stores,
+        outbound,
     } = additions;
     let stores = &*stores;
     let login_limiter = login_limiter
@@ -298,8 +305,17 @@ pub(crate) fn build_with(
         None => (users.clone(), users.clone()),
     };
     let device_flow = crate::device::flow(config, stores)?;
-    let mut ciba =
-        crate::ciba::CibaHost::new(config, &oc.issuer, users.clone(), stores.ciba_requests())?;
+    let outbound = match outbound {
+        Some(o) => o,
+        None => crate::outbound::Outbound::new(&config.outbound)?,
+    };
+    let mut ciba = crate::ciba::CibaHost::new(
+        config,
+        &oc.issuer,
+        users.clone(),
+        stores.ciba_requests(),
+        outbound.clone(),
+    )?;
     let oc_issuer = oc.issuer.clone();
     let mut builder = Provider::builder(oc);
     if let Some(p) = &prepared {
@@ -380,6 +396,7 @@ pub(crate) fn build_with(
         logout_sealer,
         logout_action,
         pages: Arc::new(crate::pages::Pages::from_config(config)?),
+        outbound,
     })
 }
 

@@ -647,6 +647,8 @@ pub(crate) struct Issuers {
     login_limiter: Arc<dyn idforge_oauth_core::AttemptLimiter>,
     /// Where the providers' state lives (`--database`).
     backing: Arc<crate::storage::Stores>,
+    /// The root's client to relying parties: every issuer posts through one pool.
+    outbound: crate::outbound::Outbound,
 }
 
 impl std::fmt::Debug for Issuers {
@@ -742,6 +744,7 @@ impl Issuers {
         Ok(Additions {
             login_limiter: Some(self.login_limiter.clone()),
             stores: self.backing.clone(),
+            outbound: Some(self.outbound.clone()),
             handlers: stores.grant_handlers(home),
             extensions: stores.authorization_extensions(home),
             login_filter: Some(Arc::new(move |subject: &str| {
@@ -828,6 +831,7 @@ pub(crate) fn providers(
         built: Mutex::new(HashMap::new()),
         login_limiter,
         backing,
+        outbound: root.outbound.clone(),
     };
     for o in &config.organizations {
         if o.issuer == IssuerMode::SelfIssued {

@@ -237,7 +237,7 @@ pub(crate) async fn login(
         .login(login, previous.as_deref())
         .await?;
     if let Some(ended) = replaced {
-        crate::logout::deliver_in_background(ended.backchannel);
+        crate::logout::deliver_in_background(&state.outbound, ended.backchannel);
     }
     let cookie = state.sessions.cookie(&session, now);
     Ok((Session::from_record(&session, Vec::new()), cookie))
