@@ -138,7 +138,7 @@ pub struct TrustedIssuerConfig {
     /// Its keys: a JWK Set as a JSON string (exactly one of `jwks` and `jwks_uri`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks: Option<String>,
-    /// Where its keys are fetched (`http://` only: `idforge serve` has no TLS client).
+    /// Where its keys are fetched (`https://` or `http://`, through `[outbound]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
     /// Accepted `aud` values; default: this provider's issuer and token endpoint.

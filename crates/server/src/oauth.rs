@@ -331,7 +331,7 @@ pub(crate) fn build_with(
     }
     let exchange: Arc<dyn idforge_oauth_core::GrantHandler> = match token_exchange {
         Some(make) => make(lookup),
-        None => Arc::new(crate::token_exchange::grant(config, lookup)?),
+        None => Arc::new(crate::token_exchange::grant(config, lookup, &outbound)?),
     };
     let clients = stores.clients(clients);
     let clients: Arc<dyn idforge_oauth_core::ClientStore> = match client_filter {

@@ -537,6 +537,8 @@ struct LiveTrust {
     stores: Arc<Orgs>,
     org: OrgId,
     lookup: Arc<dyn UserLookup>,
+    /// The client that fetches the trusted issuers' `jwks_uri`.
+    outbound: crate::outbound::Outbound,
     /// The list the grant was built for, and the grant.
     current: Mutex<(Vec<TrustedIssuerConfig>, Arc<dyn GrantHandler>)>,
     grant_type: String,
@@ -546,12 +548,14 @@ impl LiveTrust {
     fn grant(
         lookup: &Arc<dyn UserLookup>,
         list: &[TrustedIssuerConfig],
+        outbound: &crate::outbound::Outbound,
     ) -> Result<Arc<dyn GrantHandler>, ServeError> {
         let mut only = ServeConfig::new();
         only.trusted_issuers = list.to_vec();
         Ok(Arc::new(crate::token_exchange::grant(
             &only,
             lookup.clone(),
+            outbound,
         )?))
     }
 
@@ -560,9 +564,10 @@ impl LiveTrust {
         stores: Arc<Orgs>,
         org: OrgId,
         lookup: Arc<dyn UserLookup>,
+        outbound: crate::outbound::Outbound,
     ) -> Result<Self, ServeError> {
         let list = trusted_issuers(&config, &stores, &org)?;
-        let grant = Self::grant(&lookup, &list)?;
+        let grant = Self::grant(&lookup, &list, &outbound)?;
         Ok(LiveTrust {
             grant_type: grant.grant_type().to_owned(),
             current: Mutex::new((list, grant)),
@@ -570,6 +575,7 @@ impl LiveTrust {
             stores,
             org,
             lookup,
+            outbound,
         })
     }
 
@@ -582,7 +588,8 @@ impl LiveTrust {
             trusted_issuers(&self.config, &self.stores, &self.org).map_err(|e| internal(&e))?;
         let mut current = self.current.lock().map_err(|e| internal(&e))?;
         if current.0 != list {
-            let grant = Self::grant(&self.lookup, &list).map_err(|e| internal(&e))?;
+            let grant =
+                Self::grant(&self.lookup, &list, &self.outbound).map_err(|e| internal(&e))?;
             *current = (list, grant);
         }
         Ok(current.1.clone())
@@ -739,8 +746,10 @@ impl Issuers {
             stores.clone(),
             home.clone(),
             Arc::new(NoUsers),
+            self.outbound.clone(),
         )?;
         let (config, trust_stores, org) = (self.config.clone(), stores.clone(), home.clone());
+        let trust_outbound = self.outbound.clone();
         Ok(Additions {
             login_limiter: Some(self.login_limiter.clone()),
             stores: self.backing.clone(),
@@ -754,7 +763,7 @@ impl Issuers {
                 filter_stores.issuer_of(client_id).as_ref() == Some(&want)
             })),
             token_exchange: Some(Box::new(move |lookup| {
-                match LiveTrust::new(config, trust_stores, org, lookup) {
+                match LiveTrust::new(config, trust_stores, org, lookup, trust_outbound) {
                     Ok(t) => Arc::new(t) as Arc<dyn GrantHandler>,
                     // Unreachable: the same list was accepted just above.
                     Err(_) => Arc::new(idforge_oauth_core::TokenExchangeGrant::new()),

@@ -1,6 +1,7 @@
-//! The one outbound HTTP POST `idforge serve` makes to relying parties: CIBA ping and push
-//! notifications (CIBA Core §10.2, §10.3, JSON with a bearer token) and back-channel Logout
-//! Tokens (Back-Channel Logout 1.0 §2.5, a form).
+//! The outbound HTTP(S) client of `idforge serve`: the POSTs it makes to relying parties (CIBA
+//! ping and push notifications, CIBA Core §10.2, §10.3, JSON with a bearer token; back-channel
+//! Logout Tokens, Back-Channel Logout 1.0 §2.5, a form) and the GET of trusted token issuers'
+//! `jwks_uri` (RFC 8693 token exchange).
 //!
 //! hyper-util's pooled client over hyper-openssl's connector (decision 0016): `https://` with
 //! the system's trust roots (OpenSSL's default paths, `SSL_CERT_FILE` / `SSL_CERT_DIR`) plus
@@ -20,7 +21,7 @@ use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body as _, Bytes, Incoming};
-use hyper::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use hyper::{Request, Uri};
 use hyper_openssl::client::legacy::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -247,24 +248,7 @@ impl Outbound {
     /// POSTs to an `http://` or `https://` URL; returns the response status. Not bounded in
     /// time here: callers wrap it in [`Outbound::timeout`].
     pub(crate) async fn post(&self, url: &str, what: Post<'_>) -> Result<u16, OutboundError> {
-        let uri: Uri = url.parse().map_err(|_| OutboundError::Url("not a URI"))?;
-        match uri.scheme_str() {
-            Some("http") | Some("https") => {}
-            _ => {
-                return Err(OutboundError::Url(
-                    "only http:// and https:// are supported",
-                ))
-            }
-        }
-        let authority = uri
-            .authority()
-            .ok_or(OutboundError::Url("no host"))?
-            .as_str();
-        // Credentials in the URL would be sent nowhere (hyper ignores them) and logged with
-        // the URL; refuse rather than surprise.
-        if authority.contains('@') {
-            return Err(OutboundError::Url("user information is not allowed"));
-        }
+        let uri = target(url)?;
         let mut req = Request::post(uri).header(CONTENT_TYPE, what.content_type);
         if let Some(token) = what.bearer {
             let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
@@ -290,6 +274,65 @@ impl Outbound {
         }
         Ok(status)
     }
+
+    /// GETs an `http://` or `https://` URL (token exchange's trusted issuers' `jwks_uri`):
+    /// the body of a 2xx response, read up to `max_bytes` (a larger body is an error). Not
+    /// bounded in time here: callers wrap it in [`Outbound::timeout`]. Redirects are not
+    /// followed: a 3xx is an error like any other non-2xx status.
+    pub(crate) async fn get(
+        &self,
+        url: &str,
+        accept: &'static str,
+        max_bytes: usize,
+    ) -> Result<Bytes, OutboundError> {
+        let uri = target(url)?;
+        let req = Request::get(uri)
+            .header(ACCEPT, accept)
+            .body(Full::new(Bytes::new()))
+            .map_err(|_| OutboundError::Url("not a request target"))?;
+        let response = self
+            .client()
+            .await?
+            .request(req)
+            .await
+            .map_err(|e| OutboundError::Transport(describe(&e)))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(OutboundError::Transport(format!(
+                "status {}",
+                status.as_u16()
+            )));
+        }
+        Limited::new(response.into_body(), max_bytes)
+            .collect()
+            .await
+            .map(|body| body.to_bytes())
+            .map_err(|e| OutboundError::Transport(describe(&*e)))
+    }
+}
+
+/// The URI of `url` if this client can use it: `http://` or `https://`, a host, no user
+/// information.
+fn target(url: &str) -> Result<Uri, OutboundError> {
+    let uri: Uri = url.parse().map_err(|_| OutboundError::Url("not a URI"))?;
+    match uri.scheme_str() {
+        Some("http") | Some("https") => {}
+        _ => {
+            return Err(OutboundError::Url(
+                "only http:// and https:// are supported",
+            ))
+        }
+    }
+    let authority = uri
+        .authority()
+        .ok_or(OutboundError::Url("no host"))?
+        .as_str();
+    // Credentials in the URL would be sent nowhere (hyper ignores them) and logged with
+    // the URL; refuse rather than surprise.
+    if authority.contains('@') {
+        return Err(OutboundError::Url("user information is not allowed"));
+    }
+    Ok(uri)
 }
 
 /// The address of a URL whose host is a bracketed IPv6 literal.
@@ -461,6 +504,17 @@ pub(crate) mod test_tls {
         key: PKey<Private>,
         status: u16,
     ) -> (u16, mpsc::UnboundedReceiver<String>) {
+        serve_body_on(addr, cert, key, status, "").await
+    }
+
+    /// [`serve_on`], answering `answer` as the body.
+    pub(crate) async fn serve_body_on(
+        addr: &str,
+        cert: X509,
+        key: PKey<Private>,
+        status: u16,
+        answer: &'static str,
+    ) -> (u16, mpsc::UnboundedReceiver<String>) {
         let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls_server()).unwrap();
         acceptor.set_certificate(&cert).unwrap();
         acceptor.set_private_key(&key).unwrap();
@@ -498,7 +552,9 @@ pub(crate) mod test_tls {
                                 text.push_str("\r\n");
                                 text.push_str(&String::from_utf8_lossy(&body));
                                 let _ = tx.send(text);
-                                let mut response = hyper::Response::new(Full::new(Bytes::new()));
+                                let mut response = hyper::Response::new(Full::new(
+                                    Bytes::from_static(answer.as_bytes()),
+                                ));
                                 *response.status_mut() = status;
                                 Ok::<_, hyper::Error>(response)
                             }

@@ -2,28 +2,23 @@
 //! [`TrustedIssuer`]s (at a self-issuing organization's issuer, its inherited ones), users
 //! are associated through the memory user store (at an organization's issuer, only its
 //! members), and `jwks_uri` is
-//! fetched with hyper's HTTP/1 client (plain `http://`, 5 s timeout, 1 MiB limit). The grant
-//! itself is oauth-core's, served at the token endpoint.
+//! fetched through the server's outbound client ([`Outbound`]: `http://` or `https://` with the
+//! system's trust roots and `[outbound] ca_file`, `[outbound] timeout_seconds`, 1 MiB limit).
+//! The grant itself is oauth-core's, served at the token endpoint.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
-use http_body_util::{BodyExt, Empty, Limited};
-use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 use idforge_jose::JwkSet;
 use idforge_oauth_core::token_exchange::TrustedIssuer;
 use idforge_oauth_core::{Error, JwksFetcher, TokenExchangeGrant, UserLookup};
 
 use crate::config::{ConfigError, ServeConfig, TrustedIssuerConfig};
+use crate::outbound::Outbound;
 use crate::ServeError;
 
 /// Largest JWK Set fetched.
 const MAX_JWKS_BYTES: usize = 1024 * 1024;
-
-/// Time allowed for one fetch.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The oauth-core issuer of one `[[trusted_issuers]]` entry, or what is wrong with it.
 pub(crate) fn trusted_issuer(c: &TrustedIssuerConfig) -> Result<TrustedIssuer, ConfigError> {
@@ -37,8 +32,10 @@ pub(crate) fn trusted_issuer(c: &TrustedIssuerConfig) -> Result<TrustedIssuer, C
             TrustedIssuer::with_jwks(c.issuer.clone(), &set).map_err(|e| bad(&e.to_string()))?
         }
         (None, Some(uri)) => {
-            if parse_http_uri(uri).is_none() {
-                return Err(bad("jwks_uri must be an http:// URL (no TLS client here)"));
+            if !fetchable(uri) {
+                return Err(bad(
+                    "jwks_uri must be an http:// or https:// URL with a host and no user information",
+                ));
             }
             TrustedIssuer::with_jwks_uri(c.issuer.clone(), uri.clone())
                 .map_err(|e| bad(&e.to_string()))?
@@ -67,78 +64,46 @@ pub(crate) fn trusted_issuer(c: &TrustedIssuerConfig) -> Result<TrustedIssuer, C
 pub(crate) fn grant(
     config: &ServeConfig,
     users: Arc<dyn UserLookup>,
+    outbound: &Outbound,
 ) -> Result<TokenExchangeGrant, ServeError> {
     let mut grant = TokenExchangeGrant::new()
         .with_user_lookup(users)
-        .with_jwks_fetcher(Arc::new(HttpFetcher));
+        .with_jwks_fetcher(Arc::new(HttpFetcher {
+            outbound: outbound.clone(),
+        }));
     for t in &config.trusted_issuers {
         grant = grant.with_trusted_issuer(trusted_issuer(t)?);
     }
     Ok(grant)
 }
 
-/// `http://host[:port]/path` → (host, port, authority, path and query).
-fn parse_http_uri(uri: &str) -> Option<(String, u16, String, String)> {
-    let rest = uri.strip_prefix("http://")?;
-    let (authority, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    if authority.is_empty() || authority.contains('@') || path.contains('#') {
-        return None;
+/// Whether the outbound client can GET `uri` (checked at load, so a typo is a config error,
+/// not a failed exchange later).
+fn fetchable(uri: &str) -> bool {
+    match uri.parse::<hyper::Uri>() {
+        Ok(u) => {
+            matches!(u.scheme_str(), Some("http") | Some("https"))
+                && u.authority().is_some_and(|a| !a.as_str().contains('@'))
+                && u.host().is_some_and(|h| !h.is_empty())
+        }
+        Err(_) => false,
     }
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (h, p.parse().ok()?),
-        _ => (authority, 80),
-    };
-    Some((
-        host.trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_owned(),
-        port,
-        authority.to_owned(),
-        path.to_owned(),
-    ))
 }
 
-/// The [`JwksFetcher`] of `idforge serve`: one HTTP/1.1 GET per fetch.
-struct HttpFetcher;
-
-async fn get(uri: &str) -> Result<Bytes, String> {
-    let (host, port, authority, path) = parse_http_uri(uri).ok_or("not an http:// URL")?;
-    let stream = tokio::net::TcpStream::connect((host.as_str(), port))
-        .await
-        .map_err(|e| e.to_string())?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
-    let driver = tokio::spawn(conn);
-    let req = hyper::Request::get(path)
-        .header(hyper::header::HOST, authority)
-        .header(
-            hyper::header::ACCEPT,
-            "application/jwk-set+json, application/json",
-        )
-        .body(Empty::<Bytes>::new())
-        .map_err(|e| e.to_string())?;
-    let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
-    if !resp.status().is_success() {
-        driver.abort();
-        return Err(format!("status {}", resp.status()));
-    }
-    let body = Limited::new(resp.into_body(), MAX_JWKS_BYTES)
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?
-        .to_bytes();
-    driver.abort();
-    Ok(body)
+/// The [`JwksFetcher`] of `idforge serve`: one GET through the server's outbound client.
+struct HttpFetcher {
+    outbound: Outbound,
 }
 
 #[async_trait]
 impl JwksFetcher for HttpFetcher {
     async fn fetch(&self, jwks_uri: &str) -> Result<JwkSet, Error> {
-        let body = tokio::time::timeout(FETCH_TIMEOUT, get(jwks_uri))
+        let get = self.outbound.get(
+            jwks_uri,
+            "application/jwk-set+json, application/json",
+            MAX_JWKS_BYTES,
+        );
+        let body = tokio::time::timeout(self.outbound.timeout(), get)
             .await
             .map_err(|_| Error::Internal(format!("jwks_uri {jwks_uri}: timeout")))?
             .map_err(|e| Error::Internal(format!("jwks_uri {jwks_uri}: {e}")))?;
@@ -151,42 +116,78 @@ impl JwksFetcher for HttpFetcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outbound::test_tls::{serve_body_on, Ca};
+    use crate::outbound::OutboundConfig;
+
+    const SET: &str = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#;
 
     #[test]
-    fn http_uris_parse() {
-        assert_eq!(
-            parse_http_uri("http://127.0.0.1:8081/jwks?x=1"),
-            Some((
-                "127.0.0.1".into(),
-                8081,
-                "127.0.0.1:8081".into(),
-                "/jwks?x=1".into()
-            ))
-        );
-        assert_eq!(parse_http_uri("http://idp.example").unwrap().3, "/");
-        assert_eq!(parse_http_uri("http://[::1]:9/k").unwrap().0, "::1");
-        assert!(parse_http_uri("https://idp.example/jwks").is_none());
-        assert!(parse_http_uri("http://u@idp.example/").is_none());
-        assert!(parse_http_uri("http:///x").is_none());
+    fn jwks_uris_are_checked_at_load() {
+        for ok in [
+            "http://127.0.0.1:8081/jwks?x=1",
+            "http://idp.example",
+            "http://[::1]:9/k",
+            "https://idp.example/jwks",
+        ] {
+            assert!(fetchable(ok), "{ok}");
+        }
+        for bad in [
+            "http://u@idp.example/",
+            "http:///x",
+            "ftp://idp.example/jwks",
+            "/jwks",
+            "not a url",
+        ] {
+            assert!(!fetchable(bad), "{bad}");
+        }
+    }
+
+    fn fetcher(config: &OutboundConfig) -> HttpFetcher {
+        HttpFetcher {
+            outbound: Outbound::new(config).unwrap(),
+        }
     }
 
     #[tokio::test]
     async fn fetches_a_jwk_set_over_http() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let set = r#"{"keys":[{"kty":"EC","crv":"P-256","kid":"k1","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}"#;
         let app =
-            axum::Router::new().route("/jwks", axum::routing::get(move || async move { set }));
+            axum::Router::new().route("/jwks", axum::routing::get(move || async move { SET }));
         tokio::spawn(async move { axum::serve(listener, app).await });
-        let got = HttpFetcher
-            .fetch(&format!("http://{addr}/jwks"))
-            .await
-            .unwrap();
+        let fetcher = fetcher(&OutboundConfig::new());
+        let got = fetcher.fetch(&format!("http://{addr}/jwks")).await.unwrap();
         assert_eq!(got.keys[0].kid.as_deref(), Some("k1"));
-        let e = HttpFetcher
+        let e = fetcher
             .fetch(&format!("http://{addr}/missing"))
             .await
             .unwrap_err();
         assert_eq!(e.code(), "server_error");
+    }
+
+    /// A trusted issuer's `jwks_uri` over https: fetched with `[outbound] ca_file`, refused
+    /// (as a failed fetch, not a panic) when its certificate does not verify.
+    #[tokio::test]
+    async fn fetches_a_jwk_set_over_https_and_refuses_an_untrusted_certificate() {
+        let ca = Ca::new("trusted issuers");
+        let ca_file = ca.pem_file();
+        let (cert, key) = ca.leaf(&["localhost"], &["127.0.0.1"]);
+        let (port, _seen) = serve_body_on("127.0.0.1:0", cert, key, 200, SET).await;
+        let url = format!("https://localhost:{port}/jwks");
+        let got = fetcher(&OutboundConfig::new().with_ca_file(&ca_file))
+            .fetch(&url)
+            .await
+            .unwrap();
+        assert_eq!(got.keys[0].kid.as_deref(), Some("k1"));
+        let e = fetcher(&OutboundConfig::new())
+            .fetch(&url)
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), "server_error");
+        assert!(
+            format!("{e:?}").contains("certificate verify failed"),
+            "{e:?}"
+        );
+        let _ = std::fs::remove_file(ca_file);
     }
 }
