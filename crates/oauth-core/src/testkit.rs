@@ -1717,17 +1717,15 @@ pub async fn run_federated(local: std::sync::Arc<dyn LocalAttributeStore>) {
     );
 }
 
+/// (subject, password, attributes) of a [`Directory`] user.
+type DirectoryUser = (String, String, serde_json::Map<String, serde_json::Value>);
+
 /// A writable connected store for [`run_federated`] (plain passwords: a fixture, not a store
 /// to deploy).
 #[derive(Default)]
 struct Directory {
     /// username -> (subject, password, attributes)
-    users: std::sync::Mutex<
-        std::collections::BTreeMap<
-            String,
-            (String, String, serde_json::Map<String, serde_json::Value>),
-        >,
-    >,
+    users: std::sync::Mutex<std::collections::BTreeMap<String, DirectoryUser>>,
 }
 
 impl Directory {

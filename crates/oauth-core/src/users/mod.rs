@@ -16,6 +16,6 @@ pub mod placement;
 
 pub use federated::{FederatedUsers, FederatedUsersBuilder, LocalUsers};
 pub use placement::{
-    merge, partition, split_query, AttributePlacement, Partition, PlacementError, PlacementPolicy,
-    Storage, Written,
+    merge, partition, split_query, AttributePlacement, Pairs, Partition, PlacementError,
+    PlacementPolicy, Storage, Written,
 };

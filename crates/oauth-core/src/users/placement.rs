@@ -255,13 +255,16 @@ pub fn merge(
     out
 }
 
+/// Attribute (name, value) pairs of a lookup.
+pub type Pairs<'a> = Vec<(&'a str, &'a str)>;
+
 /// A lookup's attribute pairs split by where each lives: the connected store answers the
 /// first list, the local store the second. `username` (the login name) is the connected
 /// store's.
 pub fn split_query<'a>(
     placement: &AttributePlacement,
     attributes: &[(&'a str, &'a str)],
-) -> (Vec<(&'a str, &'a str)>, Vec<(&'a str, &'a str)>) {
+) -> (Pairs<'a>, Pairs<'a>) {
     attributes
         .iter()
         .copied()
