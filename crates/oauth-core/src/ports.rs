@@ -319,7 +319,7 @@ pub trait ConnectedUserStore: Send + Sync {
 /// idforge's own storage of the attributes placed locally for users of connected stores,
 /// keyed by (connected store name, subject, attribute name). Values are JSON values.
 ///
-/// [`write`](Self::write) is atomic per call (all changes or none) and per attribute
+/// [`write_local`](Self::write_local) is atomic per call (all changes or none) and per attribute
 /// (concurrent writes of different attributes of one user both stay).
 #[async_trait]
 pub trait LocalAttributeStore: Send + Sync {
