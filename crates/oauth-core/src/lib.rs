@@ -18,7 +18,9 @@
 //! - Ports the host implements ([`ports`]): [`ClientStore`], [`GrantStore`] (the grant is the
 //!   root of a token family; single-use artifacts are `consume`d and refresh tokens `rotate`d
 //!   atomically; keys are SHA-256 hashes of the secrets), [`PushedRequestStore`] (optional, for
-//!   PAR), [`ClaimsSource`], [`PasswordVerifier`], [`Rng`], and from `idforge_jose` the
+//!   PAR), [`ClaimsSource`], [`PasswordVerifier`], [`Rng`], [`ConnectedUserStore`] and
+//!   [`LocalAttributeStore`] (users of a host's directory with attributes placed locally,
+//!   merged by [`users::FederatedUsers`]), and from `idforge_jose` the
 //!   [`KeyStore`](idforge_jose::KeyStore) and [`Clock`](idforge_jose::Clock).
 //! - One [`Error`] with every registered error code, its description and HTTP status, and
 //!   [`Error::Protocol`] for the codes of other specifications.
@@ -28,7 +30,7 @@
 //! Layers, each importing only the ones above it: model (`error`, `model`, `config`,
 //! `secret`, `client`, `records`) → ports (`ports`, `context`) → logic (`claims`,
 //! `client_auth`, `issue`, `revocation`, `validate`, `request_object`, `pushed_request`,
-//! `grant`) → endpoints (`endpoint`, `provider`, `http`) → `memory` / `testkit`.
+//! `grant`, `users`) → endpoints (`endpoint`, `provider`, `http`) → `memory` / `testkit`.
 //!
 //! No web framework, runtime or global state: bring your own.
 #![forbid(unsafe_code)]
@@ -56,6 +58,8 @@ pub mod logout;
 pub mod pushed_request;
 pub mod request_object;
 pub mod revocation;
+// Model (`users::placement`) and logic over the ports (`users::federated`).
+pub mod users;
 pub mod validate;
 // Endpoints.
 pub mod endpoint;
@@ -92,9 +96,9 @@ pub use grant::{GrantHandler, GrantRegistry};
 pub use issue::{issue_token_response, IssueOptions};
 pub use model::{AuthorizationRequest, Limits, Params, Scopes, TokenRequest, TokenResponse};
 pub use ports::{
-    AttemptLimiter, AuthorizationExtension, ClaimsSource, ClientStore, DeviceCodeStore, GrantStore,
-    JwksFetcher, PasswordVerifier, PreIssueIdTokenAction, PushedRequestStore, SessionStore,
-    UserLookup,
+    AttemptLimiter, AuthorizationExtension, ClaimsSource, ClientStore, ConnectedUserStore,
+    DeviceCodeStore, GrantStore, JwksFetcher, LocalAttributeStore, PasswordVerifier,
+    PreIssueIdTokenAction, PushedRequestStore, SessionStore, UserLookup,
 };
 pub use provider::{Provider, ProviderBuilder};
 pub use records::{Grant, PushedRequest, TokenContents, TokenKind, TokenRecord, TokenType};

@@ -18,8 +18,8 @@ use crate::device::{
 use crate::error::{Error, Result};
 use crate::model::{ClaimsRequest, Scopes};
 use crate::ports::{
-    AttemptLimiter, ClaimsSource, ClientStore, DeviceCodeStore, GrantStore, PasswordVerifier,
-    PushedRequestStore, SessionStore, UserLookup,
+    AttemptLimiter, ClaimsSource, ClientStore, ConnectedUserStore, DeviceCodeStore, GrantStore,
+    LocalAttributeStore, PasswordVerifier, PushedRequestStore, SessionStore, UserLookup,
 };
 use crate::records::{
     CodeBinding, ConsumeOutcome, Grant, PushedRequest, RotateOutcome, TokenContents, TokenKind,
@@ -27,6 +27,7 @@ use crate::records::{
 };
 use crate::secret::{Rng, TokenHash};
 use crate::session::SessionRecord;
+use crate::users::Written;
 
 /// Bounds of a [`MemoryGrantStore`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -1181,6 +1182,153 @@ impl PasswordVerifier for MemoryUserStore {
         .map_err(|_| Error::internal("pbkdf2"))?;
         let ok = ct_eq(&got, &expected);
         Ok(user.filter(|_| ok).map(|u| u.subject))
+    }
+}
+
+/// A [`MemoryUserStore`] as a connected user store (a directory idforge does not own, say
+/// the users of a configuration file): attributes are its claims without `sub`; writes change
+/// them in memory.
+#[async_trait]
+impl ConnectedUserStore for MemoryUserStore {
+    async fn user_attributes(&self, subject: &str) -> Result<Option<Map<String, Value>>> {
+        Ok(ClaimsSource::claims(self, subject).await?.map(|mut c| {
+            c.remove("sub");
+            c
+        }))
+    }
+
+    async fn verify_password(&self, username: &str, password: &str) -> Result<Option<String>> {
+        PasswordVerifier::verify(self, username, password).await
+    }
+
+    async fn find_subjects(&self, attributes: &[(&str, &str)]) -> Result<Vec<String>> {
+        UserLookup::find_users(self, attributes).await
+    }
+
+    async fn write_attributes(
+        &self,
+        subject: &str,
+        changes: &Map<String, Value>,
+    ) -> Result<Written> {
+        if changes.contains_key("sub") {
+            return Err(Error::InvalidRequest("sub cannot be written".into()));
+        }
+        let apply = |claims: &mut Map<String, Value>| {
+            for (k, v) in changes {
+                if v.is_null() {
+                    claims.remove(k);
+                } else {
+                    claims.insert(k.clone(), v.clone());
+                }
+            }
+        };
+        // Both maps under their write locks at once, so readers never see half a write.
+        let mut by_subject = self.by_subject.write().unwrap_or_else(|e| e.into_inner());
+        let mut by_username = self.by_username.write().unwrap_or_else(|e| e.into_inner());
+        let Some(claims) = by_subject.get_mut(subject) else {
+            return Ok(Written::UnknownUser);
+        };
+        apply(claims);
+        for u in by_username.values_mut().filter(|u| u.subject == subject) {
+            apply(&mut u.claims);
+        }
+        Ok(Written::Written)
+    }
+}
+
+/// In-memory [`LocalAttributeStore`]: one map per (store, subject), under one lock.
+#[derive(Debug, Default)]
+pub struct MemoryLocalAttributeStore {
+    users: Mutex<HashMap<(String, String), Map<String, Value>>>,
+}
+
+impl MemoryLocalAttributeStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<(String, String), Map<String, Value>>> {
+        self.users.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[async_trait]
+impl LocalAttributeStore for MemoryLocalAttributeStore {
+    async fn local_attributes(&self, store: &str, subject: &str) -> Result<Map<String, Value>> {
+        Ok(self
+            .lock()
+            .get(&(store.to_owned(), subject.to_owned()))
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn write_local(
+        &self,
+        store: &str,
+        subject: &str,
+        changes: &Map<String, Value>,
+    ) -> Result<()> {
+        let mut users = self.lock();
+        let key = (store.to_owned(), subject.to_owned());
+        let attrs = users.entry(key.clone()).or_default();
+        for (k, v) in changes {
+            if v.is_null() {
+                attrs.remove(k);
+            } else {
+                attrs.insert(k.clone(), v.clone());
+            }
+        }
+        if attrs.is_empty() {
+            users.remove(&key);
+        }
+        Ok(())
+    }
+
+    async fn seed_local(
+        &self,
+        store: &str,
+        subject: &str,
+        values: &Map<String, Value>,
+    ) -> Result<usize> {
+        let mut users = self.lock();
+        let attrs = users
+            .entry((store.to_owned(), subject.to_owned()))
+            .or_default();
+        let mut set = 0;
+        for (k, v) in values.iter().filter(|(_, v)| !v.is_null()) {
+            if !attrs.contains_key(k) {
+                attrs.insert(k.clone(), v.clone());
+                set += 1;
+            }
+        }
+        Ok(set)
+    }
+
+    async fn find_local(&self, store: &str, attributes: &[(&str, &str)]) -> Result<Vec<String>> {
+        if attributes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found: Vec<String> = self
+            .lock()
+            .iter()
+            .filter(|((s, _), attrs)| {
+                s == store
+                    && attributes
+                        .iter()
+                        .all(|(n, v)| attrs.get(*n).and_then(Value::as_str) == Some(*v))
+            })
+            .map(|((_, subject), _)| subject.clone())
+            .collect();
+        found.sort();
+        Ok(found)
+    }
+
+    async fn forget_local(&self, store: &str, subject: &str) -> Result<bool> {
+        Ok(self
+            .lock()
+            .remove(&(store.to_owned(), subject.to_owned()))
+            .is_some_and(|a| !a.is_empty()))
     }
 }
 

@@ -285,3 +285,66 @@ pub trait LogoutNotifier: Send + Sync {
     /// Sends one Logout Token once.
     async fn deliver(&self, message: &BackChannelLogout) -> DeliveryResult;
 }
+
+/// A user store idforge is connected to and does not own (WSO2 IS 7.3 secondary user stores,
+/// Keycloak user federation): the host's LDAP directory, SCIM service or its own tables. The
+/// user, the password and every attribute not placed locally
+/// ([`AttributePlacement`](crate::users::AttributePlacement)) live there;
+/// [`FederatedUsers`](crate::users::FederatedUsers) merges it with the
+/// [`LocalAttributeStore`]. This is the minimal set that merge needs: read a user, check a
+/// password, find users, write attributes.
+#[async_trait]
+pub trait ConnectedUserStore: Send + Sync {
+    /// The attributes of `subject` (without `sub`), or `None` if the store has no such user.
+    async fn user_attributes(&self, subject: &str) -> Result<Option<Map<String, Value>>>;
+    /// The subject if `password` is right for `username`, else `None`. Must take the same time
+    /// for unknown users as for wrong passwords.
+    async fn verify_password(&self, username: &str, password: &str) -> Result<Option<String>>;
+    /// The subjects of every user whose attributes equal all of `attributes` (name, value;
+    /// `username` is the login name), as [`UserLookup::find_users`].
+    async fn find_subjects(&self, attributes: &[(&str, &str)]) -> Result<Vec<String>>;
+    /// Applies `changes` (attribute → value, `null` removes) to `subject` at once, or nothing:
+    /// [`Written::ReadOnly`](crate::users::Written::ReadOnly) for a store that takes no
+    /// writes (the default).
+    async fn write_attributes(
+        &self,
+        subject: &str,
+        changes: &Map<String, Value>,
+    ) -> Result<crate::users::Written> {
+        let _ = (subject, changes);
+        Ok(crate::users::Written::ReadOnly)
+    }
+}
+
+/// idforge's own storage of the attributes placed locally for users of connected stores,
+/// keyed by (connected store name, subject, attribute name). Values are JSON values.
+///
+/// [`write_local`](Self::write_local) is atomic per call (all changes or none) and per attribute
+/// (concurrent writes of different attributes of one user both stay).
+#[async_trait]
+pub trait LocalAttributeStore: Send + Sync {
+    /// The local attributes of `subject` of connected store `store` (empty if none).
+    async fn local_attributes(&self, store: &str, subject: &str) -> Result<Map<String, Value>>;
+    /// Applies `changes` (attribute → value; `null` removes it) at once.
+    async fn write_local(
+        &self,
+        store: &str,
+        subject: &str,
+        changes: &Map<String, Value>,
+    ) -> Result<()>;
+    /// Sets each of `values` that `subject` has no local value of yet (atomically per
+    /// attribute: a concurrent [`write_local`](Self::write_local) is never overwritten);
+    /// returns how many were set. Imports initial values from a connected store.
+    async fn seed_local(
+        &self,
+        store: &str,
+        subject: &str,
+        values: &Map<String, Value>,
+    ) -> Result<usize>;
+    /// The subjects of `store` whose local string attributes equal all of `attributes`
+    /// (compared exactly; an empty list matches nobody).
+    async fn find_local(&self, store: &str, attributes: &[(&str, &str)]) -> Result<Vec<String>>;
+    /// Forgets every local attribute of `subject` of `store` (the user left the connected
+    /// store); `true` if there were any.
+    async fn forget_local(&self, store: &str, subject: &str) -> Result<bool>;
+}

@@ -19,13 +19,17 @@ use crate::device::{
     DecideOutcome, DeviceApproval, DeviceAuthorization, DeviceState, PollOutcome, UserDecision,
 };
 use crate::model::{Params, Scopes};
-use crate::ports::{DeviceCodeStore, GrantStore, PushedRequestStore, SessionStore};
+use crate::ports::{
+    ClaimsSource, ConnectedUserStore, DeviceCodeStore, GrantStore, LocalAttributeStore,
+    PasswordVerifier, PushedRequestStore, SessionStore, UserLookup,
+};
 use crate::records::{
     ConsumeOutcome, Grant, PushedRequest, RotateOutcome, TokenContents, TokenKind, TokenRecord,
     TokenState,
 };
 use crate::secret::TokenHash;
 use crate::session::{RememberMe, SessionPolicy, SessionRecord};
+use crate::users::{AttributePlacement, FederatedUsers, PlacementPolicy, Written};
 
 /// A fixed base time for the checks.
 pub const T0: i64 = 1_800_000_000;
@@ -1208,5 +1212,579 @@ pub async fn session_concurrent_logins_and_logouts(store: &dyn SessionStore, n: 
     );
     for s in &sessions {
         assert_eq!(ok(store.get(&s.sid, T0).await, "get"), None);
+    }
+}
+
+fn object(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+    match v {
+        serde_json::Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+/// Runs every [`LocalAttributeStore`] check.
+pub async fn run_all_local_attributes(store: &dyn LocalAttributeStore) {
+    local_attributes_write_and_read(store).await;
+    local_attributes_seed(store).await;
+    local_attributes_find_and_forget(store).await;
+    local_attributes_concurrent_writes(store, 32).await;
+}
+
+/// Writes set and remove values (any JSON), per (store, subject), all at once.
+pub async fn local_attributes_write_and_read(store: &dyn LocalAttributeStore) {
+    let (s, user) = (fresh("store"), fresh("user"));
+    assert!(
+        ok(store.local_attributes(&s, &user).await, "local_attributes").is_empty(),
+        "testkit: an unknown user has no local attributes"
+    );
+    let values = object(serde_json::json!({
+        "nickname": "Al", "age": 42, "verified": true, "address": {"locality": "Paris"},
+        "groups": ["a", "b"]
+    }));
+    ok(store.write_local(&s, &user, &values).await, "write_local");
+    assert_eq!(
+        ok(store.local_attributes(&s, &user).await, "local_attributes"),
+        values,
+        "testkit: local attributes read back as written (any JSON value)"
+    );
+    ok(
+        store
+            .write_local(
+                &s,
+                &user,
+                &object(serde_json::json!({"nickname": "Ally", "age": null})),
+            )
+            .await,
+        "write_local",
+    );
+    let got = ok(store.local_attributes(&s, &user).await, "local_attributes");
+    assert_eq!(
+        got.get("nickname"),
+        Some(&serde_json::json!("Ally")),
+        "testkit: a write replaces"
+    );
+    assert!(
+        !got.contains_key("age"),
+        "testkit: a null value removes the attribute"
+    );
+    assert_eq!(
+        got.get("verified"),
+        Some(&serde_json::json!(true)),
+        "testkit: others stay"
+    );
+    // Another store's user with the same subject is another user.
+    assert!(
+        ok(
+            store.local_attributes(&fresh("other-store"), &user).await,
+            "local_attributes"
+        )
+        .is_empty(),
+        "testkit: local attributes are per connected store"
+    );
+}
+
+/// Seeding sets only absent attributes.
+pub async fn local_attributes_seed(store: &dyn LocalAttributeStore) {
+    let (s, user) = (fresh("store"), fresh("user"));
+    ok(
+        store
+            .write_local(&s, &user, &object(serde_json::json!({"nickname": "Al"})))
+            .await,
+        "write_local",
+    );
+    let set = ok(
+        store
+            .seed_local(
+                &s,
+                &user,
+                &object(serde_json::json!({"nickname": "From file", "locale": "fr"})),
+            )
+            .await,
+        "seed_local",
+    );
+    assert_eq!(set, 1, "testkit: seed_local sets only the absent attribute");
+    assert_eq!(
+        ok(store.local_attributes(&s, &user).await, "local_attributes"),
+        object(serde_json::json!({"nickname": "Al", "locale": "fr"})),
+        "testkit: a local write wins over a seed"
+    );
+    let again = ok(
+        store
+            .seed_local(&s, &user, &object(serde_json::json!({"locale": "de"})))
+            .await,
+        "seed_local",
+    );
+    assert_eq!(again, 0, "testkit: seeding again changes nothing");
+}
+
+/// Lookup by local string attributes, and forgetting a user.
+pub async fn local_attributes_find_and_forget(store: &dyn LocalAttributeStore) {
+    let (s, a, b) = (fresh("store"), fresh("user-a"), fresh("user-b"));
+    let dept = fresh("dept");
+    ok(
+        store
+            .write_local(
+                &s,
+                &a,
+                &object(serde_json::json!({"dept": dept, "level": "1"})),
+            )
+            .await,
+        "write_local",
+    );
+    ok(
+        store
+            .write_local(
+                &s,
+                &b,
+                &object(serde_json::json!({"dept": dept, "level": "2"})),
+            )
+            .await,
+        "write_local",
+    );
+    let mut both = ok(store.find_local(&s, &[("dept", &dept)]).await, "find_local");
+    both.sort();
+    let mut expected = vec![a.clone(), b.clone()];
+    expected.sort();
+    assert_eq!(both, expected, "testkit: find_local finds every match");
+    assert_eq!(
+        ok(
+            store
+                .find_local(&s, &[("dept", &dept), ("level", "2")])
+                .await,
+            "find_local"
+        ),
+        vec![b.clone()],
+        "testkit: find_local matches all pairs"
+    );
+    assert!(
+        ok(
+            store.find_local(&fresh("other"), &[("dept", &dept)]).await,
+            "find_local"
+        )
+        .is_empty(),
+        "testkit: find_local stays in its store"
+    );
+    assert!(
+        ok(store.find_local(&s, &[]).await, "find_local").is_empty(),
+        "testkit: an empty lookup matches nobody"
+    );
+    assert!(
+        ok(store.forget_local(&s, &a).await, "forget_local"),
+        "testkit: forget_local"
+    );
+    assert!(
+        ok(store.local_attributes(&s, &a).await, "local_attributes").is_empty(),
+        "testkit: a forgotten user has no local attributes"
+    );
+    assert!(
+        !ok(store.forget_local(&s, &a).await, "forget_local"),
+        "testkit: forgetting twice finds nothing"
+    );
+    assert_eq!(
+        ok(store.find_local(&s, &[("dept", &dept)]).await, "find_local"),
+        vec![b],
+        "testkit: a forgotten user is not found"
+    );
+}
+
+/// `n` concurrent writes of different attributes of one user all stay.
+pub async fn local_attributes_concurrent_writes(store: &dyn LocalAttributeStore, n: usize) {
+    let (s, user) = (fresh("store"), fresh("user"));
+    let futures: Vec<BoxFuture<'_, _>> = (0..n)
+        .map(|i| {
+            let (s, user) = (s.clone(), user.clone());
+            Box::pin(async move {
+                let change = object(serde_json::json!({ format!("a{i}"): i }));
+                store.write_local(&s, &user, &change).await
+            }) as BoxFuture<'_, _>
+        })
+        .collect();
+    for r in join_all(futures).await {
+        ok(r, "concurrent write_local");
+    }
+    let got = ok(store.local_attributes(&s, &user).await, "local_attributes");
+    assert_eq!(
+        got.len(),
+        n,
+        "testkit: every concurrent write of another attribute stays"
+    );
+}
+
+/// A user a [`ConnectedUserStore`] under test holds: [`run_connected_user_store`] checks the
+/// store answers for it as the port says.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct KnownUser {
+    /// Its login name.
+    pub username: String,
+    /// Its password.
+    pub password: String,
+    /// Its subject.
+    pub subject: String,
+    /// A string attribute it has (name, value), unique to it in the store.
+    pub attribute: (String, String),
+}
+
+impl KnownUser {
+    /// The user `username` / `password` with `subject` and the unique attribute `name = value`.
+    pub fn new(username: &str, password: &str, subject: &str, name: &str, value: &str) -> Self {
+        KnownUser {
+            username: username.into(),
+            password: password.into(),
+            subject: subject.into(),
+            attribute: (name.into(), value.into()),
+        }
+    }
+}
+
+/// The [`ConnectedUserStore`] checks, on a store holding `user`. A writable store must show a
+/// write on the next read; a read-only one answers [`Written::ReadOnly`] and changes nothing.
+pub async fn run_connected_user_store(store: &dyn ConnectedUserStore, user: &KnownUser) {
+    let attrs = ok(
+        store.user_attributes(&user.subject).await,
+        "user_attributes",
+    )
+    .unwrap_or_else(|| panic!("testkit: the known user is found by subject"));
+    assert!(
+        !attrs.contains_key("sub"),
+        "testkit: attributes come without sub"
+    );
+    assert_eq!(
+        attrs
+            .get(&user.attribute.0)
+            .and_then(serde_json::Value::as_str),
+        Some(user.attribute.1.as_str()),
+        "testkit: the known attribute is there"
+    );
+    assert!(
+        ok(
+            store.user_attributes(&fresh("nobody")).await,
+            "user_attributes"
+        )
+        .is_none(),
+        "testkit: an unknown subject is None"
+    );
+    assert_eq!(
+        ok(
+            store.verify_password(&user.username, &user.password).await,
+            "verify_password"
+        ),
+        Some(user.subject.clone()),
+        "testkit: the right password gives the subject"
+    );
+    assert_eq!(
+        ok(
+            store
+                .verify_password(&user.username, "wrong password")
+                .await,
+            "verify_password"
+        ),
+        None,
+        "testkit: a wrong password gives nothing"
+    );
+    assert_eq!(
+        ok(
+            store
+                .verify_password(&fresh("nobody"), &user.password)
+                .await,
+            "verify_password"
+        ),
+        None,
+        "testkit: an unknown user gives nothing"
+    );
+    let (name, value) = (&user.attribute.0, &user.attribute.1);
+    assert_eq!(
+        ok(store.find_subjects(&[(name, value)]).await, "find_subjects"),
+        vec![user.subject.clone()],
+        "testkit: find_subjects by the known attribute"
+    );
+    assert_eq!(
+        ok(
+            store.find_subjects(&[("username", &user.username)]).await,
+            "find_subjects"
+        ),
+        vec![user.subject.clone()],
+        "testkit: find_subjects by username"
+    );
+    let marker = fresh("written");
+    let change = object(serde_json::json!({ "testkit_marker": marker }));
+    match ok(
+        store.write_attributes(&user.subject, &change).await,
+        "write_attributes",
+    ) {
+        Written::Written => {
+            let after = ok(
+                store.user_attributes(&user.subject).await,
+                "user_attributes",
+            )
+            .unwrap_or_default();
+            assert_eq!(
+                after.get("testkit_marker"),
+                Some(&serde_json::json!(marker)),
+                "testkit: a written attribute reads back"
+            );
+            let remove = object(serde_json::json!({ "testkit_marker": null }));
+            ok(
+                store.write_attributes(&user.subject, &remove).await,
+                "write_attributes",
+            );
+            let after = ok(
+                store.user_attributes(&user.subject).await,
+                "user_attributes",
+            )
+            .unwrap_or_default();
+            assert!(
+                !after.contains_key("testkit_marker"),
+                "testkit: null removes"
+            );
+            assert_eq!(
+                ok(
+                    store.write_attributes(&fresh("nobody"), &change).await,
+                    "write_attributes"
+                ),
+                Written::UnknownUser,
+                "testkit: writing an unknown user"
+            );
+        }
+        Written::ReadOnly => {
+            let after = ok(
+                store.user_attributes(&user.subject).await,
+                "user_attributes",
+            )
+            .unwrap_or_default();
+            assert!(
+                !after.contains_key("testkit_marker"),
+                "testkit: a read-only store changes nothing"
+            );
+        }
+        Written::UnknownUser => panic!("testkit: the known user is unknown to write_attributes"),
+    }
+}
+
+/// [`FederatedUsers`] over `local` (the store under test) and two in-memory connected stores:
+/// merged reads, writes going where each attribute lives, passwords, lookups on both sides,
+/// per-store placement, and a subject of the second store shadowed by the first.
+pub async fn run_federated(local: std::sync::Arc<dyn LocalAttributeStore>) {
+    use std::sync::Arc;
+    let (alice, bob, carol) = (fresh("alice"), fresh("bob"), fresh("carol"));
+    let ldap = Arc::new(Directory::default());
+    ldap.add(
+        &alice,
+        &alice,
+        "alice-pw",
+        serde_json::json!({"email": format!("{alice}@example.com"), "nickname": "stale"}),
+    );
+    let scim = Arc::new(Directory::default());
+    scim.add(&bob, &bob, "bob-pw", serde_json::json!({"locale": "en"}));
+    // A second `alice` subject in the later store: shadowed by the first.
+    scim.add(&carol, &alice, "carol-pw", serde_json::json!({}));
+    let global = ok(AttributePlacement::with_local(["nickname"]), "placement");
+    let scim_placement = ok(AttributePlacement::with_local(["locale"]), "placement");
+    let policy = ok(
+        PlacementPolicy::global(global).with_store("scim", scim_placement),
+        "policy",
+    );
+    let users = ok(
+        FederatedUsers::builder(local.clone())
+            .connect("ldap", ldap.clone())
+            .connect("scim", scim.clone())
+            .policy(policy)
+            .build(),
+        "build",
+    );
+    // A write splits by placement.
+    let change =
+        object(serde_json::json!({"nickname": "Al", "email": format!("new-{alice}@example.com")}));
+    assert_eq!(
+        ok(
+            users.write_attributes(&alice, &change).await,
+            "write_attributes"
+        ),
+        Written::Written
+    );
+    assert_eq!(
+        ok(
+            local.local_attributes("ldap", &alice).await,
+            "local_attributes"
+        ),
+        object(serde_json::json!({"nickname": "Al"})),
+        "testkit: the locally placed attribute went to the local store"
+    );
+    let in_ldap = ok(ldap.user_attributes(&alice).await, "user_attributes").unwrap_or_default();
+    assert_eq!(
+        in_ldap.get("email"),
+        Some(&serde_json::json!(format!("new-{alice}@example.com"))),
+        "testkit: the connected attribute went to the connected store"
+    );
+    assert_eq!(in_ldap.get("nickname"), Some(&serde_json::json!("stale")));
+    // A read merges.
+    let claims = ok(users.claims(&alice).await, "claims").unwrap_or_default();
+    assert_eq!(claims.get("nickname"), Some(&serde_json::json!("Al")));
+    assert_eq!(
+        claims.get("email"),
+        Some(&serde_json::json!(format!("new-{alice}@example.com")))
+    );
+    // Per-store placement: scim keeps `locale` locally, not `nickname`.
+    ok(
+        users
+            .write_attributes(
+                &bob,
+                &object(serde_json::json!({"locale": "fr", "nickname": "B"})),
+            )
+            .await,
+        "write_attributes",
+    );
+    assert_eq!(
+        ok(
+            local.local_attributes("scim", &bob).await,
+            "local_attributes"
+        ),
+        object(serde_json::json!({"locale": "fr"}))
+    );
+    let bob_claims = ok(users.claims(&bob).await, "claims").unwrap_or_default();
+    assert_eq!(bob_claims.get("locale"), Some(&serde_json::json!("fr")));
+    assert_eq!(bob_claims.get("nickname"), Some(&serde_json::json!("B")));
+    // Passwords stay in the connected store; the shadowed subject cannot log in.
+    assert_eq!(
+        ok(users.verify(&alice, "alice-pw").await, "verify"),
+        Some(alice.clone())
+    );
+    assert_eq!(
+        ok(users.verify(&bob, "bob-pw").await, "verify"),
+        Some(bob.clone())
+    );
+    assert_eq!(ok(users.verify(&alice, "bob-pw").await, "verify"), None);
+    assert_eq!(
+        ok(users.verify(&carol, "carol-pw").await, "verify"),
+        None,
+        "testkit: a subject shadowed by an earlier store does not log in"
+    );
+    // Lookups ask each side for its attributes.
+    assert_eq!(
+        ok(users.find_users(&[("nickname", "Al")]).await, "find_users"),
+        vec![alice.clone()]
+    );
+    assert_eq!(
+        ok(
+            users
+                .find_users(&[("nickname", "Al"), ("username", &alice)])
+                .await,
+            "find_users"
+        ),
+        vec![alice.clone()]
+    );
+    assert!(
+        ok(
+            users.find_users(&[("nickname", "stale")]).await,
+            "find_users"
+        )
+        .is_empty(),
+        "testkit: a connected value of a locally placed attribute is not found"
+    );
+    assert_eq!(
+        ok(users.find_users(&[("locale", "fr")]).await, "find_users"),
+        vec![bob.clone()]
+    );
+    // `sub` is never written, and the import seeds only absent values.
+    assert!(users
+        .write_attributes(&alice, &object(serde_json::json!({"sub": "x"})))
+        .await
+        .is_err());
+    assert_eq!(
+        ok(
+            users
+                .import(
+                    &alice,
+                    &object(serde_json::json!({"nickname": "file", "email": "x"}))
+                )
+                .await,
+            "import"
+        ),
+        0,
+        "testkit: an import does not overwrite a local value"
+    );
+    assert_eq!(
+        ok(users.store_of(&bob).await, "store_of"),
+        Some("scim"),
+        "testkit: store_of"
+    );
+    assert_eq!(
+        ok(
+            users.write_attributes(&fresh("nobody"), &change).await,
+            "write_attributes"
+        ),
+        Written::UnknownUser
+    );
+}
+
+/// (subject, password, attributes) of a [`Directory`] user.
+type DirectoryUser = (String, String, serde_json::Map<String, serde_json::Value>);
+
+/// A writable connected store for [`run_federated`] (plain passwords: a fixture, not a store
+/// to deploy).
+#[derive(Default)]
+struct Directory {
+    /// username -> (subject, password, attributes)
+    users: std::sync::Mutex<std::collections::BTreeMap<String, DirectoryUser>>,
+}
+
+impl Directory {
+    fn add(&self, username: &str, subject: &str, password: &str, attributes: serde_json::Value) {
+        self.users.lock().unwrap_or_else(|e| e.into_inner()).insert(
+            username.into(),
+            (subject.into(), password.into(), object(attributes)),
+        );
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectedUserStore for Directory {
+    async fn user_attributes(
+        &self,
+        subject: &str,
+    ) -> crate::Result<Option<serde_json::Map<String, serde_json::Value>>> {
+        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(users.values().find(|u| u.0 == subject).map(|u| u.2.clone()))
+    }
+    async fn verify_password(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> crate::Result<Option<String>> {
+        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(users.get(username).and_then(|u| {
+            idforge_jose::crypto::ct_eq(u.1.as_bytes(), password.as_bytes()).then(|| u.0.clone())
+        }))
+    }
+    async fn find_subjects(&self, attributes: &[(&str, &str)]) -> crate::Result<Vec<String>> {
+        let users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(users
+            .iter()
+            .filter(|(username, u)| {
+                attributes.iter().all(|(n, v)| match *n {
+                    "username" => username.as_str() == *v,
+                    _ => u.2.get(*n).and_then(serde_json::Value::as_str) == Some(*v),
+                })
+            })
+            .map(|(_, u)| u.0.clone())
+            .collect())
+    }
+    async fn write_attributes(
+        &self,
+        subject: &str,
+        changes: &serde_json::Map<String, serde_json::Value>,
+    ) -> crate::Result<Written> {
+        let mut users = self.users.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(u) = users.values_mut().find(|u| u.0 == subject) else {
+            return Ok(Written::UnknownUser);
+        };
+        for (k, v) in changes {
+            if v.is_null() {
+                u.2.remove(k);
+            } else {
+                u.2.insert(k.clone(), v.clone());
+            }
+        }
+        Ok(Written::Written)
     }
 }

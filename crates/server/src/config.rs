@@ -114,6 +114,40 @@ pub struct ServeConfig {
         skip_serializing_if = "crate::outbound::OutboundConfig::is_default"
     )]
     pub outbound: crate::outbound::OutboundConfig,
+    /// `[attributes]`: which user attributes idforge keeps in its own database (the rest stay
+    /// in the connected user store, here the `[[users]]` of this file). Absent: the users are
+    /// idforge's own, as before (docs/attributes.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<AttributesConfig>,
+}
+
+/// `[attributes]`: the storage location of user attributes (WSO2 IS 7.3). `local` lists the
+/// attributes kept in idforge's database (`--database`); every other attribute, the password
+/// and the subject stay in the connected user store, which for `idforge serve` is this file's
+/// `[[users]]` (read-only). A `local` attribute's value in the file is imported once, when the
+/// database has none for that user; the database's value wins afterwards.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct AttributesConfig {
+    /// Attributes kept locally (no duplicates; never `sub` or `username`).
+    #[serde(default)]
+    pub local: Vec<String>,
+}
+
+impl AttributesConfig {
+    /// Keeps `local` in idforge's database.
+    pub fn new<I: IntoIterator<Item = S>, S: Into<String>>(local: I) -> Self {
+        AttributesConfig {
+            local: local.into_iter().map(Into::into).collect(),
+        }
+    }
+
+    /// The validated placement.
+    pub fn placement(&self) -> Result<idforge_oauth_core::users::AttributePlacement, ConfigError> {
+        idforge_oauth_core::users::AttributePlacement::with_local(&self.local)
+            .map_err(ConfigError::Attributes)
+    }
 }
 
 /// `[notifications]`: messages to users (CIBA `email` and `sms` channels).
@@ -493,6 +527,9 @@ pub enum ConfigError {
     /// certificate.
     #[error("outbound: {0}")]
     Outbound(String),
+    /// `[attributes]` is unusable: an invalid or duplicate name, or `sub` / `username`.
+    #[error("attributes: {0}")]
+    Attributes(idforge_oauth_core::users::PlacementError),
     /// An organization, a user's residency or share, or a client's organization is invalid.
     #[error("organization {id}: {reason}")]
     Organization {
@@ -551,6 +588,12 @@ impl ServeConfig {
     /// Sets the `[device]` table.
     pub fn with_device(mut self, device: DeviceConfig) -> Self {
         self.device = device;
+        self
+    }
+
+    /// Sets `[attributes]` (which attributes idforge keeps in its own database).
+    pub fn with_attributes(mut self, attributes: AttributesConfig) -> Self {
+        self.attributes = Some(attributes);
         self
     }
 
@@ -648,6 +691,9 @@ impl ServeConfig {
         }
         self.sessions.validate()?;
         self.outbound.validate()?;
+        if let Some(a) = &self.attributes {
+            a.placement()?;
+        }
         Ok(())
     }
 }

@@ -60,8 +60,8 @@ use axum::response::Response;
 use axum::Router;
 
 pub use config::{
-    ClientAuth, ClientConfig, ConfigError, DeviceConfig, NotificationsConfig, ServeConfig,
-    TokenFormat, TrustedIssuerConfig, UserConfig, ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
+    AttributesConfig, ClientAuth, ClientConfig, ConfigError, DeviceConfig, NotificationsConfig,
+    ServeConfig, TokenFormat, TrustedIssuerConfig, UserConfig, ADMINISTRATIVE_SCOPES, DEMO_CONFIG,
 };
 pub use limits::{serve_with_limits, LimitsConfig};
 pub use login::LoginConfig;

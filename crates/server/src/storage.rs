@@ -5,7 +5,9 @@
 //! pushed requests, device codes and the device page's attempt counts, CIBA requests, OID4VCI
 //! templates and issuance state, the clients, the users and the signing keys live in it, so a
 //! restart keeps them. The configuration file stays the source of truth for clients, users and
-//! credential templates: they are upserted at every start. Organizations and the login form's
+//! credential templates: they are upserted at every start. With `[attributes]`, the file's
+//! users are a connected user store instead (not copied into the `users` table) and only
+//! their `local` attributes live in the database (`local_user_attributes`, docs/attributes.md). Organizations and the login form's
 //! sealing key stay in memory (their ports have no SQL implementation yet).
 
 use std::collections::{HashMap, HashSet};
@@ -14,9 +16,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use idforge_jose::{JwsAlgorithm, Key};
+use idforge_oauth_core::users::{AttributePlacement, FederatedUsers, PlacementPolicy};
 use idforge_oauth_core::{
-    AttemptLimiter, ClaimsSource, Client, ClientStore, DeviceCodeStore, GrantStore,
-    PasswordVerifier, PushedRequestStore, SessionStore, UserLookup,
+    AttemptLimiter, ClaimsSource, Client, ClientStore, ConnectedUserStore, DeviceCodeStore,
+    GrantStore, LocalAttributeStore, PasswordVerifier, PushedRequestStore, SessionStore,
+    UserLookup,
 };
 use idforge_store_sql::keys::StoredKey;
 use idforge_store_sql::SqlStore;
@@ -185,8 +189,13 @@ impl Stores {
     }
 
     /// The users of `config`: in memory (added now), or the database (upserted by
-    /// [`open`] before the build).
+    /// [`open`] before the build). With `[attributes]`, the file's users are a connected user
+    /// store and the `local` attributes live in the database (or in memory), merged by
+    /// oauth-core's `FederatedUsers`.
     pub(crate) fn users(&self, config: &ServeConfig) -> Result<Arc<dyn Users>, ServeError> {
+        if let Some(attributes) = &config.attributes {
+            return self.federated_users(config, attributes);
+        }
         match self.sql() {
             None => {
                 let users = idforge_oauth_core::memory::MemoryUserStore::new();
@@ -204,6 +213,101 @@ impl Stores {
             }
             Some(s) => Ok(Arc::new(s.clone())),
         }
+    }
+}
+
+/// The name of the connected store the configuration file's users form: it keys their local
+/// attributes in the database, so it never changes.
+pub(crate) const CONFIG_STORE: &str = "config";
+
+/// The file's `[[users]]` as a read-only connected user store: the file is their source of
+/// truth, so a write of a connected attribute is refused (`Written::ReadOnly`).
+struct FileUsers(idforge_oauth_core::memory::MemoryUserStore);
+
+#[async_trait]
+impl ConnectedUserStore for FileUsers {
+    async fn user_attributes(
+        &self,
+        subject: &str,
+    ) -> idforge_oauth_core::Result<Option<serde_json::Map<String, serde_json::Value>>> {
+        self.0.user_attributes(subject).await
+    }
+    async fn verify_password(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> idforge_oauth_core::Result<Option<String>> {
+        self.0.verify_password(username, password).await
+    }
+    async fn find_subjects(
+        &self,
+        attributes: &[(&str, &str)],
+    ) -> idforge_oauth_core::Result<Vec<String>> {
+        self.0.find_subjects(attributes).await
+    }
+}
+
+/// The file's values of the locally placed attributes, per subject: imported into the local
+/// store when it has none (`LocalAttributeStore::seed_local`).
+fn file_seeds(
+    config: &ServeConfig,
+    placement: &AttributePlacement,
+) -> Vec<(String, serde_json::Map<String, serde_json::Value>)> {
+    config
+        .users
+        .iter()
+        .filter_map(|u| {
+            let subject = u
+                .claims
+                .get("sub")
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or(&u.username)
+                .to_owned();
+            let local: serde_json::Map<_, _> = placement
+                .local()
+                .filter_map(|name| u.claims.get(name).map(|v| (name.to_owned(), v.clone())))
+                .collect();
+            (!local.is_empty()).then_some((subject, local))
+        })
+        .collect()
+}
+
+impl Stores {
+    fn federated_users(
+        &self,
+        config: &ServeConfig,
+        attributes: &crate::config::AttributesConfig,
+    ) -> Result<Arc<dyn Users>, ServeError> {
+        let placement = attributes.placement().map_err(ServeError::Config)?;
+        let file = idforge_oauth_core::memory::MemoryUserStore::new();
+        for u in &config.users {
+            file.add_user(
+                &u.username,
+                &u.password,
+                u.claims.clone(),
+                &idforge_oauth_core::OsRng::new(),
+            )
+            .map_err(ServeError::Provider)?;
+        }
+        let local: Arc<dyn LocalAttributeStore> = match self.sql() {
+            // Seeded by `open` before the build.
+            Some(s) => Arc::new(s.clone()),
+            None => {
+                let memory = idforge_oauth_core::memory::MemoryLocalAttributeStore::new();
+                for (subject, values) in file_seeds(config, &placement) {
+                    // The memory store never suspends.
+                    block_on(memory.seed_local(CONFIG_STORE, &subject, &values))
+                        .map_err(ServeError::Provider)?;
+                }
+                Arc::new(memory)
+            }
+        };
+        let users = FederatedUsers::builder(local)
+            .connect(CONFIG_STORE, Arc::new(FileUsers(file)))
+            .policy(PlacementPolicy::global(placement))
+            .build()
+            .map_err(|e| ServeError::Config(crate::ConfigError::Attributes(e)))?;
+        Ok(Arc::new(users))
     }
 }
 
@@ -250,11 +354,27 @@ pub(crate) async fn open(
 ) -> Result<Stores, ServeError> {
     let store = SqlStore::connect(url).await.map_err(storage)?;
     let now = unix_now();
-    for u in &config.users {
-        store
-            .upsert_user(&u.username, &u.password, u.claims.clone(), now)
-            .await
-            .map_err(storage)?;
+    match &config.attributes {
+        // The file's users are idforge's own: upserted with their claims.
+        None => {
+            for u in &config.users {
+                store
+                    .upsert_user(&u.username, &u.password, u.claims.clone(), now)
+                    .await
+                    .map_err(storage)?;
+            }
+        }
+        // The file is a connected store: only its values of the local attributes are
+        // imported, where the database has none yet (a value written since wins).
+        Some(attributes) => {
+            let placement = attributes.placement().map_err(ServeError::Config)?;
+            for (subject, values) in file_seeds(config, &placement) {
+                store
+                    .seed_local(CONFIG_STORE, &subject, &values)
+                    .await
+                    .map_err(storage)?;
+            }
+        }
     }
     // OID4VCI credential templates of the configuration (validated when saved).
     for t in &config.credential_templates {

@@ -19,6 +19,7 @@
 //! | `AttemptLimiter` | `attempts` | `oauth_attempts` |
 //! | `SessionStore` | `sessions` | `oauth_sessions` |
 //! | `ClaimsSource`, `PasswordVerifier`, `UserLookup` | `users` | `users`, `user_attributes` |
+//! | `LocalAttributeStore` (attributes placed locally for users of a connected store) | `local_attributes` | `local_user_attributes` |
 //! | signing keys (a jose `KeyRing`'s contents) | `keys` | `signing_keys` |
 //! | `ReplayCache`, `RequestStore` (idforge-saml-sp, feature `saml`) | `saml` | `saml_replay`, `saml_requests` |
 //! | host secrets ([`SqlStore::ensure_secret`]: drawn once, shared by every process) | `secrets` | `host_secrets` |
@@ -52,6 +53,7 @@ mod clients;
 mod device;
 mod grants;
 pub mod keys;
+mod local_attributes;
 #[cfg(feature = "oid4vci")]
 mod oid4vci;
 #[cfg(feature = "orgs")]

@@ -14,6 +14,9 @@ async fn every_suite(store: &SqlStore) {
     testkit::run_all_pushed(store).await;
     testkit::run_all_device(store).await;
     testkit::run_all_sessions(store).await;
+    testkit::run_all_local_attributes(store).await;
+    testkit::local_attributes_concurrent_writes(store, 64).await;
+    testkit::run_federated(std::sync::Arc::new(store.clone())).await;
     // Beyond the kit's 64: 200 concurrent redemptions of one code, exactly one wins.
     testkit::concurrent_consume(store, 200).await;
     testkit::concurrent_rotate(store, 200).await;
