@@ -200,8 +200,16 @@ fn trusted_issuer_settings_are_validated() {
         "[[trusted_issuers]]\nissuer = \"https://i\"\njwks = 'nope'\nimplicit_association = false"
     )
     .contains("jwks"));
-    assert!(err("[[trusted_issuers]]\nissuer = \"https://i\"\njwks_uri = \"https://i/jwks\"\nimplicit_association = false")
-        .contains("http://"));
+    // A scheme the outbound client cannot fetch, or credentials in the URL, fail at load.
+    for uri in ["ftp://i/jwks", "https://user@i/jwks", "/jwks"] {
+        assert!(err(&format!("[[trusted_issuers]]\nissuer = \"https://i\"\njwks_uri = \"{uri}\"\nimplicit_association = false"))
+            .contains("https://"), "{uri}");
+    }
+    // https is fetched through `[outbound]` (system roots and `ca_file`).
+    ServeConfig::from_toml(
+        "[[trusted_issuers]]\nissuer = \"https://i\"\njwks_uri = \"https://i/jwks\"\nimplicit_association = false",
+    )
+    .unwrap();
     let ok = ServeConfig::from_toml(
         "[[trusted_issuers]]\nissuer = \"https://i\"\njwks_uri = \"http://127.0.0.1:9/jwks\"\nimplicit_association = false\naudience = [\"x\"]",
     )
