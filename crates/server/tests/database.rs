@@ -333,11 +333,15 @@ async fn two_providers_on_one_postgres() {
         })
         .collect();
     let mut winners = Vec::new();
+    let mut refusals = std::collections::BTreeMap::<String, usize>::new();
     for t in tasks {
         let r = t.await.unwrap();
         match r.status {
             200 => winners.push(r.json()),
-            400 => assert_eq!(r.json()["error"], "invalid_grant", "{}", r.body),
+            400 => {
+                assert_eq!(r.json()["error"], "invalid_grant", "{}", r.body);
+                *refusals.entry(r.body).or_default() += 1;
+            }
             other => panic!("unexpected status {other}: {}", r.body),
         }
     }
@@ -345,7 +349,11 @@ async fn two_providers_on_one_postgres() {
     // over two pools) and that one answers tokens; the others are replays, which revoke the
     // grant (RFC 6749 §4.1.2 SHOULD revoke the tokens issued from the code), also when the
     // revocation lands while the winner is storing its tokens (decision 0016).
-    assert_eq!(winners.len(), 1, "redemptions of one code that succeeded");
+    assert_eq!(
+        winners.len(),
+        1,
+        "redemptions of one code that succeeded; refusals: {refusals:?}"
+    );
     let winner = &winners[0];
     for app in [&a, &b] {
         for (token, hint) in [
