@@ -14,6 +14,13 @@
 //! one store instance can run them all.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::client::Client;
+use crate::config::{Config, TokenPersistence};
+use crate::endpoint::authorize::{Interaction, Session};
+use crate::ports::{ClaimsSource, ClientStore};
+use crate::provider::Provider;
 
 use crate::device::{
     DecideOutcome, DeviceApproval, DeviceAuthorization, DeviceState, PollOutcome, UserDecision,
@@ -391,9 +398,17 @@ pub async fn revocation_cascade(store: &dyn GrantStore) {
     }
     assert!(ok(store.grant(&g.id, T0 + 1).await, "grant").is_none());
     let (_, late) = token(&g, TokenKind::AccessToken, T0 + 2, 600);
+    // The code grant relies on this exact refusal: a winner whose family a replay revoked
+    // answers with tokens that were never stored (`issue::after_insert`).
+    match store.insert_token(late.clone()).await {
+        Err(crate::Error::InvalidGrant(_)) => {}
+        other => panic!(
+            "testkit: a token of a revoked grant must be refused with invalid_grant, got {other:?}"
+        ),
+    }
     assert!(
-        store.insert_token(late).await.is_err(),
-        "testkit: a token of a revoked grant must be refused"
+        ok(store.token(&late.hash, T0 + 3).await, "token").is_none(),
+        "testkit: a refused token must not be stored"
     );
     ok(
         store.revoke_grant(&g.id).await,
@@ -525,6 +540,274 @@ pub async fn concurrent_rotate(store: &dyn GrantStore, n: usize) {
         results.iter().all(Result::is_ok),
         "testkit: losing rotations report reuse, not errors"
     );
+}
+
+/// A [`GrantStore`] that yields to the executor once before every call it forwards, so that
+/// requests polled together by [`join_all`] interleave at every store call even when the
+/// store itself never suspends (the memory store): a replay's revocation can then land between
+/// the winner's `consume` and its `insert_token`s, the race [`concurrent_code_redemption`]
+/// is about.
+struct Interleaved(Arc<dyn GrantStore>);
+
+/// Ready on the second poll, having woken its task on the first.
+async fn yield_once() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            std::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
+#[async_trait::async_trait]
+impl GrantStore for Interleaved {
+    async fn create_grant(&self, grant: Grant) -> crate::Result<()> {
+        yield_once().await;
+        self.0.create_grant(grant).await
+    }
+    async fn grant(&self, id: &str, now: i64) -> crate::Result<Option<Grant>> {
+        yield_once().await;
+        self.0.grant(id, now).await
+    }
+    async fn insert_token(&self, record: TokenRecord) -> crate::Result<()> {
+        yield_once().await;
+        self.0.insert_token(record).await
+    }
+    async fn token(
+        &self,
+        hash: &TokenHash,
+        now: i64,
+    ) -> crate::Result<Option<(TokenRecord, Grant)>> {
+        yield_once().await;
+        self.0.token(hash, now).await
+    }
+    async fn consume(
+        &self,
+        hash: &TokenHash,
+        kind: TokenKind,
+        now: i64,
+    ) -> crate::Result<ConsumeOutcome> {
+        yield_once().await;
+        self.0.consume(hash, kind, now).await
+    }
+    async fn rotate(
+        &self,
+        old: &TokenHash,
+        new: TokenRecord,
+        now: i64,
+        grace_seconds: i64,
+    ) -> crate::Result<RotateOutcome> {
+        yield_once().await;
+        self.0.rotate(old, new, now, grace_seconds).await
+    }
+    async fn revoke_grant(&self, id: &str) -> crate::Result<()> {
+        yield_once().await;
+        self.0.revoke_grant(id).await
+    }
+    async fn revoke_token(&self, hash: &TokenHash) -> crate::Result<Option<TokenRecord>> {
+        yield_once().await;
+        self.0.revoke_token(hash).await
+    }
+    async fn mark(&self, key: &TokenHash, until: i64, now: i64) -> crate::Result<bool> {
+        yield_once().await;
+        self.0.mark(key, until, now).await
+    }
+    async fn is_marked(&self, key: &TokenHash, now: i64) -> crate::Result<bool> {
+        yield_once().await;
+        self.0.is_marked(key, now).await
+    }
+    async fn grants_by_subject(&self, subject: &str, now: i64) -> crate::Result<Vec<Grant>> {
+        yield_once().await;
+        self.0.grants_by_subject(subject, now).await
+    }
+    async fn sweep(&self, now: i64) -> crate::Result<usize> {
+        yield_once().await;
+        self.0.sweep(now).await
+    }
+}
+
+/// The one client of [`concurrent_code_redemption`] (the kit stays below `memory`).
+struct OneClient(Client);
+
+#[async_trait::async_trait]
+impl ClientStore for OneClient {
+    async fn client(&self, client_id: &str) -> crate::Result<Option<Client>> {
+        Ok((client_id == self.0.client_id).then(|| self.0.clone()))
+    }
+}
+
+/// The one user of [`concurrent_code_redemption`], with no claims beyond `sub`.
+struct OneUser(String);
+
+#[async_trait::async_trait]
+impl ClaimsSource for OneUser {
+    async fn claims(
+        &self,
+        subject: &str,
+    ) -> crate::Result<Option<serde_json::Map<String, serde_json::Value>>> {
+        Ok((subject == self.0).then(serde_json::Map::new))
+    }
+}
+
+/// `n` concurrent redemptions of one authorization code through [`Provider`]s on `stores`
+/// (one provider per store, sharing the signing key and clients: several processes on one
+/// database when the stores are pools of it), spread round-robin, with tokens kept as
+/// `persistence` says (RFC 6749 §4.1.2, RFC 9700 §4.2.4): exactly one answers tokens and every
+/// other `invalid_grant`; afterwards the winner's access token and refresh token are inactive
+/// at introspection at every provider and its refresh token is refused, because the replays
+/// revoked everything issued from the code — including what the winner stored, or tried to
+/// store, after the first replay's revocation.
+///
+/// Every store call of the providers yields to the executor first ([`join_all`]
+/// interleaving), so the replays' revocations land in the middle of the winner's issuance.
+/// The stores must keep the providers' tokens for the whole check (no sweeping at a clock of
+/// their own).
+pub async fn concurrent_code_redemption(
+    stores: Vec<Arc<dyn GrantStore>>,
+    persistence: TokenPersistence,
+    n: usize,
+) {
+    const CB: &str = "https://testkit.example/cb";
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    assert!(!stores.is_empty(), "testkit: no store to redeem on");
+    let client_id = fresh("redeem-client");
+    let subject = fresh("redeem-user");
+    let mut config = Config::new("https://testkit.example");
+    config.token_persistence = persistence;
+    let key = ok(
+        idforge_jose::Key::generate(idforge_jose::KeySpec::Ec(
+            idforge_jose::crypto::EcCurve::P256,
+        )),
+        "generate a signing key",
+    );
+    let clients = Arc::new(OneClient(
+        Client::confidential(&client_id, "secret")
+            .with_redirect_uri(CB)
+            .with_grant_types(["authorization_code", "refresh_token"])
+            .with_consent_implied(),
+    ));
+    let users = Arc::new(OneUser(subject.clone()));
+    let clock = Arc::new(idforge_jose::FixedClock::new(T0));
+    let providers: Vec<Provider> = stores
+        .into_iter()
+        .map(|store| {
+            let signer = ok(
+                idforge_jose::LocalSigner::new(key.clone(), idforge_jose::JwsAlgorithm::ES256),
+                "signer",
+            );
+            ok(
+                Provider::builder(config.clone())
+                    .clients(clients.clone())
+                    .grants(Arc::new(Interleaved(store)))
+                    .claims(users.clone())
+                    .keys(Arc::new(idforge_jose::KeyRing::new(signer)))
+                    .clock(clock.clone())
+                    .build(),
+                "build a provider on the store",
+            )
+        })
+        .collect();
+    let query = format!(
+        "response_type=code&client_id={client_id}&redirect_uri={}&scope=openid&state=s\
+         &code_challenge={CHALLENGE}&code_challenge_method=S256",
+        form_encode(CB)
+    );
+    let session = Session::new(subject.clone(), T0 - 10);
+    let code = match providers[0]
+        .authorization
+        .start(query.as_bytes(), Some(&session))
+        .await
+    {
+        Interaction::Redirect(r) => match r.param("code") {
+            Some(code) => code.to_owned(),
+            None => panic!("testkit: the authorization request failed: {r:?}"),
+        },
+        other => panic!("testkit: expected a code, got {other:?}"),
+    };
+    let auth = format!(
+        "Basic {}",
+        base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            format!("{client_id}:secret")
+        )
+    );
+    let body = format!(
+        "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={VERIFIER}",
+        form_encode(&code),
+        form_encode(CB)
+    );
+    let futures = (0..n)
+        .map(|i| {
+            let token = &providers[i % providers.len()].token;
+            let (body, auth) = (body.as_bytes(), auth.as_str());
+            Box::pin(async move { token.handle_form(body, Some(auth)).await })
+                as BoxFuture<'_, crate::Result<crate::TokenResponse>>
+        })
+        .collect();
+    let results = join_all(futures).await;
+    let mut winners = Vec::new();
+    for r in results {
+        match r {
+            Ok(response) => winners.push(response),
+            Err(e) => assert_eq!(
+                e.code(),
+                "invalid_grant",
+                "testkit: a losing redemption must be invalid_grant, got {e:?}"
+            ),
+        }
+    }
+    assert_eq!(
+        winners.len(),
+        1,
+        "testkit: exactly one of {n} concurrent redemptions of a code must get tokens \
+         ({persistence:?})"
+    );
+    let winner = &winners[0];
+    let Some(rt) = winner.refresh_token.as_deref() else {
+        panic!("testkit: the winning redemption must carry a refresh token");
+    };
+    let introspect =
+        |token: &str, hint: &str| format!("token={}&token_type_hint={hint}", form_encode(token));
+    for provider in &providers {
+        for (token, hint) in [
+            (winner.access_token.as_str(), "access_token"),
+            (rt, "refresh_token"),
+        ] {
+            let info = ok(
+                provider
+                    .introspection
+                    .handle_form(introspect(token, hint).as_bytes(), Some(&auth))
+                    .await,
+                "introspect the winner's tokens",
+            );
+            assert_eq!(
+                info["active"],
+                serde_json::json!(false),
+                "testkit: the winner's {hint} must be revoked by the replays ({persistence:?})"
+            );
+        }
+        let refresh = format!("grant_type=refresh_token&refresh_token={}", form_encode(rt));
+        match provider
+            .token
+            .handle_form(refresh.as_bytes(), Some(&auth))
+            .await
+        {
+            Ok(_) => {
+                panic!("testkit: the winner's refresh token must be refused ({persistence:?})")
+            }
+            Err(e) => assert_eq!(e.code(), "invalid_grant", "testkit: refresh after a replay"),
+        }
+    }
+}
+
+fn form_encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// A pushed authorization request (RFC 9126) made at [`T0`] that lives `ttl` seconds; returns

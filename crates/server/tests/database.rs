@@ -273,7 +273,8 @@ async fn start_pg(url: &str) -> axum::Router {
 
 /// Two providers (two processes' worth: own pools, own keys in memory, own sealing keys) on one
 /// PostgreSQL: a code issued by one is redeemed at the other, 200 concurrent redemptions spread
-/// over both never give two successes, a refresh token rotated at one is reuse at the other.
+/// over both give exactly one success (whose tokens the replays revoke), a refresh token rotated
+/// at one is reuse at the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_providers_on_one_postgres() {
     let Some(url) = fresh_postgres("two_providers_on_one_postgres").await else {
@@ -327,25 +328,52 @@ async fn two_providers_on_one_postgres() {
             let app = if i % 2 == 0 { a.clone() } else { b.clone() };
             let (auth, redeem) = (auth.clone(), redeem.clone());
             tokio::spawn(async move {
-                post_form(&app, "/token", &[("authorization", &auth)], &redeem)
-                    .await
-                    .status
+                post_form(&app, "/token", &[("authorization", &auth)], &redeem).await
             })
         })
         .collect();
-    let mut ok = 0;
+    let mut winners = Vec::new();
+    let mut refusals = std::collections::BTreeMap::<String, usize>::new();
     for t in tasks {
-        match t.await.unwrap() {
-            200 => ok += 1,
-            400 => {}
-            other => panic!("unexpected status {other}"),
+        let r = t.await.unwrap();
+        match r.status {
+            200 => winners.push(r.json()),
+            400 => {
+                assert_eq!(r.json()["error"], "invalid_grant", "{}", r.body);
+                *refusals.entry(r.body).or_default() += 1;
+            }
+            other => panic!("unexpected status {other}: {}", r.body),
         }
     }
     // The store lets exactly one redemption consume the code (crates/store-sql tests prove it
-    // over two pools); the others are replays, and a replay revokes the grant (RFC 6749 §4.1.2
-    // SHOULD revoke the tokens issued from the code), which may land before the winner has
-    // stored its tokens: so at most one caller gets tokens, never two.
-    assert!(ok <= 1, "{ok} redemptions of one code succeeded");
+    // over two pools) and that one answers tokens; the others are replays, which revoke the
+    // grant (RFC 6749 §4.1.2 SHOULD revoke the tokens issued from the code), also when the
+    // revocation lands while the winner is storing its tokens (decision 0016).
+    assert_eq!(
+        winners.len(),
+        1,
+        "redemptions of one code that succeeded; refusals: {refusals:?}"
+    );
+    let winner = &winners[0];
+    for app in [&a, &b] {
+        for (token, hint) in [
+            (&winner["access_token"], "access_token"),
+            (&winner["refresh_token"], "refresh_token"),
+        ] {
+            let r = post_form(
+                app,
+                "/introspect",
+                &[("authorization", &auth)],
+                &format!(
+                    "token={}&token_type_hint={hint}",
+                    enc(token.as_str().unwrap())
+                ),
+            )
+            .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            assert_eq!(r.json()["active"], false, "the winner's {hint} is revoked");
+        }
+    }
 
     // Refresh rotation across the two.
     let r = post_form(

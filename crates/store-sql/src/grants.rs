@@ -1,7 +1,8 @@
 //! oauth-core's [`GrantStore`] (tables `oauth_grants`, `oauth_tokens`, `oauth_marks`).
 //!
-//! - `consume`: one `UPDATE … WHERE state = 'active' … RETURNING` (RFC 6749 §4.1.2: a code is
-//!   used once); of N concurrent callers the database lets exactly one row change.
+//! - `consume`: one `UPDATE … WHERE state = 'active' … RETURNING` the token and its grant (RFC
+//!   6749 §4.1.2: a code is used once); of N concurrent callers the database lets exactly one
+//!   row change.
 //! - `rotate`: one transaction that retires the old refresh token with the same single-use
 //!   `UPDATE` and inserts its successor (RFC 9700 §4.14.2).
 //! - `revoke_grant`: one `DELETE` of the grant; its tokens go by `ON DELETE CASCADE`, and the
@@ -100,11 +101,14 @@ impl SqlStore {
 }
 
 /// Retires an active token of `kind` (single use): the one statement that decides who wins.
-/// `$1` hash, `$2` kind, `$3` now, `$4` new state.
+/// `$1` hash, `$2` kind, `$3` now, `$4` new state. It returns the grant with the token: read
+/// by a second statement, a replay could revoke the grant in between (a replay is detected
+/// once this statement has committed) and the winner would lose too.
 const SPEND: &str = "UPDATE oauth_tokens SET state = $4, state_at = $3 \
      WHERE hash = $1 AND kind = $2 AND state = 'active' AND expires_at > $3 \
      AND EXISTS (SELECT 1 FROM oauth_grants g WHERE g.id = oauth_tokens.grant_id AND g.expires_at > $3) \
-     RETURNING body, grant_id";
+     RETURNING body, grant_id, \
+     (SELECT g.body FROM oauth_grants g WHERE g.id = oauth_tokens.grant_id) AS grant_body";
 
 const INSERT_TOKEN: &str = "INSERT INTO oauth_tokens \
      (hash, kind, grant_id, issued_at, expires_at, state, state_at, body) \
@@ -197,7 +201,7 @@ impl GrantStore for SqlStore {
 
     async fn consume(&self, hash: &TokenHash, kind: TokenKind, now: i64) -> Result<ConsumeOutcome> {
         let kind = kind_key(&kind)?;
-        let won: Option<(String, String)> = on_db!(&self.db, pool => sqlx::query_as(SPEND)
+        let won: Option<(String, String, Option<String>)> = on_db!(&self.db, pool => sqlx::query_as(SPEND)
             .bind(&hash.0[..])
             .bind(&kind)
             .bind(now)
@@ -205,11 +209,11 @@ impl GrantStore for SqlStore {
             .fetch_optional(pool)
             .await
             .map_err(internal)?);
-        if let Some((body, grant_id)) = won {
+        if let Some((body, _, grant_body)) = won {
             let record = token_from(&body, "consumed", Some(now))?;
-            // Revoked between the two statements: the family is gone, so is the code.
-            return Ok(match self.grant_body(&grant_id, now).await? {
-                Some(grant) => ConsumeOutcome::Consumed(record, grant),
+            // The statement's `EXISTS` saw the grant live; the subquery reads the same row.
+            return Ok(match grant_body {
+                Some(grant) => ConsumeOutcome::Consumed(record, grant_from(&grant)?),
                 None => ConsumeOutcome::NotFound,
             });
         }
@@ -237,7 +241,7 @@ impl GrantStore for SqlStore {
                 .begin_with(crate::db::begin_write(pool))
                 .await
                 .map_err(internal)?;
-            let won: Option<(String, String)> = sqlx::query_as(SPEND)
+            let won: Option<(String, String, Option<String>)> = sqlx::query_as(SPEND)
                 .bind(&old.0[..])
                 .bind(&refresh)
                 .bind(now)
@@ -246,7 +250,7 @@ impl GrantStore for SqlStore {
                 .await
                 .map_err(internal)?;
             let outcome = match won {
-                Some((body, grant_id)) if grant_id == new.grant_id => {
+                Some((body, grant_id, _)) if grant_id == new.grant_id => {
                     Some(token_from(&body, "rotated", Some(now))?)
                 }
                 // Another grant's successor: undo by rolling back.

@@ -4,9 +4,11 @@
 
 mod support;
 
+use std::sync::Arc;
+
 use idforge_oauth_core::records::ConsumeOutcome;
 use idforge_oauth_core::testkit::{self, grant, join_all, ok, token, BoxFuture, T0};
-use idforge_oauth_core::{GrantStore, TokenKind};
+use idforge_oauth_core::{GrantStore, TokenKind, TokenPersistence};
 use idforge_store_sql::SqlStore;
 
 async fn every_suite(store: &SqlStore) {
@@ -85,6 +87,36 @@ async fn postgres_two_pools_redeem_a_code_once() {
     };
     let (a, b) = (pg.open().await, pg.open().await);
     two_pools_consume_once(&a, &b).await;
+    a.close().await;
+    pg.drop_db(b).await;
+}
+
+/// The code-redemption race end to end (oauth-core providers over two pools of one database,
+/// 128 concurrent redemptions): exactly one gets tokens, and the replays revoke them, with
+/// tokens stored and self-contained.
+async fn two_pools_redeem_through_providers(a: &SqlStore, b: &SqlStore) {
+    for persistence in [TokenPersistence::Stored, TokenPersistence::SelfContained] {
+        let stores: Vec<Arc<dyn GrantStore>> = vec![Arc::new(a.clone()), Arc::new(b.clone())];
+        testkit::concurrent_code_redemption(stores, persistence, 128).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_concurrent_code_redemption() {
+    let db = support::TempSqlite::new();
+    let (a, b) = (db.open().await, db.open().await);
+    two_pools_redeem_through_providers(&a, &b).await;
+    a.close().await;
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_concurrent_code_redemption() {
+    let Some(pg) = support::postgres("postgres_concurrent_code_redemption").await else {
+        return;
+    };
+    let (a, b) = (pg.open().await, pg.open().await);
+    two_pools_redeem_through_providers(&a, &b).await;
     a.close().await;
     pg.drop_db(b).await;
 }

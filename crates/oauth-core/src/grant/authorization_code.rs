@@ -3,12 +3,12 @@
 use async_trait::async_trait;
 
 use crate::client::Client;
-use crate::config::grant_type;
+use crate::config::{grant_type, Config};
 use crate::context::Context;
 use crate::error::{Error, Result};
 use crate::issue::{issue_token_response, IssueOptions};
 use crate::model::{verify_pkce, Params, TokenRequest, TokenResponse};
-use crate::records::{ConsumeOutcome, TokenKind, TokenRecord};
+use crate::records::{ConsumeOutcome, Grant, TokenKind, TokenRecord};
 use crate::revocation::revoke_family;
 use crate::secret::TokenHash;
 
@@ -60,6 +60,72 @@ pub fn check_redemption(record: &TokenRecord, client: &Client, params: &Params) 
     Ok(())
 }
 
+/// What a token request does with the outcome of consuming its code: the protocol decision,
+/// a pure function of the store's answer, the request and `now`; [`AuthorizationCodeGrant`]
+/// carries it out.
+// Short-lived values, moved once: boxing would cost an allocation per request for nothing.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Redemption {
+    /// Unknown, expired, or already revoked code: `invalid_grant`, nothing to undo.
+    Refuse,
+    /// RFC 6749 §4.1.2: the code was used before. The request is denied and every token
+    /// issued from the code is revoked (RFC 9700 §4.2.4): the grant `grant_id` goes, and
+    /// self-contained tokens of the family are denied until `deny_until`.
+    RevokeFamily {
+        /// The family.
+        grant_id: String,
+        /// When every token the family may hold has expired.
+        deny_until: i64,
+    },
+    /// The code was spent by a request that may not redeem it (another client, a wrong
+    /// `redirect_uri` or PKCE verifier): nothing was issued from it, so the grant is dropped
+    /// and the request fails with `error`.
+    DropGrant {
+        /// The grant of the spent code.
+        grant_id: String,
+        /// The reason.
+        error: Error,
+    },
+    /// This request consumed the code: issue the tokens of `grant` (RFC 6749 §4.1.4).
+    Issue(Grant),
+}
+
+/// The [`Redemption`] for `outcome`, the consumption of the code sent by `client` with
+/// `params` at `now`.
+///
+/// The winner's tokens are issued with [`IssueOptions::consumed_artifact`]: a replay that
+/// revokes the family while they are being stored has come after the redemption, so the winner
+/// still gets its response (exactly one success among concurrent redemptions) and its tokens
+/// are dead on arrival (`crate::issue::after_insert`).
+pub fn redemption(
+    outcome: ConsumeOutcome,
+    client: &Client,
+    params: &Params,
+    config: &Config,
+    now: i64,
+) -> Redemption {
+    match outcome {
+        ConsumeOutcome::NotFound => Redemption::Refuse,
+        ConsumeOutcome::Replayed(record) => Redemption::RevokeFamily {
+            grant_id: record.grant_id,
+            // A stored family never outlives its grant; self-contained tokens issued by the
+            // winner, now or a moment from now, end within the longer token lifetime.
+            deny_until: now.saturating_add(config.refresh_token_ttl.max(config.access_token_ttl)),
+        },
+        ConsumeOutcome::Consumed(record, grant) => {
+            match check_redemption(&record, client, params) {
+                Ok(()) => Redemption::Issue(grant),
+                Err(error) => Redemption::DropGrant {
+                    grant_id: record.grant_id,
+                    error,
+                },
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl GrantHandler for AuthorizationCodeGrant {
     fn grant_type(&self) -> &str {
@@ -78,27 +144,28 @@ impl GrantHandler for AuthorizationCodeGrant {
             .grants
             .consume(&TokenHash::of(code), TokenKind::AuthorizationCode, now)
             .await?;
-        let (record, grant) = match outcome {
-            ConsumeOutcome::NotFound => return Err(invalid()),
-            // RFC 6749 §4.1.2: a code used twice must be denied, and the server SHOULD revoke
-            // every token already issued from it (RFC 9700 §4.2.4).
-            ConsumeOutcome::Replayed(record) => {
-                let until = now.saturating_add(ctx.config.refresh_token_ttl);
-                revoke_family(ctx, &record.grant_id, until).await?;
-                return Err(invalid());
+        match redemption(outcome, client, &req.params, &ctx.config, now) {
+            Redemption::Refuse => Err(invalid()),
+            Redemption::RevokeFamily {
+                grant_id,
+                deny_until,
+            } => {
+                revoke_family(ctx, &grant_id, deny_until).await?;
+                Err(invalid())
             }
-            ConsumeOutcome::Consumed(record, grant) => (record, grant),
-        };
-        if let Err(e) = check_redemption(&record, client, &req.params) {
-            // The code is spent; nothing was issued from it, so drop the grant.
-            ctx.grants.revoke_grant(&record.grant_id).await?;
-            return Err(e);
+            Redemption::DropGrant { grant_id, error } => {
+                ctx.grants.revoke_grant(&grant_id).await?;
+                Err(error)
+            }
+            Redemption::Issue(grant) => {
+                let options = IssueOptions::new()
+                    .refresh_token(wants_refresh(&ctx.config, client))
+                    .id_token(grant.scopes.contains("openid"))
+                    .code(code)
+                    .consumed_artifact(true);
+                issue_token_response(ctx, client, &grant, &grant.scopes, options).await
+            }
         }
-        let options = IssueOptions::new()
-            .refresh_token(wants_refresh(&ctx.config, client))
-            .id_token(grant.scopes.contains("openid"))
-            .code(code);
-        issue_token_response(ctx, client, &grant, &grant.scopes, options).await
     }
 }
 
@@ -106,7 +173,7 @@ impl GrantHandler for AuthorizationCodeGrant {
 mod tests {
     use super::*;
     use crate::model::{CodeChallengeMethod, Scopes};
-    use crate::records::{CodeBinding, Grant};
+    use crate::records::CodeBinding;
 
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
@@ -161,6 +228,49 @@ mod tests {
             ("code_verifier", VERIFIER),
         ]);
         assert!(check_redemption(&record(true, true), &app, &other).is_err());
+    }
+
+    /// RFC 6749 §4.1.2: the first consumer issues, a replay revokes the family for as long as
+    /// any of its tokens may live, a spent code that fails the checks drops its grant.
+    #[test]
+    fn redemption_decisions() {
+        let cfg = Config::new("https://op.example");
+        let app = Client::public("app");
+        let ok = params(&[
+            ("redirect_uri", "https://app/cb"),
+            ("code_verifier", VERIFIER),
+        ]);
+        let grant = Grant::new("g", "app", Scopes::from_values(["openid"]), 0, 100);
+        let consumed = ConsumeOutcome::Consumed(record(true, true), grant.clone());
+        assert_eq!(
+            redemption(consumed.clone(), &app, &ok, &cfg, 10),
+            Redemption::Issue(grant)
+        );
+        assert_eq!(
+            redemption(ConsumeOutcome::NotFound, &app, &ok, &cfg, 10),
+            Redemption::Refuse
+        );
+        assert_eq!(
+            redemption(
+                ConsumeOutcome::Replayed(record(true, true)),
+                &app,
+                &ok,
+                &cfg,
+                10
+            ),
+            Redemption::RevokeFamily {
+                grant_id: "g".into(),
+                deny_until: 10 + cfg.refresh_token_ttl,
+            }
+        );
+        let other = Client::public("other");
+        match redemption(consumed, &other, &ok, &cfg, 10) {
+            Redemption::DropGrant { grant_id, error } => {
+                assert_eq!(grant_id, "g");
+                assert_eq!(error.code(), "invalid_grant");
+            }
+            r => panic!("{r:?}"),
+        }
     }
 
     #[test]

@@ -99,6 +99,21 @@ pub async fn issue_access_token(
     grant: &Grant,
     scopes: &Scopes,
 ) -> Result<IssuedAccessToken> {
+    let (issued, record) = mint_access_token(ctx, client, grant, scopes).await?;
+    if let Some(record) = record {
+        ctx.grants.insert_token(record).await?;
+    }
+    Ok(issued)
+}
+
+/// [`issue_access_token`] without the store write: the token and, when it is stored, the
+/// record the caller inserts (the token response decides what a refused insert means).
+pub(crate) async fn mint_access_token(
+    ctx: &Context,
+    client: &Client,
+    grant: &Grant,
+    scopes: &Scopes,
+) -> Result<(IssuedAccessToken, Option<TokenRecord>)> {
     let now = ctx.clock.now();
     let stored = persists(ctx, client);
     let exp = access_token_expiry(ctx, grant, now, stored);
@@ -109,22 +124,22 @@ pub async fn issue_access_token(
             super::sign_own(ctx, idforge_jose::claims::typ::ACCESS_TOKEN, &payload).await?
         }
     };
-    if stored {
-        let record = TokenRecord::new(
+    let record = stored.then(|| {
+        TokenRecord::new(
             TokenHash::of(&token),
             TokenKind::AccessToken,
             grant,
             scopes.clone(),
             now,
             exp,
-        );
-        ctx.grants.insert_token(record).await?;
-    }
-    Ok(IssuedAccessToken {
+        )
+    });
+    let issued = IssuedAccessToken {
         token,
         expires_in: exp - now,
         token_type: grant.contents.token_type,
-    })
+    };
+    Ok((issued, record))
 }
 
 /// The JWT claims as JSON bytes: the provider's claims, then the grant's extra claims that do

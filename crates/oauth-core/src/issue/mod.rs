@@ -15,7 +15,7 @@ use crate::client::Client;
 use crate::context::Context;
 use crate::error::Result;
 use crate::model::{Scopes, TokenResponse};
-use crate::records::Grant;
+use crate::records::{Grant, TokenRecord};
 
 pub use access_token::{issue_access_token, persists, IssuedAccessToken};
 pub use id_token::{half_hash, issue_id_token};
@@ -31,6 +31,11 @@ pub struct IssueOptions<'a> {
     pub id_token: bool,
     /// The authorization code being exchanged (for `c_hash`).
     pub code: Option<&'a str>,
+    /// The tokens redeem a single-use artifact the caller has just consumed (an authorization
+    /// code): a revocation of the grant landing while they are issued comes after the
+    /// redemption, so the response still goes out, with tokens dead on arrival
+    /// ([`after_insert`]).
+    pub consumed_artifact: bool,
 }
 
 impl<'a> IssueOptions<'a> {
@@ -56,10 +61,65 @@ impl<'a> IssueOptions<'a> {
         self.code = Some(code);
         self
     }
+
+    /// The tokens redeem a single-use artifact just consumed (or not): see
+    /// [`IssueOptions::consumed_artifact`].
+    pub fn consumed_artifact(mut self, on: bool) -> Self {
+        self.consumed_artifact = on;
+        self
+    }
+}
+
+/// Whether the grant whose tokens are being issued is still in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// Every token so far was stored.
+    Live,
+    /// The grant went while its tokens were issued: nothing more is stored, and the tokens
+    /// that were are gone with it.
+    Revoked,
+}
+
+/// What the result of storing one token of a response means (a pure decision over the store's
+/// answer).
+///
+/// [`GrantStore::insert_token`](crate::ports::GrantStore::insert_token) refuses a token of a
+/// grant that is gone with `invalid_grant`. When the tokens redeem an artifact already consumed
+/// ([`IssueOptions::consumed_artifact`]), the redemption has happened: the revocation that
+/// removed the grant came after it — typically a replay of the same code revoking every token
+/// issued from it (RFC 6749 §4.1.2, RFC 9700 §4.2.4). Had it landed a moment later it would
+/// have deleted the stored tokens; landing now it keeps them from being stored. Either way the
+/// tokens are dead, so the response goes out ([`Family::Revoked`]): exactly one of N
+/// concurrent redemptions answers 200, and no token of the replayed code stays usable. Any
+/// other refusal, or any refusal outside a redemption, is the request's error.
+pub fn after_insert(result: Result<()>, options: &IssueOptions<'_>) -> Result<Family> {
+    match result {
+        Ok(()) => Ok(Family::Live),
+        Err(crate::error::Error::InvalidGrant(_)) if options.consumed_artifact => {
+            Ok(Family::Revoked)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Stores `record` unless the family is already known to be gone (then the insert would be
+/// refused anyway); [`after_insert`] reads the answer.
+async fn store(
+    ctx: &Context,
+    record: TokenRecord,
+    family: Family,
+    options: &IssueOptions<'_>,
+) -> Result<Family> {
+    match family {
+        Family::Revoked => Ok(Family::Revoked),
+        Family::Live => after_insert(ctx.grants.insert_token(record).await, options),
+    }
 }
 
 /// Issues the token response for `grant` (access token, optionally refresh and ID tokens).
-/// When tokens are stored ([`persists`]), `grant` must already be in the grant store.
+/// When tokens are stored ([`persists`]), `grant` must already be in the grant store; if it is
+/// gone, the request fails with `invalid_grant` — unless the tokens redeem a consumed artifact,
+/// then they are dead on arrival ([`after_insert`]).
 pub async fn issue_token_response(
     ctx: &Context,
     client: &Client,
@@ -67,11 +127,15 @@ pub async fn issue_token_response(
     scopes: &Scopes,
     options: IssueOptions<'_>,
 ) -> Result<TokenResponse> {
-    let at = issue_access_token(ctx, client, grant, scopes).await?;
+    let (at, record) = access_token::mint_access_token(ctx, client, grant, scopes).await?;
+    let mut family = Family::Live;
+    if let Some(record) = record {
+        family = store(ctx, record, family, &options).await?;
+    }
     let refresh_token = if options.refresh_token {
         let (token, record) = issue_refresh_token(ctx, client, grant, scopes).await?;
         if let Some(record) = record {
-            ctx.grants.insert_token(record).await?;
+            store(ctx, record, family, &options).await?;
         }
         Some(token)
     } else {
@@ -169,6 +233,32 @@ mod tests {
     use super::*;
     use idforge_jose::crypto::EcCurve;
     use idforge_jose::{JwsAlgorithm, JwsPolicy, Key, KeySet, KeySpec, LocalSigner};
+
+    use crate::error::Error;
+
+    /// A refused insert is dead-on-arrival only for a redemption, and only when the refusal
+    /// says the grant is gone (`invalid_grant`, the port's contract); a full store or a broken
+    /// database still fails the request.
+    #[test]
+    fn a_gone_grant_ends_a_redemption_with_dead_tokens() {
+        let redeem = IssueOptions::new().consumed_artifact(true);
+        let plain = IssueOptions::new();
+        assert_eq!(after_insert(Ok(()), &redeem).unwrap(), Family::Live);
+        assert_eq!(after_insert(Ok(()), &plain).unwrap(), Family::Live);
+        let gone = || Err(Error::InvalidGrant("gone".into()));
+        assert_eq!(after_insert(gone(), &redeem).unwrap(), Family::Revoked);
+        assert_eq!(
+            after_insert(gone(), &plain).unwrap_err().code(),
+            "invalid_grant"
+        );
+        let full = || Err(Error::TemporarilyUnavailable("full".into()));
+        assert_eq!(
+            after_insert(full(), &redeem).unwrap_err().code(),
+            "temporarily_unavailable"
+        );
+        let broken = || Err(Error::Internal("db".into()));
+        assert!(after_insert(broken(), &redeem).is_err());
+    }
 
     /// The provider's own compact JWS is the one `idforge_jose` makes for the same header:
     /// same protected header bytes, same payload, a signature that verifies (RFC 7515 §7.1).
