@@ -2,6 +2,8 @@
 //! stderr contract, and hold files in a scratch directory.
 #![allow(dead_code)] // each test binary uses a different subset
 
+pub(crate) mod http;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
