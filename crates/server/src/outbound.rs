@@ -22,7 +22,7 @@ use std::time::Duration;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::{Body as _, Bytes, Incoming};
 use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
-use hyper::{Request, Uri};
+use hyper::{Request, Response, Uri};
 use hyper_openssl::client::legacy::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -245,6 +245,15 @@ impl Outbound {
         self.timeout
     }
 
+    /// Sends `req` through the pooled client (built on first use).
+    async fn send(&self, req: Request<Full<Bytes>>) -> Result<Response<Incoming>, OutboundError> {
+        self.client()
+            .await?
+            .request(req)
+            .await
+            .map_err(|e| OutboundError::Transport(describe(&e)))
+    }
+
     /// POSTs to an `http://` or `https://` URL; returns the response status. Not bounded in
     /// time here: callers wrap it in [`Outbound::timeout`].
     pub(crate) async fn post(&self, url: &str, what: Post<'_>) -> Result<u16, OutboundError> {
@@ -259,12 +268,7 @@ impl Outbound {
         let req = req
             .body(Full::new(Bytes::copy_from_slice(what.body.as_bytes())))
             .map_err(|_| OutboundError::Url("not a request target"))?;
-        let response = self
-            .client()
-            .await?
-            .request(req)
-            .await
-            .map_err(|e| OutboundError::Transport(describe(&e)))?;
+        let response = self.send(req).await?;
         let status = response.status().as_u16();
         let body = response.into_body();
         if !body.is_end_stream() {
@@ -290,12 +294,7 @@ impl Outbound {
             .header(ACCEPT, accept)
             .body(Full::new(Bytes::new()))
             .map_err(|_| OutboundError::Url("not a request target"))?;
-        let response = self
-            .client()
-            .await?
-            .request(req)
-            .await
-            .map_err(|e| OutboundError::Transport(describe(&e)))?;
+        let response = self.send(req).await?;
         let status = response.status();
         if !status.is_success() {
             return Err(OutboundError::Transport(format!(
