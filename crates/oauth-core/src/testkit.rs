@@ -19,7 +19,6 @@ use std::sync::Arc;
 use crate::client::Client;
 use crate::config::{Config, TokenPersistence};
 use crate::endpoint::authorize::{Interaction, Session};
-use crate::ports::{ClaimsSource, ClientStore};
 use crate::provider::Provider;
 
 use crate::device::{
@@ -27,8 +26,8 @@ use crate::device::{
 };
 use crate::model::{Params, Scopes};
 use crate::ports::{
-    ClaimsSource, ConnectedUserStore, DeviceCodeStore, GrantStore, LocalAttributeStore,
-    PasswordVerifier, PushedRequestStore, SessionStore, UserLookup,
+    ClaimsSource, ClientStore, ConnectedUserStore, DeviceCodeStore, GrantStore,
+    LocalAttributeStore, PasswordVerifier, PushedRequestStore, SessionStore, UserLookup,
 };
 use crate::records::{
     ConsumeOutcome, Grant, PushedRequest, RotateOutcome, TokenContents, TokenKind, TokenRecord,
