@@ -113,6 +113,18 @@ fn decode_orgs(rows: Vec<OrgRow>) -> Result<Vec<Organization>> {
     rows.into_iter().map(decode_org).collect()
 }
 
+/// `query` with each id of `ids` bound in order: the values of a [`placeholders`] list (SQLite
+/// has no array parameter, so an `IN` list is one placeholder per id).
+macro_rules! bind_ids {
+    ($query:expr, $ids:expr) => {{
+        let mut q = $query;
+        for id in $ids {
+            q = q.bind(id.as_str());
+        }
+        q
+    }};
+}
+
 /// `($n, $n+1, …)` for `count` values starting at `$first`.
 fn placeholders(first: usize, count: usize) -> String {
     let list: Vec<String> = (first..first + count).map(|i| format!("${i}")).collect();
@@ -334,10 +346,7 @@ impl OrganizationStore for SqlStore {
         for chunk in ids.chunks(CHUNK) {
             let sql = format!("{ORG_COLUMNS} WHERE id IN {}", placeholders(1, chunk.len()));
             let rows: Vec<OrgRow> = on_db!(&self.db, pool => {
-                let mut q = sqlx::query_as(&sql);
-                for id in chunk {
-                    q = q.bind(id.as_str());
-                }
+                let q = bind_ids!(sqlx::query_as(&sql), chunk);
                 q.fetch_all(pool).await.map_err(store_err)?
             });
             out.extend(decode_orgs(rows)?);
@@ -753,10 +762,7 @@ impl SharingStore for SqlStore {
                 let mut tx = pool.begin_with(begin_write(pool)).await.map_err(store_err)?;
                 // Residents of the deleted organizations go, with their shares.
                 let sql = format!("DELETE FROM org_residents WHERE org_id IN {list} RETURNING user_id");
-                let mut q = sqlx::query_as::<_, (String,)>(&sql);
-                for o in chunk {
-                    q = q.bind(o.as_str());
-                }
+                let q = bind_ids!(sqlx::query_as::<_, (String,)>(&sql), chunk);
                 let users = q.fetch_all(&mut *tx).await.map_err(store_err)?;
                 for (u,) in &users {
                     for sql in [
@@ -773,10 +779,7 @@ impl SharingStore for SqlStore {
                     "SELECT DISTINCT user_id FROM org_share_refs WHERE org_id IN {list} \
                      ORDER BY user_id"
                 );
-                let mut q = sqlx::query_as::<_, (String,)>(&sql);
-                for o in chunk {
-                    q = q.bind(o.as_str());
-                }
+                let q = bind_ids!(sqlx::query_as::<_, (String,)>(&sql), chunk);
                 let touched = q.fetch_all(&mut *tx).await.map_err(store_err)?;
                 for (u,) in touched {
                     // The per-user lock `apply` takes, so no concurrent change is lost.
@@ -804,17 +807,11 @@ impl SharingStore for SqlStore {
                         .map_err(store_err)?;
                 }
                 let sql = format!("DELETE FROM org_share_refs WHERE org_id IN {list}");
-                let mut q = sqlx::query(&sql);
-                for o in chunk {
-                    q = q.bind(o.as_str());
-                }
+                let q = bind_ids!(sqlx::query(&sql), chunk);
                 q.execute(&mut *tx).await.map_err(store_err)?;
                 // Applications registered in them go; lists naming them are rewritten.
                 let sql = format!("DELETE FROM org_applications WHERE org_id IN {list} RETURNING client_id");
-                let mut q = sqlx::query_as::<_, (String,)>(&sql);
-                for o in chunk {
-                    q = q.bind(o.as_str());
-                }
+                let q = bind_ids!(sqlx::query_as::<_, (String,)>(&sql), chunk);
                 for (c,) in q.fetch_all(&mut *tx).await.map_err(store_err)? {
                     sqlx::query("DELETE FROM org_application_refs WHERE client_id = $1")
                         .bind(&c)
@@ -826,10 +823,7 @@ impl SharingStore for SqlStore {
                     "SELECT DISTINCT client_id FROM org_application_refs WHERE org_id IN {list} \
                      ORDER BY client_id"
                 );
-                let mut q = sqlx::query_as::<_, (String,)>(&sql);
-                for o in chunk {
-                    q = q.bind(o.as_str());
-                }
+                let q = bind_ids!(sqlx::query_as::<_, (String,)>(&sql), chunk);
                 for (c,) in q.fetch_all(&mut *tx).await.map_err(store_err)? {
                     let row: Option<(String,)> = sqlx::query_as(&lock_app)
                             .bind(&c)
@@ -849,10 +843,7 @@ impl SharingStore for SqlStore {
                         .map_err(store_err)?;
                 }
                 let sql = format!("DELETE FROM org_application_refs WHERE org_id IN {list}");
-                let mut q = sqlx::query(&sql);
-                for o in chunk {
-                    q = q.bind(o.as_str());
-                }
+                let q = bind_ids!(sqlx::query(&sql), chunk);
                 q.execute(&mut *tx).await.map_err(store_err)?;
                 tx.commit().await.map_err(store_err)?;
             });
@@ -997,10 +988,7 @@ impl RoleStore for SqlStore {
                 let mut tx = pool.begin_with(begin_write(pool)).await.map_err(store_err)?;
                 for table in ["org_roles", "org_role_assignments"] {
                     let sql = format!("DELETE FROM {table} WHERE org_id IN {list}");
-                    let mut q = sqlx::query(&sql);
-                    for o in chunk {
-                        q = q.bind(o.as_str());
-                    }
+                    let q = bind_ids!(sqlx::query(&sql), chunk);
                     q.execute(&mut *tx).await.map_err(store_err)?;
                 }
                 tx.commit().await.map_err(store_err)?;
