@@ -14,7 +14,7 @@ mod common;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Stdio};
 
-use common::http::{enc, Resp, FORM};
+use common::http::{basic, enc, hidden, Resp, FORM};
 
 const CLIENT_SECRET: &str = "cs-Vt7pQ2mZ9xL4";
 const PASSWORD: &str = "pw-Hk3nR8wJ5sD1";
@@ -137,23 +137,6 @@ impl Drop for Server {
 
 fn http(s: &Server, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
     common::http::http(&s.addr, method, path, headers, body)
-}
-
-fn basic(id: &str, secret: &str) -> String {
-    use base64::Engine;
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
-    )
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap() + marker.len();
-    let end = start + html[start..].find('"').unwrap();
-    html[start..end]
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
 }
 
 fn code_of(location: &str) -> String {

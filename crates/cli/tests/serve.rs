@@ -8,7 +8,7 @@ mod common;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use common::http::{enc, Resp, FORM};
+use common::http::{basic, enc, hidden, Resp, FORM};
 
 struct Server {
     child: Child,
@@ -67,23 +67,6 @@ fn start_on(config: Option<&str>, database: &str) -> Server {
 
 fn http(s: &Server, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Resp {
     common::http::http(&s.addr, method, path, headers, body)
-}
-
-fn basic(id: &str, secret: &str) -> String {
-    use base64::Engine;
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
-    )
-}
-
-fn hidden(html: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker).unwrap() + marker.len();
-    let end = start + html[start..].find('"').unwrap();
-    html[start..end]
-        .replace("&quot;", "\"")
-        .replace("&amp;", "&")
 }
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";

@@ -15,6 +15,26 @@ pub(crate) fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
+/// An `Authorization: Basic` value for a client (RFC 6749 §2.3.1; the ids here need no
+/// form-encoding).
+pub(crate) fn basic(id: &str, secret: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+    )
+}
+
+/// The value of the hidden form field `name` of a page (as the pages escape it).
+pub(crate) fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).unwrap() + marker.len();
+    let end = start + html[start..].find('"').unwrap();
+    html[start..end]
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&")
+}
+
 /// A response: status, headers by lower-case name (repeated fields such as `Set-Cookie` joined
 /// by newlines), body.
 #[derive(Debug)]
