@@ -311,8 +311,9 @@ impl Outbound {
 }
 
 /// The URI of `url` if this client can use it: `http://` or `https://`, a host, no user
-/// information.
-fn target(url: &str) -> Result<Uri, OutboundError> {
+/// information. Also what configuration loading checks URLs with, so a URL accepted at load is
+/// one a request can use.
+pub(crate) fn target(url: &str) -> Result<Uri, OutboundError> {
     let uri: Uri = url.parse().map_err(|_| OutboundError::Url("not a URI"))?;
     match uri.scheme_str() {
         Some("http") | Some("https") => {}
@@ -324,6 +325,7 @@ fn target(url: &str) -> Result<Uri, OutboundError> {
     }
     let authority = uri
         .authority()
+        .filter(|a| !a.host().is_empty())
         .ok_or(OutboundError::Url("no host"))?
         .as_str();
     // Credentials in the URL would be sent nowhere (hyper ignores them) and logged with

@@ -80,14 +80,7 @@ pub(crate) fn grant(
 /// Whether the outbound client can GET `uri` (checked at load, so a typo is a config error,
 /// not a failed exchange later).
 fn fetchable(uri: &str) -> bool {
-    match uri.parse::<hyper::Uri>() {
-        Ok(u) => {
-            matches!(u.scheme_str(), Some("http") | Some("https"))
-                && u.authority().is_some_and(|a| !a.as_str().contains('@'))
-                && u.host().is_some_and(|h| !h.is_empty())
-        }
-        Err(_) => false,
-    }
+    crate::outbound::target(uri).is_ok()
 }
 
 /// The [`JwksFetcher`] of `idforge serve`: one GET through the server's outbound client.
