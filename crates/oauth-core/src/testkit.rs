@@ -545,8 +545,11 @@ pub async fn concurrent_rotate(store: &dyn GrantStore, n: usize) {
 /// requests polled together by [`join_all`] interleave at every store call even when the
 /// store itself never suspends (the memory store): a replay's revocation can then land between
 /// the winner's `consume` and its `insert_token`s, the race [`concurrent_code_redemption`]
-/// is about.
-struct Interleaved(Arc<dyn GrantStore>);
+/// is about (and other crates' redemption races: oid4vci's pre-authorized code).
+pub struct Interleaved(
+    /// The store each call goes to, after the yield.
+    pub Arc<dyn GrantStore>,
+);
 
 /// Ready on the second poll, having woken its task on the first.
 async fn yield_once() {

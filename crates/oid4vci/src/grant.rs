@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use idforge_jose::crypto::ct_eq;
 use idforge_oauth_core::records::ConsumeOutcome;
-use idforge_oauth_core::secret::random_token;
+use idforge_oauth_core::revocation::revoke_family;
 use idforge_oauth_core::{
     issue_token_response, Client, Context, Error, Grant, GrantHandler, IssueOptions, TokenContents,
     TokenHash, TokenKind, TokenRequest, TokenResponse,
@@ -26,11 +26,25 @@ pub fn artifact_kind() -> TokenKind {
     TokenKind::Artifact(PRE_AUTHORIZED_CODE_GRANT.into())
 }
 
+/// The id of the grant holding the tokens issued by redeeming the pre-authorized code of the
+/// carrier grant `carrier` (the grant made with the offer, [`OfferRecord::grant_id`]).
+///
+/// Derived from the carrier, not drawn, so that a replay of the code, which finds only the
+/// carrier, revokes the tokens of the first redemption too (RFC 6749 §4.1.2, OID4VCI 1.0 §6:
+/// a code used twice is denied and what it issued revoked), by the same `revoke_family`
+/// oauth-core's authorization code grant uses (decisions 0018, 0019).
+///
+/// [`OfferRecord::grant_id`]: crate::OfferRecord::grant_id
+pub fn token_grant_id(carrier: &str) -> String {
+    format!("{carrier}.tokens")
+}
+
 /// The grant handler of `urn:ietf:params:oauth:grant-type:pre-authorized_code` (§6.1).
 ///
 /// Rules:
 /// - the code is single use (atomic `GrantStore::consume` of a `TokenKind::Artifact` record)
-///   and lives `offer_ttl` seconds; a replay revokes what it issued;
+///   and lives `offer_ttl` seconds; a replay is `invalid_grant` and revokes the carrier grant
+///   and every token the first redemption issued ([`token_grant_id`]);
 /// - a `tx_code` is required exactly when the offer asked for one (`invalid_request` when
 ///   missing or unexpected, §6.3); a wrong one is `invalid_grant`, and after
 ///   `tx_code_max_attempts` wrong ones the code is dead (§13.6);
@@ -134,10 +148,15 @@ impl PreAuthorizedCodeGrant {
             )?),
             None => None,
         };
-        let carrier = match ctx.grants.consume(&hash, artifact_kind(), now).await? {
-            ConsumeOutcome::Consumed(_, grant) => grant,
+        // Self-contained access tokens of the family are denied for as long as they may live.
+        let deny_until = now.saturating_add(ctx.config.access_token_ttl);
+        let (carrier_id, carrier) = match ctx.grants.consume(&hash, artifact_kind(), now).await? {
+            ConsumeOutcome::Consumed(record, grant) => (record.grant_id, grant),
             ConsumeOutcome::Replayed(record) => {
+                // The carrier first, then the tokens' family: the winner's check below relies
+                // on this order.
                 ctx.grants.revoke_grant(&record.grant_id).await?;
+                revoke_family(ctx, &token_grant_id(&record.grant_id), deny_until).await?;
                 return Err(Error::InvalidGrant(
                     "pre-authorized code already used".into(),
                 ));
@@ -163,17 +182,36 @@ impl PreAuthorizedCodeGrant {
         let details = token_details(&ids, requested.is_some());
         let mut contents = TokenContents::new();
         contents.add_access_token_claim("authorization_details", details.clone())?;
-        let id = format!("oid4vci-{}", random_token(ctx.rng.as_ref(), 16)?);
-        let mut grant = Grant::new(id, client.client_id.clone(), scopes, now, now + GRANT_TTL)
-            .with_contents(contents);
+        let id = token_grant_id(&carrier_id);
+        let mut grant = Grant::new(
+            id.clone(),
+            client.client_id.clone(),
+            scopes,
+            now,
+            now + GRANT_TTL,
+        )
+        .with_contents(contents);
         if let Some(sub) = carrier.subject {
             grant = grant.with_subject(sub);
         }
         if idforge_oauth_core::issue::persists(ctx, client) {
             ctx.grants.create_grant(grant.clone()).await?;
         }
-        let options = IssueOptions::new().refresh_token(false).id_token(false);
+        // A replay landing while the tokens are stored has come after this redemption: the
+        // response still goes out, with tokens dead on arrival (decision 0018).
+        let options = IssueOptions::new()
+            .refresh_token(false)
+            .id_token(false)
+            .consumed_artifact(true);
         let mut resp = issue_token_response(ctx, client, &grant, &grant.scopes, options).await?;
+        // A replay revokes the carrier, then this family. The carrier still there now means any
+        // replay's revocation of this family comes after its tokens were stored and removes
+        // them; the carrier gone means a replay may have revoked this family before it existed,
+        // so it goes now (the carrier lives as long as the code: consuming it just succeeded
+        // at `now`).
+        if ctx.grants.grant(&carrier_id, now).await?.is_none() {
+            revoke_family(ctx, &id, deny_until).await?;
+        }
         // §6.2: the token response lists `authorization_details` (with their
         // `credential_identifiers`) only when the wallet sent them; otherwise the token's own
         // entries (the offered configurations, without identifiers) stay inside the token and

@@ -36,3 +36,21 @@ async fn nonce_consumption_across_threads() {
         assert_eq!(wins, 1);
     }
 }
+
+/// A replayed pre-authorized code revokes the first redemption's token, for stored and
+/// self-contained tokens, on one store and on two providers sharing it.
+#[tokio::test]
+async fn pre_authorized_code_replay_revokes_tokens_on_memory() {
+    use idforge_oauth_core::memory::MemoryGrantStore;
+    use idforge_oauth_core::{GrantStore, TokenPersistence};
+    for persistence in [TokenPersistence::Stored, TokenPersistence::SelfContained] {
+        let grants: Arc<dyn GrantStore> = Arc::new(MemoryGrantStore::new());
+        idforge_oid4vci::testkit::pre_authorized_code_replay_revokes_tokens(
+            vec![grants.clone(), grants],
+            Arc::new(MemoryIssuanceStore::new()),
+            persistence,
+            64,
+        )
+        .await;
+    }
+}

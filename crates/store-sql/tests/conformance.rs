@@ -161,6 +161,46 @@ async fn postgres_passes_the_oid4vci_testkit() {
     pg.drop_db(store.as_ref().clone()).await;
 }
 
+/// A replayed pre-authorized code revokes the first redemption's token (OID4VCI 1.0 §6,
+/// RFC 6749 §4.1.2), through providers on two pools of one database, with tokens stored and
+/// self-contained, and under 64 concurrent redemptions.
+#[cfg(feature = "oid4vci")]
+async fn two_pools_replay_pre_authorized_codes(a: &SqlStore, b: &SqlStore) {
+    for persistence in [TokenPersistence::Stored, TokenPersistence::SelfContained] {
+        let stores: Vec<Arc<dyn GrantStore>> = vec![Arc::new(a.clone()), Arc::new(b.clone())];
+        idforge_oid4vci::testkit::pre_authorized_code_replay_revokes_tokens(
+            stores,
+            Arc::new(a.clone()),
+            persistence,
+            64,
+        )
+        .await;
+    }
+}
+
+#[cfg(feature = "oid4vci")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_pre_authorized_code_replay_revokes_tokens() {
+    let db = support::TempSqlite::new();
+    let (a, b) = (db.open().await, db.open().await);
+    two_pools_replay_pre_authorized_codes(&a, &b).await;
+    a.close().await;
+    b.close().await;
+}
+
+#[cfg(feature = "oid4vci")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_pre_authorized_code_replay_revokes_tokens() {
+    let Some(pg) = support::postgres("postgres_pre_authorized_code_replay_revokes_tokens").await
+    else {
+        return;
+    };
+    let (a, b) = (pg.open().await, pg.open().await);
+    two_pools_replay_pre_authorized_codes(&a, &b).await;
+    a.close().await;
+    pg.drop_db(b).await;
+}
+
 #[cfg(feature = "orgs")]
 async fn orgs_suites(store: &SqlStore) {
     use idforge_orgs::model::Organization;
