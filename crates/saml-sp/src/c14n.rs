@@ -11,7 +11,7 @@
 use crate::xml::{Attribute, Node, NodeId, NodeType};
 
 use crate::error::{Error, Result};
-use crate::xml::{attribute_qname, element_qname, NS_XML};
+use crate::xml::{attribute_qname, contains_any, element_qname, NS_XML};
 
 /// A canonicalization algorithm, identified in XML-DSig by its URI (XML-DSig 1.1 §6.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -133,7 +133,7 @@ struct Walker<'s> {
 /// declaration are the same slice.
 #[inline]
 fn same(a: &str, b: &str) -> bool {
-    std::ptr::eq(a, b) || a == b
+    std::ptr::eq(a, b) || crate::xml::str_eq(a, b)
 }
 
 #[inline]
@@ -143,6 +143,29 @@ fn same_opt(a: Option<&str>, b: Option<&str>) -> bool {
         (Some(a), Some(b)) => same(a, b),
         _ => false,
     }
+}
+
+/// Byte-wise order of two strings (`str`'s `Ord`), inline: attribute names and namespace URIs
+/// differ early or are equal, where `Ord` pays a `memcmp` call each time.
+#[inline]
+fn cmp_bytes(a: &str, b: &str) -> std::cmp::Ordering {
+    for (x, y) in a.bytes().zip(b.bytes()) {
+        if x != y {
+            return x.cmp(&y);
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// C14N 1.0 §2.2 attribute order: namespace URI first (none sorts first), then local name.
+#[inline]
+fn attr_order(a: (&str, &str), b: (&str, &str)) -> std::cmp::Ordering {
+    let ns = if same(a.0, b.0) {
+        std::cmp::Ordering::Equal
+    } else {
+        cmp_bytes(a.0, b.0)
+    };
+    ns.then_with(|| cmp_bytes(a.1, b.1))
 }
 
 fn ctx_get<'a>(ctx: &[Ns<'a>], prefix: Option<&str>) -> Option<&'a str> {
@@ -273,6 +296,15 @@ impl<'s> Walker<'s> {
             return Ok(());
         }
         let qname = element_qname(node);
+        if self.plain_start_tag(node, qname, ctx) {
+            for child in node.children() {
+                self.walk(child, ctx, true)?;
+            }
+            self.out.extend_from_slice(b"</");
+            self.out.extend_from_slice(qname.as_bytes());
+            self.out.push(b'>');
+            return Ok(());
+        }
         let next_ctx = self.start_tag(node, qname, ctx, parent_in_set)?;
         let child_ctx = next_ctx.as_deref().unwrap_or(ctx);
         for child in node.children() {
@@ -308,7 +340,7 @@ impl<'s> Walker<'s> {
                 )
             })
             .collect();
-        attrs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        attrs.sort_by(|a, b| attr_order((a.0, a.1), (b.0, b.1)));
         self.push_ns_and_attrs(&emit, attrs.iter().map(|(_, _, q, v)| (*q, *v)));
     }
 
@@ -355,6 +387,34 @@ impl<'s> Walker<'s> {
             .filter(|n| n.name().is_some() || !n.uri().is_empty())
             .map(|n| (n.name(), n.uri()))
             .collect()
+    }
+
+    /// Exclusive C14N of a whole subtree (no node-set, no PrefixList), the case of every SAML
+    /// signature: an element without attributes whose name's namespace binding an output
+    /// ancestor already rendered with the same URI (or, unqualified in no namespace, under no
+    /// rendered non-empty default) has nothing to render but its name (Exc-C14N §3: its only
+    /// visibly utilized prefix is its own). Writes `<qname>` and returns `true` then; `false`
+    /// (nothing written) sends the element through [`Self::start_tag`], which gives the same
+    /// output for these elements, only slower.
+    fn plain_start_tag(&mut self, el: Node<'_, '_>, qname: &str, ctx: &[Ns<'_>]) -> bool {
+        if !self.method.is_exclusive()
+            || self.set.is_some()
+            || !self.inclusive.is_empty()
+            || el.attributes().len() != 0
+        {
+            return false;
+        }
+        let done = match el.namespace_binding() {
+            Some(b) => ctx_get(ctx, b.name()).is_some_and(|r| same(r, b.uri())),
+            // Unqualified in no namespace: `xmlns=""` is only needed under a rendered default.
+            None => !qname.contains(':') && ctx_get(ctx, None).is_none_or(str::is_empty),
+        };
+        if done {
+            self.out.push(b'<');
+            self.out.extend_from_slice(qname.as_bytes());
+            self.out.push(b'>');
+        }
+        done
     }
 
     fn start_tag<'a, 'i>(
@@ -516,7 +576,7 @@ impl<'s> Walker<'s> {
             }
         }
         if attrs.len() > 1 {
-            attrs.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+            attrs.sort_by(|a, b| attr_order((a.0, a.1), (b.0, b.1)));
         }
 
         self.out.push(b'<');
@@ -566,30 +626,11 @@ fn push_escaped(out: &mut Vec<u8>, s: &str, rep: impl Fn(u8) -> Option<&'static 
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
 }
 
-/// True when no byte of `chunk` (8 bytes) is `&`, `<`, `>` or CR: SWAR zero-byte tests.
-#[inline]
-fn text_chunk_plain(chunk: &[u8]) -> bool {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    let mut w = [0u8; 8];
-    w.copy_from_slice(chunk);
-    let x = u64::from_le_bytes(w);
-    let has = |c: u8| {
-        let y = x ^ (LO * u64::from(c));
-        y.wrapping_sub(LO) & !y & HI
-    };
-    has(b'&') | has(b'<') | has(b'>') | has(b'\r') == 0
-}
-
 /// C14N 1.0 §2.3 text node escaping.
 fn push_text(out: &mut Vec<u8>, s: &str) {
     // Fast path: text without special characters (nearly all SAML text) is copied as is.
     let bytes = s.as_bytes();
-    let chunks = bytes.chunks_exact(8);
-    let tail = chunks.remainder();
-    if chunks.into_iter().all(text_chunk_plain)
-        && !tail.iter().any(|b| matches!(b, b'&' | b'<' | b'>' | b'\r'))
-    {
+    if !contains_any(bytes, [b'&', b'<', b'>', b'\r']) {
         out.extend_from_slice(bytes);
         return;
     }
@@ -604,6 +645,10 @@ fn push_text(out: &mut Vec<u8>, s: &str) {
 
 /// C14N 1.0 §2.3 attribute value escaping.
 fn push_attr(out: &mut Vec<u8>, s: &str) {
+    if !contains_any(s.as_bytes(), [b'&', b'<', b'"', b'\t', b'\n', b'\r']) {
+        out.extend_from_slice(s.as_bytes());
+        return;
+    }
     push_escaped(out, s, |b| match b {
         b'&' => Some(b"&amp;"),
         b'<' => Some(b"&lt;"),
@@ -619,6 +664,71 @@ fn push_attr(out: &mut Vec<u8>, s: &str) {
 mod tests {
     use super::*;
     use crate::xml::{parse, Limits};
+
+    /// The subtree of `apex` as an explicit node-set: canonicalizing it takes the general path
+    /// (no shortcut applies to node-sets), which must give the subtree's canonical form.
+    struct Subtree(std::ops::Range<usize>);
+
+    impl NodeSet for Subtree {
+        fn contains_node(&self, node: Node<'_, '_>) -> bool {
+            self.0.contains(&node.id().get_usize())
+        }
+        fn contains_attribute(&self, element: Node<'_, '_>, _: &Attribute<'_, '_>) -> bool {
+            self.contains_node(element)
+        }
+        fn contains_namespace(&self, element: Node<'_, '_>, _: Option<&str>, _: &str) -> bool {
+            self.contains_node(element)
+        }
+    }
+
+    // The plain-element shortcut of Exclusive C14N (no attributes, name's binding already
+    // rendered) against the general rules, on every element of documents that redeclare,
+    // shadow and undeclare namespaces around plain elements.
+    #[test]
+    fn exclusive_plain_element_shortcut_matches_the_general_rules() {
+        let docs = [
+            r#"<a:r xmlns:a="urn:a" xmlns:b="urn:b"><a:x><a:y>t</a:y><b:z/></a:x></a:r>"#,
+            r#"<r xmlns="urn:d"><x><y xmlns="urn:e"><z/></y><w xmlns=""><v/></w></x></r>"#,
+            r#"<r><x xmlns="urn:d"><y/></x><z/></r>"#,
+            r#"<a:r xmlns:a="urn:a"><a:x xmlns:a="urn:other"><a:y/></a:x><a:z/></a:r>"#,
+            r#"<a:r xmlns:a="urn:a"><a:x at="1"><a:y/></a:x><p:q xmlns:p="urn:a"><a:s/></p:q></a:r>"#,
+            r#"<r xmlns="urn:d"><a:x xmlns:a="urn:a"><y/><a:y/></a:x><z xmlns="urn:d"/></r>"#,
+            r#"<r xmlns:a="urn:a"><x a:at="v"><a:y/></x><!-- c --><?pi x?><a:z>&amp;&lt;</a:z></r>"#,
+        ];
+        for xml in docs {
+            let doc = parse(xml, &Limits::default()).expect("parse");
+            for apex in doc.descendants().filter(Node::is_element) {
+                let range =
+                    apex.id().get_usize()..apex.id().get_usize() + apex.descendants().count();
+                for method in [Method::ExcC14n, Method::ExcC14nWithComments] {
+                    let fast = canonicalize_subtree(apex, method, &[], None).expect("subtree");
+                    let general = canonicalize_subset(apex, method, &[], &Subtree(range.clone()))
+                        .expect("subset");
+                    assert_eq!(
+                        String::from_utf8_lossy(&fast),
+                        String::from_utf8_lossy(&general),
+                        "{xml} at {apex:?} ({method:?})"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn attribute_order_is_str_order() {
+        let names = [
+            "", "a", "ab", "b", "ID", "Id", "id", "Version", "urn:a", "urn:ab", "é",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(cmp_bytes(a, b), a.cmp(b), "{a:?} {b:?}");
+                for n in ["", "urn:x"] {
+                    assert_eq!(attr_order((n, a), (n, b)), (n, a).cmp(&(n, b)));
+                    assert_eq!(attr_order((n, a), ("urn:y", b)), (n, a).cmp(&("urn:y", b)));
+                }
+            }
+        }
+    }
 
     fn c14n(xml: &str, method: Method) -> String {
         let doc = parse(xml, &Limits::default()).expect("parse");

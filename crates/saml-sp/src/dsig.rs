@@ -541,8 +541,9 @@ pub fn find_unique_id<'a, 'i>(
     let mut found = None;
     for n in doc.descendants().filter(|n| n.is_element()) {
         for a in n.attributes() {
-            if a.namespace().is_none()
-                && a.value() == id
+            // The value first: it almost never matches, and the length alone tells.
+            if a.value() == id
+                && a.namespace().is_none()
                 && id_attributes.iter().any(|x| x == a.name())
             {
                 if found.is_some() {

@@ -265,6 +265,48 @@ impl<'a, 'i> ExpandedName<'a, 'i> {
     }
 }
 
+/// String equality for the strings the parser and the readers compare over and over (prefixes,
+/// names, namespace URIs): compared eight bytes at a time inline, where `==` calls `memcmp`,
+/// whose call and dispatch cost more than comparing a few dozen bytes. Same result as `a == b`.
+#[inline]
+pub(crate) fn str_eq(a: &str, b: &str) -> bool {
+    #[inline]
+    fn word(s: &[u8], i: usize) -> u64 {
+        s.get(i..i + 8)
+            .and_then(|w| <[u8; 8]>::try_from(w).ok())
+            .map_or(0, u64::from_ne_bytes)
+    }
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    if n > 64 {
+        return a == b;
+    }
+    let mut i = 0;
+    while i + 8 < n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    // The last (possibly overlapping) eight bytes.
+    word(a, n - 8) == word(b, n - 8)
+}
+
+#[inline]
+pub(crate) fn opt_str_eq(a: Option<&str>, b: Option<&str>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => str_eq(a, b),
+        _ => false,
+    }
+}
+
 /// A way to name an attribute or element: `"local"` (no namespace) or `(namespace, local)`.
 pub trait NameQuery {
     /// True when the expanded name `{ns}local` is the one named.
@@ -272,16 +314,18 @@ pub trait NameQuery {
 }
 
 impl NameQuery for &str {
+    #[inline]
     fn matches(&self, ns: Option<&str>, local: &str) -> bool {
-        ns.is_none() && local == *self
+        ns.is_none() && str_eq(local, self)
     }
 }
 
 impl NameQuery for (&str, &str) {
+    #[inline]
     fn matches(&self, ns: Option<&str>, local: &str) -> bool {
         // Local names first: they differ early and are short, while most elements of a SAML
         // message share one long namespace URI that only compares equal after every byte.
-        local == self.1 && ns == Some(self.0)
+        str_eq(local, self.1) && opt_str_eq(ns, Some(self.0))
     }
 }
 
@@ -300,6 +344,7 @@ impl std::fmt::Debug for Attribute<'_, '_> {
 
 impl<'a, 'i> Attribute<'a, 'i> {
     /// The namespace URI (`None` for an unprefixed attribute).
+    #[inline]
     pub fn namespace(&self) -> Option<&'a str> {
         self.doc.ns_uri(self.data.ns)
     }
@@ -312,12 +357,14 @@ impl<'a, 'i> Attribute<'a, 'i> {
         self.data.qname
     }
     /// The normalized value (XML 1.0 §3.3.3, references expanded).
+    #[inline]
     pub fn value(&self) -> &'a str {
         &self.data.value
     }
 
     /// The namespace binding the attribute's prefix resolved to (`None` when unprefixed). The
     /// strings are those of the declaration, so two lookups of one binding are pointer-equal.
+    #[inline]
     pub fn namespace_binding(&self) -> Option<Namespace<'a>> {
         self.doc.binding(self.data.ns)
     }
@@ -342,6 +389,7 @@ impl<'a> Namespace<'a> {
 }
 
 impl<'i> Document<'i> {
+    #[inline]
     fn binding(&self, idx: u32) -> Option<Namespace<'_>> {
         self.namespaces.get(idx as usize).map(|n| Namespace {
             name: n.prefix,
@@ -349,6 +397,7 @@ impl<'i> Document<'i> {
         })
     }
 
+    #[inline]
     fn ns_uri(&self, idx: u32) -> Option<&str> {
         self.namespaces
             .get(idx as usize)
@@ -358,6 +407,7 @@ impl<'i> Document<'i> {
 }
 
 impl<'a, 'i: 'a> Node<'a, 'i> {
+    #[inline]
     fn data(&self) -> &'a NodeData<'i> {
         &self.doc.nodes[self.id as usize]
     }
@@ -377,6 +427,7 @@ impl<'a, 'i: 'a> Node<'a, 'i> {
     }
 
     /// The node's kind.
+    #[inline]
     pub fn node_type(&self) -> NodeType {
         match self.data().kind {
             Kind::Root => NodeType::Root,
@@ -392,14 +443,17 @@ impl<'a, 'i: 'a> Node<'a, 'i> {
         matches!(self.data().kind, Kind::Root)
     }
     /// True for an element.
+    #[inline]
     pub fn is_element(&self) -> bool {
         matches!(self.data().kind, Kind::Element { .. })
     }
     /// True for a text node.
+    #[inline]
     pub fn is_text(&self) -> bool {
         matches!(self.data().kind, Kind::Text(_))
     }
     /// True for a comment.
+    #[inline]
     pub fn is_comment(&self) -> bool {
         matches!(self.data().kind, Kind::Comment(_))
     }
@@ -409,6 +463,7 @@ impl<'a, 'i: 'a> Node<'a, 'i> {
     }
 
     /// The expanded name of an element (empty for other nodes).
+    #[inline]
     pub fn tag_name(&self) -> ExpandedName<'a, 'i> {
         match self.data().kind {
             Kind::Element { local, ns, .. } => ExpandedName {
@@ -422,6 +477,7 @@ impl<'a, 'i: 'a> Node<'a, 'i> {
     /// The namespace binding an element's name resolved to: its prefix's declaration, or the
     /// non-empty default namespace; `None` for an element in no namespace. The strings are those
     /// of the declaration, so two lookups of one binding are pointer-equal.
+    #[inline]
     pub fn namespace_binding(&self) -> Option<Namespace<'a>> {
         match self.data().kind {
             Kind::Element { ns, .. } => self.doc.binding(ns),
@@ -430,6 +486,7 @@ impl<'a, 'i: 'a> Node<'a, 'i> {
     }
 
     /// True when this is an element with the expanded name `name`.
+    #[inline]
     pub fn has_tag_name(&self, name: impl NameQuery) -> bool {
         match self.data().kind {
             Kind::Element { local, ns, .. } => name.matches(self.doc.ns_uri(ns), local),
@@ -439,6 +496,7 @@ impl<'a, 'i: 'a> Node<'a, 'i> {
 
     /// The qualified name of an element exactly as written (`saml:Assertion`); empty for other
     /// nodes.
+    #[inline]
     pub fn qname(&self) -> &'i str {
         match self.data().kind {
             Kind::Element { qname, .. } => qname,
@@ -446,6 +504,7 @@ impl<'a, 'i: 'a> Node<'a, 'i> {
         }
     }
 
+    #[inline]
     fn attr_slice(&self) -> &'a [AttrData<'i>] {
         match self.data().kind {
             Kind::Element { attrs, .. } => self
@@ -458,6 +517,7 @@ impl<'a, 'i: 'a> Node<'a, 'i> {
     }
 
     /// The value of the attribute `name` (`"local"` or `(namespace, local)`).
+    #[inline]
     pub fn attribute(&self, name: impl NameQuery) -> Option<&'a str> {
         self.attr_slice()
             .iter()
@@ -526,6 +586,7 @@ impl<'a, 'i: 'a> Node<'a, 'i> {
     }
 
     /// The children in document order.
+    #[inline]
     pub fn children(&self) -> Children<'a, 'i> {
         Children {
             doc: self.doc,
@@ -560,6 +621,7 @@ impl<'a, 'i: 'a> Node<'a, 'i> {
 
     /// A text or comment node's text; for an element, the text of its first child if that is a
     /// text node.
+    #[inline]
     pub fn text(&self) -> Option<&'a str> {
         match &self.data().kind {
             Kind::Text(t) | Kind::Comment(t) => Some(t),
@@ -597,6 +659,7 @@ pub struct Children<'a, 'i> {
 
 impl<'a, 'i> Iterator for Children<'a, 'i> {
     type Item = Node<'a, 'i>;
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.next >= self.end {
             return None;
@@ -617,6 +680,7 @@ pub struct Descendants<'a, 'i> {
 
 impl<'a, 'i> Iterator for Descendants<'a, 'i> {
     type Item = Node<'a, 'i>;
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         if self.next >= self.end {
             return None;
@@ -909,16 +973,40 @@ fn normalize_eol(s: &str) -> Cow<'_, str> {
     Cow::Owned(s.replace("\r\n", "\n").replace('\r', "\n"))
 }
 
+/// True when some byte of `bytes` is in `set`: eight bytes at a time with the SWAR zero-byte
+/// test (`(y - 0x01..) & !y & 0x80..` is non-zero exactly when a byte of `y` is zero), where a
+/// byte-by-byte search pays a branch per byte. For the "is there anything to rewrite or escape"
+/// checks on values and text, which are nearly always plain.
+#[inline]
+pub(crate) fn contains_any<const N: usize>(bytes: &[u8], set: [u8; N]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let chunks = bytes.chunks_exact(8);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        let Ok(word) = <[u8; 8]>::try_from(chunk) else {
+            return true;
+        };
+        let x = u64::from_le_bytes(word);
+        let mut found = 0;
+        for c in set {
+            let y = x ^ (LO * u64::from(c));
+            found |= y.wrapping_sub(LO) & !y & HI;
+        }
+        if found != 0 {
+            return true;
+        }
+    }
+    tail.iter().any(|b| set.contains(b))
+}
+
 /// XML 1.0 §3.3.3 for a CDATA attribute (there is no DTD, so every attribute is CDATA): line
 /// ends normalized, then each white-space character becomes a space, references are expanded
 /// (a reference to a white-space character stays that character). `<` is refused (WFC: No <
 /// in Attribute Values).
 fn normalize_attr(raw: &str) -> Result<Cow<'_, str>> {
     let bytes = raw.as_bytes();
-    if !bytes
-        .iter()
-        .any(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
-    {
+    if !contains_any(bytes, [b'&', b'<', b'\t', b'\n', b'\r']) {
         return Ok(Cow::Borrowed(raw));
     }
     let mut out = String::with_capacity(raw.len());
@@ -963,6 +1051,44 @@ struct RawAttr<'i> {
     value: Cow<'i, str>,
 }
 
+/// The kind of a token, all [`Builder::run`] needs from a quick-xml [`Event`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Tok {
+    /// A start tag, with the length of its name (quick-xml's `name_len`: up to the first white
+    /// space).
+    Start(usize),
+    /// An empty-element tag, with the length of its name.
+    Empty(usize),
+    End,
+    Text,
+    GeneralRef,
+    CData,
+    Comment,
+    PI,
+    Decl,
+    DocType,
+    Eof,
+}
+
+impl Tok {
+    #[inline]
+    fn of(e: &Event<'_>) -> Tok {
+        match e {
+            Event::Start(e) => Tok::Start(e.name().as_ref().len()),
+            Event::Empty(e) => Tok::Empty(e.name().as_ref().len()),
+            Event::End(_) => Tok::End,
+            Event::Text(_) => Tok::Text,
+            Event::GeneralRef(_) => Tok::GeneralRef,
+            Event::CData(_) => Tok::CData,
+            Event::Comment(_) => Tok::Comment,
+            Event::PI(_) => Tok::PI,
+            Event::Decl(_) => Tok::Decl,
+            Event::DocType(_) => Tok::DocType,
+            Event::Eof => Tok::Eof,
+        }
+    }
+}
+
 struct Builder<'i, 'l> {
     text: &'i str,
     limits: &'l Limits,
@@ -970,7 +1096,9 @@ struct Builder<'i, 'l> {
     has_bracket: bool,
     doc: Document<'i>,
     /// Open elements.
-    stack: Vec<u32>,
+    /// Open elements with their in-scope namespace lists (kept here so that a child's scope
+    /// does not reload its parent's node).
+    stack: Vec<(u32, (u32, u32))>,
     /// Attributes of the start tag being read (reused).
     raw: Vec<RawAttr<'i>>,
     /// Namespace declarations of the start tag being read (reused).
@@ -991,7 +1119,7 @@ impl<'i> Builder<'i, '_> {
         let slot =
             (q.len() ^ usize::from(q.as_bytes().last().copied().unwrap_or(0)) << 1) % NAME_MEMO;
         if let Some((known, colon)) = self.names[slot] {
-            if known == q {
+            if str_eq(known, q) {
                 return Ok(match colon {
                     None => (None, q),
                     Some(i) => (q.get(..i), q.get(i + 1..).unwrap_or("")),
@@ -1009,12 +1137,13 @@ impl<'i> Builder<'i, '_> {
             .ok_or_else(|| bad("internal: bad token range"))
     }
 
+    #[inline]
     fn push_node(&mut self, kind: Kind<'i>, range: (usize, usize)) -> Result<u32> {
         let id = self.doc.nodes.len();
         if id >= self.limits.max_nodes as usize {
             return Err(Error::TooManyNodes(self.limits.max_nodes));
         }
-        let parent = self.stack.last().copied().unwrap_or(0);
+        let parent = self.stack.last().map_or(0, |s| s.0);
         let id = u32::try_from(id).map_err(|_| Error::TooManyNodes(self.limits.max_nodes))?;
         self.doc.nodes.push(NodeData {
             kind,
@@ -1034,7 +1163,7 @@ impl<'i> Builder<'i, '_> {
         if piece.is_empty() {
             return Ok(());
         }
-        let parent = self.stack.last().copied().unwrap_or(0);
+        let parent = self.stack.last().map_or(0, |s| s.0);
         if let Some(last) = self.doc.nodes.last_mut() {
             if last.parent == parent {
                 if let Kind::Text(t) = &mut last.kind {
@@ -1072,40 +1201,46 @@ impl<'i> Builder<'i, '_> {
         let mut root_closed = false;
         loop {
             let start = base + usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
-            let event = reader.read_event().map_err(|e| bad(e.to_string()))?;
+            // Only the token's kind is kept: its content is sliced from the input by position
+            // below, and not moving the event out of the tokenizer's result saves a copy (and a
+            // store-forwarding stall) per token.
+            let event = match reader.read_event() {
+                Ok(e) => Tok::of(&e),
+                Err(e) => return Err(bad(e.to_string())),
+            };
             let end = base + usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
             let is_first = std::mem::replace(&mut first, false);
             // Every token is sliced from the input by position: check the positions agree with
             // the token kind before trusting them.
             let lead = self.text.as_bytes().get(start).copied();
             let expected = match event {
-                Event::Text(_) | Event::Eof => lead,
-                Event::GeneralRef(_) => Some(b'&'),
+                Tok::Text | Tok::Eof => lead,
+                Tok::GeneralRef => Some(b'&'),
                 _ => Some(b'<'),
             };
             if lead != expected {
                 return Err(bad("internal: token does not start where expected"));
             }
             match event {
-                Event::Start(_) | Event::Empty(_) => {
+                Tok::Start(name_len) | Tok::Empty(name_len) => {
                     if root_closed {
                         return Err(bad("more than one root element"));
                     }
-                    let empty = matches!(event, Event::Empty(_));
+                    let empty = matches!(event, Tok::Empty(_));
                     let inner =
                         self.slice(start + 1..end.saturating_sub(if empty { 2 } else { 1 }))?;
-                    let id = self.start_tag(inner, start, end)?;
+                    let (id, scope) = self.start_tag(inner, name_len, start, end)?;
                     if empty {
                         if self.stack.is_empty() {
                             root_closed = true;
                         }
                     } else {
-                        self.stack.push(id);
+                        self.stack.push((id, scope));
                     }
                 }
-                Event::End(_) => {
+                Tok::End => {
                     // quick-xml has checked the name matches the open element.
-                    let id = self
+                    let (id, _) = self
                         .stack
                         .pop()
                         .ok_or_else(|| bad("end tag without start tag"))?;
@@ -1118,7 +1253,7 @@ impl<'i> Builder<'i, '_> {
                         root_closed = true;
                     }
                 }
-                Event::Text(_) => {
+                Tok::Text => {
                     let raw = self.slice(start..end)?;
                     if self.stack.is_empty() {
                         if !is_xml_space(raw) {
@@ -1132,17 +1267,17 @@ impl<'i> Builder<'i, '_> {
                     let t = self.eol(raw);
                     self.push_text(t, (start, end))?;
                 }
-                Event::GeneralRef(_) => {
+                Tok::GeneralRef => {
                     let name = self.slice(start + 1..end.saturating_sub(1))?;
                     let c = resolve_reference(name)?;
                     self.push_text(Cow::Owned(c.to_string()), (start, end))?;
                 }
-                Event::CData(_) => {
+                Tok::CData => {
                     let t = self.slice(start + 9..end.saturating_sub(3))?;
                     let t = self.eol(t);
                     self.push_text(t, (start, end))?;
                 }
-                Event::Comment(_) => {
+                Tok::Comment => {
                     let t = self.slice(start + 4..end.saturating_sub(3))?;
                     // `--` inside is refused by quick-xml (check_comments); `--->` is not.
                     if t.ends_with('-') {
@@ -1151,7 +1286,7 @@ impl<'i> Builder<'i, '_> {
                     let t = self.eol(t);
                     self.push_node(Kind::Comment(t), (start, end))?;
                 }
-                Event::PI(_) => {
+                Tok::PI => {
                     let content = self.slice(start + 2..end.saturating_sub(2))?;
                     let (target, value) = match content.find([' ', '\t', '\n', '\r']) {
                         Some(i) => (
@@ -1176,14 +1311,14 @@ impl<'i> Builder<'i, '_> {
                     let value = value.filter(|v| !v.is_empty()).map(|v| self.eol(v));
                     self.push_node(Kind::Pi { target, value }, (start, end))?;
                 }
-                Event::Decl(_) => {
+                Tok::Decl => {
                     if !is_first || start != base {
                         return Err(bad("XML declaration not at the start of the document"));
                     }
                     check_xml_decl(self.slice(start + 2..end.saturating_sub(2))?)?;
                 }
-                Event::DocType(_) => return Err(Error::DtdForbidden),
-                Event::Eof => break,
+                Tok::DocType => return Err(Error::DtdForbidden),
+                Tok::Eof => break,
             }
         }
         if !self.stack.is_empty() {
@@ -1199,17 +1334,31 @@ impl<'i> Builder<'i, '_> {
         Ok(())
     }
 
-    /// Reads a start tag (`inner` is the text between `<` and `>` or `/>`), checks its names,
-    /// attributes and namespace declarations, and appends the element.
-    fn start_tag(&mut self, inner: &'i str, start: usize, end: usize) -> Result<u32> {
+    /// Reads a start tag (`inner` is the text between `<` and `>` or `/>`, `name_len` the
+    /// length of its name as the tokenizer found it), checks its names, attributes and
+    /// namespace declarations, and appends the element. Returns its id and in-scope namespaces.
+    fn start_tag(
+        &mut self,
+        inner: &'i str,
+        name_len: usize,
+        start: usize,
+        end: usize,
+    ) -> Result<(u32, (u32, u32))> {
         if self.stack.len() >= self.limits.max_depth {
             return Err(Error::TooDeep(self.limits.max_depth));
         }
-        let name_len = inner
-            .bytes()
-            .position(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-            .unwrap_or(inner.len());
-        let qname = inner.get(..name_len).unwrap_or("");
+        // The name is everything up to the first white space. The tokenizer measured it; the
+        // name check below refuses white space inside it, and this refuses a name that stops
+        // before white space, so the split is the same as scanning for the white space here.
+        if !matches!(
+            inner.as_bytes().get(name_len),
+            None | Some(b' ' | b'\t' | b'\n' | b'\r')
+        ) {
+            return Err(bad("internal: element name length"));
+        }
+        let qname = inner
+            .get(..name_len)
+            .ok_or_else(|| bad("internal: element name length"))?;
         let (prefix, local) = self.split_name(qname)?;
         if matches!(prefix, Some("xmlns" | "xml")) {
             // `xmlns:` is never an element prefix (Namespaces §3); `xml:` would be legal but no
@@ -1248,7 +1397,7 @@ impl<'i> Builder<'i, '_> {
                 Some(_) => return Err(bad("attributes not separated by white space")),
             }
             let (ap, al) = self.split_name(qn)?;
-            if self.raw.iter().any(|r| r.qname == qn)
+            if self.raw.iter().any(|r| str_eq(r.qname, qn))
                 || (ap.is_none() && al == "xmlns" && self.decls.iter().any(|d| d.0.is_none()))
                 || (ap == Some("xmlns") && self.decls.iter().any(|d| d.0 == Some(al)))
             {
@@ -1285,13 +1434,7 @@ impl<'i> Builder<'i, '_> {
 
         // Namespace scope: the parent's, with this element's declarations replacing same
         // prefixes.
-        let parent_scope = match self.stack.last() {
-            Some(&p) => match self.doc.nodes.get(p as usize).map(|n| &n.kind) {
-                Some(Kind::Element { scope, .. }) => *scope,
-                _ => (0, 0),
-            },
-            None => (0, 0),
-        };
+        let parent_scope = self.stack.last().map_or((0, 0), |s| s.1);
         let scope = if self.decls.iter().all(|d| d.0 == Some("xml")) {
             parent_scope
         } else {
@@ -1331,7 +1474,7 @@ impl<'i> Builder<'i, '_> {
                 .iter()
                 .rev()
                 .copied()
-                .find(|&i| doc.namespaces[i as usize].prefix == p)
+                .find(|&i| opt_str_eq(doc.namespaces[i as usize].prefix, p))
         };
         let ns = match prefix {
             Some(p) => resolve(&self.doc, Some(p))
@@ -1352,8 +1495,9 @@ impl<'i> Builder<'i, '_> {
             if ans != NONE {
                 let uri = self.doc.ns_uri(ans);
                 let dup = self.doc.attrs.get(a0 as usize..).is_some_and(|prev| {
-                    prev.iter()
-                        .any(|q| q.local == r.local && q.ns != NONE && self.doc.ns_uri(q.ns) == uri)
+                    prev.iter().any(|q| {
+                        str_eq(q.local, r.local) && q.ns != NONE && self.doc.ns_uri(q.ns) == uri
+                    })
                 });
                 if dup {
                     return Err(bad(format!("duplicate attribute {{{uri:?}}}{}", r.local)));
@@ -1380,7 +1524,7 @@ impl<'i> Builder<'i, '_> {
         if self.stack.is_empty() {
             self.doc.root_element = id;
         }
-        Ok(id)
+        Ok((id, scope))
     }
 }
 
@@ -1478,8 +1622,16 @@ pub fn attribute_qname<'i>(_node: Node<'_, 'i>, attr: &Attribute<'_, 'i>) -> &'i
 }
 
 /// True when `node` is the element `{ns}local`.
+#[inline]
 pub fn is(node: Node<'_, '_>, ns: &str, local: &str) -> bool {
-    node.has_tag_name((ns, local))
+    // `has_tag_name((ns, local))`, with the namespace looked up only when the local name
+    // matches: whole-document scans (the single-assertion and ID checks) ask this of every node.
+    match node.data().kind {
+        Kind::Element {
+            local: l, ns: n, ..
+        } => str_eq(l, local) && opt_str_eq(node.doc.ns_uri(n), Some(ns)),
+        _ => false,
+    }
 }
 
 /// The concatenation of every text node directly under `node`, refusing element children.
@@ -1575,6 +1727,67 @@ pub fn escape_attr(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn str_eq_is_string_equality() {
+        let ns = NS_ASSERTION;
+        let mut near = ns.to_owned();
+        near.pop();
+        near.push('x');
+        let long = "x".repeat(70);
+        let mut long2 = long.clone();
+        long2.replace_range(35..36, "y");
+        let mut samples = vec![
+            "",
+            "a",
+            "b",
+            "ab",
+            "saml",
+            "samp",
+            "samlp",
+            "ID",
+            "saml:Attribute",
+            "saml:AttributeValue",
+            "saml:AttributeValuf",
+            "xaml:AttributeValue",
+            "12345678",
+            "12345679",
+            "123456789",
+            "é",
+            "e\u{301}",
+        ];
+        samples.extend([ns, near.as_str(), long.as_str(), long2.as_str()]);
+        for a in &samples {
+            for b in &samples {
+                assert_eq!(str_eq(a, b), a == b, "{a:?} {b:?}");
+                assert_eq!(opt_str_eq(Some(a), Some(b)), a == b);
+            }
+            assert!(!opt_str_eq(Some(a), None));
+        }
+        assert!(opt_str_eq(None, None));
+    }
+
+    #[test]
+    fn contains_any_finds_every_byte_of_the_set_anywhere() {
+        let set = [b'&', b'<', b'\t', b'\n', b'\r'];
+        for len in 0..40 {
+            // No byte outside the set is a false positive, whatever its value.
+            for filler in 0..=255u8 {
+                if !set.contains(&filler) {
+                    assert!(!contains_any(&vec![filler; len], set), "{filler} x {len}");
+                }
+            }
+            for pos in 0..len {
+                for c in set {
+                    let mut v = vec![b'a'; len];
+                    if let Some(slot) = v.get_mut(pos) {
+                        *slot = c;
+                    }
+                    assert!(contains_any(&v, set), "{c} at {pos} of {len}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn rejects_doctype_and_entities() {
