@@ -331,6 +331,19 @@ async fn writes_through_the_api(database: Database, durable: bool) {
             (&id["nickname"], &info["nickname"]),
             (&json!("Al"), &json!("Al"))
         );
+
+        // A removal survives a restart too: the file's value is not imported over it.
+        let r = patch(&app, &token, "alice", r#"{"nickname": null}"#).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        drop(app);
+        let app = start_on(&database, &config("Alice P. Liddell", "File again")).await;
+        let (id, info) = login(&app).await;
+        assert_eq!((id.get("nickname"), info.get("nickname")), (None, None));
+        // Written again, it is back.
+        let token = admin_token(&app).await;
+        let r = patch(&app, &token, "alice", r#"{"nickname": "Al"}"#).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.json()["attributes"]["nickname"], "Al");
     }
 }
 
@@ -523,52 +536,4 @@ nickname = "P"
         serde_json::from_slice(&idforge_jose::b64::decode(payload, "payload").unwrap()).unwrap();
     assert_eq!(id["iss"], "http://127.0.0.1:9/o/partner");
     assert_eq!(id["nickname"], "Patty");
-}
-
-/// A writer appending to a shared buffer (what the subscriber prints).
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// At TRACE, neither a written nor a refused value nor the token reaches the server's log; the
-/// path and the error code do. (The SQL driver logs from its own threads, outside this
-/// thread's subscriber: `crates/cli/tests/log_secrets.rs` covers a whole process.)
-#[tokio::test]
-async fn attribute_values_are_never_logged() {
-    let out = Captured::default();
-    let writer = out.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let db = TempDb::new("log");
-    let app = start(&db, &config("Alice", "Ally")).await;
-    let token = admin_token(&app).await;
-    let r = patch(&app, &token, "alice", r#"{"nickname": "Secret-Nick-7Q"}"#).await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let r = patch(
-        &app,
-        &token,
-        "alice",
-        r#"{"email": "secret-mail-9Z@example.com"}"#,
-    )
-    .await;
-    assert_eq!(r.status, 409, "{}", r.body);
-    let log = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
-    assert!(log.contains("/api/users/alice/attributes"), "{log}");
-    assert!(log.contains("attribute_read_only"), "{log}");
-    for secret in ["Secret-Nick-7Q", "secret-mail-9Z", &token] {
-        assert!(!log.contains(secret), "{secret} logged:\n{log}");
-    }
 }
