@@ -517,11 +517,23 @@ password = "pw"
 organization = "partner"
 [users.claims]
 nickname = "P"
+
+[[users]]
+username = "share"
+password = "pw"
 "#;
     let app = start_on(&Database::Memory, toml).await;
     let token = admin_token(&app).await;
     let r = patch(&app, &token, "pat", r#"{"nickname": "Patty"}"#).await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // A user named like an organizations API route (`/api/users/share`) is still found.
+    let r = read(&app, &token, "share").await;
+    assert_eq!(
+        (r.status, &r.json()["sub"]),
+        (200, &json!("share")),
+        "{}",
+        r.body
+    );
     let r = post_form(
         &app,
         "/o/partner/token",
