@@ -6,7 +6,8 @@
 //! approval page, CIBA in ping mode (the notification's bearer token POSTed to a relying party
 //! by the outbound client), and single sign-on with the session cookie — then everything the server wrote to stderr (the access log and the
 //! `tracing` output) is searched for each secret value the flows saw. The log is also checked
-//! to hold the request spans, so that the search is over real output.
+//! to hold the request spans, so that the search is over real output. The user attributes API
+//! on SQLite (the driver's statement log included) never logs an attribute value either.
 #![allow(clippy::unwrap_used)] // a test aborts on setup failure by design
 
 mod common;
@@ -82,12 +83,20 @@ struct Server {
 
 impl Server {
     fn start(ping_port: u16) -> Server {
-        let dir = std::env::temp_dir().join(format!("idforge-log-secrets-{}", std::process::id()));
+        Server::with(&config(ping_port), "log-secrets", |_| "memory".to_owned())
+    }
+
+    /// `idforge serve` on `config`, in a temporary directory named after `name`, on the
+    /// database `database(dir)` names.
+    fn with(config: &str, name: &str, database: impl Fn(&std::path::Path) -> String) -> Server {
+        let dir = std::env::temp_dir().join(format!("idforge-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("config.toml");
-        std::fs::write(&path, config(ping_port)).unwrap();
+        std::fs::write(&path, config).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_idforge"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--database", "memory"])
+            .args(["serve", "--addr", "127.0.0.1:0", "--database"])
+            .arg(database(&dir))
             .arg("--config")
             .arg(&path)
             .env("RUST_LOG", "trace")
@@ -629,6 +638,91 @@ fn no_secret_reaches_the_log_at_trace_level() {
     // hyper-util's client traces the outbound ping too, so its output is searched as well.
     let outbound = format!("connecting to 127.0.0.1:{ping_port}");
     assert!(log.contains(&outbound), "the log lacks {outbound}:\n{log}");
+    for (what, value) in &secrets.0 {
+        if let Some(at) = log.find(value.as_str()) {
+            let from = log[..at].rfind('\n').map_or(0, |n| n + 1);
+            let to = log[at..].find('\n').map_or(log.len(), |n| at + n);
+            panic!("a {what} reached the log: {}", &log[from..to]);
+        }
+    }
+}
+
+const ADMIN_SECRET: &str = "admin-secret-Qa4xW9";
+const WRITTEN_VALUE: &str = "nick-value-Lp3vC6";
+const REFUSED_VALUE: &str = "mail-value-Ju7bE2";
+
+#[test]
+fn no_attribute_value_reaches_the_log_at_trace_level() {
+    let config = format!(
+        r#"
+[attributes]
+local = ["nickname"]
+
+[[clients]]
+client_id = "admin"
+client_secret = "{ADMIN_SECRET}"
+grant_types = ["client_credentials"]
+scopes = ["user_admin"]
+
+[[users]]
+username = "alice"
+password = "{PASSWORD}"
+[users.claims]
+email = "alice@example.com"
+"#
+    );
+    let s = Server::with(&config, "log-attributes", |dir| {
+        format!("sqlite://{}/state.db", dir.display())
+    });
+    let mut secrets = Secrets::default();
+    for v in [ADMIN_SECRET, PASSWORD, WRITTEN_VALUE, REFUSED_VALUE] {
+        secrets.add("configured secret or attribute value", v);
+    }
+    let t = http(
+        &s,
+        "POST",
+        "/token",
+        &[FORM, ("authorization", &basic("admin", ADMIN_SECRET))],
+        "grant_type=client_credentials&scope=user_admin",
+    );
+    assert_eq!(t.status, 200, "{}", t.body);
+    secrets.token_response(&t.json());
+    let bearer = format!("Bearer {}", t.json()["access_token"].as_str().unwrap());
+    let json = ("content-type", "application/json");
+    let r = http(
+        &s,
+        "PATCH",
+        "/api/users/alice/attributes",
+        &[json, ("authorization", &bearer)],
+        &format!(r#"{{"nickname": "{WRITTEN_VALUE}"}}"#),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = http(
+        &s,
+        "PATCH",
+        "/api/users/alice/attributes",
+        &[json, ("authorization", &bearer)],
+        &format!(r#"{{"email": "{REFUSED_VALUE}"}}"#),
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    let r = http(
+        &s,
+        "GET",
+        "/api/users/alice/attributes",
+        &[("authorization", &bearer)],
+        "",
+    );
+    assert_eq!(r.json()["attributes"]["nickname"], WRITTEN_VALUE);
+
+    let log = s.log();
+    for expected in [
+        "PATCH /api/users/alice/attributes 200",
+        "error=\"attribute_read_only\"",
+        // The SQL driver's statement log is part of the output searched.
+        "local_user_attributes",
+    ] {
+        assert!(log.contains(expected), "the log lacks {expected}:\n{log}");
+    }
     for (what, value) in &secrets.0 {
         if let Some(at) = log.find(value.as_str()) {
             let from = log[..at].rfind('\n').map_or(0, |n| n + 1);

@@ -1256,10 +1256,17 @@ impl MemoryLocalAttributeStore {
 #[async_trait]
 impl LocalAttributeStore for MemoryLocalAttributeStore {
     async fn local_attributes(&self, store: &str, subject: &str) -> Result<Map<String, Value>> {
+        // A null is a removal remembered (it keeps `seed_local` off), never a value.
         Ok(self
             .lock()
             .get(&(store.to_owned(), subject.to_owned()))
-            .cloned()
+            .map(|attrs| {
+                attrs
+                    .iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
@@ -1270,17 +1277,12 @@ impl LocalAttributeStore for MemoryLocalAttributeStore {
         changes: &Map<String, Value>,
     ) -> Result<()> {
         let mut users = self.lock();
-        let key = (store.to_owned(), subject.to_owned());
-        let attrs = users.entry(key.clone()).or_default();
+        let attrs = users
+            .entry((store.to_owned(), subject.to_owned()))
+            .or_default();
         for (k, v) in changes {
-            if v.is_null() {
-                attrs.remove(k);
-            } else {
-                attrs.insert(k.clone(), v.clone());
-            }
-        }
-        if attrs.is_empty() {
-            users.remove(&key);
+            // `null` stays as the removal's mark, so a later seed does not set it again.
+            attrs.insert(k.clone(), v.clone());
         }
         Ok(())
     }
@@ -1328,7 +1330,7 @@ impl LocalAttributeStore for MemoryLocalAttributeStore {
         Ok(self
             .lock()
             .remove(&(store.to_owned(), subject.to_owned()))
-            .is_some_and(|a| !a.is_empty()))
+            .is_some_and(|a| a.values().any(|v| !v.is_null())))
     }
 }
 

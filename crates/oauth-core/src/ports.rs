@@ -325,16 +325,19 @@ pub trait ConnectedUserStore: Send + Sync {
 pub trait LocalAttributeStore: Send + Sync {
     /// The local attributes of `subject` of connected store `store` (empty if none).
     async fn local_attributes(&self, store: &str, subject: &str) -> Result<Map<String, Value>>;
-    /// Applies `changes` (attribute → value; `null` removes it) at once.
+    /// Applies `changes` (attribute → value; `null` removes it) at once. A removal is
+    /// remembered: [`seed_local`](Self::seed_local) does not set the attribute again (a value
+    /// written later, then imported from its source, would otherwise come back after a
+    /// removal), while reads and lookups never see it.
     async fn write_local(
         &self,
         store: &str,
         subject: &str,
         changes: &Map<String, Value>,
     ) -> Result<()>;
-    /// Sets each of `values` that `subject` has no local value of yet (atomically per
-    /// attribute: a concurrent [`write_local`](Self::write_local) is never overwritten);
-    /// returns how many were set. Imports initial values from a connected store.
+    /// Sets each of `values` that `subject` has no local value of yet and never had removed
+    /// (atomically per attribute: a concurrent [`write_local`](Self::write_local) is never
+    /// overwritten); returns how many were set. Imports initial values from a connected store.
     async fn seed_local(
         &self,
         store: &str,
@@ -344,7 +347,7 @@ pub trait LocalAttributeStore: Send + Sync {
     /// The subjects of `store` whose local string attributes equal all of `attributes`
     /// (compared exactly; an empty list matches nobody).
     async fn find_local(&self, store: &str, attributes: &[(&str, &str)]) -> Result<Vec<String>>;
-    /// Forgets every local attribute of `subject` of `store` (the user left the connected
-    /// store); `true` if there were any.
+    /// Forgets every local attribute of `subject` of `store`, removals included (the user left
+    /// the connected store); `true` if there were any values.
     async fn forget_local(&self, store: &str, subject: &str) -> Result<bool>;
 }

@@ -1600,6 +1600,62 @@ pub async fn local_attributes_seed(store: &dyn LocalAttributeStore) {
         "seed_local",
     );
     assert_eq!(again, 0, "testkit: seeding again changes nothing");
+    // A removal is remembered: the source's value is not imported over it.
+    ok(
+        store
+            .write_local(&s, &user, &object(serde_json::json!({"nickname": null})))
+            .await,
+        "write_local",
+    );
+    let after_removal = ok(
+        store
+            .seed_local(
+                &s,
+                &user,
+                &object(serde_json::json!({"nickname": "From file"})),
+            )
+            .await,
+        "seed_local",
+    );
+    assert_eq!(
+        after_removal, 0,
+        "testkit: seed_local does not set a removed attribute again"
+    );
+    assert_eq!(
+        ok(store.local_attributes(&s, &user).await, "local_attributes"),
+        object(serde_json::json!({"locale": "fr"})),
+        "testkit: a removed attribute stays absent"
+    );
+    // Only removals left: nothing to read, nothing found, nothing to forget.
+    ok(
+        store
+            .write_local(&s, &user, &object(serde_json::json!({"locale": null})))
+            .await,
+        "write_local",
+    );
+    assert!(
+        ok(store.local_attributes(&s, &user).await, "local_attributes").is_empty(),
+        "testkit: removals are not values"
+    );
+    assert!(
+        !ok(store.forget_local(&s, &user).await, "forget_local"),
+        "testkit: forgetting a user with only removals forgets no values"
+    );
+    // Forgotten, removals included: the source's values are imported again.
+    assert_eq!(
+        ok(
+            store
+                .seed_local(
+                    &s,
+                    &user,
+                    &object(serde_json::json!({"nickname": "From file"}))
+                )
+                .await,
+            "seed_local"
+        ),
+        1,
+        "testkit: forget_local forgets removals too"
+    );
 }
 
 /// Lookup by local string attributes, and forgetting a user.

@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Scopes a client gets only by listing them in its `scopes`: they grant administrative power
-/// (issuing credential offers, administering organizations), so the default never includes them.
-pub const ADMINISTRATIVE_SCOPES: [&str; 2] = ["credential_offers", "org_admin"];
+/// (issuing credential offers, administering organizations, writing users' attributes), so the
+/// default never includes them.
+pub const ADMINISTRATIVE_SCOPES: [&str; 3] = ["credential_offers", "org_admin", "user_admin"];
 
 /// The built-in demo configuration (`idforge serve` without `--config` prints and uses it).
 pub const DEMO_CONFIG: &str = r#"# idforge serve: built-in demo configuration
@@ -634,6 +635,7 @@ impl ServeConfig {
         if crate::orgs::enabled(self) {
             supported.push(crate::orgs::ORG_ADMIN.to_owned());
         }
+        supported.extend(crate::attributes::extra_scopes(self));
         let mut ids = HashSet::new();
         for c in &self.clients {
             if !ids.insert(c.client_id.as_str()) {

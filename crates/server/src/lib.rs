@@ -33,6 +33,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod access_log;
+mod attributes;
 mod ciba;
 mod config;
 mod device;
@@ -161,7 +162,7 @@ pub fn build_with_login_limiter(
     build_on(
         config,
         default_issuer,
-        Arc::new(storage::Stores::Memory),
+        Arc::new(storage::Stores::default()),
         login_limiter,
     )
 }
@@ -250,7 +251,8 @@ fn build_on(
 }
 
 /// The provider's routes with their state applied: discovery, JWKS, authorize (login and
-/// consent pages), token, PAR, UserInfo, introspection, revocation.
+/// consent pages), token, PAR, UserInfo, introspection, revocation; with `[attributes]`, the
+/// user attributes API (`GET`/`PATCH /api/users/{username}/attributes`, scope `user_admin`).
 ///
 /// Every route is under the request bounds of `[limits]` ([`limits::layer`]): URI and header
 /// sizes, body size, a request timeout; every error without a body of its own is the RFC 6749
@@ -263,6 +265,10 @@ fn build_on(
 /// that is also the issuer's path (`https://host/idp` nested at `/idp`).
 pub fn router(state: &ServerState) -> Router {
     let mut r = oauth::routes(state.oauth.clone());
+    if state.oauth.attributes.is_some() {
+        // `[attributes]`: the user attributes API, at the root issuer only.
+        r = r.merge(attributes::routes(state.oauth.clone()));
+    }
     if let Some(api) = &state.orgs {
         // Organization discovery at the root's /authorize routes to organizations' issuers.
         r = orgs::discovery_routing(r, api.clone());

@@ -32,6 +32,8 @@ pub(crate) struct OAuth {
     pub(crate) provider: Provider,
     /// The OID4VCI credential issuer, when `[credential_issuer]` is configured.
     pub(crate) oid4vci: Option<crate::oid4vci::Oid4vci>,
+    /// The user attributes API's view of the users, when `[attributes]` is configured.
+    pub(crate) attributes: Option<crate::attributes::Attributes>,
     /// Verifies the login form's credentials (the user store, or only an organization's
     /// members at an organization's issuer).
     users: Arc<dyn PasswordVerifier>,
@@ -280,6 +282,8 @@ pub(crate) fn build_with(
     if crate::orgs::enabled(config) {
         oc.scopes_supported.push(crate::orgs::ORG_ADMIN.to_owned());
     }
+    oc.scopes_supported
+        .extend(crate::attributes::extra_scopes(config));
     oc.sessions = config.sessions.policy();
     let supported = oc.scopes_supported.clone();
     let mut clients = Vec::new();
@@ -293,7 +297,8 @@ pub(crate) fn build_with(
         client.validate().map_err(ServeError::ProviderConfig)?;
         clients.push(client);
     }
-    let users = stores.users(config)?;
+    let crate::storage::UserStores { users, federated } = stores.users(config)?;
+    let attributes = crate::attributes::Attributes::new(config, federated)?;
     let (passwords, lookup): (Arc<dyn PasswordVerifier>, Arc<dyn UserLookup>) = match login_filter {
         Some(allow) => {
             let filtered = Arc::new(FilteredPasswords {
@@ -383,6 +388,7 @@ pub(crate) fn build_with(
     let device = crate::device::Device::new(&provider, device_flow, issuer_path);
     Ok(OAuth {
         oid4vci,
+        attributes,
         provider,
         users: passwords,
         device,
@@ -398,6 +404,31 @@ pub(crate) fn build_with(
         pages: Arc::new(crate::pages::Pages::from_config(config)?),
         outbound,
     })
+}
+
+/// RFC 6750 §2.1 and §3.1: the request's bearer access token, valid at this provider and
+/// carrying `scope` (`invalid_token` 401 without one or with a bad one, `insufficient_scope`
+/// 403 without the scope). What the administrative endpoints (`/credential-offers`,
+/// `/api/users/.../attributes`) check first.
+pub(crate) async fn require_scope(
+    state: &OAuth,
+    headers: &HeaderMap,
+    scope: &str,
+) -> Result<(), Error> {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|h| h.split_once(' '))
+        .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+        .ok_or_else(|| Error::InvalidToken("a bearer access token is required".into()))?;
+    let info = idforge_oauth_core::resolve_access_token(&state.provider.ctx, token).await?;
+    if !info.scopes.contains(scope) {
+        return Err(Error::InsufficientScope(format!(
+            "the {scope} scope is required"
+        )));
+    }
+    Ok(())
 }
 
 /// The routes of the OAuth / OpenID Connect provider, state applied: the authorization

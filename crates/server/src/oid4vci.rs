@@ -24,7 +24,7 @@ use axum::routing::post;
 use axum::Router;
 use idforge_jose::SystemClock;
 use idforge_oauth_core::http::error_response;
-use idforge_oauth_core::{resolve_access_token, Client, Context, Error};
+use idforge_oauth_core::{Client, Context, Error};
 use idforge_oid4vci::encryption::{ContentEncryption, EncryptionSettings, KeyManagementAlgorithm};
 use idforge_oid4vci::memory::{MemoryIssuanceStore, MemoryTemplateStore};
 use idforge_oid4vci::ports::{IssuanceStore, TemplateStore};
@@ -603,19 +603,7 @@ async fn admin<'a>(state: &'a OAuth, headers: &HeaderMap) -> Result<&'a Oid4vci,
         .oid4vci
         .as_ref()
         .ok_or_else(|| Error::InvalidRequest("the credential issuer is off".into()))?;
-    let token = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|h| h.split_once(' '))
-        .filter(|(s, _)| s.eq_ignore_ascii_case("bearer"))
-        .map(|(_, t)| t.trim())
-        .ok_or_else(|| Error::InvalidToken("a bearer access token is required".into()))?;
-    let info = resolve_access_token(&state.provider.ctx, token).await?;
-    if !info.scopes.contains(CREDENTIAL_OFFERS_SCOPE) {
-        return Err(Error::InsufficientScope(
-            "the credential_offers scope is required".into(),
-        ));
-    }
+    crate::oauth::require_scope(state, headers, CREDENTIAL_OFFERS_SCOPE).await?;
     Ok(oid)
 }
 

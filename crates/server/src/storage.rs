@@ -66,13 +66,34 @@ pub(crate) trait Users: PasswordVerifier + UserLookup + ClaimsSource {}
 impl<T: PasswordVerifier + UserLookup + ClaimsSource> Users for T {}
 
 /// The stores a provider is built on.
-#[derive(Default)]
 pub(crate) enum Stores {
-    /// Fresh in-memory stores per provider.
-    #[default]
-    Memory,
+    /// Fresh in-memory stores per provider, except the local user attributes (`[attributes]`),
+    /// which every provider of one server shares, so a write through the attributes API is
+    /// seen at each organization's issuer too.
+    Memory(MemoryShared),
     /// One SQL database.
     Sql(Box<SqlBacked>),
+}
+
+impl Default for Stores {
+    fn default() -> Self {
+        Stores::Memory(MemoryShared::default())
+    }
+}
+
+/// What the in-memory providers of one server share.
+#[derive(Default)]
+pub(crate) struct MemoryShared {
+    /// The local attributes of the file's users, created by the first provider built.
+    local_attributes:
+        std::sync::OnceLock<Arc<idforge_oauth_core::memory::MemoryLocalAttributeStore>>,
+}
+
+/// The users a provider is built on, and with `[attributes]` the composite the attributes API
+/// writes through.
+pub(crate) struct UserStores {
+    pub(crate) users: Arc<dyn Users>,
+    pub(crate) federated: Option<Arc<FederatedUsers>>,
 }
 
 pub(crate) struct SqlBacked {
@@ -93,7 +114,7 @@ impl Stores {
     /// The stored signing key of `issuer`, if any.
     pub(crate) fn key_for(&self, issuer: &str) -> Option<(Key, JwsAlgorithm)> {
         match self {
-            Stores::Memory => None,
+            Stores::Memory(_) => None,
             Stores::Sql(s) => s.keys.get(issuer).cloned(),
         }
     }
@@ -101,7 +122,7 @@ impl Stores {
     /// The SQL store, when there is one.
     pub(crate) fn sql(&self) -> Option<&SqlStore> {
         match self {
-            Stores::Memory => None,
+            Stores::Memory(_) => None,
             Stores::Sql(s) => Some(&s.store),
         }
     }
@@ -111,7 +132,7 @@ impl Stores {
     /// organization's clients never appear at another issuer.
     pub(crate) fn clients(&self, clients: Vec<Client>) -> Arc<dyn ClientStore> {
         match self {
-            Stores::Memory => Arc::new(
+            Stores::Memory(_) => Arc::new(
                 idforge_oauth_core::memory::MemoryClientStore::with_clients(clients),
             ),
             Stores::Sql(s) => {
@@ -192,11 +213,15 @@ impl Stores {
     /// [`open`] before the build). With `[attributes]`, the file's users are a connected user
     /// store and the `local` attributes live in the database (or in memory), merged by
     /// oauth-core's `FederatedUsers`.
-    pub(crate) fn users(&self, config: &ServeConfig) -> Result<Arc<dyn Users>, ServeError> {
+    pub(crate) fn users(&self, config: &ServeConfig) -> Result<UserStores, ServeError> {
         if let Some(attributes) = &config.attributes {
-            return self.federated_users(config, attributes);
+            let federated = self.federated_users(config, attributes)?;
+            return Ok(UserStores {
+                users: federated.clone(),
+                federated: Some(federated),
+            });
         }
-        match self.sql() {
+        let users: Arc<dyn Users> = match self.sql() {
             None => {
                 let users = idforge_oauth_core::memory::MemoryUserStore::new();
                 for u in &config.users {
@@ -209,10 +234,14 @@ impl Stores {
                         )
                         .map_err(ServeError::Provider)?;
                 }
-                Ok(Arc::new(users))
+                Arc::new(users)
             }
-            Some(s) => Ok(Arc::new(s.clone())),
-        }
+            Some(s) => Arc::new(s.clone()),
+        };
+        Ok(UserStores {
+            users,
+            federated: None,
+        })
     }
 }
 
@@ -277,7 +306,7 @@ impl Stores {
         &self,
         config: &ServeConfig,
         attributes: &crate::config::AttributesConfig,
-    ) -> Result<Arc<dyn Users>, ServeError> {
+    ) -> Result<Arc<FederatedUsers>, ServeError> {
         let placement = attributes.placement().map_err(ServeError::Config)?;
         let file = idforge_oauth_core::memory::MemoryUserStore::new();
         for u in &config.users {
@@ -289,17 +318,21 @@ impl Stores {
             )
             .map_err(ServeError::Provider)?;
         }
-        let local: Arc<dyn LocalAttributeStore> = match self.sql() {
+        let local: Arc<dyn LocalAttributeStore> = match self {
             // Seeded by `open` before the build.
-            Some(s) => Arc::new(s.clone()),
-            None => {
-                let memory = idforge_oauth_core::memory::MemoryLocalAttributeStore::new();
+            Stores::Sql(s) => Arc::new(s.store.clone()),
+            Stores::Memory(shared) => {
+                let memory = shared
+                    .local_attributes
+                    .get_or_init(Default::default)
+                    .clone();
+                // Set only where absent: a second provider's seeding never undoes a write.
                 for (subject, values) in file_seeds(config, &placement) {
                     // The memory store never suspends.
                     block_on(memory.seed_local(CONFIG_STORE, &subject, &values))
                         .map_err(ServeError::Provider)?;
                 }
-                Arc::new(memory)
+                memory
             }
         };
         let users = FederatedUsers::builder(local)

@@ -235,34 +235,6 @@ username = "alice"
 password = "alice-password"
 "#;
 
-/// A fresh database on the server under `IDFORGE_PG_URL` (skipped with a reason when unset,
-/// a failure under `IDFORGE_INTEROP=require`).
-async fn fresh_postgres(test: &str) -> Option<String> {
-    let Ok(admin) = std::env::var("IDFORGE_PG_URL") else {
-        if std::env::var("IDFORGE_INTEROP").as_deref() == Ok("require") {
-            panic!("{test}: IDFORGE_PG_URL is unset but IDFORGE_INTEROP=require");
-        }
-        eprintln!("{test}: skipped: IDFORGE_PG_URL is unset");
-        return None;
-    };
-    let mut r = [0u8; 6];
-    idforge_jose::crypto::random_bytes(&mut r).unwrap();
-    let name = format!(
-        "idforge_server_{}_{}",
-        std::process::id(),
-        r.iter().map(|b| format!("{b:02x}")).collect::<String>()
-    );
-    let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
-        .await
-        .unwrap();
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut conn)
-        .await
-        .unwrap();
-    let base = admin.split('?').next().unwrap();
-    Some(format!("{}/{name}", &base[..base.rfind('/').unwrap()]))
-}
-
 async fn start_pg(url: &str) -> axum::Router {
     let config = ServeConfig::from_toml(PG_CONFIG).unwrap();
     let state = idforge_server::build_with_database(&config, ISSUER, &Database::Url(url.into()))

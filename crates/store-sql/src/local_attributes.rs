@@ -2,9 +2,10 @@
 //! [`LocalAttributeStore`], the local side of `FederatedUsers` (attributes placed in
 //! idforge's database for users who live in a connected user store).
 //!
-//! One row per (store, subject, attribute); a write is one transaction of upserts and deletes,
-//! so concurrent writes of different attributes never lose each other; a seed is
-//! `INSERT … ON CONFLICT DO NOTHING` per attribute, so it never overwrites a write.
+//! One row per (store, subject, attribute); a write is one transaction of upserts, so
+//! concurrent writes of different attributes never lose each other; a removal is a row whose
+//! value is the JSON text `null`, which reads and lookups skip; a seed is
+//! `INSERT … ON CONFLICT DO NOTHING` per attribute, so it never overwrites a write or a removal.
 
 use async_trait::async_trait;
 use idforge_oauth_core::{LocalAttributeStore, Result};
@@ -25,7 +26,8 @@ fn lookup(value: &Value) -> Option<&str> {
 impl LocalAttributeStore for SqlStore {
     async fn local_attributes(&self, store: &str, subject: &str) -> Result<Map<String, Value>> {
         let rows: Vec<(String, String)> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT name, value FROM local_user_attributes WHERE store = $1 AND subject = $2",
+            "SELECT name, value FROM local_user_attributes \
+             WHERE store = $1 AND subject = $2 AND value <> 'null'",
         )
         .bind(store)
         .bind(subject)
@@ -43,45 +45,31 @@ impl LocalAttributeStore for SqlStore {
         subject: &str,
         changes: &Map<String, Value>,
     ) -> Result<()> {
-        let rows: Vec<(&str, Option<String>, Option<&str>)> = changes
+        // A removal (`null`) is stored as the JSON text `null`: the row keeps `seed_local`'s
+        // `ON CONFLICT DO NOTHING` from importing the value again; reads skip it.
+        let rows: Vec<(&str, String, Option<&str>)> = changes
             .iter()
             .map(|(name, value)| {
-                if value.is_null() {
-                    Ok((name.as_str(), None, None))
-                } else {
-                    let json = serde_json::to_string(value).map_err(internal)?;
-                    Ok((name.as_str(), Some(json), lookup(value)))
-                }
+                let json = serde_json::to_string(value).map_err(internal)?;
+                Ok((name.as_str(), json, lookup(value)))
             })
             .collect::<Result<_>>()?;
         on_db!(&self.db, pool => {
             let mut tx = pool.begin_with(begin_write(pool)).await.map_err(internal)?;
             for (name, json, lookup) in &rows {
-                match json {
-                    None => sqlx::query(
-                        "DELETE FROM local_user_attributes \
-                         WHERE store = $1 AND subject = $2 AND name = $3",
-                    )
-                    .bind(store)
-                    .bind(subject)
-                    .bind(*name)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(internal)?,
-                    Some(json) => sqlx::query(
-                        "INSERT INTO local_user_attributes (store, subject, name, value, lookup) \
-                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (store, subject, name) \
-                         DO UPDATE SET value = excluded.value, lookup = excluded.lookup",
-                    )
-                    .bind(store)
-                    .bind(subject)
-                    .bind(*name)
-                    .bind(json)
-                    .bind(*lookup)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(internal)?,
-                };
+                sqlx::query(
+                    "INSERT INTO local_user_attributes (store, subject, name, value, lookup) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (store, subject, name) \
+                     DO UPDATE SET value = excluded.value, lookup = excluded.lookup",
+                )
+                .bind(store)
+                .bind(subject)
+                .bind(*name)
+                .bind(json)
+                .bind(*lookup)
+                .execute(&mut *tx)
+                .await
+                .map_err(internal)?;
             }
             tx.commit().await.map_err(internal)?;
         });
@@ -137,15 +125,15 @@ impl LocalAttributeStore for SqlStore {
     }
 
     async fn forget_local(&self, store: &str, subject: &str) -> Result<bool> {
-        let n = on_db!(&self.db, pool => sqlx::query(
-            "DELETE FROM local_user_attributes WHERE store = $1 AND subject = $2",
+        // Removals go too; the answer counts values only.
+        let gone: Vec<String> = on_db!(&self.db, pool => sqlx::query_scalar(
+            "DELETE FROM local_user_attributes WHERE store = $1 AND subject = $2 RETURNING value",
         )
         .bind(store)
         .bind(subject)
-        .execute(pool)
+        .fetch_all(pool)
         .await
-        .map_err(internal)?
-        .rows_affected());
-        Ok(n > 0)
+        .map_err(internal)?);
+        Ok(gone.iter().any(|v| v != "null"))
     }
 }

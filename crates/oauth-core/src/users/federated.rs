@@ -191,8 +191,8 @@ impl FederatedUsers {
 
     /// Imports initial values of the locally placed attributes of `subject` from `values`
     /// (say the connected store's or a configuration file's): each is set only if there is no
-    /// local value yet, so later local writes win over the source. Returns how many were set
-    /// (0 for a subject no connected store has).
+    /// local value yet and it was never removed, so later local writes and removals win over
+    /// the source. Returns how many were set (0 for a subject no connected store has).
     pub async fn import(&self, subject: &str, values: &Map<String, Value>) -> Result<usize> {
         let Home::Connected(i, _) = self.home(subject, self.stores.len()).await? else {
             return Ok(0);
