@@ -3,7 +3,7 @@
 //! merged attributes and write attributes where each one lives — a `local` attribute in
 //! idforge's database (oauth-core's `LocalAttributeStore`), any other in the connected user
 //! store (`ConnectedUserStore`), which for `idforge serve` is the configuration file's
-//! `[[users]]` and takes no writes (decision 0019, docs/attributes.md).
+//! `[[users]]` and takes no writes (decision 0021, docs/attributes.md).
 //!
 //! Authorized like the other administrative endpoints ([`crate::oauth::require_scope`]): a
 //! bearer access token of this issuer carrying [`USER_ADMIN`]. A write is all or nothing: the
