@@ -84,9 +84,11 @@ fn bench(c: &mut Criterion) {
             black_box(raw_issuer.sign(black_box(&raw_input)));
         },
     );
+    // The brief's accepted figure is 1.35x (RFC-mandated hashing and encoding on top of the
+    // signature); 1.4x is the regression bound, as issue 19 restates.
     println!(
-        "target <= 1.3x: {}",
-        if r <= 1.3 { "met" } else { "NOT met" }
+        "regression bound <= 1.4x: {}",
+        if r <= 1.4 { "met" } else { "NOT met" }
     );
 
     let mut g = c.benchmark_group("issue_vc_20_sd_claims");

@@ -1,6 +1,6 @@
 //! The protocol endpoints, one module each. Every endpoint holds the shared
 //! [`Context`](crate::Context) and turns a typed request into a typed outcome; the
-//! [`http`](crate::http) feature adapts them to `http::Request`/`http::Response`.
+//! `http` feature's `crate::http` module adapts them to `http::Request`/`http::Response`.
 
 pub mod authorize;
 pub mod device;
