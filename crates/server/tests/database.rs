@@ -148,9 +148,6 @@ async fn state_survives_a_restart_on_sqlite() {
         r.body
     );
     let token = r.json()["access_token"].as_str().unwrap().to_owned();
-    // Single use across the restart too.
-    let again = post_form(&app, "/token", &[], &body).await;
-    assert_eq!(again.status, 400, "{}", again.body);
 
     let key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
     let r = call(&app, "POST", "/nonce", &[], "").await;
@@ -172,6 +169,22 @@ async fn state_survives_a_restart_on_sqlite() {
     )
     .await;
     assert_eq!(r.status, 400, "{}", r.body);
+
+    // Single use across the restart too; the replay also revokes the token the code gave
+    // (RFC 6749 §4.1.2, OID4VCI §6; decision 0019), in the database.
+    let again = post_form(&app, "/token", &[], &body).await;
+    assert_eq!(again.status, 400, "{}", again.body);
+    let key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
+    let r = call(&app, "POST", "/nonce", &[], "").await;
+    let nonce = r.json()["c_nonce"].as_str().unwrap().to_owned();
+    let r = post_json(
+        &app,
+        "/credential",
+        &token,
+        &json!({"credential_configuration_id": "pid", "proofs": {"jwt": [proof(&key, &nonce)]}}),
+    )
+    .await;
+    assert_eq!(r.status, 401, "revoked by the replay: {}", r.body);
 }
 
 #[tokio::test]
