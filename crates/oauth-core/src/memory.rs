@@ -455,8 +455,10 @@ impl MemoryGrantStore {
     }
 }
 
-impl MemoryGrantStore {
-    fn create_locked(&self, g: &mut Inner, grant: Grant) -> Result<()> {
+#[async_trait]
+impl GrantStore for MemoryGrantStore {
+    async fn create_grant(&self, grant: Grant) -> Result<()> {
+        let mut g = self.lock();
         let now = grant.created_at;
         g.room(
             |i| i.grants.len(),
@@ -476,7 +478,17 @@ impl MemoryGrantStore {
         Ok(())
     }
 
-    fn insert_locked(&self, g: &mut Inner, record: TokenRecord) -> Result<()> {
+    async fn grant(&self, id: &str, now: i64) -> Result<Option<Grant>> {
+        Ok(self
+            .lock()
+            .grants
+            .get(id)
+            .filter(|e| e.expires_at > now)
+            .map(|e| e.to_grant(id)))
+    }
+
+    async fn insert_token(&self, record: TokenRecord) -> Result<()> {
+        let mut g = self.lock();
         let now = record.issued_at;
         g.room(
             |i| i.tokens.len(),
@@ -498,45 +510,6 @@ impl MemoryGrantStore {
         g.tokens.insert(hash, stored);
         g.wrote_token(now, self.limits.sweep_every, expires_at, hash, covered);
         Ok(())
-    }
-}
-
-#[async_trait]
-impl GrantStore for MemoryGrantStore {
-    async fn create_grant(&self, grant: Grant) -> Result<()> {
-        self.create_locked(&mut self.lock(), grant)
-    }
-
-    async fn grant(&self, id: &str, now: i64) -> Result<Option<Grant>> {
-        Ok(self
-            .lock()
-            .grants
-            .get(id)
-            .filter(|e| e.expires_at > now)
-            .map(|e| e.to_grant(id)))
-    }
-
-    async fn insert_token(&self, record: TokenRecord) -> Result<()> {
-        self.insert_locked(&mut self.lock(), record)
-    }
-
-    async fn create_grant_with_token(&self, grant: Grant, record: TokenRecord) -> Result<()> {
-        if record.grant_id != grant.id || grant.expires_at <= record.issued_at {
-            return Err(Error::InvalidGrant(
-                "the token belongs to another grant, or outlives it".into(),
-            ));
-        }
-        // Both or neither: room for the token is checked before the grant goes in, under the
-        // one lock, so the insert below cannot fail.
-        let mut g = self.lock();
-        g.room(
-            |i| i.tokens.len(),
-            self.limits.max_tokens,
-            Full::Tokens,
-            record.issued_at,
-        )?;
-        self.create_locked(&mut g, grant)?;
-        self.insert_locked(&mut g, record)
     }
 
     async fn token(&self, hash: &TokenHash, now: i64) -> Result<Option<(TokenRecord, Grant)>> {

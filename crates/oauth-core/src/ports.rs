@@ -26,19 +26,6 @@ pub trait GrantStore: Send + Sync {
     async fn grant(&self, id: &str, now: i64) -> Result<Option<Grant>>;
     /// Stores a token of an existing grant (fails with `invalid_grant` if the grant is gone).
     async fn insert_token(&self, record: TokenRecord) -> Result<()>;
-    /// Stores a new grant and its first token (`record.grant_id == grant.id`, else
-    /// `invalid_grant` and nothing stored): what `client_credentials` issues, in one write
-    /// where the store can (one transaction on SQL) instead of two. The default calls
-    /// [`create_grant`](Self::create_grant) then [`insert_token`](Self::insert_token).
-    async fn create_grant_with_token(&self, grant: Grant, record: TokenRecord) -> Result<()> {
-        if record.grant_id != grant.id {
-            return Err(crate::Error::InvalidGrant(
-                "the token belongs to another grant".into(),
-            ));
-        }
-        self.create_grant(grant).await?;
-        self.insert_token(record).await
-    }
     /// An unexpired token (in any [`TokenState`](crate::records::TokenState)) with its live grant; callers check the state.
     async fn token(&self, hash: &TokenHash, now: i64) -> Result<Option<(TokenRecord, Grant)>>;
     /// Atomically marks a single-use artifact of `kind` consumed (a record of another kind is

@@ -152,42 +152,7 @@ pub async fn run_all(store: &dyn GrantStore) {
     revoke_single_token(store).await;
     marks(store).await;
     grants_by_subject(store).await;
-    grant_with_token(store).await;
     sweeping(store).await;
-}
-
-/// `create_grant_with_token` stores a new grant and its first token as `create_grant` then
-/// `insert_token` would, or nothing: a token of another grant is refused and the grant is not
-/// stored.
-pub async fn grant_with_token(store: &dyn GrantStore) {
-    let g = grant(3600);
-    let (_, t) = token(&g, TokenKind::AccessToken, T0, 600);
-    ok(
-        store.create_grant_with_token(g.clone(), t.clone()).await,
-        "create_grant_with_token",
-    );
-    assert_eq!(ok(store.grant(&g.id, T0).await, "grant"), Some(g.clone()));
-    let (record, with) = ok(store.token(&t.hash, T0).await, "token").expect("token stored");
-    assert_eq!(record, t);
-    assert_eq!(with, g);
-    // Later tokens of the family go in as usual, and revoking the grant takes them all.
-    let (_, more) = token(&g, TokenKind::RefreshToken, T0 + 1, 600);
-    ok(store.insert_token(more.clone()).await, "insert_token");
-    ok(store.revoke_grant(&g.id).await, "revoke_grant");
-    assert!(ok(store.token(&t.hash, T0 + 1).await, "token").is_none());
-    assert!(ok(store.token(&more.hash, T0 + 1).await, "token").is_none());
-
-    // A token of another grant: refused, and neither is stored.
-    let lone = grant(3600);
-    let other = grant(3600);
-    let (_, foreign) = token(&other, TokenKind::AccessToken, T0, 600);
-    let e = store
-        .create_grant_with_token(lone.clone(), foreign.clone())
-        .await
-        .expect_err("a token of another grant");
-    assert_eq!(e.code(), "invalid_grant");
-    assert!(ok(store.grant(&lone.id, T0).await, "grant").is_none());
-    assert!(ok(store.token(&foreign.hash, T0).await, "token").is_none());
 }
 
 /// `grants_by_subject` lists the subject's unexpired grants, oldest first, and no one else's.
@@ -611,14 +576,6 @@ impl GrantStore for Interleaved {
     async fn insert_token(&self, record: TokenRecord) -> crate::Result<()> {
         yield_once().await;
         self.0.insert_token(record).await
-    }
-    async fn create_grant_with_token(
-        &self,
-        grant: Grant,
-        record: TokenRecord,
-    ) -> crate::Result<()> {
-        yield_once().await;
-        self.0.create_grant_with_token(grant, record).await
     }
     async fn token(
         &self,

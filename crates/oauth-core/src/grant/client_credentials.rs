@@ -7,7 +7,7 @@ use crate::client::Client;
 use crate::config::{grant_type, Config};
 use crate::context::Context;
 use crate::error::{Error, Result};
-use crate::issue::{issue_token_response, IssueOptions};
+use crate::issue::{issue_token_response, persists, IssueOptions};
 use crate::model::{Scopes, TokenRequest, TokenResponse};
 use crate::records::Grant;
 use crate::secret::random_token;
@@ -73,9 +73,10 @@ impl GrantHandler for ClientCredentialsGrant {
             now,
             now.saturating_add(lifetime),
         );
-        // The grant is stored with its access token, one write (unless tokens are
-        // self-contained: then neither is).
-        let options = IssueOptions::new().refresh_token(refresh).new_grant(true);
+        if persists(ctx, client) {
+            ctx.grants.create_grant(grant.clone()).await?;
+        }
+        let options = IssueOptions::new().refresh_token(refresh);
         issue_token_response(ctx, client, &grant, &scopes, options).await
     }
 }

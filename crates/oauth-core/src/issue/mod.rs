@@ -36,11 +36,6 @@ pub struct IssueOptions<'a> {
     /// redemption, so the response still goes out, with tokens dead on arrival
     /// ([`after_insert`]).
     pub consumed_artifact: bool,
-    /// The grant is new and not stored yet: it is stored together with the access token
-    /// ([`GrantStore::create_grant_with_token`](crate::ports::GrantStore::create_grant_with_token),
-    /// one write instead of two), and not at all when the access token is not stored
-    /// (self-contained).
-    pub new_grant: bool,
 }
 
 impl<'a> IssueOptions<'a> {
@@ -64,12 +59,6 @@ impl<'a> IssueOptions<'a> {
     /// The authorization code being exchanged, for the ID token's `c_hash`.
     pub fn code(mut self, code: &'a str) -> Self {
         self.code = Some(code);
-        self
-    }
-
-    /// The grant is not stored yet (or is): see [`IssueOptions::new_grant`].
-    pub fn new_grant(mut self, on: bool) -> Self {
-        self.new_grant = on;
         self
     }
 
@@ -128,8 +117,7 @@ async fn store(
 }
 
 /// Issues the token response for `grant` (access token, optionally refresh and ID tokens).
-/// When tokens are stored ([`persists`]), `grant` must already be in the grant store (or be
-/// stored with the access token: [`IssueOptions::new_grant`]); if it is
+/// When tokens are stored ([`persists`]), `grant` must already be in the grant store; if it is
 /// gone, the request fails with `invalid_grant` — unless the tokens redeem a consumed artifact,
 /// then they are dead on arrival ([`after_insert`]).
 pub async fn issue_token_response(
@@ -142,15 +130,7 @@ pub async fn issue_token_response(
     let (at, record) = access_token::mint_access_token(ctx, client, grant, scopes).await?;
     let mut family = Family::Live;
     if let Some(record) = record {
-        family = if options.new_grant {
-            // A new grant cannot have been revoked: any refusal is the request's error.
-            ctx.grants
-                .create_grant_with_token(grant.clone(), record)
-                .await?;
-            Family::Live
-        } else {
-            store(ctx, record, family, &options).await?
-        };
+        family = store(ctx, record, family, &options).await?;
     }
     let refresh_token = if options.refresh_token {
         let (token, record) = issue_refresh_token(ctx, client, grant, scopes).await?;
