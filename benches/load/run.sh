@@ -8,6 +8,7 @@
 #
 #   bash benches/load/run.sh           # 10 s per target, 16 connections, 2 wrk threads
 #   bash benches/load/run.sh --smoke   # 2 s, 4 connections, idforge on memory only
+#   bash benches/load/run.sh --sqlite  # idforge on SQLite only (both measurements)
 #
 # The full run then measures the authorization-code exchange (POST /token
 # grant_type=authorization_code with PKCE, client_secret_basic; an ID token and an access token
@@ -25,7 +26,9 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 smoke=0
+sqlite_only=0
 [ "${1:-}" = "--smoke" ] && smoke=1
+[ "${1:-}" = "--sqlite" ] && sqlite_only=1
 conns="${LOAD_CONNECTIONS:-16}"
 duration="${LOAD_DURATION:-10s}"
 threads="${LOAD_THREADS:-2}"
@@ -112,14 +115,18 @@ idforge_run() {
   kill "$pid"
 }
 
-idforge_run "idforge memory" memory
-[ "$smoke" = 1 ] && exit 0
-# node-oidc-provider does not store JWT access tokens: idforge's self-contained mode is the
-# like-for-like comparison (nothing written per token, revocations on a deny-list).
-{ cat "$here/idforge.toml"; printf '\n[token_store]\npersistence = "self_contained"\n'; } >"$tmp/self-contained.toml"
-idforge_run "idforge memory self_contained" memory "$tmp/self-contained.toml"
+if [ "$sqlite_only" = 0 ]; then
+  idforge_run "idforge memory" memory
+  [ "$smoke" = 1 ] && exit 0
+  # node-oidc-provider does not store JWT access tokens: idforge's self-contained mode is the
+  # like-for-like comparison (nothing written per token, revocations on a deny-list).
+  { cat "$here/idforge.toml"; printf '\n[token_store]\npersistence = "self_contained"\n'; } >"$tmp/self-contained.toml"
+  idforge_run "idforge memory self_contained" memory "$tmp/self-contained.toml"
+fi
 idforge_run "idforge SQLite" "sqlite://$tmp/load.db"
-if [ -n "${IDFORGE_PG_URL:-}" ] && command -v psql >/dev/null; then
+if [ "$sqlite_only" = 1 ]; then
+  :
+elif [ -n "${IDFORGE_PG_URL:-}" ] && command -v psql >/dev/null; then
   pg_db="idforge_load_$$"
   psql -q "$IDFORGE_PG_URL" -c "CREATE DATABASE $pg_db" >/dev/null
   idforge_run "idforge PostgreSQL" "${IDFORGE_PG_URL%/*}/$pg_db"
@@ -163,8 +170,9 @@ code_run() {
 }
 
 echo "authorization-code exchange:"
-code_run "code memory" memory
+[ "$sqlite_only" = 0 ] && code_run "code memory" memory
 code_run "code SQLite" "sqlite://$tmp/code.db"
+[ "$sqlite_only" = 1 ] && exit 0
 if [ -n "$pg_db" ]; then
   psql -q "$IDFORGE_PG_URL" -c "CREATE DATABASE ${pg_db}_code" >/dev/null
   code_run "code PostgreSQL" "${IDFORGE_PG_URL%/*}/${pg_db}_code"

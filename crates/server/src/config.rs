@@ -120,6 +120,13 @@ pub struct ServeConfig {
     /// idforge's own, as before (docs/attributes.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<AttributesConfig>,
+    /// `[database]`: how expired rows are swept from the SQL database (see
+    /// `crate::storage::DatabaseConfig`).
+    #[serde(
+        default,
+        skip_serializing_if = "crate::storage::DatabaseConfig::is_default"
+    )]
+    pub database: crate::storage::DatabaseConfig,
 }
 
 /// `[attributes]`: the storage location of user attributes (WSO2 IS 7.3). `local` lists the
@@ -507,6 +514,14 @@ pub enum ConfigError {
         /// Why.
         reason: &'static str,
     },
+    /// A `[database]` value is unusable.
+    #[error("database.{field}: {reason}")]
+    Database {
+        /// The field.
+        field: &'static str,
+        /// Why.
+        reason: &'static str,
+    },
     /// A `[[trusted_issuers]]` entry is unusable.
     #[error("trusted issuer {issuer}: {reason}")]
     TrustedIssuer {
@@ -629,6 +644,7 @@ impl ServeConfig {
             }
         }
         self.token_store.validate()?;
+        self.database.store_options()?;
         let mut supported = crate::oauth::scopes_supported();
         supported.extend(crate::oid4vci::extra_scopes(self));
         crate::oid4vci::validate(self)?;

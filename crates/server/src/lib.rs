@@ -70,7 +70,7 @@ pub use orgs::{OrganizationConfig, OrganizationSettingsConfig, RootConfig, Share
 pub use outbound::OutboundConfig;
 pub use pages::{BrandingConfig, FooterLink, PagesConfig};
 pub use sessions::SessionsConfig;
-pub use storage::Database;
+pub use storage::{Database, DatabaseConfig};
 pub use token_store::TokenStoreConfig;
 
 /// Why the server could not be built or run.

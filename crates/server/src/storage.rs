@@ -26,7 +26,7 @@ use idforge_store_sql::keys::StoredKey;
 use idforge_store_sql::SqlStore;
 
 use crate::seal::Sealer;
-use crate::{ServeConfig, ServeError};
+use crate::{ConfigError, ServeConfig, ServeError};
 
 /// Where the provider's state lives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +58,86 @@ impl std::str::FromStr for Database {
             return Ok(Database::Url(s.to_owned()));
         }
         Err("expected `memory`, sqlite://PATH or postgres://...".into())
+    }
+}
+
+/// `[database]`: how `idforge serve` sweeps expired rows from its SQL database (ignored with
+/// `--database memory`).
+///
+/// ```toml
+/// [database]
+/// sweep_batch = 100      # rows deleted per statement (default 100, 1 to 100 000)
+/// sweep_pause_ms = 20    # pause between two statements (default 20, at most 10 000)
+/// ```
+///
+/// A sweep of many expired rows (a wave of tokens that expired together) runs as short batches
+/// with a pause between them, so requests reach the database in between: on SQLite every
+/// request that issues a token needs the single write lock a batch holds, on PostgreSQL the
+/// batches compete with requests for CPU (`benches/load/growth.sh`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
+pub struct DatabaseConfig {
+    /// Rows deleted per sweep statement.
+    pub sweep_batch: u32,
+    /// Milliseconds between two sweep statements (0: back to back).
+    pub sweep_pause_ms: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        let options = idforge_store_sql::StoreOptions::default();
+        DatabaseConfig {
+            sweep_batch: options.sweep_batch,
+            sweep_pause_ms: u64::try_from(options.sweep_pause.as_millis()).unwrap_or(u64::MAX),
+        }
+    }
+}
+
+impl DatabaseConfig {
+    /// The largest `sweep_batch`: a bigger statement holds SQLite's write lock for a long time.
+    pub const MAX_SWEEP_BATCH: u32 = 100_000;
+
+    /// The defaults (`StoreOptions`' sweep settings).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets `sweep_batch` and `sweep_pause_ms`.
+    pub fn with_sweep(mut self, batch: u32, pause_ms: u64) -> Self {
+        self.sweep_batch = batch;
+        self.sweep_pause_ms = pause_ms;
+        self
+    }
+
+    /// Whether this is the default (then the table is left out when serialized).
+    pub fn is_default(&self) -> bool {
+        *self == DatabaseConfig::default()
+    }
+
+    /// The store options these settings give, or the field at fault.
+    pub fn store_options(&self) -> Result<idforge_store_sql::StoreOptions, ConfigError> {
+        if self.sweep_batch == 0 || self.sweep_batch > Self::MAX_SWEEP_BATCH {
+            return Err(ConfigError::Database {
+                field: "sweep_batch",
+                reason: "must be between 1 and 100000",
+            });
+        }
+        idforge_store_sql::StoreOptions::new()
+            .with_sweep_batch(self.sweep_batch)
+            .with_sweep_pause(Duration::from_millis(self.sweep_pause_ms))
+            .map_err(|_| ConfigError::Database {
+                field: "sweep_pause_ms",
+                reason: "must be at most 10000",
+            })
+    }
+}
+
+impl ServeConfig {
+    /// Sets the `[database]` table.
+    pub fn with_database(mut self, database: DatabaseConfig) -> Self {
+        self.database = database;
+        self
     }
 }
 
@@ -385,7 +465,10 @@ pub(crate) async fn open(
     config: &ServeConfig,
     issuers: &[String],
 ) -> Result<Stores, ServeError> {
-    let store = SqlStore::connect(url).await.map_err(storage)?;
+    let options = config.database.store_options()?;
+    let store = SqlStore::connect_with(url, options)
+        .await
+        .map_err(storage)?;
     let now = unix_now();
     match &config.attributes {
         // The file's users are idforge's own: upserted with their claims.
@@ -466,6 +549,9 @@ pub(crate) async fn persist_clients(stores: &Stores) -> Result<(), ServeError> {
 pub(crate) fn spawn_sweeper<T: Send + Sync + 'static>(store: SqlStore, alive: Weak<T>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
+        // A paced sweep of a big expiry wave can outlast the minute: start the next one a
+        // minute after, not at once to catch up.
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
             if alive.upgrade().is_none() {
@@ -940,5 +1026,48 @@ impl Stores {
                 .and_then(|k| k.try_into().ok())
                 .ok_or(ServeError::Random)?;
         Ok(Sealer::shared(key, ttl, Arc::new(SealLedger(s.side()?))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_table_parses_validates_and_defaults() {
+        let c =
+            ServeConfig::from_toml("[database]\nsweep_batch = 200\nsweep_pause_ms = 50\n").unwrap();
+        assert_eq!(c.database, DatabaseConfig::new().with_sweep(200, 50));
+        let options = c.database.store_options().unwrap();
+        assert_eq!(options.sweep_batch, 200);
+        assert_eq!(options.sweep_pause, Duration::from_millis(50));
+        // Absent: the store's defaults, and the table is left out when serialized.
+        let d = ServeConfig::from_toml("").unwrap();
+        assert!(d.database.is_default());
+        assert_eq!(
+            d.database.store_options().unwrap(),
+            idforge_store_sql::StoreOptions::default()
+        );
+        assert!(!toml::to_string(&d).unwrap().contains("[database]"));
+    }
+
+    #[test]
+    fn database_values_out_of_range_are_refused() {
+        for (text, field) in [
+            ("sweep_batch = 0", "sweep_batch"),
+            ("sweep_batch = 100001", "sweep_batch"),
+            ("sweep_pause_ms = 10001", "sweep_pause_ms"),
+        ] {
+            let e = ServeConfig::from_toml(&format!("[database]\n{text}\n")).unwrap_err();
+            assert!(
+                matches!(e, ConfigError::Database { field: f, .. } if f == field),
+                "{text}: {e}"
+            );
+        }
+        assert!(ServeConfig::from_toml("[database]\nsweep_pause_ms = 0\n").is_ok());
+        assert!(matches!(
+            ServeConfig::from_toml("[database]\nsweep = 1\n"),
+            Err(ConfigError::Parse(_))
+        ));
     }
 }

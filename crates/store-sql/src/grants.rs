@@ -7,6 +7,9 @@
 //!   `UPDATE` and inserts its successor (RFC 9700 §4.14.2).
 //! - `revoke_grant`: one `DELETE` of the grant; its tokens go by `ON DELETE CASCADE`, and the
 //!   foreign key refuses a token inserted for a grant that is gone.
+//!
+//! Every write here runs on the store's writer pool: on SQLite one connection, so the token
+//! requests' writes and the sweep's batches queue fairly in the process (decision 0019).
 
 use async_trait::async_trait;
 use idforge_oauth_core::records::{ConsumeOutcome, RotateOutcome, TokenState};
@@ -133,7 +136,7 @@ fn gone() -> Error {
 impl GrantStore for SqlStore {
     async fn create_grant(&self, grant: Grant) -> Result<()> {
         let body = serde_json::to_string(&grant).map_err(internal)?;
-        on_db!(&self.db, pool => sqlx::query(
+        on_db!(&self.writer, pool => sqlx::query(
             "INSERT INTO oauth_grants (id, client_id, subject, created_at, expires_at, body) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -172,7 +175,7 @@ impl GrantStore for SqlStore {
         let (kind, state, state_at, body) = token_params(&record)?;
         // The grant must be live at issue time; the foreign key also refuses a grant deleted
         // concurrently (the insert locks the grant row against the delete).
-        let inserted = on_db!(&self.db, pool => sqlx::query(INSERT_TOKEN)
+        let inserted = on_db!(&self.writer, pool => sqlx::query(INSERT_TOKEN)
             .bind(&record.hash.0[..])
             .bind(&kind)
             .bind(&record.grant_id)
@@ -201,7 +204,7 @@ impl GrantStore for SqlStore {
 
     async fn consume(&self, hash: &TokenHash, kind: TokenKind, now: i64) -> Result<ConsumeOutcome> {
         let kind = kind_key(&kind)?;
-        let won: Option<(String, String, Option<String>)> = on_db!(&self.db, pool => sqlx::query_as(SPEND)
+        let won: Option<(String, String, Option<String>)> = on_db!(&self.writer, pool => sqlx::query_as(SPEND)
             .bind(&hash.0[..])
             .bind(&kind)
             .bind(now)
@@ -235,7 +238,7 @@ impl GrantStore for SqlStore {
     ) -> Result<RotateOutcome> {
         let refresh = kind_key(&TokenKind::RefreshToken)?;
         let (new_kind, new_state, new_state_at, new_body) = token_params(&new)?;
-        on_db!(&self.db, pool => {
+        on_db!(&self.writer, pool => {
             // One transaction: the old token is retired and its successor stored, or neither.
             let mut tx = pool
                 .begin_with(crate::db::begin_write(pool))
@@ -318,7 +321,7 @@ impl GrantStore for SqlStore {
 
     async fn revoke_grant(&self, id: &str) -> Result<()> {
         // One statement: the tokens go with it (ON DELETE CASCADE).
-        on_db!(&self.db, pool => sqlx::query("DELETE FROM oauth_grants WHERE id = $1")
+        on_db!(&self.writer, pool => sqlx::query("DELETE FROM oauth_grants WHERE id = $1")
             .bind(id)
             .execute(pool)
             .await
@@ -328,7 +331,7 @@ impl GrantStore for SqlStore {
     }
 
     async fn revoke_token(&self, hash: &TokenHash) -> Result<Option<TokenRecord>> {
-        let row: Option<(String, String, Option<i64>)> = on_db!(&self.db, pool => sqlx::query_as(
+        let row: Option<(String, String, Option<i64>)> = on_db!(&self.writer, pool => sqlx::query_as(
             "DELETE FROM oauth_tokens WHERE hash = $1 RETURNING body, state, state_at",
         )
         .bind(&hash.0[..])
@@ -341,7 +344,7 @@ impl GrantStore for SqlStore {
     async fn mark(&self, key: &TokenHash, until: i64, now: i64) -> Result<bool> {
         // Set if absent or expired, in one statement: a row comes back only when this call
         // wrote it (RFC 7523 §3 item 7: a jti is accepted once).
-        let row: Option<i64> = on_db!(&self.db, pool => sqlx::query_scalar(
+        let row: Option<i64> = on_db!(&self.writer, pool => sqlx::query_scalar(
             "INSERT INTO oauth_marks (key, until_at) VALUES ($1, $2) \
              ON CONFLICT (key) DO UPDATE SET until_at = excluded.until_at \
              WHERE oauth_marks.until_at <= $3 RETURNING until_at",

@@ -105,8 +105,13 @@ pub struct StoreOptions {
     /// Maximum pooled connections (SQLite: readers run in parallel, writers one at a time).
     pub max_connections: u32,
     /// Rows deleted per statement when sweeping expired entries, so a sweep never holds a
-    /// long lock: each batch is its own short statement.
+    /// long lock: each batch is its own short statement (its own transaction).
     pub sweep_batch: u32,
+    /// How long the sweep waits between two batches, so requests get the database (SQLite's
+    /// write lock, PostgreSQL's CPU) between them instead of queueing behind a sweep of a
+    /// million rows run back to back (`benches/load/README.md`, "Growth"). At most
+    /// [`StoreOptions::MAX_SWEEP_PAUSE`].
+    pub sweep_pause: std::time::Duration,
     /// How long a statement waits for a locked SQLite database before failing.
     pub busy_timeout: std::time::Duration,
 }
@@ -115,14 +120,25 @@ impl Default for StoreOptions {
     fn default() -> Self {
         StoreOptions {
             max_connections: 10,
-            sweep_batch: 1000,
+            sweep_batch: Self::DEFAULT_SWEEP_BATCH,
+            sweep_pause: Self::DEFAULT_SWEEP_PAUSE,
             busy_timeout: std::time::Duration::from_secs(10),
         }
     }
 }
 
 impl StoreOptions {
-    /// The defaults: 10 connections, sweeping 1000 rows per statement, 10 s busy timeout.
+    /// The default [`sweep_batch`](Self::sweep_batch): small enough that one batch holds
+    /// SQLite's write lock for a few milliseconds (measured in `benches/load/growth.sh`).
+    pub const DEFAULT_SWEEP_BATCH: u32 = 100;
+    /// The default [`sweep_pause`](Self::sweep_pause).
+    pub const DEFAULT_SWEEP_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+    /// The longest [`sweep_pause`](Self::sweep_pause): a longer one would let expired rows
+    /// pile up faster than a sweep every minute removes them.
+    pub const MAX_SWEEP_PAUSE: std::time::Duration = std::time::Duration::from_secs(10);
+
+    /// The defaults: 10 connections, sweeping 100 rows per statement with 20 ms between
+    /// statements, 10 s busy timeout.
     pub fn new() -> Self {
         Self::default()
     }
@@ -138,12 +154,39 @@ impl StoreOptions {
         self.sweep_batch = n.max(1);
         self
     }
+
+    /// Sets the pause between two sweep batches (zero: back to back, the behaviour before
+    /// the pause existed). Longer than [`MAX_SWEEP_PAUSE`](Self::MAX_SWEEP_PAUSE) is refused
+    /// (hosts validate their configuration with this before connecting).
+    pub fn with_sweep_pause(
+        mut self,
+        pause: std::time::Duration,
+    ) -> Result<Self, InvalidStoreOption> {
+        if pause > Self::MAX_SWEEP_PAUSE {
+            return Err(InvalidStoreOption::SweepPause);
+        }
+        self.sweep_pause = pause;
+        Ok(self)
+    }
+}
+
+/// A [`StoreOptions`] value out of range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidStoreOption {
+    /// The sweep pause is longer than [`StoreOptions::MAX_SWEEP_PAUSE`].
+    #[error("the sweep pause must be at most 10 seconds")]
+    SweepPause,
 }
 
 /// Every storage port on one SQL database. Cheap to clone (the pool is shared).
 #[derive(Debug, Clone)]
 pub struct SqlStore {
     db: Db,
+    /// The pool that writes to the grant store and sweeps: on SQLite one connection of its
+    /// own, so those writers queue in order in the process (fair, no busy-handler sleeps)
+    /// instead of contending for the file's write lock; on PostgreSQL the same pool as `db`.
+    writer: Db,
     options: StoreOptions,
     passwords: users::PasswordPolicy,
 }
@@ -166,15 +209,17 @@ impl SqlStore {
 
     /// [`connect`](Self::connect) with `options`.
     pub async fn connect_with(url: &str, options: StoreOptions) -> Result<SqlStore, StoreError> {
-        let db = if let Some(path) = url.strip_prefix("sqlite://") {
+        let (db, writer) = if let Some(path) = url.strip_prefix("sqlite://") {
             open_sqlite(path, &options).await?
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            open_postgres(url, &options).await?
+            let db = open_postgres(url, &options).await?;
+            (db.clone(), db)
         } else {
             return Err(StoreError::InvalidUrl);
         };
         let store = SqlStore {
             db,
+            writer,
             options,
             passwords: users::PasswordPolicy::default(),
         };
@@ -245,13 +290,19 @@ impl SqlStore {
         Ok(removed)
     }
 
-    /// Closes the pool (waits for connections in use to be returned).
+    /// Closes the pools (waits for connections in use to be returned).
     pub async fn close(&self) {
+        on_db!(&self.writer, pool => pool.close().await);
         on_db!(&self.db, pool => pool.close().await)
     }
 
     /// Deletes rows in batches of `sweep_batch` with `sql`, which has one `$1` (`now`) and one
     /// `$2` (the batch size) parameter; returns how many went.
+    ///
+    /// Each batch is one autocommitted statement on the writer pool, so it holds locks only
+    /// for its own rows; `sweep_pause` separates batches so requests run between them. The
+    /// statement only matches rows whose expiry is at or before `now`, so a live row is never
+    /// deleted however long the sweep takes.
     pub(crate) async fn sweep_batches(
         &self,
         sql: &str,
@@ -260,7 +311,7 @@ impl SqlStore {
         let batch = i64::from(self.options.sweep_batch);
         let mut removed = 0usize;
         loop {
-            let n = on_db!(&self.db, pool => sqlx::query(sql)
+            let n = on_db!(&self.writer, pool => sqlx::query(sql)
                 .bind(now)
                 .bind(batch)
                 .execute(pool)
@@ -271,12 +322,15 @@ impl SqlStore {
             if n < batch as u64 {
                 return Ok(removed);
             }
+            if !self.options.sweep_pause.is_zero() {
+                tokio::time::sleep(self.options.sweep_pause).await;
+            }
         }
     }
 }
 
 #[cfg(feature = "sqlite")]
-async fn open_sqlite(path: &str, options: &StoreOptions) -> Result<Db, StoreError> {
+async fn open_sqlite(path: &str, options: &StoreOptions) -> Result<(Db, Db), StoreError> {
     use sqlx::sqlite::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous,
     };
@@ -292,16 +346,29 @@ async fn open_sqlite(path: &str, options: &StoreOptions) -> Result<Db, StoreErro
         .synchronous(SqliteSynchronous::Normal)
         .foreign_keys(true)
         .busy_timeout(options.busy_timeout);
+    // No ping before each acquire: a local file's connection cannot drop, and the ping is
+    // one more round trip to sqlx's connection thread per statement.
     let pool = SqlitePoolOptions::new()
         .max_connections(options.max_connections)
+        .test_before_acquire(false)
+        .connect_with(connect.clone())
+        .await
+        .map_err(|e| StoreError::Connect(boxed(e)))?;
+    // SQLite writes one transaction at a time whatever the pool size; with every pooled
+    // connection a writer, the waiting ones poll the lock in SQLite's busy handler (sleeps of
+    // 1 to 100 ms) and a sweep running batch after batch wins it again and again. One writer
+    // connection turns that into sqlx's fair queue in the process.
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .test_before_acquire(false)
         .connect_with(connect)
         .await
         .map_err(|e| StoreError::Connect(boxed(e)))?;
-    Ok(Db::Sqlite(pool))
+    Ok((Db::Sqlite(pool), Db::Sqlite(writer)))
 }
 
 #[cfg(not(feature = "sqlite"))]
-async fn open_sqlite(_: &str, _: &StoreOptions) -> Result<Db, StoreError> {
+async fn open_sqlite(_: &str, _: &StoreOptions) -> Result<(Db, Db), StoreError> {
     Err(StoreError::BackendNotBuilt("sqlite"))
 }
 

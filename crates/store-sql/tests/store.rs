@@ -286,6 +286,130 @@ async fn postgres_sweeping_is_batched() {
     pg.drop_db(store).await;
 }
 
+/// A paced sweep (small batches, a pause between them) removes exactly the expired rows, however
+/// long it takes and whatever is written meanwhile: no live row is ever deleted.
+async fn paced_sweep_spares_live_rows(store: SqlStore) {
+    const BATCH: usize = 3;
+    const PAUSE_MS: u64 = 5;
+    let now = T0 + 20;
+    let mut live = Vec::new();
+    // 40 expired grants, each with its expired token.
+    for _ in 0..40 {
+        let g = grant(10);
+        store.create_grant(g.clone()).await.unwrap();
+        store
+            .insert_token(token(&g, TokenKind::AccessToken, T0, 5).1)
+            .await
+            .unwrap();
+    }
+    // 10 live grants with a live token each, and one expired token under one of them.
+    let mut expired_token = None;
+    for i in 0..10 {
+        let g = grant(100_000);
+        store.create_grant(g.clone()).await.unwrap();
+        let (_, t) = token(&g, TokenKind::RefreshToken, T0, 50_000);
+        store.insert_token(t.clone()).await.unwrap();
+        if i == 0 {
+            let (_, old) = token(&g, TokenKind::AccessToken, T0, 5);
+            store.insert_token(old.clone()).await.unwrap();
+            expired_token = Some(old);
+        }
+        live.push((g, t));
+    }
+    // A token that outlives its expired grant is dead with it (the grant's expiry bounds it).
+    let short = grant(10);
+    store.create_grant(short.clone()).await.unwrap();
+    let (_, orphan) = token(&short, TokenKind::RefreshToken, T0, 50_000);
+    store.insert_token(orphan.clone()).await.unwrap();
+
+    // Requests keep writing live rows while the sweep runs.
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut written = Vec::new();
+            for _ in 0..20 {
+                let g = grant(100_000);
+                store.create_grant(g.clone()).await.unwrap();
+                let (_, t) = token(&g, TokenKind::AccessToken, now, 3600);
+                store.insert_token(t.clone()).await.unwrap();
+                written.push((g, t));
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            written
+        })
+    };
+    let started = std::time::Instant::now();
+    let removed = GrantStore::sweep(&store, now).await.unwrap();
+    let took = started.elapsed();
+    live.extend(writer.await.unwrap());
+
+    // 41 expired tokens, 41 expired grants (the orphan token went with its grant, uncounted).
+    assert_eq!(removed, 41 + 41);
+    // Paced: at least one pause after every full batch of expired tokens.
+    assert!(
+        took >= std::time::Duration::from_millis(PAUSE_MS * (41 / BATCH) as u64),
+        "the sweep took {took:?}: not paced"
+    );
+    for (g, t) in &live {
+        assert!(
+            store.grant(&g.id, now).await.unwrap().is_some(),
+            "live grant swept"
+        );
+        let (record, _) = store
+            .token(&t.hash, now)
+            .await
+            .unwrap()
+            .expect("live token swept");
+        assert_eq!(record.hash, t.hash);
+    }
+    let old = expired_token.unwrap();
+    assert!(store.token(&old.hash, T0).await.unwrap().is_none());
+    assert!(store.token(&orphan.hash, T0).await.unwrap().is_none());
+    assert_eq!(GrantStore::sweep(&store, now).await.unwrap(), 0);
+}
+
+fn paced() -> StoreOptions {
+    StoreOptions::new()
+        .with_sweep_batch(3)
+        .with_sweep_pause(std::time::Duration::from_millis(5))
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_paced_sweep_spares_live_rows() {
+    let db = support::TempSqlite::new();
+    let store = SqlStore::connect_with(&db.url(), paced()).await.unwrap();
+    paced_sweep_spares_live_rows(store.clone()).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_paced_sweep_spares_live_rows() {
+    let Some(pg) = support::postgres("postgres_paced_sweep_spares_live_rows").await else {
+        return;
+    };
+    let store = SqlStore::connect_with(&pg.url, paced()).await.unwrap();
+    paced_sweep_spares_live_rows(store.clone()).await;
+    pg.drop_db(store).await;
+}
+
+#[test]
+fn sweep_pause_is_bounded() {
+    let max = StoreOptions::MAX_SWEEP_PAUSE;
+    assert_eq!(
+        StoreOptions::new()
+            .with_sweep_pause(max)
+            .unwrap()
+            .sweep_pause,
+        max
+    );
+    assert_eq!(
+        StoreOptions::new().with_sweep_pause(max + std::time::Duration::from_millis(1)),
+        Err(idforge_store_sql::InvalidStoreOption::SweepPause)
+    );
+    assert_eq!(StoreOptions::new().with_sweep_batch(0).sweep_batch, 1);
+}
+
 #[tokio::test]
 async fn sqlite_file_is_created_and_survives_a_reopen() {
     let db = support::TempSqlite::new();
