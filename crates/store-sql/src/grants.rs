@@ -9,7 +9,7 @@
 //!   foreign key refuses a token inserted for a grant that is gone.
 //!
 //! Every write here runs on the store's writer pool: on SQLite one connection, so the token
-//! requests' writes and the sweep's batches queue fairly in the process (decision 0019).
+//! requests' writes and the sweep's batches queue fairly in the process (decision 0022).
 
 use async_trait::async_trait;
 use idforge_oauth_core::records::{ConsumeOutcome, RotateOutcome, TokenState};
