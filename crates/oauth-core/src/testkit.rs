@@ -96,6 +96,29 @@ pub fn ok<T, E: std::fmt::Debug>(r: Result<T, E>, what: &str) -> T {
     }
 }
 
+/// The one success among concurrent redemptions of a single-use artifact: every other result
+/// must be `invalid_grant`, and exactly one must succeed (`what` names the race in the panic).
+pub fn sole_winner<T>(results: Vec<crate::Result<T>>, what: &str) -> T {
+    let n = results.len();
+    let mut winners = Vec::new();
+    for r in results {
+        match r {
+            Ok(response) => winners.push(response),
+            Err(e) => assert_eq!(
+                e.code(),
+                "invalid_grant",
+                "testkit: a losing redemption must be invalid_grant, got {e:?}"
+            ),
+        }
+    }
+    assert_eq!(
+        winners.len(),
+        1,
+        "testkit: exactly one of {n} concurrent redemptions of {what} must succeed"
+    );
+    winners.remove(0)
+}
+
 /// A boxed future, as [`join_all`] takes them.
 pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
@@ -752,25 +775,10 @@ pub async fn concurrent_code_redemption(
                 as BoxFuture<'_, crate::Result<crate::TokenResponse>>
         })
         .collect();
-    let results = join_all(futures).await;
-    let mut winners = Vec::new();
-    for r in results {
-        match r {
-            Ok(response) => winners.push(response),
-            Err(e) => assert_eq!(
-                e.code(),
-                "invalid_grant",
-                "testkit: a losing redemption must be invalid_grant, got {e:?}"
-            ),
-        }
-    }
-    assert_eq!(
-        winners.len(),
-        1,
-        "testkit: exactly one of {n} concurrent redemptions of a code must get tokens \
-         ({persistence:?})"
+    let winner = sole_winner(
+        join_all(futures).await,
+        &format!("a code ({persistence:?})"),
     );
-    let winner = &winners[0];
     let Some(rt) = winner.refresh_token.as_deref() else {
         panic!("testkit: the winning redemption must carry a refresh token");
     };

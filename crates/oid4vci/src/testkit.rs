@@ -276,7 +276,7 @@ pub async fn pre_authorized_code_replay_revokes_tokens(
     n: usize,
 ) {
     use idforge_oauth_core::memory::{MemoryClientStore, MemoryUserStore};
-    use idforge_oauth_core::testkit::{ok, Interleaved};
+    use idforge_oauth_core::testkit::{ok, sole_winner, Interleaved};
     use idforge_oauth_core::{resolve_access_token, Client, Config, GrantStore, OsRng, Provider};
 
     use crate::offer::PRE_AUTHORIZED_CODE_GRANT;
@@ -456,29 +456,13 @@ pub async fn pre_authorized_code_replay_revokes_tokens(
                 as BoxFuture<'_, idforge_oauth_core::Result<idforge_oauth_core::TokenResponse>>
         })
         .collect();
-    let mut winners = Vec::new();
-    for r in join_all(futures).await {
-        match r {
-            Ok(response) => winners.push(response),
-            Err(e) => assert_eq!(
-                e.code(),
-                "invalid_grant",
-                "testkit: a losing redemption must be invalid_grant, got {e:?}"
-            ),
-        }
-    }
-    assert_eq!(
-        winners.len(),
-        1,
-        "testkit: exactly one of {n} concurrent redemptions of a pre-authorized code must get \
-         a token ({persistence:?})"
+    let winner = sole_winner(
+        join_all(futures).await,
+        &format!("a pre-authorized code ({persistence:?})"),
     );
     if n > 1 {
         assert!(
-            !active(winners.remove(0).access_token)
-                .await
-                .iter()
-                .any(|a| *a),
+            !active(winner.access_token).await.iter().any(|a| *a),
             "testkit: the replays must revoke the winner's token ({persistence:?})"
         );
     }

@@ -64,6 +64,23 @@ async fn start(db: &TempDb) -> axum::Router {
     idforge_server::router(&state)
 }
 
+/// A fresh `c_nonce` from the nonce endpoint.
+async fn c_nonce(app: &axum::Router) -> String {
+    let r = call(app, "POST", "/nonce", &[], "").await;
+    r.json()["c_nonce"].as_str().unwrap().to_owned()
+}
+
+/// A credential request for `pid` with one proof of `key` over `nonce`.
+async fn credential(app: &axum::Router, token: &str, key: &Key, nonce: &str) -> Resp {
+    post_json(
+        app,
+        "/credential",
+        token,
+        &json!({"credential_configuration_id": "pid", "proofs": {"jwt": [proof(key, nonce)]}}),
+    )
+    .await
+}
+
 fn proof(key: &Key, nonce: &str) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -150,40 +167,19 @@ async fn state_survives_a_restart_on_sqlite() {
     let token = r.json()["access_token"].as_str().unwrap().to_owned();
 
     let key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
-    let r = call(&app, "POST", "/nonce", &[], "").await;
-    let nonce = r.json()["c_nonce"].as_str().unwrap().to_owned();
-    let r = post_json(
-        &app,
-        "/credential",
-        &token,
-        &json!({"credential_configuration_id": "pid", "proofs": {"jwt": [proof(&key, &nonce)]}}),
-    )
-    .await;
+    let nonce = c_nonce(&app).await;
+    let r = credential(&app, &token, &key, &nonce).await;
     assert_eq!(r.status, 200, "{}", r.body);
     // The c_nonce was consumed in the database.
-    let r = post_json(
-        &app,
-        "/credential",
-        &token,
-        &json!({"credential_configuration_id": "pid", "proofs": {"jwt": [proof(&key, &nonce)]}}),
-    )
-    .await;
+    let r = credential(&app, &token, &key, &nonce).await;
     assert_eq!(r.status, 400, "{}", r.body);
 
     // Single use across the restart too; the replay also revokes the token the code gave
     // (RFC 6749 §4.1.2, OID4VCI §6; decision 0019), in the database.
     let again = post_form(&app, "/token", &[], &body).await;
     assert_eq!(again.status, 400, "{}", again.body);
-    let key = Key::generate(KeySpec::Ec(EcCurve::P256)).unwrap();
-    let r = call(&app, "POST", "/nonce", &[], "").await;
-    let nonce = r.json()["c_nonce"].as_str().unwrap().to_owned();
-    let r = post_json(
-        &app,
-        "/credential",
-        &token,
-        &json!({"credential_configuration_id": "pid", "proofs": {"jwt": [proof(&key, &nonce)]}}),
-    )
-    .await;
+    let nonce = c_nonce(&app).await;
+    let r = credential(&app, &token, &key, &nonce).await;
     assert_eq!(r.status, 401, "revoked by the replay: {}", r.body);
 }
 
