@@ -178,6 +178,16 @@ fn clock_ticks() -> f64 {
         .unwrap_or(100.0)
 }
 
+/// The measured request: `client_credentials` at `/token` with Basic `auth`.
+fn token_request(auth: &str) -> hyper::Request<Full<Bytes>> {
+    hyper::Request::post("/token")
+        .header("host", "127.0.0.1")
+        .header("authorization", auth)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Full::new(Bytes::from_static(BODY.as_bytes())))
+        .unwrap()
+}
+
 /// One token request: idforge's response header fields (`name: value` lines) and body, which
 /// the floor child replays.
 async fn sample(addr: std::net::SocketAddr) -> (String, String) {
@@ -185,13 +195,7 @@ async fn sample(addr: std::net::SocketAddr) -> (String, String) {
     let io = hyper_util::rt::TokioIo::new(stream);
     let (mut send, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
     tokio::spawn(conn);
-    let req = hyper::Request::post("/token")
-        .header("host", "127.0.0.1")
-        .header("authorization", auth())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(Full::new(Bytes::from_static(BODY.as_bytes())))
-        .unwrap();
-    let resp = send.send_request(req).await.unwrap();
+    let resp = send.send_request(token_request(&auth())).await.unwrap();
     assert_eq!(resp.status(), 200);
     let headers = resp
         .headers()
@@ -216,13 +220,7 @@ async fn load(addr: std::net::SocketAddr, n: usize) {
             let (mut send, conn) = hyper::client::conn::http1::handshake(io).await.unwrap();
             tokio::spawn(conn);
             for _ in 0..share {
-                let req = hyper::Request::post("/token")
-                    .header("host", "127.0.0.1")
-                    .header("authorization", &auth)
-                    .header("content-type", "application/x-www-form-urlencoded")
-                    .body(Full::new(Bytes::from_static(BODY.as_bytes())))
-                    .unwrap();
-                let resp = send.send_request(req).await.unwrap();
+                let resp = send.send_request(token_request(&auth)).await.unwrap();
                 assert_eq!(resp.status(), 200);
                 let body = resp.into_body().collect().await.unwrap().to_bytes();
                 std::hint::black_box(body);
