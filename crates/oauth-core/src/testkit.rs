@@ -172,6 +172,8 @@ pub async fn run_all(store: &dyn GrantStore) {
     rotation(store).await;
     rotation_grace_window(store).await;
     revocation_cascade(store).await;
+    grant_with_first_token(store).await;
+    concurrent_new_grants(store, 64).await;
     revoke_single_token(store).await;
     marks(store).await;
     grants_by_subject(store).await;
@@ -436,6 +438,107 @@ pub async fn revocation_cascade(store: &dyn GrantStore) {
         store.revoke_grant(&g.id).await,
         "revoke_grant is idempotent",
     );
+}
+
+/// `create_grant_with_token` stores both rows, as `create_grant` then `insert_token` would:
+/// the token is found with its grant, later tokens join the grant, revoking the grant takes
+/// the token; a token issued when the grant is no longer live is refused with `invalid_grant`
+/// and not stored (the grant is).
+pub async fn grant_with_first_token(store: &dyn GrantStore) {
+    let g = grant(3600);
+    let (_, at) = token(&g, TokenKind::AccessToken, T0, 600);
+    ok(
+        store.create_grant_with_token(g.clone(), at.clone()).await,
+        "create_grant_with_token",
+    );
+    let (found, of) = ok(store.token(&at.hash, T0 + 1).await, "token")
+        .expect("testkit: the first token is stored with its grant");
+    assert_eq!(
+        (found.kind, of.id.as_str()),
+        (TokenKind::AccessToken, g.id.as_str())
+    );
+    assert_eq!(
+        ok(store.grant(&g.id, T0 + 1).await, "grant").map(|g| g.id),
+        Some(g.id.clone()),
+        "testkit: the grant is stored with its first token"
+    );
+    let (_, rt) = token(&g, TokenKind::RefreshToken, T0, 1000);
+    ok(
+        store.insert_token(rt.clone()).await,
+        "insert_token after create_grant_with_token",
+    );
+    ok(store.revoke_grant(&g.id).await, "revoke_grant");
+    for r in [&at, &rt] {
+        assert!(
+            ok(store.token(&r.hash, T0 + 1).await, "token").is_none(),
+            "testkit: {:?} survived its grant's revocation",
+            r.kind
+        );
+    }
+
+    let short = grant(10);
+    let (_, late) = token(&short, TokenKind::AccessToken, T0 + 10, 600);
+    match store
+        .create_grant_with_token(short.clone(), late.clone())
+        .await
+    {
+        Err(crate::Error::InvalidGrant(_)) => {}
+        other => panic!(
+            "testkit: a first token issued when its grant has expired must be refused with \
+             invalid_grant, got {other:?}"
+        ),
+    }
+    assert!(
+        ok(store.token(&late.hash, T0 + 5).await, "token").is_none(),
+        "testkit: a refused first token must not be stored"
+    );
+    assert!(
+        ok(store.grant(&short.id, T0 + 5).await, "grant").is_some(),
+        "testkit: the grant is stored even when its first token is refused"
+    );
+}
+
+/// `n` new grants with their first tokens at once (what concurrent token requests do): every
+/// one is stored, each token with its own grant, and interleaved with tokens added to grants
+/// stored before.
+pub async fn concurrent_new_grants(store: &dyn GrantStore, n: usize) {
+    let older = grant(3600);
+    ok(store.create_grant(older.clone()).await, "create_grant");
+    let fresh: Vec<(Grant, TokenRecord, TokenRecord)> = (0..n)
+        .map(|_| {
+            let g = grant(3600);
+            let (_, first) = token(&g, TokenKind::AccessToken, T0, 600);
+            let (_, sibling) = token(&older, TokenKind::AccessToken, T0, 600);
+            (g, first, sibling)
+        })
+        .collect();
+    let futures: Vec<BoxFuture<'_, (crate::Result<()>, crate::Result<()>)>> = fresh
+        .iter()
+        .map(|(g, first, sibling)| -> BoxFuture<'_, _> {
+            Box::pin(async move {
+                let (a, b) = (
+                    store.create_grant_with_token(g.clone(), first.clone()),
+                    store.insert_token(sibling.clone()),
+                );
+                (a.await, b.await)
+            })
+        })
+        .collect();
+    for (a, b) in join_all(futures).await {
+        ok(a, "concurrent create_grant_with_token");
+        ok(b, "concurrent insert_token");
+    }
+    for (g, first, sibling) in &fresh {
+        let (_, of) = ok(store.token(&first.hash, T0 + 1).await, "token")
+            .expect("testkit: a first token stored concurrently is missing");
+        assert_eq!(
+            of.id, g.id,
+            "testkit: a first token came back with another grant"
+        );
+        let (_, of) = ok(store.token(&sibling.hash, T0 + 1).await, "token")
+            .expect("testkit: a token of an older grant stored concurrently is missing");
+        assert_eq!(of.id, older.id);
+    }
 }
 
 /// Revoking one token leaves its siblings.

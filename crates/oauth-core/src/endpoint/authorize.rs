@@ -861,8 +861,7 @@ impl AuthorizationEndpoint {
                 .await?
                 .ok_or_else(|| Error::LoginRequired("the login session has ended".into()))?;
         }
-        ctx.grants.create_grant(grant).await?;
-        ctx.grants.insert_token(record).await?;
+        ctx.grants.create_grant_with_token(grant, record).await?;
         Ok(code)
     }
 }

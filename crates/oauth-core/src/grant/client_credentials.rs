@@ -73,10 +73,10 @@ impl GrantHandler for ClientCredentialsGrant {
             now,
             now.saturating_add(lifetime),
         );
-        if persists(ctx, client) {
-            ctx.grants.create_grant(grant.clone()).await?;
-        }
-        let options = IssueOptions::new().refresh_token(refresh);
+        // Stored with its access token (one write) when tokens are stored.
+        let options = IssueOptions::new()
+            .refresh_token(refresh)
+            .new_grant(persists(ctx, client));
         issue_token_response(ctx, client, &grant, &scopes, options).await
     }
 }

@@ -249,12 +249,10 @@ impl GrantHandler for DeviceCodeGrant {
         let id = random_token(ctx.rng.as_ref(), 16)?;
         let mut grant = grant_of(ctx, id, &authorization, &approval, now);
         super::shape_decoupled_grant(ctx, client, DEVICE_CODE_GRANT_TYPE, &mut grant).await?;
-        if persists(ctx, client) {
-            ctx.grants.create_grant(grant.clone()).await?;
-        }
         let options = IssueOptions::new()
             .refresh_token(wants_refresh(&ctx.config, client))
-            .id_token(grant.scopes.contains("openid"));
+            .id_token(grant.scopes.contains("openid"))
+            .new_grant(persists(ctx, client));
         issue_token_response(ctx, client, &grant, &grant.scopes, options).await
     }
 

@@ -54,12 +54,10 @@ impl GrantHandler for PasswordGrant {
         )
         .with_subject(subject)
         .with_authentication(now, None, vec!["pwd".into()]);
-        if persists(ctx, client) {
-            ctx.grants.create_grant(grant.clone()).await?;
-        }
         let options = IssueOptions::new()
             .refresh_token(wants_refresh(&ctx.config, client))
-            .id_token(scopes.contains("openid"));
+            .id_token(scopes.contains("openid"))
+            .new_grant(persists(ctx, client));
         issue_token_response(ctx, client, &grant, &scopes, options).await
     }
 }

@@ -541,11 +541,8 @@ impl GrantHandler for TokenExchangeGrant {
         )
         .with_subject(local)
         .with_contents(contents);
-        if persists(ctx, &client) {
-            ctx.grants.create_grant(grant.clone()).await?;
-        }
-        let mut response =
-            issue_token_response(ctx, &client, &grant, &scopes, IssueOptions::new()).await?;
+        let options = IssueOptions::new().new_grant(persists(ctx, &client));
+        let mut response = issue_token_response(ctx, &client, &grant, &scopes, options).await?;
         response.extra.insert(
             "issued_token_type".into(),
             json!(request.requested.issued_token_type().uri()),

@@ -36,6 +36,10 @@ pub struct IssueOptions<'a> {
     /// redemption, so the response still goes out, with tokens dead on arrival
     /// ([`after_insert`]).
     pub consumed_artifact: bool,
+    /// The grant is new and not in the grant store yet: the first token stored takes it along
+    /// ([`GrantStore::create_grant_with_token`](crate::ports::GrantStore::create_grant_with_token),
+    /// one write instead of two); if no token is stored, the grant is stored alone at the end.
+    pub new_grant: bool,
 }
 
 impl<'a> IssueOptions<'a> {
@@ -66,6 +70,12 @@ impl<'a> IssueOptions<'a> {
     /// [`IssueOptions::consumed_artifact`].
     pub fn consumed_artifact(mut self, on: bool) -> Self {
         self.consumed_artifact = on;
+        self
+    }
+
+    /// The grant is new and still to be stored (or not): see [`IssueOptions::new_grant`].
+    pub fn new_grant(mut self, on: bool) -> Self {
+        self.new_grant = on;
         self
     }
 }
@@ -103,23 +113,36 @@ pub fn after_insert(result: Result<()>, options: &IssueOptions<'_>) -> Result<Fa
 }
 
 /// Stores `record` unless the family is already known to be gone (then the insert would be
-/// refused anyway); [`after_insert`] reads the answer.
+/// refused anyway), together with `unstored`, the new grant, if it is not stored yet;
+/// [`after_insert`] reads the answer.
 async fn store(
     ctx: &Context,
     record: TokenRecord,
     family: Family,
+    unstored: &mut Option<&Grant>,
     options: &IssueOptions<'_>,
 ) -> Result<Family> {
     match family {
         Family::Revoked => Ok(Family::Revoked),
-        Family::Live => after_insert(ctx.grants.insert_token(record).await, options),
+        Family::Live => {
+            let result = match unstored.take() {
+                Some(grant) => {
+                    ctx.grants
+                        .create_grant_with_token(grant.clone(), record)
+                        .await
+                }
+                None => ctx.grants.insert_token(record).await,
+            };
+            after_insert(result, options)
+        }
     }
 }
 
 /// Issues the token response for `grant` (access token, optionally refresh and ID tokens).
-/// When tokens are stored ([`persists`]), `grant` must already be in the grant store; if it is
-/// gone, the request fails with `invalid_grant` — unless the tokens redeem a consumed artifact,
-/// then they are dead on arrival ([`after_insert`]).
+/// When tokens are stored ([`persists`]), `grant` must already be in the grant store, or be
+/// new and stored here with the first token ([`IssueOptions::new_grant`]); if it is gone, the
+/// request fails with `invalid_grant` — unless the tokens redeem a consumed artifact, then
+/// they are dead on arrival ([`after_insert`]).
 pub async fn issue_token_response(
     ctx: &Context,
     client: &Client,
@@ -128,19 +151,23 @@ pub async fn issue_token_response(
     options: IssueOptions<'_>,
 ) -> Result<TokenResponse> {
     let (at, record) = access_token::mint_access_token(ctx, client, grant, scopes).await?;
+    let mut unstored = options.new_grant.then_some(grant);
     let mut family = Family::Live;
     if let Some(record) = record {
-        family = store(ctx, record, family, &options).await?;
+        family = store(ctx, record, family, &mut unstored, &options).await?;
     }
     let refresh_token = if options.refresh_token {
         let (token, record) = issue_refresh_token(ctx, client, grant, scopes).await?;
         if let Some(record) = record {
-            store(ctx, record, family, &options).await?;
+            store(ctx, record, family, &mut unstored, &options).await?;
         }
         Some(token)
     } else {
         None
     };
+    if let Some(grant) = unstored {
+        ctx.grants.create_grant(grant.clone()).await?;
+    }
     let id_token = if options.id_token && grant.subject.is_some() {
         Some(issue_id_token(ctx, client, grant, Some(&at.token), options.code).await?)
     } else {
