@@ -61,13 +61,15 @@ impl std::str::FromStr for Database {
     }
 }
 
-/// `[database]`: how `idforge serve` sweeps expired rows from its SQL database (ignored with
-/// `--database memory`).
+/// `[database]`: how `idforge serve` sweeps expired rows from its SQL database and whether it
+/// groups writes on PostgreSQL (ignored with `--database memory`).
 ///
 /// ```toml
 /// [database]
 /// sweep_batch = 100      # rows deleted per statement (default 100, 1 to 100 000)
 /// sweep_pause_ms = 20    # pause between two statements (default 20, at most 10 000)
+/// group_writes = true    # PostgreSQL: concurrent requests' grant and token rows in one
+///                        # statement (default true; decision 0023)
 /// ```
 ///
 /// A sweep of many expired rows (a wave of tokens that expired together) runs as short batches
@@ -82,6 +84,9 @@ pub struct DatabaseConfig {
     pub sweep_batch: u32,
     /// Milliseconds between two sweep statements (0: back to back).
     pub sweep_pause_ms: u64,
+    /// PostgreSQL: write the grant and token rows of concurrent requests in one statement
+    /// (`StoreOptions::group_writes`).
+    pub group_writes: bool,
 }
 
 impl Default for DatabaseConfig {
@@ -90,6 +95,7 @@ impl Default for DatabaseConfig {
         DatabaseConfig {
             sweep_batch: options.sweep_batch,
             sweep_pause_ms: u64::try_from(options.sweep_pause.as_millis()).unwrap_or(u64::MAX),
+            group_writes: options.group_writes,
         }
     }
 }
@@ -110,6 +116,12 @@ impl DatabaseConfig {
         self
     }
 
+    /// Sets `group_writes`.
+    pub fn with_group_writes(mut self, on: bool) -> Self {
+        self.group_writes = on;
+        self
+    }
+
     /// Whether this is the default (then the table is left out when serialized).
     pub fn is_default(&self) -> bool {
         *self == DatabaseConfig::default()
@@ -124,6 +136,7 @@ impl DatabaseConfig {
             });
         }
         idforge_store_sql::StoreOptions::new()
+            .with_group_writes(self.group_writes)
             .with_sweep_batch(self.sweep_batch)
             .with_sweep_pause(Duration::from_millis(self.sweep_pause_ms))
             .map_err(|_| ConfigError::Database {

@@ -128,14 +128,10 @@ fn token_params(record: &TokenRecord) -> Result<(String, &'static str, Option<i6
     ))
 }
 
-fn gone() -> Error {
-    Error::InvalidGrant("the grant was revoked or expired".into())
-}
-
-#[async_trait]
-impl GrantStore for SqlStore {
-    async fn create_grant(&self, grant: Grant) -> Result<()> {
-        let body = serde_json::to_string(&grant).map_err(internal)?;
+impl SqlStore {
+    /// `create_grant` as one statement of its own.
+    async fn create_grant_single(&self, grant: &Grant) -> Result<()> {
+        let body = serde_json::to_string(grant).map_err(internal)?;
         on_db!(&self.writer, pool => sqlx::query(
             "INSERT INTO oauth_grants (id, client_id, subject, created_at, expires_at, body) \
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -153,26 +149,9 @@ impl GrantStore for SqlStore {
         Ok(())
     }
 
-    async fn grant(&self, id: &str, now: i64) -> Result<Option<Grant>> {
-        self.grant_body(id, now).await
-    }
-
-    async fn grants_by_subject(&self, subject: &str, now: i64) -> Result<Vec<Grant>> {
-        // Index `oauth_grants_subject` (migration 0011).
-        let rows: Vec<(String,)> = on_db!(&self.db, pool => sqlx::query_as(
-            "SELECT body FROM oauth_grants WHERE subject = $1 AND expires_at > $2 \
-             ORDER BY created_at, id",
-        )
-        .bind(subject)
-        .bind(now)
-        .fetch_all(pool)
-        .await
-        .map_err(internal)?);
-        rows.iter().map(|(b,)| grant_from(b)).collect()
-    }
-
-    async fn insert_token(&self, record: TokenRecord) -> Result<()> {
-        let (kind, state, state_at, body) = token_params(&record)?;
+    /// `insert_token` as one statement of its own.
+    async fn insert_token_single(&self, record: &TokenRecord) -> Result<()> {
+        let (kind, state, state_at, body) = token_params(record)?;
         // The grant must be live at issue time; the foreign key also refuses a grant deleted
         // concurrently (the insert locks the grant row against the delete).
         let inserted = on_db!(&self.writer, pool => sqlx::query(INSERT_TOKEN)
@@ -193,6 +172,120 @@ impl GrantStore for SqlStore {
             Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Err(gone()),
             Err(e) => Err(internal(e)),
         }
+    }
+}
+
+#[cfg(feature = "postgres")]
+fn grant_row(grant: &Grant) -> Result<crate::batch::GrantRow> {
+    Ok(crate::batch::GrantRow {
+        id: grant.id.clone(),
+        client_id: grant.client_id.clone(),
+        subject: grant.subject.clone(),
+        created_at: grant.created_at,
+        expires_at: grant.expires_at,
+        body: serde_json::to_string(grant).map_err(internal)?,
+    })
+}
+
+#[cfg(feature = "postgres")]
+fn token_row(record: &TokenRecord) -> Result<crate::batch::TokenRow> {
+    let (kind, state, state_at, body) = token_params(record)?;
+    Ok(crate::batch::TokenRow {
+        hash: record.hash.0.to_vec(),
+        kind,
+        grant_id: record.grant_id.clone(),
+        issued_at: record.issued_at,
+        expires_at: record.expires_at,
+        state,
+        state_at,
+        body,
+    })
+}
+
+fn gone() -> Error {
+    Error::InvalidGrant("the grant was revoked or expired".into())
+}
+
+impl SqlStore {
+    /// Hands the row `row` makes to the group writer (PostgreSQL with grouped writes) and
+    /// returns its answer, or `None` when the caller writes alone: no group writer, or the
+    /// group statement failed (`batch.rs`).
+    #[cfg(feature = "postgres")]
+    async fn grouped(&self, row: impl FnOnce() -> Result<crate::batch::Row>) -> Option<Result<()>> {
+        let group = self.group.as_ref()?;
+        let row = match row() {
+            Ok(row) => row,
+            Err(e) => return Some(Err(e)),
+        };
+        match group.write(row).await {
+            crate::batch::Written::Yes => Some(Ok(())),
+            crate::batch::Written::GrantGone => Some(Err(gone())),
+            crate::batch::Written::Alone => None,
+        }
+    }
+}
+
+#[async_trait]
+impl GrantStore for SqlStore {
+    async fn create_grant(&self, grant: Grant) -> Result<()> {
+        #[cfg(feature = "postgres")]
+        if let Some(done) = self
+            .grouped(|| Ok(crate::batch::Row::Grant(grant_row(&grant)?)))
+            .await
+        {
+            return done;
+        }
+        self.create_grant_single(&grant).await
+    }
+
+    async fn grant(&self, id: &str, now: i64) -> Result<Option<Grant>> {
+        self.grant_body(id, now).await
+    }
+
+    /// PostgreSQL with grouped writes: both rows in the writer's next statement. Otherwise
+    /// (and when the group statement failed) the two single-row statements: on SQLite one
+    /// transaction for both was measured slower than two autocommitted inserts
+    /// (`benches/load/README.md`, decision 0022).
+    async fn create_grant_with_token(&self, grant: Grant, token: TokenRecord) -> Result<()> {
+        #[cfg(feature = "postgres")]
+        if let Some(done) = self
+            .grouped(|| {
+                Ok(crate::batch::Row::GrantWithToken(
+                    grant_row(&grant)?,
+                    token_row(&token)?,
+                ))
+            })
+            .await
+        {
+            return done;
+        }
+        self.create_grant_single(&grant).await?;
+        self.insert_token_single(&token).await
+    }
+
+    async fn grants_by_subject(&self, subject: &str, now: i64) -> Result<Vec<Grant>> {
+        // Index `oauth_grants_subject` (migration 0011).
+        let rows: Vec<(String,)> = on_db!(&self.db, pool => sqlx::query_as(
+            "SELECT body FROM oauth_grants WHERE subject = $1 AND expires_at > $2 \
+             ORDER BY created_at, id",
+        )
+        .bind(subject)
+        .bind(now)
+        .fetch_all(pool)
+        .await
+        .map_err(internal)?);
+        rows.iter().map(|(b,)| grant_from(b)).collect()
+    }
+
+    async fn insert_token(&self, record: TokenRecord) -> Result<()> {
+        #[cfg(feature = "postgres")]
+        if let Some(done) = self
+            .grouped(|| Ok(crate::batch::Row::Token(token_row(&record)?)))
+            .await
+        {
+            return done;
+        }
+        self.insert_token_single(&record).await
     }
 
     async fn token(&self, hash: &TokenHash, now: i64) -> Result<Option<(TokenRecord, Grant)>> {
