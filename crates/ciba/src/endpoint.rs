@@ -713,14 +713,19 @@ async fn issue(
     .with_contents(contents);
     // Authorization extensions shape decoupled grants (an organization's claims).
     idforge_oauth_core::grant::shape_decoupled_grant(ctx, client, GRANT_TYPE, &mut grant).await?;
-    if persists(ctx, client) {
-        ctx.grants.create_grant(grant.clone()).await?;
-    }
+    let persist = persists(ctx, client);
     let refresh = wants_refresh(&ctx.config, client);
     let Some(id) = push_auth_req_id else {
-        let options = IssueOptions::new().refresh_token(refresh).id_token(true);
+        // The grant is stored with its first token (one write where the store groups them).
+        let options = IssueOptions::new()
+            .refresh_token(refresh)
+            .id_token(true)
+            .new_grant(persist);
         return issue_token_response(ctx, client, &grant, &grant.scopes, options).await;
     };
+    if persist {
+        ctx.grants.create_grant(grant.clone()).await?;
+    }
     let at = issue_access_token(ctx, client, &grant, &grant.scopes).await?;
     let refresh_token = if refresh {
         let (token, record) = issue_refresh_token(ctx, client, &grant, &grant.scopes).await?;

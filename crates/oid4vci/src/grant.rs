@@ -194,15 +194,14 @@ impl PreAuthorizedCodeGrant {
         if let Some(sub) = carrier.subject {
             grant = grant.with_subject(sub);
         }
-        if idforge_oauth_core::issue::persists(ctx, client) {
-            ctx.grants.create_grant(grant.clone()).await?;
-        }
         // A replay landing while the tokens are stored has come after this redemption: the
-        // response still goes out, with tokens dead on arrival (decision 0018).
+        // response still goes out, with tokens dead on arrival (decision 0018). The grant is
+        // stored with its first token (one write where the store groups them).
         let options = IssueOptions::new()
             .refresh_token(false)
             .id_token(false)
-            .consumed_artifact(true);
+            .consumed_artifact(true)
+            .new_grant(idforge_oauth_core::issue::persists(ctx, client));
         let mut resp = issue_token_response(ctx, client, &grant, &grant.scopes, options).await?;
         // A replay revokes the carrier, then this family. The carrier still there now means any
         // replay's revocation of this family comes after its tokens were stored and removes

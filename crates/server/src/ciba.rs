@@ -235,13 +235,15 @@ impl std::fmt::Debug for CibaHost {
 
 impl CibaHost {
     /// Builds the service for `issuer`; the HTTP endpoint is attached once the provider exists
-    /// ([`CibaHost::attach`]).
+    /// ([`CibaHost::attach`]). `sealer` seals the approval page's forms: on a database it is
+    /// shared by every process, so a page served by one is posted to any other, once only.
     pub(crate) fn new(
         config: &ServeConfig,
         issuer: &str,
         users: Arc<dyn crate::storage::Users>,
         requests: Arc<dyn idforge_ciba::CibaRequestStore>,
         outbound: crate::outbound::Outbound,
+        sealer: Sealer,
     ) -> Result<CibaHost, crate::ServeError> {
         let mut by_hint = HashMap::new();
         let mut usernames = HashMap::new();
@@ -285,7 +287,7 @@ impl CibaHost {
             http: None,
             users,
             usernames,
-            sealer: Sealer::random().ok_or(crate::ServeError::Random)?,
+            sealer,
             action,
         })
     }

@@ -320,6 +320,10 @@ pub(crate) fn build_with(
         users.clone(),
         stores.ciba_requests(),
         outbound.clone(),
+        stores.sealer(
+            &format!("{} ciba approval", oc.issuer),
+            crate::seal::SEAL_TTL,
+        )?,
     )?;
     let oc_issuer = oc.issuer.clone();
     let mut builder = Provider::builder(oc);

@@ -86,7 +86,9 @@ impl std::fmt::Debug for Sealer {
 }
 
 impl Sealer {
-    /// A sealer with a fresh random key; `None` when the random source fails.
+    /// A sealer with a fresh random key; `None` when the random source fails (tests: the
+    /// server asks `Stores::sealer`, which shares the key under `--database`).
+    #[cfg(test)]
     pub(crate) fn random() -> Option<Sealer> {
         Sealer::with_ttl(SEAL_TTL)
     }

@@ -239,6 +239,11 @@ client_secret = "app-secret"
 redirect_uris = ["https://app.example/cb"]
 grant_types = ["authorization_code", "refresh_token", "password"]
 
+[[clients]]
+client_id = "agent"
+client_secret = "agent-secret"
+grant_types = ["urn:openid:params:grant-type:ciba"]
+
 [[users]]
 username = "alice"
 password = "alice-password"
@@ -561,7 +566,8 @@ async fn two_providers_share_organizations_on_postgres() {
 /// Two processes' worth on one PostgreSQL share the form sealing key (drawn once, kept in the
 /// database): a login form served by A is posted to B, once only across both; the session
 /// cookie B sets signs in at A; a logout confirmation served by A is approved at B, and the
-/// session is over at both.
+/// session is over at both; a CIBA approval page served by A is signed in at B and approved at
+/// A, once only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forms_sessions_and_logout_across_two_providers_on_postgres() {
     let Some(url) =
@@ -627,6 +633,52 @@ async fn forms_sessions_and_logout_across_two_providers_on_postgres() {
             Some("login_required")
         );
     }
+    // A CIBA approval page served by A: signed in at B, approved at A, once only, and the
+    // agent's poll at B gets the tokens.
+    let agent = basic("agent", "agent-secret");
+    let r = post_form(
+        &a,
+        "/bc-authorize",
+        &[("authorization", &agent)],
+        "scope=openid&login_hint=alice",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let j = r.json();
+    let id = j["auth_req_id"].as_str().unwrap().to_owned();
+    let auth_url = j["auth_url"].as_str().unwrap();
+    let page = get(&a, &auth_url[auth_url.find("/bc-approve").unwrap()..]).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let login = format!(
+        "request={}&username=alice&password=alice-password",
+        enc(&hidden(&page.body, "request"))
+    );
+    let approval = post_form(&b, "/bc-approve", &[], &login).await;
+    assert_eq!(approval.status, 200, "{}", approval.body);
+    assert!(
+        approval.body.contains("name=\"decision\""),
+        "the approval form served by A is accepted at B: {}",
+        approval.body
+    );
+    let consent = format!(
+        "consent={}&decision=approve",
+        enc(&hidden(&approval.body, "consent"))
+    );
+    let done = post_form(&a, "/bc-approve", &[], &consent).await;
+    assert!(done.body.contains("approved"), "{}", done.body);
+    for app in [&a, &b] {
+        let replay = post_form(app, "/bc-approve", &[], &consent).await;
+        assert_eq!(replay.status, 400, "a replayed approval: {}", replay.body);
+        let replay = post_form(app, "/bc-approve", &[], &login).await;
+        assert_eq!(replay.status, 400, "a replayed sign-in: {}", replay.body);
+    }
+    let poll = format!(
+        "grant_type={}&auth_req_id={id}",
+        enc("urn:openid:params:grant-type:ciba")
+    );
+    let t = post_form(&b, "/token", &[("authorization", &agent)], &poll).await;
+    assert_eq!(t.status, 200, "{}", t.body);
+    assert!(t.json()["access_token"].is_string());
     drop((a, b));
     drop_postgres(&url).await;
 }
