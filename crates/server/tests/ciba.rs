@@ -7,13 +7,11 @@
 mod common;
 
 use axum::Router;
-use common::{basic, call, enc, get, hidden, post_form};
+use common::{basic, bc, call, enc, get, hidden, poll, post_form, CIBA};
 use idforge_server::ServeConfig;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-
-const CIBA: &str = "urn:openid:params:grant-type:ciba";
 
 fn config(listener_port: u16, outbox: &str) -> String {
     format!(
@@ -78,17 +76,6 @@ fn outbox() -> std::path::PathBuf {
         idforge_jose::b64::encode(r)
     ));
     p
-}
-
-async fn bc(app: &Router, client: &str, body: &str) -> common::Resp {
-    let auth = basic(client, &format!("{client}-secret"));
-    post_form(app, "/bc-authorize", &[("authorization", &auth)], body).await
-}
-
-async fn poll(app: &Router, client: &str, id: &str) -> common::Resp {
-    let auth = basic(client, &format!("{client}-secret"));
-    let body = format!("grant_type={}&auth_req_id={id}", enc(CIBA));
-    post_form(app, "/token", &[("authorization", &auth)], &body).await
 }
 
 fn path_of(url: &str) -> String {

@@ -635,14 +635,7 @@ async fn forms_sessions_and_logout_across_two_providers_on_postgres() {
     }
     // A CIBA approval page served by A: signed in at B, approved at A, once only, and the
     // agent's poll at B gets the tokens.
-    let agent = basic("agent", "agent-secret");
-    let r = post_form(
-        &a,
-        "/bc-authorize",
-        &[("authorization", &agent)],
-        "scope=openid&login_hint=alice",
-    )
-    .await;
+    let r = bc(&a, "agent", "scope=openid&login_hint=alice").await;
     assert_eq!(r.status, 200, "{}", r.body);
     let j = r.json();
     let id = j["auth_req_id"].as_str().unwrap().to_owned();
@@ -672,11 +665,7 @@ async fn forms_sessions_and_logout_across_two_providers_on_postgres() {
         let replay = post_form(app, "/bc-approve", &[], &login).await;
         assert_eq!(replay.status, 400, "a replayed sign-in: {}", replay.body);
     }
-    let poll = format!(
-        "grant_type={}&auth_req_id={id}",
-        enc("urn:openid:params:grant-type:ciba")
-    );
-    let t = post_form(&b, "/token", &[("authorization", &agent)], &poll).await;
+    let t = poll(&b, "agent", &id).await;
     assert_eq!(t.status, 200, "{}", t.body);
     assert!(t.json()["access_token"].is_string());
     drop((a, b));

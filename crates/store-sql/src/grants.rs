@@ -173,6 +173,23 @@ impl SqlStore {
             Err(e) => Err(internal(e)),
         }
     }
+
+    /// Hands the row `row` makes to the group writer (PostgreSQL with grouped writes) and
+    /// returns its answer, or `None` when the caller writes alone: no group writer, or the
+    /// group statement failed (`batch.rs`).
+    #[cfg(feature = "postgres")]
+    async fn grouped(&self, row: impl FnOnce() -> Result<crate::batch::Row>) -> Option<Result<()>> {
+        let group = self.group.as_ref()?;
+        let row = match row() {
+            Ok(row) => row,
+            Err(e) => return Some(Err(e)),
+        };
+        match group.write(row).await {
+            crate::batch::Written::Yes => Some(Ok(())),
+            crate::batch::Written::GrantGone => Some(Err(gone())),
+            crate::batch::Written::Alone => None,
+        }
+    }
 }
 
 #[cfg(feature = "postgres")]
@@ -204,25 +221,6 @@ fn token_row(record: &TokenRecord) -> Result<crate::batch::TokenRow> {
 
 fn gone() -> Error {
     Error::InvalidGrant("the grant was revoked or expired".into())
-}
-
-impl SqlStore {
-    /// Hands the row `row` makes to the group writer (PostgreSQL with grouped writes) and
-    /// returns its answer, or `None` when the caller writes alone: no group writer, or the
-    /// group statement failed (`batch.rs`).
-    #[cfg(feature = "postgres")]
-    async fn grouped(&self, row: impl FnOnce() -> Result<crate::batch::Row>) -> Option<Result<()>> {
-        let group = self.group.as_ref()?;
-        let row = match row() {
-            Ok(row) => row,
-            Err(e) => return Some(Err(e)),
-        };
-        match group.write(row).await {
-            crate::batch::Written::Yes => Some(Ok(())),
-            crate::batch::Written::GrantGone => Some(Err(gone())),
-            crate::batch::Written::Alone => None,
-        }
-    }
 }
 
 #[async_trait]

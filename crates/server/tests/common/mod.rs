@@ -88,6 +88,22 @@ pub(crate) fn basic(id: &str, secret: &str) -> String {
     )
 }
 
+/// CIBA's grant type (CIBA Core §10.1).
+pub(crate) const CIBA: &str = "urn:openid:params:grant-type:ciba";
+
+/// A CIBA backchannel authentication request by `client` (secret `{client}-secret`).
+pub(crate) async fn bc(app: &Router, client: &str, body: &str) -> Resp {
+    let auth = basic(client, &format!("{client}-secret"));
+    post_form(app, "/bc-authorize", &[("authorization", &auth)], body).await
+}
+
+/// `client` (secret `{client}-secret`) polls the token endpoint for `auth_req_id` `id`.
+pub(crate) async fn poll(app: &Router, client: &str, id: &str) -> Resp {
+    let auth = basic(client, &format!("{client}-secret"));
+    let body = format!("grant_type={}&auth_req_id={id}", enc(CIBA));
+    post_form(app, "/token", &[("authorization", &auth)], &body).await
+}
+
 /// The value of a hidden form field, unescaped.
 pub(crate) fn hidden(html: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
